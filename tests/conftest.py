@@ -1,0 +1,21 @@
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vae_core import VAE, VAEConfig, load_dataset  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture
+def small_model():
+    torch.manual_seed(0)
+    return VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,)))

@@ -1,0 +1,75 @@
+import pickle
+
+import pytest
+import torch
+
+from vae_core import VAE, VAEConfig, CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
+
+
+def test_round_trip_keeps_weights_and_metadata(tmp_path, small_model):
+    history = [{"type": "epoch", "epoch": 1, "test_loss": 30.5, "kl_per_dim": [0.1, 0.2, 0.3]}]
+    path = save_checkpoint(tmp_path / "m.pt", small_model, dataset="digits", train_config={"beta": 2.0},
+                           history=history, metrics={"test_loss": 30.5}, class_names=list("0123456789"))
+    model, meta = load_checkpoint(path)
+    assert not model.training and model.config == small_model.config
+    for a, b in zip(model.state_dict().values(), small_model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert meta["dataset"] == "digits" and meta["history"] == history and meta["train_config"]["beta"] == 2.0
+    assert meta["image_shape"] == [1, 8, 8] and meta["path"] == str(path)
+    # plain data only: the strict loader reads it
+    assert isinstance(torch.load(path, weights_only=True), dict)
+
+
+def test_no_silent_overwrite_and_no_temp_files_left(tmp_path, small_model):
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, small_model, dataset="digits")
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError, match="already exists"):
+        save_checkpoint(path, VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,))), dataset="digits")
+    assert path.read_bytes() == before
+    save_checkpoint(path, small_model, dataset="other", overwrite=True)
+    assert load_checkpoint(path)[1]["dataset"] == "other"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+class Boom:
+    def __reduce__(self):
+        return (print, ("arbitrary code ran",))
+
+
+@pytest.mark.parametrize("case", ["truncated", "garbage", "pickle_object", "foreign", "mismatched", "version", "missing"])
+def test_bad_checkpoints_raise_one_error_type(tmp_path, small_model, case, capfd):
+    path = tmp_path / "bad.pt"
+    good = save_checkpoint(tmp_path / "good.pt", small_model, dataset="digits")
+    if case == "truncated":
+        path.write_bytes(good.read_bytes()[:500])
+    elif case == "garbage":
+        path.write_bytes(b"hello, not a checkpoint")
+    elif case == "pickle_object":
+        path.write_bytes(pickle.dumps({"format": "vae-latent-explorer", "x": Boom()}))
+    elif case == "foreign":
+        torch.save({"state_dict": small_model.state_dict()}, path)
+    elif case == "mismatched":
+        payload = torch.load(good, weights_only=True)
+        payload["vae_config"]["latent_dim"] = 7
+        torch.save(payload, path)
+    elif case == "version":
+        payload = torch.load(good, weights_only=True)
+        payload["version"] = 99
+        torch.save(payload, path)
+    if case != "missing":
+        assert path.exists()
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        load_checkpoint(path)
+    assert "arbitrary code ran" not in capfd.readouterr().out
+
+
+def test_list_checkpoints_skips_unreadable_with_reason(tmp_path, small_model):
+    save_checkpoint(tmp_path / "a.pt", small_model, dataset="digits", metrics={"test_loss": 1.0})
+    (tmp_path / "b.pt").write_bytes(b"junk")
+    (tmp_path / "readme.txt").write_text("ignored")
+    infos = list_checkpoints(tmp_path)
+    assert [i.name for i in infos] == ["a", "b"]
+    assert infos[0].ok and infos[0].meta["metrics"]["test_loss"] == 1.0
+    assert not infos[1].ok and "b.pt" in infos[1].error
+    assert list_checkpoints(tmp_path / "nope") == []

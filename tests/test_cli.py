@@ -1,0 +1,52 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from conftest import ROOT
+
+
+def cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_train_then_eval_on_digits(tmp_path):
+    out = tmp_path / "m.pt"
+    cli("train", "--data", "digits", "--epochs", "3", "--latent-dim", "4", "--hidden", "64", "--out", str(out))
+    result = json.loads(cli("eval", str(out), "--json", "--iwae-k", "20").stdout)
+    assert result["dataset"] == "digits" and result["n_test"] == 359
+    assert abs(result["test_loss"] - (result["test_recon"] + result["test_kl"])) < 1e-6
+    assert 0 < result["test_loss"] < 45
+    assert 0 <= result["active_units"] <= 4
+    assert result["iwae_nll"] < result["test_loss"] + 0.5
+    # no silent overwrite
+    again = cli("train", "--epochs", "1", "--out", str(out), check=False)
+    assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_train_on_an_image_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(10):
+            Image.fromarray(rng.integers(0, 256, (28, 28)).astype(np.uint8)).save(tmp_path / "imgs" / cls / f"{i}.png")
+    out = tmp_path / "f.pt"
+    cli("train", "--data", str(tmp_path / "imgs"), "--arch", "conv", "--epochs", "2", "--out", str(out), "--quiet")
+    result = json.loads(cli("eval", str(out), "--json").stdout)
+    assert result["n_test"] == 4 and result["test_loss"] > 0
+
+
+def test_bad_inputs_give_clear_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    proc = cli("train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "x.pt"), check=False)
+    assert proc.returncode == 1 and "no image files" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    proc = cli("eval", str(tmp_path / "junk.pt"), check=False)
+    assert proc.returncode == 1 and "not a readable checkpoint" in proc.stderr
+    proc = cli("train", "--lr", "1e6", "--epochs", "20", "--out", str(tmp_path / "d.pt"), check=False)
+    assert proc.returncode == 1 and "diverged" in proc.stderr and not (tmp_path / "d.pt").exists()

@@ -1,0 +1,104 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vae_core import DatasetError, load_dataset
+
+
+def write_idx(path, array: np.ndarray, gz: bool = False):
+    """The IDX format MNIST ships in: magic (0, 0, type 0x08 = uint8, ndim), big-endian sizes, raw bytes."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(data)
+
+
+def make_idx_root(root, folder: str, n_train=12, n_test=5):
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(raw / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(raw / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, (n,)))
+
+
+def test_digits_is_a_fixed_split_in_unit_range(digits):
+    assert digits.image_shape == (1, 8, 8)
+    assert len(digits.train_x) + len(digits.test_x) == 1797
+    assert digits.train_x.dtype == torch.float32
+    assert 0 <= digits.train_x.min() and digits.train_x.max() <= 1 and digits.train_x.max() > 0.9
+    assert digits.class_names == [str(i) for i in range(10)]
+    again = load_dataset("digits")
+    assert torch.equal(again.test_x, digits.test_x)
+    assert not torch.equal(load_dataset("digits", split_seed=1).test_y, digits.test_y)
+
+
+@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")])
+def test_torchvision_loaders_read_idx_files(tmp_path, name, folder):
+    make_idx_root(tmp_path, folder)
+    data = load_dataset(name, root=str(tmp_path), download=False)
+    assert data.train_x.shape == (12, 1, 28, 28) and data.test_x.shape == (5, 1, 28, 28)
+    assert data.train_y.dtype == torch.int64 and len(data.class_names) == 10
+    raw = np.frombuffer(open(tmp_path / folder / "raw" / "t10k-images-idx3-ubyte", "rb").read()[16:], np.uint8)
+    torch.testing.assert_close(data.test_x.flatten(), torch.tensor(raw / 255.0, dtype=torch.float32))
+
+
+def test_missing_mnist_without_network_says_where_to_put_files(tmp_path, monkeypatch):
+    from torchvision import datasets
+
+    def no_network(self):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: [Errno -3] name resolution failed")
+
+    monkeypatch.setattr(datasets.MNIST, "download", no_network)
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", root=str(tmp_path))
+    message = str(err.value)
+    assert str(tmp_path / "MNIST" / "raw") in message and "train-images-idx3-ubyte.gz" in message
+
+
+def save_png(path, array, mode="L"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array.astype(np.uint8), mode=mode).save(path)
+
+
+def test_image_folder_with_classes_grayscale_and_resize(tmp_path):
+    rng = np.random.default_rng(0)
+    for cls in ("cats", "dogs"):
+        for i in range(5):
+            save_png(tmp_path / cls / f"{i}.png", rng.integers(0, 256, (40, 30)))
+    (tmp_path / "notes.txt").write_text("not an image, ignored")
+    data = load_dataset(str(tmp_path), image_size=16, test_fraction=0.2)
+    assert data.image_shape == (1, 16, 16)
+    assert len(data.train_x) == 8 and len(data.test_x) == 2
+    assert data.class_names == ["cats", "dogs"]
+    assert sorted(torch.cat([data.train_y, data.test_y]).tolist()) == [0] * 5 + [1] * 5
+
+
+def test_image_folder_rgb_default_size(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        save_png(tmp_path / f"{i}.png", rng.integers(0, 256, (28, 28, 3)), mode="RGB")
+    data = load_dataset(str(tmp_path))
+    assert data.image_shape == (3, 28, 28)
+    assert data.class_names == [tmp_path.name]
+
+
+def test_empty_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DatasetError, match="no image files"):
+        load_dataset(str(tmp_path))
+
+
+def test_unreadable_images_are_named(tmp_path):
+    save_png(tmp_path / "good.png", np.zeros((8, 8)))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    with pytest.raises(DatasetError, match="broken.png"):
+        load_dataset(str(tmp_path))
+
+
+def test_unknown_name_lists_choices():
+    with pytest.raises(DatasetError, match="digits, mnist, fashion-mnist"):
+        load_dataset("cifar-1000")

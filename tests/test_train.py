@@ -1,0 +1,84 @@
+import threading
+
+import pytest
+import torch
+
+from vae_core import VAE, VAEConfig, BetaControl, NonFiniteLossError, TrainConfig, train
+from vae_core.train import evaluate, schedule_factor
+
+
+def run(model, data, config, **kw):
+    return list(train(model, data, config, **kw))
+
+
+def test_short_run_lowers_the_test_loss(digits):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=8))
+    before = evaluate(model, digits.test_x)["test_loss"]
+    events = run(model, digits, TrainConfig(epochs=5))
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4, 5]
+    assert epochs[-1]["test_loss"] < before - 10
+    assert len(epochs[-1]["kl_per_dim"]) == 8
+    steps = [e for e in events if e["type"] == "step"]
+    assert steps and all(s["samples_per_s"] > 0 and s["loss"] > 0 for s in steps)
+    assert events[0]["type"] == "start" and events[-1] == {**events[-1], "type": "end", "stopped": False}
+
+
+def test_runs_are_reproducible_with_a_seed(digits):
+    losses = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(32,)))
+        losses.append([e["loss"] for e in run(model, digits, TrainConfig(epochs=1, seed=3)) if e["type"] == "step"])
+    assert losses[0] == losses[1]
+
+
+def test_stop_event_ends_the_run_between_steps(digits, small_model):
+    stop = threading.Event()
+    events = []
+    for event in train(small_model, digits, TrainConfig(epochs=50, log_every=1), stop=stop):
+        events.append(event)
+        if event["type"] == "step" and event["step"] == 3:
+            stop.set()
+    assert events[-1]["type"] == "end" and events[-1]["stopped"] and events[-1]["steps"] == 3
+
+
+def test_beta_change_mid_run_reaches_the_loop(digits, small_model):
+    control = BetaControl(1.0)
+    seen = []
+    for event in train(small_model, digits, TrainConfig(epochs=2, log_every=1), beta=control):
+        if event["type"] == "step":
+            seen.append(event["beta"])
+            if event["step"] == 4:
+                control.set(4.0)
+    assert seen[:4] == [1.0] * 4 and set(seen[4:]) == {4.0}
+
+
+def test_beta_schedules():
+    assert schedule_factor("constant", 3.0, 10) == 1.0
+    assert schedule_factor("linear", 0.0, 10) == 0.0
+    assert schedule_factor("linear", 5.0, 10) == pytest.approx(0.5)
+    assert schedule_factor("linear", 25.0, 10) == 1.0
+    assert schedule_factor("cyclical", 2.5, 10) == pytest.approx(0.5)
+    assert schedule_factor("cyclical", 7.0, 10) == 1.0
+    assert schedule_factor("cyclical", 10.0, 10) == 0.0   # a new cycle starts again from 0
+
+
+def test_linear_warmup_is_applied(digits, small_model):
+    events = run(small_model, digits, TrainConfig(epochs=2, beta=2.0, beta_schedule="linear", warmup_epochs=2, log_every=1))
+    betas = [e["beta"] for e in events if e["type"] == "step"]
+    assert betas[0] == 0.0 and betas == sorted(betas) and 1.5 < betas[-1] < 2.0
+
+
+def test_diverging_run_raises_and_keeps_finite_weights(digits, small_model):
+    with pytest.raises(NonFiniteLossError, match="lower learning rate"):
+        run(small_model, digits, TrainConfig(epochs=20, lr=1e6))
+    assert all(torch.isfinite(p).all() for p in small_model.parameters())
+    assert torch.isfinite(torch.tensor(evaluate(small_model, digits.test_x)["test_loss"]))
+
+
+def test_shape_mismatch_is_refused(digits):
+    model = VAE(VAEConfig(image_shape=(1, 28, 28)))
+    with pytest.raises(ValueError, match="expects images"):
+        run(model, digits, TrainConfig(epochs=1))

@@ -1,0 +1,129 @@
+"""Checkpoints: plain dicts of tensors and primitives, written atomically, read with weights_only=True.
+
+weights_only=True means loading a file can never run code from it; anything it cannot read
+(a corrupt file, a pickle of arbitrary objects, another program's checkpoint) becomes a CheckpointError.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .model import VAE, VAEConfig
+
+FORMAT = "vae-latent-explorer"
+VERSION = 1
+SUFFIX = ".pt"
+
+
+class CheckpointError(Exception):
+    """A checkpoint could not be written or read; the message says which file and why."""
+
+
+def save_checkpoint(path, model: VAE, *, dataset: str, train_config: dict | None = None,
+                    history: list | None = None, metrics: dict | None = None,
+                    class_names: list | None = None, data_options: dict | None = None,
+                    overwrite: bool = False) -> Path:
+    """Write the checkpoint to `path` atomically: a temp file in the same folder, then a rename.
+
+    A reader never sees half a file, and with overwrite=False an existing file is never replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = dict(
+        format=FORMAT, version=VERSION, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        model_state={k: v.detach().cpu() for k, v in model.state_dict().items()},
+        vae_config=model.config.to_dict(), train_config=dict(train_config or {}),
+        dataset=str(dataset), image_shape=list(model.config.image_shape),
+        history=list(history or []), metrics=dict(metrics or {}),
+        class_names=list(class_names or []), data_options=dict(data_options or {}),
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary shared file
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if `path` exists, unlike rename
+    except FileExistsError:
+        raise CheckpointError(f"{path} already exists; choose another name or allow overwriting.") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, dict]:
+    """-> (model in eval mode, meta). meta holds everything but the weights, plus "path"."""
+    payload = read_payload(path)
+    try:
+        config = VAEConfig.from_dict(payload["vae_config"])
+        model = VAE(config)
+        model.load_state_dict(payload["model_state"])
+    except Exception as err:  # config fields missing or invalid, weights of another shape
+        raise CheckpointError(f"{path}: weights do not match the stored model config ({_short(err)}).") from err
+    meta = {k: v for k, v in payload.items() if k != "model_state"}
+    meta["path"] = str(path)
+    return model.to(device).eval(), meta
+
+
+def read_payload(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated/corrupt zip, not a torch file, pickled objects refused
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_short(err)}).") from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a checkpoint of this app (no '{FORMAT}' format marker).")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version {payload.get('version')!r}, "
+                              f"this app reads version {VERSION}.")
+    missing = {"model_state", "vae_config", "dataset"} - payload.keys()
+    if missing:
+        raise CheckpointError(f"{path}: checkpoint lacks {', '.join(sorted(missing))}.")
+    return payload
+
+
+@dataclass
+class CheckpointInfo:
+    path: Path
+    meta: dict | None      # None when unreadable
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def list_checkpoints(folder) -> list[CheckpointInfo]:
+    """Every *.pt file in `folder`, sorted by name; unreadable ones carry the reason instead of meta."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    infos = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        try:
+            _, meta = load_checkpoint(path)
+            infos.append(CheckpointInfo(path, meta))
+        except CheckpointError as err:
+            infos.append(CheckpointInfo(path, None, str(err)))
+    return infos
+
+
+def _short(err: Exception, limit: int = 200) -> str:
+    text = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return text if len(text) <= limit else text[:limit] + "..."

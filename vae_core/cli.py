@@ -1,0 +1,168 @@
+"""Command line: `python -m vae_core train ...` and `python -m vae_core eval CKPT ...`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .data import DatasetError, load_dataset
+from .elbo import iwae_log_likelihood
+from .model import ARCHS, VAE, VAEConfig
+from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, seed_everything, train
+
+DEFAULTS = TrainConfig()
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """States each default, except None ones whose help already says what happens."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 512,256, got {text!r}")
+
+
+def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> None:
+    p.add_argument("--data", default=default_data,
+                   help="digits, mnist, fashion-mnist, or a folder of images (class sub-folders give labels)")
+    p.add_argument("--data-root", default="data", help="where MNIST / Fashion-MNIST are downloaded or kept")
+    p.add_argument("--image-size", type=int, default=None,
+                   help="side length for folder images (default: the first image's, at most 64)")
+    p.add_argument("--channels", default="auto", choices=["auto", "grayscale", "rgb"], help="colour of folder images")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = _HelpFormatter
+    parser = argparse.ArgumentParser(prog="python -m vae_core", description="Train and evaluate VAEs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", formatter_class=fmt, help="train a VAE and save a checkpoint")
+    _add_data_options(t, "digits")
+    t.add_argument("--arch", default="mlp", choices=ARCHS, help="encoder/decoder architecture")
+    t.add_argument("--hidden", type=_int_tuple, default=None,
+                   help="mlp: hidden widths; conv: channels per stride-2 layer (default: 512,256 for mlp, 32,64 for conv)")
+    t.add_argument("--latent-dim", type=int, default=2, help="number of latent dimensions")
+    t.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
+    t.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="images per step")
+    t.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
+    t.add_argument("--beta", type=float, default=DEFAULTS.beta, help="KL weight (1 = the true ELBO)")
+    t.add_argument("--beta-schedule", default=DEFAULTS.beta_schedule, choices=SCHEDULES, help="how beta moves over training")
+    t.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
+                   help="linear: epochs to ramp beta up from 0; cyclical: epochs per cycle")
+    t.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds weights, shuffling and noise")
+    t.add_argument("--device", default=DEFAULTS.device, help="auto, cpu, cuda or mps")
+    t.add_argument("--log-every", type=int, default=DEFAULTS.log_every, help="steps between logged metrics")
+    t.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
+    t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("eval", formatter_class=fmt, help="evaluate a checkpoint on its test set")
+    e.add_argument("checkpoint", help="checkpoint file (.pt)")
+    _add_data_options(e, None)
+    e.add_argument("--iwae-k", type=int, default=0, help="importance samples for the IWAE log-likelihood (0: skip)")
+    e.add_argument("--batch-size", type=int, default=500, help="images per evaluation batch")
+    e.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    e.add_argument("--seed", type=int, default=0, help="seeds the evaluation noise")
+    e.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    return parser
+
+
+def cmd_train(args) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CheckpointError(f"{out} already exists; pass --force to overwrite it.")
+    data = load_dataset(args.data, root=args.data_root, image_size=args.image_size, channels=args.channels)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
+                         beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=args.seed,
+                         device=args.device, log_every=args.log_every)
+    seed_everything(args.seed)  # the weight init too
+    model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=args.latent_dim, hidden=args.hidden or (),
+                          arch=args.arch))
+    history, last_epoch = _run_with_progress(model, data, config, quiet=args.quiet)
+    save_checkpoint(out, model, dataset=data.name, train_config=config.to_dict(), history=history,
+                    metrics=_metrics(last_epoch), class_names=data.class_names, data_options=data.options,
+                    overwrite=args.force)
+    print(f"saved {out}: test loss {last_epoch['test_loss']:.2f} nats "
+          f"(recon {last_epoch['test_recon']:.2f}, KL {last_epoch['test_kl']:.2f}), "
+          f"{last_epoch['active_units']} active units", file=sys.stderr)
+    return 0
+
+
+def _run_with_progress(model, data, config, quiet: bool):
+    from tqdm import tqdm
+
+    history, last_epoch, bar = [], None, None
+    try:
+        for event in train(model, data, config):
+            if event["type"] == "start":
+                bar = tqdm(total=event["total_steps"], unit="step", disable=quiet, file=sys.stderr,
+                           desc=f"train on {event['device']}")
+            elif event["type"] == "step":
+                bar.update(event["step"] - bar.n)
+                bar.set_postfix(loss=f"{event['loss']:.2f}", kl=f"{event['kl']:.2f}", beta=f"{event['beta']:.2f}")
+                history.append(event)
+            elif event["type"] == "epoch":
+                last_epoch = event
+                history.append(event)
+    finally:
+        if bar is not None:
+            bar.close()
+    return history, last_epoch
+
+
+def _metrics(epoch_event: dict) -> dict:
+    keys = ("test_loss", "test_recon", "test_kl", "active_units", "kl_per_dim", "epoch")
+    return {k: epoch_event[k] for k in keys}
+
+
+def cmd_eval(args) -> int:
+    model, meta = load_checkpoint(args.checkpoint, device=pick_device(args.device))
+    options = dict(meta.get("data_options") or {"name": meta["dataset"]})
+    if args.data:
+        options.update(name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels)
+    name = options.pop("name")
+    data = load_dataset(name, **options)
+    if data.image_shape != model.config.image_shape:
+        raise DatasetError(f"{name} has images of shape {data.image_shape}, the model expects "
+                           f"{model.config.image_shape}.")
+    result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
+                  **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed))
+    if args.iwae_k > 0:
+        result["iwae_k"] = args.iwae_k
+        result["iwae_nll"] = _iwae_nll(model, data.test_x, args.iwae_k, args.batch_size, args.seed)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
+    return 0
+
+
+def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    per_batch = max(1, batch_size * 50 // k)  # keep k * batch decoded images bounded in memory
+    total = 0.0
+    for i in range(0, len(x), per_batch):
+        total += iwae_log_likelihood(model, x[i:i + per_batch].to(model.device), k, gen).sum().item()
+    return -total / len(x)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return cmd_train(args) if args.command == "train" else cmd_eval(args)
+    except (DatasetError, CheckpointError, NonFiniteLossError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing was saved", file=sys.stderr)
+        return 130

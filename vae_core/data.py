@@ -1,0 +1,144 @@
+"""Datasets as whole in-memory tensors: images (N, C, H, W) float32 in [0, 1], labels (N,) int64.
+
+Keeping everything in memory means training slices batches from one tensor, with no per-sample
+transform or DataLoader in the loop.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+BUILTIN = ("digits", "mnist", "fashion-mnist")
+DEFAULT_ROOT = "data"
+MAX_FOLDER_SIDE = 64  # folders of large images are resized down to this by default
+
+
+class DatasetError(Exception):
+    """A dataset could not be loaded; the message says why and what to do."""
+
+
+@dataclass
+class Dataset:
+    name: str
+    train_x: torch.Tensor  # (N, C, H, W) float32 in [0, 1]
+    train_y: torch.Tensor  # (N,) int64
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    class_names: list[str]
+    options: dict = field(default_factory=dict)  # what load_dataset needs to rebuild the same split
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_x.shape[1:])
+
+
+def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, download: bool = True,
+                 image_size: int | None = None, channels: str = "auto",
+                 test_fraction: float = 0.2, split_seed: int = 0) -> Dataset:
+    """Load "digits", "mnist", "fashion-mnist" or a folder of images.
+
+    root: where torchvision keeps MNIST / Fashion-MNIST. image_size, channels ("auto", "grayscale",
+    "rgb"): only for folders. test_fraction, split_seed: the fixed split for sources that have none.
+    """
+    key = str(name_or_path).lower()
+    options = dict(name=str(name_or_path), root=root, image_size=image_size, channels=channels,
+                   test_fraction=test_fraction, split_seed=split_seed)
+    if key == "digits":
+        x, y, names = _digits()
+        return _split(str(name_or_path), x, y, names, test_fraction, split_seed, options)
+    if key in ("mnist", "fashion-mnist"):
+        return _torchvision(key, root, download, options)
+    if os.path.isdir(name_or_path):
+        x, y, names = _folder(Path(name_or_path), image_size, channels)
+        return _split(str(name_or_path), x, y, names, test_fraction, split_seed, options)
+    raise DatasetError(f"Unknown dataset {name_or_path!r}: use one of {', '.join(BUILTIN)} or a folder of images.")
+
+
+def _split(name, x, y, class_names, test_fraction, seed, options) -> Dataset:
+    n = len(x)
+    if n < 2:
+        raise DatasetError(f"{name}: need at least 2 images to make a train/test split, found {n}.")
+    n_test = min(n - 1, max(1, round(n * test_fraction)))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    test, train = order[:n_test], order[n_test:]
+    return Dataset(name, x[train], y[train], x[test], y[test], class_names, options)
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # pixel values are 0..16
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    return x, y, [str(c) for c in bunch.target_names]
+
+
+def _torchvision(key: str, root: str, download: bool, options: dict) -> Dataset:
+    from torchvision import datasets
+
+    cls = datasets.MNIST if key == "mnist" else datasets.FashionMNIST
+    raw = Path(root) / cls.__name__ / "raw"
+    try:
+        train = cls(root, train=True, download=download)
+        test = cls(root, train=False, download=download)
+    except Exception as err:  # no network, a partial download, a corrupt file
+        files = ", ".join(Path(url).name for url, _ in cls.resources)
+        raise DatasetError(
+            f"Could not load {key} ({type(err).__name__}: {err}). Without a network, put the raw files "
+            f"({files}) into {raw}/ by hand and try again.") from err
+    return Dataset(key, _to_float(train.data), train.targets.long(), _to_float(test.data), test.targets.long(),
+                   list(train.classes), options)
+
+
+def _to_float(images_uint8: torch.Tensor) -> torch.Tensor:
+    return images_uint8.unsqueeze(1).float().div_(255.0)  # (N, 28, 28) -> (N, 1, 28, 28)
+
+
+def _folder(folder: Path, image_size: int | None, channels: str):
+    """Images directly in `folder` (one class) or in class sub-folders (labels by folder name)."""
+    from PIL import Image
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DatasetError(f"{folder}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
+    images, bad = [], []
+    for path in files:
+        try:
+            with Image.open(path) as im:
+                im.load()
+                images.append((path, im.copy()))
+        except Exception as err:
+            bad.append(f"{path.relative_to(folder)} ({type(err).__name__})")
+    if bad:
+        shown = "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise DatasetError(f"{folder}: {len(bad)} of {len(files)} image files could not be read: {shown}. "
+                           "Remove or replace them.")
+    mode = _pick_mode(channels, [im for _, im in images])
+    size = image_size or min(max(images[0][1].size), MAX_FOLDER_SIDE)
+    class_names = sorted({_class_of(p, folder) for p, _ in images})
+    arrays = [np.asarray(im.convert(mode).resize((size, size), Image.BILINEAR), dtype=np.uint8) for _, im in images]
+    x = torch.from_numpy(np.stack(arrays)).float().div_(255.0)
+    x = x.unsqueeze(1) if mode == "L" else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
+    y = torch.tensor([class_names.index(_class_of(p, folder)) for p, _ in images], dtype=torch.int64)
+    return x.contiguous(), y, class_names
+
+
+def _class_of(path: Path, folder: Path) -> str:
+    rel = path.relative_to(folder)
+    return rel.parts[0] if len(rel.parts) > 1 else folder.name
+
+
+def _pick_mode(channels: str, images) -> str:
+    if channels in ("grayscale", "gray", "L"):
+        return "L"
+    if channels in ("rgb", "RGB"):
+        return "RGB"
+    if channels != "auto":
+        raise DatasetError(f"channels must be 'auto', 'grayscale' or 'rgb', got {channels!r}.")
+    gray_modes = {"1", "L", "LA", "I", "I;16", "F"}
+    return "L" if all(im.mode in gray_modes for im in images) else "RGB"

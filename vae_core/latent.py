@@ -1,0 +1,124 @@
+"""Tools for looking into the latent space: encode, project to 2-D and back, decode points and grids."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .model import VAE
+
+
+@torch.no_grad()
+def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and log-variances of all images: two (N, D) float32 arrays."""
+    mus, logvars = [], []
+    for i in range(0, len(x), batch_size):
+        mu, logvar = model.encode(x[i:i + batch_size].to(model.device))
+        mus.append(mu.cpu())
+        logvars.append(logvar.cpu())
+    return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
+
+
+class Projection:
+    """Latent space -> 2-D map and back: the identity for latent_dim 2, PCA otherwise.
+
+    For latent_dim 1 the map is (z1, 0). PCA's inverse maps a 2-D point to the mean plus the two
+    principal directions, the most plausible latent that projects there.
+    """
+
+    def __init__(self, latents: np.ndarray):
+        self.latent_dim = latents.shape[1]
+        self.pca = None
+        if self.latent_dim > 2:
+            from sklearn.decomposition import PCA
+
+            self.pca = PCA(n_components=2).fit(latents)
+
+    @property
+    def explained_variance(self) -> tuple[float, float] | None:
+        """Fraction of the latents' variance along PC1 and PC2 (None without PCA)."""
+        return None if self.pca is None else tuple(float(v) for v in self.pca.explained_variance_ratio_)
+
+    @property
+    def axis_names(self) -> tuple[str, str]:
+        if self.pca is None:
+            return ("z1", "z2") if self.latent_dim == 2 else ("z1", "(unused)")
+        ev = self.explained_variance
+        return f"PC1 ({ev[0]:.0%} of variance)", f"PC2 ({ev[1]:.0%} of variance)"
+
+    def transform(self, latents: np.ndarray) -> np.ndarray:
+        latents = np.asarray(latents, dtype=np.float32)
+        if self.pca is not None:
+            return self.pca.transform(latents).astype(np.float32)
+        if self.latent_dim == 1:
+            return np.concatenate([latents, np.zeros_like(latents)], axis=1)
+        return latents
+
+    def inverse(self, points: np.ndarray) -> np.ndarray:
+        points = np.atleast_2d(np.asarray(points, dtype=np.float32))
+        if self.pca is not None:
+            return self.pca.inverse_transform(points).astype(np.float32)
+        return points[:, :self.latent_dim].copy()
+
+
+@torch.no_grad()
+def decode_points(model: VAE, z) -> torch.Tensor:
+    """Latent points (N, D) -> pixel probabilities (N, C, H, W) on the CPU."""
+    z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=model.device)
+    return torch.sigmoid(model.decode(z)).cpu()
+
+
+def grid_points(x_range, y_range, n: int) -> np.ndarray:
+    """n x n map points, row-major from the top-left (high y first) so they read like an image."""
+    xs = np.linspace(*x_range, n, dtype=np.float32)
+    ys = np.linspace(*y_range, n, dtype=np.float32)[::-1]
+    return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+
+
+def decode_grid(model: VAE, projection: Projection, x_range, y_range, n: int = 15) -> torch.Tensor:
+    """The classic VAE manifold picture: images decoded on an n x n grid of the 2-D map, (n*n, C, H, W)."""
+    return decode_points(model, projection.inverse(grid_points(x_range, y_range, n)))
+
+
+def interpolate(z_a, z_b, steps: int = 10, method: str = "linear") -> np.ndarray:
+    """Points from z_a to z_b inclusive, (steps, D); "slerp" follows the great circle (White 2016)."""
+    z_a, z_b = np.asarray(z_a, dtype=np.float64), np.asarray(z_b, dtype=np.float64)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if method == "linear":
+        return ((1 - t) * z_a + t * z_b).astype(np.float32)
+    if method != "slerp":
+        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+    cos = np.dot(z_a, z_b) / max(np.linalg.norm(z_a) * np.linalg.norm(z_b), 1e-12)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:  # nearly parallel: slerp degenerates to lerp
+        return ((1 - t) * z_a + t * z_b).astype(np.float32)
+    return ((np.sin((1 - t) * omega) * z_a + np.sin(t * omega) * z_b) / np.sin(omega)).astype(np.float32)
+
+
+def traverse(z, dims, span: float = 3.0, steps: int = 9) -> np.ndarray:
+    """For each dim in `dims`, `steps` copies of z with that dim swept over [-span, span]: (len(dims)*steps, D)."""
+    z = np.asarray(z, dtype=np.float32)
+    values = np.linspace(-span, span, steps, dtype=np.float32)
+    rows = []
+    for d in dims:
+        block = np.repeat(z[None, :], steps, axis=0)
+        block[:, d] = values
+        rows.append(block)
+    return np.concatenate(rows)
+
+
+@torch.no_grad()
+def sample_prior(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """Images decoded from z ~ N(0, temperature^2 I): (n, C, H, W)."""
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, model.config.latent_dim, generator=gen) * temperature
+    return decode_points(model, z)
+
+
+def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int = 1) -> np.ndarray:
+    """(N, C, H, W) in [0, 1] -> one uint8 image (H', W', 3) for display, upscaled by nearest neighbour."""
+    from torchvision.utils import make_grid
+
+    grid = make_grid(images, nrow=nrow, padding=padding, pad_value=1.0)  # (3, H', W')
+    if scale > 1:
+        grid = grid.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2)
+    return (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()

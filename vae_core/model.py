@@ -1,0 +1,122 @@
+"""The VAE: a Gaussian encoder q(z|x) and a Bernoulli decoder p(x|z).
+
+Vocabulary follows pytorch/examples `vae/main.py`: encode -> (mu, logvar), reparameterize, decode -> logits.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+ARCHS = ("mlp", "conv")
+DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    image_shape: tuple[int, int, int] = (1, 8, 8)  # (C, H, W)
+    latent_dim: int = 2
+    # mlp: widths of the hidden layers; conv: channels of the stride-2 conv layers. () = default for arch.
+    hidden: tuple[int, ...] = field(default=())
+    arch: str = "mlp"
+
+    def __post_init__(self):
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ValueError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
+        hidden = tuple(int(h) for h in self.hidden) or DEFAULT_HIDDEN[self.arch]
+        if min(hidden) < 1:
+            raise ValueError(f"hidden sizes must be positive, got {hidden}")
+        # frozen dataclass: normalise lists (e.g. from a checkpoint dict) to tuples
+        object.__setattr__(self, "hidden", hidden)
+        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "VAEConfig":
+        return cls(image_shape=tuple(d["image_shape"]), latent_dim=int(d["latent_dim"]),
+                   hidden=tuple(d["hidden"]), arch=d["arch"])
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers with ReLU between them (none after the last)."""
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def _conv_sizes(h: int, w: int, n: int) -> list[tuple[int, int]]:
+    """Spatial sizes after each of n stride-2 convs (k=3, p=1): ceil(s / 2) each time."""
+    sizes = [(h, w)]
+    for _ in range(n):
+        h, w = (h + 1) // 2, (w + 1) // 2
+        sizes.append((h, w))
+    return sizes
+
+
+class VAE(nn.Module):
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        c, h, w = config.image_shape
+        d = config.latent_dim
+        if config.arch == "mlp":
+            self.encoder = nn.Sequential(nn.Flatten(), _mlp([c * h * w, *config.hidden]), nn.ReLU())
+            feat = config.hidden[-1]
+            self.decoder = _mlp([d, *reversed(config.hidden), c * h * w])
+        else:
+            self.encoder, self.decoder, feat = self._conv_stacks(c, h, w, d, config.hidden)
+        self.to_stats = nn.Linear(feat, 2 * d)  # -> (mu, logvar)
+
+    @staticmethod
+    def _conv_stacks(c, h, w, d, channels):
+        sizes = _conv_sizes(h, w, len(channels))
+        chans = [c, *channels]
+        enc = []
+        for a, b in zip(chans[:-1], chans[1:]):
+            enc += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.ReLU()]
+        enc.append(nn.Flatten())
+        last_h, last_w = sizes[-1]
+        feat = chans[-1] * last_h * last_w
+        dec = [nn.Linear(d, feat), nn.ReLU(), nn.Unflatten(1, (chans[-1], last_h, last_w))]
+        for i in range(len(channels), 0, -1):
+            (th, tw), (sh, sw) = sizes[i - 1], sizes[i]
+            # a transposed conv gives 2s - 1 + output_padding: pick the padding that restores the size
+            pad = (th - (2 * sh - 1), tw - (2 * sw - 1))
+            dec.append(nn.ConvTranspose2d(chans[i], chans[i - 1], 3, stride=2, padding=1, output_padding=pad))
+            if i > 1:
+                dec.append(nn.ReLU())
+        return nn.Sequential(*enc), nn.Sequential(*dec), feat
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, C, H, W) in [0, 1] -> mu, logvar: (B, D)."""
+        mu, logvar = self.to_stats(self.encoder(x)).chunk(2, dim=1)
+        return mu, logvar
+
+    def reparameterize(self, mu, logvar, eps: torch.Tensor | None = None) -> torch.Tensor:
+        """z = mu + sigma * eps keeps the sample differentiable in mu and logvar."""
+        if eps is None:
+            eps = torch.randn_like(mu)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z: (B, D) -> Bernoulli logits (B, C, H, W)."""
+        return self.decoder(z).view(-1, *self.config.image_shape)
+
+    def forward(self, x: torch.Tensor):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device

@@ -1,0 +1,223 @@
+"""Training as a generator of plain-dict metric events, so a CLI, a thread or a test can drive it.
+
+Events (dicts with a "type" key):
+  start  total_steps, steps_per_epoch, device, n_train, n_test
+  step   every `log_every` steps: step, epoch (fractional), recon, kl, loss, beta, samples_per_s
+  epoch  after each epoch: test_recon, test_kl, test_loss (beta = 1), kl_per_dim, active_units
+  end    stopped (bool), steps, epochs_done, elapsed_s
+A non-finite loss restores the last good weights and raises NonFiniteLossError.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .data import Dataset
+from .elbo import active_units, elbo, kl_per_dim, recon_per_image
+from .model import VAE
+
+SCHEDULES = ("constant", "linear", "cyclical")
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0
+    beta_schedule: str = "constant"  # constant | linear (warm-up from 0) | cyclical (Fu et al. 2019)
+    warmup_epochs: float = 10.0      # linear: epochs to reach beta; cyclical: epochs per cycle
+    seed: int = 0
+    device: str = "auto"             # auto | cpu | cuda | mps
+    log_every: int = 10              # steps between step events
+
+    def __post_init__(self):
+        if self.beta_schedule not in SCHEDULES:
+            raise ValueError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
+        for name in ("epochs", "batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.lr > 0 or self.beta < 0 or not self.warmup_epochs > 0:
+            raise ValueError("lr and warmup_epochs must be positive and beta non-negative")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the model holds the last good weights."""
+
+
+class BetaControl:
+    """The base KL weight, changeable from another thread while training runs (read before every step)."""
+
+    def __init__(self, value: float):
+        self._value = float(value)
+        self._lock = threading.Lock()
+
+    def get(self) -> float:
+        with self._lock:
+            return self._value
+
+    def set(self, value: float) -> None:
+        if not value >= 0:
+            raise ValueError(f"beta must be non-negative, got {value}")
+        with self._lock:
+            self._value = float(value)
+
+
+def schedule_factor(schedule: str, epoch: float, warmup_epochs: float) -> float:
+    """Multiplier in [0, 1] on the base beta at a (fractional) epoch."""
+    if schedule == "linear":
+        return min(1.0, epoch / warmup_epochs)
+    if schedule == "cyclical":  # ramp over the first half of each cycle, then hold
+        return min(1.0, 2.0 * (epoch % warmup_epochs) / warmup_epochs)
+    return 1.0
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@torch.no_grad()
+def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0) -> dict:
+    """Test-set terms at beta = 1 with fixed noise, so epochs are comparable."""
+    was_training = model.training
+    model.eval()
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    recon, kl_dims, mus = [], [], []
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size].to(model.device, non_blocking=True)
+        mu, logvar = model.encode(xb)
+        eps = torch.randn(mu.shape, generator=gen, device=mu.device)
+        recon.append(recon_per_image(xb, model.decode(model.reparameterize(mu, logvar, eps))))
+        kl_dims.append(kl_per_dim(mu, logvar))
+        mus.append(mu)
+    model.train(was_training)
+    recon_t, kl_t, mu_t = torch.cat(recon), torch.cat(kl_dims), torch.cat(mus)
+    test_recon, test_kl = recon_t.mean().item(), kl_t.sum(1).mean().item()
+    return dict(test_recon=test_recon, test_kl=test_kl, test_loss=test_recon + test_kl,
+                kl_per_dim=kl_t.mean(0).tolist(), active_units=active_units(mu_t))
+
+
+def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event | None = None,
+          beta: BetaControl | Callable[[], float] | None = None) -> Iterator[dict]:
+    """Train `model` in place on data.train_x, yielding metric events (see the module docstring).
+
+    stop: set it to end the run after the current step. beta: a BetaControl (or any callable
+    returning a float) read before every step; defaults to config.beta.
+    """
+    if tuple(data.image_shape) != tuple(model.config.image_shape):
+        raise ValueError(f"model expects images {model.config.image_shape}, data has {data.image_shape}")
+    read_beta = _beta_reader(beta, config.beta)
+    device = pick_device(config.device)
+    seed_everything(config.seed)
+    model.to(device).train()
+    x_train = data.train_x.to(device)
+    n = len(x_train)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    shuffle = torch.Generator(device=device).manual_seed(config.seed)
+    good = _Snapshot(model)
+    yield dict(type="start", total_steps=steps_per_epoch * config.epochs, steps_per_epoch=steps_per_epoch,
+               device=str(device), n_train=n, n_test=len(data.test_x))
+    step, t_start = 0, time.perf_counter()
+    window = _Window()
+    for epoch in range(config.epochs):
+        order = torch.randperm(n, generator=shuffle, device=device)
+        for i in range(0, n, config.batch_size):
+            if stop is not None and stop.is_set():
+                yield _end(True, step, epoch, t_start)
+                return
+            b = read_beta() * schedule_factor(config.beta_schedule, step / steps_per_epoch, config.warmup_epochs)
+            xb = x_train[order[i:i + config.batch_size]]
+            logits, mu, logvar = model(xb)
+            terms = elbo(xb, logits, mu, logvar, beta=b)
+            opt.zero_grad(set_to_none=True)
+            terms.loss.backward()
+            opt.step()
+            step += 1
+            window.add(terms, b, len(xb))
+            if step % config.log_every == 0 or i + config.batch_size >= n:
+                event = window.flush(step, step / steps_per_epoch)
+                good.check(event["loss"], step)
+                yield event
+        result = evaluate(model, data.test_x, seed=config.seed)
+        good.check(result["test_loss"], step)
+        yield dict(type="epoch", epoch=epoch + 1, step=step, beta=b, elapsed_s=time.perf_counter() - t_start, **result)
+    yield _end(False, step, config.epochs, t_start)
+
+
+def _beta_reader(beta, default: float) -> Callable[[], float]:
+    if beta is None:
+        return lambda: default
+    return beta.get if isinstance(beta, BetaControl) else beta
+
+
+def _end(stopped: bool, step: int, epochs_done: int, t_start: float) -> dict:
+    return dict(type="end", stopped=stopped, steps=step, epochs_done=epochs_done,
+                elapsed_s=time.perf_counter() - t_start)
+
+
+class _Window:
+    """Sums of the loss terms since the last step event; read back (one GPU sync) only when logged."""
+
+    def __init__(self):
+        self._reset()
+
+    def _reset(self):
+        self.recon = self.kl = self.loss = 0.0
+        self.batches = self.samples = 0
+        self.t0 = time.perf_counter()
+
+    def add(self, terms, beta: float, batch: int):
+        self.recon = self.recon + terms.recon.detach()
+        self.kl = self.kl + terms.kl.detach()
+        self.loss = self.loss + terms.loss.detach()
+        self.beta, self.batches, self.samples = beta, self.batches + 1, self.samples + batch
+
+    def flush(self, step: int, epoch: float) -> dict:
+        k = self.batches
+        event = dict(type="step", step=step, epoch=epoch, recon=float(self.recon) / k, kl=float(self.kl) / k,
+                     loss=float(self.loss) / k, beta=self.beta,
+                     samples_per_s=self.samples / max(time.perf_counter() - self.t0, 1e-9))
+        self._reset()
+        return event
+
+
+class _Snapshot:
+    """Last weights known to give a finite loss; restored when the loss stops being finite."""
+
+    def __init__(self, model: VAE):
+        self.model, self.step = model, 0
+        self.state = copy.deepcopy(model.state_dict())
+
+    def check(self, loss: float, step: int) -> None:
+        if math.isfinite(loss) and all(torch.isfinite(p).all() for p in self.model.parameters()):
+            self.state = copy.deepcopy(self.model.state_dict())
+            self.step = step
+            return
+        self.model.load_state_dict(self.state)
+        raise NonFiniteLossError(
+            f"The loss became {loss} at step {step}: training diverged and was stopped. The weights from "
+            f"step {self.step}, the last with a finite loss, were kept. Try a lower learning rate or beta.")
