@@ -69,3 +69,12 @@ def test_prior_samples_and_grid_image():
     assert torch.equal(a, b) and a.shape == (6, 1, 8, 8)
     img = to_grid_image(a, nrow=3, padding=1, scale=4)
     assert img.dtype == np.uint8 and img.shape == ((2 * 9 + 1) * 4, (3 * 9 + 1) * 4, 3)
+
+
+def test_grid_image_matches_torchvision_make_grid():
+    from torchvision.utils import make_grid
+
+    images = torch.rand(7, 1, 5, 4)
+    ours = to_grid_image(images, nrow=3, padding=2)
+    theirs = (make_grid(images, nrow=3, padding=2, pad_value=1.0) * 255).round().byte().permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(ours, theirs)

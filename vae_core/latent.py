@@ -114,11 +114,23 @@ def sample_prior(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) ->
     return decode_points(model, z)
 
 
-def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int = 1) -> np.ndarray:
-    """(N, C, H, W) in [0, 1] -> one uint8 image (H', W', 3) for display, upscaled by nearest neighbour."""
-    from torchvision.utils import make_grid
+def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int = 1,
+                  pad_value: float = 1.0) -> np.ndarray:
+    """(N, C, H, W) in [0, 1] -> one uint8 RGB image (H', W', 3), nrow images per row, upscaled by an
+    integer factor with nearest neighbour so small images stay crisp.
 
-    grid = make_grid(images, nrow=nrow, padding=padding, pad_value=1.0)  # (3, H', W')
+    Lays images out like torchvision's make_grid, in numpy: importing torchvision costs over a second,
+    which the app's cold start would pay just to tile a few images.
+    """
+    x = images.detach().cpu().clamp(0, 1).numpy()
+    n, c, h, w = x.shape
+    if c == 1:
+        x = np.repeat(x, 3, axis=1)
+    cols, rows = min(nrow, n), -(-n // nrow)
+    canvas = np.full((3, rows * (h + padding) + padding, cols * (w + padding) + padding), pad_value, np.float32)
+    for i in range(n):
+        top, left = padding + (i // nrow) * (h + padding), padding + (i % nrow) * (w + padding)
+        canvas[:, top:top + h, left:left + w] = x[i, :3]
     if scale > 1:
-        grid = grid.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2)
-    return (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+        canvas = canvas.repeat(scale, axis=1).repeat(scale, axis=2)
+    return np.ascontiguousarray((canvas * 255).round().astype(np.uint8).transpose(1, 2, 0))

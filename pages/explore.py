@@ -1,0 +1,108 @@
+"""Explore: the latent map of the selected model; click anywhere to decode that point into an image."""
+import numpy as np
+import streamlit as st
+import torch
+
+from ui import state
+from ui.figures import latent_map
+from ui.geometry import read_selection
+from ui.images import crisp, grid
+from vae_core.latent import decode_grid, decode_points
+
+MAX_REGION_IMAGES = 100
+ELLIPSE_SAMPLE = 60
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def manifold_image(path: str, mtime: int, n: int) -> np.ndarray:
+    model, _ = state.load_model(path, mtime)
+    md = state.map_data(path, mtime)
+    return grid(decode_grid(model, md.projection, md.x_range, md.y_range, n), nrow=n, width=520)
+
+
+def view_options() -> dict:
+    a, b, c = st.columns(3)
+    return dict(manifold=a.toggle("Decoded manifold", value=True, key="explore_manifold",
+                                  help="Images decoded on a regular grid over the map: the classic VAE picture."),
+                ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses",
+                                  help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images."),
+                grid_n=c.slider("Manifold grid", 6, 30, 15, key="explore_grid_n", disabled=False))
+
+
+def show_point(model, md, data, i: int) -> None:
+    x = data.test_x[i:i + 1].to(model.device)
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(i))  # stable across reruns
+        recon = torch.sigmoid(model.decode(model.reparameterize(mu, logvar, eps))).cpu()
+    mean = decode_points(model, mu.cpu().numpy())
+    label = md.class_names[md.labels[i]] if md.labels[i] < len(md.class_names) else md.labels[i]
+    st.markdown(f"**Test image #{i}** · label **{label}**")
+    cols = st.columns(3)
+    for col, img, caption in zip(cols, (x[0].cpu(), recon[0], mean[0]),
+                                 ("original", "reconstruction (z ~ q(z|x))", "decoded mean")):
+        col.image(crisp(img), caption=caption, width="stretch")
+    st.caption("μ = " + _fmt(md.mu[i]) + " · σ = " + _fmt(np.exp(0.5 * md.logvar[i])))
+
+
+def show_free(model, md, x: float, y: float) -> None:
+    z = md.projection.inverse([[x, y]])
+    st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
+    st.image(crisp(decode_points(model, z)[0], width=256), caption="decoded image", width=256)
+    if md.projection.pca is not None:
+        st.caption("z = PCA⁻¹(x, y) = " + _fmt(z[0]))
+
+
+def show_region(model, md, indices: np.ndarray) -> None:
+    if len(indices) == 0:
+        st.info("No data points inside the selection.")
+        return
+    shown = indices[:MAX_REGION_IMAGES]
+    st.markdown(f"**{len(indices)} points selected**" + (f" (first {len(shown)} shown)" if len(indices) > len(shown) else ""))
+    nrow = int(np.ceil(np.sqrt(len(shown))))
+    st.image(grid(decode_points(model, md.mu[shown]), nrow=nrow, width=420), caption="decoded means")
+
+
+def _fmt(v: np.ndarray, limit: int = 8) -> str:
+    text = ", ".join(f"{a:.2f}" for a in v[:limit])
+    return f"[{text}{', …' if len(v) > limit else ''}]"
+
+
+row = state.selected_checkpoint()
+if row is None:
+    st.info("No model to explore: pick or train a checkpoint (see the sidebar).")
+    st.stop()
+model, meta = state.load_model(row["path"], row["mtime"])
+md = state.map_data(row["path"], row["mtime"])
+chart_key = f"map:{row['name']}"
+selection = read_selection(st.session_state.get(chart_key), md.xy, md.x_range, md.y_range)
+
+st.title("Explore the latent space")
+how = ("the map *is* the latent space" if md.projection.pca is None
+       else f"the map is a PCA projection of the {md.projection.latent_dim}-D latent space")
+st.caption(f"**{row['name']}**: {row['arch']} VAE on {meta['dataset']}; {how}. Click anywhere to decode that "
+           "point; click a dot to compare the image with its reconstruction; use box or lasso select for a group.")
+if md.missing_data:
+    st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
+               "The decoded manifold and free clicks still work.")
+options = view_options()
+map_col, side_col = st.columns([3, 2], gap="medium")
+with map_col:
+    rng = np.random.default_rng(0)
+    ellipse_idx = rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False) if options["ellipses"] else None
+    click = None if selection is None or selection["kind"] == "region" else (selection["x"], selection["y"])
+    st.plotly_chart(latent_map(md, click=click, ellipse_idx=ellipse_idx), key=chart_key, on_select="rerun",
+                    selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
+with side_col:
+    with st.container(border=True):
+        if selection is None:
+            st.info("Click anywhere on the map to decode that point into an image.")
+        elif selection["kind"] == "point":
+            show_point(model, md, state.dataset_for(meta)[0], selection["index"])
+        elif selection["kind"] == "free":
+            show_free(model, md, selection["x"], selection["y"])
+        else:
+            show_region(model, md, selection["indices"])
+    if options["manifold"]:
+        st.image(manifold_image(row["path"], row["mtime"], options["grid_n"]),
+                 caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")

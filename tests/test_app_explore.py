@@ -1,0 +1,129 @@
+"""The Explore page through Streamlit's AppTest: map, clicks on points and free space, regions, models."""
+import base64
+import json
+import shutil
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from vae_core import load_checkpoint, load_dataset
+from vae_core.latent import Projection, encode_means
+
+APP = str(ROOT / "app.py")
+
+
+def start(**session) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in session.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def selection(points=(), box=(), lasso=()) -> dict:
+    return {"selection": {"points": list(points), "point_indices": [], "box": list(box), "lasso": list(lasso)}}
+
+
+def map_positions(name: str) -> np.ndarray:
+    model, _ = load_checkpoint(ROOT / "checkpoints" / f"{name}.pt")
+    mu, _ = encode_means(model, load_dataset("digits").test_x)
+    return Projection(mu).transform(mu)
+
+
+def figure(at) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def trace_length(values) -> int:
+    """Plotly sends numpy arrays as {"dtype", "bdata"} (base64); plain lists otherwise."""
+    if isinstance(values, dict):
+        return len(np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]))
+    return len(values)
+
+
+def image_captions(at) -> list[str]:
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
+
+
+def texts(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_start_page_draws_the_map_of_the_default_model():
+    at = start()
+    assert not at.exception
+    assert at.selectbox(key="checkpoint").value == "digits-2d"
+    fig = figure(at)
+    data_traces = [t for t in fig["data"] if t.get("customdata") is not None]
+    assert [t["name"] for t in data_traces] == [str(i) for i in range(10)]
+    assert sum(trace_length(t["x"]) for t in data_traces) == 359          # every test image
+    assert fig["layout"]["xaxis"]["title"]["text"] == "z1"
+    assert any("manifold" in c for c in image_captions(at))
+    assert "Click anywhere" in " ".join(i.value for i in at.info)
+
+
+def test_click_on_a_data_point_shows_image_reconstruction_and_mean():
+    xy = map_positions("digits-2d")
+    x, y = xy[17] + 0.001  # a hair off the point still counts as that point
+    at = start(**{"map:digits-2d": selection(points=[{"x": float(x), "y": float(y), "curve_number": 0}])})
+    assert not at.exception
+    assert "Test image #17" in texts(at)
+    assert {"original", "reconstruction (z ~ q(z|x))", "decoded mean"} <= set(image_captions(at))
+    clicked = [t for t in figure(at)["data"] if t.get("name") == "clicked"]
+    assert clicked and clicked[0]["x"][0] == pytest.approx(float(xy[17, 0]), abs=1e-5)
+
+
+def test_click_on_empty_space_decodes_that_location():
+    xy = map_positions("digits-2d")
+    x, y = float(xy[:, 0].max()) + 0.1, float(xy[:, 1].max()) + 0.1  # beyond every point
+    at = start(**{"map:digits-2d": selection(points=[{"x": x, "y": y}])})
+    assert not at.exception
+    assert f"**Decoded at** ({x:.2f}, {y:.2f})" in texts(at)
+    assert "decoded image" in image_captions(at)
+
+
+def test_box_selection_shows_a_grid_of_the_selected_points():
+    xy = map_positions("digits-2d")
+    box = {"x": [-10.0, 10.0], "y": [float(np.median(xy[:, 1])), 10.0]}
+    at = start(**{"map:digits-2d": selection(box=[box])})
+    inside = int((xy[:, 1] >= box["y"][0]).sum())
+    assert f"{inside} points selected" in texts(at)
+
+
+def test_switching_to_the_16d_model_uses_pca():
+    at = start()
+    at.selectbox(key="checkpoint").set_value("digits-16d").run()
+    assert not at.exception
+    assert figure(at)["layout"]["xaxis"]["title"]["text"].startswith("PC1")
+    xy = map_positions("digits-16d")
+    at = start(checkpoint="digits-16d", **{"map:digits-16d": selection(points=[{"x": float(xy[3, 0]), "y": float(xy[3, 1])}])})
+    assert "Test image #3" in texts(at)
+
+
+def test_a_broken_checkpoint_is_listed_as_unusable(tmp_path, monkeypatch):
+    shutil.copy(ROOT / "checkpoints" / "digits-2d.pt", tmp_path)
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    at = start()
+    assert not at.exception
+    assert any("broken" in w.value and "unusable" in w.value for w in at.sidebar.warning)
+    assert at.selectbox(key="checkpoint").options == ["digits-2d · digits · z=2 · β=1 · loss 24.1"]
+    assert figure(at)["data"]
+
+
+def test_a_model_whose_data_is_missing_still_decodes(tmp_path, monkeypatch):
+    """A model trained on MNIST, on a machine without MNIST: manifold and free clicks, and the reason."""
+    import torch
+
+    from vae_core import VAE, VAEConfig, save_checkpoint
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "mnist-model.pt", VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=4)),
+                    dataset="mnist", data_options={"name": "mnist", "root": str(tmp_path / "no-data")})
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    at = start(**{"map:mnist-model": selection(points=[{"x": 0.1, "y": 0.2}])})
+    assert not at.exception
+    assert "No data points drawn" in at.warning[0].value and "MNIST" in at.warning[0].value
+    assert "**Decoded at** (0.10, 0.20)" in texts(at)
+    assert any("manifold" in c for c in image_captions(at))

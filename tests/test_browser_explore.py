@@ -1,0 +1,54 @@
+"""Real browser: `streamlit run app.py` on 127.0.0.1, Chromium driven by Playwright, clicks on the map."""
+import pytest
+
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+
+pytestmark = pytest.mark.browser
+
+POINTS = ".js-plotly-plot .scatterlayer .trace .point"
+
+
+def point_centers(page) -> list[tuple[float, float]]:
+    return page.eval_on_selector_all(POINTS, """els => els.map(e => {
+        const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })""")
+
+
+def emptiest_spot(page) -> tuple[float, float]:
+    """The spot inside the plot area farthest from every drawn data point."""
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    centers = point_centers(page)
+    candidates = [(area["x"] + area["width"] * (i + 0.5) / 12, area["y"] + area["height"] * (j + 0.5) / 12)
+                  for i in range(12) for j in range(12)]
+    return max(candidates, key=lambda c: min((c[0] - x) ** 2 + (c[1] - y) ** 2 for x, y in centers))
+
+
+def decoded_images_loaded(page, caption: str) -> int:
+    """How many images with this caption are displayed and actually decoded by the browser."""
+    return page.evaluate("""caption => [...document.querySelectorAll('[data-testid="stImage"]')]
+        .filter(el => el.innerText.includes(caption))
+        .filter(el => { const img = el.querySelector('img'); return img && img.complete && img.naturalWidth > 0; })
+        .length""", caption)
+
+
+def test_click_a_point_and_empty_space_in_chromium():
+    with streamlit_server() as url, chromium_page() as page:
+        page.goto(url)
+        page.wait_for_selector(POINTS, timeout=60_000)
+        wait_for_app_idle(page)
+        assert len(point_centers(page)) == 359
+
+        x, y = point_centers(page)[100]
+        page.mouse.click(x, y)
+        page.get_by_text("Test image #").wait_for(timeout=20_000)
+        wait_for_app_idle(page)
+        for caption in ("original", "decoded mean"):
+            assert decoded_images_loaded(page, caption) == 1
+        page.screenshot(path=str(ARTIFACTS / "explore-point-click.png"))
+
+        x, y = emptiest_spot(page)
+        page.mouse.click(x, y)
+        page.get_by_text("Decoded at").wait_for(timeout=20_000)
+        wait_for_app_idle(page)
+        assert decoded_images_loaded(page, "decoded image") == 1
+        assert page.get_by_text("Test image #").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "explore-free-click.png"))

@@ -1,0 +1,78 @@
+"""Map geometry for clicks and selections: plain numpy, no Streamlit, so it is unit-testable."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def nearest_point(xy: np.ndarray, x: float, y: float, radius: float) -> int | None:
+    """Index of the data point nearest to (x, y) if it lies within `radius`, else None."""
+    if len(xy) == 0:
+        return None
+    d2 = (xy[:, 0] - x) ** 2 + (xy[:, 1] - y) ** 2
+    i = int(np.argmin(d2))
+    return i if d2[i] <= radius ** 2 else None
+
+
+def click_radius(x_range, y_range, fraction: float = 0.015) -> float:
+    """How close a click must be to a point to count as that point: a small share of the map's size."""
+    return fraction * max(x_range[1] - x_range[0], y_range[1] - y_range[0])
+
+
+def points_in_box(xy: np.ndarray, xs, ys) -> np.ndarray:
+    (x0, x1), (y0, y1) = sorted(xs), sorted(ys)
+    inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    return np.flatnonzero(inside)
+
+
+def points_in_polygon(xy: np.ndarray, xs, ys) -> np.ndarray:
+    """Even-odd ray casting, vectorised over the points."""
+    px, py = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    qx, qy = np.roll(px, -1), np.roll(py, -1)
+    x, y = xy[:, 0:1], xy[:, 1:2]  # (N, 1) against (M,) edges
+    crosses = ((py > y) != (qy > y)) & (x < (qx - px) * (y - py) / np.where(qy == py, 1e-12, qy - py) + px)
+    return np.flatnonzero(crosses.sum(axis=1) % 2 == 1)
+
+
+def padded_range(values: np.ndarray, pad: float = 0.05, fallback=(-3.0, 3.0)) -> tuple[float, float]:
+    if len(values) == 0:
+        return fallback
+    lo, hi = float(np.min(values)), float(np.max(values))
+    span = max(hi - lo, 1e-3)
+    return lo - pad * span, hi + pad * span
+
+
+def ellipse_paths(centers: np.ndarray, covs: np.ndarray, n: int = 24) -> tuple[list, list]:
+    """1-sigma ellipses of 2x2 covariances as one polyline each, separated by None for a single trace."""
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(t), np.sin(t)])  # (2, n)
+    xs, ys = [], []
+    for c, cov in zip(centers, covs):
+        vals, vecs = np.linalg.eigh(cov)
+        pts = c[:, None] + vecs @ (np.sqrt(np.maximum(vals, 0))[:, None] * circle)
+        xs += [*pts[0].tolist(), None]
+        ys += [*pts[1].tolist(), None]
+    return xs, ys
+
+
+def read_selection(event, xy: np.ndarray, x_range, y_range) -> dict | None:
+    """Turn a plotly selection event into what the user meant.
+
+    -> {"kind": "point", "index": i, "x", "y"}: a click on (or right next to) a data point;
+       {"kind": "free", "x", "y"}: a click on empty map, a location to decode;
+       {"kind": "region", "indices": array}: a box or lasso selection;
+       None: nothing selected.
+    Resolved from coordinates, not curve numbers, so it does not depend on the trace order.
+    """
+    sel = (event or {}).get("selection") or {}
+    box, lasso, points = sel.get("box") or [], sel.get("lasso") or [], sel.get("points") or []
+    if box:
+        return dict(kind="region", indices=points_in_box(xy, box[-1]["x"], box[-1]["y"]))
+    if lasso:
+        return dict(kind="region", indices=points_in_polygon(xy, lasso[-1]["x"], lasso[-1]["y"]))
+    if not points:
+        return None
+    x, y = float(points[0]["x"]), float(points[0]["y"])
+    index = nearest_point(xy, x, y, click_radius(x_range, y_range))
+    if index is None:
+        return dict(kind="free", x=x, y=y)
+    return dict(kind="point", index=index, x=float(xy[index, 0]), y=float(xy[index, 1]))
