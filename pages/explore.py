@@ -49,8 +49,7 @@ def show_free(model, md, x: float, y: float) -> None:
     z = md.projection.inverse([[x, y]])
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
     st.image(crisp(decode_points(model, z)[0], width=256), caption="decoded image", width=256)
-    if md.projection.pca is not None:
-        st.caption("z = PCA⁻¹(x, y) = " + _fmt(z[0]))
+    st.caption(("z = PCA⁻¹(x, y) = " if md.projection.pca is not None else "z = ") + _fmt(z[0]))
 
 
 def show_region(model, md, indices: np.ndarray) -> None:
@@ -90,8 +89,7 @@ map_col, side_col = st.columns([3, 2], gap="medium")
 with map_col:
     rng = np.random.default_rng(0)
     ellipse_idx = rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False) if options["ellipses"] else None
-    click = None if selection is None or selection["kind"] == "region" else (selection["x"], selection["y"])
-    st.plotly_chart(latent_map(md, click=click, ellipse_idx=ellipse_idx), key=chart_key, on_select="rerun",
+    st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx), key=chart_key, on_select="rerun",
                     selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
 with side_col:
     with st.container(border=True):

@@ -75,6 +75,6 @@ def chromium_page(width: int = 1400, height: int = 1000):
 
 
 def wait_for_app_idle(page, timeout: float = 30_000) -> None:
-    """Streamlit shows a 'running' status widget while a script runs; wait until it is gone."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    """Until no script runs (no status widget) and no element of the previous run lingers (data-stale)."""
+    page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
+        && !document.querySelector('[data-stale="true"]')""", timeout=timeout)

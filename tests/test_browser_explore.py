@@ -22,12 +22,15 @@ def emptiest_spot(page) -> tuple[float, float]:
     return max(candidates, key=lambda c: min((c[0] - x) ** 2 + (c[1] - y) ** 2 for x, y in centers))
 
 
-def decoded_images_loaded(page, caption: str) -> int:
-    """How many images with this caption are displayed and actually decoded by the browser."""
-    return page.evaluate("""caption => [...document.querySelectorAll('[data-testid="stImage"]')]
-        .filter(el => el.innerText.includes(caption))
-        .filter(el => { const img = el.querySelector('img'); return img && img.complete && img.naturalWidth > 0; })
-        .length""", caption)
+LOADED_IMAGES = """caption => [...document.querySelectorAll('[data-testid="stImage"]')]
+    .filter(el => el.innerText.includes(caption))
+    .filter(el => { const img = el.querySelector('img'); return img && img.complete && img.naturalWidth > 0; })
+    .length"""
+
+
+def wait_for_image(page, caption: str) -> None:
+    """Until exactly one image with this caption is displayed and decoded by the browser."""
+    page.wait_for_function(f"caption => ({LOADED_IMAGES})(caption) === 1", arg=caption, timeout=20_000)
 
 
 def test_click_a_point_and_empty_space_in_chromium():
@@ -42,13 +45,13 @@ def test_click_a_point_and_empty_space_in_chromium():
         page.get_by_text("Test image #").wait_for(timeout=20_000)
         wait_for_app_idle(page)
         for caption in ("original", "decoded mean"):
-            assert decoded_images_loaded(page, caption) == 1
+            wait_for_image(page, caption)
         page.screenshot(path=str(ARTIFACTS / "explore-point-click.png"))
 
         x, y = emptiest_spot(page)
         page.mouse.click(x, y)
         page.get_by_text("Decoded at").wait_for(timeout=20_000)
         wait_for_app_idle(page)
-        assert decoded_images_loaded(page, "decoded image") == 1
+        wait_for_image(page, "decoded image")
         assert page.get_by_text("Test image #").count() == 0
         page.screenshot(path=str(ARTIFACTS / "explore-free-click.png"))

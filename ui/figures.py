@@ -10,9 +10,13 @@ WEBGL_ABOVE = 3000  # points; SVG scatter gets slow beyond a few thousand
 CLICK_GRID = 90     # nodes per side of the invisible grid that catches clicks on empty space
 
 
-def latent_map(md, click: tuple | None = None, ellipse_idx: np.ndarray | None = None,
-               height: int = 620) -> go.Figure:
-    """Test means coloured by label, an invisible click-catching grid, optional 1-sigma ellipses and click marker."""
+# Plotly marks the clicked point itself with the `selected` style, in the browser: the figure stays the
+# same from click to click, so Streamlit does not redraw the chart and a click costs only the side panel.
+CLICK_MARK = dict(marker=dict(opacity=1, color="black", size=13))
+
+
+def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620) -> go.Figure:
+    """Test means coloured by label, an invisible click-catching grid, optional 1-sigma ellipses."""
     scatter = go.Scattergl if len(md.xy) > WEBGL_ABOVE else go.Scatter
     fig = go.Figure()
     fig.add_trace(_click_grid(md.x_range, md.y_range))
@@ -22,14 +26,10 @@ def latent_map(md, click: tuple | None = None, ellipse_idx: np.ndarray | None = 
         fig.add_trace(scatter(
             x=md.xy[idx, 0], y=md.xy[idx, 1], mode="markers", name=name, customdata=idx,
             marker=dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0)),
-            unselected=dict(marker=dict(opacity=1)),  # keep points visible after a click
+            selected=CLICK_MARK, unselected=dict(marker=dict(opacity=1)),  # no dimming of the others
             hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>"))
     if ellipse_idx is not None and len(ellipse_idx):
         fig.add_trace(_ellipses(md, ellipse_idx))
-    if click is not None:
-        fig.add_trace(go.Scatter(x=[click[0]], y=[click[1]], mode="markers", name="clicked", hoverinfo="skip",
-                                 showlegend=False,
-                                 marker=dict(symbol="x-thin", size=18, line=dict(width=3, color="black"))))
     x_title, y_title = md.projection.axis_names
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(title="label", itemsizing="constant"),
@@ -42,10 +42,9 @@ def latent_map(md, click: tuple | None = None, ellipse_idx: np.ndarray | None = 
 def _click_grid(x_range, y_range) -> go.Scattergl:
     """Plotly reports clicks only on markers: a dense grid of invisible ones makes every spot clickable."""
     xs, ys = np.meshgrid(np.linspace(*x_range, CLICK_GRID), np.linspace(*y_range, CLICK_GRID))
-    invisible = dict(marker=dict(opacity=0))
     return go.Scattergl(x=xs.ravel(), y=ys.ravel(), mode="markers", name="grid", showlegend=False,
                         hoverinfo="none", marker=dict(size=8, opacity=0, color="grey"),
-                        selected=invisible, unselected=invisible)
+                        selected=CLICK_MARK, unselected=dict(marker=dict(opacity=0)))
 
 
 def _ellipses(md, idx: np.ndarray) -> go.Scatter:
