@@ -102,3 +102,63 @@ def test_unreadable_images_are_named(tmp_path):
 def test_unknown_name_lists_choices():
     with pytest.raises(DatasetError, match="digits, mnist, fashion-mnist"):
         load_dataset("cifar-1000")
+
+
+def make_zip(path, entries: dict, symlink: str | None = None):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (0o120777 << 16)  # S_IFLNK
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+def png_bytes(seed: int) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (12, 12)).astype(np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_zip_of_one_folder_with_classes_loads_with_labels(tmp_path):
+    from vae_core.data import extract_image_zip
+
+    entries = {f"set/{c}/{i}.png": png_bytes(i) for c in ("a", "b") for i in range(3)}
+    entries["set/readme.txt"] = b"ignored"
+    root = extract_image_zip(make_zip(tmp_path / "u.zip", entries), tmp_path / "out")
+    data = load_dataset(str(root))
+    assert data.class_names == ["a", "b"] and len(data.train_x) + len(data.test_x) == 6
+    assert not (tmp_path / "out" / "set" / "readme.txt").exists()
+
+
+@pytest.mark.parametrize("bad", ["../escape.png", "/abs.png", "a/../../escape.png"])
+def test_zip_entries_outside_the_folder_are_refused(tmp_path, bad):
+    from vae_core.data import extract_image_zip
+
+    zip_path = make_zip(tmp_path / "u.zip", {"ok.png": png_bytes(0), bad: png_bytes(1)})
+    (tmp_path / "out").mkdir()
+    with pytest.raises(DatasetError, match="unsafe"):
+        extract_image_zip(zip_path, tmp_path / "out")
+    assert not (tmp_path / "escape.png").exists() and not (tmp_path / "abs.png").exists()
+
+
+def test_zip_symlinks_bombs_and_junk_are_refused(tmp_path):
+    from vae_core.data import extract_image_zip
+
+    with pytest.raises(DatasetError, match="unsafe"):
+        extract_image_zip(make_zip(tmp_path / "l.zip", {"a.png": png_bytes(0)}, symlink="link.png"), tmp_path / "o1")
+    bomb = make_zip(tmp_path / "b.zip", {"big.png": b"\0" * 3_000_000})
+    with pytest.raises(DatasetError, match="more than"):
+        extract_image_zip(bomb, tmp_path / "o2", max_bytes=1_000_000)
+    with pytest.raises(DatasetError, match="limit"):
+        extract_image_zip(make_zip(tmp_path / "m.zip", {f"{i}.png": b"x" for i in range(5)}), tmp_path / "o3", max_files=4)
+    (tmp_path / "junk.zip").write_bytes(b"not a zip")
+    with pytest.raises(DatasetError, match="not a readable zip"):
+        extract_image_zip(tmp_path / "junk.zip", tmp_path / "o4")
+    with pytest.raises(DatasetError, match="no image files"):
+        extract_image_zip(make_zip(tmp_path / "t.zip", {"a.txt": b"x"}), tmp_path / "o5")

@@ -61,3 +61,64 @@ def _ellipses(md, idx: np.ndarray) -> go.Scatter:
     xs, ys = ellipse_paths(md.xy[idx], covs)
     return go.Scatter(x=xs, y=ys, mode="lines", name="1σ of q(z|x)", hoverinfo="skip",
                       line=dict(width=1, color="rgba(60,60,60,0.45)"))
+
+
+def training_curves(events: list[dict], beta_changes: list, height: int = 380) -> go.Figure:
+    """Left: reconstruction and total loss; right: KL and beta x KL. Lines per logged step, markers per epoch."""
+    from plotly.subplots import make_subplots
+
+    steps = [e for e in events if e["type"] == "step"]
+    epochs = [e for e in events if e["type"] == "epoch"]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("reconstruction and loss (nats/image)", "KL term (nats/image)"))
+    x = [e["step"] for e in steps]
+    lines = [("recon", [e["recon"] for e in steps], 1, "#1f77b4"),
+             ("loss = recon + β·KL", [e["loss"] for e in steps], 1, "#444444"),
+             ("KL", [e["kl"] for e in steps], 2, "#d62728"),
+             ("β·KL", [e["beta"] * e["kl"] for e in steps], 2, "#ff9896")]
+    for name, y, col, color in lines:
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color=color, width=1.5)), row=1, col=col)
+    ex = [e["step"] for e in epochs]
+    for name, key, col, color in (("test recon", "test_recon", 1, "#1f77b4"), ("test −ELBO", "test_loss", 1, "#444444"),
+                                  ("test KL", "test_kl", 2, "#d62728")):
+        fig.add_trace(go.Scatter(x=ex, y=[e[key] for e in epochs], mode="markers", name=name,
+                                 marker=dict(color=color, size=7, symbol="diamond")), row=1, col=col)
+    for step, beta in beta_changes:
+        for col in (1, 2):
+            fig.add_vline(x=step, line=dict(color="#9467bd", dash="dot"), row=1, col=col)
+        fig.add_annotation(x=step, y=1, yref="paper", xref="x2", text=f"β→{beta:g}", showarrow=False,
+                           font=dict(color="#9467bd"), yanchor="bottom")
+    fig.update_xaxes(title_text="step")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:
+    """KL per latent dimension; dimensions that carry almost nothing (collapsed) are greyed."""
+    colors = ["#d62728" if v > threshold else "#bbbbbb" for v in kl_per_dim]
+    fig = go.Figure(go.Bar(x=[f"z{i + 1}" for i in range(len(kl_per_dim))], y=kl_per_dim, marker_color=colors))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="KL (nats)")
+    return fig
+
+
+def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, height: int = 260) -> go.Figure:
+    fig = go.Figure(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers",
+                                 marker=dict(size=4, color=labels, colorscale="Turbo"),
+                                 hovertemplate="label %{marker.color}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title=axis_names[0], yaxis_title=axis_names[1])
+    return fig
+
+
+def rate_distortion(rows: list[dict], height: int = 480) -> go.Figure:
+    """Every checkpoint as a point: rate (test KL) against distortion (test reconstruction), labelled by beta."""
+    fig = go.Figure(go.Scatter(
+        x=[r["test_kl"] for r in rows], y=[r["test_recon"] for r in rows], mode="markers+text",
+        text=[f"β={r['beta']:g}" for r in rows], textposition="top center",
+        customdata=[[r["name"], r["dataset"], r["latent_dim"], r["test_loss"]] for r in rows],
+        marker=dict(size=11, color=[r["beta"] for r in rows], colorscale="Viridis", showscale=True,
+                    colorbar=dict(title="β")),
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}, z=%{customdata[2]}<br>KL %{x:.2f}, recon %{y:.2f}"
+                      "<br>−ELBO %{customdata[3]:.2f}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title="rate: test KL (nats/image)", yaxis_title="distortion: test reconstruction (nats/image)")
+    return fig

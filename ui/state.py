@@ -19,6 +19,7 @@ from vae_core.latent import Projection, decode_points, encode_means
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "digits-2d"
+DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA", "data")  # where MNIST-like datasets and uploads are kept
 
 
 def _folder_signature(folder: Path) -> tuple:
@@ -59,10 +60,17 @@ def describe(row: dict) -> str:
     return f"{row['name']} · {Path(row['dataset']).name} · z={row['latent_dim']} · β={beta}{loss}"
 
 
+def pick_next_run(name: str) -> None:
+    """Preselect a checkpoint in the sidebar from the next run on (its widget may already be drawn now)."""
+    st.session_state["_pick_checkpoint"] = name
+
+
 def checkpoint_picker() -> dict | None:
     """Sidebar: pick a usable checkpoint (the default preselected), list unusable ones with their reason."""
     rows = checkpoints()
     usable = {r["name"]: r for r in rows if r["error"] is None}
+    if st.session_state.get("_pick_checkpoint") in usable:
+        st.session_state["checkpoint"] = st.session_state.pop("_pick_checkpoint")
     with st.sidebar:
         st.subheader("Model")
         if not usable:
@@ -75,13 +83,21 @@ def checkpoint_picker() -> dict | None:
                          help=f"Files in {checkpoint_dir()}")
         for row in rows:
             if row["error"] is not None:
-                st.warning(f"**{row['name']}** is unusable: {row['error']}", icon="⚠️")
+                st.warning(f"**{row['name']}** is unusable: {row['error']}", icon=":material/warning:")
     return usable.get(st.session_state.get("checkpoint"))
 
 
 def selected_checkpoint() -> dict | None:
     name = st.session_state.get("checkpoint")
     return next((r for r in checkpoints() if r["name"] == name and r["error"] is None), None)
+
+
+@st.cache_resource
+def job_registry():
+    """One registry of background training runs per server, shared by all sessions."""
+    from ui.jobs import JobRegistry
+
+    return JobRegistry()
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,17 @@ SUFFIX = ".pt"
 
 class CheckpointError(Exception):
     """A checkpoint could not be written or read; the message says which file and why."""
+
+
+def safe_checkpoint_path(folder, name: str) -> Path:
+    """folder/NAME.pt for a user-typed name, reduced to letters, digits, '.', '_' and '-' so it cannot
+    leave the folder ("../x" becomes "x") or hide ("./.x" becomes "x")."""
+    stem = name.strip()
+    stem = stem[:-len(SUFFIX)] if stem.endswith(SUFFIX) else stem
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_")[:64]
+    if not stem:
+        raise CheckpointError(f"{name!r} is not a usable checkpoint name: use letters, digits, '.', '_' or '-'.")
+    return Path(folder) / f"{stem}{SUFFIX}"
 
 
 def save_checkpoint(path, model: VAE, *, dataset: str, train_config: dict | None = None,

@@ -142,3 +142,57 @@ def _pick_mode(channels: str, images) -> str:
         raise DatasetError(f"channels must be 'auto', 'grayscale' or 'rgb', got {channels!r}.")
     gray_modes = {"1", "L", "LA", "I", "I;16", "F"}
     return "L" if all(im.mode in gray_modes for im in images) else "RGB"
+
+
+MAX_ZIP_FILES = 20_000
+MAX_ZIP_BYTES = 500 * 2**20  # uncompressed
+
+
+def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: int = MAX_ZIP_BYTES) -> Path:
+    """Unpack the image files of a zip (path or file object) into `dest`; return the folder to load.
+
+    Safe against hostile archives: only image files are written, never outside `dest` (no absolute
+    paths, no "..", no symlinks), and file count and actual uncompressed bytes are bounded, so a zip
+    bomb stops at the limit instead of filling the disk.
+    """
+    import stat
+    import zipfile
+    from pathlib import PurePosixPath
+
+    dest = Path(dest).resolve()
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise DatasetError(f"The upload is not a readable zip archive ({err}).") from err
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()
+                   and PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES
+                   and "__MACOSX" not in PurePosixPath(m.filename).parts]
+        if not members:
+            raise DatasetError(f"The zip holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+        if len(members) > max_files:
+            raise DatasetError(f"The zip holds {len(members)} images; the limit is {max_files}.")
+        written = 0
+        for m in members:
+            parts = PurePosixPath(m.filename.replace("\\", "/")).parts
+            if m.filename.startswith("/") or ".." in parts or stat.S_ISLNK(m.external_attr >> 16):
+                raise DatasetError(f"The zip contains an unsafe entry: {m.filename!r}. Nothing was used from it.")
+            target = dest.joinpath(*parts)
+            if not target.resolve().is_relative_to(dest):
+                raise DatasetError(f"The zip contains an unsafe entry: {m.filename!r}. Nothing was used from it.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(m) as src, open(target, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise DatasetError(f"The zip unpacks to more than {max_bytes // 2**20} MB; use a smaller one.")
+                    out.write(chunk)
+    return _single_subfolder(dest)
+
+
+def _single_subfolder(folder: Path) -> Path:
+    """A zip of one folder ("set/cats/1.png") should load as that folder, so its sub-folders are classes."""
+    entries = list(folder.iterdir())
+    if len(entries) == 1 and entries[0].is_dir():
+        return _single_subfolder(entries[0])
+    return folder

@@ -1,0 +1,231 @@
+"""Train: a VAE in a background thread, with live ELBO curves and the KL weight (beta) in hand."""
+import shutil
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from ui import state
+from ui.figures import kl_bars, small_map, training_curves
+from ui.images import grid
+from vae_core import (VAE, CheckpointError, DatasetError, TrainConfig, VAEConfig, evaluate, load_dataset,
+                      save_checkpoint)
+from vae_core.checkpoint import safe_checkpoint_path
+from vae_core.data import extract_image_zip
+from vae_core.model import ARCHS, DEFAULT_HIDDEN
+from vae_core.train import SCHEDULES
+
+UPLOAD = "a zip of images (upload)"
+SOURCES = ["digits", "mnist", "fashion-mnist", UPLOAD]
+POLL_S = 0.5
+
+
+def devices() -> list[str]:
+    found = ["cuda"] if torch.cuda.is_available() else []
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        found.append("mps")
+    return found + ["cpu"]
+
+
+def dataset_controls() -> dict:
+    source = st.selectbox("Dataset", SOURCES, key="train_source")
+    choice = dict(source=source, upload=None, image_size=None, channels="auto")
+    if source in ("mnist", "fashion-mnist"):
+        st.caption(f"Downloaded by torchvision into `{state.DATA_ROOT}/` on first use. Without a network, "
+                   "put the four raw IDX files into its `raw/` folder by hand.")
+    if source == UPLOAD:
+        choice["upload"] = st.file_uploader("Zip of PNG/JPEG images; class sub-folders give labels", type=["zip"],
+                                            key="train_zip")
+        choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, 28, key="train_image_size")
+        choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels")
+    return choice
+
+
+def model_controls() -> dict:
+    arch = st.radio("Architecture", ARCHS, horizontal=True, key="train_arch")
+    latent_dim = st.number_input("Latent dimensions", 1, 128, 2, key="train_latent_dim")
+    hidden = st.text_input("Hidden sizes", "", key="train_hidden", placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
+                           help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
+    return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden)
+
+
+def training_controls() -> dict:
+    a, b = st.columns(2)
+    epochs = a.number_input("Epochs", 1, 1000, 30, key="train_epochs")
+    batch_size = b.selectbox("Batch size", [32, 64, 128, 256, 512, 1024], index=2, key="train_batch")
+    lr = a.number_input("Learning rate", 1e-6, 1e3, 1e-3, step=1e-4, format="%.1e", key="train_lr")
+    seed = b.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
+    beta = st.number_input("β (KL weight)", 0.0, 100.0, 1.0, step=0.1, key="train_beta",
+                           help="1 is the true ELBO; larger pushes q(z|x) toward the prior; 0 is a plain autoencoder.")
+    schedule = st.selectbox("β schedule", SCHEDULES, key="train_schedule",
+                            help="linear: warm-up from 0; cyclical: repeated warm-ups (Fu et al. 2019).")
+    warmup = 10.0
+    if schedule != "constant":
+        warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, 10.0, key="train_warmup")
+    options = devices()
+    device = st.selectbox("Device", options, key="train_device") if len(options) > 1 else "cpu"
+    return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), beta=float(beta),
+                beta_schedule=schedule, warmup_epochs=float(warmup), device=device)
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in text.replace(" ", "").split(",") if p)
+    except ValueError:
+        raise ValueError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.")
+
+
+def load_training_data(choice: dict):
+    if choice["source"] != UPLOAD:
+        return load_dataset(choice["source"], root=state.DATA_ROOT, download=True)
+    if choice["upload"] is None:
+        raise DatasetError("Choose a zip file to upload first.")
+    uploads = Path(state.DATA_ROOT) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=uploads))  # its own folder; kept for Explore later
+    try:
+        root = extract_image_zip(choice["upload"], folder)
+        return load_dataset(str(root), image_size=int(choice["image_size"]), channels=choice["channels"])
+    except DatasetError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
+    try:
+        with st.spinner("Loading the dataset…"):
+            data = load_training_data(choice)
+        config = TrainConfig(**train_opts)
+        torch.manual_seed(config.seed)
+        model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=model_opts["latent_dim"],
+                              hidden=parse_hidden(model_opts["hidden"]), arch=model_opts["arch"]))
+    except (DatasetError, ValueError) as err:
+        st.error(str(err))
+        return
+    job = state.job_registry().start(model, data, config)
+    st.query_params["run"] = job.id  # a reload re-attaches to this run
+    st.rerun()
+
+
+def progress(snap: dict, job) -> None:
+    steps = [e for e in snap["events"] if e["type"] == "step"]
+    if not steps:
+        st.progress(0.0, text="starting…")
+        return
+    last, total = steps[-1], max(snap["total_steps"], 1)
+    eta = (total - last["step"]) * job.config.batch_size / max(last["samples_per_s"], 1e-9)
+    epoch = min(int(last["epoch"]) + 1, job.config.epochs)
+    text = (f"epoch {epoch}/{job.config.epochs} · step {last['step']}/{total} · "
+            f"{last['samples_per_s']:,.0f} samples/s · β {last['beta']:.2f}"
+            + (f" · ETA {eta:.0f} s" if job.live else ""))
+    st.progress(min(last["step"] / total, 1.0), text=text)
+
+
+def diagnostics(snap: dict) -> None:
+    epochs = [e for e in snap["events"] if e["type"] == "epoch"]
+    diag = snap["diagnostics"]
+    if not epochs or diag is None:
+        st.caption("Per-epoch diagnostics appear after the first epoch.")
+        return
+    last = epochs[-1]
+    a, b, c = st.columns([2, 2, 3])
+    with a:
+        st.markdown(f"**KL per dimension** · epoch {last['epoch']} · **{last['active_units']}** of "
+                    f"{len(last['kl_per_dim'])} active units")
+        st.plotly_chart(kl_bars(last["kl_per_dim"]), key="kl_bars")
+    with b:
+        st.markdown("**Latent map of the test set**")
+        st.plotly_chart(small_map(diag.xy, diag.labels, diag.axis_names), key="small_map")
+    with c:
+        st.markdown("**Originals (top) and their reconstructions (bottom)**")
+        st.image(grid(torch.cat([diag.originals, diag.recons]), nrow=len(diag.originals), width=480))
+
+
+def live_view(job_id: str) -> None:
+    """Everything that moves while training; polled by a fragment, so only this part reruns."""
+    job = state.job_registry().get(job_id)
+    snap = job.snapshot()
+    progress(snap, job)
+    st.plotly_chart(training_curves(snap["events"], snap["beta_changes"]), key="curves")
+    diagnostics(snap)
+    if not job.live and st.session_state.get("_polling") == job_id:
+        st.session_state["_polling"] = None
+        st.rerun(scope="app")  # the run ended: stop polling and offer saving
+
+
+def save_panel(job) -> None:
+    if job.saved_as:
+        st.success(f"Saved as `{job.saved_as}`. It is selected in the sidebar: open Explore to click its map.")
+        st.page_link("app_pages/explore.py", label="Explore the new model", icon=":material/map:")
+        return
+    vc = job.model.config
+    default = f"{Path(job.data.name).name}-{vc.arch}-z{vc.latent_dim}-beta{job.beta.get():g}"
+    name = st.text_input("Checkpoint name", default, key=f"save_name_{job.id}", max_chars=64)
+    if st.button("Save checkpoint", key=f"save_{job.id}", type="primary"):
+        try:
+            path = save_run(job, name)
+        except CheckpointError as err:
+            st.error(str(err))
+            return
+        job.saved_as = path.name
+        state.pick_next_run(path.stem)
+        st.rerun()
+
+
+def save_run(job, name: str) -> Path:
+    path = safe_checkpoint_path(state.checkpoint_dir(), name)
+    metrics = evaluate(job.model, job.data.test_x)  # also covers a run stopped before its first epoch ended
+    config = dict(job.config.to_dict(), beta=job.beta.get())  # the beta the model ended with
+    snap = job.snapshot()
+    return save_checkpoint(path, job.model, dataset=job.data.name, train_config=config,
+                           history=snap["events"] + [dict(type="beta_changes", changes=snap["beta_changes"])],
+                           metrics=metrics, class_names=job.data.class_names, data_options=job.data.options)
+
+
+def run_view(job) -> None:
+    status = {"starting": "starting…", "running": "training", "finished": "finished",
+              "stopped": "stopped", "failed": "failed"}[job.status]
+    head, stop_col = st.columns([4, 1])
+    vc = job.model.config
+    head.subheader(f"Run `{job.id}` · {status}")
+    head.caption(f"{vc.arch} VAE, {vc.latent_dim}-D latent, on {job.data.name} "
+                 f"({len(job.data.train_x)} train / {len(job.data.test_x)} test images), device {job.config.device}")
+    if job.live:
+        stop_col.button("Stop", key=f"stop_{job.id}", on_click=job.stop.set, type="primary", width="stretch")
+        key = f"live_beta_{job.id}"
+        st.slider("β, live: applies at the next step", 0.0, max(10.0, job.beta.get()), job.beta.get(), 0.05, key=key,
+                  on_change=lambda: job.set_beta(st.session_state[key]))
+    if job.error:
+        st.error(job.error)
+    if job.live:
+        st.session_state["_polling"] = job.id
+        st.fragment(run_every=POLL_S)(live_view)(job.id)
+    else:
+        live_view(job.id)
+    if job.status in ("finished", "stopped"):
+        save_panel(job)
+
+
+st.title("Train a VAE")
+registry = state.job_registry()
+job = registry.get(st.query_params.get("run"))
+if st.query_params.get("run") and job is None:
+    st.warning("That run is no longer on this server (it was restarted or the run was cleared). Start a new one.")
+    del st.query_params["run"]
+
+controls, view = st.columns([1.4, 3], gap="large")
+with controls:
+    st.markdown("**New run**")
+    choice = dataset_controls()
+    model_opts = model_controls()
+    train_opts = training_controls()
+    if st.button("Start training", type="primary", key="train_start", width="stretch",
+                 disabled=job is not None and job.live):
+        start_run(choice, model_opts, train_opts)
+with view:
+    if job is None:
+        st.info("Choose a dataset and settings, then **Start training**. The curves of the reconstruction and KL "
+                "terms appear here and move live; change β while it runs to see what the KL weight does.")
+    else:
+        run_view(job)

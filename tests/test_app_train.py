@@ -1,0 +1,164 @@
+"""The Train and Compare pages through AppTest, and the background-run registry behind them."""
+import json
+import shutil
+import time
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def ckpt_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    shutil.copy(ROOT / "checkpoints" / "digits-2d.pt", folder)
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("VAE_EXPLORER_DATA", str(tmp_path / "data"))
+    return folder
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page("app_pages/train.py").run()
+
+
+def wait_until_done(at: AppTest, timeout: float = 60) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if any(word in at.subheader[0].value for word in ("finished", "stopped", "failed")):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("the run did not end in time")
+
+
+def test_controls_have_sensible_defaults(ckpt_dir):
+    at = train_page()
+    assert not at.exception
+    assert at.selectbox(key="train_source").value == "digits"
+    assert at.selectbox(key="train_source").options == ["digits", "mnist", "fashion-mnist", "a zip of images (upload)"]
+    assert at.radio(key="train_arch").options == ["mlp", "conv"]
+    assert at.number_input(key="train_beta").value == 1.0
+    assert at.selectbox(key="train_schedule").options == ["constant", "linear", "cyclical"]
+    at.selectbox(key="train_schedule").set_value("linear").run()
+    assert at.number_input(key="train_warmup").value == 10.0
+    at.selectbox(key="train_source").set_value("a zip of images (upload)").run()
+    assert at.number_input(key="train_image_size").value == 28
+
+
+def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
+    at = train_page()
+    at.number_input(key="train_epochs").set_value(3)
+    at.number_input(key="train_latent_dim").set_value(3)
+    at.button(key="train_start").click().run()
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    at = wait_until_done(at)
+    assert "finished" in at.subheader[0].value
+    curves = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {"recon", "KL", "β·KL", "test KL"} <= {t["name"] for t in curves["data"]}
+    assert any("active units" in m.value for m in at.markdown)
+    at.text_input(key=f"save_name_{run_id}").set_value("../../evil name").run()
+    at.button(key=f"save_{run_id}").click().run()
+    assert not at.exception
+    new = ckpt_dir / "evil-name.pt"  # sanitised into the folder, never outside it
+    assert sorted(p.name for p in ckpt_dir.glob("*.pt")) == ["digits-2d.pt", "evil-name.pt"]
+    assert not list(ckpt_dir.parent.parent.glob("evil*"))
+    model, meta = load_checkpoint(new)
+    assert model.config.latent_dim == 3 and meta["metrics"]["test_loss"] > 0
+    assert [e["epoch"] for e in meta["history"] if e["type"] == "epoch"] == [1, 2, 3]
+    assert any("Saved as" in s.value for s in at.success)
+    assert at.selectbox(key="checkpoint").value == "evil-name"  # at once selectable, and preselected
+
+
+
+
+
+def test_a_diverging_run_ends_with_a_clear_message_and_no_checkpoint(ckpt_dir):
+    at = train_page()
+    at.number_input(key="train_lr").set_value(1e3)
+    at.number_input(key="train_epochs").set_value(20)
+    at.button(key="train_start").click().run()
+    at = wait_until_done(at)
+    assert "failed" in at.subheader[0].value
+    assert any("diverged" in e.value and "lower learning rate" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key and b.key.startswith("save_")]
+    assert sorted(p.name for p in ckpt_dir.glob("*.pt")) == ["digits-2d.pt"]
+
+
+def test_an_unusable_upload_gets_a_clear_message(ckpt_dir):
+    at = train_page()
+    at.selectbox(key="train_source").set_value("a zip of images (upload)").run()
+    at.button(key="train_start").click().run()
+    assert any("Choose a zip file" in e.value for e in at.error)
+    assert "run" not in at.query_params
+
+
+def test_the_compare_page_plots_rate_against_distortion(ckpt_dir):
+    shutil.copy(ROOT / "checkpoints" / "digits-16d.pt", ckpt_dir)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert fig["data"][0]["text"] == ["β=1", "β=1"]
+    assert fig["layout"]["xaxis"]["title"]["text"].startswith("rate")
+
+
+# The registry itself: runs in threads, controlled between steps.
+
+def new_job(registry, digits, **config):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,)))
+    return registry.start(model, digits, TrainConfig(log_every=1, **config))
+
+
+def wait(job, condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition(job.snapshot()):
+        assert time.monotonic() < deadline, job.snapshot()["status"]
+        time.sleep(0.02)
+
+
+def test_stop_takes_effect_within_a_second(digits):
+    from ui.jobs import JobRegistry
+
+    job = new_job(JobRegistry(), digits, epochs=1000)
+    wait(job, lambda s: len(s["events"]) > 5)
+    t0 = time.monotonic()
+    job.stop.set()
+    wait(job, lambda s: s["status"] == "stopped")
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_beta_change_reaches_the_running_loop_and_is_recorded(digits):
+    from ui.jobs import JobRegistry
+
+    job = new_job(JobRegistry(), digits, epochs=1000)
+    wait(job, lambda s: len(s["events"]) > 3)
+    job.set_beta(3.0)
+    wait(job, lambda s: s["events"][-1].get("beta") == 3.0)
+    job.stop.set()
+    snap = job.snapshot()
+    (step, beta), = snap["beta_changes"]
+    assert beta == 3.0
+    later = [e for e in snap["events"] if e["type"] == "step" and e["step"] > step + 1]
+    assert later and all(e["beta"] == 3.0 for e in later)
+
+
+def test_two_runs_at_once_do_not_mix(digits):
+    from ui.jobs import JobRegistry
+
+    registry = JobRegistry()
+    a = new_job(registry, digits, epochs=1000, beta=1.0)
+    b = new_job(registry, digits, epochs=1000, beta=4.0)
+    wait(a, lambda s: len(s["events"]) > 5)
+    wait(b, lambda s: len(s["events"]) > 5)
+    a.stop.set(), b.stop.set()
+    assert registry.get(a.id) is a and registry.get(b.id) is b and a.id != b.id
+    assert {e["beta"] for e in a.snapshot()["events"]} == {1.0}
+    assert {e["beta"] for e in b.snapshot()["events"]} == {4.0}

@@ -1,0 +1,55 @@
+"""Real browser: start a training run on the Train page, watch the curves grow, stop it, save it."""
+import shutil
+import time
+
+import pytest
+
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from conftest import ROOT
+from vae_core import load_checkpoint
+
+pytestmark = pytest.mark.browser
+
+CURVE_POINTS = """() => {
+  const charts = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.data && g.data.length >= 7);
+  return charts.length ? charts[0].data[0].x.length : 0;
+}"""
+
+
+def test_train_watch_stop_save_in_chromium(tmp_path):
+    for name in ("digits-2d.pt", "digits-16d.pt"):
+        shutil.copy(ROOT / "checkpoints" / name, tmp_path)
+    with streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": str(tmp_path)}) as url, chromium_page() as page:
+        page.goto(f"{url}/train")
+        page.get_by_text("Start training").wait_for(timeout=60_000)
+        # a deep link into a fresh server still runs app.py: navigation and the model picker are there
+        assert "Checkpoint" in page.locator("[data-testid=stSidebar]").inner_text()
+        epochs = page.get_by_label("Epochs")
+        epochs.fill("500")
+        epochs.press("Enter")
+        wait_for_app_idle(page)
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("training", exact=False).first.wait_for(timeout=30_000)
+
+        page.wait_for_function(f"() => ({CURVE_POINTS})() > 0", timeout=30_000)
+        first = page.evaluate(CURVE_POINTS)
+        page.wait_for_function(f"n => ({CURVE_POINTS})() > n + 5", arg=first, timeout=30_000)  # the curves grow live
+        page.screenshot(path=str(ARTIFACTS / "train-live.png"))
+
+        t0 = time.monotonic()
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text("stopped").first.wait_for(timeout=10_000)
+        assert time.monotonic() - t0 < 5
+
+        name_box = page.get_by_label("Checkpoint name")
+        name_box.fill("../browser run")
+        name_box.press("Enter")
+        wait_for_app_idle(page)
+        page.get_by_role("button", name="Save checkpoint").click()
+        page.get_by_text("Saved as").wait_for(timeout=20_000)
+        wait_for_app_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "train-saved.png"))
+    saved = tmp_path / "browser-run.pt"  # sanitised: no traversal, spaces replaced
+    model, meta = load_checkpoint(saved)
+    assert meta["dataset"] == "digits" and meta["metrics"]["test_loss"] > 0
+    assert not (tmp_path.parent / "browser run.pt").exists()
