@@ -18,7 +18,8 @@ from vae_core.train import SCHEDULES
 
 UPLOAD = "a zip of images (upload)"
 SOURCES = ["digits", "mnist", "fashion-mnist", UPLOAD]
-POLL_S = 0.5
+POLL_S = 0.5             # curves and progress
+DIAGNOSTICS_POLL_S = 2.0  # per-epoch views: slower, as redrawing them steals CPU from training
 
 
 def devices() -> list[str]:
@@ -122,7 +123,8 @@ def progress(snap: dict, job) -> None:
     st.progress(min(last["step"] / total, 1.0), text=text)
 
 
-def diagnostics(snap: dict) -> None:
+def diagnostics(job_id: str) -> None:
+    snap = state.job_registry().get(job_id).snapshot()
     epochs = [e for e in snap["events"] if e["type"] == "epoch"]
     diag = snap["diagnostics"]
     if not epochs or diag is None:
@@ -142,13 +144,17 @@ def diagnostics(snap: dict) -> None:
         st.image(grid(torch.cat([diag.originals, diag.recons]), nrow=len(diag.originals), width=480))
 
 
+STATUS = {"starting": "starting…", "running": "training", "finished": "finished", "stopped": "stopped",
+          "failed": "failed"}
+
+
 def live_view(job_id: str) -> None:
     """Everything that moves while training; polled by a fragment, so only this part reruns."""
     job = state.job_registry().get(job_id)
     snap = job.snapshot()
+    st.markdown(f"Status: **{STATUS[snap['status']]}**")
     progress(snap, job)
     st.plotly_chart(training_curves(snap["events"], snap["beta_changes"]), key="curves")
-    diagnostics(snap)
     if not job.live and st.session_state.get("_polling") == job_id:
         st.session_state["_polling"] = None
         st.rerun(scope="app")  # the run ended: stop polling and offer saving
@@ -184,11 +190,9 @@ def save_run(job, name: str) -> Path:
 
 
 def run_view(job) -> None:
-    status = {"starting": "starting…", "running": "training", "finished": "finished",
-              "stopped": "stopped", "failed": "failed"}[job.status]
     head, stop_col = st.columns([4, 1])
     vc = job.model.config
-    head.subheader(f"Run `{job.id}` · {status}")
+    head.subheader(f"Run `{job.id}`")
     head.caption(f"{vc.arch} VAE, {vc.latent_dim}-D latent, on {job.data.name} "
                  f"({len(job.data.train_x)} train / {len(job.data.test_x)} test images), device {job.config.device}")
     if job.live:
@@ -201,8 +205,10 @@ def run_view(job) -> None:
     if job.live:
         st.session_state["_polling"] = job.id
         st.fragment(run_every=POLL_S)(live_view)(job.id)
+        st.fragment(run_every=DIAGNOSTICS_POLL_S)(diagnostics)(job.id)
     else:
         live_view(job.id)
+        diagnostics(job.id)
     if job.status in ("finished", "stopped"):
         save_panel(job)
 

@@ -32,7 +32,7 @@ def wait_until_done(at: AppTest, timeout: float = 60) -> AppTest:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         at.run()
-        if any(word in at.subheader[0].value for word in ("finished", "stopped", "failed")):
+        if any(f"Status: **{word}**" in m.value for m in at.markdown for word in ("finished", "stopped", "failed")):
             return at
         time.sleep(0.3)
     raise AssertionError("the run did not end in time")
@@ -59,7 +59,7 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     at.button(key="train_start").click().run()
     run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
     at = wait_until_done(at)
-    assert "finished" in at.subheader[0].value
+    assert "Status: **finished**" in [m.value for m in at.markdown]
     curves = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {"recon", "KL", "β·KL", "test KL"} <= {t["name"] for t in curves["data"]}
     assert any("active units" in m.value for m in at.markdown)
@@ -85,7 +85,7 @@ def test_a_diverging_run_ends_with_a_clear_message_and_no_checkpoint(ckpt_dir):
     at.number_input(key="train_epochs").set_value(20)
     at.button(key="train_start").click().run()
     at = wait_until_done(at)
-    assert "failed" in at.subheader[0].value
+    assert "Status: **failed**" in [m.value for m in at.markdown]
     assert any("diverged" in e.value and "lower learning rate" in e.value for e in at.error)
     assert not [b for b in at.button if b.key and b.key.startswith("save_")]
     assert sorted(p.name for p in ckpt_dir.glob("*.pt")) == ["digits-2d.pt"]

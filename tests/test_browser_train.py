@@ -21,15 +21,15 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         shutil.copy(ROOT / "checkpoints" / name, tmp_path)
     with streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": str(tmp_path)}) as url, chromium_page() as page:
         page.goto(f"{url}/train")
-        page.get_by_text("Start training").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
         # a deep link into a fresh server still runs app.py: navigation and the model picker are there
-        assert "Checkpoint" in page.locator("[data-testid=stSidebar]").inner_text()
+        page.locator("[data-testid=stSidebar]").get_by_text("Checkpoint").wait_for(timeout=10_000)
         epochs = page.get_by_label("Epochs")
         epochs.fill("500")
         epochs.press("Enter")
         wait_for_app_idle(page)
         page.get_by_role("button", name="Start training").click()
-        page.get_by_text("training", exact=False).first.wait_for(timeout=30_000)
+        page.get_by_text("Status: training").wait_for(timeout=30_000)
 
         page.wait_for_function(f"() => ({CURVE_POINTS})() > 0", timeout=30_000)
         first = page.evaluate(CURVE_POINTS)
@@ -38,7 +38,7 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
 
         t0 = time.monotonic()
         page.get_by_role("button", name="Stop").click()
-        page.get_by_text("stopped").first.wait_for(timeout=10_000)
+        page.get_by_text("Status: stopped").wait_for(timeout=10_000)
         assert time.monotonic() - t0 < 5
 
         name_box = page.get_by_label("Checkpoint name")

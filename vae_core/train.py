@@ -165,6 +165,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
         result = evaluate(model, data.test_x, seed=config.seed)
         good.check(result["test_loss"], step)
         yield dict(type="epoch", epoch=epoch + 1, step=step, beta=b, elapsed_s=time.perf_counter() - t_start, **result)
+        window.t0 = time.perf_counter()  # samples/s counts training steps, not evaluation or what the consumer did
     yield _end(False, step, config.epochs, t_start)
 
 

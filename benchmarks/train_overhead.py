@@ -1,0 +1,72 @@
+"""Training throughput from the Train page (real browser, live curves polling) against the CLI, same run.
+
+    .venv/bin/python benchmarks/train_overhead.py [--rounds 3] [--epochs 150]
+
+Both train digits, mlp, latent_dim 2, batch 128, seed 0. Throughput is the median samples/s of the
+logged step windows in the saved checkpoint's history (the first two windows skipped as warm-up).
+Rounds alternate CLI and page so machine noise hits both alike.
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+from browser import chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
+from vae_core import load_checkpoint  # noqa: E402
+
+
+def throughput(path: Path) -> float:
+    _, meta = load_checkpoint(path)
+    rates = [e["samples_per_s"] for e in meta["history"] if e.get("type") == "step"][2:]
+    return statistics.median(rates)
+
+
+def cli_run(folder: Path, epochs: int, i: int) -> float:
+    out = folder / f"cli-{i}.pt"
+    subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--latent-dim", "2",
+                    "--epochs", str(epochs), "--out", str(out), "--quiet"], cwd=ROOT, check=True)
+    return throughput(out)
+
+
+def page_run(page, url: str, folder: Path, epochs: int, i: int) -> float:
+    page.goto(f"{url}/train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    box = page.get_by_label("Epochs")
+    box.fill(str(epochs))
+    box.press("Enter")
+    wait_for_app_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Status: finished").wait_for(timeout=600_000)
+    wait_for_app_idle(page)
+    name = page.get_by_label("Checkpoint name")
+    name.fill(f"page-{i}")
+    name.press("Enter")
+    wait_for_app_idle(page)
+    page.get_by_role("button", name="Save checkpoint").click()
+    page.get_by_text("Saved as").wait_for(timeout=30_000)
+    return throughput(folder / f"page-{i}.pt")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=150)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-ckpt-"))
+    cli, web = [], []
+    with streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": str(folder)}) as url, chromium_page() as page:
+        for i in range(args.rounds):
+            cli.append(cli_run(folder, args.epochs, i))
+            web.append(page_run(page, url, folder, args.epochs, i))
+            print(f"round {i}: cli {cli[-1]:,.0f} samples/s, page {web[-1]:,.0f} samples/s", flush=True)
+    c, w = statistics.median(cli), statistics.median(web)
+    print(f"median: cli {c:,.0f} samples/s, page {w:,.0f} samples/s, page/cli = {w / c:.2f}")
+
+
+if __name__ == "__main__":
+    main()
