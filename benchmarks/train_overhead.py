@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
-from browser import chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
+from browser import chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
 
 
@@ -36,17 +36,11 @@ def cli_run(folder: Path, epochs: int, i: int) -> float:
 def page_run(page, url: str, folder: Path, epochs: int, i: int) -> float:
     page.goto(f"{url}/train")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
-    box = page.get_by_label("Epochs")
-    box.fill(str(epochs))
-    box.press("Enter")
-    wait_for_app_idle(page)
+    fill_input(page, "Epochs", str(epochs))
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Status: finished").wait_for(timeout=600_000)
     wait_for_app_idle(page)
-    name = page.get_by_label("Checkpoint name")
-    name.fill(f"page-{i}")
-    name.press("Enter")
-    wait_for_app_idle(page)
+    fill_input(page, "Checkpoint name", f"page-{i}")
     page.get_by_role("button", name="Save checkpoint").click()
     page.get_by_text("Saved as").wait_for(timeout=30_000)
     return throughput(folder / f"page-{i}.pt")

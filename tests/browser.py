@@ -78,3 +78,11 @@ def wait_for_app_idle(page, timeout: float = 30_000) -> None:
     """Until no script runs (no status widget) and no element of the previous run lingers (data-stale)."""
     page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
         && !document.querySelector('[data-stale="true"]')""", timeout=timeout)
+
+
+def fill_input(page, label: str, value: str) -> None:
+    """Type into a Streamlit text or number input and commit it (Enter), then wait for the rerun."""
+    box = page.get_by_label(label)
+    box.fill(value)
+    box.press("Enter")
+    wait_for_app_idle(page)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, chromium_page, fill_input, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from vae_core import load_checkpoint
 
@@ -13,6 +13,11 @@ pytestmark = pytest.mark.browser
 CURVE_POINTS = """() => {
   const charts = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.data && g.data.length >= 7);
   return charts.length ? charts[0].data[0].x.length : 0;
+}"""
+
+BETA_MARKS = """() => {
+  const charts = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.data && g.data.length >= 7);
+  return charts.length ? (charts[0].layout.shapes || []).length : 0;
 }"""
 
 
@@ -24,16 +29,17 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
         # a deep link into a fresh server still runs app.py: navigation and the model picker are there
         page.locator("[data-testid=stSidebar]").get_by_text("Checkpoint").wait_for(timeout=10_000)
-        epochs = page.get_by_label("Epochs")
-        epochs.fill("500")
-        epochs.press("Enter")
-        wait_for_app_idle(page)
+        fill_input(page, "Epochs", "500")
         page.get_by_role("button", name="Start training").click()
         page.get_by_text("Status: training").wait_for(timeout=30_000)
 
         page.wait_for_function(f"() => ({CURVE_POINTS})() > 0", timeout=30_000)
         first = page.evaluate(CURVE_POINTS)
         page.wait_for_function(f"n => ({CURVE_POINTS})() > n + 5", arg=first, timeout=30_000)  # the curves grow live
+
+        page.get_by_role("slider").focus()  # the live beta slider: End jumps to its maximum
+        page.keyboard.press("End")
+        page.wait_for_function(f"() => ({BETA_MARKS})() > 0", timeout=20_000)  # marked on the curves
         page.screenshot(path=str(ARTIFACTS / "train-live.png"))
 
         t0 = time.monotonic()
@@ -41,10 +47,7 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         page.get_by_text("Status: stopped").wait_for(timeout=10_000)
         assert time.monotonic() - t0 < 5
 
-        name_box = page.get_by_label("Checkpoint name")
-        name_box.fill("../browser run")
-        name_box.press("Enter")
-        wait_for_app_idle(page)
+        fill_input(page, "Checkpoint name", "../browser run")
         page.get_by_role("button", name="Save checkpoint").click()
         page.get_by_text("Saved as").wait_for(timeout=20_000)
         wait_for_app_idle(page)

@@ -85,7 +85,7 @@ def training_curves(events: list[dict], beta_changes: list, height: int = 380) -
                   line=dict(color="#9467bd", dash="dot")) for step, _ in beta_changes for xref in ("x", "x2")]
     labels = [dict(x=step, xref="x2", y=1, yref="paper", text=f"β→{beta:g}", showarrow=False, yanchor="bottom",
                    font=dict(color="#9467bd")) for step, beta in beta_changes]
-    titles = [dict(x=cx, xref="paper", y=1.08, yref="paper", showarrow=False, text=t, font=dict(size=13))
+    titles = [dict(x=cx, xref="paper", y=1.08, yref="paper", showarrow=False, text=t, font=dict(size=13), xanchor="center")
               for cx, t in ((0.23, "reconstruction and loss (nats/image)"), (0.77, "KL term (nats/image)"))]
     layout = dict(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
                   xaxis=dict(domain=[0, 0.46], title="step"), xaxis2=dict(domain=[0.54, 1], title="step", anchor="y2"),
