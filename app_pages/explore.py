@@ -26,7 +26,7 @@ def view_options() -> dict:
                                   help="Images decoded on a regular grid over the map: the classic VAE picture."),
                 ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses",
                                   help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images."),
-                grid_n=c.slider("Manifold grid", 6, 30, 15, key="explore_grid_n", disabled=False))
+                grid_n=c.slider("Manifold grid", 6, 30, 15, key="explore_grid_n"))
 
 
 def show_point(model, md, data, i: int) -> None:

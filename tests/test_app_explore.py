@@ -4,7 +4,6 @@ import json
 import shutil
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
