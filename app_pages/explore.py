@@ -1,7 +1,6 @@
 """Explore: the latent map of the selected model; click anywhere to decode that point into an image."""
 import numpy as np
 import streamlit as st
-import torch
 
 from ui import state
 from ui.figures import latent_map
@@ -30,19 +29,17 @@ def view_options() -> dict:
 
 
 def show_point(model, md, data, i: int) -> None:
-    x = data.test_x[i:i + 1].to(model.device)
-    with torch.no_grad():
-        mu, logvar = model.encode(x)
-        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(i))  # stable across reruns
-        recon = torch.sigmoid(model.decode(model.reparameterize(mu, logvar, eps))).cpu()
-    mean = decode_points(model, mu.cpu().numpy())
+    """The test image, a reconstruction from one z ~ q(z|x), and the decoded mean (from the cached encoding)."""
+    mu, sigma = md.mu[i:i + 1], np.exp(0.5 * md.logvar[i:i + 1])
+    eps = np.random.default_rng(i).standard_normal(mu.shape).astype(np.float32)  # stable across reruns
+    recon, mean = decode_points(model, np.concatenate([mu + sigma * eps, mu]))
     label = md.class_names[md.labels[i]] if md.labels[i] < len(md.class_names) else md.labels[i]
     st.markdown(f"**Test image #{i}** · label **{label}**")
     cols = st.columns(3)
-    for col, img, caption in zip(cols, (x[0].cpu(), recon[0], mean[0]),
+    for col, img, caption in zip(cols, (data.test_x[i], recon, mean),
                                  ("original", "reconstruction (z ~ q(z|x))", "decoded mean")):
         col.image(crisp(img), caption=caption, width="stretch")
-    st.caption("μ = " + _fmt(md.mu[i]) + " · σ = " + _fmt(np.exp(0.5 * md.logvar[i])))
+    st.caption("μ = " + _fmt(mu[0]) + " · σ = " + _fmt(sigma[0]))
 
 
 def show_free(model, md, x: float, y: float) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from vae_core import VAE, BetaControl, Dataset, NonFiniteLossError, TrainConfig, train
-from vae_core.latent import Projection, encode_means
+from vae_core.latent import decode_points, map_points
 
 MAP_POINTS = 1000   # test points in the live latent map
 RECON_IMAGES = 8    # originals shown beside their reconstructions
@@ -104,12 +104,11 @@ class Job:
         was_training = self.model.training
         self.model.eval()
         x, y = self.data.test_x[:MAP_POINTS], self.data.test_y[:MAP_POINTS]
-        mu, _ = encode_means(self.model, x)
-        projection = Projection(mu)
+        mu, _, projection, xy = map_points(self.model, x)
         originals = x[:RECON_IMAGES]
-        recons = torch.sigmoid(self.model.decode(torch.as_tensor(mu[:RECON_IMAGES], device=self.model.device))).cpu()
+        recons = decode_points(self.model, mu[:RECON_IMAGES])
         self.model.train(was_training)
-        return Diagnostics(epoch, projection.transform(mu), y.numpy(), projection.axis_names, originals, recons)
+        return Diagnostics(epoch, xy, y.numpy(), projection.axis_names, originals, recons)
 
 
 class JobRegistry:

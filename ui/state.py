@@ -15,7 +15,9 @@ import streamlit as st
 import torch
 
 from vae_core import DatasetError, list_checkpoints, load_checkpoint, load_dataset
-from vae_core.latent import Projection, decode_points, encode_means
+from vae_core.latent import Projection, decode_points, map_points
+
+from ui.geometry import padded_range
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "digits-2d"
@@ -136,21 +138,15 @@ class MapData:
 
 @st.cache_data(show_spinner="Encoding the test set…", max_entries=8)
 def map_data(path: str, mtime: int) -> MapData:
-    from ui.geometry import padded_range
-
     model, meta = load_model(path, mtime)
     data, reason = dataset_for(meta)
     if data is not None:
-        mu, logvar = encode_means(model, data.test_x)
-        projection = Projection(mu)
-        xy = projection.transform(mu)
+        mu, logvar, projection, xy = map_points(model, data.test_x)
         return MapData(xy, mu, logvar, data.test_y.numpy(), data.class_names, projection,
                        padded_range(xy[:, 0]), padded_range(xy[:, 1]), None)
     # No data here: lay the map out from the model's own samples, encoded back (its aggregate posterior).
-    samples = decode_points(model, torch.randn(2000, model.config.latent_dim, generator=torch.Generator().manual_seed(0)))
-    mu, _ = encode_means(model, samples)
-    projection = Projection(mu)
-    own = projection.transform(mu)
+    prior = torch.randn(2000, model.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    mu, _, projection, own = map_points(model, decode_points(model, prior))
     d = mu.shape[1]
     return MapData(np.zeros((0, 2), np.float32), np.zeros((0, d), np.float32), np.zeros((0, d), np.float32),
                    np.zeros(0, np.int64), list(meta.get("class_names") or []), projection,

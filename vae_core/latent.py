@@ -60,6 +60,13 @@ class Projection:
         return points[:, :self.latent_dim].copy()
 
 
+def map_points(model: VAE, x: torch.Tensor):
+    """Everything a latent map needs: means and log-variances (N, D), the fitted projection, positions (N, 2)."""
+    mu, logvar = encode_means(model, x)
+    projection = Projection(mu)
+    return mu, logvar, projection, projection.transform(mu)
+
+
 @torch.no_grad()
 def decode_points(model: VAE, z) -> torch.Tensor:
     """Latent points (N, D) -> pixel probabilities (N, C, H, W) on the CPU."""
