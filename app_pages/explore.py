@@ -72,6 +72,12 @@ model, meta = state.load_model(row["path"], row["mtime"])
 md = state.map_data(row["path"], row["mtime"])
 chart_key = f"map:{row['name']}"
 selection = read_selection(st.session_state.get(chart_key), md.xy, md.x_range, md.y_range)
+# The chart can report an empty selection when it is laid out again (e.g. the page's width changes) while
+# plotly still shows the clicked spot: keep the last real selection so the panel matches the marker.
+if selection is None:
+    selection = st.session_state.get(f"{chart_key}:last")
+else:
+    st.session_state[f"{chart_key}:last"] = selection
 
 st.title("Explore the latent space")
 how = ("the map *is* the latent space" if md.projection.pca is None

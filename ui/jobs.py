@@ -68,10 +68,6 @@ class Job:
                         beta_changes=list(self.beta_changes), total_steps=self.total_steps,
                         diagnostics=self.diagnostics, saved_as=self.saved_as)
 
-    def last_epoch(self) -> dict | None:
-        with self._lock:
-            return next((e for e in reversed(self.events) if e["type"] == "epoch"), None)
-
     def run(self) -> None:
         """The thread body: consume the training generator, record events, catch every failure."""
         try:
