@@ -40,6 +40,7 @@ def show_point(model, md, data, i: int) -> None:
                                  ("original", "reconstruction (z ~ q(z|x))", "decoded mean")):
         col.image(crisp(img), caption=caption, width="stretch")
     st.caption("μ = " + _fmt(mu[0]) + " · σ = " + _fmt(sigma[0]))
+    send_to_generate(mu[0], f"test image #{i} (label {label})")
 
 
 def show_free(model, md, x: float, y: float) -> None:
@@ -47,6 +48,18 @@ def show_free(model, md, x: float, y: float) -> None:
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
     st.image(crisp(decode_points(model, z)[0], width=256), caption="decoded image", width=256)
     st.caption(("z = PCA⁻¹(x, y) = " if md.projection.pca is not None else "z = ") + _fmt(z[0]))
+    send_to_generate(z[0], f"map point ({x:.2f}, {y:.2f})")
+
+
+def send_to_generate(z: np.ndarray, label: str) -> None:
+    """Buttons that carry this latent point to the Generate page as an interpolation endpoint."""
+    name = st.session_state["checkpoint"]
+    picked = state.picked_latents(name)
+    cols = st.columns(2)
+    for col, slot in zip(cols, "AB"):
+        col.button(f"Use as {slot} on Generate", key=f"pick_{slot}", icon=":material/arrow_forward:",
+                   on_click=state.pick_latent, args=(name, slot, z, label), width="stretch",
+                   help=f"Now: {picked[slot]['label']}" if slot in picked else "Interpolate between A and B there.")
 
 
 def show_region(model, md, indices: np.ndarray) -> None:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from browser import chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
+from browser import chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle  # noqa: E402
 
 POINTS = ".js-plotly-plot .scatterlayer .trace .point, .js-plotly-plot .gl-container canvas"
 
@@ -25,15 +25,6 @@ PANEL_STATE = """() => {
       && !document.querySelector('[data-testid="stStatusWidget"]');
   return ready ? (md || '') : null;
 }"""
-
-
-def select_checkpoint(page, name: str) -> None:
-    if name == "digits-2d":
-        return
-    page.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option").filter(has_text=name).click()
-    time.sleep(1)
-    wait_for_app_idle(page)
 
 
 def cold_start(page) -> float:

@@ -86,3 +86,13 @@ def fill_input(page, label: str, value: str) -> None:
     box.fill(value)
     box.press("Enter")
     wait_for_app_idle(page)
+
+
+def select_checkpoint(page, name: str) -> None:
+    """Pick a model in the sidebar (digits-2d is preselected)."""
+    if name == "digits-2d":
+        return
+    page.locator("[data-testid=stSelectbox]").first.click()
+    page.get_by_role("option").filter(has_text=name).click()
+    time.sleep(1)
+    wait_for_app_idle(page)

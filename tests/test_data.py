@@ -162,3 +162,56 @@ def test_zip_symlinks_bombs_and_junk_are_refused(tmp_path):
         extract_image_zip(tmp_path / "junk.zip", tmp_path / "o4")
     with pytest.raises(DatasetError, match="no image files"):
         extract_image_zip(make_zip(tmp_path / "t.zip", {"a.txt": b"x"}), tmp_path / "o5")
+
+
+# One uploaded image -> the model's input.
+
+def png(array: np.ndarray, mode: str | None = None) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(array, mode).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_image_of_any_size_is_cropped_to_its_content_and_fits_the_model():
+    from vae_core.data import image_to_tensor
+
+    canvas = np.full((300, 500), 255, np.uint8)
+    canvas[50:250, 300:340] = 0                       # a dark bar far right of centre on white
+    x = image_to_tensor(png(canvas), (1, 8, 8))
+    assert x.shape == (1, 8, 8) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
+    columns = x[0].mean(0)
+    assert columns[3:5].mean() < columns[0] - 0.3                 # cropped and centred: the bar is in the middle,
+    assert abs(columns[:4].mean() - columns[4:].mean()) < 0.05    # not right of centre as on the canvas
+    rgb = image_to_tensor(png(np.stack([canvas] * 3, axis=-1)), (3, 28, 28))
+    assert rgb.shape == (3, 28, 28)
+
+
+def test_transparent_areas_become_white():
+    from vae_core.data import image_to_tensor
+
+    rgba = np.zeros((20, 20, 4), np.uint8)            # fully transparent black
+    rgba[5:15, 5:15] = (0, 0, 0, 255)                 # an opaque black square
+    x = image_to_tensor(png(rgba, "RGBA"), (1, 10, 10))
+    assert x[0, 0, 0] > 0.95 and x[0, 5, 5] < 0.05
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"%PDF-1.4 not an image", "not an image"),
+    (png(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))[:2000], "damaged or incomplete"),
+    (b"", "not an image"),
+])
+def test_unreadable_uploads_get_a_clear_message(data, message):
+    from vae_core.data import image_to_tensor
+
+    with pytest.raises(DatasetError, match=message):
+        image_to_tensor(data, (1, 8, 8))
+
+
+def test_a_huge_image_is_refused_before_decoding(monkeypatch):
+    import vae_core.data as data
+
+    monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 99)
+    with pytest.raises(DatasetError, match="10x10 pixels; the limit"):
+        data.image_to_tensor(png(np.zeros((10, 10), np.uint8)), (1, 8, 8))

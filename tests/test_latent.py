@@ -4,7 +4,7 @@ import torch
 
 from vae_core import VAE, VAEConfig
 from vae_core.latent import (Projection, decode_grid, decode_points, encode_means, grid_points, interpolate,
-                             sample_prior, to_grid_image, traverse)
+                             prior_latents, sample_prior, to_grid_image, traversal_order, traverse)
 
 
 def test_identity_projection_for_2d():
@@ -59,8 +59,23 @@ def test_traversal_varies_one_dim_at_a_time():
     z = np.array([0.1, 0.2, 0.3], dtype=np.float32)
     t = traverse(z, dims=[2, 0], span=2.0, steps=5)
     assert t.shape == (10, 3)
-    np.testing.assert_allclose(t[:5, 2], np.linspace(-2, 2, 5)) and np.testing.assert_allclose(t[:5, :2], [[0.1, 0.2]] * 5)
-    np.testing.assert_allclose(t[5:, 0], np.linspace(-2, 2, 5)) and np.testing.assert_allclose(t[5:, 1:], [[0.2, 0.3]] * 5)
+    np.testing.assert_allclose(t[:5, 2], np.linspace(-2, 2, 5))
+    np.testing.assert_allclose(t[:5, :2], [[0.1, 0.2]] * 5)
+    np.testing.assert_allclose(t[5:, 0], np.linspace(-2, 2, 5))
+    np.testing.assert_allclose(t[5:, 1:], [[0.2, 0.3]] * 5)
+
+
+def test_traversal_order_puts_informative_dimensions_first():
+    assert traversal_order([0.001, 2.5, 0.0, 1.1]) == [1, 3, 0, 2]
+    assert traversal_order([0.0, 0.0]) == [0, 1]  # ties keep their natural order
+
+
+def test_prior_latents_are_seeded_and_scaled_by_temperature():
+    a, b = prior_latents(4000, 3, temperature=0.5, seed=7), prior_latents(4000, 3, temperature=0.5, seed=7)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (4000, 3) and a.dtype == np.float32
+    assert abs(a.std() - 0.5) < 0.02
+    assert not np.array_equal(a, prior_latents(4000, 3, temperature=0.5, seed=8))
 
 
 def test_prior_samples_and_grid_image():

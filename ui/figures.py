@@ -17,26 +17,57 @@ CLICK_MARK = dict(marker=dict(opacity=1, color="black", size=13))
 
 def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620) -> go.Figure:
     """Test means coloured by label, an invisible click-catching grid, optional 1-sigma ellipses."""
+    fig = go.Figure([_click_grid(md.x_range, md.y_range), *_label_traces(md, selectable=True)])
+    if ellipse_idx is not None and len(ellipse_idx):
+        fig.add_trace(_ellipses(md, ellipse_idx))
+    _map_layout(fig, md, height)
+    fig.update_layout(dragmode="pan", uirevision="latent-map")
+    return fig
+
+
+def overlay_map(md, overlays: list[dict], height: int = 420) -> go.Figure:
+    """The test means (faded) with paths or marked points on top; overlays are plotly scatter trace dicts."""
+    fig = go.Figure([*_label_traces(md, opacity=0.35), *overlays])
+    _map_layout(fig, md, height)
+    return fig
+
+
+def path_trace(name: str, xy: np.ndarray, color: str, text=None) -> dict:
+    """A decoded path on the map: a line through its points, in order."""
+    return dict(type="scatter", x=xy[:, 0], y=xy[:, 1], mode="lines+markers", name=name, text=text,
+                line=dict(color=color, width=2), marker=dict(color=color, size=6),
+                hovertemplate=f"{name}<br>%{{text}}<extra></extra>")
+
+
+def point_trace(name: str, xy: np.ndarray, color: str = "black", symbol: str = "star", text=None) -> dict:
+    """Marked points on the map (endpoints, an uploaded image): large symbols with text beside them."""
+    return dict(type="scatter", x=xy[:, 0], y=xy[:, 1], mode="markers+text", name=name, text=text,
+                textposition="top center", textfont=dict(size=14, color=color),
+                marker=dict(color=color, size=16, symbol=symbol, line=dict(color="white", width=1)),
+                hoverinfo="skip")
+
+
+def _label_traces(md, selectable: bool = False, opacity: float = 1.0) -> list:
+    """One trace of test means per label (WebGL above a few thousand points), so the legend names labels."""
     scatter = go.Scattergl if len(md.xy) > WEBGL_ABOVE else go.Scatter
-    fig = go.Figure()
-    fig.add_trace(_click_grid(md.x_range, md.y_range))
+    extra = dict(selected=CLICK_MARK, unselected=dict(marker=dict(opacity=1))) if selectable else {}  # no dimming
+    traces = []
     for label in np.unique(md.labels):
         idx = np.flatnonzero(md.labels == label)
         name = md.class_names[label] if label < len(md.class_names) else str(label)
-        fig.add_trace(scatter(
+        traces.append(scatter(
             x=md.xy[idx, 0], y=md.xy[idx, 1], mode="markers", name=name, customdata=idx,
-            marker=dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0)),
-            selected=CLICK_MARK, unselected=dict(marker=dict(opacity=1)),  # no dimming of the others
-            hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>"))
-    if ellipse_idx is not None and len(ellipse_idx):
-        fig.add_trace(_ellipses(md, ellipse_idx))
+            marker=dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0), opacity=opacity),
+            hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>", **extra))
+    return traces
+
+
+def _map_layout(fig: go.Figure, md, height: int) -> None:
     x_title, y_title = md.projection.axis_names
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(title="label", itemsizing="constant"),
         xaxis=dict(title=x_title, range=list(md.x_range), zeroline=False),
-        yaxis=dict(title=y_title, range=list(md.y_range), zeroline=False),
-        hovermode="closest", dragmode="pan", uirevision="latent-map")
-    return fig
+        yaxis=dict(title=y_title, range=list(md.y_range), zeroline=False), hovermode="closest")
 
 
 def _click_grid(x_range, y_range) -> go.Scattergl:

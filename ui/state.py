@@ -94,6 +94,16 @@ def selected_checkpoint() -> dict | None:
     return next((r for r in checkpoints() if r["name"] == name and r["error"] is None), None)
 
 
+def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
+    """Remember a latent point picked on the Explore map as endpoint "A" or "B" for the Generate page."""
+    st.session_state.setdefault(f"picked:{checkpoint}", {})[slot] = dict(z=[float(v) for v in z], label=label)
+
+
+def picked_latents(checkpoint: str) -> dict:
+    """{"A": {"z": [...], "label": ...}, "B": ...}: the points picked on Explore for this checkpoint."""
+    return st.session_state.get(f"picked:{checkpoint}", {})
+
+
 @st.cache_resource
 def job_registry():
     """One registry of background training runs per server, shared by all sessions."""

@@ -196,3 +196,65 @@ def _single_subfolder(folder: Path) -> Path:
     if len(entries) == 1 and entries[0].is_dir():
         return _single_subfolder(entries[0])
     return folder
+
+
+MAX_IMAGE_PIXELS = 40_000_000  # a single uploaded image larger than this is refused, not decoded
+CONTENT_MARGIN = 0.1  # space left around an image's content on each side, as a share of its size
+
+
+def image_to_tensor(data: bytes, image_shape) -> torch.Tensor:
+    """One image file's bytes -> (C, H, W) float32 in [0, 1], in the model's shape and colour.
+
+    Any size: the image is cropped to its content, padded to a square with its own border colour (so
+    the subject keeps its aspect ratio) and resized with antialiasing. Transparent areas become white,
+    as an image viewer shows them.
+    Raises DatasetError with a plain message for anything that is not a readable image.
+    """
+    import io
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    channels, height, width = image_shape
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise DatasetError(f"The image is {im.width}x{im.height} pixels; the limit is "
+                                   f"{MAX_IMAGE_PIXELS // 10**6} megapixels.")
+            im.load()
+            im = ImageOps.exif_transpose(im)
+    except UnidentifiedImageError as err:
+        raise DatasetError("This file is not an image that can be read (use PNG or JPEG).") from err
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise DatasetError(f"The image could not be read: it is damaged or incomplete ({err}).") from err
+    if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
+        im = im.convert("RGBA")
+        im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im)
+    im = im.convert("L" if channels == 1 else "RGB")
+    a = np.asarray(im, dtype=np.float32).reshape(im.height, im.width, -1)
+    border = np.median(_border_pixels(a), axis=0)
+    im = im.crop(_content_box(a, border))
+    side = round(max(im.size) * (1 + 2 * CONTENT_MARGIN))
+    fill = int(border[0]) if im.mode == "L" else tuple(int(v) for v in border)
+    square = Image.new(im.mode, (side, side), fill)
+    square.paste(im, ((side - im.width) // 2, (side - im.height) // 2))
+    pixels = np.asarray(square.resize((width, height), Image.LANCZOS), dtype=np.float32) / 255.0
+    x = torch.from_numpy(pixels)
+    return x.unsqueeze(0) if channels == 1 else x.permute(2, 0, 1).contiguous()
+
+
+def _content_box(a: np.ndarray, border: np.ndarray, threshold: float = 64.0) -> tuple[int, int, int, int]:
+    """Bounding box (left, top, right, bottom) of the pixels that differ from the border colour.
+
+    A drawing in the middle of a large canvas is cropped to the drawing, as datasets like MNIST and
+    digits centre and scale their subjects; an image with no distinct content is kept whole.
+    """
+    rows, cols = np.nonzero(np.abs(a - border).max(axis=2) > threshold)
+    if len(rows) == 0:
+        return 0, 0, a.shape[1], a.shape[0]
+    return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
+
+
+def _border_pixels(a: np.ndarray) -> np.ndarray:
+    """The outermost ring of an (H, W) or (H, W, C) array as rows of channel values."""
+    a = a.reshape(a.shape[0], a.shape[1], -1)
+    return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])

@@ -113,12 +113,20 @@ def traverse(z, dims, span: float = 3.0, steps: int = 9) -> np.ndarray:
     return np.concatenate(rows)
 
 
-@torch.no_grad()
+def prior_latents(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+    """z ~ N(0, temperature^2 I): (n, latent_dim) float32, the same for the same seed on any device."""
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.randn(n, latent_dim, generator=gen) * temperature).numpy()
+
+
 def sample_prior(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
     """Images decoded from z ~ N(0, temperature^2 I): (n, C, H, W)."""
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, model.config.latent_dim, generator=gen) * temperature
-    return decode_points(model, z)
+    return decode_points(model, prior_latents(n, model.config.latent_dim, temperature, seed))
+
+
+def traversal_order(kl_per_dim) -> list[int]:
+    """Latent dimensions, most informative (highest KL) first: collapsed dimensions go last."""
+    return [int(d) for d in np.argsort(-np.asarray(kl_per_dim, dtype=np.float64), kind="stable")]
 
 
 def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int = 1,

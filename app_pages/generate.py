@@ -1,0 +1,240 @@
+"""Generate: prior samples, interpolation, traversals and your own image, for the selected model."""
+import numpy as np
+import streamlit as st
+import torch
+
+from ui import state
+from ui.export import png_bytes, points_csv
+from ui.figures import overlay_map, path_trace, point_trace
+from ui.images import crisp, grid
+from vae_core import DatasetError, iwae_log_likelihood, kl_per_dim, recon_per_image
+from vae_core.data import image_to_tensor
+from vae_core.latent import decode_points, interpolate, prior_latents, traversal_order, traverse
+
+PATH_COLORS = {"linear": "black", "slerp": "#d4007a"}
+IWAE_K = 500
+NEIGHBOURS = 8
+
+
+def downloads(images: torch.Tensor, nrow: int, csv: bytes, stem: str) -> None:
+    """PNG of the grid (made only when clicked: torchvision is slow to import) and CSV of its latent points."""
+    a, b = st.columns(2)
+    a.download_button("Grid as PNG", data=lambda: png_bytes(images, nrow), file_name=f"{stem}.png",
+                      mime="image/png", key=f"{stem}:png", icon=":material/download:", on_click="ignore")
+    b.download_button("Latent points as CSV", data=csv, file_name=f"{stem}.csv", mime="text/csv",
+                      key=f"{stem}:csv", icon=":material/download:", on_click="ignore")
+
+
+def next_seed() -> None:
+    st.session_state["gen_seed"] = st.session_state.get("gen_seed", 0) + 1
+
+
+def prior_section(model, name: str) -> None:
+    st.caption("Images decoded from z ~ N(0, T²·I): what the model makes from its prior alone. A low "
+               "temperature T stays near the prior's centre; a high one reaches into its tails.")
+    a, b, c, d = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
+    seed = a.number_input("Seed", 0, 2**31 - 1, key="gen_seed")
+    temperature = b.slider("Temperature T", 0.1, 2.0, 1.0, 0.1, key="gen_temperature")
+    side = c.slider("Grid side", 4, 16, 8, key="gen_grid")
+    d.button("New samples", key="gen_new", on_click=next_seed, icon=":material/casino:", width="stretch")
+    z = prior_latents(side * side, model.config.latent_dim, temperature, int(seed))
+    images = decode_points(model, z)
+    st.image(grid(images, nrow=side, width=560), caption=f"{side * side} samples · T = {temperature:g} · seed {seed}")
+    downloads(images, side, points_csv(z, sample=range(len(z))), f"{name}-prior-T{temperature:g}-seed{seed}")
+
+
+def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, default_index: int,
+                  sources=("explore", "test")):
+    """A latent point: Explore pick `slot`, a test image's mean or the origin. (z, description), or None."""
+    names = {"explore": f"Explore pick {slot}", "test": "a test image", "origin": "the origin (z = 0)"}
+    options = [s for s in sources if (s != "explore" or slot in picked) and (s != "test" or data is not None)]
+    if not options:
+        return None
+    source = st.radio(label, options, format_func=names.get, key=f"{key}_source", horizontal=True)
+    if source == "explore":
+        st.caption(picked[slot]["label"])
+        return np.asarray(picked[slot]["z"], np.float32), picked[slot]["label"]
+    if source == "origin":
+        return np.zeros(md.projection.latent_dim, np.float32), "the origin"
+    i = int(st.number_input("Test image", 0, len(data.test_x) - 1, default_index, key=f"{key}_index"))
+    st.image(crisp(data.test_x[i], width=84), caption=f"#{i}, label {label_of(md, i)}")
+    return md.mu[i], f"test image #{i}"
+
+
+def label_of(md, i: int) -> str:
+    label = int(md.labels[i])
+    return md.class_names[label] if label < len(md.class_names) else str(label)
+
+
+def valid_picks(name: str, latent_dim: int) -> dict:
+    """Explore picks for this checkpoint that still fit its latent size (a file may have been replaced)."""
+    return {slot: p for slot, p in state.picked_latents(name).items() if len(p["z"]) == latent_dim}
+
+
+def interpolation_section(model, md, data, name: str) -> None:
+    st.caption("The decoded path between two latent points. Linear goes straight; spherical (slerp) keeps "
+               "to the shell where a Gaussian prior's mass lies in many dimensions (White 2016). "
+               "Pick endpoints here or with *Use as A/B* on the Explore page.")
+    picked = valid_picks(name, model.config.latent_dim)
+    left, right, options = st.columns(3)
+    with left:
+        a = choose_latent("A from", "gen_A", "A", md, data, picked, 0)
+    with right:
+        b = choose_latent("B from", "gen_B", "B", md, data, picked, first_other_label(md))
+    if a is None or b is None:
+        st.info("This model's test images are not available here: pick two points on the Explore map with "
+                "*Use as A* and *Use as B*.")
+        return
+    steps = options.slider("Steps", 3, 20, 10, key="gen_steps")
+    paths = {method: interpolate(a[0], b[0], steps, method) for method in PATH_COLORS}
+    z = np.concatenate(list(paths.values()))
+    images = decode_points(model, z)
+    xy = md.projection.transform(z)
+    grid_col, map_col = st.columns([3, 2])
+    grid_col.image(grid(images, nrow=steps, width=640),
+                   caption=f"From A ({a[1]}) to B ({b[1]}). Top row: linear. Bottom row: spherical (slerp).")
+    ends = np.stack([xy[0], xy[steps - 1]])
+    overlays = [path_trace(m, xy[i * steps:(i + 1) * steps], c, text=[f"t = {t:.2f}" for t in np.linspace(0, 1, steps)])
+                for i, (m, c) in enumerate(PATH_COLORS.items())]
+    map_col.plotly_chart(overlay_map(md, overlays + [point_trace("A, B", ends, text=["A", "B"])]),
+                         key="gen_interp_map", config={"displaylogo": False})
+    with grid_col:
+        t = np.tile(np.linspace(0, 1, steps), 2)
+        downloads(images, steps, points_csv(z, xy, path=np.repeat(list(paths), steps), t=t), f"{name}-interpolation")
+
+
+def first_other_label(md) -> int:
+    """A default B that differs from A (test image 0) in label, so the default path is interesting."""
+    others = np.flatnonzero(md.labels != md.labels[0]) if len(md.labels) else []
+    return int(others[0]) if len(others) else 0
+
+
+def kl_order(meta: dict, md, latent_dim: int) -> tuple[list[int], list[float] | None]:
+    """Dimensions by their test KL (from the checkpoint, else from the map's encodings), highest first."""
+    kl = (meta.get("metrics") or {}).get("kl_per_dim")
+    if kl is None and len(md.mu):
+        kl = (0.5 * (md.mu ** 2 + np.exp(md.logvar) - md.logvar - 1)).mean(0).tolist()
+    if kl is None or len(kl) != latent_dim:
+        return list(range(latent_dim)), None
+    return traversal_order(kl), kl
+
+
+def traversal_section(model, md, data, meta: dict, name: str) -> None:
+    st.caption("Each row sweeps one latent dimension from −r to r while the others stay at the chosen "
+               "point. Rows are ordered by each dimension's KL on the test set: informative dimensions "
+               "first, collapsed ones (KL ≈ 0, the decoder ignores them) last.")
+    latent_dim = model.config.latent_dim
+    picked = valid_picks(name, latent_dim)
+    point_col, range_col, steps_col = st.columns(3)
+    with point_col:
+        chosen = choose_latent("Through", "gen_traverse", "A", md, data, picked, 0, sources=("test", "explore", "origin"))
+    span = range_col.slider("Range r", 0.5, 5.0, 3.0, 0.5, key="gen_span", help="±2 covers 95% of the prior N(0, 1).")
+    steps = steps_col.slider("Steps", 5, 15, 9, key="gen_traverse_steps")
+    order, kl = kl_order(meta, md, latent_dim)
+    rows = order
+    if latent_dim > 2:
+        rows = order[:range_col.slider("Dimensions shown", 1, latent_dim, min(latent_dim, 10), key="gen_dims")]
+    z = traverse(chosen[0], rows, span, steps)
+    images = decode_points(model, z)
+    for r, d in enumerate(rows):
+        label_col, image_col = st.columns([1, 7], vertical_alignment="center")
+        label_col.markdown(f"**z{d + 1}**" + (f"  \nKL {kl[d]:.2f}" if kl is not None else ""))
+        image_col.image(grid(images[r * steps:(r + 1) * steps], nrow=steps, width=620))
+    st.caption(f"Through {chosen[1]}; columns from −{span:g} to {span:g}."
+               + ("" if kl is not None else " No KL per dimension is known for this model: natural order."))
+    values = np.tile(np.linspace(-span, span, steps), len(rows))
+    downloads(images, steps, points_csv(z, dimension=[f"z{d + 1}" for d in np.repeat(rows, steps)], value=values),
+              f"{name}-traversal")
+
+
+@torch.no_grad()
+def image_terms(model, x: torch.Tensor) -> dict:
+    """One image's ELBO terms (nats; the reconstruction term averaged over IWAE_K samples of q(z|x), so it
+    does not jump with one lucky sample), the IWAE bound on log p(x), the posterior, and two decodings."""
+    x = x.unsqueeze(0).to(model.device)
+    mu, logvar = model.encode(x)
+    generator = torch.Generator(device=model.device).manual_seed(0)  # the same numbers on every rerun
+    eps = torch.randn((IWAE_K, mu.shape[1]), generator=generator, device=model.device)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    recon = float(recon_per_image(x.expand(IWAE_K, *x.shape[1:]), model.decode(z)).mean())
+    kl = float(kl_per_dim(mu, logvar).sum())
+    log_px = float(iwae_log_likelihood(model, x, k=IWAE_K, generator=generator)[0])
+    decoded = decode_points(model, torch.cat([z[:1], mu]).cpu().numpy())
+    return dict(recon=recon, kl=kl, loss=recon + kl, log_px=log_px, mu=mu[0].cpu().numpy(),
+                sigma=torch.exp(0.5 * logvar[0]).cpu().numpy(), reconstruction=decoded[0], mean=decoded[1])
+
+
+def own_image_section(model, md, data, meta: dict, name: str) -> None:
+    c, h, w = model.config.image_shape
+    st.caption(f"Upload an image of any size: it is converted to the model's {h}×{w} "
+               f"{'grey' if c == 1 else 'colour'} input, encoded, placed on the map and reconstructed.")
+    upload = st.file_uploader("An image (PNG or JPEG)", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                              key="gen_upload")
+    if upload is None:
+        return
+    try:
+        x = image_to_tensor(upload.getvalue(), model.config.image_shape)
+    except DatasetError as err:
+        st.error(f"**{upload.name}**: {err}")
+        return
+    model_dark = float(decode_points(model, prior_latents(64, model.config.latent_dim)).mean()) < 0.5
+    image_dark = float(x.mean()) < 0.5
+    if st.checkbox("Invert colours", value=model_dark != image_dark, key=f"gen_invert:{upload.file_id}",
+                   help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
+                        "inverting is preselected when your image is the other way round."):
+        x = 1 - x
+    terms = image_terms(model, x)
+    cols = st.columns(4)
+    for col, img, caption in zip(cols, (x, terms["reconstruction"], terms["mean"]),
+                                 ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")):
+        col.image(crisp(img), caption=caption, width="stretch")
+    cols[3].image(upload.getvalue(), caption=f"uploaded: {upload.name}", width="stretch")
+    show_terms(terms, meta)
+    xy = md.projection.transform(terms["mu"][None])
+    map_col, near_col = st.columns([3, 2])
+    map_col.plotly_chart(overlay_map(md, [point_trace("your image", xy, text=["your image"])]),
+                         key="gen_upload_map", config={"displaylogo": False})
+    if len(md.mu):
+        near = np.argsort(((md.mu - terms["mu"]) ** 2).sum(1))[:NEIGHBOURS]
+        near_col.image(grid(data.test_x[near], nrow=4, width=360),
+                       caption="Nearest test images in latent space: " + ", ".join(label_of(md, i) for i in near))
+    with near_col:
+        images = torch.stack([x, terms["reconstruction"], terms["mean"]])
+        downloads(images, 3, points_csv(terms["mu"][None], xy, image=[upload.name],
+                                        **{f"sigma{d + 1}": [s] for d, s in enumerate(terms["sigma"])}),
+                  f"{name}-your-image")
+
+
+def show_terms(terms: dict, meta: dict) -> None:
+    test = meta.get("metrics") or {}
+    a, b, c, d = st.columns(4)
+    a.metric("Reconstruction", f"{terms['recon']:.1f} nats", help=f"E[−log p(x|z)] over {IWAE_K} samples z ~ q(z|x)")
+    b.metric("KL", f"{terms['kl']:.2f} nats", help="KL(q(z|x) ‖ N(0, I)): the information z carries about x")
+    delta = None if test.get("test_loss") is None else f"{terms['loss'] - test['test_loss']:+.1f} vs test mean"
+    c.metric("−ELBO", f"{terms['loss']:.1f} nats", delta=delta, delta_color="inverse",
+             help="Reconstruction + KL. Far above the test mean: the image is unlike the training data.")
+    d.metric(f"log p(x) ≥ (IWAE, k={IWAE_K})", f"{terms['log_px']:.1f} nats",
+             help="A tighter lower bound on the log-likelihood than the ELBO (Burda et al. 2015)")
+
+
+row = state.selected_checkpoint()
+if row is None:
+    st.info("No model to generate from: pick or train a checkpoint (see the sidebar).")
+    st.stop()
+model, meta = state.load_model(row["path"], row["mtime"])
+md = state.map_data(row["path"], row["mtime"])
+data = state.dataset_for(meta)[0] if not md.missing_data else None
+
+st.title("Generate")
+st.caption(f"**{row['name']}**: {row['arch']} VAE on {meta['dataset']}, {model.config.latent_dim}-D latent space.")
+if md.missing_data:
+    st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")
+prior_tab, interp_tab, traverse_tab, upload_tab = st.tabs(["Prior samples", "Interpolation", "Traversal", "Your own image"])
+with prior_tab:
+    prior_section(model, row["name"])
+with interp_tab:
+    interpolation_section(model, md, data, row["name"])
+with traverse_tab:
+    traversal_section(model, md, data, meta, row["name"])
+with upload_tab:
+    own_image_section(model, md, data, meta, row["name"])
