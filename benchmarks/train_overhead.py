@@ -4,7 +4,8 @@
 
 Both train digits, mlp, latent_dim 2, batch 128, seed 0. Throughput is the median samples/s of the
 logged step windows in the saved checkpoint's history (the first two windows skipped as warm-up).
-Rounds alternate CLI and page so machine noise hits both alike.
+Rounds alternate CLI and page so machine noise hits both alike. The page's refresh rate while training is
+the time between changes of its progress text as the browser shows it (one change per live-view rerun).
 """
 import argparse
 import statistics
@@ -33,17 +34,32 @@ def cli_run(folder: Path, epochs: int, i: int) -> float:
     return throughput(out)
 
 
-def page_run(page, url: str, folder: Path, epochs: int, i: int) -> float:
+# Records when the progress text (epoch, step, samples/s) changes in the browser: each change is one
+# refresh of the live view (text, bar and curves come from the same fragment run).
+WATCH_PROGRESS = """() => {
+  window.__refreshes = []; let last = null;
+  new MutationObserver(() => {
+    const p = document.querySelector('[data-testid="stProgress"]');
+    const text = p ? p.innerText : null;
+    if (text && text !== last && text.includes('step')) { last = text; window.__refreshes.push(performance.now()); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def page_run(page, url: str, folder: Path, epochs: int, i: int) -> tuple[float, list[float]]:
+    """Samples/s of a run started from the page, and the intervals (s) between live-view refreshes."""
     page.goto(f"{url}/train")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     fill_input(page, "Epochs", str(epochs))
+    page.evaluate(WATCH_PROGRESS)
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Status: finished").wait_for(timeout=600_000)
+    stamps = page.evaluate("window.__refreshes")
     wait_for_app_idle(page)
     fill_input(page, "Checkpoint name", f"page-{i}")
     page.get_by_role("button", name="Save checkpoint").click()
     page.get_by_text("Saved as").wait_for(timeout=30_000)
-    return throughput(folder / f"page-{i}.pt")
+    return throughput(folder / f"page-{i}.pt"), [(b - a) / 1000 for a, b in zip(stamps, stamps[1:])]
 
 
 def main() -> None:
@@ -52,14 +68,20 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=150)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-ckpt-"))
-    cli, web = [], []
+    cli, web, intervals = [], [], []
     with streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": str(folder)}) as url, chromium_page() as page:
         for i in range(args.rounds):
             cli.append(cli_run(folder, args.epochs, i))
-            web.append(page_run(page, url, folder, args.epochs, i))
-            print(f"round {i}: cli {cli[-1]:,.0f} samples/s, page {web[-1]:,.0f} samples/s", flush=True)
+            rate, gaps = page_run(page, url, folder, args.epochs, i)
+            web.append(rate)
+            intervals += gaps
+            print(f"round {i}: cli {cli[-1]:,.0f} samples/s, page {web[-1]:,.0f} samples/s, "
+                  f"{len(gaps) + 1} live-view refreshes", flush=True)
     c, w = statistics.median(cli), statistics.median(web)
     print(f"median: cli {c:,.0f} samples/s, page {w:,.0f} samples/s, page/cli = {w / c:.2f}")
+    gap = statistics.median(intervals)
+    print(f"live view while training: median {gap * 1000:.0f} ms between refreshes ({1 / gap:.1f} per second; "
+          f"90th percentile {statistics.quantiles(intervals, n=10)[-1] * 1000:.0f} ms; {len(intervals)} intervals)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,105 @@
+"""Helpers shared by recipe_compare.py and scaling.py: the machine line, benchmark images, PNG folders,
+and per-epoch training time recovered from a vae_core history."""
+from __future__ import annotations
+
+import gzip
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+# The real MNIST test split lives beside the repository for benchmarks only (see DESIGN.md).
+MNIST_T10K = Path(os.environ.get("MNIST_T10K", ROOT.parent / "shared" / "datasets" / "mnist-t10k"))
+
+
+def machine_line() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    # torch's threads slow down many-fold when another process is busy on the same cores: the load shows it
+    return (f"{model}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f} at start")
+
+
+def warn_if_busy(limit: float = 0.5) -> None:
+    load = os.getloadavg()[0]
+    if load > limit:
+        print(f"warning: load average {load:.2f}: the CPU was busy in the last minute (another process, or a run "
+              "just before); timings may be inflated", file=sys.stderr, flush=True)
+
+
+def source_images() -> tuple[np.ndarray, np.ndarray, str]:
+    """uint8 images (N, H, W), labels (N,) and what they are: MNIST t10k when present, else sklearn digits."""
+    images = MNIST_T10K / "t10k-images-idx3-ubyte.gz"
+    labels = MNIST_T10K / "t10k-labels-idx1-ubyte.gz"
+    if images.is_file() and labels.is_file():
+        from torchvision.datasets.mnist import read_image_file, read_label_file
+
+        with tempfile.TemporaryDirectory() as tmp:  # the readers want the decompressed IDX files
+            x = read_image_file(_gunzip(images, Path(tmp))).numpy()
+            y = read_label_file(_gunzip(labels, Path(tmp))).numpy()
+        return x, y, f"MNIST t10k ({len(x):,} real 28x28 digits)"
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = np.round(bunch.images * (255 / 16)).astype(np.uint8)  # pixel values are 0..16
+    return x, bunch.target.astype(np.int64), f"sklearn digits ({len(x):,} real 8x8 digits; MNIST t10k not found)"
+
+
+def _gunzip(path: Path, folder: Path) -> str:
+    out = folder / path.stem
+    with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return str(out)
+
+
+def tiled(images: np.ndarray, labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n images: the source repeated, each repeat shifted by a different small (dy, dx) so copies differ."""
+    shifts = [(0, 0)] + [(dy, dx) for dy in (-2, -1, 0, 1, 2) for dx in (-2, -1, 0, 1, 2) if (dy, dx) != (0, 0)]
+    idx = np.arange(n) % len(images)
+    out = images[idx].copy()
+    for copy in range(1, -(-n // len(images))):
+        rows = slice(copy * len(images), (copy + 1) * len(images))
+        out[rows] = np.roll(out[rows], shifts[copy % len(shifts)], axis=(1, 2))
+    return out, labels[idx]
+
+
+def write_png_folder(images: np.ndarray, labels: np.ndarray, folder: Path) -> Path:
+    """One grayscale PNG per image in class sub-folders, named by index so a sorted listing is stable."""
+    from PIL import Image
+
+    for label in np.unique(labels):
+        (folder / str(label)).mkdir(parents=True, exist_ok=True)
+    for i, (img, label) in enumerate(zip(images, labels)):
+        Image.fromarray(img).save(folder / str(label) / f"{i:06d}.png")
+    return folder
+
+
+def epoch_train_seconds(history: list[dict], n_train: int, batch_size: int) -> list[float]:
+    """Seconds of training steps per epoch, evaluation excluded, from a checkpoint's step events.
+
+    Each step event carries samples_per_s over its window of steps (the clock restarts after each
+    epoch's evaluation), so a window lasted samples / samples_per_s; the samples come from the step
+    counter, the last batch of an epoch being short.
+    """
+    per_epoch = -(-n_train // batch_size)
+
+    def samples_at(step: int) -> int:
+        return (step // per_epoch) * n_train + min((step % per_epoch) * batch_size, n_train)
+
+    seconds, prev = {}, 0
+    for event in (e for e in history if e.get("type") == "step"):
+        epoch = (event["step"] - 1) // per_epoch
+        seconds[epoch] = seconds.get(epoch, 0.0) + (samples_at(event["step"]) - samples_at(prev)) / event["samples_per_s"]
+        prev = event["step"]
+    return [seconds[e] for e in sorted(seconds)]
