@@ -33,7 +33,7 @@ def show_point(model, md, data, i: int) -> None:
     mu, sigma = md.mu[i:i + 1], np.exp(0.5 * md.logvar[i:i + 1])
     eps = np.random.default_rng(i).standard_normal(mu.shape).astype(np.float32)  # stable across reruns
     recon, mean = decode_points(model, np.concatenate([mu + sigma * eps, mu]))
-    label = md.class_names[md.labels[i]] if md.labels[i] < len(md.class_names) else md.labels[i]
+    label = md.label_name(md.labels[i])
     st.markdown(f"**Test image #{i}** · label **{label}**")
     cols = st.columns(3)
     for col, img, caption in zip(cols, (data.test_x[i], recon, mean),
@@ -77,12 +77,7 @@ def _fmt(v: np.ndarray, limit: int = 8) -> str:
     return f"[{text}{', …' if len(v) > limit else ''}]"
 
 
-row = state.selected_checkpoint()
-if row is None:
-    st.info("No model to explore: pick or train a checkpoint (see the sidebar).")
-    st.stop()
-model, meta = state.load_model(row["path"], row["mtime"])
-md = state.map_data(row["path"], row["mtime"])
+row, model, meta, md = state.selected_model("explore")
 chart_key = f"map:{row['name']}"
 selection = read_selection(st.session_state.get(chart_key), md.xy, md.x_range, md.y_range)
 # The chart can report an empty selection when it is laid out again (e.g. the page's width changes) while

@@ -57,13 +57,8 @@ def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, defau
     if source == "origin":
         return np.zeros(md.projection.latent_dim, np.float32), "the origin"
     i = int(st.number_input("Test image", 0, len(data.test_x) - 1, default_index, key=f"{key}_index"))
-    st.image(crisp(data.test_x[i], width=84), caption=f"#{i}, label {label_of(md, i)}")
+    st.image(crisp(data.test_x[i], width=84), caption=f"#{i}, label {md.label_name(md.labels[i])}")
     return md.mu[i], f"test image #{i}"
-
-
-def label_of(md, i: int) -> str:
-    label = int(md.labels[i])
-    return md.class_names[label] if label < len(md.class_names) else str(label)
 
 
 def valid_picks(name: str, latent_dim: int) -> dict:
@@ -196,8 +191,8 @@ def own_image_section(model, md, data, meta: dict, name: str) -> None:
                          key="gen_upload_map", config={"displaylogo": False})
     if len(md.mu):
         near = np.argsort(((md.mu - terms["mu"]) ** 2).sum(1))[:NEIGHBOURS]
-        near_col.image(grid(data.test_x[near], nrow=4, width=360),
-                       caption="Nearest test images in latent space: " + ", ".join(label_of(md, i) for i in near))
+        labels = ", ".join(md.label_name(md.labels[i]) for i in near)
+        near_col.image(grid(data.test_x[near], nrow=4, width=360), caption=f"Nearest test images in latent space: {labels}")
     with near_col:
         images = torch.stack([x, terms["reconstruction"], terms["mean"]])
         downloads(images, 3, points_csv(terms["mu"][None], xy, image=[upload.name],
@@ -217,12 +212,7 @@ def show_terms(terms: dict, meta: dict) -> None:
              help="A tighter lower bound on the log-likelihood than the ELBO (Burda et al. 2015)")
 
 
-row = state.selected_checkpoint()
-if row is None:
-    st.info("No model to generate from: pick or train a checkpoint (see the sidebar).")
-    st.stop()
-model, meta = state.load_model(row["path"], row["mtime"])
-md = state.map_data(row["path"], row["mtime"])
+row, model, meta, md = state.selected_model("generate from")
 data = state.dataset_for(meta)[0] if not md.missing_data else None
 
 st.title("Generate")

@@ -54,7 +54,7 @@ def _label_traces(md, selectable: bool = False, opacity: float = 1.0) -> list:
     traces = []
     for label in np.unique(md.labels):
         idx = np.flatnonzero(md.labels == label)
-        name = md.class_names[label] if label < len(md.class_names) else str(label)
+        name = md.label_name(label)
         traces.append(scatter(
             x=md.xy[idx, 0], y=md.xy[idx, 1], mode="markers", name=name, customdata=idx,
             marker=dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0), opacity=opacity),

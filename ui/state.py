@@ -94,6 +94,16 @@ def selected_checkpoint() -> dict | None:
     return next((r for r in checkpoints() if r["name"] == name and r["error"] is None), None)
 
 
+def selected_model(purpose: str):
+    """The sidebar's checkpoint row, its model, metadata and map data; stops the page when there is none."""
+    row = selected_checkpoint()
+    if row is None:
+        st.info(f"No model to {purpose}: pick or train a checkpoint (see the sidebar).")
+        st.stop()
+    model, meta = load_model(row["path"], row["mtime"])
+    return row, model, meta, map_data(row["path"], row["mtime"])
+
+
 def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
     """Remember a latent point picked on the Explore map as endpoint "A" or "B" for the Generate page."""
     st.session_state.setdefault(f"picked:{checkpoint}", {})[slot] = dict(z=[float(v) for v in z], label=label)
@@ -144,6 +154,11 @@ class MapData:
     x_range: tuple
     y_range: tuple
     missing_data: str | None  # why no points are drawn
+
+    def label_name(self, label: int) -> str:
+        """A label's class name (its number when the dataset names no classes)."""
+        label = int(label)
+        return self.class_names[label] if label < len(self.class_names) else str(label)
 
 
 @st.cache_data(show_spinner="Encoding the test set…", max_entries=8)
