@@ -1,4 +1,4 @@
-"""Train: a VAE in a background thread, with live ELBO curves and the KL weight (beta) in hand."""
+"""Train: a VAE in a background process, with live ELBO curves and the KL weight (beta) in hand."""
 import shutil
 import tempfile
 from pathlib import Path
