@@ -182,3 +182,18 @@ def test_a_model_whose_data_is_missing_still_generates(tmp_path, monkeypatch):
     assert len(row_labels(at)) == 4
     at.file_uploader(key="gen_upload").upload("seven.png", drawn_seven(), "image/png").run()
     assert not at.exception and len(at.metric) == 4
+
+
+def test_every_section_works_with_a_conv_model(tmp_path, monkeypatch):
+    from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint
+
+    data = load_dataset("digits")
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=3, arch="conv"))
+    save_checkpoint(tmp_path / "conv.pt", model, dataset="digits", data_options=data.options)
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    at = generate("conv")
+    assert image_with_caption(at, "64 samples")
+    assert len(traces(at)["linear"]) == 10 and len(row_labels(at)) == 3
+    at.file_uploader(key="gen_upload").upload("seven.png", drawn_seven(), "image/png").run()
+    assert not at.exception and len(at.metric) == 4 and "your image" in traces(at)
