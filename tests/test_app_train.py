@@ -162,3 +162,15 @@ def test_two_runs_at_once_do_not_mix(digits):
     assert registry.get(a.id) is a and registry.get(b.id) is b and a.id != b.id
     assert {e["beta"] for e in a.snapshot()["events"]} == {1.0}
     assert {e["beta"] for e in b.snapshot()["events"]} == {4.0}
+
+
+def test_a_run_whose_data_is_gone_fails_with_the_reason(digits, tmp_path):
+    """The child process reloads the data: if that fails, the page gets the reason, not a silent death."""
+    from dataclasses import replace
+
+    from ui.jobs import JobRegistry
+
+    gone = replace(digits, options=dict(digits.options, name=str(tmp_path / "gone")))
+    job = new_job(JobRegistry(), gone, epochs=1)
+    wait(job, lambda s: s["status"] == "failed")
+    assert "DatasetError" in job.snapshot()["error"] and "gone" in job.snapshot()["error"]

@@ -152,19 +152,15 @@ SPAWN = mp.get_context("spawn")
 
 def _train_in_child(vae_config, state: dict, source, config: TrainConfig, events, stop, shared_beta) -> None:
     """The child process: rebuild model and data, train, send every event (and diagnostics each epoch)."""
-    if isinstance(source, Dataset):
-        data = source
-    else:
-        options = dict(source)
-        data = load_dataset(options.pop("name"), **dict(options, download=False))
-    model = VAE(vae_config)
-    model.load_state_dict(state)
     # One core fewer than torch would take: the server and the browser drawing the live curves need one,
     # and torch's threads slow down many-fold when one of them is descheduled (2 cores: 5.5k samples/s
     # with 2 threads beside the live page, against the CLI's 27k).
     torch.set_num_threads(max(1, torch.get_num_threads() - 1))
     beta = BetaWatch(shared_beta)
+    model = VAE(vae_config)
+    model.load_state_dict(state)
     try:
+        data = source if isinstance(source, Dataset) else _load(dict(source))
         for event in train(model, data, config, stop=stop, beta=beta):
             if beta.changes:
                 send(events, ("beta", beta.changes, None))
@@ -178,6 +174,10 @@ def _train_in_child(vae_config, state: dict, source, config: TrainConfig, events
         send(events, ("failed", str(err), model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
         send(events, ("failed", f"Training crashed: {type(err).__name__}: {err}", None))
+
+
+def _load(options: dict) -> Dataset:
+    return load_dataset(options.pop("name"), **dict(options, download=False))  # the page already has it
 
 
 class BetaWatch:
