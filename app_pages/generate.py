@@ -108,7 +108,7 @@ def kl_order(meta: dict, md, latent_dim: int) -> tuple[list[int], list[float] | 
     """Dimensions by their test KL (from the checkpoint, else from the map's encodings), highest first."""
     kl = (meta.get("metrics") or {}).get("kl_per_dim")
     if kl is None and len(md.mu):
-        kl = (0.5 * (md.mu ** 2 + np.exp(md.logvar) - md.logvar - 1)).mean(0).tolist()
+        kl = kl_per_dim(torch.from_numpy(md.mu), torch.from_numpy(md.logvar)).mean(0).tolist()
     if kl is None or len(kl) != latent_dim:
         return list(range(latent_dim)), None
     return traversal_order(kl), kl
@@ -159,7 +159,29 @@ def image_terms(model, x: torch.Tensor) -> dict:
                 sigma=torch.exp(0.5 * logvar[0]).cpu().numpy(), reconstruction=decoded[0], mean=decoded[1])
 
 
-def own_image_section(model, md, data, meta: dict, name: str) -> None:
+# The page reruns on every widget in every tab: an upload is decoded, converted and scored once, not
+# on each rerun (IWAE_K decodes, and a large JPEG can take a while to decode).
+@st.cache_data(show_spinner=False, max_entries=16)
+def model_input(data: bytes, image_shape: tuple) -> torch.Tensor:
+    return image_to_tensor(data, image_shape)
+
+
+@st.cache_data(show_spinner="Encoding your image…", max_entries=16)
+def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torch.Tensor, dict]:
+    model, _ = state.load_model(path, mtime)
+    x = model_input(data, model.config.image_shape)
+    x = 1 - x if invert else x
+    return x, image_terms(model, x)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def draws_light_on_dark(path: str, mtime: int) -> bool:
+    """Whether the model's own samples are mostly dark, as MNIST and digits are."""
+    model, _ = state.load_model(path, mtime)
+    return float(decode_points(model, prior_latents(64, model.config.latent_dim)).mean()) < 0.5
+
+
+def own_image_section(model, md, data, meta: dict, row: dict) -> None:
     c, h, w = model.config.image_shape
     st.caption(f"Upload an image of any size: it is converted to the model's {h}×{w} "
                f"{'grey' if c == 1 else 'colour'} input, encoded, placed on the map and reconstructed.")
@@ -168,17 +190,15 @@ def own_image_section(model, md, data, meta: dict, name: str) -> None:
     if upload is None:
         return
     try:
-        x = image_to_tensor(upload.getvalue(), model.config.image_shape)
+        image_dark = float(model_input(upload.getvalue(), model.config.image_shape).mean()) < 0.5
     except DatasetError as err:
         st.error(f"**{upload.name}**: {err}")
         return
-    model_dark = float(decode_points(model, prior_latents(64, model.config.latent_dim)).mean()) < 0.5
-    image_dark = float(x.mean()) < 0.5
-    if st.checkbox("Invert colours", value=model_dark != image_dark, key=f"gen_invert:{upload.file_id}",
-                   help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
-                        "inverting is preselected when your image is the other way round."):
-        x = 1 - x
-    terms = image_terms(model, x)
+    model_dark = draws_light_on_dark(row["path"], row["mtime"])
+    invert = st.checkbox("Invert colours", value=model_dark != image_dark, key=f"gen_invert:{upload.file_id}",
+                         help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
+                              "inverting is preselected when your image is the other way round.")
+    x, terms = upload_terms(row["path"], row["mtime"], upload.getvalue(), invert)
     cols = st.columns(4)
     for col, img, caption in zip(cols, (x, terms["reconstruction"], terms["mean"]),
                                  ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")):
@@ -197,7 +217,7 @@ def own_image_section(model, md, data, meta: dict, name: str) -> None:
         images = torch.stack([x, terms["reconstruction"], terms["mean"]])
         downloads(images, 3, points_csv(terms["mu"][None], xy, image=[upload.name],
                                         **{f"sigma{d + 1}": [s] for d, s in enumerate(terms["sigma"])}),
-                  f"{name}-your-image")
+                  f"{row['name']}-your-image")
 
 
 def show_terms(terms: dict, meta: dict) -> None:
@@ -227,4 +247,4 @@ with interp_tab:
 with traverse_tab:
     traversal_section(model, md, data, meta, row["name"])
 with upload_tab:
-    own_image_section(model, md, data, meta, row["name"])
+    own_image_section(model, md, data, meta, row)

@@ -166,7 +166,7 @@ def save_panel(job) -> None:
         st.page_link("app_pages/explore.py", label="Explore the new model", icon=":material/map:")
         return
     vc = job.model.config
-    default = f"{Path(job.data.name).name}-{vc.arch}-z{vc.latent_dim}-beta{job.beta.get():g}"
+    default = f"{Path(job.data.name).name}-{vc.arch}-z{vc.latent_dim}-beta{job.beta.value:g}"
     name = st.text_input("Checkpoint name", default, key=f"save_name_{job.id}", max_chars=64)
     if st.button("Save checkpoint", key=f"save_{job.id}", type="primary"):
         try:
@@ -182,7 +182,7 @@ def save_panel(job) -> None:
 def save_run(job, name: str) -> Path:
     path = safe_checkpoint_path(state.checkpoint_dir(), name)
     metrics = evaluate(job.model, job.data.test_x)  # also covers a run stopped before its first epoch ended
-    config = dict(job.config.to_dict(), beta=job.beta.get())  # the beta the model ended with
+    config = dict(job.config.to_dict(), beta=job.beta.value)  # the beta the model ended with
     snap = job.snapshot()
     return save_checkpoint(path, job.model, dataset=job.data.name, train_config=config,
                            history=snap["events"] + [dict(type="beta_changes", changes=snap["beta_changes"])],
@@ -198,7 +198,7 @@ def run_view(job) -> None:
     if job.live:
         stop_col.button("Stop", key=f"stop_{job.id}", on_click=job.stop.set, type="primary", width="stretch")
         key = f"live_beta_{job.id}"
-        st.slider("β, live: applies at the next step", 0.0, max(10.0, job.beta.get()), job.beta.get(), 0.05, key=key,
+        st.slider("β, live: applies at the next step", 0.0, max(10.0, job.beta.value), job.beta.value, 0.05, key=key,
                   on_change=lambda: job.set_beta(st.session_state[key]))
     if job.error:
         st.error(job.error)

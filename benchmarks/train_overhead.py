@@ -18,21 +18,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 from browser import chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
+from bench_common import epoch_train_seconds  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
+from vae_core.data import load_from_options  # noqa: E402
 
 
 def throughput(path: Path) -> float:
-    """Training images per second of training-loop time: all logged step windows together (the per-epoch
-    evaluation is outside them). Not the median window: the page's windows are bimodal, fast ones between
-    reruns and stalled ones during them, and a median hid stalls that made the page run 7x slower."""
+    """Training images per second of training-loop time, all epochs together (evaluation excluded).
+
+    Not the median step window: the page's windows were bimodal, fast between page reruns and stalled
+    during them, and a median hid stalls that made the page run 7x slower than the CLI.
+    """
     _, meta = load_checkpoint(path)
-    samples = seconds = 0.0
-    previous = 0
-    for event in meta["history"]:
-        if event.get("type") == "step":
-            n = (event["step"] - previous) * meta["train_config"]["batch_size"]
-            samples, seconds, previous = samples + n, seconds + n / event["samples_per_s"], event["step"]
-    return samples / seconds
+    n_train = len(load_from_options(meta["data_options"]).train_x)
+    seconds = epoch_train_seconds(meta["history"], n_train, meta["train_config"]["batch_size"])
+    return n_train * len(seconds) / sum(seconds)
 
 
 def cli_run(folder: Path, epochs: int, i: int) -> float:

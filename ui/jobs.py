@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from vae_core import VAE, BetaControl, Dataset, NonFiniteLossError, TrainConfig, load_dataset, train
+from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, train
+from vae_core.data import load_from_options
 from vae_core.latent import decode_points, map_points
 
 MAP_POINTS = 1000   # test points in the live latent map
@@ -45,9 +46,8 @@ class Job:
     model: VAE
     data: Dataset
     config: TrainConfig
-    beta: BetaControl         # what the page shows and sets; mirrored into shared_beta for the child
+    beta: object              # the base beta, shared with the child: a multiprocessing Value ("d")
     stop: object = field(default_factory=lambda: SPAWN.Event())
-    shared_beta: object = None
     status: str = "starting"  # starting | running | finished | stopped | failed
     error: str | None = None
     events: list = field(default_factory=list)
@@ -64,8 +64,9 @@ class Job:
 
     def set_beta(self, value: float) -> None:
         """Applies at the child's next step, which reports the step so the curves can mark it."""
-        self.beta.set(value)
-        self.shared_beta.value = float(value)
+        if not value >= 0:
+            raise ValueError(f"beta must be non-negative, got {value}")
+        self.beta.value = float(value)
 
     def snapshot(self) -> dict:
         """A consistent copy of everything the page draws."""
@@ -79,7 +80,7 @@ class Job:
         events = SPAWN.Queue()
         source = self.data.options or self.data  # the child rebuilds the same split, or gets the tensors
         child = SPAWN.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
-            self.model.config, self.model.state_dict(), source, self.config, events, self.stop, self.shared_beta))
+            self.model.config, self.model.state_dict(), source, self.config, events, self.stop, self.beta))
         child.start()
         while True:
             try:
@@ -128,8 +129,7 @@ class JobRegistry:
         self._lock = threading.Lock()
 
     def start(self, model: VAE, data: Dataset, config: TrainConfig) -> Job:
-        job = Job(uuid.uuid4().hex[:12], model, data, config, BetaControl(config.beta),
-                  shared_beta=SPAWN.Value("d", config.beta))
+        job = Job(uuid.uuid4().hex[:12], model, data, config, SPAWN.Value("d", config.beta))
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -160,7 +160,7 @@ def _train_in_child(vae_config, state: dict, source, config: TrainConfig, events
     model = VAE(vae_config)
     model.load_state_dict(state)
     try:
-        data = source if isinstance(source, Dataset) else _load(dict(source))
+        data = source if isinstance(source, Dataset) else load_from_options(source)  # the page already has it
         for event in train(model, data, config, stop=stop, beta=beta):
             if beta.changes:
                 send(events, ("beta", beta.changes, None))
@@ -174,10 +174,6 @@ def _train_in_child(vae_config, state: dict, source, config: TrainConfig, events
         send(events, ("failed", str(err), model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
         send(events, ("failed", f"Training crashed: {type(err).__name__}: {err}", None))
-
-
-def _load(options: dict) -> Dataset:
-    return load_dataset(options.pop("name"), **dict(options, download=False))  # the page already has it
 
 
 class BetaWatch:

@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from vae_core import DatasetError, list_checkpoints, load_checkpoint, load_dataset
+from vae_core import DatasetError, list_checkpoints, load_checkpoint
+from vae_core.data import load_from_options
 from vae_core.latent import Projection, decode_points, map_points
 
 from ui.geometry import padded_range
@@ -129,14 +130,12 @@ def load_model(path: str, mtime: int):
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
 def _load_data(options_json: str):
-    options = json.loads(options_json)
-    return load_dataset(options.pop("name"), download=False, **options)  # never download silently
+    return load_from_options(json.loads(options_json), download=False)  # never download silently
 
 
 def dataset_for(meta: dict):
     """The checkpoint's dataset with its training split, or (None, reason) when it is not on this machine."""
-    options = dict(meta.get("data_options") or {"name": meta["dataset"]})
-    options.pop("download", None)
+    options = meta.get("data_options") or {"name": meta["dataset"]}
     try:
         return _load_data(json.dumps(options, sort_keys=True)), None
     except DatasetError as err:

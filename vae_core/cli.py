@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .data import DatasetError, load_dataset
+from .data import DatasetError, load_dataset, load_from_options
 from .elbo import iwae_log_likelihood
 from .model import ARCHS, VAE, VAEConfig
 from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, seed_everything, train
@@ -129,10 +129,9 @@ def cmd_eval(args) -> int:
     options = dict(meta.get("data_options") or {"name": meta["dataset"]})
     if args.data:
         options.update(name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels)
-    name = options.pop("name")
-    data = load_dataset(name, **options)
+    data = load_from_options(options, download=True)
     if data.image_shape != model.config.image_shape:
-        raise DatasetError(f"{name} has images of shape {data.image_shape}, the model expects "
+        raise DatasetError(f"{options['name']} has images of shape {data.image_shape}, the model expects "
                            f"{model.config.image_shape}.")
     result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
                   **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed))

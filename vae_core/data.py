@@ -59,6 +59,13 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
     raise DatasetError(f"Unknown dataset {name_or_path!r}: use one of {', '.join(BUILTIN)} or a folder of images.")
 
 
+def load_from_options(options: dict, download: bool = False) -> Dataset:
+    """The same dataset and split again, from a Dataset's `options` (as checkpoints store them)."""
+    options = dict(options)
+    options.pop("download", None)
+    return load_dataset(options.pop("name"), download=download, **options)
+
+
 def _split(name, x, y, class_names, test_fraction, seed, options) -> Dataset:
     n = len(x)
     if n < 2:
