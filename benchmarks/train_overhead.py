@@ -1,8 +1,9 @@
 """Training throughput from the Train page (real browser, live curves polling) against the CLI, same run.
 
-    .venv/bin/python benchmarks/train_overhead.py [--rounds 3] [--epochs 150]
+    .venv/bin/python benchmarks/train_overhead.py [--rounds 3] [--epochs 150] [--device cpu]
 
-Both train digits, mlp, latent_dim 2, batch 128, seed 0. Throughput: all training images over all the
+Both train digits, mlp, latent_dim 2, batch 128, seed 0, on the same device (default: the page's and the
+CLI's own default, a GPU when there is one). Throughput: all training images over all the
 training-loop time, from the step windows in the saved checkpoint's history.
 Rounds alternate CLI and page so machine noise hits both alike. The page's refresh rate while training is
 the time between changes of its progress text as the browser shows it (one change per live-view rerun).
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 from browser import chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
-from bench_common import epoch_train_seconds  # noqa: E402
+from bench_common import epoch_train_seconds, machine_line  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
 from vae_core.data import load_from_options  # noqa: E402
 
@@ -35,10 +36,10 @@ def throughput(path: Path) -> float:
     return n_train * len(seconds) / sum(seconds)
 
 
-def cli_run(folder: Path, epochs: int, i: int) -> float:
+def cli_run(folder: Path, epochs: int, i: int, device: str) -> float:
     out = folder / f"cli-{i}.pt"
     subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--latent-dim", "2",
-                    "--epochs", str(epochs), "--out", str(out), "--quiet"], cwd=ROOT, check=True)
+                    "--epochs", str(epochs), "--out", str(out), "--quiet", "--device", device], cwd=ROOT, check=True)
     return throughput(out)
 
 
@@ -54,11 +55,15 @@ WATCH_PROGRESS = """() => {
 }"""
 
 
-def page_run(page, url: str, folder: Path, epochs: int, i: int) -> tuple[float, list[float]]:
+def page_run(page, url: str, folder: Path, epochs: int, i: int, device: str) -> tuple[float, list[float]]:
     """Samples/s of a run started from the page, and the intervals (s) between live-view refreshes."""
     page.goto(f"{url}/train")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     fill_input(page, "Epochs", str(epochs))
+    if device != "auto" and page.get_by_label("Device").count():  # listed, a GPU first, when there is one
+        page.get_by_label("Device").click()  # (the selectbox exists only when there is more than the CPU)
+        page.get_by_role("option", name=device, exact=True).click()
+        wait_for_app_idle(page)
     page.evaluate(WATCH_PROGRESS)
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Status: finished").wait_for(timeout=600_000)
@@ -74,13 +79,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu or cuda")
     args = parser.parse_args()
+    print(machine_line(), f"device {args.device}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-ckpt-"))
     cli, web, intervals = [], [], []
     with streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": str(folder)}) as url, chromium_page() as page:
         for i in range(args.rounds):
-            cli.append(cli_run(folder, args.epochs, i))
-            rate, gaps = page_run(page, url, folder, args.epochs, i)
+            cli.append(cli_run(folder, args.epochs, i, args.device))
+            rate, gaps = page_run(page, url, folder, args.epochs, i, args.device)
             web.append(rate)
             intervals += gaps
             print(f"round {i}: cli {cli[-1]:,.0f} samples/s, page {web[-1]:,.0f} samples/s, "

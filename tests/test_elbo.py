@@ -63,7 +63,7 @@ def test_iwae_bounds_the_elbo_and_tightens_with_k(digits):
     model.eval()
     x = digits.test_x
     neg_elbo = evaluate(model, x)["test_loss"]
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator(device=model.device).manual_seed(0)  # train() moved the model to a GPU if there is one
     ll = {k: iwae_log_likelihood(model, x, k, gen).mean().item() for k in (1, 10, 100)}
     assert abs(-ll[1] - neg_elbo) < 0.5          # k = 1 is the ELBO (up to sampling noise)
     assert ll[100] >= -neg_elbo                    # a tighter bound on log p(x)

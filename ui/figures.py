@@ -129,8 +129,14 @@ def _line(name, x, y, color, panel):
                 xaxis=f"x{panel if panel > 1 else ''}", yaxis=f"y{panel if panel > 1 else ''}")
 
 
+MARKED_EPOCHS = 40  # beyond this the per-epoch test values are a dotted line: each marker is an SVG node the
+                    # browser repaints twice a second, on the CPU the training needs
+
+
 def _epoch_markers(name, x, y, color, panel):
-    return dict(_line(name, x, y, color, panel), mode="markers", marker=dict(color=color, size=7, symbol="diamond"))
+    marked = len(x) <= MARKED_EPOCHS
+    return dict(_line(name, x, y, color, panel), mode="lines+markers" if marked else "lines",
+                line=dict(color=color, width=1.5, dash="dot"), marker=dict(color=color, size=7, symbol="diamond"))
 
 
 def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:

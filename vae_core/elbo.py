@@ -58,6 +58,7 @@ def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.G
     log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x); the bound tightens as k grows and equals
     the ELBO for k = 1 in expectation.
     """
+    x = x.to(model.device)                                         # as evaluate(): data may be on the CPU
     mu, logvar = model.encode(x)                                   # (B, D)
     eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device)
     z = mu + torch.exp(0.5 * logvar) * eps                         # (k, B, D)
