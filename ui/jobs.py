@@ -152,10 +152,11 @@ SPAWN = mp.get_context("spawn")
 
 def _train_in_child(vae_config, state: dict, source, config: TrainConfig, events, stop, shared_beta) -> None:
     """The child process: rebuild model and data, train, send every event (and diagnostics each epoch)."""
-    # One core fewer than torch would take: the server and the browser drawing the live curves need one,
-    # and torch's threads slow down many-fold when one of them is descheduled (2 cores: 5.5k samples/s
-    # with 2 threads beside the live page, against the CLI's 27k).
-    torch.set_num_threads(max(1, torch.get_num_threads() - 1))
+    # Half the cores torch would take: the server and the browser drawing the live curves need some, and
+    # torch's threads wait for each other at every op, so one descheduled thread stalls them all. Beside
+    # the live page, 2 cores: 12k samples/s with 2 threads, 18k with 1; 16 cores: 18k with 15, 27k with 8
+    # (the CLI, alone with all threads: 27k on both). See BENCHMARKS.md.
+    torch.set_num_threads(max(1, torch.get_num_threads() // 2))
     beta = BetaWatch(shared_beta)
     model = VAE(vae_config)
     model.load_state_dict(state)
