@@ -55,8 +55,9 @@ WATCH_PROGRESS = """() => {
 }"""
 
 
-def page_run(page, url: str, folder: Path, epochs: int, i: int, device: str) -> tuple[float, list[float]]:
-    """Samples/s of a run started from the page, and the intervals (s) between live-view refreshes."""
+def page_run(page, url: str, folder: Path, epochs: int, i: int, device: str) -> tuple[float, list[float], float]:
+    """Samples/s of a run started from the page, the intervals (s) between live-view refreshes, and the
+    seconds from the click on Start to the first training step shown."""
     page.goto(f"{url}/train")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     fill_input(page, "Epochs", str(epochs))
@@ -65,6 +66,7 @@ def page_run(page, url: str, folder: Path, epochs: int, i: int, device: str) -> 
         page.get_by_role("option", name=device, exact=True).click()
         wait_for_app_idle(page)
     page.evaluate(WATCH_PROGRESS)
+    clicked = page.evaluate("performance.now()")
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Status: finished").wait_for(timeout=600_000)
     stamps = page.evaluate("window.__refreshes")
@@ -72,7 +74,8 @@ def page_run(page, url: str, folder: Path, epochs: int, i: int, device: str) -> 
     fill_input(page, "Checkpoint name", f"page-{i}")
     page.get_by_role("button", name="Save checkpoint").click()
     page.get_by_text("Saved as").wait_for(timeout=30_000)
-    return throughput(folder / f"page-{i}.pt"), [(b - a) / 1000 for a, b in zip(stamps, stamps[1:])]
+    gaps = [(b - a) / 1000 for a, b in zip(stamps, stamps[1:])]
+    return throughput(folder / f"page-{i}.pt"), gaps, (stamps[0] - clicked) / 1000
 
 
 def main() -> None:
@@ -83,20 +86,22 @@ def main() -> None:
     args = parser.parse_args()
     print(machine_line(), f"device {args.device}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-ckpt-"))
-    cli, web, intervals = [], [], []
+    cli, web, intervals, starts = [], [], [], []
     with streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": str(folder)}) as url, chromium_page() as page:
         for i in range(args.rounds):
             cli.append(cli_run(folder, args.epochs, i, args.device))
-            rate, gaps = page_run(page, url, folder, args.epochs, i, args.device)
+            rate, gaps, start = page_run(page, url, folder, args.epochs, i, args.device)
             web.append(rate)
             intervals += gaps
+            starts.append(start)
             print(f"round {i}: cli {cli[-1]:,.0f} samples/s, page {web[-1]:,.0f} samples/s, "
-                  f"{len(gaps) + 1} live-view refreshes", flush=True)
+                  f"{len(gaps) + 1} live-view refreshes, first step shown {start:.1f} s after the click", flush=True)
     c, w = statistics.median(cli), statistics.median(web)
     print(f"median: cli {c:,.0f} samples/s, page {w:,.0f} samples/s, page/cli = {w / c:.2f}")
     gap = statistics.median(intervals)
     print(f"live view while training: median {gap * 1000:.0f} ms between refreshes ({1 / gap:.1f} per second; "
           f"90th percentile {statistics.quantiles(intervals, n=10)[-1] * 1000:.0f} ms; {len(intervals)} intervals)")
+    print(f"click on Start to the first step shown: median {statistics.median(starts):.1f} s")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ controls the run through a stop Event and a shared beta value, so it survives re
 from __future__ import annotations
 
 import multiprocessing as mp
+from multiprocessing import forkserver
 import pickle
 import queue
 import threading
@@ -21,7 +22,6 @@ import numpy as np
 import torch
 
 from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, train
-from vae_core.data import load_from_options
 from vae_core.latent import decode_points, map_points
 
 MAP_POINTS = 1000   # test points in the live latent map
@@ -47,7 +47,7 @@ class Job:
     data: Dataset
     config: TrainConfig
     beta: object              # the base beta, shared with the child: a multiprocessing Value ("d")
-    stop: object = field(default_factory=lambda: SPAWN.Event())
+    stop: object = field(default_factory=lambda: PROCESSES.Event())
     status: str = "starting"  # starting | running | finished | stopped | failed
     error: str | None = None
     events: list = field(default_factory=list)
@@ -77,10 +77,10 @@ class Job:
 
     def run(self) -> None:
         """The receiver thread: start the child, record what it sends, notice when it dies."""
-        events = SPAWN.Queue()
-        source = self.data.options or self.data  # the child rebuilds the same split, or gets the tensors
-        child = SPAWN.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
-            self.model.config, self.model.state_dict(), source, self.config, events, self.stop, self.beta))
+        events = PROCESSES.Queue()
+        # The tensors travel as shared memory (torch's multiprocessing pickler), not as copies through a pipe
+        child = PROCESSES.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
+            self.model.config, self.model.state_dict(), self.data, self.config, events, self.stop, self.beta))
         child.start()
         while True:
             try:
@@ -127,9 +127,11 @@ class JobRegistry:
     def __init__(self):
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        if PROCESSES.get_start_method() == "forkserver":
+            forkserver.ensure_running()  # it imports torch in the background, before the first run needs it
 
     def start(self, model: VAE, data: Dataset, config: TrainConfig) -> Job:
-        job = Job(uuid.uuid4().hex[:12], model, data, config, SPAWN.Value("d", config.beta))
+        job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta))
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -146,12 +148,16 @@ class JobRegistry:
             del self._jobs[job.id]
 
 
-# "spawn", not "fork": forking a server that runs threads can copy a held lock into the child.
-SPAWN = mp.get_context("spawn")
+# Not "fork": forking a server that runs threads can copy a held lock into the child. "forkserver" forks
+# each run from a clean single-threaded process that imported torch and this module once, so a run starts
+# at once; "spawn" (Windows) starts a fresh interpreter that imports them again (2 s here).
+PROCESSES = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+if PROCESSES.get_start_method() == "forkserver":
+    PROCESSES.set_forkserver_preload([__name__])
 
 
-def _train_in_child(vae_config, state: dict, source, config: TrainConfig, events, stop, shared_beta) -> None:
-    """The child process: rebuild model and data, train, send every event (and diagnostics each epoch)."""
+def _train_in_child(vae_config, state: dict, data: Dataset, config: TrainConfig, events, stop, shared_beta) -> None:
+    """The child process: rebuild the model, train, send every event (and diagnostics each epoch)."""
     # Half the cores torch would take: the server and the browser drawing the live curves need some, and
     # torch's threads wait for each other at every op, so one descheduled thread stalls them all. Beside
     # the live page, 2 cores: 12k samples/s with 2 threads, 18k with 1; 16 cores: 18k with 15, 27k with 8
@@ -161,7 +167,6 @@ def _train_in_child(vae_config, state: dict, source, config: TrainConfig, events
     model = VAE(vae_config)
     model.load_state_dict(state)
     try:
-        data = source if isinstance(source, Dataset) else load_from_options(source)  # the page already has it
         for event in train(model, data, config, stop=stop, beta=beta):
             if beta.changes:
                 send(events, ("beta", beta.changes, None))
