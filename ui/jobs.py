@@ -150,10 +150,11 @@ class JobRegistry:
 
 # Not "fork": forking a server that runs threads can copy a held lock into the child. "forkserver" forks
 # each run from a clean single-threaded process that imported torch and this module once, so a run starts
-# at once; "spawn" (Windows) starts a fresh interpreter that imports them again (2 s here).
+# at once; "spawn" (Windows) starts a fresh interpreter that imports them again (3 s here). torch._dynamo
+# too: torch imports it when the first optimizer is made, which took another second in every run.
 PROCESSES = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
 if PROCESSES.get_start_method() == "forkserver":
-    PROCESSES.set_forkserver_preload([__name__])
+    PROCESSES.set_forkserver_preload([__name__, "torch._dynamo"])
 
 
 def _train_in_child(vae_config, state: dict, data: Dataset, config: TrainConfig, events, stop, shared_beta) -> None:
