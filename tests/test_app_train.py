@@ -174,3 +174,15 @@ def test_a_run_that_crashes_in_its_process_fails_with_the_reason(digits):
     job = new_job(JobRegistry(), wrong_shape, epochs=1)
     wait(job, lambda s: s["status"] == "failed")
     assert "Training crashed: ValueError" in job.snapshot()["error"] and "(1, 4, 8)" in job.snapshot()["error"]
+
+
+def test_a_run_whose_process_cannot_start_fails_with_the_reason(digits, monkeypatch):
+    from ui import jobs
+
+    def no_process(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(jobs.PROCESSES, "Process", no_process)
+    job = new_job(jobs.JobRegistry(), digits, epochs=1)
+    wait(job, lambda s: s["status"] == "failed")
+    assert job.snapshot()["error"] == "Could not start the training process: OSError: no more processes"
