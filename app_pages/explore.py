@@ -13,7 +13,7 @@ ELLIPSE_SAMPLE = 60
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def manifold_image(path: str, mtime: int, n: int) -> np.ndarray:
+def manifold_image(path: str, mtime: int, n: int) -> str:
     model, _ = state.load_model(path, mtime)
     md = state.map_data(path, mtime)
     return grid(decode_grid(model, md.projection, md.x_range, md.y_range, n), nrow=n, width=520)

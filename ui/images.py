@@ -1,19 +1,36 @@
-"""Image helpers for display: crisp nearest-neighbour upscaling of small decoded images."""
+"""Image helpers for display: crisp nearest-neighbour upscaling of small decoded images, as PNG data URLs.
+
+The pages hand st.image a data URL, not an array. For an array Streamlit stores a media file that it
+deletes when a later rerun ends without drawing it, and a browser that asked for the file a moment
+after such a rerun showed a broken image (seen on Explore after a click on the map, in the browser
+tests). A data URL travels inside the page update, so there is nothing to fetch and nothing to lose.
+"""
 from __future__ import annotations
+
+import base64
+import io
 
 import numpy as np
 import torch
+from PIL import Image
 
 from vae_core.latent import to_grid_image
 
 
-def crisp(image: torch.Tensor, width: int = 168) -> np.ndarray:
-    """One (C, H, W) image in [0, 1] -> uint8 (H', W', 3), upscaled by an integer factor to about `width`."""
+def crisp(image: torch.Tensor, width: int = 168) -> str:
+    """One (C, H, W) image in [0, 1], upscaled by an integer factor to about `width` pixels."""
     scale = max(1, width // image.shape[-1])
-    return to_grid_image(image.unsqueeze(0), nrow=1, padding=0, scale=scale)
+    return png_data_url(to_grid_image(image.unsqueeze(0), nrow=1, padding=0, scale=scale))
 
 
-def grid(images: torch.Tensor, nrow: int, width: int = 480) -> np.ndarray:
+def grid(images: torch.Tensor, nrow: int, width: int = 480) -> str:
     """A grid of images, one pixel apart, upscaled so the whole grid is about `width` pixels wide."""
     scale = max(1, width // (nrow * (images.shape[-1] + 1) + 1))
-    return to_grid_image(images, nrow=nrow, padding=1, scale=scale)
+    return png_data_url(to_grid_image(images, nrow=nrow, padding=1, scale=scale))
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """uint8 (H, W, 3) -> "data:image/png;base64,..." for st.image."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
