@@ -6,7 +6,7 @@ import torch
 from ui import state
 from ui.export import png_bytes, points_csv
 from ui.figures import overlay_map, path_trace, point_trace
-from ui.images import crisp, grid
+from ui.images import crisp, grid, thumbnail
 from vae_core import DatasetError, iwae_log_likelihood, kl_per_dim, recon_per_image
 from vae_core.data import image_to_tensor
 from vae_core.latent import decode_points, interpolate, prior_latents, traversal_order, traverse
@@ -174,6 +174,11 @@ def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torc
     return x, image_terms(model, x)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def upload_preview(data: bytes) -> str:
+    return thumbnail(data)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def draws_light_on_dark(path: str, mtime: int) -> bool:
     """Whether the model's own samples are mostly dark, as MNIST and digits are."""
@@ -189,8 +194,9 @@ def own_image_section(model, md, data, meta: dict, row: dict) -> None:
                               key="gen_upload")
     if upload is None:
         return
+    file_bytes = upload.getvalue()
     try:
-        image_dark = float(model_input(upload.getvalue(), model.config.image_shape).mean()) < 0.5
+        image_dark = float(model_input(file_bytes, model.config.image_shape).mean()) < 0.5
     except DatasetError as err:
         st.error(f"**{upload.name}**: {err}")
         return
@@ -198,12 +204,12 @@ def own_image_section(model, md, data, meta: dict, row: dict) -> None:
     invert = st.checkbox("Invert colours", value=model_dark != image_dark, key=f"gen_invert:{upload.file_id}",
                          help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
                               "inverting is preselected when your image is the other way round.")
-    x, terms = upload_terms(row["path"], row["mtime"], upload.getvalue(), invert)
+    x, terms = upload_terms(row["path"], row["mtime"], file_bytes, invert)
     cols = st.columns(4)
     for col, img, caption in zip(cols, (x, terms["reconstruction"], terms["mean"]),
                                  ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")):
         col.image(crisp(img), caption=caption, width="stretch")
-    cols[3].image(upload.getvalue(), caption=f"uploaded: {upload.name}", width="stretch")
+    cols[3].image(upload_preview(file_bytes), caption=f"uploaded: {upload.name}", width="stretch")
     show_terms(terms, meta)
     xy = md.projection.transform(terms["mu"][None])
     map_col, near_col = st.columns([3, 2])

@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from vae_core.latent import to_grid_image
 
@@ -27,6 +27,14 @@ def grid(images: torch.Tensor, nrow: int, width: int = 480) -> str:
     """A grid of images, one pixel apart, upscaled so the whole grid is about `width` pixels wide."""
     scale = max(1, width // (nrow * (images.shape[-1] + 1) + 1))
     return png_data_url(to_grid_image(images, nrow=nrow, padding=1, scale=scale))
+
+
+def thumbnail(data: bytes, side: int = 256) -> str:
+    """An image file's bytes (already known to be readable) shrunk to fit `side` pixels, upright."""
+    with Image.open(io.BytesIO(data)) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+    im.thumbnail((side, side))
+    return png_data_url(np.asarray(im))
 
 
 def png_data_url(pixels: np.ndarray) -> str:
