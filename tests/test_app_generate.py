@@ -23,7 +23,7 @@ def generate(checkpoint: str = "digits-2d", at: AppTest | None = None) -> AppTes
     if at is None:
         at = AppTest.from_file(APP, default_timeout=60)
         at.session_state["checkpoint"] = checkpoint
-    at.switch_page("app_pages/generate.py").run()
+    at.switch_page("pages/generate.py").run()
     assert not at.exception
     return at
 

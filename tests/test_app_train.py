@@ -25,7 +25,7 @@ def ckpt_dir(tmp_path, monkeypatch):
 
 def train_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
-    return at.switch_page("app_pages/train.py").run()
+    return at.switch_page("pages/train.py").run()
 
 
 def wait_until_done(at: AppTest, timeout: float = 60) -> AppTest:
@@ -102,87 +102,8 @@ def test_an_unusable_upload_gets_a_clear_message(ckpt_dir):
 def test_the_compare_page_plots_rate_against_distortion(ckpt_dir):
     shutil.copy(ROOT / "checkpoints" / "digits-16d.pt", ckpt_dir)
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("app_pages/compare.py").run()
+    at.switch_page("pages/compare.py").run()
     assert not at.exception
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert fig["data"][0]["text"] == ["β=1", "β=1"]
     assert fig["layout"]["xaxis"]["title"]["text"].startswith("rate")
-
-
-# The registry itself: runs in threads, controlled between steps.
-
-def new_job(registry, digits, **config):
-    torch.manual_seed(0)
-    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,)))
-    return registry.start(model, digits, TrainConfig(log_every=1, **config))
-
-
-def wait(job, condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition(job.snapshot()):
-        assert time.monotonic() < deadline, job.snapshot()["status"]
-        time.sleep(0.02)
-
-
-def test_stop_takes_effect_within_a_second(digits):
-    from ui.jobs import JobRegistry
-
-    job = new_job(JobRegistry(), digits, epochs=1000)
-    wait(job, lambda s: len(s["events"]) > 5)
-    t0 = time.monotonic()
-    job.stop.set()
-    wait(job, lambda s: s["status"] == "stopped")
-    assert time.monotonic() - t0 < 1.0
-
-
-def test_beta_change_reaches_the_running_loop_and_is_recorded(digits):
-    from ui.jobs import JobRegistry
-
-    job = new_job(JobRegistry(), digits, epochs=1000)
-    wait(job, lambda s: len(s["events"]) > 3)
-    job.set_beta(3.0)
-    wait(job, lambda s: s["events"][-1].get("beta") == 3.0)
-    job.stop.set()
-    snap = job.snapshot()
-    (step, beta), = snap["beta_changes"]
-    assert beta == 3.0
-    later = [e for e in snap["events"] if e["type"] == "step" and e["step"] > step + 1]
-    assert later and all(e["beta"] == 3.0 for e in later)
-
-
-def test_two_runs_at_once_do_not_mix(digits):
-    from ui.jobs import JobRegistry
-
-    registry = JobRegistry()
-    a = new_job(registry, digits, epochs=1000, beta=1.0)
-    b = new_job(registry, digits, epochs=1000, beta=4.0)
-    wait(a, lambda s: len(s["events"]) > 5)
-    wait(b, lambda s: len(s["events"]) > 5)
-    a.stop.set(), b.stop.set()
-    assert registry.get(a.id) is a and registry.get(b.id) is b and a.id != b.id
-    assert {e["beta"] for e in a.snapshot()["events"]} == {1.0}
-    assert {e["beta"] for e in b.snapshot()["events"]} == {4.0}
-
-
-def test_a_run_that_crashes_in_its_process_fails_with_the_reason(digits):
-    """An error inside the training process reaches the page as a message, not a silent death."""
-    from dataclasses import replace
-
-    from ui.jobs import JobRegistry
-
-    wrong_shape = replace(digits, train_x=digits.train_x[:, :, :4], test_x=digits.test_x[:, :, :4])  # 4x8, not 8x8
-    job = new_job(JobRegistry(), wrong_shape, epochs=1)
-    wait(job, lambda s: s["status"] == "failed")
-    assert "Training crashed: ValueError" in job.snapshot()["error"] and "(1, 4, 8)" in job.snapshot()["error"]
-
-
-def test_a_run_whose_process_cannot_start_fails_with_the_reason(digits, monkeypatch):
-    from ui import jobs
-
-    def no_process(*args, **kwargs):
-        raise OSError("no more processes")
-
-    monkeypatch.setattr(jobs.PROCESSES, "Process", no_process)
-    job = new_job(jobs.JobRegistry(), digits, epochs=1)
-    wait(job, lambda s: s["status"] == "failed")
-    assert job.snapshot()["error"] == "Could not start the training process: OSError: no more processes"

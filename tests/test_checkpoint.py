@@ -73,3 +73,22 @@ def test_list_checkpoints_skips_unreadable_with_reason(tmp_path, small_model):
     assert infos[0].ok and infos[0].meta["metrics"]["test_loss"] == 1.0
     assert not infos[1].ok and "b.pt" in infos[1].error
     assert list_checkpoints(tmp_path / "nope") == []
+
+
+def test_save_run_stores_dataset_metrics_and_history(tmp_path, digits):
+    from vae_core import TrainConfig, save_run, train
+
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=digits.image_shape, latent_dim=2, hidden=(32,)))
+    config = TrainConfig(epochs=2, seed=0)
+    history = [e for e in train(model, digits, config) if e["type"] in ("step", "epoch")]
+    path, metrics = save_run(tmp_path / "run.pt", model, digits, config.to_dict(), history)
+    loaded, meta = load_checkpoint(path)
+    assert meta["metrics"] == metrics and metrics["epoch"] == 2
+    # measured now at beta = 1 with the run's seed: the same as the last epoch's test values
+    last = [e for e in history if e["type"] == "epoch"][-1]
+    assert metrics["test_loss"] == pytest.approx(last["test_loss"], rel=1e-5)
+    assert meta["data_options"]["name"] == "digits" and meta["class_names"] == digits.class_names
+    assert meta["train_config"] == config.to_dict() and len(meta["history"]) == len(history)
+    with pytest.raises(CheckpointError, match="already exists"):
+        save_run(path, model, digits, config.to_dict(), history)

@@ -48,5 +48,7 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"junk")
     proc = cli("eval", str(tmp_path / "junk.pt"), check=False)
     assert proc.returncode == 1 and "not a readable checkpoint" in proc.stderr
+    proc = cli("train", "--hidden", "64,x", "--out", str(tmp_path / "h.pt"), check=False)
+    assert proc.returncode == 2 and "Hidden sizes must be comma-separated" in proc.stderr
     proc = cli("train", "--lr", "1e6", "--epochs", "20", "--out", str(tmp_path / "d.pt"), check=False)
     assert proc.returncode == 1 and "diverged" in proc.stderr and not (tmp_path / "d.pt").exists()

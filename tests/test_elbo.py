@@ -1,7 +1,13 @@
+import math
+
+import numpy as np
+import pytest
 import torch
 from torch import distributions as D
 
-from vae_core import VAE, VAEConfig, elbo, iwae_log_likelihood, kl_per_dim, recon_per_image, active_units
+from vae_core import VAE, VAEConfig, active_units, elbo, image_terms, iwae_log_likelihood, kl_per_dim, recon_per_image
+from vae_core.elbo import posterior_sample
+from vae_core.model import reparameterize
 from vae_core.train import evaluate
 
 
@@ -68,3 +74,42 @@ def test_iwae_bounds_the_elbo_and_tightens_with_k(digits):
     assert abs(-ll[1] - neg_elbo) < 0.5          # k = 1 is the ELBO (up to sampling noise)
     assert ll[100] >= -neg_elbo                    # a tighter bound on log p(x)
     assert ll[1] < ll[10] < ll[100]                # and it tightens with k
+
+
+def test_reparameterize_is_mu_plus_sigma_times_eps():
+    mu, logvar = torch.tensor([[1.0, -2.0]]), torch.tensor([[0.0, math.log(4.0)]])
+    z = reparameterize(mu, logvar, torch.tensor([[0.5, 0.5]]))
+    torch.testing.assert_close(z, torch.tensor([[1.5, -1.0]]))  # sigma = 1 and 2
+
+
+def test_posterior_sample_follows_q_and_is_fixed_by_its_seed():
+    mu, logvar = np.full((20000, 2), [1.0, -3.0], np.float32), np.full((20000, 2), [0.0, math.log(0.25)], np.float32)
+    z = posterior_sample(mu, logvar, seed=3)
+    assert z.shape == (20000, 2) and z.dtype == np.float32
+    assert np.allclose(z.mean(0), [1.0, -3.0], atol=0.03) and np.allclose(z.std(0), [1.0, 0.5], atol=0.02)
+    assert np.array_equal(z, posterior_sample(mu, logvar, seed=3))
+    assert not np.array_equal(z, posterior_sample(mu, logvar, seed=4))
+
+
+def test_image_terms_agree_with_torch_distributions(small_model):
+    torch.manual_seed(0)
+    x = torch.rand(1, 8, 8)
+    terms = image_terms(small_model, x, samples=2000, seed=0)
+    mu, logvar = small_model.encode(x[None])
+    q = D.Normal(mu[0], torch.exp(0.5 * logvar[0]))
+    kl = D.kl_divergence(q, D.Normal(torch.zeros(3), torch.ones(3))).sum()
+    assert terms.kl == pytest.approx(kl.item(), rel=1e-5)
+    z = q.sample((2000,))  # independent samples: the Monte Carlo reconstruction term agrees within noise
+    nll = -D.Bernoulli(logits=small_model.decode(z), validate_args=False).log_prob(x.expand(2000, 1, 8, 8))
+    assert terms.recon == pytest.approx(nll.flatten(1).sum(1).mean().item(), rel=0.01)
+    assert terms.loss == pytest.approx(terms.recon + terms.kl)
+    assert -terms.loss <= terms.log_px  # the IWAE bound is at least the ELBO
+    np.testing.assert_allclose(terms.mu, mu[0].detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(terms.sigma, torch.exp(0.5 * logvar[0]).detach().numpy(), rtol=1e-6)
+    again = image_terms(small_model, x, samples=2000, seed=0)  # fixed noise: the same numbers on every call
+    assert (again.recon, again.log_px) == (terms.recon, terms.log_px)
+    np.testing.assert_array_equal(again.z_sample, terms.z_sample)
+
+
+def test_elbo_documents_its_formula():
+    assert "KL(q(z|x) || N(0, I))" in elbo.__doc__ and "recon + beta * kl" in elbo.__doc__

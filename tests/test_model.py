@@ -30,3 +30,13 @@ def test_reparameterize_uses_mu_and_sigma():
     mu, logvar = torch.full((1, 2), 3.0), torch.full((1, 2), 2 * torch.log(torch.tensor(0.5)))
     z = model.reparameterize(mu, logvar, eps=torch.ones(1, 2))
     torch.testing.assert_close(z, torch.full((1, 2), 3.5))
+
+
+def test_parse_hidden_reads_comma_separated_sizes():
+    from vae_core import parse_hidden
+
+    assert parse_hidden("512, 256") == (512, 256)
+    assert parse_hidden("") == ()  # the architecture's default
+    for bad in ("512;256", "a,b", "64,0"):
+        with pytest.raises(ValueError, match="Hidden sizes"):
+            parse_hidden(bad)

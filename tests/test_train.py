@@ -82,3 +82,13 @@ def test_shape_mismatch_is_refused(digits):
     model = VAE(VAEConfig(image_shape=(1, 28, 28)))
     with pytest.raises(ValueError, match="expects images"):
         run(model, digits, TrainConfig(epochs=1))
+
+
+def test_available_devices_end_with_the_cpu_and_auto_picks_the_first():
+    from vae_core import available_devices
+    from vae_core.train import pick_device
+
+    devices = available_devices()
+    assert devices[-1] == "cpu" and len(set(devices)) == len(devices)
+    assert pick_device("auto").type == devices[0]
+    assert pick_device("cpu").type == "cpu"

@@ -156,14 +156,15 @@ def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, height: int = 260)
     return fig
 
 
-def rate_distortion(rows: list[dict], height: int = 480) -> go.Figure:
-    """Every checkpoint as a point: rate (test KL) against distortion (test reconstruction), labelled by beta."""
+def rate_distortion(rows: list, height: int = 480) -> go.Figure:
+    """Every checkpoint row as a point: rate (test KL) against distortion (test reconstruction), labelled by beta."""
+    betas = [r.beta for r in rows]
     fig = go.Figure(go.Scatter(
-        x=[r["test_kl"] for r in rows], y=[r["test_recon"] for r in rows], mode="markers+text",
-        text=[f"β={r['beta']:g}" for r in rows], textposition="top center",
-        customdata=[[r["name"], r["dataset"], r["latent_dim"], r["test_loss"]] for r in rows],
-        marker=dict(size=11, color=[r["beta"] for r in rows], colorscale="Viridis", showscale=True,
-                    colorbar=dict(title="β")),
+        x=[r.test_kl for r in rows], y=[r.test_recon for r in rows], mode="markers+text",
+        text=["β=?" if b is None else f"β={b:g}" for b in betas], textposition="top center",
+        customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss] for r in rows],
+        marker=dict(size=11, color=[float("nan") if b is None else b for b in betas], colorscale="Viridis",
+                    showscale=True, colorbar=dict(title="β")),
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}, z=%{customdata[2]}<br>KL %{x:.2f}, recon %{y:.2f}"
                       "<br>−ELBO %{customdata[3]:.2f}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),

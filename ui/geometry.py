@@ -1,6 +1,9 @@
 """Map geometry for clicks and selections: plain numpy, no Streamlit, so it is unit-testable."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
 
 
@@ -33,14 +36,6 @@ def points_in_polygon(xy: np.ndarray, xs, ys) -> np.ndarray:
     return np.flatnonzero(crosses.sum(axis=1) % 2 == 1)
 
 
-def padded_range(values: np.ndarray, pad: float = 0.05, fallback=(-3.0, 3.0)) -> tuple[float, float]:
-    if len(values) == 0:
-        return fallback
-    lo, hi = float(np.min(values)), float(np.max(values))
-    span = max(hi - lo, 1e-3)
-    return lo - pad * span, hi + pad * span
-
-
 def ellipse_paths(centers: np.ndarray, covs: np.ndarray, n: int = 24) -> tuple[list, list]:
     """1-sigma ellipses of 2x2 covariances as one polyline each, separated by None for a single trace."""
     t = np.linspace(0, 2 * np.pi, n)
@@ -54,25 +49,34 @@ def ellipse_paths(centers: np.ndarray, covs: np.ndarray, n: int = 24) -> tuple[l
     return xs, ys
 
 
-def read_selection(event, xy: np.ndarray, x_range, y_range) -> dict | None:
-    """Turn a plotly selection event into what the user meant.
+@dataclass(frozen=True)
+class Selection:
+    """What the user meant by a selection on the map.
 
-    -> {"kind": "point", "index": i, "x", "y"}: a click on (or right next to) a data point;
-       {"kind": "free", "x", "y"}: a click on empty map, a location to decode;
-       {"kind": "region", "indices": array}: a box or lasso selection;
-       None: nothing selected.
-    Resolved from coordinates, not curve numbers, so it does not depend on the trace order.
+    point:  a click on (or right next to) test image `index`; x, y are that point's position.
+    free:   a click on empty map at (x, y), a location to decode.
+    region: a box or lasso selection holding the test images `indices`.
     """
+    kind: Literal["point", "free", "region"]
+    x: float | None = None
+    y: float | None = None
+    index: int | None = None
+    indices: np.ndarray | None = None
+
+
+def read_selection(event, xy: np.ndarray, x_range, y_range) -> Selection | None:
+    """Turn a plotly selection event (a mapping, as st.plotly_chart returns it) into a Selection, or None
+    when nothing is selected. Resolved from coordinates, not curve numbers, so the trace order is free."""
     sel = (event or {}).get("selection") or {}
     box, lasso, points = sel.get("box") or [], sel.get("lasso") or [], sel.get("points") or []
     if box:
-        return dict(kind="region", indices=points_in_box(xy, box[-1]["x"], box[-1]["y"]))
+        return Selection("region", indices=points_in_box(xy, box[-1]["x"], box[-1]["y"]))
     if lasso:
-        return dict(kind="region", indices=points_in_polygon(xy, lasso[-1]["x"], lasso[-1]["y"]))
+        return Selection("region", indices=points_in_polygon(xy, lasso[-1]["x"], lasso[-1]["y"]))
     if not points:
         return None
     x, y = float(points[0]["x"]), float(points[0]["y"])
     index = nearest_point(xy, x, y, click_radius(x_range, y_range))
     if index is None:
-        return dict(kind="free", x=x, y=y)
-    return dict(kind="point", index=index, x=float(xy[index, 0]), y=float(xy[index, 1]))
+        return Selection("free", x=x, y=y)
+    return Selection("point", x=float(xy[index, 0]), y=float(xy[index, 1]), index=index)

@@ -1,11 +1,11 @@
 """Background training runs for the app: a child process per run, owned by a registry, never calling Streamlit.
 
-Training runs in its own process, not a thread of the server: a thread shares the server's GIL and
-CPU-thread pools with every page rerun, and the live page then stalled it for up to a second at a time
-(overall 3.7k samples/s against the CLI's 25k on digits; see BENCHMARKS.md). The child trains with the
-engine's `train()` and sends its events back through a queue; a receiver thread in the server records
-them. The page keeps only the run id (in the URL), reads snapshots of the run's metrics under a lock, and
-controls the run through a stop Event and a shared beta value, so it survives reruns and page reloads.
+Training runs in its own process, not in a thread of the server: a thread shares the server's GIL and
+torch's thread pools with every page rerun, and the live page then stalled it (BENCHMARKS.md, "Train page").
+The child trains with the engine's `train()` and sends `ChildMessage`s back through a queue; a receiver
+thread in the server records them under a lock. The page keeps only the run id (in the URL), reads a run
+through `Job.snapshot()`, and controls it with `request_stop()` and `set_beta()`, so a run survives reruns
+and page reloads.
 """
 from __future__ import annotations
 
@@ -15,18 +15,22 @@ import queue
 import threading
 import time
 import uuid
-from multiprocessing import forkserver
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
-from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, train
+from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, TrainEvent, save_run, train
 from vae_core.latent import decode_points, map_points
 
 MAP_POINTS = 1000   # test points in the live latent map
 RECON_IMAGES = 8    # originals shown beside their reconstructions
 KEEP_FINISHED = 8   # finished runs kept per server before the oldest are dropped
+
+Status = Literal["starting", "running", "finished", "stopped", "failed"]
 
 
 @dataclass
@@ -40,6 +44,49 @@ class Diagnostics:
     recons: torch.Tensor
 
 
+@dataclass(frozen=True)
+class ChildMessage:
+    """What the training process sends the server (plainly pickled, see `send`)."""
+    kind: Literal["event", "beta", "end", "failed"]
+    event: TrainEvent | None = None             # event, end
+    diagnostics: Diagnostics | None = None      # event, after an epoch
+    beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
+    error: str | None = None                    # failed
+    weights: dict | None = None                 # end, failed: the final (or last finite) weights
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """A consistent copy of everything the Train page shows of a run."""
+    id: str
+    status: Status
+    error: str | None
+    events: list                 # TrainEvents after "start": steps and epochs
+    beta_changes: list           # (step, new beta) made by the user during the run
+    total_steps: int
+    diagnostics: Diagnostics | None
+    saved_as: str | None
+    beta: float                  # the base beta now
+    config: TrainConfig
+    arch: str
+    latent_dim: int
+    dataset: str
+    n_train: int
+    n_test: int
+
+    @property
+    def live(self) -> bool:
+        return self.status in ("starting", "running")
+
+    @property
+    def steps(self) -> list:
+        return [e for e in self.events if e["type"] == "step"]
+
+    @property
+    def epochs(self) -> list:
+        return [e for e in self.events if e["type"] == "epoch"]
+
+
 @dataclass
 class Job:
     id: str
@@ -48,10 +95,10 @@ class Job:
     config: TrainConfig
     beta: object              # the base beta, shared with the child: a multiprocessing Value ("d")
     stop: object = field(default_factory=lambda: PROCESSES.Event())
-    status: str = "starting"  # starting | running | finished | stopped | failed
+    status: Status = "starting"
     error: str | None = None
     events: list = field(default_factory=list)
-    beta_changes: list = field(default_factory=list)  # (step, new beta) made by the user during the run
+    beta_changes: list = field(default_factory=list)
     total_steps: int = 0
     diagnostics: Diagnostics | None = None
     saved_as: str | None = None
@@ -68,50 +115,70 @@ class Job:
             raise ValueError(f"beta must be non-negative, got {value}")
         self.beta.value = float(value)
 
-    def snapshot(self) -> dict:
-        """A consistent copy of everything the page draws."""
+    def request_stop(self) -> None:
+        """The child ends the run after its current step and sends the weights it has."""
+        self.stop.set()
+
+    def snapshot(self) -> RunSnapshot:
+        vc = self.model.config
         with self._lock:
-            return dict(status=self.status, error=self.error, events=list(self.events),
-                        beta_changes=list(self.beta_changes), total_steps=self.total_steps,
-                        diagnostics=self.diagnostics, saved_as=self.saved_as)
+            return RunSnapshot(self.id, self.status, self.error, list(self.events), list(self.beta_changes),
+                               self.total_steps, self.diagnostics, self.saved_as, self.beta.value, self.config,
+                               vc.arch, vc.latent_dim, self.data.name, len(self.data.train_x), len(self.data.test_x))
+
+    def save(self, path: Path) -> Path:
+        """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
+        snap = self.snapshot()
+        config = dict(self.config.to_dict(), beta=snap.beta)  # the beta the model ended with
+        history = snap.events + [dict(type="beta_changes", changes=snap.beta_changes)]
+        path, _ = save_run(path, self.model, self.data, config, history)
+        with self._lock:
+            self.saved_as = path.name
+        return path
 
     def run(self) -> None:
         """The receiver thread: start the child, record what it sends, notice when it dies."""
-        events = PROCESSES.Queue()
-        # The data goes plainly pickled, copied through the pipe: torch's own pickler would move the tensors
-        # into shared memory, which Docker caps at 64 MB by default (MNIST takes 220 MB). From start to
-        # running: digits 0.06 s, MNIST-sized data 2.8 s.
+        messages = PROCESSES.Queue()
+        # The data go plainly pickled, copied through the pipe: torch's own pickler would move the tensors
+        # into shared memory, which Docker caps at 64 MB by default (MNIST as float32 takes 220 MB).
         try:
             child = PROCESSES.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
-                self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, events, self.stop,
-                self.beta))
+                self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
+                self.stop, self.beta))
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
             self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
             return
         while True:
             try:
-                kind, payload, extra = pickle.loads(events.get(timeout=0.5))  # extra: diagnostics or final weights
+                message: ChildMessage = pickle.loads(messages.get(timeout=0.5))
             except queue.Empty:
                 if not child.is_alive():
                     self._finish("failed", f"The training process ended unexpectedly (exit code {child.exitcode}).")
                     return
                 continue
-            if kind == "event":
-                self._record(payload, extra)
-                continue
-            if kind == "beta":
-                with self._lock:
-                    self.beta_changes += payload
-                continue
-            # "end" or "failed": the final weights come first, so the page can only offer to save them
-            if extra is not None:
-                self.model.load_state_dict(extra)
-            self._record(payload, None) if kind == "end" else self._finish("failed", payload)
-            child.join(timeout=5)
-            return
+            if self._receive(message):
+                child.join(timeout=5)
+                return
 
-    def _record(self, event: dict, diagnostics: Diagnostics | None) -> None:
+    def _receive(self, message: ChildMessage) -> bool:
+        """Record one message; True when it was the last one."""
+        if message.kind == "event":
+            self._record(message.event, message.diagnostics)
+            return False
+        if message.kind == "beta":
+            with self._lock:
+                self.beta_changes += message.beta_changes
+            return False
+        if message.weights is not None:  # before the status changes, so the page can only offer to save them
+            self.model.load_state_dict(message.weights)
+        if message.kind == "end":
+            self._record(message.event, None)
+        else:
+            self._finish("failed", message.error)
+        return True
+
+    def _record(self, event: TrainEvent, diagnostics: Diagnostics | None) -> None:
         kind = event["type"]
         with self._lock:
             if kind == "start":
@@ -123,7 +190,7 @@ class Job:
             if diagnostics is not None:
                 self.diagnostics = diagnostics
 
-    def _finish(self, status: str, error: str | None) -> None:
+    def _finish(self, status: Status, error: str | None) -> None:
         with self._lock:
             self.status, self.error = status, error
 
@@ -157,19 +224,18 @@ class JobRegistry:
 
 # Not "fork": forking a server that runs threads can copy a held lock into the child. "forkserver" forks
 # each run from a clean single-threaded process that imported torch and this module once, so a run starts
-# at once; "spawn" (Windows) starts a fresh interpreter that imports them again (3 s here). torch._dynamo
-# too: torch imports it when the first optimizer is made, which took another second in every run.
+# at once; "spawn" (Windows) starts a fresh interpreter that imports them again. torch._dynamo too: torch
+# imports it when the first optimizer is made, which otherwise costs every run about a second.
 PROCESSES = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
 if PROCESSES.get_start_method() == "forkserver":
     PROCESSES.set_forkserver_preload([__name__, "torch._dynamo"])
 
 
-def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, events, stop, shared_beta) -> None:
+def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, shared_beta) -> None:
     """The child process: rebuild the model, train, send every event (and diagnostics each epoch)."""
     # Half the cores torch would take: the server and the browser drawing the live curves need some, and
-    # torch's threads wait for each other at every op, so one descheduled thread stalls them all. Beside
-    # the live page, 2 cores: 12k samples/s with 2 threads, 18k with 1; 16 cores: 18k with 15, 27k with 8
-    # (the CLI, alone with all threads: 27k on both). See BENCHMARKS.md.
+    # torch's threads wait for each other at every op, so one descheduled thread stalls them all
+    # (BENCHMARKS.md, "Train page": threads beside the live page).
     torch.set_num_threads(max(1, torch.get_num_threads() // 2))
     beta = BetaWatch(shared_beta)
     model = VAE(vae_config)
@@ -178,17 +244,17 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, e
     try:
         for event in train(model, data, config, stop=stop, beta=beta):
             if beta.changes:
-                send(events, ("beta", beta.changes, None))
+                send(messages, ChildMessage("beta", beta_changes=beta.changes))
                 beta.changes = []
             if event["type"] == "end":
-                send(events, ("end", event, model.cpu().state_dict()))
+                send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict()))
             else:
                 diagnostics = diagnose(model, data, event["epoch"]) if event["type"] == "epoch" else None
-                send(events, ("event", event, diagnostics))
+                send(messages, ChildMessage("event", event=event, diagnostics=diagnostics))
     except NonFiniteLossError as err:  # the model holds the last good weights: send them too
-        send(events, ("failed", str(err), model.cpu().state_dict()))
+        send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
-        send(events, ("failed", f"Training crashed: {type(err).__name__}: {err}", None))
+        send(messages, ChildMessage("failed", error=f"Training crashed: {type(err).__name__}: {err}"))
 
 
 class BetaWatch:
@@ -207,10 +273,10 @@ class BetaWatch:
         return value
 
 
-def send(events, message: tuple) -> None:
+def send(messages, message: ChildMessage) -> None:
     """Pickled here, with plain pickle: the queue's own pickler would pass tensors as shared memory
     handles that die with this process, so the final weights could be lost when it exits."""
-    events.put(pickle.dumps(message))
+    messages.put(pickle.dumps(message))
 
 
 @torch.no_grad()

@@ -1,7 +1,8 @@
-"""Cached loading of checkpoints, datasets and encoded points, and the sidebar model picker.
+"""Cached loading of checkpoints, datasets and latent maps, the sidebar model picker, and every session-state
+key the pages share, each behind a named accessor so no page reads or writes a raw key.
 
-Models and datasets are cached as resources (one shared object); the map's points as data. Every cache
-key carries the checkpoint's mtime, so a file saved again under the same name is picked up.
+Models and datasets are cached as resources (one shared object); the maps as data. Every cache key carries
+the checkpoint's mtime, so a file saved again under the same name is picked up.
 """
 from __future__ import annotations
 
@@ -10,19 +11,52 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
-import torch
 
-from vae_core import DatasetError, list_checkpoints, load_checkpoint
+from ui.geometry import Selection
+from vae_core import VAE, DatasetError, list_checkpoints, load_checkpoint
 from vae_core.data import load_from_options
-from vae_core.latent import Projection, decode_points, map_points
-
-from ui.geometry import padded_range
+from vae_core.latent import MapData, build_map, build_map_without_data
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "digits-2d"
 DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA", "data")  # where MNIST-like datasets and uploads are kept
+
+# Session-state keys. Widget keys ("checkpoint", "gen_seed") are also what their widgets are created with.
+CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected checkpoint's name
+NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
+PRIOR_SEED = "gen_seed"              # Generate's prior-sample seed input
+POLLING_RUN = "_polling"             # the run whose live view polls, so its end can rerun the whole page
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    """One checkpoint file as the sidebar and Compare list it; `error` says why an unusable one is unusable."""
+    name: str
+    path: str
+    mtime: int
+    error: str | None = None
+    dataset: str = ""
+    latent_dim: int = 0
+    arch: str = ""
+    beta: float | None = None
+    test_loss: float | None = None
+    test_recon: float | None = None
+    test_kl: float | None = None
+
+    def describe(self) -> str:
+        beta = "?" if self.beta is None else f"{self.beta:g}"
+        loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
+        return f"{self.name} · {Path(self.dataset).name} · z={self.latent_dim} · β={beta}{loss}"
+
+
+@dataclass(frozen=True)
+class SelectedModel:
+    """The sidebar's checkpoint with its model, metadata and latent map of the test set."""
+    row: CheckpointRow
+    model: VAE
+    meta: dict
+    map: MapData
 
 
 def _folder_signature(folder: Path) -> tuple:
@@ -32,17 +66,18 @@ def _folder_signature(folder: Path) -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _scan(folder: str, signature: tuple) -> list[dict]:
+def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
     rows = []
     for info in list_checkpoints(folder):
-        row = dict(name=info.name, path=str(info.path), mtime=info.path.stat().st_mtime_ns, error=info.error)
-        if info.ok:
-            meta = info.meta
-            row.update(dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
-                       arch=meta["vae_config"]["arch"], beta=meta["train_config"].get("beta"),
-                       test_loss=meta["metrics"].get("test_loss"), test_recon=meta["metrics"].get("test_recon"),
-                       test_kl=meta["metrics"].get("test_kl"))
-        rows.append(row)
+        mtime = info.path.stat().st_mtime_ns
+        if not info.ok:
+            rows.append(CheckpointRow(info.name, str(info.path), mtime, error=info.error))
+            continue
+        meta, metrics = info.meta, info.meta["metrics"]
+        rows.append(CheckpointRow(
+            info.name, str(info.path), mtime, dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
+            arch=meta["vae_config"]["arch"], beta=meta["train_config"].get("beta"),
+            test_loss=metrics.get("test_loss"), test_recon=metrics.get("test_recon"), test_kl=metrics.get("test_kl")))
     return rows
 
 
@@ -51,58 +86,52 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("VAE_EXPLORER_CHECKPOINTS", ROOT / "checkpoints"))
 
 
-def checkpoints() -> list[dict]:
+def checkpoints() -> list[CheckpointRow]:
     """Every checkpoint file in the folder: usable ones with a summary, unusable ones with `error`."""
     folder = checkpoint_dir()
     return _scan(str(folder), _folder_signature(folder))
 
 
-def describe(row: dict) -> str:
-    beta = "?" if row.get("beta") is None else f"{row['beta']:g}"
-    loss = "" if row.get("test_loss") is None else f" · loss {row['test_loss']:.1f}"
-    return f"{row['name']} · {Path(row['dataset']).name} · z={row['latent_dim']} · β={beta}{loss}"
+def checkpoint_name() -> str | None:
+    """The name of the checkpoint selected in the sidebar."""
+    return st.session_state.get(CHECKPOINT)
 
 
 def pick_next_run(name: str) -> None:
     """Preselect a checkpoint in the sidebar from the next run on (its widget may already be drawn now)."""
-    st.session_state["_pick_checkpoint"] = name
+    st.session_state[NEXT_CHECKPOINT] = name
 
 
-def checkpoint_picker() -> dict | None:
+def checkpoint_picker() -> CheckpointRow | None:
     """Sidebar: pick a usable checkpoint (the default preselected), list unusable ones with their reason."""
     rows = checkpoints()
-    usable = {r["name"]: r for r in rows if r["error"] is None}
-    if st.session_state.get("_pick_checkpoint") in usable:
-        st.session_state["checkpoint"] = st.session_state.pop("_pick_checkpoint")
+    usable = {r.name: r for r in rows if r.error is None}
+    if st.session_state.get(NEXT_CHECKPOINT) in usable:
+        st.session_state[CHECKPOINT] = st.session_state.pop(NEXT_CHECKPOINT)
     with st.sidebar:
         st.subheader("Model")
         if not usable:
             st.error(f"No usable checkpoint in `{checkpoint_dir()}`. Train one on the Train page, "
                      "or rebuild the shipped ones with `make checkpoints`.")
         else:
-            if st.session_state.get("checkpoint") not in usable:
-                st.session_state["checkpoint"] = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in usable else next(iter(usable))
-            st.selectbox("Checkpoint", list(usable), key="checkpoint", format_func=lambda n: describe(usable[n]),
+            if checkpoint_name() not in usable:
+                st.session_state[CHECKPOINT] = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in usable else next(iter(usable))
+            st.selectbox("Checkpoint", list(usable), key=CHECKPOINT, format_func=lambda n: usable[n].describe(),
                          help=f"Files in {checkpoint_dir()}")
         for row in rows:
-            if row["error"] is not None:
-                st.warning(f"**{row['name']}** is unusable: {row['error']}", icon=":material/warning:")
-    return usable.get(st.session_state.get("checkpoint"))
+            if row.error is not None:
+                st.warning(f"**{row.name}** is unusable: {row.error}", icon=":material/warning:")
+    return usable.get(checkpoint_name())
 
 
-def selected_checkpoint() -> dict | None:
-    name = st.session_state.get("checkpoint")
-    return next((r for r in checkpoints() if r["name"] == name and r["error"] is None), None)
-
-
-def selected_model(purpose: str):
-    """The sidebar's checkpoint row, its model, metadata and map data; stops the page when there is none."""
-    row = selected_checkpoint()
+def selected_model(purpose: str) -> SelectedModel:
+    """The sidebar's checkpoint, its model, metadata and map; stops the page when there is none."""
+    row = next((r for r in checkpoints() if r.name == checkpoint_name() and r.error is None), None)
     if row is None:
         st.info(f"No model to {purpose}: pick or train a checkpoint (see the sidebar).")
         st.stop()
-    model, meta = load_model(row["path"], row["mtime"])
-    return row, model, meta, map_data(row["path"], row["mtime"])
+    model, meta = load_model(row.path, row.mtime)
+    return SelectedModel(row, model, meta, map_data(row.path, row.mtime))
 
 
 def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
@@ -113,6 +142,37 @@ def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
 def picked_latents(checkpoint: str) -> dict:
     """{"A": {"z": [...], "label": ...}, "B": ...}: the points picked on Explore for this checkpoint."""
     return st.session_state.get(f"picked:{checkpoint}", {})
+
+
+def map_chart_key(checkpoint: str) -> str:
+    """The Explore map's widget key: its selection event lives under it (one per checkpoint)."""
+    return f"map:{checkpoint}"
+
+
+def map_event(checkpoint: str):
+    """The Explore map's last selection event, as Streamlit stored it (a mapping), or None."""
+    return st.session_state.get(map_chart_key(checkpoint))
+
+
+def last_selection(checkpoint: str) -> Selection | None:
+    return st.session_state.get(f"{map_chart_key(checkpoint)}:last")
+
+
+def remember_selection(checkpoint: str, selection: Selection | None) -> None:
+    st.session_state[f"{map_chart_key(checkpoint)}:last"] = selection
+
+
+def next_prior_seed() -> None:
+    """Button callback on Generate: the next seed for new prior samples."""
+    st.session_state[PRIOR_SEED] = st.session_state.get(PRIOR_SEED, 0) + 1
+
+
+def polling_run() -> str | None:
+    return st.session_state.get(POLLING_RUN)
+
+
+def set_polling_run(run_id: str | None) -> None:
+    st.session_state[POLLING_RUN] = run_id
 
 
 @st.cache_resource
@@ -142,36 +202,10 @@ def dataset_for(meta: dict):
         return None, str(err)
 
 
-@dataclass
-class MapData:
-    xy: np.ndarray          # (N, 2) map positions of the test images (empty without data)
-    mu: np.ndarray          # (N, D) posterior means
-    logvar: np.ndarray      # (N, D)
-    labels: np.ndarray      # (N,)
-    class_names: list
-    projection: Projection
-    x_range: tuple
-    y_range: tuple
-    missing_data: str | None  # why no points are drawn
-
-    def label_name(self, label: int) -> str:
-        """A label's class name (its number when the dataset names no classes)."""
-        label = int(label)
-        return self.class_names[label] if label < len(self.class_names) else str(label)
-
-
 @st.cache_data(show_spinner="Encoding the test set…", max_entries=8)
 def map_data(path: str, mtime: int) -> MapData:
     model, meta = load_model(path, mtime)
     data, reason = dataset_for(meta)
-    if data is not None:
-        mu, logvar, projection, xy = map_points(model, data.test_x)
-        return MapData(xy, mu, logvar, data.test_y.numpy(), data.class_names, projection,
-                       padded_range(xy[:, 0]), padded_range(xy[:, 1]), None)
-    # No data here: lay the map out from the model's own samples, encoded back (its aggregate posterior).
-    prior = torch.randn(2000, model.config.latent_dim, generator=torch.Generator().manual_seed(0))
-    mu, _, projection, own = map_points(model, decode_points(model, prior))
-    d = mu.shape[1]
-    return MapData(np.zeros((0, 2), np.float32), np.zeros((0, d), np.float32), np.zeros((0, d), np.float32),
-                   np.zeros(0, np.int64), list(meta.get("class_names") or []), projection,
-                   padded_range(own[:, 0]), padded_range(own[:, 1]), reason)
+    if data is None:
+        return build_map_without_data(model, meta.get("class_names") or [], reason)
+    return build_map(model, data.test_x, data.test_y, data.class_names)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import torch
 
+from .data import Dataset
 from .model import VAE, VAEConfig
+from .train import evaluate
 
 FORMAT = "vae-latent-explorer"
 VERSION = 1
@@ -71,6 +73,19 @@ def save_checkpoint(path, model: VAE, *, dataset: str, train_config: dict | None
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def save_run(path, model: VAE, data: Dataset, train_config: dict, history: list,
+             overwrite: bool = False) -> tuple[Path, dict]:
+    """Save a trained model with what it takes to explore and compare it later: its dataset's name, options
+    (to rebuild the same split) and class names, the training config and history, and its test metrics,
+    measured now at beta = 1 (a run stopped before its first epoch ended has them too). -> (path, metrics)"""
+    metrics = evaluate(model, data.test_x, seed=int(train_config.get("seed", 0)))
+    metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
+    path = save_checkpoint(path, model, dataset=data.name, train_config=train_config, history=history,
+                           metrics=metrics, class_names=data.class_names, data_options=data.options,
+                           overwrite=overwrite)
+    return path, metrics
 
 
 def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, dict]:

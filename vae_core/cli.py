@@ -8,13 +8,14 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_run
 from .data import DatasetError, load_dataset, load_from_options
 from .elbo import iwae_log_likelihood
-from .model import ARCHS, VAE, VAEConfig
+from .model import ARCHS, DEFAULT_HIDDEN, VAE, VAEConfig, parse_hidden
 from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, seed_everything, train
 
 DEFAULTS = TrainConfig()
+MODEL_DEFAULTS = VAEConfig()
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -24,11 +25,11 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return action.help if action.default is None else super()._get_help_string(action)
 
 
-def _int_tuple(text: str) -> tuple[int, ...]:
+def _hidden_sizes(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 512,256, got {text!r}")
+        return parse_hidden(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> None:
@@ -47,10 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", formatter_class=fmt, help="train a VAE and save a checkpoint")
     _add_data_options(t, "digits")
-    t.add_argument("--arch", default="mlp", choices=ARCHS, help="encoder/decoder architecture")
-    t.add_argument("--hidden", type=_int_tuple, default=None,
-                   help="mlp: hidden widths; conv: channels per stride-2 layer (default: 512,256 for mlp, 32,64 for conv)")
-    t.add_argument("--latent-dim", type=int, default=2, help="number of latent dimensions")
+    t.add_argument("--arch", default=MODEL_DEFAULTS.arch, choices=ARCHS, help="encoder/decoder architecture")
+    t.add_argument("--hidden", type=_hidden_sizes, default=None,
+                   help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
+                        + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items()) + ")")
+    t.add_argument("--latent-dim", type=int, default=MODEL_DEFAULTS.latent_dim, help="number of latent dimensions")
     t.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
     t.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="images per step")
     t.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
@@ -87,20 +89,17 @@ def cmd_train(args) -> int:
     seed_everything(args.seed)  # the weight init too
     model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=args.latent_dim, hidden=args.hidden or (),
                           arch=args.arch))
-    history, last_epoch = _run_with_progress(model, data, config, quiet=args.quiet)
-    save_checkpoint(out, model, dataset=data.name, train_config=config.to_dict(), history=history,
-                    metrics=_metrics(last_epoch), class_names=data.class_names, data_options=data.options,
-                    overwrite=args.force)
-    print(f"saved {out}: test loss {last_epoch['test_loss']:.2f} nats "
-          f"(recon {last_epoch['test_recon']:.2f}, KL {last_epoch['test_kl']:.2f}), "
-          f"{last_epoch['active_units']} active units", file=sys.stderr)
+    history = _run_with_progress(model, data, config, quiet=args.quiet)
+    _, m = save_run(out, model, data, config.to_dict(), history, overwrite=args.force)
+    print(f"saved {out}: test loss {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, KL {m['test_kl']:.2f}), "
+          f"{m['active_units']} active units", file=sys.stderr)
     return 0
 
 
 def _run_with_progress(model, data, config, quiet: bool):
     from tqdm import tqdm
 
-    history, last_epoch, bar = [], None, None
+    history, bar = [], None
     try:
         for event in train(model, data, config):
             if event["type"] == "start":
@@ -111,17 +110,11 @@ def _run_with_progress(model, data, config, quiet: bool):
                 bar.set_postfix(loss=f"{event['loss']:.2f}", kl=f"{event['kl']:.2f}", beta=f"{event['beta']:.2f}")
                 history.append(event)
             elif event["type"] == "epoch":
-                last_epoch = event
                 history.append(event)
     finally:
         if bar is not None:
             bar.close()
-    return history, last_epoch
-
-
-def _metrics(epoch_event: dict) -> dict:
-    keys = ("test_loss", "test_recon", "test_kl", "active_units", "kl_per_dim", "epoch")
-    return {k: epoch_event[k] for k in keys}
+    return history
 
 
 def cmd_eval(args) -> int:

@@ -7,8 +7,11 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .model import reparameterize
 
 
 class ELBO(NamedTuple):
@@ -33,7 +36,22 @@ def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
 
 
+def posterior_sample(mu, logvar, seed: int = 0) -> np.ndarray:
+    """One z ~ q(z|x) per row of numpy means and log-variances (N, D), the same for the same seed."""
+    mu, logvar = torch.as_tensor(np.asarray(mu, np.float32)), torch.as_tensor(np.asarray(logvar, np.float32))
+    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed))
+    return reparameterize(mu, logvar, eps).numpy()
+
+
 def elbo(x, logits, mu, logvar, beta: float = 1.0) -> ELBO:
+    """The (beta-weighted) negative ELBO of a batch and its two terms, in nats per image:
+
+        recon = -log p(x|z) = BCE(x, sigmoid(logits)) summed over pixels, z one sample of q(z|x)
+        kl    = KL(q(z|x) || N(0, I)) = -1/2 * sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)
+        loss  = recon + beta * kl          (beta = 1: the negative ELBO, -E_q[log p(x|z)] + KL)
+
+    Each is a sum over pixels or latent dimensions and a mean over the batch.
+    """
     recon = recon_per_image(x, logits).mean()
     kl = kl_per_dim(mu, logvar).sum(1).mean()
     return ELBO(recon + beta * kl, recon, kl)
@@ -61,10 +79,35 @@ def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.G
     x = x.to(model.device)                                         # as evaluate(): data may be on the CPU
     mu, logvar = model.encode(x)                                   # (B, D)
     eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device)
-    z = mu + torch.exp(0.5 * logvar) * eps                         # (k, B, D)
+    z = reparameterize(mu, logvar, eps)                            # (k, B, D)
     logits = model.decode(z.flatten(0, 1))                         # (k*B, C, H, W)
     x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
     log_px_z = -recon_per_image(x_rep, logits).view(k, -1)         # (k, B)
     log_pz = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
     log_qz = _log_normal(z, mu, logvar)
     return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
+
+
+class ImageTerms(NamedTuple):
+    """The ELBO terms of one image, as the Generate page reports them (nats)."""
+    recon: float          # -E_q[log p(x|z)], averaged over the samples
+    kl: float             # KL(q(z|x) || N(0, I))
+    loss: float           # recon + kl: the negative ELBO
+    log_px: float         # the IWAE lower bound on log p(x) from the same samples
+    mu: np.ndarray        # (D,) posterior mean
+    sigma: np.ndarray     # (D,) posterior standard deviation
+    z_sample: np.ndarray  # (D,) the first sample of q(z|x), for a reconstruction to show
+
+
+@torch.no_grad()
+def image_terms(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> ImageTerms:
+    """ELBO terms and IWAE bound of one image x (C, H, W), with `samples` draws of q(z|x) and fixed noise."""
+    x = x.unsqueeze(0).to(model.device)
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    mu, logvar = model.encode(x)                                   # (1, D)
+    z = reparameterize(mu, logvar, torch.randn((samples, mu.shape[1]), generator=generator, device=mu.device))
+    recon = float(recon_per_image(x.expand(samples, *x.shape[1:]), model.decode(z)).mean())
+    kl = float(kl_per_dim(mu, logvar).sum())
+    log_px = float(iwae_log_likelihood(model, x, k=samples, generator=generator)[0])
+    return ImageTerms(recon, kl, recon + kl, log_px, mu[0].cpu().numpy(), torch.exp(0.5 * logvar[0]).cpu().numpy(),
+                      z[0].cpu().numpy())

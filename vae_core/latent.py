@@ -1,6 +1,8 @@
 """Tools for looking into the latent space: encode, project to 2-D and back, decode points and grids."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -65,6 +67,52 @@ def map_points(model: VAE, x: torch.Tensor):
     mu, logvar = encode_means(model, x)
     projection = Projection(mu)
     return mu, logvar, projection, projection.transform(mu)
+
+
+def padded_range(values: np.ndarray, pad: float = 0.05, fallback=(-3.0, 3.0)) -> tuple[float, float]:
+    """The span of `values` with a margin on both sides, so points at the edge are not cut off."""
+    if len(values) == 0:
+        return fallback
+    lo, hi = float(np.min(values)), float(np.max(values))
+    span = max(hi - lo, 1e-3)
+    return lo - pad * span, hi + pad * span
+
+
+@dataclass
+class MapData:
+    """Everything a latent map of a test set needs, in plain arrays."""
+    xy: np.ndarray          # (N, 2) map positions of the test images (empty without data)
+    mu: np.ndarray          # (N, D) posterior means
+    logvar: np.ndarray      # (N, D)
+    labels: np.ndarray      # (N,)
+    class_names: list
+    projection: Projection
+    x_range: tuple
+    y_range: tuple
+    missing_data: str | None = None  # why no points are drawn
+
+    def label_name(self, label: int) -> str:
+        """A label's class name (its number when the dataset names no classes)."""
+        label = int(label)
+        return self.class_names[label] if label < len(self.class_names) else str(label)
+
+
+def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: list) -> MapData:
+    """The map of the images x: their encodings, the fitted projection and the map's ranges."""
+    mu, logvar, projection, xy = map_points(model, x)
+    return MapData(xy, mu, logvar, labels.numpy(), list(class_names), projection,
+                   padded_range(xy[:, 0]), padded_range(xy[:, 1]))
+
+
+def build_map_without_data(model: VAE, class_names: list, missing: str, n: int = 2000) -> MapData:
+    """A map with no points, for a model whose data are not here: laid out from the model's own samples,
+    encoded back (its aggregate posterior), so the decoded manifold and free clicks still work."""
+    prior = torch.randn(n, model.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    mu, _, projection, own = map_points(model, decode_points(model, prior))
+    d = mu.shape[1]
+    return MapData(np.zeros((0, 2), np.float32), np.zeros((0, d), np.float32), np.zeros((0, d), np.float32),
+                   np.zeros(0, np.int64), list(class_names), projection,
+                   padded_range(own[:, 0]), padded_range(own[:, 1]), missing)
 
 
 @torch.no_grad()

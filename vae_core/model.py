@@ -44,6 +44,25 @@ class VAEConfig:
                    hidden=tuple(d["hidden"]), arch=d["arch"])
 
 
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
+    """z = mu + sigma * eps with eps ~ N(0, I): a sample of q(z|x) that stays differentiable in mu and logvar
+    (Kingma & Welling 2014, section 2.4). eps may be given to fix the noise; it broadcasts against mu."""
+    if eps is None:
+        eps = torch.randn_like(mu)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """"512, 256" -> (512, 256); empty text -> () (the architecture's default). The CLI and the Train page use it."""
+    try:
+        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.") from None
+    if any(size < 1 for size in sizes):
+        raise ValueError(f"Hidden sizes must be positive, not {text!r}.")
+    return sizes
+
+
 def _mlp(sizes: list[int]) -> nn.Sequential:
     """Linear layers with ReLU between them (none after the last)."""
     layers = []
@@ -104,9 +123,7 @@ class VAE(nn.Module):
 
     def reparameterize(self, mu, logvar, eps: torch.Tensor | None = None) -> torch.Tensor:
         """z = mu + sigma * eps keeps the sample differentiable in mu and logvar."""
-        if eps is None:
-            eps = torch.randn_like(mu)
-        return mu + torch.exp(0.5 * logvar) * eps
+        return reparameterize(mu, logvar, eps)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z: (B, D) -> Bernoulli logits (B, C, H, W)."""

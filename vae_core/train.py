@@ -1,11 +1,8 @@
-"""Training as a generator of plain-dict metric events, so a CLI, a thread or a test can drive it.
+"""Training as a generator of metric events, so the CLI, the app's training process or a test can drive it.
 
-Events (dicts with a "type" key):
-  start  total_steps, steps_per_epoch, device, n_train, n_test
-  step   every `log_every` steps: step, epoch (fractional), recon, kl, loss, beta, samples_per_s
-  epoch  after each epoch: test_recon, test_kl, test_loss (beta = 1), kl_per_dim, active_units
-  end    stopped (bool), steps, epochs_done, elapsed_s
-A non-finite loss restores the last good weights and raises NonFiniteLossError.
+Events are plain dicts (TypedDicts below, told apart by "type"), so a checkpoint can store them as its
+history and still be read with torch.load(weights_only=True). A non-finite loss restores the last good
+weights and raises NonFiniteLossError.
 """
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ import random
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Literal, TypedDict, Union
 
 import numpy as np
 import torch
@@ -25,6 +22,52 @@ from .elbo import active_units, elbo, kl_per_dim, recon_per_image
 from .model import VAE
 
 SCHEDULES = ("constant", "linear", "cyclical")
+
+
+class StartEvent(TypedDict):
+    type: Literal["start"]
+    total_steps: int
+    steps_per_epoch: int
+    device: str
+    n_train: int
+    n_test: int
+
+
+class StepEvent(TypedDict):
+    """Every `log_every` steps: means of the terms over the steps since the last one (nats per image)."""
+    type: Literal["step"]
+    step: int
+    epoch: float          # fractional
+    recon: float
+    kl: float
+    loss: float           # recon + beta * kl
+    beta: float           # the KL weight in force at the last of these steps
+    samples_per_s: float
+
+
+class EpochEvent(TypedDict):
+    """After each epoch: the test set at beta = 1 (see evaluate)."""
+    type: Literal["epoch"]
+    epoch: int
+    step: int
+    beta: float
+    elapsed_s: float
+    test_recon: float
+    test_kl: float
+    test_loss: float
+    kl_per_dim: list[float]
+    active_units: int
+
+
+class EndEvent(TypedDict):
+    type: Literal["end"]
+    stopped: bool
+    steps: int
+    epochs_done: int
+    elapsed_s: float
+
+
+TrainEvent = Union[StartEvent, StepEvent, EpochEvent, EndEvent]
 
 
 @dataclass
@@ -83,14 +126,17 @@ def schedule_factor(schedule: str, epoch: float, warmup_epochs: float) -> float:
     return 1.0
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
+def available_devices() -> list[str]:
+    """The devices torch can train on here, the fastest first: "cuda", "mps", then always "cpu"."""
+    found = ["cuda"] if torch.cuda.is_available() else []
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+        found.append("mps")
+    return found + ["cpu"]
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """"auto" -> the fastest available device; any other name as it is."""
+    return torch.device(available_devices()[0] if name == "auto" else name)
 
 
 def seed_everything(seed: int) -> None:
@@ -121,7 +167,7 @@ def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0)
 
 
 def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event | None = None,
-          beta: BetaControl | Callable[[], float] | None = None) -> Iterator[dict]:
+          beta: BetaControl | Callable[[], float] | None = None) -> Iterator[TrainEvent]:
     """Train `model` in place on data.train_x, yielding metric events (see the module docstring).
 
     stop: set it to end the run after the current step. beta: a BetaControl (or any callable
@@ -139,8 +185,8 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     shuffle = torch.Generator(device=device).manual_seed(config.seed)
     good = _Snapshot(model)
-    yield dict(type="start", total_steps=steps_per_epoch * config.epochs, steps_per_epoch=steps_per_epoch,
-               device=str(device), n_train=n, n_test=len(data.test_x))
+    yield StartEvent(type="start", total_steps=steps_per_epoch * config.epochs, steps_per_epoch=steps_per_epoch,
+                     device=str(device), n_train=n, n_test=len(data.test_x))
     step, t_start = 0, time.perf_counter()
     window = _Window()
     for epoch in range(config.epochs):
@@ -164,7 +210,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 yield event
         result = evaluate(model, data.test_x, seed=config.seed)
         good.check(result["test_loss"], step)
-        yield dict(type="epoch", epoch=epoch + 1, step=step, beta=b, elapsed_s=time.perf_counter() - t_start, **result)
+        yield EpochEvent(type="epoch", epoch=epoch + 1, step=step, beta=b, elapsed_s=time.perf_counter() - t_start, **result)
         window.t0 = time.perf_counter()  # samples/s counts training steps, not evaluation or what the consumer did
     yield _end(False, step, config.epochs, t_start)
 
@@ -175,9 +221,9 @@ def _beta_reader(beta, default: float) -> Callable[[], float]:
     return beta.get if isinstance(beta, BetaControl) else beta
 
 
-def _end(stopped: bool, step: int, epochs_done: int, t_start: float) -> dict:
-    return dict(type="end", stopped=stopped, steps=step, epochs_done=epochs_done,
-                elapsed_s=time.perf_counter() - t_start)
+def _end(stopped: bool, step: int, epochs_done: int, t_start: float) -> EndEvent:
+    return EndEvent(type="end", stopped=stopped, steps=step, epochs_done=epochs_done,
+                    elapsed_s=time.perf_counter() - t_start)
 
 
 class _Window:
@@ -197,11 +243,11 @@ class _Window:
         self.loss = self.loss + terms.loss.detach()
         self.beta, self.batches, self.samples = beta, self.batches + 1, self.samples + batch
 
-    def flush(self, step: int, epoch: float) -> dict:
+    def flush(self, step: int, epoch: float) -> StepEvent:
         k = self.batches
-        event = dict(type="step", step=step, epoch=epoch, recon=float(self.recon) / k, kl=float(self.kl) / k,
-                     loss=float(self.loss) / k, beta=self.beta,
-                     samples_per_s=self.samples / max(time.perf_counter() - self.t0, 1e-9))
+        event = StepEvent(type="step", step=step, epoch=epoch, recon=float(self.recon) / k, kl=float(self.kl) / k,
+                          loss=float(self.loss) / k, beta=self.beta,
+                          samples_per_s=self.samples / max(time.perf_counter() - self.t0, 1e-9))
         self._reset()
         return event
 

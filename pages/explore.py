@@ -4,8 +4,10 @@ import streamlit as st
 
 from ui import state
 from ui.figures import latent_map
-from ui.geometry import read_selection
+from ui.geometry import Selection, read_selection
 from ui.images import crisp, grid
+from ui.navigation import leave_pages_folder_mode
+from vae_core.elbo import posterior_sample
 from vae_core.latent import decode_grid, decode_points
 
 MAX_REGION_IMAGES = 100
@@ -30,16 +32,16 @@ def view_options() -> dict:
 
 def show_point(model, md, data, i: int) -> None:
     """The test image, a reconstruction from one z ~ q(z|x), and the decoded mean (from the cached encoding)."""
-    mu, sigma = md.mu[i:i + 1], np.exp(0.5 * md.logvar[i:i + 1])
-    eps = np.random.default_rng(i).standard_normal(mu.shape).astype(np.float32)  # stable across reruns
-    recon, mean = decode_points(model, np.concatenate([mu + sigma * eps, mu]))
+    mu, logvar = md.mu[i:i + 1], md.logvar[i:i + 1]
+    z = posterior_sample(mu, logvar, seed=i)  # the same sample on every rerun
+    recon, mean = decode_points(model, np.concatenate([z, mu]))
     label = md.label_name(md.labels[i])
     st.markdown(f"**Test image #{i}** · label **{label}**")
     cols = st.columns(3)
     for col, img, caption in zip(cols, (data.test_x[i], recon, mean),
                                  ("original", "reconstruction (z ~ q(z|x))", "decoded mean")):
         col.image(crisp(img), caption=caption, width="stretch")
-    st.caption("μ = " + _fmt(mu[0]) + " · σ = " + _fmt(sigma[0]))
+    st.caption("μ = " + _fmt(mu[0]) + " · σ = " + _fmt(np.exp(0.5 * logvar[0])))
     send_to_generate(mu[0], f"test image #{i} (label {label})")
 
 
@@ -53,7 +55,7 @@ def show_free(model, md, x: float, y: float) -> None:
 
 def send_to_generate(z: np.ndarray, label: str) -> None:
     """Buttons that carry this latent point to the Generate page as an interpolation endpoint."""
-    name = st.session_state["checkpoint"]
+    name = state.checkpoint_name()
     picked = state.picked_latents(name)
     cols = st.columns(2)
     for col, slot in zip(cols, "AB"):
@@ -77,41 +79,55 @@ def _fmt(v: np.ndarray, limit: int = 8) -> str:
     return f"[{text}{', …' if len(v) > limit else ''}]"
 
 
-row, model, meta, md = state.selected_model("explore")
-chart_key = f"map:{row['name']}"
-selection = read_selection(st.session_state.get(chart_key), md.xy, md.x_range, md.y_range)
-# The chart can report an empty selection when it is laid out again (e.g. the page's width changes) while
-# plotly still shows the clicked spot: keep the last real selection so the panel matches the marker.
-if selection is None:
-    selection = st.session_state.get(f"{chart_key}:last")
-else:
-    st.session_state[f"{chart_key}:last"] = selection
+def current_selection(name: str, md) -> Selection | None:
+    """The map's selection. The chart can report an empty one when it is laid out again (e.g. the page's
+    width changes) while plotly still shows the clicked spot: the last real one is kept for the panel."""
+    selection = read_selection(state.map_event(name), md.xy, md.x_range, md.y_range)
+    if selection is None:
+        return state.last_selection(name)
+    state.remember_selection(name, selection)
+    return selection
 
-st.title("Explore the latent space")
-how = ("the map *is* the latent space" if md.projection.pca is None
-       else f"the map is a PCA projection of the {md.projection.latent_dim}-D latent space")
-st.caption(f"**{row['name']}**: {row['arch']} VAE on {meta['dataset']}; {how}. Click anywhere to decode that "
-           "point; click a dot to compare the image with its reconstruction; use box or lasso select for a group.")
-if md.missing_data:
-    st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
-               "The decoded manifold and free clicks still work.")
-options = view_options()
-map_col, side_col = st.columns([3, 2], gap="medium")
-with map_col:
-    rng = np.random.default_rng(0)
-    ellipse_idx = rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False) if options["ellipses"] else None
-    st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx), key=chart_key, on_select="rerun",
-                    selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
-with side_col:
-    with st.container(border=True):
-        if selection is None:
-            st.info("Click anywhere on the map to decode that point into an image.")
-        elif selection["kind"] == "point":
-            show_point(model, md, state.dataset_for(meta)[0], selection["index"])
-        elif selection["kind"] == "free":
-            show_free(model, md, selection["x"], selection["y"])
-        else:
-            show_region(model, md, selection["indices"])
-    if options["manifold"]:
-        st.image(manifold_image(row["path"], row["mtime"], options["grid_n"]),
-                 caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
+
+def selection_panel(sel, selection: Selection | None) -> None:
+    model, md = sel.model, sel.map
+    if selection is None:
+        st.info("Click anywhere on the map to decode that point into an image.")
+    elif selection.kind == "point":
+        show_point(model, md, state.dataset_for(sel.meta)[0], selection.index)
+    elif selection.kind == "free":
+        show_free(model, md, selection.x, selection.y)
+    else:
+        show_region(model, md, selection.indices)
+
+
+def main() -> None:
+    sel = state.selected_model("explore")
+    row, md = sel.row, sel.map
+    selection = current_selection(row.name, md)
+    st.title("Explore the latent space")
+    how = ("the map *is* the latent space" if md.projection.pca is None
+           else f"the map is a PCA projection of the {md.projection.latent_dim}-D latent space")
+    st.caption(f"**{row.name}**: {row.arch} VAE on {sel.meta['dataset']}; {how}. Click anywhere to decode that "
+               "point; click a dot to compare the image with its reconstruction; use box or lasso select for a group.")
+    if md.missing_data:
+        st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
+                   "The decoded manifold and free clicks still work.")
+    options = view_options()
+    map_col, side_col = st.columns([3, 2], gap="medium")
+    with map_col:
+        rng = np.random.default_rng(0)
+        ellipse_idx = (rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False)
+                       if options["ellipses"] else None)
+        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx), key=state.map_chart_key(row.name), on_select="rerun",
+                        selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
+    with side_col:
+        with st.container(border=True):
+            selection_panel(sel, selection)
+        if options["manifold"]:
+            st.image(manifold_image(row.path, row.mtime, options["grid_n"]),
+                     caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
+
+
+leave_pages_folder_mode()
+main()

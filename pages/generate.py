@@ -7,7 +7,9 @@ from ui import state
 from ui.export import png_bytes, points_csv
 from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
-from vae_core import DatasetError, iwae_log_likelihood, kl_per_dim, recon_per_image
+from ui.navigation import leave_pages_folder_mode
+from vae_core import DatasetError, image_terms, kl_per_dim
+from vae_core.elbo import ImageTerms
 from vae_core.data import image_to_tensor
 from vae_core.latent import decode_points, interpolate, prior_latents, traversal_order, traverse
 
@@ -25,18 +27,14 @@ def downloads(images: torch.Tensor, nrow: int, csv: bytes, stem: str) -> None:
                       key=f"{stem}:csv", icon=":material/download:", on_click="ignore")
 
 
-def next_seed() -> None:
-    st.session_state["gen_seed"] = st.session_state.get("gen_seed", 0) + 1
-
-
 def prior_section(model, name: str) -> None:
     st.caption("Images decoded from z ~ N(0, T²·I): what the model makes from its prior alone. A low "
                "temperature T stays near the prior's centre; a high one reaches into its tails.")
     a, b, c, d = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
-    seed = a.number_input("Seed", 0, 2**31 - 1, key="gen_seed")
+    seed = a.number_input("Seed", 0, 2**31 - 1, key=state.PRIOR_SEED)
     temperature = b.slider("Temperature T", 0.1, 2.0, 1.0, 0.1, key="gen_temperature")
     side = c.slider("Grid side", 4, 16, 8, key="gen_grid")
-    d.button("New samples", key="gen_new", on_click=next_seed, icon=":material/casino:", width="stretch")
+    d.button("New samples", key="gen_new", on_click=state.next_prior_seed, icon=":material/casino:", width="stretch")
     z = prior_latents(side * side, model.config.latent_dim, temperature, int(seed))
     images = decode_points(model, z)
     st.image(grid(images, nrow=side, width=560), caption=f"{side * side} samples · T = {temperature:g} · seed {seed}")
@@ -142,23 +140,6 @@ def traversal_section(model, md, data, meta: dict, name: str) -> None:
               f"{name}-traversal")
 
 
-@torch.no_grad()
-def image_terms(model, x: torch.Tensor) -> dict:
-    """One image's ELBO terms (nats; the reconstruction term averaged over IWAE_K samples of q(z|x), so it
-    does not jump with one lucky sample), the IWAE bound on log p(x), the posterior, and two decodings."""
-    x = x.unsqueeze(0).to(model.device)
-    mu, logvar = model.encode(x)
-    generator = torch.Generator(device=model.device).manual_seed(0)  # the same numbers on every rerun
-    eps = torch.randn((IWAE_K, mu.shape[1]), generator=generator, device=model.device)
-    z = mu + torch.exp(0.5 * logvar) * eps
-    recon = float(recon_per_image(x.expand(IWAE_K, *x.shape[1:]), model.decode(z)).mean())
-    kl = float(kl_per_dim(mu, logvar).sum())
-    log_px = float(iwae_log_likelihood(model, x, k=IWAE_K, generator=generator)[0])
-    decoded = decode_points(model, torch.cat([z[:1], mu]).cpu().numpy())
-    return dict(recon=recon, kl=kl, loss=recon + kl, log_px=log_px, mu=mu[0].cpu().numpy(),
-                sigma=torch.exp(0.5 * logvar[0]).cpu().numpy(), reconstruction=decoded[0], mean=decoded[1])
-
-
 # The page reruns on every widget in every tab: an upload is decoded, converted and scored once, not
 # on each rerun (IWAE_K decodes, and a large JPEG can take a while to decode).
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -167,11 +148,14 @@ def model_input(data: bytes, image_shape: tuple) -> torch.Tensor:
 
 
 @st.cache_data(show_spinner="Encoding your image…", max_entries=16)
-def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torch.Tensor, dict]:
+def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torch.Tensor, ImageTerms, torch.Tensor]:
+    """The image as the model sees it, its ELBO terms (the reconstruction term averaged over IWAE_K samples of
+    q(z|x), so it does not jump with one lucky sample), and two decodings: one sample of q(z|x) and the mean."""
     model, _ = state.load_model(path, mtime)
     x = model_input(data, model.config.image_shape)
     x = 1 - x if invert else x
-    return x, image_terms(model, x)
+    terms = image_terms(model, x, samples=IWAE_K)
+    return x, terms, decode_points(model, np.stack([terms.z_sample, terms.mu]))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -200,57 +184,63 @@ def own_image_section(model, md, data, meta: dict, row: dict) -> None:
     except DatasetError as err:
         st.error(f"**{upload.name}**: {err}")
         return
-    model_dark = draws_light_on_dark(row["path"], row["mtime"])
+    model_dark = draws_light_on_dark(row.path, row.mtime)
     invert = st.checkbox("Invert colours", value=model_dark != image_dark, key=f"gen_invert:{upload.file_id}",
                          help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
                               "inverting is preselected when your image is the other way round.")
-    x, terms = upload_terms(row["path"], row["mtime"], file_bytes, invert)
+    x, terms, (reconstruction, mean) = upload_terms(row.path, row.mtime, file_bytes, invert)
     cols = st.columns(4)
-    for col, img, caption in zip(cols, (x, terms["reconstruction"], terms["mean"]),
+    for col, img, caption in zip(cols, (x, reconstruction, mean),
                                  ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")):
         col.image(crisp(img), caption=caption, width="stretch")
     cols[3].image(upload_preview(file_bytes), caption=f"uploaded: {upload.name}", width="stretch")
     show_terms(terms, meta)
-    xy = md.projection.transform(terms["mu"][None])
+    xy = md.projection.transform(terms.mu[None])
     map_col, near_col = st.columns([3, 2])
     map_col.plotly_chart(overlay_map(md, [point_trace("your image", xy, text=["your image"])]),
                          key="gen_upload_map", config={"displaylogo": False})
     if len(md.mu):
-        near = np.argsort(((md.mu - terms["mu"]) ** 2).sum(1))[:NEIGHBOURS]
+        near = np.argsort(((md.mu - terms.mu) ** 2).sum(1))[:NEIGHBOURS]
         labels = ", ".join(md.label_name(md.labels[i]) for i in near)
         near_col.image(grid(data.test_x[near], nrow=4, width=360), caption=f"Nearest test images in latent space: {labels}")
     with near_col:
-        images = torch.stack([x, terms["reconstruction"], terms["mean"]])
-        downloads(images, 3, points_csv(terms["mu"][None], xy, image=[upload.name],
-                                        **{f"sigma{d + 1}": [s] for d, s in enumerate(terms["sigma"])}),
-                  f"{row['name']}-your-image")
+        images = torch.stack([x, reconstruction, mean])
+        downloads(images, 3, points_csv(terms.mu[None], xy, image=[upload.name],
+                                        **{f"sigma{d + 1}": [s] for d, s in enumerate(terms.sigma)}),
+                  f"{row.name}-your-image")
 
 
-def show_terms(terms: dict, meta: dict) -> None:
+def show_terms(terms: ImageTerms, meta: dict) -> None:
     test = meta.get("metrics") or {}
     a, b, c, d = st.columns(4)
-    a.metric("Reconstruction", f"{terms['recon']:.1f} nats", help=f"E[−log p(x|z)] over {IWAE_K} samples z ~ q(z|x)")
-    b.metric("KL", f"{terms['kl']:.2f} nats", help="KL(q(z|x) ‖ N(0, I)): the information z carries about x")
-    delta = None if test.get("test_loss") is None else f"{terms['loss'] - test['test_loss']:+.1f} vs test mean"
-    c.metric("−ELBO", f"{terms['loss']:.1f} nats", delta=delta, delta_color="inverse",
+    a.metric("Reconstruction", f"{terms.recon:.1f} nats", help=f"E[−log p(x|z)] over {IWAE_K} samples z ~ q(z|x)")
+    b.metric("KL", f"{terms.kl:.2f} nats", help="KL(q(z|x) ‖ N(0, I)): the information z carries about x")
+    delta = None if test.get("test_loss") is None else f"{terms.loss - test['test_loss']:+.1f} vs test mean"
+    c.metric("−ELBO", f"{terms.loss:.1f} nats", delta=delta, delta_color="inverse",
              help="Reconstruction + KL. Far above the test mean: the image is unlike the training data.")
-    d.metric(f"log p(x) ≥ (IWAE, k={IWAE_K})", f"{terms['log_px']:.1f} nats",
+    d.metric(f"log p(x) ≥ (IWAE, k={IWAE_K})", f"{terms.log_px:.1f} nats",
              help="A tighter lower bound on the log-likelihood than the ELBO (Burda et al. 2015)")
 
 
-row, model, meta, md = state.selected_model("generate from")
-data = state.dataset_for(meta)[0] if not md.missing_data else None
+def main() -> None:
+    sel = state.selected_model("generate from")
+    row, model, meta, md = sel.row, sel.model, sel.meta, sel.map
+    data = state.dataset_for(meta)[0] if not md.missing_data else None
+    st.title("Generate")
+    st.caption(f"**{row.name}**: {row.arch} VAE on {meta['dataset']}, {model.config.latent_dim}-D latent space.")
+    if md.missing_data:
+        st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")
+    prior_tab, interp_tab, traverse_tab, upload_tab = st.tabs(
+        ["Prior samples", "Interpolation", "Traversal", "Your own image"])
+    with prior_tab:
+        prior_section(model, row.name)
+    with interp_tab:
+        interpolation_section(model, md, data, row.name)
+    with traverse_tab:
+        traversal_section(model, md, data, meta, row.name)
+    with upload_tab:
+        own_image_section(model, md, data, meta, row)
 
-st.title("Generate")
-st.caption(f"**{row['name']}**: {row['arch']} VAE on {meta['dataset']}, {model.config.latent_dim}-D latent space.")
-if md.missing_data:
-    st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")
-prior_tab, interp_tab, traverse_tab, upload_tab = st.tabs(["Prior samples", "Interpolation", "Traversal", "Your own image"])
-with prior_tab:
-    prior_section(model, row["name"])
-with interp_tab:
-    interpolation_section(model, md, data, row["name"])
-with traverse_tab:
-    traversal_section(model, md, data, meta, row["name"])
-with upload_tab:
-    own_image_section(model, md, data, meta, row)
+
+leave_pages_folder_mode()
+main()

@@ -1,0 +1,214 @@
+"""Train: a VAE in a background process, with live ELBO curves and the KL weight (beta) in hand."""
+import shutil
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from ui import state
+from ui.figures import kl_bars, small_map, training_curves
+from ui.images import grid
+from ui.jobs import RunSnapshot
+from ui.navigation import leave_pages_folder_mode
+from vae_core import (VAE, CheckpointError, DatasetError, TrainConfig, VAEConfig, available_devices, load_dataset,
+                      parse_hidden)
+from vae_core.checkpoint import safe_checkpoint_path
+from vae_core.data import extract_image_zip
+from vae_core.model import ARCHS, DEFAULT_HIDDEN
+from vae_core.train import SCHEDULES
+
+UPLOAD = "a zip of images (upload)"
+SOURCES = ["digits", "mnist", "fashion-mnist", UPLOAD]
+BATCH_SIZES = [32, 64, 128, 256, 512, 1024]
+UPLOAD_IMAGE_SIZE = 28     # the side most small image sets (MNIST-like) have
+POLL_S = 0.5               # curves and progress
+DIAGNOSTICS_POLL_S = 2.0   # per-epoch views: slower, as redrawing them steals CPU from training
+TRAIN, MODEL = TrainConfig(), VAEConfig()  # the widgets' defaults, the same as the CLI's
+STATUS = {"starting": "starting…", "running": "training", "finished": "finished", "stopped": "stopped",
+          "failed": "failed"}
+
+
+def dataset_controls() -> dict:
+    source = st.selectbox("Dataset", SOURCES, key="train_source")
+    choice = dict(source=source, upload=None, image_size=None, channels="auto")
+    if source in ("mnist", "fashion-mnist"):
+        st.caption(f"Downloaded by torchvision into `{state.DATA_ROOT}/` on first use. Without a network, "
+                   "put the four raw IDX files into its `raw/` folder by hand.")
+    if source == UPLOAD:
+        choice["upload"] = st.file_uploader("Zip of PNG/JPEG images; class sub-folders give labels", type=["zip"],
+                                            key="train_zip")
+        choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, UPLOAD_IMAGE_SIZE, key="train_image_size")
+        choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels")
+    return choice
+
+
+def model_controls() -> dict:
+    arch = st.radio("Architecture", ARCHS, index=ARCHS.index(MODEL.arch), horizontal=True, key="train_arch")
+    latent_dim = st.number_input("Latent dimensions", 1, 128, MODEL.latent_dim, key="train_latent_dim")
+    hidden = st.text_input("Hidden sizes", "", key="train_hidden", placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
+                           help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
+    return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden)
+
+
+def training_controls() -> dict:
+    a, b = st.columns(2)
+    epochs = a.number_input("Epochs", 1, 1000, TRAIN.epochs, key="train_epochs")
+    batch_size = b.selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(TRAIN.batch_size), key="train_batch")
+    lr = a.number_input("Learning rate", 1e-6, 1e3, TRAIN.lr, step=1e-4, format="%.1e", key="train_lr")
+    seed = b.number_input("Seed", 0, 2**31 - 1, TRAIN.seed, key="train_seed")
+    beta = st.number_input("β (KL weight)", 0.0, 100.0, TRAIN.beta, step=0.1, key="train_beta",
+                           help="1 is the true ELBO; larger pushes q(z|x) toward the prior; 0 is a plain autoencoder.")
+    schedule = st.selectbox("β schedule", SCHEDULES, index=SCHEDULES.index(TRAIN.beta_schedule), key="train_schedule",
+                            help="linear: warm-up from 0; cyclical: repeated warm-ups (Fu et al. 2019).")
+    warmup = TRAIN.warmup_epochs
+    if schedule != "constant":
+        warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, TRAIN.warmup_epochs, key="train_warmup")
+    options = available_devices()
+    device = st.selectbox("Device", options, key="train_device") if len(options) > 1 else "cpu"
+    return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), beta=float(beta),
+                beta_schedule=schedule, warmup_epochs=float(warmup), device=device)
+
+
+def load_training_data(choice: dict):
+    if choice["source"] != UPLOAD:
+        return load_dataset(choice["source"], root=state.DATA_ROOT, download=True)
+    if choice["upload"] is None:
+        raise DatasetError("Choose a zip file to upload first.")
+    uploads = Path(state.DATA_ROOT) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=uploads))  # its own folder; kept for Explore later
+    try:
+        root = extract_image_zip(choice["upload"], folder)
+        return load_dataset(str(root), image_size=int(choice["image_size"]), channels=choice["channels"])
+    except DatasetError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
+    try:
+        with st.spinner("Loading the dataset…"):
+            data = load_training_data(choice)
+        config = TrainConfig(**train_opts)
+        torch.manual_seed(config.seed)
+        model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=model_opts["latent_dim"],
+                              hidden=parse_hidden(model_opts["hidden"]), arch=model_opts["arch"]))
+    except (DatasetError, ValueError) as err:
+        st.error(str(err))
+        return
+    job = state.job_registry().start(model, data, config)
+    st.query_params["run"] = job.id  # a reload re-attaches to this run
+    st.rerun()
+
+
+def progress(snap: RunSnapshot) -> None:
+    if not snap.steps:
+        st.progress(0.0, text="starting…")
+        return
+    last, total, config = snap.steps[-1], max(snap.total_steps, 1), snap.config
+    eta = (total - last["step"]) * config.batch_size / max(last["samples_per_s"], 1e-9)
+    epoch = min(int(last["epoch"]) + 1, config.epochs)
+    text = (f"epoch {epoch}/{config.epochs} · step {last['step']}/{total} · "
+            f"{last['samples_per_s']:,.0f} samples/s · β {last['beta']:.2f}"
+            + (f" · ETA {eta:.0f} s" if snap.live else ""))
+    st.progress(min(last["step"] / total, 1.0), text=text)
+
+
+def diagnostics(run_id: str) -> None:
+    snap = state.job_registry().get(run_id).snapshot()
+    diag = snap.diagnostics
+    if not snap.epochs or diag is None:
+        st.caption("Per-epoch diagnostics appear after the first epoch.")
+        return
+    last = snap.epochs[-1]
+    a, b, c = st.columns([2, 2, 3])
+    with a:
+        st.markdown(f"**KL per dimension** · epoch {last['epoch']} · **{last['active_units']}** of "
+                    f"{len(last['kl_per_dim'])} active units")
+        st.plotly_chart(kl_bars(last["kl_per_dim"]), key="kl_bars")
+    with b:
+        st.markdown("**Latent map of the test set**")
+        st.plotly_chart(small_map(diag.xy, diag.labels, diag.axis_names), key="small_map")
+    with c:
+        st.markdown("**Originals (top) and their reconstructions (bottom)**")
+        st.image(grid(torch.cat([diag.originals, diag.recons]), nrow=len(diag.originals), width=480))
+
+
+def live_view(run_id: str) -> None:
+    """Everything that moves while training; polled by a fragment, so only this part reruns."""
+    snap = state.job_registry().get(run_id).snapshot()
+    st.markdown(f"Status: **{STATUS[snap.status]}**")
+    progress(snap)
+    st.plotly_chart(training_curves(snap.events, snap.beta_changes), key="curves")
+    if not snap.live and state.polling_run() == run_id:
+        state.set_polling_run(None)
+        st.rerun(scope="app")  # the run ended: stop polling and offer saving
+
+
+def save_panel(job, snap: RunSnapshot) -> None:
+    if snap.saved_as:
+        st.success(f"Saved as `{snap.saved_as}`. It is selected in the sidebar: open Explore to click its map.")
+        st.page_link("pages/explore.py", label="Explore the new model", icon=":material/map:")
+        return
+    default = f"{Path(snap.dataset).name}-{snap.arch}-z{snap.latent_dim}-beta{snap.beta:g}"
+    name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
+    if st.button("Save checkpoint", key=f"save_{snap.id}", type="primary"):
+        try:
+            path = job.save(safe_checkpoint_path(state.checkpoint_dir(), name))
+        except CheckpointError as err:
+            st.error(str(err))
+            return
+        state.pick_next_run(path.stem)
+        st.rerun()
+
+
+def run_view(job, snap: RunSnapshot) -> None:
+    head, stop_col = st.columns([4, 1])
+    head.subheader(f"Run `{snap.id}`")
+    head.caption(f"{snap.arch} VAE, {snap.latent_dim}-D latent, on {snap.dataset} "
+                 f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
+    if snap.live:
+        stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
+        key = f"live_beta_{snap.id}"
+        st.slider("β, live: applies at the next step", 0.0, max(10.0, snap.beta), snap.beta, 0.05, key=key,
+                  on_change=lambda: job.set_beta(st.session_state[key]))
+    if snap.error:
+        st.error(snap.error)
+    if snap.live:
+        state.set_polling_run(snap.id)
+        st.fragment(run_every=POLL_S)(live_view)(snap.id)
+        st.fragment(run_every=DIAGNOSTICS_POLL_S)(diagnostics)(snap.id)
+    else:
+        live_view(snap.id)
+        diagnostics(snap.id)
+    if snap.status in ("finished", "stopped"):
+        save_panel(job, snap)
+
+
+def main() -> None:
+    st.title("Train a VAE")
+    job = state.job_registry().get(st.query_params.get("run"))
+    snap = job.snapshot() if job is not None else None
+    if st.query_params.get("run") and job is None:
+        st.warning("That run is no longer on this server (it was restarted or the run was cleared). Start a new one.")
+        del st.query_params["run"]
+    controls, view = st.columns([1.4, 3], gap="large")
+    with controls:
+        st.markdown("**New run**")
+        choice = dataset_controls()
+        model_opts = model_controls()
+        train_opts = training_controls()
+        if st.button("Start training", type="primary", key="train_start", width="stretch",
+                     disabled=snap is not None and snap.live):
+            start_run(choice, model_opts, train_opts)
+    with view:
+        if job is None:
+            st.info("Choose a dataset and settings, then **Start training**. The curves of the reconstruction and KL "
+                    "terms appear here and move live; change β while it runs to see what the KL weight does.")
+        else:
+            run_view(job, snap)
+
+
+leave_pages_folder_mode()
+main()

@@ -1,0 +1,153 @@
+"""The app's run registry and the training process behind it (ui/jobs.py), without Streamlit."""
+import pickle
+import time
+from dataclasses import replace
+
+import pytest
+import torch
+
+from ui import jobs
+from ui.jobs import BetaWatch, ChildMessage, JobRegistry
+from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return JobRegistry()
+
+
+def new_job(registry, data, **config):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,)))
+    return registry.start(model, data, TrainConfig(log_every=1, **config))
+
+
+def wait(job, condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition(job.snapshot()):
+        assert time.monotonic() < deadline, job.snapshot().status
+        time.sleep(0.02)
+
+
+def test_a_run_finishes_with_its_events_diagnostics_and_trained_weights(registry, digits):
+    job = new_job(registry, digits, epochs=2)
+    before = {k: v.clone() for k, v in job.model.state_dict().items()}
+    wait(job, lambda s: not s.live)
+    snap = job.snapshot()
+    assert snap.status == "finished" and snap.error is None
+    assert [e["epoch"] for e in snap.epochs] == [1, 2]
+    assert snap.steps[-1]["step"] == snap.total_steps == 2 * -(-len(digits.train_x) // 128)
+    assert snap.diagnostics.epoch == 2 and snap.diagnostics.xy.shape == (len(digits.test_x), 2)
+    assert snap.diagnostics.originals.shape == snap.diagnostics.recons.shape == (jobs.RECON_IMAGES, 1, 8, 8)
+    # the server's copy of the model holds what the child trained, not the initial weights
+    assert any(not torch.equal(before[k], v) for k, v in job.model.state_dict().items())
+
+
+def test_stop_takes_effect_within_a_second(registry, digits):
+    job = new_job(registry, digits, epochs=1000)
+    wait(job, lambda s: len(s.events) > 5)
+    t0 = time.monotonic()
+    job.request_stop()
+    wait(job, lambda s: s.status == "stopped")
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_beta_change_reaches_the_running_loop_and_is_recorded(registry, digits):
+    job = new_job(registry, digits, epochs=1000)
+    wait(job, lambda s: len(s.events) > 3)
+    job.set_beta(3.0)
+    wait(job, lambda s: s.events[-1].get("beta") == 3.0)
+    job.request_stop()
+    wait(job, lambda s: not s.live)
+    snap = job.snapshot()
+    (step, beta), = snap.beta_changes
+    assert beta == 3.0 and snap.beta == 3.0
+    later = [e for e in snap.steps if e["step"] > step + 1]
+    assert later and all(e["beta"] == 3.0 for e in later)
+    with pytest.raises(ValueError):
+        job.set_beta(float("nan"))
+
+
+def test_two_runs_at_once_do_not_mix(registry, digits):
+    a = new_job(registry, digits, epochs=1000, beta=1.0)
+    b = new_job(registry, digits, epochs=1000, beta=4.0)
+    wait(a, lambda s: len(s.events) > 5)
+    wait(b, lambda s: len(s.events) > 5)
+    a.request_stop(), b.request_stop()
+    assert registry.get(a.id) is a and registry.get(b.id) is b and a.id != b.id
+    assert {e["beta"] for e in a.snapshot().events} == {1.0}
+    assert {e["beta"] for e in b.snapshot().events} == {4.0}
+
+
+def test_a_saved_run_is_an_ordinary_checkpoint_with_its_history(registry, digits, tmp_path):
+    job = new_job(registry, digits, epochs=1000)
+    wait(job, lambda s: len(s.events) > 3)
+    job.set_beta(2.0)
+    wait(job, lambda s: bool(s.beta_changes))
+    job.request_stop()
+    wait(job, lambda s: not s.live)
+    path = job.save(tmp_path / "run.pt")
+    assert job.snapshot().saved_as == "run.pt"
+    model, meta = load_checkpoint(path)  # weights_only: the history holds only plain values
+    assert meta["train_config"]["beta"] == 2.0 and meta["metrics"]["test_loss"] > 0
+    assert meta["data_options"]["name"] == "digits" and meta["class_names"] == digits.class_names
+    (changes,) = [e for e in meta["history"] if e["type"] == "beta_changes"]
+    assert [beta for _, beta in changes["changes"]] == [2.0]
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, job.model.state_dict()[name])
+
+
+def test_a_diverging_run_fails_with_the_reason_and_keeps_finite_weights(registry, digits):
+    job = new_job(registry, digits, epochs=50, lr=1e3)
+    wait(job, lambda s: not s.live)
+    snap = job.snapshot()
+    assert snap.status == "failed" and "diverged" in snap.error
+    assert all(torch.isfinite(v).all() for v in job.model.state_dict().values())
+
+
+def test_a_run_that_crashes_in_its_process_fails_with_the_reason(registry, digits):
+    """An error inside the training process reaches the page as a message, not a silent death."""
+    wrong_shape = replace(digits, train_x=digits.train_x[:, :, :4], test_x=digits.test_x[:, :, :4])  # 4x8, not 8x8
+    job = new_job(registry, wrong_shape, epochs=1)
+    wait(job, lambda s: s.status == "failed")
+    assert "Training crashed: ValueError" in job.snapshot().error and "(1, 4, 8)" in job.snapshot().error
+
+
+def test_a_run_whose_process_cannot_start_fails_with_the_reason(digits, monkeypatch):
+    def no_process(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(jobs.PROCESSES, "Process", no_process)
+    job = new_job(JobRegistry(), digits, epochs=1)
+    wait(job, lambda s: s.status == "failed")
+    assert job.snapshot().error == "Could not start the training process: OSError: no more processes"
+
+
+def test_finished_runs_beyond_the_limit_are_forgotten_oldest_first(digits, monkeypatch):
+    monkeypatch.setattr(jobs, "KEEP_FINISHED", 2)
+    registry = JobRegistry()
+    done = []
+    for _ in range(3):
+        job = new_job(registry, digits, epochs=1)
+        wait(job, lambda s: not s.live)
+        done.append(job)
+    assert registry.get(done[0].id) is None
+    assert registry.get(done[1].id) is done[1] and registry.get(done[2].id) is done[2]
+
+
+def test_child_messages_survive_plain_pickling_with_their_tensors():
+    weights = {"w": torch.arange(4.0)}
+    message = pickle.loads(pickle.dumps(ChildMessage("end", event={"type": "end", "stopped": False}, weights=weights)))
+    assert message.kind == "end" and torch.equal(message.weights["w"], weights["w"])
+
+
+def test_beta_watch_records_each_change_at_the_step_it_applies():
+    class Shared:
+        value = 1.0
+
+    shared = Shared()
+    watch = BetaWatch(shared)
+    assert [watch() for _ in range(3)] == [1.0, 1.0, 1.0]
+    shared.value = 0.5
+    assert watch() == 0.5 and watch() == 0.5
+    assert watch.changes == [(3, 0.5)]
