@@ -1,9 +1,10 @@
-# make run: install and start the app. make test: install and run every test. make checkpoints: rebuild the shipped models.
+# make run: install and start the app. make test: install everything and run lint and every test.
+# make checkpoints: rebuild the shipped models.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast checkpoints clean
+.PHONY: run test test-fast lint chromium checkpoints clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,15 +15,33 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: $(BIN)/.installed
 	$(BIN)/streamlit run app.py
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed chromium lint
 	$(BIN)/python -m pytest -q tests
 
-test-fast: $(BIN)/.installed   # everything but the real-browser tests
+test-fast: $(BIN)/.installed lint   # everything but the real-browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -q tests -m "not browser"
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+# The browser tests drive Debian's Chromium (or $CHROMIUM). Installed here when we can (root and apt-get);
+# otherwise stop with the command that installs it.
+chromium:
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests (apt-get install chromium)..."; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null || exit 1; \
+	else \
+		echo "Chromium is needed for the browser tests. Install it with:"; \
+		echo "    sudo apt-get install -y chromium"; \
+		echo "or set CHROMIUM=/path/to/chromium. 'make test-fast' runs everything else."; \
+		exit 1; \
+	fi
 
 checkpoints: $(BIN)/.installed
 	$(BIN)/python -m vae_core train --data digits --latent-dim 2 --epochs 300 --out checkpoints/digits-2d.pt --force --quiet
 	$(BIN)/python -m vae_core train --data digits --latent-dim 16 --epochs 300 --out checkpoints/digits-16d.pt --force --quiet
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts build *.egg-info

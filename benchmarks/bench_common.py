@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-# The real MNIST test split lives beside the repository for benchmarks only (see DESIGN.md).
+# The real MNIST test split lives beside the repository (../shared/datasets), for benchmarks only: the app never needs it.
 MNIST_T10K = Path(os.environ.get("MNIST_T10K", ROOT.parent / "shared" / "datasets" / "mnist-t10k"))
 
 

@@ -42,7 +42,9 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from bench_common import ROOT, epoch_train_seconds, machine_line, source_images, warn_if_busy, write_png_folder  # noqa: E402
-from recipe_pytorch_examples import VAE as RecipeVAE, loss_function  # noqa: E402
+from recipe_pytorch_examples import VAE as RecipeVAE  # noqa: E402
+from recipe_pytorch_examples import loss_function  # noqa: E402
+
 from vae_core import VAE, VAEConfig, elbo, load_checkpoint, load_dataset, save_checkpoint  # noqa: E402
 from vae_core.data import _split  # noqa: E402
 

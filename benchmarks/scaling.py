@@ -36,11 +36,11 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from bench_common import (epoch_train_seconds, machine_line, source_images, tiled, warn_if_busy,  # noqa: E402
-                          write_png_folder)
+from bench_common import epoch_train_seconds, machine_line, source_images, tiled, warn_if_busy, write_png_folder  # noqa: E402
 from explore_latency import POINTS, click_latencies  # noqa: E402  (it puts tests/ on the path for browser)
+
 from browser import chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
-from vae_core import VAE, VAEConfig, Dataset, TrainConfig, load_dataset, save_checkpoint, train  # noqa: E402
+from vae_core import VAE, Dataset, TrainConfig, VAEConfig, load_dataset, save_checkpoint, train  # noqa: E402
 
 BATCH = 128
 MAP_TRAIN_SHARE = 0.25  # images beside the N map images in a size's folder, for its 1-epoch model

@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
-from browser import chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
 from bench_common import epoch_train_seconds, machine_line  # noqa: E402
+
+from browser import chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
 from vae_core.data import load_from_options  # noqa: E402
 

@@ -9,8 +9,8 @@ from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
 from ui.navigation import leave_pages_folder_mode
 from vae_core import DatasetError, image_terms, kl_per_dim
-from vae_core.elbo import ImageTerms
 from vae_core.data import image_to_tensor
+from vae_core.elbo import ImageTerms
 from vae_core.latent import decode_points, interpolate, prior_latents, traversal_order, traverse
 
 PATH_COLORS = {"linear": "black", "slerp": "#d4007a"}

@@ -11,8 +11,16 @@ from ui.figures import kl_bars, small_map, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
 from ui.navigation import leave_pages_folder_mode
-from vae_core import (VAE, CheckpointError, DatasetError, TrainConfig, VAEConfig, available_devices, load_dataset,
-                      parse_hidden)
+from vae_core import (
+    VAE,
+    CheckpointError,
+    DatasetError,
+    TrainConfig,
+    VAEConfig,
+    available_devices,
+    load_dataset,
+    parse_hidden,
+)
 from vae_core.checkpoint import safe_checkpoint_path
 from vae_core.data import extract_image_zip
 from vae_core.model import ARCHS, DEFAULT_HIDDEN

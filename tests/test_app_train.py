@@ -4,11 +4,10 @@ import shutil
 import time
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint
+from vae_core import load_checkpoint
 
 APP = str(ROOT / "app.py")
 

@@ -32,10 +32,10 @@ def wait_for_image(page, caption: str) -> None:
     """Until exactly one image with this caption is displayed and decoded by the browser."""
     try:
         page.wait_for_function(f"caption => ({LOADED_IMAGES})(caption) === 1", arg=caption, timeout=20_000)
-    except Exception:
+    except Exception as err:
         page.screenshot(path=str(ARTIFACTS / "explore-failure.png"))
         shown = page.eval_on_selector_all('[data-testid="stImage"]', "els => els.map(e => e.innerText)")
-        raise AssertionError(f"no single loaded image captioned {caption!r}; images shown: {shown}")
+        raise AssertionError(f"no single loaded image captioned {caption!r}; images shown: {shown}") from err
 
 
 def test_click_a_point_and_empty_space_in_chromium():

@@ -3,7 +3,7 @@ import pickle
 import pytest
 import torch
 
-from vae_core import VAE, VAEConfig, CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
+from vae_core import VAE, CheckpointError, VAEConfig, list_checkpoints, load_checkpoint, save_checkpoint
 
 
 def test_round_trip_keeps_weights_and_metadata(tmp_path, small_model):

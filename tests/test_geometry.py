@@ -2,8 +2,15 @@
 import numpy as np
 import pytest
 
-from ui.geometry import (Selection, click_radius, ellipse_paths, nearest_point, points_in_box, points_in_polygon,
-                         read_selection)
+from ui.geometry import (
+    Selection,
+    click_radius,
+    ellipse_paths,
+    nearest_point,
+    points_in_box,
+    points_in_polygon,
+    read_selection,
+)
 
 XY = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [1.0, -1.0], [5.0, 5.0]], dtype=np.float32)
 RANGE = (-1.0, 6.0)

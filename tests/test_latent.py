@@ -3,8 +3,19 @@ import pytest
 import torch
 
 from vae_core import VAE, VAEConfig
-from vae_core.latent import (Projection, decode_grid, decode_points, encode_means, grid_points, interpolate,
-                             prior_latents, sample_prior, to_grid_image, traversal_order, traverse)
+from vae_core.latent import (
+    Projection,
+    decode_grid,
+    decode_points,
+    encode_means,
+    grid_points,
+    interpolate,
+    prior_latents,
+    sample_prior,
+    to_grid_image,
+    traversal_order,
+    traverse,
+)
 
 
 def test_identity_projection_for_2d():

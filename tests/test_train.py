@@ -3,7 +3,7 @@ import threading
 import pytest
 import torch
 
-from vae_core import VAE, VAEConfig, BetaControl, NonFiniteLossError, TrainConfig, train
+from vae_core import VAE, BetaControl, NonFiniteLossError, TrainConfig, VAEConfig, train
 from vae_core.train import evaluate, schedule_factor
 
 

@@ -11,7 +11,7 @@ import torch
 def png_bytes(images: torch.Tensor, nrow: int, padding: int = 2) -> bytes:
     """(N, C, H, W) in [0, 1] -> one PNG of the grid at the model's resolution, via torchvision.
 
-    Imported here, not at the top: torchvision costs over a second to import, and the pages only need it
+    Imported here, not at the top: torchvision is slow to import (BENCHMARKS.md), and the pages only need it
     when someone actually downloads a grid.
     """
     from torchvision.utils import save_image

@@ -49,7 +49,7 @@ def save_checkpoint(path, model: VAE, *, dataset: str, train_config: dict | None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = dict(
-        format=FORMAT, version=VERSION, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        format=FORMAT, version=VERSION, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         model_state={k: v.detach().cpu() for k, v in model.state_dict().items()},
         vae_config=model.config.to_dict(), train_config=dict(train_config or {}),
         dataset=str(dataset), image_shape=list(model.config.image_shape),

@@ -182,7 +182,7 @@ def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int 
     """(N, C, H, W) in [0, 1] -> one uint8 RGB image (H', W', 3), nrow images per row, upscaled by an
     integer factor with nearest neighbour so small images stay crisp.
 
-    Lays images out like torchvision's make_grid, in numpy: importing torchvision costs over a second,
+    Lays images out like torchvision's make_grid, in numpy: torchvision is slow to import (BENCHMARKS.md),
     which the app's cold start would pay just to tile a few images.
     """
     x = images.detach().cpu().clamp(0, 1).numpy()

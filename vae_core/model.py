@@ -39,7 +39,7 @@ class VAEConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "VAEConfig":
+    def from_dict(cls, d: dict) -> VAEConfig:
         return cls(image_shape=tuple(d["image_shape"]), latent_dim=int(d["latent_dim"]),
                    hidden=tuple(d["hidden"]), arch=d["arch"])
 

@@ -11,8 +11,9 @@ import math
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterator, Literal, TypedDict, Union
+from typing import Literal, TypedDict
 
 import numpy as np
 import torch
@@ -67,7 +68,7 @@ class EndEvent(TypedDict):
     elapsed_s: float
 
 
-TrainEvent = Union[StartEvent, StepEvent, EpochEvent, EndEvent]
+TrainEvent = StartEvent | StepEvent | EpochEvent | EndEvent
 
 
 @dataclass

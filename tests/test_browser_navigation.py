@@ -1,0 +1,29 @@
+"""Real browser: a deep link as a fresh server's very first request still goes through app.py.
+
+With a `pages/` folder beside app.py, Streamlit runs such a request's page script on its own (old-style
+navigation from file names, no sidebar model picker) unless the app steps in (ui/navigation.py).
+"""
+import pytest
+
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+
+pytestmark = pytest.mark.browser
+
+NAV_LINKS = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
+    .map(a => a.innerText.trim().split('\\n').pop())"""  # the link's last line: its title after the icon's name
+
+
+@pytest.mark.parametrize("path, heading", [("/generate", "Generate"), ("/train?run=0123456789ab", "Train a VAE"),
+                                           ("/compare", "Compare runs")])
+def test_a_deep_link_into_a_fresh_server_shows_the_apps_navigation(path, heading):
+    with streamlit_server() as url, chromium_page() as page:  # a fresh server for each: the first request counts
+        page.goto(url + path)
+        page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+        wait_for_app_idle(page)
+        page.locator("[data-testid=stSidebar]").get_by_text("Checkpoint").wait_for(timeout=10_000)
+        assert page.evaluate(NAV_LINKS) == ["Explore", "Generate", "Train", "Compare"]  # titles, not file names
+        if "run=" in path:  # an unknown run is reported, the query string reached the page
+            page.get_by_text("That run is no longer on this server").wait_for(timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / f"deep-link-{heading.split()[0].lower()}.png"))
+        page.get_by_role("link", name="Explore").click()  # and the navigation works from there
+        page.get_by_role("heading", name="Explore the latent space").wait_for(timeout=30_000)
