@@ -178,9 +178,8 @@ def run_view(job, snap: RunSnapshot) -> None:
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
-        key = f"live_beta_{snap.id}"
-        st.slider("β, live: applies at the next step", 0.0, max(10.0, snap.beta), snap.beta, 0.05, key=key,
-                  on_change=lambda: job.set_beta(st.session_state[key]))
+        st.slider("β, live: applies at the next step", 0.0, max(10.0, snap.beta), snap.beta, 0.05,
+                  key=state.live_beta_key(snap.id), on_change=lambda: job.set_beta(state.live_beta(snap.id)))
     if snap.error:
         st.error(snap.error)
     if snap.live:

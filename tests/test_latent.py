@@ -104,3 +104,17 @@ def test_grid_image_matches_torchvision_make_grid():
     ours = to_grid_image(images, nrow=3, padding=2)
     theirs = (make_grid(images, nrow=3, padding=2, pad_value=1.0) * 255).round().byte().permute(1, 2, 0).numpy()
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_map_covariances_project_the_posterior_onto_the_map():
+    rng = np.random.default_rng(0)
+    latents = rng.standard_normal((500, 5)).astype(np.float32) * [3, 2, 1, 0.5, 0.1]
+    projection = Projection(latents)
+    logvar = rng.standard_normal((3, 5)).astype(np.float32)
+    covs = projection.map_covariances(logvar)
+    # against samples: z ~ N(mu, diag(exp(logvar))) mapped through the projection has these covariances
+    z = rng.standard_normal((200_000, 5)) * np.exp(0.5 * logvar[0])
+    np.testing.assert_allclose(np.cov(projection.transform(z).T), covs[0], atol=0.02 * np.abs(covs[0]).max())
+    assert np.allclose(covs, covs.transpose(0, 2, 1)) and (np.linalg.eigvalsh(covs) > 0).all()
+    flat = Projection(latents[:, :2]).map_covariances(logvar[:, :2])  # 2-D: the map is the latent space
+    np.testing.assert_allclose(flat, np.stack([np.diag(np.exp(v)) for v in logvar[:, :2]]), rtol=1e-6)

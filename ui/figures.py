@@ -79,17 +79,8 @@ def _click_grid(x_range, y_range) -> go.Scattergl:
 
 
 def _ellipses(md, idx: np.ndarray) -> go.Scatter:
-    """1-sigma contours of q(z|x), projected onto the map: W diag(sigma^2) W^T for PCA, diagonal otherwise."""
-    var = np.exp(md.logvar[idx])                                   # (K, D)
-    pca = md.projection.pca
-    if pca is None:
-        d = min(var.shape[1], 2)
-        covs = np.zeros((len(idx), 2, 2))
-        covs[:, range(d), range(d)] = var[:, :d]
-    else:
-        w = pca.components_                                        # (2, D)
-        covs = np.einsum("id,kd,jd->kij", w, var, w)
-    xs, ys = ellipse_paths(md.xy[idx], covs)
+    """1-sigma contours of q(z|x) on the map, for the test images idx."""
+    xs, ys = ellipse_paths(md.xy[idx], md.projection.map_covariances(md.logvar[idx]))
     return go.Scatter(x=xs, y=ys, mode="lines", name="1σ of q(z|x)", hoverinfo="skip",
                       line=dict(width=1, color="rgba(60,60,60,0.45)"))
 

@@ -167,6 +167,15 @@ def next_prior_seed() -> None:
     st.session_state[PRIOR_SEED] = st.session_state.get(PRIOR_SEED, 0) + 1
 
 
+def live_beta_key(run_id: str) -> str:
+    """The Train page's live beta slider for a run."""
+    return f"live_beta_{run_id}"
+
+
+def live_beta(run_id: str) -> float:
+    return st.session_state[live_beta_key(run_id)]
+
+
 def polling_run() -> str | None:
     return st.session_state.get(POLLING_RUN)
 

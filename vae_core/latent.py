@@ -55,6 +55,18 @@ class Projection:
             return np.concatenate([latents, np.zeros_like(latents)], axis=1)
         return latents
 
+    def map_covariances(self, logvar: np.ndarray) -> np.ndarray:
+        """The diagonal Gaussians q(z|x) (log-variances (K, D)) as 2x2 covariances on the map, (K, 2, 2):
+        W diag(sigma^2) W^T for PCA's orthonormal components W, the first two variances otherwise."""
+        var = np.exp(np.asarray(logvar, dtype=np.float64))
+        if self.pca is not None:
+            w = self.pca.components_                                    # (2, D)
+            return np.einsum("id,kd,jd->kij", w, var, w)
+        covs = np.zeros((len(var), 2, 2))
+        d = min(self.latent_dim, 2)
+        covs[:, range(d), range(d)] = var[:, :d]
+        return covs
+
     def inverse(self, points: np.ndarray) -> np.ndarray:
         points = np.atleast_2d(np.asarray(points, dtype=np.float32))
         if self.pca is not None:
