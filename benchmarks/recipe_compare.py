@@ -46,7 +46,7 @@ from recipe_pytorch_examples import VAE as RecipeVAE  # noqa: E402
 from recipe_pytorch_examples import loss_function  # noqa: E402
 
 from vae_core import VAE, VAEConfig, elbo, load_checkpoint, load_dataset, save_checkpoint  # noqa: E402
-from vae_core.data import _split  # noqa: E402
+from vae_core.data import _split, as_float  # noqa: E402
 
 BATCH = 128
 CONTENDERS = ("mlp", "recipe", "conv", "recipe-memory")
@@ -72,7 +72,7 @@ def prepare(work: Path):
 
 def check_same_images(folder: Path, files: list[str], x: torch.Tensor) -> None:
     pixels = np.stack([np.asarray(Image.open(folder / f).convert("L")) for f in files])
-    if not np.array_equal(pixels, (x[:, 0] * 255).round().to(torch.uint8).numpy()):
+    if not np.array_equal(pixels, (as_float(x)[:, 0] * 255).round().to(torch.uint8).numpy()):
         raise RuntimeError("the recipe's split files do not hold vae_core's split images")
 
 
@@ -115,7 +115,7 @@ def recipe_as_vae_core(state_file: Path, data, out: Path) -> Path:
         "to_stats.bias": torch.cat([s["fc21.bias"], s["fc22.bias"]]),
         "decoder.0.weight": s["fc3.weight"], "decoder.0.bias": s["fc3.bias"],
         "decoder.2.weight": s["fc4.weight"], "decoder.2.bias": s["fc4.bias"]})
-    check_same_function(model.eval(), s, data.test_x[:BATCH])
+    check_same_function(model.eval(), s, as_float(data.test_x[:BATCH]))
     return save_checkpoint(out, model, dataset=data.name, data_options=data.options, overwrite=True)
 
 

@@ -7,7 +7,7 @@ from ui import state
 from ui.figures import rate_distortion
 from ui.navigation import leave_pages_folder_mode
 
-COLUMNS = ("name", "arch", "latent_dim", "beta", "test_kl", "test_recon", "test_loss")
+COLUMNS = ("name", "arch", "latent_dim", "likelihood", "beta", "test_kl", "test_recon", "test_loss")
 
 
 def main() -> None:
@@ -19,10 +19,16 @@ def main() -> None:
     if not rows:
         st.info("No checkpoint with test metrics yet: train and save one on the Train page.")
         return
-    datasets = sorted({r.dataset for r in rows})
-    dataset = st.selectbox("Dataset", datasets, format_func=lambda d: Path(d).name, key="compare_dataset",
-                           help="Runs on different data are not comparable, so one dataset at a time.")
-    shown = sorted((r for r in rows if r.dataset == dataset), key=lambda r: (r.beta is None, r.beta or 0))
+    groups = sorted({(r.dataset, r.likelihood) for r in rows})
+    selected = next((r for r in rows if r.name == state.checkpoint_name()), None)
+    default = groups.index((selected.dataset, selected.likelihood)) if selected else 0
+    dataset, likelihood = st.selectbox(
+        "Dataset and likelihood", groups, index=default, key="compare_group",
+        format_func=lambda g: f"{Path(g[0]).name} · {g[1]}",
+        help="Losses are comparable only on the same data under the same likelihood: a Bernoulli loss in nats "
+             "and a Gaussian one measure different things. So one plane per dataset and likelihood.")
+    shown = sorted((r for r in rows if (r.dataset, r.likelihood) == (dataset, likelihood)),
+                   key=lambda r: (r.beta is None, r.beta or 0))
     st.plotly_chart(rate_distortion(shown), key="rate_distortion")
     st.dataframe([{k: getattr(r, k) for k in COLUMNS} for r in shown], hide_index=True)
 

@@ -23,6 +23,7 @@ from vae_core import (
 )
 from vae_core.checkpoint import safe_checkpoint_path
 from vae_core.data import extract_image_zip
+from vae_core.likelihood import LIKELIHOODS
 from vae_core.model import ARCHS, DEFAULT_HIDDEN
 from vae_core.train import SCHEDULES
 
@@ -33,6 +34,10 @@ UPLOAD_IMAGE_SIZE = 28     # the side most small image sets (MNIST-like) have
 POLL_S = 0.5               # curves and progress
 DIAGNOSTICS_POLL_S = 2.0   # per-epoch views: slower, as redrawing them steals CPU from training
 TRAIN, MODEL = TrainConfig(), VAEConfig()  # the widgets' defaults, the same as the CLI's
+LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact for black-and-white pixels. "
+                   "continuous-bernoulli: its normalised version, a true density for grey levels in [0, 1]. "
+                   "gaussian: the decoder gives each pixel's mean, with one learned σ. Losses of different "
+                   "likelihoods are not comparable.")
 STATUS = {"starting": "starting…", "running": "training", "finished": "finished", "stopped": "stopped",
           "failed": "failed"}
 
@@ -56,7 +61,9 @@ def model_controls() -> dict:
     latent_dim = st.number_input("Latent dimensions", 1, 128, MODEL.latent_dim, key="train_latent_dim")
     hidden = st.text_input("Hidden sizes", "", key="train_hidden", placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
                            help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
-    return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden)
+    likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, index=LIKELIHOODS.index(MODEL.likelihood),
+                              key="train_likelihood", help=LIKELIHOOD_HELP)
+    return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden, likelihood=likelihood)
 
 
 def training_controls() -> dict:
@@ -101,7 +108,8 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
         config = TrainConfig(**train_opts)
         torch.manual_seed(config.seed)
         model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=model_opts["latent_dim"],
-                              hidden=parse_hidden(model_opts["hidden"]), arch=model_opts["arch"]))
+                              hidden=parse_hidden(model_opts["hidden"]), arch=model_opts["arch"],
+                              likelihood=model_opts["likelihood"]))
     except (DatasetError, ValueError) as err:
         st.error(str(err))
         return
@@ -148,7 +156,7 @@ def live_view(run_id: str) -> None:
     snap = state.job_registry().get(run_id).snapshot()
     st.markdown(f"Status: **{STATUS[snap.status]}**")
     progress(snap)
-    st.plotly_chart(training_curves(snap.events, snap.beta_changes), key="curves")
+    st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")
     if not snap.live and state.polling_run() == run_id:
         state.set_polling_run(None)
         st.rerun(scope="app")  # the run ended: stop polling and offer saving
@@ -159,7 +167,8 @@ def save_panel(job, snap: RunSnapshot) -> None:
         st.success(f"Saved as `{snap.saved_as}`. It is selected in the sidebar: open Explore to click its map.")
         st.page_link("pages/explore.py", label="Explore the new model", icon=":material/map:")
         return
-    default = f"{Path(snap.dataset).name}-{snap.arch}-z{snap.latent_dim}-beta{snap.beta:g}"
+    likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
+    default = f"{Path(snap.dataset).name}-{snap.arch}-z{snap.latent_dim}{likelihood}-beta{snap.beta:g}"
     name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
     if st.button("Save checkpoint", key=f"save_{snap.id}", type="primary"):
         try:
@@ -174,7 +183,7 @@ def save_panel(job, snap: RunSnapshot) -> None:
 def run_view(job, snap: RunSnapshot) -> None:
     head, stop_col = st.columns([4, 1])
     head.subheader(f"Run `{snap.id}`")
-    head.caption(f"{snap.arch} VAE, {snap.latent_dim}-D latent, on {snap.dataset} "
+    head.caption(f"{snap.arch} VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on {snap.dataset} "
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")

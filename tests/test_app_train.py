@@ -104,5 +104,5 @@ def test_the_compare_page_plots_rate_against_distortion(ckpt_dir):
     at.switch_page("pages/compare.py").run()
     assert not at.exception
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert fig["data"][0]["text"] == ["β=1", "β=1"]
+    assert fig["data"][0]["text"] == ["digits-16d", "digits-2d"]  # points labelled by name
     assert fig["layout"]["xaxis"]["title"]["text"].startswith("rate")

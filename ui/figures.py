@@ -85,7 +85,8 @@ def _ellipses(md, idx: np.ndarray) -> go.Scatter:
                       line=dict(width=1, color="rgba(60,60,60,0.45)"))
 
 
-def training_curves(events: list[dict], beta_changes: list, height: int = 380) -> go.Figure:
+def training_curves(events: list[dict], beta_changes: list, likelihood: str = "bernoulli",
+                    height: int = 380) -> go.Figure:
     """Left: reconstruction and total loss; right: KL and beta x KL. Lines per logged step, markers per epoch.
 
     Built from plain dicts with two hand-placed axes: make_subplots and add_vline cost ~100x more, and
@@ -108,7 +109,7 @@ def training_curves(events: list[dict], beta_changes: list, height: int = 380) -
     labels = [dict(x=step, xref="x2", y=1, yref="paper", text=f"β→{beta:g}", showarrow=False, yanchor="bottom",
                    font=dict(color="#9467bd")) for step, beta in beta_changes]
     titles = [dict(x=cx, xref="paper", y=1.08, yref="paper", showarrow=False, text=t, font=dict(size=13), xanchor="center")
-              for cx, t in ((0.23, "reconstruction and loss (nats/image)"), (0.77, "KL term (nats/image)"))]
+              for cx, t in ((0.23, f"reconstruction ({likelihood}) and loss (nats/image)"), (0.77, "KL term (nats/image)"))]
     layout = dict(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
                   xaxis=dict(domain=[0, 0.46], title="step"), xaxis2=dict(domain=[0.54, 1], title="step", anchor="y2"),
                   yaxis=dict(anchor="x"), yaxis2=dict(anchor="x2"), shapes=marks, annotations=titles + labels)
@@ -148,15 +149,18 @@ def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, height: int = 260)
 
 
 def rate_distortion(rows: list, height: int = 480) -> go.Figure:
-    """Every checkpoint row as a point: rate (test KL) against distortion (test reconstruction), labelled by beta."""
+    """Every checkpoint row as a point: rate (test KL) against distortion (test reconstruction), labelled by
+    name and coloured by beta."""
     betas = [r.beta for r in rows]
     fig = go.Figure(go.Scatter(
         x=[r.test_kl for r in rows], y=[r.test_recon for r in rows], mode="markers+text",
-        text=["β=?" if b is None else f"β={b:g}" for b in betas], textposition="top center",
-        customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss] for r in rows],
+        text=[r.name for r in rows], textposition="top center",
+        customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss, "?" if r.beta is None else f"{r.beta:g}"]
+                    for r in rows],
         marker=dict(size=11, color=[float("nan") if b is None else b for b in betas], colorscale="Viridis",
-                    showscale=True, colorbar=dict(title="β")),
-        hovertemplate="%{customdata[0]}<br>%{customdata[1]}, z=%{customdata[2]}<br>KL %{x:.2f}, recon %{y:.2f}"
+                    showscale=len(rows) > 1, colorbar=dict(title="β")),
+        hovertemplate="%{customdata[0]}: β=%{customdata[4]}<br>%{customdata[1]}, z=%{customdata[2]}<br>KL %{x:.2f}, "
+                      "recon %{y:.2f}"
                       "<br>−ELBO %{customdata[3]:.2f}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
                       xaxis_title="rate: test KL (nats/image)", yaxis_title="distortion: test reconstruction (nats/image)")

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, TrainEvent, save_run, train
+from vae_core.data import as_float
 from vae_core.latent import decode_points, map_points
 
 MAP_POINTS = 1000   # test points in the live latent map
@@ -70,6 +71,7 @@ class RunSnapshot:
     config: TrainConfig
     arch: str
     latent_dim: int
+    likelihood: str
     dataset: str
     n_train: int
     n_test: int
@@ -124,7 +126,7 @@ class Job:
         with self._lock:
             return RunSnapshot(self.id, self.status, self.error, list(self.events), list(self.beta_changes),
                                self.total_steps, self.diagnostics, self.saved_as, self.beta.value, self.config,
-                               vc.arch, vc.latent_dim, self.data.name, len(self.data.train_x), len(self.data.test_x))
+                               vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x), len(self.data.test_x))
 
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
@@ -286,7 +288,7 @@ def diagnose(model: VAE, data: Dataset, epoch: int) -> Diagnostics:
     model.eval()
     x, y = data.test_x[:MAP_POINTS], data.test_y[:MAP_POINTS]
     mu, _, projection, xy = map_points(model, x)
-    originals = x[:RECON_IMAGES]
+    originals = as_float(x[:RECON_IMAGES])
     recons = decode_points(model, mu[:RECON_IMAGES])
     model.train(was_training)
     return Diagnostics(epoch, xy, y.numpy(), projection.axis_names, originals, recons)

@@ -39,6 +39,7 @@ class CheckpointRow:
     dataset: str = ""
     latent_dim: int = 0
     arch: str = ""
+    likelihood: str = "bernoulli"
     beta: float | None = None
     test_loss: float | None = None
     test_recon: float | None = None
@@ -76,7 +77,8 @@ def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
         meta, metrics = info.meta, info.meta["metrics"]
         rows.append(CheckpointRow(
             info.name, str(info.path), mtime, dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
-            arch=meta["vae_config"]["arch"], beta=meta["train_config"].get("beta"),
+            arch=meta["vae_config"]["arch"], likelihood=meta["vae_config"].get("likelihood", "bernoulli"),
+            beta=meta["train_config"].get("beta"),
             test_loss=metrics.get("test_loss"), test_recon=metrics.get("test_recon"), test_kl=metrics.get("test_kl")))
     return rows
 

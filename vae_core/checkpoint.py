@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from .data import Dataset
+from .likelihood import LIKELIHOODS
 from .model import VAE, VAEConfig
 from .train import evaluate
 
@@ -91,6 +92,10 @@ def save_run(path, model: VAE, data: Dataset, train_config: dict, history: list,
 def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, dict]:
     """-> (model in eval mode, meta). meta holds everything but the weights, plus "path"."""
     payload = read_payload(path)
+    likelihood = payload["vae_config"].get("likelihood", "bernoulli") if isinstance(payload["vae_config"], dict) else None
+    if likelihood is not None and likelihood not in LIKELIHOODS:
+        raise CheckpointError(f"{path}: the model uses the likelihood {likelihood!r}, which this version does not "
+                              f"know (it knows {', '.join(LIKELIHOODS)}); a newer version may read it.")
     try:
         config = VAEConfig.from_dict(payload["vae_config"])
         model = VAE(config)

@@ -11,6 +11,7 @@ import torch
 from .checkpoint import CheckpointError, load_checkpoint, save_run
 from .data import DatasetError, load_dataset, load_from_options
 from .elbo import iwae_log_likelihood
+from .likelihood import LIKELIHOODS, bits_per_dim
 from .model import ARCHS, DEFAULT_HIDDEN, VAE, VAEConfig, parse_hidden
 from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, seed_everything, train
 
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
                         + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items()) + ")")
     t.add_argument("--latent-dim", type=int, default=MODEL_DEFAULTS.latent_dim, help="number of latent dimensions")
+    t.add_argument("--likelihood", default=MODEL_DEFAULTS.likelihood, choices=LIKELIHOODS,
+                   help="p(x|z): bernoulli, continuous-bernoulli (a density for grey levels) or gaussian (learned sigma)")
     t.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
     t.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="images per step")
     t.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
@@ -88,10 +91,10 @@ def cmd_train(args) -> int:
                          device=args.device, log_every=args.log_every)
     seed_everything(args.seed)  # the weight init too
     model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=args.latent_dim, hidden=args.hidden or (),
-                          arch=args.arch))
+                          arch=args.arch, likelihood=args.likelihood))
     history = _run_with_progress(model, data, config, quiet=args.quiet)
     _, m = save_run(out, model, data, config.to_dict(), history, overwrite=args.force)
-    print(f"saved {out}: test loss {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, KL {m['test_kl']:.2f}), "
+    print(f"saved {out}: test loss ({args.likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, KL {m['test_kl']:.2f}), "
           f"{m['active_units']} active units", file=sys.stderr)
     return 0
 
@@ -127,7 +130,9 @@ def cmd_eval(args) -> int:
         raise DatasetError(f"{options['name']} has images of shape {data.image_shape}, the model expects "
                            f"{model.config.image_shape}.")
     result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
+                  likelihood=model.config.likelihood,
                   **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed))
+    result["bits_per_dim"] = bits_per_dim(result["test_loss"], model.config.image_shape)
     if args.iwae_k > 0:
         result["iwae_k"] = args.iwae_k
         result["iwae_nll"] = _iwae_nll(model, data.test_x, args.iwae_k, args.batch_size, args.seed)

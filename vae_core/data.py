@@ -1,7 +1,9 @@
-"""Datasets as whole in-memory tensors: images (N, C, H, W) float32 in [0, 1], labels (N,) int64.
+"""Datasets as whole in-memory tensors: images (N, C, H, W), labels (N,) int64.
 
 Keeping everything in memory means training slices batches from one tensor, with no per-sample
-transform or DataLoader in the loop.
+transform or DataLoader in the loop. 8-bit sources (MNIST, image folders) stay uint8, a quarter of the
+memory of float32 (MNIST: 47 MB instead of 188); `as_float` turns a batch into [0, 1] where it is used.
+The digits (levels 0..16) are float32.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ class DatasetError(Exception):
 @dataclass
 class Dataset:
     name: str
-    train_x: torch.Tensor  # (N, C, H, W) float32 in [0, 1]
+    train_x: torch.Tensor  # (N, C, H, W): uint8 (0..255) or float32 in [0, 1]; see as_float
     train_y: torch.Tensor  # (N,) int64
     test_x: torch.Tensor
     test_y: torch.Tensor
@@ -35,6 +37,11 @@ class Dataset:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.train_x.shape[1:])
+
+
+def as_float(images: torch.Tensor) -> torch.Tensor:
+    """Images as float32 in [0, 1]: uint8 ones divided by 255, float ones as they are."""
+    return images.float().div_(255.0) if images.dtype == torch.uint8 else images
 
 
 def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, download: bool = True,
@@ -98,12 +105,8 @@ def _torchvision(key: str, root: str, download: bool, options: dict) -> Dataset:
         raise DatasetError(
             f"Could not load {key} ({type(err).__name__}: {err}). Without a network, put the raw files "
             f"({files}) into {raw}/ by hand and try again.") from err
-    return Dataset(key, _to_float(train.data), train.targets.long(), _to_float(test.data), test.targets.long(),
-                   list(train.classes), options)
-
-
-def _to_float(images_uint8: torch.Tensor) -> torch.Tensor:
-    return images_uint8.unsqueeze(1).float().div_(255.0)  # (N, 28, 28) -> (N, 1, 28, 28)
+    return Dataset(key, train.data.unsqueeze(1), train.targets.long(), test.data.unsqueeze(1), test.targets.long(),
+                   list(train.classes), options)  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
 
 
 def _folder(folder: Path, image_size: int | None, channels: str):
@@ -129,7 +132,7 @@ def _folder(folder: Path, image_size: int | None, channels: str):
     size = image_size or min(max(images[0][1].size), MAX_FOLDER_SIDE)
     class_names = sorted({_class_of(p, folder) for p, _ in images})
     arrays = [np.asarray(im.convert(mode).resize((size, size), Image.BILINEAR), dtype=np.uint8) for _, im in images]
-    x = torch.from_numpy(np.stack(arrays)).float().div_(255.0)
+    x = torch.from_numpy(np.stack(arrays))  # uint8
     x = x.unsqueeze(1) if mode == "L" else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
     y = torch.tensor([class_names.index(_class_of(p, folder)) for p, _ in images], dtype=torch.int64)
     return x.contiguous(), y, class_names

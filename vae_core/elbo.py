@@ -9,8 +9,9 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from .data import as_float
+from .likelihood import Bernoulli, Likelihood
 from .model import reparameterize
 
 
@@ -20,12 +21,13 @@ class ELBO(NamedTuple):
     kl: torch.Tensor     # KL(q(z|x) || N(0, I))
 
 
-def recon_per_image(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """Bernoulli negative log-likelihood summed over pixels: (B,).
+_BERNOULLI = Bernoulli()
 
-    BCE-with-logits uses log-sum-exp internally, so large logits do not overflow as sigmoid + log would.
-    """
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+
+def recon_per_image(x: torch.Tensor, out: torch.Tensor, likelihood: Likelihood | None = None) -> torch.Tensor:
+    """-log p(x|z) summed over pixels, (B,), for the decoder's output `out` under `likelihood`
+    (the model's `model.likelihood`; Bernoulli when not given)."""
+    return (likelihood or _BERNOULLI).nll(x, out)
 
 
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -43,16 +45,17 @@ def posterior_sample(mu, logvar, seed: int = 0) -> np.ndarray:
     return reparameterize(mu, logvar, eps).numpy()
 
 
-def elbo(x, logits, mu, logvar, beta: float = 1.0) -> ELBO:
+def elbo(x, out, mu, logvar, beta: float = 1.0, likelihood: Likelihood | None = None) -> ELBO:
     """The (beta-weighted) negative ELBO of a batch and its two terms, in nats per image:
 
-        recon = -log p(x|z) = BCE(x, sigmoid(logits)) summed over pixels, z one sample of q(z|x)
+        recon = -log p(x|z), z one sample of q(z|x); for the Bernoulli default BCE(x, sigmoid(out)) summed
+                over pixels (likelihood.py gives the continuous Bernoulli and Gaussian terms)
         kl    = KL(q(z|x) || N(0, I)) = -1/2 * sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)
         loss  = recon + beta * kl          (beta = 1: the negative ELBO, -E_q[log p(x|z)] + KL)
 
     Each is a sum over pixels or latent dimensions and a mean over the batch.
     """
-    recon = recon_per_image(x, logits).mean()
+    recon = recon_per_image(x, out, likelihood).mean()
     kl = kl_per_dim(mu, logvar).sum(1).mean()
     return ELBO(recon + beta * kl, recon, kl)
 
@@ -76,13 +79,13 @@ def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.G
     log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x); the bound tightens as k grows and equals
     the ELBO for k = 1 in expectation.
     """
-    x = x.to(model.device)                                         # as evaluate(): data may be on the CPU
+    x = as_float(x.to(model.device))                               # as evaluate(): data may be on the CPU, uint8
     mu, logvar = model.encode(x)                                   # (B, D)
     eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device)
     z = reparameterize(mu, logvar, eps)                            # (k, B, D)
-    logits = model.decode(z.flatten(0, 1))                         # (k*B, C, H, W)
+    out = model.decode(z.flatten(0, 1))                            # (k*B, C, H, W)
     x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
-    log_px_z = -recon_per_image(x_rep, logits).view(k, -1)         # (k, B)
+    log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)  # (k, B)
     log_pz = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
     log_qz = _log_normal(z, mu, logvar)
     return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
@@ -106,7 +109,7 @@ def image_terms(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> Im
     generator = torch.Generator(device=model.device).manual_seed(seed)
     mu, logvar = model.encode(x)                                   # (1, D)
     z = reparameterize(mu, logvar, torch.randn((samples, mu.shape[1]), generator=generator, device=mu.device))
-    recon = float(recon_per_image(x.expand(samples, *x.shape[1:]), model.decode(z)).mean())
+    recon = float(recon_per_image(x.expand(samples, *x.shape[1:]), model.decode(z), model.likelihood).mean())
     kl = float(kl_per_dim(mu, logvar).sum())
     log_px = float(iwae_log_likelihood(model, x, k=samples, generator=generator)[0])
     return ImageTerms(recon, kl, recon + kl, log_px, mu[0].cpu().numpy(), torch.exp(0.5 * logvar[0]).cpu().numpy(),

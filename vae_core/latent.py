@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .data import as_float
 from .model import VAE
 
 
@@ -14,7 +15,7 @@ def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048) -> tuple[n
     """Posterior means and log-variances of all images: two (N, D) float32 arrays."""
     mus, logvars = [], []
     for i in range(0, len(x), batch_size):
-        mu, logvar = model.encode(x[i:i + batch_size].to(model.device))
+        mu, logvar = model.encode(as_float(x[i:i + batch_size].to(model.device)))
         mus.append(mu.cpu())
         logvars.append(logvar.cpu())
     return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
@@ -129,9 +130,9 @@ def build_map_without_data(model: VAE, class_names: list, missing: str, n: int =
 
 @torch.no_grad()
 def decode_points(model: VAE, z) -> torch.Tensor:
-    """Latent points (N, D) -> pixel probabilities (N, C, H, W) on the CPU."""
+    """Latent points (N, D) -> the images to show, E[x|z] (N, C, H, W) in [0, 1], on the CPU."""
     z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=model.device)
-    return torch.sigmoid(model.decode(z)).cpu()
+    return model.decode_mean(z).cpu()
 
 
 def grid_points(x_range, y_range, n: int) -> np.ndarray:
@@ -197,7 +198,7 @@ def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int 
     Lays images out like torchvision's make_grid, in numpy: torchvision is slow to import (BENCHMARKS.md),
     which the app's cold start would pay just to tile a few images.
     """
-    x = images.detach().cpu().clamp(0, 1).numpy()
+    x = as_float(images.detach().cpu()).clamp(0, 1).numpy()
     n, c, h, w = x.shape
     if c == 1:
         x = np.repeat(x, 3, axis=1)

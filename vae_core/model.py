@@ -1,6 +1,7 @@
-"""The VAE: a Gaussian encoder q(z|x) and a Bernoulli decoder p(x|z).
+"""The VAE: a Gaussian encoder q(z|x) and a decoder p(x|z) of the configured likelihood (likelihood.py).
 
-Vocabulary follows pytorch/examples `vae/main.py`: encode -> (mu, logvar), reparameterize, decode -> logits.
+Vocabulary follows pytorch/examples `vae/main.py`: encode -> (mu, logvar), reparameterize, decode -> the
+likelihood's parameters (logits for Bernoulli); decode_mean -> the image to show.
 """
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
+
+from .likelihood import LIKELIHOODS, make_likelihood
 
 ARCHS = ("mlp", "conv")
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
@@ -20,8 +23,11 @@ class VAEConfig:
     # mlp: widths of the hidden layers; conv: channels of the stride-2 conv layers. () = default for arch.
     hidden: tuple[int, ...] = field(default=())
     arch: str = "mlp"
+    likelihood: str = "bernoulli"  # see likelihood.LIKELIHOODS
 
     def __post_init__(self):
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
@@ -41,7 +47,8 @@ class VAEConfig:
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
         return cls(image_shape=tuple(d["image_shape"]), latent_dim=int(d["latent_dim"]),
-                   hidden=tuple(d["hidden"]), arch=d["arch"])
+                   hidden=tuple(d["hidden"]), arch=d["arch"],
+                   likelihood=d.get("likelihood", "bernoulli"))  # checkpoints from before likelihoods
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
@@ -95,6 +102,7 @@ class VAE(nn.Module):
         else:
             self.encoder, self.decoder, feat = self._conv_stacks(c, h, w, d, config.hidden)
         self.to_stats = nn.Linear(feat, 2 * d)  # -> (mu, logvar)
+        self.likelihood = make_likelihood(config.likelihood)  # holds the Gaussian's learned sigma
 
     @staticmethod
     def _conv_stacks(c, h, w, d, channels):
@@ -126,8 +134,12 @@ class VAE(nn.Module):
         return reparameterize(mu, logvar, eps)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z: (B, D) -> Bernoulli logits (B, C, H, W)."""
+        """z: (B, D) -> the likelihood's per-pixel parameter (B, C, H, W): logits, or the Gaussian's mean."""
         return self.decoder(z).view(-1, *self.config.image_shape)
+
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        """z: (B, D) -> E[x|z] (B, C, H, W) in [0, 1]: the image to show."""
+        return self.likelihood.mean(self.decode(z))
 
     def forward(self, x: torch.Tensor):
         mu, logvar = self.encode(x)

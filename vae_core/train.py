@@ -18,7 +18,7 @@ from typing import Literal, TypedDict
 import numpy as np
 import torch
 
-from .data import Dataset
+from .data import Dataset, as_float
 from .elbo import active_units, elbo, kl_per_dim, recon_per_image
 from .model import VAE
 
@@ -154,10 +154,10 @@ def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0)
     gen = torch.Generator(device=model.device).manual_seed(seed)
     recon, kl_dims, mus = [], [], []
     for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size].to(model.device, non_blocking=True)
+        xb = as_float(x[i:i + batch_size].to(model.device, non_blocking=True))
         mu, logvar = model.encode(xb)
         eps = torch.randn(mu.shape, generator=gen, device=mu.device)
-        recon.append(recon_per_image(xb, model.decode(model.reparameterize(mu, logvar, eps))))
+        recon.append(recon_per_image(xb, model.decode(model.reparameterize(mu, logvar, eps)), model.likelihood))
         kl_dims.append(kl_per_dim(mu, logvar))
         mus.append(mu)
     model.train(was_training)
@@ -197,9 +197,9 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 yield _end(True, step, epoch, t_start)
                 return
             b = read_beta() * schedule_factor(config.beta_schedule, step / steps_per_epoch, config.warmup_epochs)
-            xb = x_train[order[i:i + config.batch_size]]
-            logits, mu, logvar = model(xb)
-            terms = elbo(xb, logits, mu, logvar, beta=b)
+            xb = as_float(x_train[order[i:i + config.batch_size]])
+            out, mu, logvar = model(xb)
+            terms = elbo(xb, out, mu, logvar, beta=b, likelihood=model.likelihood)
             opt.zero_grad(set_to_none=True)
             terms.loss.backward()
             opt.step()
