@@ -126,7 +126,8 @@ class Job:
         with self._lock:
             return RunSnapshot(self.id, self.status, self.error, list(self.events), list(self.beta_changes),
                                self.total_steps, self.diagnostics, self.saved_as, self.beta.value, self.config,
-                               vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x), len(self.data.test_x))
+                               vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x),
+                               len(self.data.test_x))
 
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""

@@ -94,8 +94,8 @@ def cmd_train(args) -> int:
                           arch=args.arch, likelihood=args.likelihood))
     history = _run_with_progress(model, data, config, quiet=args.quiet)
     _, m = save_run(out, model, data, config.to_dict(), history, overwrite=args.force)
-    print(f"saved {out}: test loss ({args.likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, KL {m['test_kl']:.2f}), "
-          f"{m['active_units']} active units", file=sys.stderr)
+    print(f"saved {out}: test loss ({args.likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "
+          f"KL {m['test_kl']:.2f}), {m['active_units']} active units", file=sys.stderr)
     return 0
 
 
