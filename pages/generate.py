@@ -9,7 +9,7 @@ from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
 from ui.navigation import leave_pages_folder_mode
 from vae_core import DatasetError, image_terms, kl_per_dim
-from vae_core.data import image_to_tensor
+from vae_core.data import as_float, image_to_tensor
 from vae_core.elbo import ImageTerms
 from vae_core.latent import decode_points, interpolate, prior_latents, traversal_order, traverse
 
@@ -165,9 +165,12 @@ def upload_preview(data: bytes) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def draws_light_on_dark(path: str, mtime: int) -> bool:
-    """Whether the model's own samples are mostly dark, as MNIST and digits are."""
-    model, _ = state.load_model(path, mtime)
-    return float(decode_points(model, prior_latents(64, model.config.latent_dim)).mean()) < 0.5
+    """Whether the model's images are mostly dark, as MNIST and digits are: its test images tell, and where
+    they are not here, its own samples (which a barely trained model may draw too dark)."""
+    model, meta = state.load_model(path, mtime)
+    data, _ = state.dataset_for(meta)
+    images = data.test_x[:1000] if data is not None else decode_points(model, prior_latents(64, model.config.latent_dim))
+    return float(as_float(images).mean()) < 0.5
 
 
 def own_image_section(model, md, data, meta: dict, row: dict) -> None:

@@ -1,0 +1,130 @@
+"""The decoder likelihoods (vae_core/likelihood.py) against torch.distributions, and how models carry them."""
+import math
+
+import pytest
+import torch
+from torch import distributions as D
+
+from vae_core import VAE, CheckpointError, TrainConfig, VAEConfig, elbo, load_checkpoint, save_checkpoint, train
+from vae_core.likelihood import (
+    LIKELIHOODS,
+    SIGMA_MIN,
+    Bernoulli,
+    ContinuousBernoulli,
+    Gaussian,
+    bits_per_dim,
+    cb_log_norm,
+    cb_mean,
+    make_likelihood,
+)
+
+# logits across the range, many right at and around 0 (lambda = 1/2), where C(lambda) is 0/0. Beyond |logit| 15
+# torch's own ContinuousBernoulli clamps lambda and drifts (0.1 nats at 40, even in float64): tested apart below.
+LOGITS = torch.cat([torch.linspace(-15, 15, 601), torch.linspace(-0.05, 0.05, 201), torch.tensor([0.0, 1e-7])])
+
+
+def pixels(logits: torch.Tensor) -> torch.Tensor:
+    return torch.rand(logits.shape, generator=torch.Generator().manual_seed(0))
+
+
+def as_images(t: torch.Tensor) -> torch.Tensor:
+    return t.view(-1, 1, 1, 1)
+
+
+def test_continuous_bernoulli_matches_torch_everywhere_including_lambda_one_half():
+    x = pixels(LOGITS)
+    ref = -D.ContinuousBernoulli(logits=LOGITS.double()).log_prob(x.double())
+    ours = ContinuousBernoulli().nll(as_images(x), as_images(LOGITS))
+    assert torch.isfinite(ours).all()
+    torch.testing.assert_close(ours.double(), ref, atol=1e-4, rtol=1e-5)
+    torch.testing.assert_close(cb_mean(LOGITS).double(), D.ContinuousBernoulli(logits=LOGITS.double()).mean,
+                               atol=1e-5, rtol=1e-5)
+
+
+def test_continuous_bernoulli_is_exact_for_confident_logits():
+    eta = torch.tensor([-200.0, -40.0, 40.0, 200.0], dtype=torch.float64)
+    x = torch.tensor([0.3, 0.9, 0.3, 0.0], dtype=torch.float64)
+    # there tanh(eta / 2) = +-1 in float64, so C = |eta|, and BCE = softplus(eta) - x * eta
+    exact = torch.nn.functional.softplus(eta) - x * eta - torch.log(eta.abs())
+    ours = ContinuousBernoulli().nll(as_images(x.float()), as_images(eta.float()))
+    torch.testing.assert_close(ours.double(), exact, rtol=1e-6, atol=1e-4)
+
+
+def test_continuous_bernoulli_normaliser_is_smooth_and_exact_at_one_half():
+    assert cb_log_norm(torch.tensor(0.0)).item() == pytest.approx(math.log(2))
+    # both sides of the Taylor switch agree: no step where the formula changes
+    left, right = cb_log_norm(torch.tensor([0.00999, 0.01001], dtype=torch.float64))
+    assert abs((left - right).item()) < 1e-6
+    # it integrates: C(lambda) * integral of lambda^x (1 - lambda)^(1 - x) dx over [0, 1] = 1
+    x = torch.linspace(0, 1, 20001, dtype=torch.float64)
+    for eta in (-3.0, -0.2, 0.004, 2.5):
+        density = torch.exp(-ContinuousBernoulli().nll(as_images(x), torch.full((len(x), 1, 1, 1), eta,
+                                                                                 dtype=torch.float64)))
+        assert torch.trapezoid(density, x).item() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_gaussian_matches_torch_normal_and_its_sigma_stays_above_the_bound():
+    likelihood = Gaussian()
+    x, mean = torch.rand(6, 1, 4, 4), torch.randn(6, 1, 4, 4)
+    ref = -D.Normal(mean, likelihood.sigma).log_prob(x).flatten(1).sum(1)
+    torch.testing.assert_close(likelihood.nll(x, mean), ref)
+    with torch.no_grad():
+        likelihood.raw_sigma.fill_(-1e4)  # as far down as training could push it
+    assert likelihood.sigma.item() == pytest.approx(SIGMA_MIN)
+    assert torch.isfinite(likelihood.nll(x, x)).all()  # a perfect mean still gives a finite loss
+    torch.testing.assert_close(likelihood.mean(torch.tensor([-0.5, 0.3, 1.7])), torch.tensor([0.0, 0.3, 1.0]))
+
+
+def test_bernoulli_matches_torch():
+    x = pixels(LOGITS)
+    ref = -D.Bernoulli(logits=LOGITS, validate_args=False).log_prob(x)
+    torch.testing.assert_close(Bernoulli().nll(as_images(x), as_images(LOGITS)), ref, atol=1e-4, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", LIKELIHOODS)
+def test_each_model_decodes_its_likelihoods_mean_and_its_elbo_follows_it(name):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,), likelihood=name))
+    z, x = torch.randn(5, 2), torch.rand(5, 1, 8, 8)
+    out = model.decode(z)
+    torch.testing.assert_close(model.decode_mean(z), make_likelihood(name).mean(out))
+    assert 0 <= model.decode_mean(z).min() and model.decode_mean(z).max() <= 1
+    mu, logvar = model.encode(x)
+    terms = elbo(x, out, mu, logvar, likelihood=model.likelihood)
+    torch.testing.assert_close(terms.recon, model.likelihood.nll(x, out).mean())
+
+
+def test_gaussian_sigma_is_a_model_parameter_that_training_moves(digits):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(64,), likelihood="gaussian"))
+    before = model.likelihood.sigma.item()
+    assert "likelihood.raw_sigma" in model.state_dict()
+    epochs = [e for e in train(model, digits, TrainConfig(epochs=5)) if e["type"] == "epoch"]
+    assert model.likelihood.sigma.item() != pytest.approx(before)
+    assert epochs[-1]["test_loss"] < epochs[0]["test_loss"]
+
+
+def test_the_likelihood_is_stored_and_old_checkpoints_load_as_bernoulli(tmp_path, small_model):
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,), likelihood="gaussian"))
+    loaded, meta = load_checkpoint(save_checkpoint(tmp_path / "g.pt", model, dataset="digits"))
+    assert loaded.config.likelihood == "gaussian" and meta["vae_config"]["likelihood"] == "gaussian"
+    assert loaded.likelihood.sigma.item() == pytest.approx(model.likelihood.sigma.item())
+    # a checkpoint written before likelihoods existed: no such field
+    payload = torch.load(save_checkpoint(tmp_path / "old.pt", small_model, dataset="digits"), weights_only=True)
+    del payload["vae_config"]["likelihood"]
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt")[0].config.likelihood == "bernoulli"
+    payload["vae_config"]["likelihood"] = "poisson"  # one a later version might add
+    torch.save(payload, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="likelihood 'poisson', which this version does not know"):
+        load_checkpoint(tmp_path / "future.pt")
+
+
+def test_unknown_likelihood_names_are_refused():
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        VAEConfig(likelihood="poisson")
+
+
+def test_bits_per_dim_divides_by_pixels_and_ln2():
+    assert bits_per_dim(784 * math.log(2), (1, 28, 28)) == pytest.approx(1.0)
+    assert bits_per_dim(3 * 32 * 32 * math.log(2) * 2, (3, 32, 32)) == pytest.approx(2.0)
