@@ -24,13 +24,14 @@ from vae_core import (
 from vae_core.checkpoint import safe_checkpoint_path
 from vae_core.data import extract_image_zip
 from vae_core.likelihood import LIKELIHOODS
-from vae_core.model import ARCHS, DEFAULT_HIDDEN
+from vae_core.model import ARCHS, DEFAULT_HIDDEN, suggest_architecture
 from vae_core.train import SCHEDULES
 
 UPLOAD = "a zip of images (upload)"
 SOURCES = ["digits", "mnist", "fashion-mnist", UPLOAD]
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024]
 UPLOAD_IMAGE_SIZE = 28     # the side most small image sets (MNIST-like) have
+FIXED_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 POLL_S = 0.5               # curves and progress
 DIAGNOSTICS_POLL_S = 2.0   # per-epoch views: slower, as redrawing them steals CPU from training
 TRAIN, MODEL = TrainConfig(), VAEConfig()  # the widgets' defaults, the same as the CLI's
@@ -42,8 +43,23 @@ STATUS = {"starting": "starting…", "running": "training", "finished": "finishe
           "failed": "failed"}
 
 
+def source_image_shape(source: str, image_size: int, channels: str) -> tuple[int, int, int]:
+    """The image shape a dataset choice will give, known before it is loaded (an upload's colour: grey when auto)."""
+    if source in FIXED_SHAPES:
+        return FIXED_SHAPES[source]
+    return 3 if channels == "rgb" else 1, image_size, image_size
+
+
+def suggest_model() -> None:
+    """When the data change, preset the architecture and latent size that suit their images, as the CLI does."""
+    shape = source_image_shape(st.session_state.get("train_source", SOURCES[0]),
+                               st.session_state.get("train_image_size", UPLOAD_IMAGE_SIZE),
+                               st.session_state.get("train_channels", "auto"))
+    st.session_state["train_arch"], st.session_state["train_latent_dim"] = suggest_architecture(shape)
+
+
 def dataset_controls() -> dict:
-    source = st.selectbox("Dataset", SOURCES, key="train_source")
+    source = st.selectbox("Dataset", SOURCES, key="train_source", on_change=suggest_model)
     choice = dict(source=source, upload=None, image_size=None, channels="auto")
     if source in ("mnist", "fashion-mnist"):
         st.caption(f"Downloaded by torchvision into `{state.DATA_ROOT}/` on first use. Without a network, "
@@ -51,14 +67,19 @@ def dataset_controls() -> dict:
     if source == UPLOAD:
         choice["upload"] = st.file_uploader("Zip of PNG/JPEG images; class sub-folders give labels", type=["zip"],
                                             key="train_zip")
-        choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, UPLOAD_IMAGE_SIZE, key="train_image_size")
+        choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, UPLOAD_IMAGE_SIZE, key="train_image_size",
+                                               on_change=suggest_model)
         choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels")
     return choice
 
 
 def model_controls() -> dict:
-    arch = st.radio("Architecture", ARCHS, index=ARCHS.index(MODEL.arch), horizontal=True, key="train_arch")
-    latent_dim = st.number_input("Latent dimensions", 1, 128, MODEL.latent_dim, key="train_latent_dim")
+    if "train_arch" not in st.session_state:  # set here, not as widget defaults: suggest_model changes them
+        suggest_model()
+    arch = st.radio("Architecture", ARCHS, horizontal=True, key="train_arch",
+                    help="Suggested for the data's image size: an MLP with a 2-D code for tiny images (the map is "
+                         "then the latent space), a conv net with 20 dimensions for larger ones.")
+    latent_dim = st.number_input("Latent dimensions", 1, 128, key="train_latent_dim")
     hidden = st.text_input("Hidden sizes", "", key="train_hidden", placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
                            help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
     likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, index=LIKELIHOODS.index(MODEL.likelihood),

@@ -51,6 +51,19 @@ def test_controls_have_sensible_defaults(ckpt_dir):
     assert at.number_input(key="train_image_size").value == 28
 
 
+def test_the_model_suggested_follows_the_datas_image_size(ckpt_dir):
+    at = train_page()
+    assert (at.radio(key="train_arch").value, at.number_input(key="train_latent_dim").value) == ("mlp", 2)  # 8x8
+    at.selectbox(key="train_source").set_value("mnist").run()
+    assert (at.radio(key="train_arch").value, at.number_input(key="train_latent_dim").value) == ("conv", 20)
+    assert not at.warning  # no "default value also set through Session State" warning
+    at.selectbox(key="train_source").set_value("a zip of images (upload)").run()
+    at.number_input(key="train_image_size").set_value(8).run()
+    assert (at.radio(key="train_arch").value, at.number_input(key="train_latent_dim").value) == ("mlp", 2)
+    at.radio(key="train_arch").set_value("conv").run()  # the user's own choice stays
+    assert at.radio(key="train_arch").value == "conv"
+
+
 def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     at = train_page()
     at.number_input(key="train_epochs").set_value(3)

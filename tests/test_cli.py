@@ -3,9 +3,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import ROOT
+from vae_core import load_checkpoint
 
 
 def cli(*args, check=True):
@@ -36,9 +38,13 @@ def test_train_on_an_image_folder(tmp_path):
         for i in range(10):
             Image.fromarray(rng.integers(0, 256, (28, 28)).astype(np.uint8)).save(tmp_path / "imgs" / cls / f"{i}.png")
     out = tmp_path / "f.pt"
-    cli("train", "--data", str(tmp_path / "imgs"), "--arch", "conv", "--epochs", "2", "--out", str(out), "--quiet")
+    cli("train", "--data", str(tmp_path / "imgs"), "--epochs", "2", "--out", str(out), "--quiet")
     result = json.loads(cli("eval", str(out), "--json").stdout)
     assert result["n_test"] == 4 and result["test_loss"] > 0
+    assert result["likelihood"] == "bernoulli"
+    assert result["bits_per_dim"] == pytest.approx(result["test_loss"] / (784 * np.log(2)))
+    model, _ = load_checkpoint(out)  # 28x28 images: the defaults suggest a conv net with 20 latent dimensions
+    assert (model.config.arch, model.config.latent_dim) == ("conv", 20)
 
 
 def test_bad_inputs_give_clear_errors(tmp_path):

@@ -12,7 +12,7 @@ from .checkpoint import CheckpointError, load_checkpoint, save_run
 from .data import DatasetError, load_dataset, load_from_options
 from .elbo import iwae_log_likelihood
 from .likelihood import LIKELIHOODS, bits_per_dim
-from .model import ARCHS, DEFAULT_HIDDEN, VAE, VAEConfig, parse_hidden
+from .model import ARCHS, DEFAULT_HIDDEN, VAE, VAEConfig, parse_hidden, suggest_architecture
 from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, seed_everything, train
 
 DEFAULTS = TrainConfig()
@@ -49,11 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", formatter_class=fmt, help="train a VAE and save a checkpoint")
     _add_data_options(t, "digits")
-    t.add_argument("--arch", default=MODEL_DEFAULTS.arch, choices=ARCHS, help="encoder/decoder architecture")
+    t.add_argument("--arch", default="auto", choices=("auto", *ARCHS),
+                   help="encoder/decoder architecture; auto: mlp for images under 16 px, conv otherwise")
     t.add_argument("--hidden", type=_hidden_sizes, default=None,
                    help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
                         + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items()) + ")")
-    t.add_argument("--latent-dim", type=int, default=MODEL_DEFAULTS.latent_dim, help="number of latent dimensions")
+    t.add_argument("--latent-dim", type=int, default=None,
+                   help="number of latent dimensions (default: 2 for images under 16 px, so the map is the latent "
+                        "space; 20 otherwise)")
     t.add_argument("--likelihood", default=MODEL_DEFAULTS.likelihood, choices=LIKELIHOODS,
                    help="p(x|z): bernoulli, continuous-bernoulli (a density for grey levels) or gaussian (learned sigma)")
     t.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
@@ -90,8 +93,10 @@ def cmd_train(args) -> int:
                          beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=args.seed,
                          device=args.device, log_every=args.log_every)
     seed_everything(args.seed)  # the weight init too
-    model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=args.latent_dim, hidden=args.hidden or (),
-                          arch=args.arch, likelihood=args.likelihood))
+    arch, latent_dim = suggest_architecture(data.image_shape)
+    model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=args.latent_dim or latent_dim,
+                          hidden=args.hidden or (), arch=arch if args.arch == "auto" else args.arch,
+                          likelihood=args.likelihood))
     history = _run_with_progress(model, data, config, quiet=args.quiet)
     _, m = save_run(out, model, data, config.to_dict(), history, overwrite=args.force)
     print(f"saved {out}: test loss ({args.likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "

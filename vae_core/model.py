@@ -51,6 +51,17 @@ class VAEConfig:
                    likelihood=d.get("likelihood", "bernoulli"))  # checkpoints from before likelihoods
 
 
+SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
+
+
+def suggest_architecture(image_shape) -> tuple[str, int]:
+    """(arch, latent_dim) for images of this shape when the user names neither: a 2-D MLP for tiny images,
+    whose map is then the latent space itself; a conv net with 20 latent dimensions for larger ones, which
+    on 28x28 images trains to a far lower loss than a 2-D code in the same epochs (BENCHMARKS.md, section 5)."""
+    _, h, w = image_shape
+    return ("mlp", 2) if max(h, w) < SMALL_IMAGE_SIDE else ("conv", 20)
+
+
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
     """z = mu + sigma * eps with eps ~ N(0, I): a sample of q(z|x) that stays differentiable in mu and logvar
     (Kingma & Welling 2014, section 2.4). eps may be given to fix the noise; it broadcasts against mu."""
