@@ -108,8 +108,9 @@ def main() -> None:
     st.title("Explore the latent space")
     how = ("the map *is* the latent space" if md.projection.pca is None
            else f"the map is a PCA projection of the {md.projection.latent_dim}-D latent space")
-    st.caption(f"**{row.name}**: {row.arch} VAE on {sel.meta['dataset']}; {how}. Click anywhere to decode that "
-               "point; click a dot to compare the image with its reconstruction; use box or lasso select for a group.")
+    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {sel.meta['dataset']}; {how}. "
+               "Click anywhere to decode that point; click a dot to compare the image with its reconstruction; "
+               "use box or lasso select for a group.")
     if md.missing_data:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")

@@ -128,3 +128,15 @@ def test_unknown_likelihood_names_are_refused():
 def test_bits_per_dim_divides_by_pixels_and_ln2():
     assert bits_per_dim(784 * math.log(2), (1, 28, 28)) == pytest.approx(1.0)
     assert bits_per_dim(3 * 32 * 32 * math.log(2) * 2, (3, 32, 32)) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("name", ["continuous-bernoulli", "gaussian"])
+def test_a_diverging_run_of_any_likelihood_stops_with_a_message_and_finite_weights(digits, name):
+    from vae_core import NonFiniteLossError
+
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(32,), likelihood=name))
+    with pytest.raises(NonFiniteLossError, match="lower learning rate"):
+        for _ in train(model, digits, TrainConfig(epochs=50, lr=1e4)):
+            pass
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
