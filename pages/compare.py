@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import state
 from ui.figures import rate_distortion
-from ui.navigation import leave_pages_folder_mode
+from ui.navigation import run_page
 
 COLUMNS = ("name", "arch", "latent_dim", "likelihood", "beta", "test_kl", "test_recon", "test_loss")
 
@@ -33,5 +33,4 @@ def main() -> None:
     st.dataframe([{k: getattr(r, k) for k in COLUMNS} for r in shown], hide_index=True)
 
 
-leave_pages_folder_mode()
-main()
+run_page(main)

@@ -6,7 +6,7 @@ from ui import state
 from ui.figures import latent_map
 from ui.geometry import Selection, read_selection
 from ui.images import crisp, grid
-from ui.navigation import leave_pages_folder_mode
+from ui.navigation import run_page
 from vae_core.elbo import posterior_sample
 from vae_core.latent import decode_grid, decode_points
 
@@ -130,5 +130,4 @@ def main() -> None:
                      caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
 
 
-leave_pages_folder_mode()
-main()
+run_page(main)

@@ -7,7 +7,7 @@ from ui import state
 from ui.export import png_bytes, points_csv
 from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
-from ui.navigation import leave_pages_folder_mode
+from ui.navigation import run_page
 from vae_core import DatasetError, image_terms, kl_per_dim
 from vae_core.data import as_float, image_to_tensor
 from vae_core.elbo import ImageTerms
@@ -246,5 +246,4 @@ def main() -> None:
         own_image_section(model, md, data, meta, row)
 
 
-leave_pages_folder_mode()
-main()
+run_page(main)

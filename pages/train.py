@@ -1,6 +1,4 @@
 """Train: a VAE in a background process, with live ELBO curves and the KL weight (beta) in hand."""
-import shutil
-import tempfile
 from pathlib import Path
 
 import streamlit as st
@@ -10,7 +8,8 @@ from ui import state
 from ui.figures import kl_bars, small_map, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
-from ui.navigation import leave_pages_folder_mode
+from ui.navigation import run_page
+from ui.uploads import sweep_uploads, unpack_upload
 from vae_core import (
     VAE,
     CheckpointError,
@@ -22,7 +21,6 @@ from vae_core import (
     parse_hidden,
 )
 from vae_core.checkpoint import safe_checkpoint_path
-from vae_core.data import extract_image_zip
 from vae_core.likelihood import LIKELIHOODS
 from vae_core.model import ARCHS, DEFAULT_HIDDEN, suggest_architecture
 from vae_core.train import SCHEDULES
@@ -112,14 +110,11 @@ def load_training_data(choice: dict):
     if choice["upload"] is None:
         raise DatasetError("Choose a zip file to upload first.")
     uploads = Path(state.DATA_ROOT) / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=uploads))  # its own folder; kept for Explore later
-    try:
-        root = extract_image_zip(choice["upload"], folder)
-        return load_dataset(str(root), image_size=int(choice["image_size"]), channels=choice["channels"])
-    except DatasetError:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    root = unpack_upload(choice["upload"].getvalue(), uploads)  # kept: Explore reads the images later
+    data = load_dataset(str(root), image_size=int(choice["image_size"]), channels=choice["channels"])
+    in_use = {r.dataset for r in state.checkpoints() if r.error is None} | state.job_registry().datasets() | {data.name}
+    sweep_uploads(uploads, in_use)
+    return data
 
 
 def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
@@ -191,7 +186,13 @@ def save_panel(job, snap: RunSnapshot) -> None:
     likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
     default = f"{Path(snap.dataset).name}-{snap.arch}-z{snap.latent_dim}{likelihood}-beta{snap.beta:g}"
     name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
-    if st.button("Save checkpoint", key=f"save_{snap.id}", type="primary"):
+    save_col, discard_col = st.columns(2)
+    if discard_col.button("Discard this run", key=f"discard_{snap.id}", width="stretch",
+                          help="Unsaved runs stay on the server until saved or discarded."):
+        job.discard()
+        del st.query_params["run"]
+        st.rerun()
+    if save_col.button("Save checkpoint", key=f"save_{snap.id}", type="primary", width="stretch"):
         try:
             path = job.save(safe_checkpoint_path(state.checkpoint_dir(), name))
         except CheckpointError as err:
@@ -228,7 +229,8 @@ def main() -> None:
     job = state.job_registry().get(st.query_params.get("run"))
     snap = job.snapshot() if job is not None else None
     if st.query_params.get("run") and job is None:
-        st.warning("That run is no longer on this server (it was restarted or the run was cleared). Start a new one.")
+        st.warning("That run is no longer on this server: the server was restarted, or the run was saved or "
+                   "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one.")
         del st.query_params["run"]
     controls, view = st.columns([1.4, 3], gap="large")
     with controls:
@@ -247,5 +249,4 @@ def main() -> None:
             run_view(job, snap)
 
 
-leave_pages_folder_mode()
-main()
+run_page(main)

@@ -33,6 +33,13 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(env: dict | None = None, timeout: float = 60.0):
     """Start the real app server; yield its base URL; stop it afterwards."""
+    with streamlit_process(env, timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def streamlit_process(env: dict | None = None, timeout: float = 60.0):
+    """Start the real app server; yield its base URL and its process; stop it afterwards."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -52,7 +59,7 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start; see {log.name}")
             time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

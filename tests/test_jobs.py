@@ -123,16 +123,24 @@ def test_a_run_whose_process_cannot_start_fails_with_the_reason(digits, monkeypa
     assert job.snapshot().error == "Could not start the training process: OSError: no more processes"
 
 
-def test_finished_runs_beyond_the_limit_are_forgotten_oldest_first(digits, monkeypatch):
+def test_only_saved_or_discarded_runs_make_room_and_an_unsaved_one_is_never_dropped(digits, monkeypatch, tmp_path):
     monkeypatch.setattr(jobs, "KEEP_FINISHED", 2)
     registry = JobRegistry()
-    done = []
-    for _ in range(3):
+
+    def finished():
         job = new_job(registry, digits, epochs=1)
         wait(job, lambda s: not s.live)
-        done.append(job)
-    assert registry.get(done[0].id) is None
-    assert registry.get(done[1].id) is done[1] and registry.get(done[2].id) is done[2]
+        return job
+
+    unsaved, discarded, saved = finished(), finished(), finished()
+    discarded.discard()
+    saved.save(tmp_path / "kept.pt")
+    for _ in range(4):  # many later runs finish; each start makes room
+        finished().discard()
+    assert registry.get(unsaved.id) is unsaved and unsaved.unsaved  # still here, still saveable
+    assert registry.get(discarded.id) is None and registry.get(saved.id) is None  # oldest of the rest went first
+    unsaved.save(tmp_path / "late.pt")
+    assert (tmp_path / "late.pt").is_file()
 
 
 def test_child_messages_survive_plain_pickling_with_their_tensors():

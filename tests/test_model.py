@@ -40,3 +40,18 @@ def test_parse_hidden_reads_comma_separated_sizes():
     for bad in ("512;256", "a,b", "64,0"):
         with pytest.raises(ValueError, match="Hidden sizes"):
             parse_hidden(bad)
+
+
+@pytest.mark.parametrize("config", [
+    VAEConfig(), VAEConfig(image_shape=(3, 32, 32), latent_dim=20, arch="conv", likelihood="gaussian"),
+    VAEConfig(image_shape=(1, 28, 28), hidden=(400,), latent_dim=20),
+    VAEConfig(image_shape=(1, 13, 17), hidden=(8, 16, 32), arch="conv")])
+def test_parameter_count_is_exact_without_building(config):
+    from vae_core.model import parameter_count
+
+    assert parameter_count(config) == sum(p.numel() for p in VAE(config).parameters())
+
+
+def test_a_model_too_large_for_the_machine_is_refused_before_allocating():
+    with pytest.raises(ValueError, match="too large for this machine.*GB to train.*Choose smaller hidden sizes"):
+        VAE(VAEConfig(image_shape=(1, 28, 28), hidden=(100000, 100000)))  # 20 billion weights, never allocated

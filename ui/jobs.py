@@ -10,6 +10,7 @@ and page reloads.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import pickle
 import queue
 import threading
@@ -29,7 +30,7 @@ from vae_core.latent import decode_points, map_points
 
 MAP_POINTS = 1000   # test points in the live latent map
 RECON_IMAGES = 8    # originals shown beside their reconstructions
-KEEP_FINISHED = 8   # finished runs kept per server before the oldest are dropped
+KEEP_FINISHED = 8   # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
 
 Status = Literal["starting", "running", "finished", "stopped", "failed"]
 
@@ -104,7 +105,9 @@ class Job:
     total_steps: int = 0
     diagnostics: Diagnostics | None = None
     saved_as: str | None = None
+    discarded: bool = False
     created: float = field(default_factory=time.time)
+    _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -129,6 +132,15 @@ class Job:
                                vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x),
                                len(self.data.test_x))
 
+    @property
+    def unsaved(self) -> bool:
+        """A finished or stopped run whose weights exist only here: never dropped to make room."""
+        return self.status in ("finished", "stopped") and not self.saved_as and not self.discarded
+
+    def discard(self) -> None:
+        """The user does not want this run: it may now be dropped like a saved one."""
+        self.discarded = True
+
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
         snap = self.snapshot()
@@ -142,12 +154,15 @@ class Job:
     def run(self) -> None:
         """The receiver thread: start the child, record what it sends, notice when it dies."""
         messages = PROCESSES.Queue()
+        # The child holds the only read end of this pipe, the server its only write end: when the server ends
+        # in any way (a kill -9 included) the child reads end-of-file and exits, so no run outlives it.
+        lifeline, self._lifeline = PROCESSES.Pipe(duplex=False)
         # The data go plainly pickled, copied through the pipe: torch's own pickler would move the tensors
         # into shared memory, which Docker caps at 64 MB by default (MNIST as float32 takes 220 MB).
         try:
             child = PROCESSES.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
                 self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
-                self.stop, self.beta))
+                self.stop, self.beta, lifeline))
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
             self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
@@ -215,12 +230,19 @@ class JobRegistry:
         threading.Thread(target=job.run, name=f"receive-{job.id}", daemon=True).start()
         return job
 
+    def datasets(self) -> set[str]:
+        """The datasets of every run on this server, live or kept."""
+        with self._lock:
+            return {job.data.name for job in self._jobs.values()}
+
     def get(self, job_id: str | None) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id) if job_id else None
 
     def _forget_old(self) -> None:
-        done = sorted((j for j in self._jobs.values() if not j.live), key=lambda j: j.created)
+        """Make room: drop the oldest runs that are over and whose weights are saved, discarded or failed.
+        A run that finished unsaved stays until its session saves or discards it, or the server stops."""
+        done = sorted((j for j in self._jobs.values() if not j.live and not j.unsaved), key=lambda j: j.created)
         for job in done[:max(0, len(done) - KEEP_FINISHED + 1)]:
             del self._jobs[job.id]
 
@@ -234,8 +256,10 @@ if PROCESSES.get_start_method() == "forkserver":
     PROCESSES.set_forkserver_preload([__name__, "torch._dynamo"])
 
 
-def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, shared_beta) -> None:
+def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, shared_beta,
+                    lifeline) -> None:
     """The child process: rebuild the model, train, send every event (and diagnostics each epoch)."""
+    threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
     # Half the cores torch would take: the server and the browser drawing the live curves need some, and
     # torch's threads wait for each other at every op, so one descheduled thread stalls them all
     # (BENCHMARKS.md, "Train page": threads beside the live page).
@@ -258,6 +282,15 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
         send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
         send(messages, ChildMessage("failed", error=f"Training crashed: {type(err).__name__}: {err}"))
+
+
+def _exit_with_server(lifeline) -> None:
+    """Block until the server's end of the lifeline closes (nothing is ever sent on it), then end at once."""
+    try:
+        lifeline.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
 
 
 class BetaWatch:

@@ -11,11 +11,15 @@ runs app.py in place of the script Streamlit picked: app.py's `st.navigation` th
 (a page's id is its URL path, the same either way), in this same script run, so the query string and any
 button press of this run are kept. Then it stops the outer script.
 """
+import logging
 import runpy
 
 import streamlit as st
+from streamlit.errors import FragmentHandledException
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+LOG = logging.getLogger("vae_explorer")
 
 
 def leave_pages_folder_mode() -> None:
@@ -24,3 +28,17 @@ def leave_pages_folder_mode() -> None:
     PagesManager.uses_pages_directory = False
     runpy.run_path(get_script_run_ctx().pages_manager.main_script_path, run_name="__main__")
     st.stop()
+
+
+def run_page(main) -> None:
+    """A page's entry: leave the old pages/ mode if need be, then run `main()`. An unexpected error becomes a
+    message on the page (the traceback goes to the server's log), never a traceback in front of the user."""
+    leave_pages_folder_mode()
+    try:
+        main()
+    except FragmentHandledException:
+        raise
+    except Exception as err:  # Streamlit's own stop and rerun signals are BaseExceptions and pass through
+        LOG.exception("page failed")
+        st.error(f"Something went wrong on this page: {type(err).__name__}: {str(err)[:300]}. Nothing saved was "
+                 "lost; the server's log has the details.", icon=":material/error:")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +115,10 @@ def read_payload(path) -> dict:
         raise CheckpointError(f"{path}: no such checkpoint file.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated/corrupt zip, not a torch file, pickled objects refused
+    except pickle.UnpicklingError as err:  # weights_only refused what the pickle asked to build
+        raise CheckpointError(f"{path}: it holds Python objects that could run code when loaded, so it was refused "
+                              "(checkpoints of this app hold only tensors and plain values).") from err
+    except Exception as err:  # truncated/corrupt zip, not a torch file
         raise CheckpointError(f"{path}: not a readable checkpoint ({_short(err)}).") from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a checkpoint of this app (no '{FORMAT}' format marker).")
@@ -146,6 +151,7 @@ def list_checkpoints(folder) -> list[CheckpointInfo]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
+    sweep_stale_temp_files(folder)
     infos = []
     for path in sorted(folder.glob(f"*{SUFFIX}")):
         try:
@@ -154,6 +160,22 @@ def list_checkpoints(folder) -> list[CheckpointInfo]:
         except CheckpointError as err:
             infos.append(CheckpointInfo(path, None, str(err)))
     return infos
+
+
+STALE_TEMP_S = 600  # a save takes seconds: a temp file this old was left by an interrupted one
+
+
+def sweep_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the hidden temp files (.NAME.pt.*.tmp) that saves interrupted by a crash or kill left behind."""
+    removed = []
+    for tmp in folder.glob(f".*{SUFFIX}.*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > STALE_TEMP_S:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already, or not ours to remove
+            pass
+    return removed
 
 
 def _short(err: Exception, limit: int = 200) -> str:

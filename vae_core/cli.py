@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -168,3 +169,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was saved", file=sys.stderr)
         return 130
+    except Exception as err:  # anything else still ends in one line, not a traceback (VAE_DEBUG=1 shows it)
+        if os.environ.get("VAE_DEBUG"):
+            raise
+        print(f"error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unexpected failure'} "
+              "(set VAE_DEBUG=1 for the details)", file=sys.stderr)
+        return 1

@@ -61,8 +61,13 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
     if key in ("mnist", "fashion-mnist"):
         return _torchvision(key, root, download, options)
     if os.path.isdir(name_or_path):
-        x, y, names = _folder(Path(name_or_path), image_size, channels)
-        return _split(str(name_or_path), x, y, names, test_fraction, split_seed, options)
+        folder = Path(name_or_path).resolve()  # stored so, a checkpoint finds its data from any working folder
+        options["name"] = str(folder)
+        x, y, names = _folder(folder, image_size, channels)
+        return _split(str(folder), x, y, names, test_fraction, split_seed, options)
+    if os.path.isabs(name_or_path) or os.sep in str(name_or_path):
+        raise DatasetError(f"The image folder {name_or_path} does not exist: was it moved or deleted? Put it back "
+                           "there, or name where it is now with --data.")
     raise DatasetError(f"Unknown dataset {name_or_path!r}: use one of {', '.join(BUILTIN)} or a folder of images.")
 
 
@@ -109,33 +114,69 @@ def _torchvision(key: str, root: str, download: bool, options: dict) -> Dataset:
                    list(train.classes), options)  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
 
 
-def _folder(folder: Path, image_size: int | None, channels: str):
-    """Images directly in `folder` (one class) or in class sub-folders (labels by folder name)."""
-    from PIL import Image
+MAX_IMAGE_PIXELS = 40_000_000        # one image larger than this is refused, not decoded
+MAX_FOLDER_PIXELS = 4_000_000_000    # all images of a folder together, by their headers
 
+
+def _folder(folder: Path, image_size: int | None, channels: str):
+    """Images directly in `folder` (one class) or in class sub-folders (labels by folder name).
+
+    Every header is read first (size and mode, nothing decoded), so a pixel bomb is refused before it costs
+    memory; then each image is decoded shrunk (JPEG's draft, others reduced by an integer factor on the
+    way) and kept only at its final size, so memory stays near that of the final tensor.
+    """
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DatasetError(f"{folder}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
-    images, bad = [], []
+    headers = _read_headers(folder, files)
+    mode = _pick_mode(channels, [m for _, m in headers])
+    size = image_size or min(max(headers[0][0]), MAX_FOLDER_SIDE)
+    class_names = sorted({_class_of(p, folder) for p in files})
+    arrays = [_decode_small(path, mode, size) for path in files]
+    x = torch.from_numpy(np.stack(arrays))  # uint8
+    x = x.unsqueeze(1) if mode == "L" else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
+    y = torch.tensor([class_names.index(_class_of(p, folder)) for p in files], dtype=torch.int64)
+    return x.contiguous(), y, class_names
+
+
+def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int], str]]:
+    """(size, mode) of every image from its header; DatasetError naming the unreadable or oversized ones."""
+    from PIL import Image
+
+    headers, bad, total = [], [], 0
     for path in files:
         try:
             with Image.open(path) as im:
-                im.load()
-                images.append((path, im.copy()))
+                headers.append((im.size, im.mode))
+                pixels = im.width * im.height
         except Exception as err:
             bad.append(f"{path.relative_to(folder)} ({type(err).__name__})")
+            continue
+        if pixels > MAX_IMAGE_PIXELS:
+            bad.append(f"{path.relative_to(folder)} ({headers[-1][0][0]}x{headers[-1][0][1]} pixels, over the "
+                       f"limit of {MAX_IMAGE_PIXELS // 10**6} megapixels)")
+        total += pixels
     if bad:
         shown = "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else "")
-        raise DatasetError(f"{folder}: {len(bad)} of {len(files)} image files could not be read: {shown}. "
+        raise DatasetError(f"{folder}: {len(bad)} of {len(files)} image files could not be used: {shown}. "
                            "Remove or replace them.")
-    mode = _pick_mode(channels, [im for _, im in images])
-    size = image_size or min(max(images[0][1].size), MAX_FOLDER_SIDE)
-    class_names = sorted({_class_of(p, folder) for p, _ in images})
-    arrays = [np.asarray(im.convert(mode).resize((size, size), Image.BILINEAR), dtype=np.uint8) for _, im in images]
-    x = torch.from_numpy(np.stack(arrays))  # uint8
-    x = x.unsqueeze(1) if mode == "L" else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
-    y = torch.tensor([class_names.index(_class_of(p, folder)) for p, _ in images], dtype=torch.int64)
-    return x.contiguous(), y, class_names
+    if total > MAX_FOLDER_PIXELS:
+        raise DatasetError(f"{folder}: the images hold {total / 1e9:.1f} billion pixels together, over the limit of "
+                           f"{MAX_FOLDER_PIXELS / 1e9:.0f} billion; use fewer or smaller images.")
+    return headers
+
+
+def _decode_small(path: Path, mode: str, size: int) -> np.ndarray:
+    """One image decoded straight to (size, size) in `mode`, as uint8, never held at full size for long."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.draft(mode, (size, size))  # JPEG: the decoder itself scales down by up to 8
+        im = im.convert(mode)  # palette and 1-bit images too, which reduce() does not take
+        factor = min(im.width, im.height) // (2 * size)
+        if factor > 1:
+            im = im.reduce(factor)  # cheap box shrink, still at least twice the target: resize below smooths
+        return np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.uint8)
 
 
 def _class_of(path: Path, folder: Path) -> str:
@@ -143,7 +184,7 @@ def _class_of(path: Path, folder: Path) -> str:
     return rel.parts[0] if len(rel.parts) > 1 else folder.name
 
 
-def _pick_mode(channels: str, images) -> str:
+def _pick_mode(channels: str, modes: list[str]) -> str:
     if channels in ("grayscale", "gray", "L"):
         return "L"
     if channels in ("rgb", "RGB"):
@@ -151,11 +192,12 @@ def _pick_mode(channels: str, images) -> str:
     if channels != "auto":
         raise DatasetError(f"channels must be 'auto', 'grayscale' or 'rgb', got {channels!r}.")
     gray_modes = {"1", "L", "LA", "I", "I;16", "F"}
-    return "L" if all(im.mode in gray_modes for im in images) else "RGB"
+    return "L" if all(m in gray_modes for m in modes) else "RGB"
 
 
 MAX_ZIP_FILES = 20_000
 MAX_ZIP_BYTES = 500 * 2**20  # uncompressed
+MAX_ZIP_DEPTH = 32  # folders in an entry's path: a class folder or two is normal, hundreds only an attack
 
 
 def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: int = MAX_ZIP_BYTES) -> Path:
@@ -185,6 +227,9 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
         written = 0
         for m in members:
             parts = PurePosixPath(m.filename.replace("\\", "/")).parts
+            if len(parts) > MAX_ZIP_DEPTH:
+                raise DatasetError(f"The zip nests folders more than {MAX_ZIP_DEPTH} deep ({m.filename[:80]!r}…); "
+                                   "put the images at most a few folders down.")
             if m.filename.startswith("/") or ".." in parts or stat.S_ISLNK(m.external_attr >> 16):
                 raise DatasetError(f"The zip contains an unsafe entry: {m.filename!r}. Nothing was used from it.")
             target = dest.joinpath(*parts)
@@ -197,18 +242,16 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
                     if written > max_bytes:
                         raise DatasetError(f"The zip unpacks to more than {max_bytes // 2**20} MB; use a smaller one.")
                     out.write(chunk)
-    return _single_subfolder(dest)
+    return image_root(dest)
 
 
-def _single_subfolder(folder: Path) -> Path:
+def image_root(folder: Path) -> Path:
     """A zip of one folder ("set/cats/1.png") should load as that folder, so its sub-folders are classes."""
-    entries = list(folder.iterdir())
-    if len(entries) == 1 and entries[0].is_dir():
-        return _single_subfolder(entries[0])
+    while len(entries := list(folder.iterdir())) == 1 and entries[0].is_dir():
+        folder = entries[0]
     return folder
 
 
-MAX_IMAGE_PIXELS = 40_000_000  # a single uploaded image larger than this is refused, not decoded
 CONTENT_MARGIN = 0.1  # space left around an image's content on each side, as a share of its size
 
 

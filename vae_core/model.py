@@ -5,7 +5,9 @@ likelihood's parameters (logits for Bernoulli); decode_mean -> the image to show
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -81,6 +83,53 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def parameter_count(config: VAEConfig) -> int:
+    """The number of weights VAE(config) has, computed without building it."""
+    c, h, w = config.image_shape
+    d, hidden = config.latent_dim, config.hidden
+    linear = lambda a, b: a * b + b  # noqa: E731
+    pairs = lambda widths: zip(widths[:-1], widths[1:])  # noqa: E731
+    if config.arch == "mlp":
+        feat = hidden[-1]
+        encoder = sum(linear(a, b) for a, b in pairs([c * h * w, *hidden]))
+        total = encoder + sum(linear(a, b) for a, b in pairs([d, *reversed(hidden), c * h * w]))
+    else:
+        last_h, last_w = _conv_sizes(h, w, len(hidden))[-1]
+        feat = hidden[-1] * last_h * last_w
+        # 3x3 convs in the encoder, the same transposed (biases of the smaller side) in the decoder
+        convs = sum(2 * a * b * 9 + a + b for a, b in pairs([c, *hidden]))
+        total = convs + linear(d, feat)
+    return total + linear(feat, 2 * d) + (1 if config.likelihood == "gaussian" else 0)
+
+
+TRAINING_COPIES = 4  # weights, gradients and Adam's two moments, float32 each
+
+
+def check_model_fits(config: VAEConfig) -> None:
+    """Refuse, with the numbers, a model whose training would need more than half the memory free now."""
+    needed = parameter_count(config) * 4 * TRAINING_COPIES
+    free = free_memory_bytes()
+    if needed > free / 2:
+        raise ValueError(
+            f"This model is too large for this machine: {parameter_count(config) / 1e6:,.0f} million weights "
+            f"(hidden sizes {','.join(map(str, config.hidden))}), about {needed / 2**30:.1f} GB to train, with "
+            f"{free / 2**30:.1f} GB of memory free. Choose smaller hidden sizes.")
+
+
+def free_memory_bytes() -> int:
+    """Memory available to new allocations (Linux's MemAvailable; free pages elsewhere; 8 GB if unknown)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
 def _mlp(sizes: list[int]) -> nn.Sequential:
     """Linear layers with ReLU between them (none after the last)."""
     layers = []
@@ -102,6 +151,7 @@ def _conv_sizes(h: int, w: int, n: int) -> list[tuple[int, int]]:
 
 class VAE(nn.Module):
     def __init__(self, config: VAEConfig):
+        check_model_fits(config)  # before allocating anything: hidden sizes of 100000 would take 40 GB
         super().__init__()
         self.config = config
         c, h, w = config.image_shape

@@ -97,7 +97,7 @@ class TrainConfig:
 
 
 class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or infinite; the model holds the last good weights."""
+    """Training diverged: the loss became NaN or infinite, or exploded; the model holds the last good weights."""
 
 
 class BetaControl:
@@ -200,6 +200,8 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
             xb = as_float(x_train[order[i:i + config.batch_size]])
             out, mu, logvar = model(xb)
             terms = elbo(xb, out, mu, logvar, beta=b, likelihood=model.likelihood)
+            if step == 0:  # the untrained model's loss: what an explosion is measured against from the start
+                good.best = float(terms.loss.detach())
             opt.zero_grad(set_to_none=True)
             terms.loss.backward()
             opt.step()
@@ -253,19 +255,30 @@ class _Window:
         return event
 
 
+EXPLOSION = 1000  # a loss this many times the image's scale above the best so far means training diverged
+
+
 class _Snapshot:
-    """Last weights known to give a finite loss; restored when the loss stops being finite."""
+    """The last weights known to be good, restored when training diverges: when the loss or a weight stops
+    being finite, or when the loss explodes without doing so (a KL of 1e29 is finite but no model). An
+    explosion is a loss more than EXPLOSION x max(|best loss|, pixels per image) above the best so far:
+    about one nat per pixel is an ordinary loss, so no honest step comes near that."""
 
     def __init__(self, model: VAE):
-        self.model, self.step = model, 0
+        self.model, self.step, self.best = model, 0, math.inf
+        self.scale = math.prod(model.config.image_shape)
         self.state = copy.deepcopy(model.state_dict())
 
     def check(self, loss: float, step: int) -> None:
-        if math.isfinite(loss) and all(torch.isfinite(p).all() for p in self.model.parameters()):
+        finite = math.isfinite(loss) and all(torch.isfinite(p).all() for p in self.model.parameters())
+        exploded = finite and loss > self.best + EXPLOSION * max(abs(self.best), self.scale)
+        if finite and not exploded:
+            self.best = min(self.best, loss)
             self.state = copy.deepcopy(self.model.state_dict())
             self.step = step
             return
         self.model.load_state_dict(self.state)
+        what = f"became {loss}" if not finite else f"exploded to {loss:.3g} nats (best so far {self.best:.4g})"
         raise NonFiniteLossError(
-            f"The loss became {loss} at step {step}: training diverged and was stopped. The weights from "
-            f"step {self.step}, the last with a finite loss, were kept. Try a lower learning rate or beta.")
+            f"The loss {what} at step {step}: training diverged and was stopped. The weights from step "
+            f"{self.step}, the last good ones, were kept. Try a lower learning rate or beta.")

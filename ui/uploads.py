@@ -1,0 +1,52 @@
+"""Uploaded zips of images on the server's disk: one folder per distinct upload, swept when nothing uses it.
+
+Each upload unpacks into DATA_ROOT/uploads/upload-<first 16 hex of its SHA-256>/, so the same zip started
+twice is unpacked once. A folder stays while a checkpoint names it as its dataset or a run on the server
+trains on it; `sweep_uploads` removes the rest.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from vae_core.data import extract_image_zip, image_root
+
+STALE_UNPACK_S = 600  # a half-unpacked temp folder this old was left by a crash
+
+
+def unpack_upload(zip_bytes: bytes, root: Path) -> Path:
+    """The image folder of an uploaded zip (unpacked now, or found from an earlier identical upload)."""
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / f"upload-{hashlib.sha256(zip_bytes).hexdigest()[:16]}"
+    if folder.is_dir():
+        return image_root(folder)
+    tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
+    try:
+        extract_image_zip(io.BytesIO(zip_bytes), tmp)
+        tmp.rename(folder)  # complete or absent: a half-unpacked upload is never taken for a whole one
+    except FileExistsError:  # the same zip unpacked at the same moment by another session
+        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return image_root(folder)
+
+
+def sweep_uploads(root: Path, in_use: set[str]) -> list[Path]:
+    """Remove upload folders that no dataset path in `in_use` lies in, and stale half-unpacked ones."""
+    if not root.is_dir():
+        return []
+    used = {Path(p).resolve() for p in in_use}
+    removed = []
+    for folder in root.iterdir():
+        stale = folder.name.startswith(".unpacking-") and time.time() - folder.stat().st_mtime > STALE_UNPACK_S
+        unused = folder.name.startswith("upload-") and not any(u == folder.resolve() or folder.resolve() in u.parents
+                                                                for u in used)
+        if folder.is_dir() and (stale or unused):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
