@@ -66,10 +66,10 @@ def test_the_cli_trains_and_evaluates_a_colour_folder(tmp_path, side):
     assert model.config.image_shape == (3, side, side) and meta["data_options"]["name"] == str(folder)
 
 
-@pytest.fixture
-def colour_checkpoint(tmp_path, monkeypatch):
-    """A 3-D conv model, trained briefly on 32x32 colour shapes, saved as an ordinary checkpoint."""
-    data = load_dataset(str(make_colour_folder(tmp_path / "shapes", 32)))
+@pytest.fixture(params=[32, 64])
+def colour_checkpoint(tmp_path, monkeypatch, request):
+    """A 3-D conv model, trained briefly on 32x32 or 64x64 colour shapes, saved as an ordinary checkpoint."""
+    data = load_dataset(str(make_colour_folder(tmp_path / "shapes", request.param)))
     model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=3, arch="conv", likelihood="gaussian"))
     config = TrainConfig(epochs=3)
     history = [e for e in train(model, data, config) if e["type"] == "epoch"]
@@ -109,8 +109,9 @@ def test_a_colour_grid_exports_as_an_rgb_png(colour_checkpoint):
     from vae_core.latent import sample_prior
 
     model, _ = load_checkpoint(colour_checkpoint[0])
+    side = model.config.image_shape[-1]
     image = Image.open(io.BytesIO(png_bytes(sample_prior(model, 4), nrow=2)))
-    assert image.mode == "RGB" and image.size == (2 * 32 + 3 * 2, 2 * 32 + 3 * 2)
+    assert image.mode == "RGB" and image.size == (2 * side + 3 * 2, 2 * side + 3 * 2)
 
 
 def test_the_train_page_trains_on_a_zip_of_colour_images(tmp_path, monkeypatch):
