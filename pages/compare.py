@@ -7,7 +7,7 @@ from ui import state
 from ui.figures import rate_distortion
 from ui.navigation import run_page
 
-COLUMNS = ("name", "arch", "latent_dim", "likelihood", "beta", "test_kl", "test_recon", "test_loss")
+COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", "test_loss")
 
 
 def main() -> None:
@@ -30,7 +30,10 @@ def main() -> None:
     shown = sorted((r for r in rows if (r.dataset, r.likelihood) == (dataset, likelihood)),
                    key=lambda r: (r.beta is None, r.beta or 0))
     st.plotly_chart(rate_distortion(shown), key="rate_distortion")
-    st.dataframe([{k: getattr(r, k) for k in COLUMNS} for r in shown], hide_index=True)
+    st.dataframe([{"name": r.name, "β": r.beta_text, **{k: getattr(r, k) for k in COLUMNS[1:]}} for r in shown],
+                 hide_index=True)
+    if any(r.beta_path for r in shown):
+        st.caption("◆ β was changed while the run trained: its colour is the final β, the table gives the path.")
 
 
 run_page(main)

@@ -184,7 +184,8 @@ def save_panel(job, snap: RunSnapshot) -> None:
         st.page_link("pages/explore.py", label="Explore the new model", icon=":material/map:")
         return
     likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
-    default = f"{Path(snap.dataset).name}-{snap.arch}-z{snap.latent_dim}{likelihood}-beta{snap.beta:g}"
+    beta = "beta-varied" if snap.beta_changes else f"beta{snap.beta:g}"  # not the last value of a changed beta
+    default = f"{Path(snap.dataset).name}-{snap.arch}-z{snap.latent_dim}{likelihood}-{beta}"
     name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
     save_col, discard_col = st.columns(2)
     if discard_col.button("Discard this run", key=f"discard_{snap.id}", width="stretch",
@@ -209,8 +210,13 @@ def run_view(job, snap: RunSnapshot) -> None:
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
-        st.slider("β, live: applies at the next step", 0.0, max(10.0, snap.beta), snap.beta, 0.05,
+        scheduled = snap.config.beta_schedule != "constant"
+        st.slider("β base, live: applies at the next step" if scheduled else "β, live: applies at the next step",
+                  0.0, max(10.0, snap.beta), snap.beta, 0.05,
                   key=state.live_beta_key(snap.id), on_change=lambda: job.set_beta(state.live_beta(snap.id)))
+        if scheduled and snap.steps:
+            st.caption(f"In force now: **β = {snap.steps[-1]['beta']:.3g}**, the base times the "
+                       f"{snap.config.beta_schedule} schedule.")
     if snap.error:
         st.error(snap.error)
     if snap.live:

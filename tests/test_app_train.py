@@ -119,3 +119,28 @@ def test_the_compare_page_plots_rate_against_distortion(ckpt_dir):
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert fig["data"][0]["text"] == ["digits-16d", "digits-2d"]  # points labelled by name
     assert fig["layout"]["xaxis"]["title"]["text"].startswith("rate")
+
+
+def test_compare_shows_the_beta_path_of_a_run_whose_beta_changed(ckpt_dir):
+    from vae_core import save_checkpoint
+    from vae_core.train import evaluate
+
+    model, meta = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
+    config = dict(meta["train_config"], beta=0.1, beta_start=1.0, beta_changes=[[40, 4.0], [900, 0.1]])
+    save_checkpoint(ckpt_dir / "varied.pt", model, dataset="digits", train_config=config,
+                    metrics=evaluate(model, load_dataset_digits().test_x), data_options=meta["data_options"])
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert any("varied" in o and "β=1 → 4 → 0.1" in o for o in at.selectbox(key="checkpoint").options)
+    at.switch_page("pages/compare.py").run()
+    table = at.dataframe[0].value
+    assert table.set_index("name").loc["varied", "β"] == "1 → 4 → 0.1"
+    assert table.set_index("name").loc["digits-2d", "β"] == "1"
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    symbols = dict(zip(fig["data"][0]["text"], fig["data"][0]["marker"]["symbol"]))
+    assert symbols == {"varied": "diamond", "digits-2d": "circle"}
+
+
+def load_dataset_digits():
+    from vae_core import load_dataset
+
+    return load_dataset("digits")

@@ -90,6 +90,7 @@ def test_a_saved_run_is_an_ordinary_checkpoint_with_its_history(registry, digits
     assert job.snapshot().saved_as == "run.pt"
     model, meta = load_checkpoint(path)  # weights_only: the history holds only plain values
     assert meta["train_config"]["beta"] == 2.0 and meta["metrics"]["test_loss"] > 0
+    assert meta["train_config"]["beta_start"] == 1.0 and [b for _, b in meta["train_config"]["beta_changes"]] == [2.0]
     assert meta["data_options"]["name"] == "digits" and meta["class_names"] == digits.class_names
     (changes,) = [e for e in meta["history"] if e["type"] == "beta_changes"]
     assert [beta for _, beta in changes["changes"]] == [2.0]
@@ -149,13 +150,28 @@ def test_child_messages_survive_plain_pickling_with_their_tensors():
     assert message.kind == "end" and torch.equal(message.weights["w"], weights["w"])
 
 
-def test_beta_watch_records_each_change_at_the_step_it_applies():
+def test_beta_watch_applies_each_value_at_once_and_records_one_change_per_settled_value():
     class Shared:
         value = 1.0
 
-    shared = Shared()
-    watch = BetaWatch(shared)
+    now = [0.0]
+    shared, clock = Shared(), lambda: now[0]
+    watch = BetaWatch(shared, clock)
     assert [watch() for _ in range(3)] == [1.0, 1.0, 1.0]
+    for v in (1.5, 2.0, 2.5, 3.0):  # key presses on the slider, a tenth of a second apart
+        shared.value, now[0] = v, now[0] + 0.1
+        assert watch() == v  # applies at the very next step
+    assert watch.changes == []  # not settled yet
+    now[0] += 1.5
+    watch()
+    assert watch.changes == [(3, 3.0)]  # one change, marked where the burst began
+    shared.value, now[0] = 5.0, now[0] + 0.1
+    watch()
+    shared.value, now[0] = 3.0, now[0] + 0.1  # and back before settling: nothing new to record
+    watch()
+    now[0] += 2
+    watch()
     shared.value = 0.5
-    assert watch() == 0.5 and watch() == 0.5
-    assert watch.changes == [(3, 0.5)]
+    watch()
+    watch.flush()  # the run ended before this one settled: still recorded
+    assert watch.changes == [(3, 3.0), (11, 0.5)]

@@ -85,9 +85,14 @@ def _ellipses(md, idx: np.ndarray) -> go.Scatter:
                       line=dict(width=1, color="rgba(60,60,60,0.45)"))
 
 
+BETA_COLOR = "#9467bd"
+MAX_BETA_LABELS = 4  # text labels for the last few changes only: more would cover the KL chart
+
+
 def training_curves(events: list[dict], beta_changes: list, likelihood: str = "bernoulli",
                     height: int = 380) -> go.Figure:
-    """Left: reconstruction and total loss; right: KL and beta x KL. Lines per logged step, markers per epoch.
+    """Left: reconstruction and total loss; right: KL and beta x KL, and beta itself (scheduled and set by
+    hand) on its own axis. Lines per logged step, markers per epoch.
 
     Built from plain dicts with two hand-placed axes: make_subplots and add_vline cost ~100x more, and
     this figure is rebuilt twice a second while training runs.
@@ -103,16 +108,20 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
         _epoch_markers("test recon", ex, [e["test_recon"] for e in epochs], "#1f77b4", 1),
         _epoch_markers("test −ELBO", ex, [e["test_loss"] for e in epochs], "#444444", 1),
         _epoch_markers("test KL", ex, [e["test_kl"] for e in epochs], "#d62728", 2),
+        dict(_line("β in force", x, [e["beta"] for e in steps], BETA_COLOR, 2), yaxis="y3",
+             line=dict(color=BETA_COLOR, width=1.5, shape="hv")),
     ]
     marks = [dict(type="line", xref=xref, yref="paper", x0=step, x1=step, y0=0, y1=1,
-                  line=dict(color="#9467bd", dash="dot")) for step, _ in beta_changes for xref in ("x", "x2")]
+                  line=dict(color=BETA_COLOR, dash="dot", width=1)) for step, _ in beta_changes for xref in ("x", "x2")]
     labels = [dict(x=step, xref="x2", y=1, yref="paper", text=f"β→{beta:g}", showarrow=False, yanchor="bottom",
-                   font=dict(color="#9467bd")) for step, beta in beta_changes]
+                   font=dict(color=BETA_COLOR)) for step, beta in beta_changes[-MAX_BETA_LABELS:]]
     titles = [dict(x=cx, xref="paper", y=1.08, yref="paper", showarrow=False, text=t, font=dict(size=13), xanchor="center")
               for cx, t in ((0.23, f"reconstruction ({likelihood}) and loss (nats/image)"), (0.77, "KL term (nats/image)"))]
-    layout = dict(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
+    layout = dict(height=height, margin=dict(l=10, r=40, t=40, b=10), legend=dict(orientation="h", y=-0.25),
                   xaxis=dict(domain=[0, 0.46], title="step"), xaxis2=dict(domain=[0.54, 1], title="step", anchor="y2"),
-                  yaxis=dict(anchor="x"), yaxis2=dict(anchor="x2"), shapes=marks, annotations=titles + labels)
+                  yaxis=dict(anchor="x"), yaxis2=dict(anchor="x2"), shapes=marks, annotations=titles + labels,
+                  yaxis3=dict(overlaying="y2", side="right", anchor="x2", rangemode="tozero", showgrid=False,
+                              title=dict(text="β", font=dict(color=BETA_COLOR)), tickfont=dict(color=BETA_COLOR)))
     return go.Figure(dict(data=traces, layout=layout))
 
 
@@ -155,9 +164,9 @@ def rate_distortion(rows: list, height: int = 480) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=[r.test_kl for r in rows], y=[r.test_recon for r in rows], mode="markers+text",
         text=[r.name for r in rows], textposition="top center",
-        customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss, "?" if r.beta is None else f"{r.beta:g}"]
-                    for r in rows],
+        customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss, r.beta_text] for r in rows],
         marker=dict(size=11, color=[float("nan") if b is None else b for b in betas], colorscale="Viridis",
+                    symbol=["diamond" if r.beta_path else "circle" for r in rows],
                     showscale=len(rows) > 1, colorbar=dict(title="β")),
         hovertemplate="%{customdata[0]}: β=%{customdata[4]}<br>%{customdata[1]}, z=%{customdata[2]}<br>KL %{x:.2f}, "
                       "recon %{y:.2f}"

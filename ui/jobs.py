@@ -144,7 +144,10 @@ class Job:
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
         snap = self.snapshot()
-        config = dict(self.config.to_dict(), beta=snap.beta)  # the beta the model ended with
+        # beta: the base the model ended with; how it got there, so a run that spent most of its time at
+        # another beta is not taken for one trained at its last value
+        config = dict(self.config.to_dict(), beta=snap.beta, beta_start=self.config.beta,
+                      beta_changes=[[int(step), float(beta)] for step, beta in snap.beta_changes])
         history = snap.events + [dict(type="beta_changes", changes=snap.beta_changes)]
         path, _ = save_run(path, self.model, self.data, config, history)
         with self._lock:
@@ -270,6 +273,8 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
     data = pickle.loads(data)
     try:
         for event in train(model, data, config, stop=stop, beta=beta):
+            if event["type"] == "end":
+                beta.flush()
             if beta.changes:
                 send(messages, ChildMessage("beta", beta_changes=beta.changes))
                 beta.changes = []
@@ -293,20 +298,36 @@ def _exit_with_server(lifeline) -> None:
     os._exit(1)
 
 
-class BetaWatch:
-    """Reads the shared beta before every step (train() calls it once a step) and notes each change
-    with the number of steps done before it, where the curves mark it."""
+BETA_SETTLE_S = 1.0  # a beta held this long is one change; the steps of a slider's drag in between are not
 
-    def __init__(self, shared_beta):
-        self.shared, self.steps, self.last, self.changes = shared_beta, 0, shared_beta.value, []
+
+class BetaWatch:
+    """Reads the shared beta before every step (train() calls it once a step); each new value applies at
+    once. A change is recorded, with the number of steps done before it (where the curves mark it), once
+    the value has settled: a drag or a run of key presses on the slider is one change, not dozens."""
+
+    def __init__(self, shared_beta, clock=time.monotonic):
+        self.shared, self.clock, self.steps, self.changes = shared_beta, clock, 0, []
+        self.seen = self.recorded = shared_beta.value
+        self.burst_step, self.changed_at = None, 0.0
 
     def __call__(self) -> float:
         value = self.shared.value
-        if value != self.last:
-            self.changes.append((self.steps, value))
-            self.last = value
+        if value != self.seen:
+            if self.burst_step is None:
+                self.burst_step = self.steps
+            self.seen, self.changed_at = value, self.clock()
+        elif self.burst_step is not None and self.clock() - self.changed_at >= BETA_SETTLE_S:
+            self.flush()
         self.steps += 1
         return value
+
+    def flush(self) -> None:
+        """Record the value the last burst of changes settled on (at the run's end: even if not settled yet)."""
+        if self.burst_step is not None and self.seen != self.recorded:
+            self.changes.append((self.burst_step, self.seen))
+            self.recorded = self.seen
+        self.burst_step = None
 
 
 def send(messages, message: ChildMessage) -> None:

@@ -41,12 +41,20 @@ class CheckpointRow:
     arch: str = ""
     likelihood: str = "bernoulli"
     beta: float | None = None
+    beta_path: tuple = ()        # (start, ..., end) when beta was changed during training, else ()
     test_loss: float | None = None
     test_recon: float | None = None
     test_kl: float | None = None
 
+    @property
+    def beta_text(self) -> str:
+        """"1", or "1 → 4 → 0.1" for a run whose beta was changed while it trained."""
+        if self.beta_path:
+            return " → ".join(f"{b:g}" for b in self.beta_path)
+        return "?" if self.beta is None else f"{self.beta:g}"
+
     def describe(self) -> str:
-        beta = "?" if self.beta is None else f"{self.beta:g}"
+        beta = self.beta_text
         loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
         return f"{self.name} · {Path(self.dataset).name} · z={self.latent_dim} · β={beta}{loss}"
 
@@ -78,9 +86,14 @@ def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
         rows.append(CheckpointRow(
             info.name, str(info.path), mtime, dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
             arch=meta["vae_config"]["arch"], likelihood=meta["vae_config"].get("likelihood", "bernoulli"),
-            beta=meta["train_config"].get("beta"),
+            beta=meta["train_config"].get("beta"), beta_path=_beta_path(meta["train_config"]),
             test_loss=metrics.get("test_loss"), test_recon=metrics.get("test_recon"), test_kl=metrics.get("test_kl")))
     return rows
+
+
+def _beta_path(train_config: dict) -> tuple:
+    changes = train_config.get("beta_changes") or []
+    return (train_config.get("beta_start"), *(beta for _, beta in changes)) if changes else ()
 
 
 def checkpoint_dir() -> Path:
