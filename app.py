@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui.navigation import leave_pages_folder_mode
-from ui.state import checkpoint_picker
+from ui.state import checkpoint_picker, keep_train_form
 
 leave_pages_folder_mode()
 st.set_page_config(page_title="VAE latent space explorer", page_icon=":material/explore:", layout="wide")
@@ -14,4 +14,5 @@ navigation = st.navigation([
     st.Page("pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
 ])
 checkpoint_picker()
+keep_train_form()
 navigation.run()

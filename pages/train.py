@@ -56,6 +56,18 @@ def suggest_model() -> None:
     st.session_state["train_arch"], st.session_state["train_latent_dim"] = suggest_architecture(shape)
 
 
+def form_defaults() -> dict:
+    """Each control's starting value: the engine's TrainConfig() and VAEConfig(), the model suggested for the
+    first dataset's images (the CLI's defaults too). Set in session state once rather than passed to the
+    widgets, so the values can outlive a visit to another page (state.keep_train_form)."""
+    arch, latent_dim = suggest_architecture(FIXED_SHAPES[SOURCES[0]])
+    return dict(train_source=SOURCES[0], train_image_size=UPLOAD_IMAGE_SIZE, train_channels="auto", train_arch=arch,
+                train_latent_dim=latent_dim, train_hidden="", train_likelihood=MODEL.likelihood,
+                train_epochs=TRAIN.epochs, train_batch=TRAIN.batch_size, train_lr=TRAIN.lr, train_seed=TRAIN.seed,
+                train_beta=TRAIN.beta, train_schedule=TRAIN.beta_schedule, train_warmup=TRAIN.warmup_epochs,
+                train_device=available_devices()[0])
+
+
 def dataset_controls() -> dict:
     source = st.selectbox("Dataset", SOURCES, key="train_source", on_change=suggest_model)
     choice = dict(source=source, upload=None, image_size=None, channels="auto")
@@ -65,39 +77,36 @@ def dataset_controls() -> dict:
     if source == UPLOAD:
         choice["upload"] = st.file_uploader("Zip of PNG/JPEG images; class sub-folders give labels", type=["zip"],
                                             key="train_zip")
-        choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, UPLOAD_IMAGE_SIZE, key="train_image_size",
+        choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, key="train_image_size",
                                                on_change=suggest_model)
         choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels")
     return choice
 
 
 def model_controls() -> dict:
-    if "train_arch" not in st.session_state:  # set here, not as widget defaults: suggest_model changes them
-        suggest_model()
     arch = st.radio("Architecture", ARCHS, horizontal=True, key="train_arch",
                     help="Suggested for the data's image size: an MLP with a 2-D code for tiny images (the map is "
                          "then the latent space), a conv net with 20 dimensions for larger ones.")
     latent_dim = st.number_input("Latent dimensions", 1, 128, key="train_latent_dim")
-    hidden = st.text_input("Hidden sizes", "", key="train_hidden", placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
+    hidden = st.text_input("Hidden sizes", key="train_hidden", placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
                            help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
-    likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, index=LIKELIHOODS.index(MODEL.likelihood),
-                              key="train_likelihood", help=LIKELIHOOD_HELP)
+    likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, key="train_likelihood", help=LIKELIHOOD_HELP)
     return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden, likelihood=likelihood)
 
 
 def training_controls() -> dict:
     a, b = st.columns(2)
-    epochs = a.number_input("Epochs", 1, 1000, TRAIN.epochs, key="train_epochs")
-    batch_size = b.selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(TRAIN.batch_size), key="train_batch")
-    lr = a.number_input("Learning rate", 1e-6, 1e3, TRAIN.lr, step=1e-4, format="%.1e", key="train_lr")
-    seed = b.number_input("Seed", 0, 2**31 - 1, TRAIN.seed, key="train_seed")
-    beta = st.number_input("β (KL weight)", 0.0, 100.0, TRAIN.beta, step=0.1, key="train_beta",
+    epochs = a.number_input("Epochs", 1, 1000, key="train_epochs")
+    batch_size = b.selectbox("Batch size", BATCH_SIZES, key="train_batch")
+    lr = a.number_input("Learning rate", 1e-6, 1e3, step=1e-4, format="%.1e", key="train_lr")
+    seed = b.number_input("Seed", 0, 2**31 - 1, key="train_seed")
+    beta = st.number_input("β (KL weight)", 0.0, 100.0, step=0.1, key="train_beta",
                            help="1 is the true ELBO; larger pushes q(z|x) toward the prior; 0 is a plain autoencoder.")
-    schedule = st.selectbox("β schedule", SCHEDULES, index=SCHEDULES.index(TRAIN.beta_schedule), key="train_schedule",
+    schedule = st.selectbox("β schedule", SCHEDULES, key="train_schedule",
                             help="linear: warm-up from 0; cyclical: repeated warm-ups (Fu et al. 2019).")
     warmup = TRAIN.warmup_epochs
     if schedule != "constant":
-        warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, TRAIN.warmup_epochs, key="train_warmup")
+        warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, key="train_warmup")
     options = available_devices()
     device = st.selectbox("Device", options, key="train_device") if len(options) > 1 else "cpu"
     return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), beta=float(beta),
@@ -130,6 +139,7 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
         st.error(str(err))
         return
     job = state.job_registry().start(model, data, config)
+    state.add_session_run(job.id)
     st.query_params["run"] = job.id  # a reload re-attaches to this run
     st.rerun()
 
@@ -230,14 +240,49 @@ def run_view(job, snap: RunSnapshot) -> None:
         save_panel(job, snap)
 
 
-def main() -> None:
-    st.title("Train a VAE")
-    job = state.job_registry().get(st.query_params.get("run"))
-    snap = job.snapshot() if job is not None else None
+def open_run(run_id: str) -> None:
+    st.query_params["run"] = run_id
+
+
+def session_runs(current: str | None) -> None:
+    """This session's runs on the server, newest first, each with its status, progress and a way back to it."""
+    registry = state.job_registry()
+    runs = [(rid, registry.get(rid)) for rid in reversed(state.session_runs())]
+    runs = [(rid, job.snapshot()) for rid, job in runs if job is not None]
+    if not runs:
+        return
+    with st.expander(f"Your runs ({len(runs)})", expanded=current is None):
+        for rid, snap in runs:
+            done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
+            saved = f" · saved as `{snap.saved_as}`" if snap.saved_as else ""
+            a, b = st.columns([4, 1], vertical_alignment="center")
+            a.markdown(f"`{rid}` · {snap.arch}, z={snap.latent_dim} on {Path(snap.dataset).name} · "
+                       f"**{STATUS[snap.status]}** · {done:.0%}{saved}")
+            b.button("Open", key=f"open_{rid}", on_click=open_run, args=(rid,), disabled=rid == current,
+                     width="stretch")
+
+
+def current_run():
+    """The run named in the URL; without one, this session's latest live run (leaving the page loses nothing)."""
+    registry = state.job_registry()
+    if not st.query_params.get("run"):
+        live = [rid for rid in reversed(state.session_runs()) if (job := registry.get(rid)) and job.live]
+        if live:
+            st.query_params["run"] = live[0]
+    job = registry.get(st.query_params.get("run"))
     if st.query_params.get("run") and job is None:
         st.warning("That run is no longer on this server: the server was restarted, or the run was saved or "
                    "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one.")
         del st.query_params["run"]
+    return job
+
+
+def main() -> None:
+    st.title("Train a VAE")
+    state.init_train_form(form_defaults())
+    job = current_run()
+    snap = job.snapshot() if job is not None else None
+    session_runs(snap.id if snap else None)
     controls, view = st.columns([1.4, 3], gap="large")
     with controls:
         st.markdown("**New run**")

@@ -144,3 +144,24 @@ def load_dataset_digits():
     from vae_core import load_dataset
 
     return load_dataset("digits")
+
+
+def test_leaving_the_train_page_loses_neither_the_form_nor_the_run(ckpt_dir):
+    at = train_page()
+    at.number_input(key="train_epochs").set_value(700)
+    at.selectbox(key="train_likelihood").set_value("gaussian")
+    at.number_input(key="train_latent_dim").set_value(3).run()
+    at.switch_page("pages/explore.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.number_input(key="train_epochs").value == 700  # the form kept its values
+    assert at.selectbox(key="train_likelihood").value == "gaussian"
+    at.button(key="train_start").click().run()
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    at.switch_page("pages/explore.py").run()
+    at.query_params.clear()  # what the sidebar link does: no ?run= in the URL
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any(f"Run `{run_id}`" in h.value for h in at.subheader)  # the live run is shown again
+    assert any(run_id in m.value and ("training" in m.value or "starting" in m.value) for m in at.markdown)  # listed
+    at.button(key=f"stop_{run_id}").click().run()
+    wait_until_done(at)

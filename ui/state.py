@@ -27,6 +27,10 @@ CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected che
 NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
 PRIOR_SEED = "gen_seed"              # Generate's prior-sample seed input
 POLLING_RUN = "_polling"             # the run whose live view polls, so its end can rerun the whole page
+SESSION_RUNS = "_runs"               # ids of the runs this session started, oldest first
+TRAIN_FORM = ("train_source", "train_image_size", "train_channels", "train_arch", "train_latent_dim", "train_hidden",
+              "train_likelihood", "train_epochs", "train_batch", "train_lr", "train_seed", "train_beta",
+              "train_schedule", "train_warmup", "train_device")  # the Train page's controls, kept across pages
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,28 @@ def live_beta_key(run_id: str) -> str:
 
 def live_beta(run_id: str) -> float:
     return st.session_state[live_beta_key(run_id)]
+
+
+def session_runs() -> list[str]:
+    return list(st.session_state.get(SESSION_RUNS, []))
+
+
+def add_session_run(run_id: str) -> None:
+    st.session_state[SESSION_RUNS] = [*session_runs(), run_id]
+
+
+def init_train_form(defaults: dict) -> None:
+    """Give each Train control its starting value once per session."""
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+
+
+def keep_train_form() -> None:
+    """Streamlit forgets a widget's value when a run does not draw it, so the Train form would be blank after a
+    visit to another page. Written back as plain session state, on every page, the values stay."""
+    for key in TRAIN_FORM:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def polling_run() -> str | None:
