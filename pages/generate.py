@@ -9,7 +9,7 @@ from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
 from ui.navigation import run_page
 from vae_core import DatasetError, image_terms, kl_per_dim
-from vae_core.data import as_float, image_to_tensor
+from vae_core.data import DEFAULT_CONTENT_FRACTION, as_float, content_fraction, image_to_tensor
 from vae_core.elbo import ImageTerms
 from vae_core.latent import decode_points, interpolate, prior_latents, traversal_order, traverse
 
@@ -143,8 +143,16 @@ def traversal_section(model, md, data, meta: dict, name: str) -> None:
 # The page reruns on every widget in every tab: an upload is decoded, converted and scored once, not
 # on each rerun (IWAE_K decodes, and a large JPEG can take a while to decode).
 @st.cache_data(show_spinner=False, max_entries=16)
-def model_input(data: bytes, image_shape: tuple) -> torch.Tensor:
-    return image_to_tensor(data, image_shape)
+def model_input(data: bytes, image_shape: tuple, fill: float) -> torch.Tensor:
+    return image_to_tensor(data, image_shape, fill)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def data_fill(path: str, mtime: int) -> float:
+    """How much of the frame the model's images fill, so an upload is framed as they are."""
+    _, meta = state.load_model(path, mtime)
+    data, _ = state.dataset_for(meta)
+    return content_fraction(data.test_x) if data is not None else DEFAULT_CONTENT_FRACTION
 
 
 @st.cache_data(show_spinner="Encoding your image…", max_entries=16)
@@ -152,7 +160,7 @@ def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torc
     """The image as the model sees it, its ELBO terms (the reconstruction term averaged over IWAE_K samples of
     q(z|x), so it does not jump with one lucky sample), and two decodings: one sample of q(z|x) and the mean."""
     model, _ = state.load_model(path, mtime)
-    x = model_input(data, model.config.image_shape)
+    x = model_input(data, model.config.image_shape, data_fill(path, mtime))
     x = 1 - x if invert else x
     terms = image_terms(model, x, samples=IWAE_K)
     return x, terms, decode_points(model, np.stack([terms.z_sample, terms.mu]))
@@ -183,7 +191,7 @@ def own_image_section(model, md, data, meta: dict, row: dict) -> None:
         return
     file_bytes = upload.getvalue()
     try:
-        image_dark = float(model_input(file_bytes, model.config.image_shape).mean()) < 0.5
+        image_dark = float(model_input(file_bytes, model.config.image_shape, data_fill(row.path, row.mtime)).mean()) < 0.5
     except DatasetError as err:
         st.error(f"**{upload.name}**: {err}")
         return

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from test_app_explore import image_captions, map_positions, selection
 from vae_core import load_checkpoint
-from vae_core.data import image_to_tensor
+from vae_core.data import content_fraction, image_to_tensor
 from vae_core.latent import Projection, encode_means
 
 APP = str(ROOT / "app.py")
@@ -150,8 +150,9 @@ def test_an_uploaded_image_is_converted_placed_on_the_map_and_scored(name):
     model, _ = load_checkpoint(ROOT / "checkpoints" / f"{name}.pt")
     from vae_core import load_dataset
 
-    projection = Projection(encode_means(model, load_dataset("digits").test_x)[0])
-    x = 1 - image_to_tensor(drawn_seven(), model.config.image_shape)
+    digits = load_dataset("digits")
+    projection = Projection(encode_means(model, digits.test_x)[0])
+    x = 1 - image_to_tensor(drawn_seven(), model.config.image_shape, content_fraction(digits.test_x))
     expected = projection.transform(encode_means(model, x[None])[0])
     np.testing.assert_allclose(traces(at)["your image"], expected, atol=1e-4)
     assert {"as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean"} <= set(image_captions(at))

@@ -196,7 +196,7 @@ def test_transparent_areas_become_white():
     rgba = np.zeros((20, 20, 4), np.uint8)            # fully transparent black
     rgba[5:15, 5:15] = (0, 0, 0, 255)                 # an opaque black square
     x = image_to_tensor(png(rgba, "RGBA"), (1, 10, 10))
-    assert x[0, 0, 0] > 0.95 and x[0, 5, 5] < 0.05
+    assert x[0, 0, 0] > 0.9 and x[0, 5, 5] < 0.05  # the corner pixel: white, but for an edge of the square
 
 
 @pytest.mark.parametrize("data, message", [
@@ -217,3 +217,22 @@ def test_a_huge_image_is_refused_before_decoding(monkeypatch):
     monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 99)
     with pytest.raises(DatasetError, match="10x10 pixels; the limit"):
         data.image_to_tensor(png(np.zeros((10, 10), np.uint8)), (1, 8, 8))
+
+
+def test_an_upload_is_framed_as_the_models_data_are():
+    """MNIST puts each digit in a 20 px box inside 28 px, centred by mass; a drawing cropped edge to edge is
+    not what such a model has seen."""
+    from vae_core.data import content_fraction, image_to_tensor
+
+    canvas = np.full((400, 600), 255, np.uint8)
+    canvas[40:360, 420:470] = 0                          # a tall bar, far right, on a large white canvas
+    canvas[40:90, 300:470] = 0                           # and a top stroke to its left: a 7
+    x = 1 - image_to_tensor(png(canvas), (1, 28, 28), fill=20 / 28)[0]  # ink, as MNIST draws it
+    rows, cols = np.nonzero(x.numpy() > 0.5)
+    assert max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) in (19, 20, 21)
+    mass = x.numpy() / x.sum().item()
+    cy, cx = (mass.sum(1) * (np.arange(28) + 0.5)).sum(), (mass.sum(0) * (np.arange(28) + 0.5)).sum()
+    assert abs(cy - 14) < 0.6 and abs(cx - 14) < 0.6    # centred by mass, not by its box
+    mnist_like = torch.zeros(10, 1, 28, 28, dtype=torch.uint8)
+    mnist_like[:, :, 4:24, 6:20] = 255                   # 20 px tall in 28
+    assert content_fraction(mnist_like) == pytest.approx(20 / 28)
