@@ -93,7 +93,10 @@ def selection_panel(sel, selection: Selection | None) -> None:
     model, md = sel.model, sel.map
     if selection is None:
         st.info("Click anywhere on the map to decode that point into an image.")
-    elif selection.kind == "point":
+        return
+    st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=state.clear_selection,
+              args=(sel.row.name,))
+    if selection.kind == "point":
         show_point(model, md, state.dataset_for(sel.meta)[0], selection.index)
     elif selection.kind == "free":
         show_free(model, md, selection.x, selection.y)
@@ -120,7 +123,8 @@ def main() -> None:
         rng = np.random.default_rng(0)
         ellipse_idx = (rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False)
                        if options["ellipses"] else None)
-        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx), key=state.map_chart_key(row.name), on_select="rerun",
+        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, selection=selection), key=state.map_chart_key(row.name),
+                        on_select="rerun",
                         selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
     with side_col:
         with st.container(border=True):

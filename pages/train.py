@@ -171,7 +171,7 @@ def diagnostics(run_id: str) -> None:
         st.plotly_chart(kl_bars(last["kl_per_dim"]), key="kl_bars")
     with b:
         st.markdown("**Latent map of the test set**")
-        st.plotly_chart(small_map(diag.xy, diag.labels, diag.axis_names), key="small_map")
+        st.plotly_chart(small_map(diag.xy, diag.labels, diag.axis_names, diag.class_names), key="small_map")
     with c:
         st.markdown("**Originals (top) and their reconstructions (bottom)**")
         st.image(grid(torch.cat([diag.originals, diag.recons]), nrow=len(diag.originals), width=480))

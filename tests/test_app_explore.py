@@ -69,9 +69,9 @@ def test_click_on_a_data_point_shows_image_reconstruction_and_mean():
     assert not at.exception
     assert "Test image #17" in texts(at)
     assert {"original", "reconstruction (z ~ q(z|x))", "decoded mean"} <= set(image_captions(at))
-    # the browser marks the clicked spot itself: every clickable trace has a visible `selected` style
-    for trace in figure(at)["data"]:
-        assert trace["selected"]["marker"]["opacity"] == 1
+    # the server marks the clicked point: a ring on the point itself, not where the click landed
+    (mark,) = [t for t in figure(at)["data"] if t.get("name") == "selection"]
+    assert (mark["x"], mark["y"]) == ([float(xy[17, 0])], [float(xy[17, 1])])
 
 
 def test_click_on_empty_space_decodes_that_location():
@@ -127,3 +127,37 @@ def test_a_model_whose_data_is_missing_still_decodes(tmp_path, monkeypatch):
     assert "No data points drawn" in at.warning[0].value and "MNIST" in at.warning[0].value
     assert "**Decoded at** (0.10, 0.20)" in texts(at)
     assert any("manifold" in c for c in image_captions(at))
+
+
+def test_a_box_selection_is_drawn_by_the_server_and_can_be_cleared():
+    """The click grid no longer turns black inside a box, and the drawn outline and the panel always agree."""
+    box = {"x": [-0.5, 0.5], "y": [-0.5, 0.5]}
+    at = start(**{"map:digits-2d": selection(box=[box])})
+    fig = figure(at)
+    grid = next(t for t in fig["data"] if t.get("name") == "grid")
+    assert grid["selected"]["marker"]["opacity"] == 0  # no blob over the box
+    assert all("color" not in t.get("selected", {}).get("marker", {}) for t in fig["data"])  # colours kept
+    (outline,) = [t for t in fig["data"] if t.get("name") == "selection"]
+    assert outline["x"] == [-0.5, 0.5, 0.5, -0.5, -0.5] and outline["y"] == [-0.5, -0.5, 0.5, 0.5, -0.5]
+    assert "points selected" in texts(at)
+    at.button(key="explore_clear").click().run()
+    assert "points selected" not in texts(at) and not [t for t in figure(at)["data"] if t.get("name") == "selection"]
+    assert any("Click anywhere" in i.value for i in at.info)
+
+
+def test_a_click_is_marked_where_it_landed():
+    at = start(**{"map:digits-2d": selection(points=[{"x": 2.5, "y": -2.0}])})
+    (mark,) = [t for t in figure(at)["data"] if t.get("name") == "selection"]
+    assert mark["x"] == [2.5] and mark["y"] == [-2.0] and mark["marker"]["symbol"] == "circle-open"
+
+
+def test_each_label_has_one_readable_colour_on_every_map():
+    from ui.figures import LABEL_COLORS, small_map
+
+    explore = {t["name"]: t["marker"]["color"] for t in figure(start())["data"] if t.get("customdata") is not None}
+    xy, labels = np.zeros((20, 2)), np.arange(20) % 10
+    train = {t.name: t.marker.color for t in small_map(xy, labels, ("z1", "z2"), [str(i) for i in range(10)]).data}
+    assert explore == train and len(set(explore.values())) == 10
+    for color in LABEL_COLORS:  # none pale on white: relative luminance well below white's
+        r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        assert 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.75

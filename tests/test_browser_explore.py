@@ -60,3 +60,39 @@ def test_click_a_point_and_empty_space_in_chromium():
         wait_for_image(page, "decoded image")
         assert page.get_by_text("Test image #").count() == 0
         page.screenshot(path=str(ARTIFACTS / "explore-free-click.png"))
+
+
+def dark_share(page, box) -> float:
+    """The share of near-black pixels inside a page region (x, y, width, height)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    x, y, w, h = box
+    shot = Image.open(io.BytesIO(page.screenshot(clip=dict(x=x, y=y, width=w, height=h)))).convert("L")
+    return float((np.asarray(shot) < 60).mean())
+
+
+def test_a_box_selection_shows_its_points_not_a_black_blob_in_chromium():
+    with streamlit_server() as url, chromium_page() as page:
+        page.goto(url)
+        page.wait_for_selector(POINTS, timeout=60_000)
+        wait_for_app_idle(page)
+        area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+        page.evaluate("() => Plotly.relayout(document.querySelector('.js-plotly-plot'), {dragmode: 'select'})")
+        x0, y0 = area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.3
+        x1, y1 = area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.6
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x1, y1, steps=8)
+        page.mouse.up()
+        page.get_by_text("points selected").wait_for(timeout=20_000)
+        wait_for_app_idle(page)
+        inside = (x0 + 4, y0 + 4, x1 - x0 - 8, y1 - y0 - 8)
+        page.screenshot(path=str(ARTIFACTS / "explore-box-select.png"))
+        assert dark_share(page, inside) < 0.05  # the points in their colours, not the click grid painted black
+        page.get_by_text("1σ posterior ellipses").click()  # the map is drawn again
+        wait_for_app_idle(page)
+        assert page.get_by_text("points selected").count() == 1  # the panel still matches the drawn outline
+        assert page.evaluate("() => document.querySelector('.js-plotly-plot').data.some(t => t.name === 'selection')")

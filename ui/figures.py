@@ -6,23 +6,47 @@ import plotly.graph_objects as go
 
 from ui.geometry import ellipse_paths
 
+# One colour per label on every map, from palettes made to stay distinct with colour blindness (Okabe & Ito
+# 2008, Tol 2021), all dark enough to read on white; more labels than colours repeat the cycle.
+LABEL_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#000000",
+                "#999933", "#882255")
+
+
+def label_color(label: int) -> str:
+    return LABEL_COLORS[int(label) % len(LABEL_COLORS)]
+
+
 WEBGL_ABOVE = 3000  # points; SVG scatter gets slow beyond a few thousand
 CLICK_GRID = 90     # nodes per side of the invisible grid that catches clicks on empty space
 
 
-# Plotly marks the clicked point itself with the `selected` style, in the browser: the figure stays the
-# same from click to click, so Streamlit does not redraw the chart and a click costs only the side panel.
-CLICK_MARK = dict(marker=dict(opacity=1, color="black", size=13))
+# The selection is drawn by the server (a ring at a click, the outline of a box or lasso), not by plotly's
+# `selected` styles: those painted every node of the click grid inside a box black, and vanished when the
+# chart was drawn again while the side panel still showed the selection. Drawn here, picture and panel agree.
+SELECTION_COLOR = "black"
 
 
-def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620) -> go.Figure:
-    """Test means coloured by label, an invisible click-catching grid, optional 1-sigma ellipses."""
+def latent_map(md, ellipse_idx: np.ndarray | None = None, selection=None, height: int = 620) -> go.Figure:
+    """Test means coloured by label, an invisible click-catching grid, optional 1-sigma ellipses, and the
+    current selection drawn on top."""
     fig = go.Figure([_click_grid(md.x_range, md.y_range), *_label_traces(md, selectable=True)])
     if ellipse_idx is not None and len(ellipse_idx):
         fig.add_trace(_ellipses(md, ellipse_idx))
+    if selection is not None:
+        fig.add_trace(_selection_trace(selection))
     _map_layout(fig, md, height)
     fig.update_layout(dragmode="pan", uirevision="latent-map")
     return fig
+
+
+def _selection_trace(selection) -> dict:
+    if selection.kind == "region":
+        xs, ys = selection.outline
+        return dict(type="scatter", x=xs, y=ys, mode="lines", name="selection", showlegend=False, hoverinfo="skip",
+                    line=dict(color=SELECTION_COLOR, width=1.5, dash="dash"))
+    return dict(type="scatter", x=[selection.x], y=[selection.y], mode="markers", name="selection",
+                showlegend=False, hoverinfo="skip",
+                marker=dict(symbol="circle-open", size=18, color=SELECTION_COLOR, line=dict(width=2.5)))
 
 
 def overlay_map(md, overlays: list[dict], height: int = 420) -> go.Figure:
@@ -50,14 +74,16 @@ def point_trace(name: str, xy: np.ndarray, color: str = "black", symbol: str = "
 def _label_traces(md, selectable: bool = False, opacity: float = 1.0) -> list:
     """One trace of test means per label (WebGL above a few thousand points), so the legend names labels."""
     scatter = go.Scattergl if len(md.xy) > WEBGL_ABOVE else go.Scatter
-    extra = dict(selected=CLICK_MARK, unselected=dict(marker=dict(opacity=1))) if selectable else {}  # no dimming
+    # selectable: plotly neither dims the other points nor restyles the selected ones
+    extra = dict(selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))) if selectable else {}
     traces = []
     for label in np.unique(md.labels):
         idx = np.flatnonzero(md.labels == label)
         name = md.label_name(label)
         traces.append(scatter(
             x=md.xy[idx, 0], y=md.xy[idx, 1], mode="markers", name=name, customdata=idx,
-            marker=dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0), opacity=opacity),
+            marker=dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0), opacity=opacity,
+                        color=label_color(label)),
             hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>", **extra))
     return traces
 
@@ -75,7 +101,7 @@ def _click_grid(x_range, y_range) -> go.Scattergl:
     xs, ys = np.meshgrid(np.linspace(*x_range, CLICK_GRID), np.linspace(*y_range, CLICK_GRID))
     return go.Scattergl(x=xs.ravel(), y=ys.ravel(), mode="markers", name="grid", showlegend=False,
                         hoverinfo="none", marker=dict(size=8, opacity=0, color="grey"),
-                        selected=CLICK_MARK, unselected=dict(marker=dict(opacity=0)))
+                        selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)))
 
 
 def _ellipses(md, idx: np.ndarray) -> go.Scatter:
@@ -148,11 +174,17 @@ def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:
     return fig
 
 
-def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, height: int = 260) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers",
-                                 marker=dict(size=4, color=labels, colorscale="Turbo"),
-                                 hovertemplate="label %{marker.color}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), height: int = 260) -> go.Figure:
+    """The Train page's live map: one trace per label, in the same colours as every other map."""
+    traces = []
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        name = class_names[label] if label < len(class_names) else str(label)
+        traces.append(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=name,
+                                 marker=dict(size=4, color=label_color(label)),
+                                 hovertemplate=f"label {name}<extra></extra>"))
+    fig = go.Figure(traces)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(itemsizing="constant"),
                       xaxis_title=axis_names[0], yaxis_title=axis_names[1])
     return fig
 

@@ -55,13 +55,14 @@ class Selection:
 
     point:  a click on (or right next to) test image `index`; x, y are that point's position.
     free:   a click on empty map at (x, y), a location to decode.
-    region: a box or lasso selection holding the test images `indices`.
+    region: a box or lasso selection holding the test images `indices`, drawn along `outline` (xs, ys).
     """
     kind: Literal["point", "free", "region"]
     x: float | None = None
     y: float | None = None
     index: int | None = None
     indices: np.ndarray | None = None
+    outline: tuple | None = None
 
 
 def read_selection(event, xy: np.ndarray, x_range, y_range) -> Selection | None:
@@ -70,9 +71,12 @@ def read_selection(event, xy: np.ndarray, x_range, y_range) -> Selection | None:
     sel = (event or {}).get("selection") or {}
     box, lasso, points = sel.get("box") or [], sel.get("lasso") or [], sel.get("points") or []
     if box:
-        return Selection("region", indices=points_in_box(xy, box[-1]["x"], box[-1]["y"]))
+        (x0, x1), (y0, y1) = box[-1]["x"], box[-1]["y"]
+        return Selection("region", indices=points_in_box(xy, [x0, x1], [y0, y1]),
+                         outline=([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]))
     if lasso:
-        return Selection("region", indices=points_in_polygon(xy, lasso[-1]["x"], lasso[-1]["y"]))
+        xs, ys = list(lasso[-1]["x"]), list(lasso[-1]["y"])
+        return Selection("region", indices=points_in_polygon(xy, xs, ys), outline=(xs + xs[:1], ys + ys[:1]))
     if not points:
         return None
     x, y = float(points[0]["x"]), float(points[0]["y"])

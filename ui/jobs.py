@@ -42,6 +42,7 @@ class Diagnostics:
     xy: np.ndarray            # (K, 2) latent map of test means
     labels: np.ndarray        # (K,)
     axis_names: tuple
+    class_names: list
     originals: torch.Tensor   # (RECON_IMAGES, C, H, W)
     recons: torch.Tensor
 
@@ -346,4 +347,4 @@ def diagnose(model: VAE, data: Dataset, epoch: int) -> Diagnostics:
     originals = as_float(x[:RECON_IMAGES])
     recons = decode_points(model, mu[:RECON_IMAGES])
     model.train(was_training)
-    return Diagnostics(epoch, xy, y.numpy(), projection.axis_names, originals, recons)
+    return Diagnostics(epoch, xy, y.numpy(), projection.axis_names, list(data.class_names), originals, recons)

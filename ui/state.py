@@ -164,8 +164,15 @@ def picked_latents(checkpoint: str) -> dict:
 
 
 def map_chart_key(checkpoint: str) -> str:
-    """The Explore map's widget key: its selection event lives under it (one per checkpoint)."""
-    return f"map:{checkpoint}"
+    """The Explore map's widget key: its selection event lives under it (one per checkpoint, and a new one
+    after each clear_selection, which is how a chart's selection is emptied)."""
+    clears = st.session_state.get(f"map-clears:{checkpoint}", 0)
+    return f"map:{checkpoint}" + (f":{clears}" if clears else "")
+
+
+def clear_selection(checkpoint: str) -> None:
+    remember_selection(checkpoint, None)
+    st.session_state[f"map-clears:{checkpoint}"] = st.session_state.get(f"map-clears:{checkpoint}", 0) + 1
 
 
 def map_event(checkpoint: str):
@@ -174,11 +181,11 @@ def map_event(checkpoint: str):
 
 
 def last_selection(checkpoint: str) -> Selection | None:
-    return st.session_state.get(f"{map_chart_key(checkpoint)}:last")
+    return st.session_state.get(f"map-last:{checkpoint}")
 
 
 def remember_selection(checkpoint: str, selection: Selection | None) -> None:
-    st.session_state[f"{map_chart_key(checkpoint)}:last"] = selection
+    st.session_state[f"map-last:{checkpoint}"] = selection
 
 
 def next_prior_seed() -> None:
