@@ -5,7 +5,7 @@ from ui.navigation import leave_pages_folder_mode
 from ui.state import checkpoint_picker, keep_train_form
 
 leave_pages_folder_mode()
-st.set_page_config(page_title="VAE latent space explorer", page_icon=":material/explore:", layout="wide")
+st.set_page_config(page_title="VAE latent space explorer", page_icon="🧭", layout="wide")
 
 navigation = st.navigation([
     st.Page("pages/explore.py", title="Explore", icon=":material/map:", default=True),

@@ -27,3 +27,17 @@ def test_a_deep_link_into_a_fresh_server_shows_the_apps_navigation(path, heading
         page.screenshot(path=str(ARTIFACTS / f"deep-link-{heading.split()[0].lower()}.png"))
         page.get_by_role("link", name="Explore").click()  # and the navigation works from there
         page.get_by_role("heading", name="Explore the latent space").wait_for(timeout=30_000)
+
+
+def test_no_page_asks_anything_of_another_host():
+    """Offline by design: every request goes to the app's own server (no fonts, icons or scripts from a CDN)."""
+    with streamlit_server() as url, chromium_page() as page:
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        for path, heading in (("/", "Explore the latent space"), ("/generate", "Generate"), ("/train", "Train a VAE"),
+                              ("/compare", "Compare runs")):
+            page.goto(url + path)
+            page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+            wait_for_app_idle(page)
+        elsewhere = [u for u in requests if not u.startswith((url, "data:", "blob:"))]
+        assert requests and not elsewhere, elsewhere

@@ -49,9 +49,12 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
 
         fill_input(page, "Checkpoint name", "../browser run")
         page.get_by_role("button", name="Save checkpoint").click()
-        page.get_by_text("Saved as").wait_for(timeout=20_000)
+        page.get_by_text("It is selected in the sidebar").wait_for(timeout=20_000)
         wait_for_app_idle(page)
         page.screenshot(path=str(ARTIFACTS / "train-saved.png"))
+    port = url.rsplit(":", 1)[1]
+    log = (ARTIFACTS / f"streamlit-{port}.log").read_text()
+    assert "ScriptRunContext" not in log and "Traceback" not in log  # a quiet terminal: the run did not re-run app.py
     saved = tmp_path / "browser-run.pt"  # sanitised: no traversal, spaces replaced
     model, meta = load_checkpoint(saved)
     assert meta["dataset"] == "digits" and meta["metrics"]["test_loss"] > 0

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from multiprocessing import forkserver
+from multiprocessing import forkserver, spawn
 from pathlib import Path
 from typing import Literal
 
@@ -258,6 +258,20 @@ class JobRegistry:
 PROCESSES = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
 if PROCESSES.get_start_method() == "forkserver":
     PROCESSES.set_forkserver_preload([__name__, "torch._dynamo"])
+
+
+def _preparation_data_without_main(name, _original=spawn.get_preparation_data):
+    """A new process normally imports the parent's __main__ first. In the server that is whichever page script
+    Streamlit runs at that moment (it puts the script's module there), so each training process ran app.py or
+    a page in bare mode, for nothing, and filled the terminal with "missing ScriptRunContext" warnings. The
+    training target lives in this module, which the child imports anyway."""
+    data = _original(name)
+    data.pop("init_main_from_path", None)
+    data.pop("init_main_from_name", None)
+    return data
+
+
+spawn.get_preparation_data = _preparation_data_without_main
 
 
 def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, shared_beta,
