@@ -6,13 +6,18 @@ BIN := $(VENV)/bin
 
 .PHONY: run test test-fast lint chromium checkpoints clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# make run needs the app's requirements only; make test adds pytest, Playwright and ruff.
+$(BIN)/.installed-run: requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed-run
 	$(BIN)/streamlit run app.py
 
 test: $(BIN)/.installed chromium lint
