@@ -11,6 +11,7 @@ from vae_core.elbo import posterior_sample
 from vae_core.latent import decode_grid, decode_points
 
 MAX_REGION_IMAGES = 100
+MAX_MANIFOLD_GRID = 20
 ELLIPSE_SAMPLE = 60
 
 
@@ -18,7 +19,7 @@ ELLIPSE_SAMPLE = 60
 def manifold_image(path: str, mtime: int, n: int) -> str:
     model, _ = state.load_model(path, mtime)
     md = state.map_data(path, mtime)
-    return grid(decode_grid(model, md.projection, md.x_range, md.y_range, n), nrow=n, width=520)
+    return grid(decode_grid(model, md.projection, md.x_range, md.y_range, n), nrow=n, width=max(520, 24 * n))
 
 
 def view_options() -> dict:
@@ -27,7 +28,8 @@ def view_options() -> dict:
                                   help="Images decoded on a regular grid over the map: the classic VAE picture."),
                 ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses",
                                   help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images."),
-                grid_n=c.slider("Manifold grid", 6, 30, 15, key="explore_grid_n"))
+                grid_n=c.slider("Manifold grid", 6, MAX_MANIFOLD_GRID, 15, key="explore_grid_n",
+                                  help="Images per side; each stays at least 24 px wide, so they can be read."))
 
 
 def show_point(model, md, data, i: int) -> None:
@@ -59,9 +61,10 @@ def send_to_generate(z: np.ndarray, label: str) -> None:
     picked = state.picked_latents(name)
     cols = st.columns(2)
     for col, slot in zip(cols, "AB"):
-        col.button(f"Use as {slot} on Generate", key=f"pick_{slot}", icon=":material/arrow_forward:",
+        col.button(f"Use as {slot}", key=f"pick_{slot}", icon=":material/arrow_forward:",
                    on_click=state.pick_latent, args=(name, slot, z, label), width="stretch",
-                   help=f"Now: {picked[slot]['label']}" if slot in picked else "Interpolate between A and B there.")
+                   help="An endpoint of the interpolation on the Generate page"
+                        + (f"; now: {picked[slot]['label']}" if slot in picked else "."))
 
 
 def show_region(model, md, indices: np.ndarray) -> None:

@@ -84,7 +84,7 @@ def interpolation_section(model, md, data, name: str) -> None:
     images = decode_points(model, z)
     xy = md.projection.transform(z)
     grid_col, map_col = st.columns([3, 2])
-    grid_col.image(grid(images, nrow=steps, width=640),
+    grid_col.image(grid(images, nrow=steps, width=max(640, 56 * steps)),
                    caption=f"From A ({a[1]}) to B ({b[1]}). Top row: linear. Bottom row: spherical (slerp).")
     ends = np.stack([xy[0], xy[steps - 1]])
     overlays = [path_trace(m, xy[i * steps:(i + 1) * steps], c, text=[f"t = {t:.2f}" for t in np.linspace(0, 1, steps)])
@@ -185,7 +185,7 @@ def own_image_section(model, md, data, meta: dict, row: dict) -> None:
     c, h, w = model.config.image_shape
     st.caption(f"Upload an image of any size: it is converted to the model's {h}×{w} "
                f"{'grey' if c == 1 else 'colour'} input, encoded, placed on the map and reconstructed.")
-    upload = st.file_uploader("An image (PNG or JPEG)", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+    upload = st.file_uploader("An image (PNG, JPEG, BMP, GIF or WebP)", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                               key="gen_upload")
     if upload is None:
         return

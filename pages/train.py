@@ -37,6 +37,7 @@ LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact f
                    "continuous-bernoulli: its normalised version, a true density for grey levels in [0, 1]. "
                    "gaussian: the decoder gives each pixel's mean, with one learned σ. Losses of different "
                    "likelihoods are not comparable.")
+QUIET_CHART = {"displayModeBar": False}  # small charts: the toolbar would cover their bars and labels
 STATUS = {"starting": "starting…", "running": "training", "finished": "finished", "stopped": "stopped",
           "failed": "failed"}
 
@@ -166,14 +167,18 @@ def diagnostics(run_id: str) -> None:
     last = snap.epochs[-1]
     a, b, c = st.columns([2, 2, 3])
     with a:
-        st.markdown(f"**KL per dimension** · epoch {last['epoch']} · **{last['active_units']}** of "
+        st.markdown("**KL per dimension**")
+        st.caption(f"epoch {last['epoch']} · {last['active_units']} of "
                     f"{len(last['kl_per_dim'])} active units")
-        st.plotly_chart(kl_bars(last["kl_per_dim"]), key="kl_bars")
+        st.plotly_chart(kl_bars(last["kl_per_dim"]), key="kl_bars", config=QUIET_CHART)
     with b:
-        st.markdown("**Latent map of the test set**")
-        st.plotly_chart(small_map(diag.xy, diag.labels, diag.axis_names, diag.class_names), key="small_map")
+        st.markdown("**Latent map**")
+        st.caption("of the test set, this epoch")
+        st.plotly_chart(small_map(diag.xy, diag.labels, diag.axis_names, diag.class_names), key="small_map",
+                        config=QUIET_CHART)
     with c:
-        st.markdown("**Originals (top) and their reconstructions (bottom)**")
+        st.markdown("**Reconstructions**")
+        st.caption("originals above, their reconstructions below")
         st.image(grid(torch.cat([diag.originals, diag.recons]), nrow=len(diag.originals), width=480))
 
 
@@ -182,7 +187,10 @@ def live_view(run_id: str) -> None:
     snap = state.job_registry().get(run_id).snapshot()
     st.markdown(f"Status: **{STATUS[snap.status]}**")
     progress(snap)
-    st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")
+    if not snap.steps:
+        st.info("Waiting for the first steps: the curves start here in a moment.", icon=":material/hourglass_top:")
+    else:
+        st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")
     if not snap.live and state.polling_run() == run_id:
         state.set_polling_run(None)
         st.rerun(scope="app")  # the run ended: stop polling and offer saving
@@ -229,6 +237,9 @@ def run_view(job, snap: RunSnapshot) -> None:
                        f"{snap.config.beta_schedule} schedule.")
     if snap.error:
         st.error(snap.error)
+    if snap.status in ("finished", "stopped"):  # the outcome and saving first, above the fold
+        final_metrics(job)
+        save_panel(job, snap)
     if snap.live:
         state.set_polling_run(snap.id)
         st.fragment(run_every=POLL_S)(live_view)(snap.id)
@@ -236,8 +247,18 @@ def run_view(job, snap: RunSnapshot) -> None:
     else:
         live_view(snap.id)
         diagnostics(snap.id)
-    if snap.status in ("finished", "stopped"):
-        save_panel(job, snap)
+
+
+def final_metrics(job) -> None:
+    with st.spinner("Scoring the model on the test set…"):
+        m = job.final_metrics()
+    cols = st.columns(5)
+    cols[0].metric("test −ELBO", f"{m['test_loss']:.2f}", help="nats per image, β = 1")
+    cols[1].metric("reconstruction", f"{m['test_recon']:.2f}")
+    cols[2].metric("KL", f"{m['test_kl']:.2f}")
+    cols[3].metric("active units", f"{m['active_units']} / {len(m['kl_per_dim'])}")
+    cols[4].metric(f"IWAE-{m['iwae_k']} NLL", f"{m['iwae_nll']:.2f}",
+                   help=f"Importance-weighted bound on −log p(x), on {m['iwae_images']:,} test images")
 
 
 def open_run(run_id: str) -> None:

@@ -108,7 +108,7 @@ def test_a_broken_checkpoint_is_listed_as_unusable(tmp_path, monkeypatch):
     at = start()
     assert not at.exception
     assert any("broken" in w.value and "unusable" in w.value for w in at.sidebar.warning)
-    assert at.selectbox(key="checkpoint").options == ["digits-2d · digits · z=2 · β=1 · loss 24.1"]
+    assert at.selectbox(key="checkpoint").options == ["digits-2d · z=2 · β=1 · loss 24.1"]
     assert figure(at)["data"]
 
 

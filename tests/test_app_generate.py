@@ -104,6 +104,7 @@ def test_points_picked_on_explore_become_the_interpolation_endpoints():
     at.session_state["map:digits-2d"] = selection(points=[{"x": float(xy[17, 0]), "y": float(xy[17, 1]), "curve_number": 0}])
     at.run()
     at.button(key="pick_A").click().run()
+    assert any("Test image #17 (label" in t.value and "is now A on the Generate page" in t.value for t in at.toast)
     at.session_state["map:digits-2d"] = selection(points=[{"x": 2.5, "y": -2.0}])  # free space
     at.run()
     at.button(key="pick_B").click().run()

@@ -74,7 +74,11 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     assert "Status: **finished**" in [m.value for m in at.markdown]
     curves = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {"recon", "KL", "β·KL", "test KL"} <= {t["name"] for t in curves["data"]}
-    assert any("active units" in m.value for m in at.markdown)
+    assert any("active units" in c.value for c in at.caption)
+    # the outcome beside Save: test terms and an IWAE bound, the same numbers the saved checkpoint gets
+    shown = {m.label: float(m.value.split()[0]) for m in at.metric}
+    assert {"test −ELBO", "reconstruction", "KL", "active units", "IWAE-100 NLL"} <= set(shown)
+    assert shown["IWAE-100 NLL"] <= shown["test −ELBO"] + 0.5
     at.text_input(key=f"save_name_{run_id}").set_value("../../evil name").run()
     at.button(key=f"save_{run_id}").click().run()
     assert not at.exception
@@ -82,7 +86,7 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     assert sorted(p.name for p in ckpt_dir.glob("*.pt")) == ["digits-2d.pt", "evil-name.pt"]
     assert not list(ckpt_dir.parent.parent.glob("evil*"))
     model, meta = load_checkpoint(new)
-    assert model.config.latent_dim == 3 and meta["metrics"]["test_loss"] > 0
+    assert model.config.latent_dim == 3 and meta["metrics"]["test_loss"] == pytest.approx(shown["test −ELBO"], abs=0.01)
     assert [e["epoch"] for e in meta["history"] if e["type"] == "epoch"] == [1, 2, 3]
     assert any("Saved as" in s.value for s in at.success)
     assert at.selectbox(key="checkpoint").value == "evil-name"  # at once selectable, and preselected

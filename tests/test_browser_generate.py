@@ -76,11 +76,11 @@ def test_points_clicked_on_explore_are_the_endpoints_on_generate(server):
         wait_for_app_idle(page)
         page.mouse.click(*point_centers(page)[100])
         page.get_by_text("Test image #").wait_for(timeout=20_000)
-        page.get_by_role("button", name="Use as A on Generate").click()
+        page.get_by_role("button", name="Use as A").click()
         wait_for_app_idle(page)
         page.mouse.click(*emptiest_spot(page))
         page.get_by_text("Decoded at").wait_for(timeout=20_000)
-        page.get_by_role("button", name="Use as B on Generate").click()
+        page.get_by_role("button", name="Use as B").click()
         wait_for_app_idle(page)
 
         page.get_by_role("link", name="Generate").click()

@@ -203,6 +203,7 @@ def rate_distortion(rows: list, height: int = 480) -> go.Figure:
         hovertemplate="%{customdata[0]}: β=%{customdata[4]}<br>%{customdata[1]}, z=%{customdata[2]}<br>KL %{x:.2f}, "
                       "recon %{y:.2f}"
                       "<br>−ELBO %{customdata[3]:.2f}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10),  # room above for labels and the toolbar
                       xaxis_title="rate: test KL (nats/image)", yaxis_title="distortion: test reconstruction (nats/image)")
+    fig.update_traces(cliponaxis=False)
     return fig

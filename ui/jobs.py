@@ -24,12 +24,13 @@ from typing import Literal
 import numpy as np
 import torch
 
-from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, TrainEvent, save_run, train
+from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, TrainEvent, evaluate, iwae_log_likelihood, save_run, train
 from vae_core.data import as_float
 from vae_core.latent import decode_points, map_points
 
 MAP_POINTS = 1000   # test points in the live latent map
 RECON_IMAGES = 8    # originals shown beside their reconstructions
+FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8   # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
 
 Status = Literal["starting", "running", "finished", "stopped", "failed"]
@@ -109,6 +110,7 @@ class Job:
     discarded: bool = False
     created: float = field(default_factory=time.time)
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
+    _final: dict | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -141,6 +143,14 @@ class Job:
     def discard(self) -> None:
         """The user does not want this run: it may now be dropped like a saved one."""
         self.discarded = True
+
+    def final_metrics(self) -> dict:
+        """The finished model's test terms (beta = 1) and an IWAE bound on a test subsample; computed once."""
+        with self._lock:
+            if self._final is None:
+                self._final = dict(evaluate(self.model, self.data.test_x, seed=self.config.seed),
+                                   **_iwae(self.model, self.data.test_x[:FINAL_IWAE_IMAGES]))
+            return self._final
 
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
@@ -302,6 +312,13 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
         send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
         send(messages, ChildMessage("failed", error=f"Training crashed: {type(err).__name__}: {err}"))
+
+
+def _iwae(model: VAE, x: torch.Tensor, batch: int = 100) -> dict:
+    generator = torch.Generator(device=model.device).manual_seed(0)
+    total = sum(iwae_log_likelihood(model, x[i:i + batch], FINAL_IWAE_K, generator).sum().item()
+                for i in range(0, len(x), batch))
+    return dict(iwae_nll=-total / max(len(x), 1), iwae_k=FINAL_IWAE_K, iwae_images=len(x))
 
 
 def _exit_with_server(lifeline) -> None:

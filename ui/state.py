@@ -60,7 +60,7 @@ class CheckpointRow:
     def describe(self) -> str:
         beta = self.beta_text
         loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
-        return f"{self.name} · {Path(self.dataset).name} · z={self.latent_dim} · β={beta}{loss}"
+        return f"{self.name} · z={self.latent_dim} · β={beta}{loss}"  # short: the sidebar is narrow
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ def selected_model(purpose: str) -> SelectedModel:
 def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
     """Remember a latent point picked on the Explore map as endpoint "A" or "B" for the Generate page."""
     st.session_state.setdefault(f"picked:{checkpoint}", {})[slot] = dict(z=[float(v) for v in z], label=label)
+    st.toast(f"{label[0].upper() + label[1:]} is now {slot} on the Generate page.", icon=":material/check:")
 
 
 def picked_latents(checkpoint: str) -> dict:

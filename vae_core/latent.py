@@ -46,7 +46,7 @@ class Projection:
         if self.pca is None:
             return ("z1", "z2") if self.latent_dim == 2 else ("z1", "(unused)")
         ev = self.explained_variance
-        return f"PC1 ({ev[0]:.0%} of variance)", f"PC2 ({ev[1]:.0%} of variance)"
+        return f"PC1 ({ev[0]:.0%})", f"PC2 ({ev[1]:.0%})"  # the share of the latents' variance
 
     def transform(self, latents: np.ndarray) -> np.ndarray:
         latents = np.asarray(latents, dtype=np.float32)
