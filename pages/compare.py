@@ -1,5 +1,4 @@
 """Compare: every saved checkpoint on a rate-distortion plane, so the effect of beta shows across runs."""
-from pathlib import Path
 
 import streamlit as st
 
@@ -24,7 +23,7 @@ def main() -> None:
     default = groups.index((selected.dataset, selected.likelihood)) if selected else 0
     dataset, likelihood = st.selectbox(
         "Dataset and likelihood", groups, index=default, key="compare_group",
-        format_func=lambda g: f"{Path(g[0]).name} · {g[1]}",
+        format_func=lambda g: f"{state.dataset_label(g[0])} · {g[1]}",
         help="Losses are comparable only on the same data under the same likelihood: a Bernoulli loss in nats "
              "and a Gaussian one measure different things. So one plane per dataset and likelihood.")
     shown = sorted((r for r in rows if (r.dataset, r.likelihood) == (dataset, likelihood)),

@@ -38,7 +38,8 @@ def show_point(model, md, data, i: int) -> None:
     z = posterior_sample(mu, logvar, seed=i)  # the same sample on every rerun
     recon, mean = decode_points(model, np.concatenate([z, mu]))
     label = md.label_name(md.labels[i])
-    st.markdown(f"**Test image #{i}** · label **{label}**")
+    file = f" · `{data.test_names[i]}`" if data.test_names else ""
+    st.markdown(f"**Test image #{i}**{file} · label **{label}**")
     cols = st.columns(3)
     for col, img, caption in zip(cols, (data.test_x[i], recon, mean),
                                  ("original", "reconstruction (z ~ q(z|x))", "decoded mean")):
@@ -114,7 +115,8 @@ def main() -> None:
     st.title("Explore the latent space")
     how = ("the map *is* the latent space" if md.projection.pca is None
            else f"the map is a PCA projection of the {md.projection.latent_dim}-D latent space")
-    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {sel.meta['dataset']}; {how}. "
+    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {state.dataset_label(row.dataset)}; "
+               f"{how}. "
                "Click anywhere to decode that point; click a dot to compare the image with its reconstruction; "
                "use box or lasso select for a group.")
     if md.missing_data:

@@ -238,7 +238,7 @@ def main() -> None:
     row, model, meta, md = sel.row, sel.model, sel.meta, sel.map
     data = state.dataset_for(meta)[0] if not md.missing_data else None
     st.title("Generate")
-    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {meta['dataset']}, "
+    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {state.dataset_label(row.dataset)}, "
                f"{model.config.latent_dim}-D latent space.")
     if md.missing_data:
         st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")

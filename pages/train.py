@@ -21,6 +21,7 @@ from vae_core import (
     parse_hidden,
 )
 from vae_core.checkpoint import safe_checkpoint_path
+from vae_core.data import decode_for_preview, describe_folder
 from vae_core.likelihood import LIKELIHOODS
 from vae_core.model import ARCHS, DEFAULT_HIDDEN, suggest_architecture
 from vae_core.train import SCHEDULES
@@ -62,7 +63,8 @@ def form_defaults() -> dict:
     first dataset's images (the CLI's defaults too). Set in session state once rather than passed to the
     widgets, so the values can outlive a visit to another page (state.keep_train_form)."""
     arch, latent_dim = suggest_architecture(FIXED_SHAPES[SOURCES[0]])
-    return dict(train_source=SOURCES[0], train_image_size=UPLOAD_IMAGE_SIZE, train_channels="auto", train_arch=arch,
+    return dict(train_source=SOURCES[0], train_image_size=UPLOAD_IMAGE_SIZE, train_channels="auto",
+                train_test_share=0.2, train_arch=arch,
                 train_latent_dim=latent_dim, train_hidden="", train_likelihood=MODEL.likelihood,
                 train_epochs=TRAIN.epochs, train_batch=TRAIN.batch_size, train_lr=TRAIN.lr, train_seed=TRAIN.seed,
                 train_beta=TRAIN.beta, train_schedule=TRAIN.beta_schedule, train_warmup=TRAIN.warmup_epochs,
@@ -71,16 +73,21 @@ def form_defaults() -> dict:
 
 def dataset_controls() -> dict:
     source = st.selectbox("Dataset", SOURCES, key="train_source", on_change=suggest_model)
-    choice = dict(source=source, upload=None, image_size=None, channels="auto")
+    choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2)
     if source in ("mnist", "fashion-mnist"):
         st.caption(f"Downloaded by torchvision into `{state.DATA_ROOT}/` on first use. Without a network, "
                    "put the four raw IDX files into its `raw/` folder by hand.")
     if source == UPLOAD:
-        choice["upload"] = st.file_uploader("Zip of PNG/JPEG images; class sub-folders give labels", type=["zip"],
-                                            key="train_zip")
+        choice["upload"] = st.file_uploader("Zip of images (PNG, JPEG, BMP, GIF, WebP, TIFF); class sub-folders "
+                                            "give labels", type=["zip"], key="train_zip")
+        if choice["upload"] is not None:
+            upload_preview(choice["upload"])
         choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, key="train_image_size",
                                                on_change=suggest_model)
         choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels")
+        choice["test_share"] = st.number_input("Test share", 0.05, 0.5, step=0.05, key="train_test_share",
+                                               help="The part of the images held out to measure the model on, "
+                                                    "drawn at random once (the same split every time).")
     return choice
 
 
@@ -119,12 +126,35 @@ def load_training_data(choice: dict):
         return load_dataset(choice["source"], root=state.DATA_ROOT, download=True)
     if choice["upload"] is None:
         raise DatasetError("Choose a zip file to upload first.")
-    uploads = Path(state.DATA_ROOT) / "uploads"
-    root = unpack_upload(choice["upload"].getvalue(), uploads)  # kept: Explore reads the images later
-    data = load_dataset(str(root), image_size=int(choice["image_size"]), channels=choice["channels"])
+    uploads = state.uploads_dir()
+    root = unpack_upload(choice["upload"].getvalue(), uploads, choice["upload"].name)  # kept: Explore reads it later
+    data = load_dataset(str(root), image_size=int(choice["image_size"]), channels=choice["channels"],
+                        test_fraction=float(choice["test_share"]))
     in_use = {r.dataset for r in state.checkpoints() if r.error is None} | state.job_registry().datasets() | {data.name}
     sweep_uploads(uploads, in_use)
     return data
+
+
+def upload_preview(upload) -> None:
+    """What the zip holds, before training on it: images per class, sizes, colour, a sample."""
+    try:
+        summary = describe_upload(upload.getvalue(), upload.name)
+    except DatasetError as err:
+        st.error(str(err))
+        return
+    sizes = sorted(summary.sizes.items(), key=lambda kv: -kv[1])
+    size_text = ", ".join(f"{w}×{h} ({n})" for (w, h), n in sizes[:3]) + (" …" if len(sizes) > 3 else "")
+    grey = all(m in ("1", "L", "LA", "I", "I;16", "F") for m in summary.modes)
+    classes = ", ".join(f"{name} {n}" for name, n in list(summary.per_class.items())[:8])
+    st.caption(f"**{summary.n_images:,} images** in {len(summary.per_class)} "
+               f"{'class' if len(summary.per_class) == 1 else 'classes'} ({classes}"
+               f"{' …' if len(summary.per_class) > 8 else ''}); sizes {size_text}; {'grey' if grey else 'colour'}")
+    st.image(grid(decode_for_preview(summary.samples), nrow=8, width=320), caption="a sample of the upload")
+
+
+@st.cache_data(show_spinner="Unpacking the zip…", max_entries=4)
+def describe_upload(zip_bytes: bytes, file_name: str):
+    return describe_folder(unpack_upload(zip_bytes, state.uploads_dir(), file_name))
 
 
 def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
@@ -224,7 +254,8 @@ def save_panel(job, snap: RunSnapshot) -> None:
 def run_view(job, snap: RunSnapshot) -> None:
     head, stop_col = st.columns([4, 1])
     head.subheader(f"Run `{snap.id}`")
-    head.caption(f"{snap.arch} VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on {snap.dataset} "
+    head.caption(f"{snap.arch} VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
+                 f"{state.dataset_label(snap.dataset)} "
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
@@ -277,7 +308,7 @@ def session_runs(current: str | None) -> None:
             done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
             saved = f" · saved as `{snap.saved_as}`" if snap.saved_as else ""
             a, b = st.columns([4, 1], vertical_alignment="center")
-            a.markdown(f"`{rid}` · {snap.arch}, z={snap.latent_dim} on {Path(snap.dataset).name} · "
+            a.markdown(f"`{rid}` · {snap.arch}, z={snap.latent_dim} on {state.dataset_label(snap.dataset)} · "
                        f"**{STATUS[snap.status]}** · {done:.0%}{saved}")
             b.button("Open", key=f"open_{rid}", on_click=open_run, args=(rid,), disabled=rid == current,
                      width="stretch")

@@ -89,6 +89,8 @@ def test_explore_and_generate_show_colour_images(colour_checkpoint):
     at.session_state["map:shapes"] = selection(points=[{"x": float(xy[2, 0]), "y": float(xy[2, 1])}])
     at.run()
     assert not at.exception and "Test image #2" in " ".join(m.value for m in at.markdown)
+    assert f"`{data.test_names[2]}`" in " ".join(m.value for m in at.markdown)  # named by its file
+    assert data.test_names[2].split("/")[0] in ("discs", "squares")
     shown = {img.caption: decoded_pixels(img.url) for el in at.get("image") for img in el.proto.imgs}
     original = shown["original"]
     assert original.shape[2] == 3 and np.ptp(original.reshape(-1, 3).mean(0)) > 5  # channels differ: colour
@@ -127,6 +129,10 @@ def test_the_train_page_trains_on_a_zip_of_colour_images(tmp_path, monkeypatch):
     at.switch_page("pages/train.py").run()
     at.selectbox(key="train_source").set_value("a zip of images (upload)").run()
     at.file_uploader(key="train_zip").upload("shapes.zip", buffer.getvalue(), "application/zip").run()
+    preview = " ".join(c.value for c in at.caption)  # what the zip holds, before training on it
+    assert "20 images" in preview and "discs 10, squares 10" in preview and "32×32 (20)" in preview and "colour" in preview
+    assert any(img.caption == "a sample of the upload" for el in at.get("image") for img in el.proto.imgs)
+    at.number_input(key="train_test_share").set_value(0.3)
     at.number_input(key="train_image_size").set_value(32)
     at.radio(key="train_arch").set_value("conv")
     at.selectbox(key="train_likelihood").set_value("continuous-bernoulli")
@@ -138,7 +144,9 @@ def test_the_train_page_trains_on_a_zip_of_colour_images(tmp_path, monkeypatch):
         assert time.monotonic() < deadline
         time.sleep(0.3)
         at.run()
-    assert any("continuous-bernoulli likelihood" in c.value for c in at.caption)
+    run_caption = next(c.value for c in at.caption if "continuous-bernoulli likelihood" in c.value)
+    assert "shapes.zip (uploaded)" in run_caption and "/uploads/" not in run_caption  # no server paths
+    assert "(14 train / 6 test images)" in run_caption  # the chosen test share
     run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
     at.button(key=f"save_{run_id}").click().run()
     (saved,) = (tmp_path / "checkpoints").glob("*.pt")

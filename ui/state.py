@@ -29,7 +29,7 @@ PRIOR_SEED = "gen_seed"              # Generate's prior-sample seed input
 POLLING_RUN = "_polling"             # the run whose live view polls, so its end can rerun the whole page
 SESSION_RUNS = "_runs"               # ids of the runs this session started, oldest first
 TRAIN_FORM = ("train_source", "train_image_size", "train_channels", "train_arch", "train_latent_dim", "train_hidden",
-              "train_likelihood", "train_epochs", "train_batch", "train_lr", "train_seed", "train_beta",
+              "train_test_share", "train_likelihood", "train_epochs", "train_batch", "train_lr", "train_seed", "train_beta",
               "train_schedule", "train_warmup", "train_device")  # the Train page's controls, kept across pages
 
 
@@ -98,6 +98,18 @@ def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
 def _beta_path(train_config: dict) -> tuple:
     changes = train_config.get("beta_changes") or []
     return (train_config.get("beta_start"), *(beta for _, beta in changes)) if changes else ()
+
+
+def uploads_dir() -> Path:
+    """Where uploaded zips are unpacked."""
+    return Path(DATA_ROOT) / "uploads"
+
+
+def dataset_label(dataset: str) -> str:
+    """A dataset as a person should read it: no server paths (see ui.uploads.display_name)."""
+    from ui.uploads import display_name
+
+    return display_name(dataset, uploads_dir())
 
 
 def checkpoint_dir() -> Path:

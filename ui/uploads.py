@@ -18,10 +18,13 @@ from vae_core.data import extract_image_zip, image_root
 STALE_UNPACK_S = 600  # a half-unpacked temp folder this old was left by a crash
 
 
-def unpack_upload(zip_bytes: bytes, root: Path) -> Path:
-    """The image folder of an uploaded zip (unpacked now, or found from an earlier identical upload)."""
+def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
+    """The image folder of an uploaded zip (unpacked now, or found from an earlier identical upload). The
+    zip's own name is kept beside it (upload-<hash>.name), for display_name."""
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f"upload-{hashlib.sha256(zip_bytes).hexdigest()[:16]}"
+    if file_name:
+        folder.with_suffix(".name").write_text(file_name)
     if folder.is_dir():
         return image_root(folder)
     tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
@@ -48,5 +51,18 @@ def sweep_uploads(root: Path, in_use: set[str]) -> list[Path]:
                                                                 for u in used)
         if folder.is_dir() and (stale or unused):
             shutil.rmtree(folder, ignore_errors=True)
+            folder.with_suffix(".name").unlink(missing_ok=True)
             removed.append(folder)
     return removed
+
+
+def display_name(dataset: str, root: Path) -> str:
+    """How to name a dataset to a person: an upload by its zip's name, never by the server's folder for it;
+    a folder by its own name; a built-in one as it is."""
+    path = Path(dataset)
+    try:
+        upload = path.resolve().relative_to(root.resolve()).parts[0]
+    except ValueError:
+        return path.name or dataset
+    label = root / f"{upload}.name"
+    return f"{label.read_text().strip() if label.is_file() else 'a zip'} (uploaded)"

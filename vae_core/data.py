@@ -33,6 +33,7 @@ class Dataset:
     test_y: torch.Tensor
     class_names: list[str]
     options: dict = field(default_factory=dict)  # what load_dataset needs to rebuild the same split
+    test_names: list[str] = field(default_factory=list)  # file of each test image, for folders; else empty
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -63,8 +64,8 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
     if os.path.isdir(name_or_path):
         folder = Path(name_or_path).resolve()  # stored so, a checkpoint finds its data from any working folder
         options["name"] = str(folder)
-        x, y, names = _folder(folder, image_size, channels)
-        return _split(str(folder), x, y, names, test_fraction, split_seed, options)
+        x, y, names, files = _folder(folder, image_size, channels)
+        return _split(str(folder), x, y, names, test_fraction, split_seed, options, files)
     if os.path.isabs(name_or_path) or os.sep in str(name_or_path):
         raise DatasetError(f"The image folder {name_or_path} does not exist: was it moved or deleted? Put it back "
                            "there, or name where it is now with --data.")
@@ -78,14 +79,17 @@ def load_from_options(options: dict, download: bool = False) -> Dataset:
     return load_dataset(options.pop("name"), download=download, **options)
 
 
-def _split(name, x, y, class_names, test_fraction, seed, options) -> Dataset:
+def _split(name, x, y, class_names, test_fraction, seed, options, files=()) -> Dataset:
     n = len(x)
     if n < 2:
         raise DatasetError(f"{name}: need at least 2 images to make a train/test split, found {n}.")
+    if not 0 < test_fraction < 1:
+        raise DatasetError(f"The test share must be between 0 and 1, not {test_fraction}.")
     n_test = min(n - 1, max(1, round(n * test_fraction)))
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     test, train = order[:n_test], order[n_test:]
-    return Dataset(name, x[train], y[train], x[test], y[test], class_names, options)
+    test_names = [files[i] for i in test.tolist()] if len(files) else []
+    return Dataset(name, x[train], y[train], x[test], y[test], class_names, options, test_names)
 
 
 def _digits():
@@ -136,7 +140,36 @@ def _folder(folder: Path, image_size: int | None, channels: str):
     x = torch.from_numpy(np.stack(arrays))  # uint8
     x = x.unsqueeze(1) if mode == "L" else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
     y = torch.tensor([class_names.index(_class_of(p, folder)) for p in files], dtype=torch.int64)
-    return x.contiguous(), y, class_names
+    return x.contiguous(), y, class_names, [str(p.relative_to(folder)) for p in files]
+
+
+@dataclass
+class FolderSummary:
+    """What a folder of images holds, from the files' headers (nothing decoded): for a preview."""
+    n_images: int
+    per_class: dict          # class name -> number of images
+    sizes: dict              # (width, height) -> number of images
+    modes: dict              # PIL mode -> number of images
+    samples: list            # a few image paths, spread over the classes
+
+
+def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
+    from collections import Counter
+
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DatasetError(f"{folder.name}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
+    headers = _read_headers(folder, files)
+    classes = Counter(_class_of(p, folder) for p in files)
+    step = max(1, len(files) // n_samples)
+    return FolderSummary(len(files), dict(sorted(classes.items())), dict(Counter(size for size, _ in headers)),
+                         dict(Counter(mode for _, mode in headers)), files[::step][:n_samples])
+
+
+def decode_for_preview(paths, size: int = 32) -> torch.Tensor:
+    """A few images as (N, 3, size, size) float in [0, 1], for a preview grid."""
+    return as_float(torch.from_numpy(np.stack([_decode_small(p, "RGB", size) for p in paths])).permute(0, 3, 1, 2))
 
 
 def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int], str]]:
