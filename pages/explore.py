@@ -123,7 +123,7 @@ def main() -> None:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")
     options = view_options()
-    map_col, side_col = st.columns([3, 2], gap="medium")
+    map_col, side_col = st.columns([4, 3], gap="medium")
     with map_col:
         rng = np.random.default_rng(0)
         ellipse_idx = (rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False)

@@ -146,7 +146,8 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
     layout = dict(height=height, margin=dict(l=10, r=40, t=40, b=10), legend=dict(orientation="h", y=-0.25),
                   xaxis=dict(domain=[0, 0.46], title="step"), xaxis2=dict(domain=[0.54, 1], title="step", anchor="y2"),
                   yaxis=dict(anchor="x"), yaxis2=dict(anchor="x2"), shapes=marks, annotations=titles + labels,
-                  yaxis3=dict(overlaying="y2", side="right", anchor="x2", rangemode="tozero", showgrid=False,
+                  yaxis3=dict(overlaying="y2", side="right", anchor="x2", showgrid=False, zeroline=False,
+                              range=[0, 1.25 * max([e["beta"] for e in steps] + [1e-3])], nticks=4,
                               title=dict(text="β", font=dict(color=BETA_COLOR)), tickfont=dict(color=BETA_COLOR)))
     return go.Figure(dict(data=traces, layout=layout))
 
