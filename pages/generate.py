@@ -191,7 +191,9 @@ def own_image_section(model, md, data, meta: dict, row: dict) -> None:
         return
     file_bytes = upload.getvalue()
     try:
-        image_dark = float(model_input(file_bytes, model.config.image_shape, data_fill(row.path, row.mtime)).mean()) < 0.5
+        with st.spinner("Reading your image…"):  # the first time, the model's data are loaded to frame it alike
+            fill = data_fill(row.path, row.mtime)
+            image_dark = float(model_input(file_bytes, model.config.image_shape, fill).mean()) < 0.5
     except DatasetError as err:
         st.error(f"**{upload.name}**: {err}")
         return
