@@ -49,16 +49,7 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0):
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log.name}")
-            time.sleep(0.2)
+        wait_until_serving(url, proc, timeout, log.name)
         yield url, proc
     finally:
         proc.terminate()
@@ -67,6 +58,20 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def wait_until_serving(url: str, proc, timeout: float, log_name: str) -> None:
+    """Until the server answers its health check; RuntimeError if it exits or takes longer than timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"streamlit did not start; see {log_name}")
+        time.sleep(0.2)
 
 
 @contextmanager

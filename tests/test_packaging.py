@@ -9,13 +9,11 @@ import os
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from browser import chromium_page, free_port, wait_for_app_idle
+from browser import chromium_page, free_port, wait_for_app_idle, wait_until_serving
 from conftest import ROOT
 from test_browser_explore import POINTS
 
@@ -62,15 +60,7 @@ def test_vae_explorer_starts_the_app(installed, tmp_path):
                               env={k: v for k, v in os.environ.items() if not k.startswith("VAE_EXPLORER")})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-            time.sleep(0.2)
+        wait_until_serving(url, server, 60, str(tmp_path / "server.log"))
         # it serves the installed copy of the app, with the installed models
         assert Path(f"/proc/{server.pid}/cwd").resolve() == installed / "share" / "vae-latent-explorer"
         with chromium_page() as page:
