@@ -13,8 +13,9 @@ from .checkpoint import CheckpointError, load_checkpoint, save_run
 from .data import DatasetError, load_dataset, load_from_options
 from .elbo import iwae_log_likelihood
 from .likelihood import LIKELIHOODS, bits_per_dim
-from .model import ARCHS, DEFAULT_HIDDEN, VAE, VAEConfig, parse_hidden, suggest_architecture
-from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, seed_everything, train
+from .model import ARCHS, DEFAULT_HIDDEN, VAEConfig, parse_hidden
+from .sweep import RAY_INSTALL, SweepError, build_run, sweep
+from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, train
 
 DEFAULTS = TrainConfig()
 MODEL_DEFAULTS = VAEConfig()
@@ -43,6 +44,28 @@ def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> N
     p.add_argument("--channels", default="auto", choices=["auto", "grayscale", "rgb"], help="colour of folder images")
 
 
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """The architecture and training options of `train`, which `sweep` shares (all but beta and seed)."""
+    p.add_argument("--arch", default="auto", choices=("auto", *ARCHS),
+                   help="encoder/decoder architecture; auto: mlp for images under 16 px, conv otherwise")
+    p.add_argument("--hidden", type=_hidden_sizes, default=None,
+                   help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
+                        + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items()) + ")")
+    p.add_argument("--latent-dim", type=int, default=None,
+                   help="number of latent dimensions (default: 2 for images under 16 px, so the map is the latent "
+                        "space; 20 otherwise)")
+    p.add_argument("--likelihood", default=MODEL_DEFAULTS.likelihood, choices=LIKELIHOODS,
+                   help="p(x|z): bernoulli, continuous-bernoulli (a density for grey levels) or gaussian (learned sigma)")
+    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="images per step")
+    p.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
+    p.add_argument("--beta-schedule", default=DEFAULTS.beta_schedule, choices=SCHEDULES, help="how beta moves over training")
+    p.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
+                   help="linear: epochs to ramp beta up from 0; cyclical: epochs per cycle")
+    p.add_argument("--device", default=DEFAULTS.device, help="auto, cpu, cuda or mps")
+    p.add_argument("--log-every", type=int, default=DEFAULTS.log_every, help="steps between logged metrics")
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = _HelpFormatter
     parser = argparse.ArgumentParser(prog="python -m vae_core", description="Train and evaluate VAEs.")
@@ -50,29 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", formatter_class=fmt, help="train a VAE and save a checkpoint")
     _add_data_options(t, "digits")
-    t.add_argument("--arch", default="auto", choices=("auto", *ARCHS),
-                   help="encoder/decoder architecture; auto: mlp for images under 16 px, conv otherwise")
-    t.add_argument("--hidden", type=_hidden_sizes, default=None,
-                   help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
-                        + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items()) + ")")
-    t.add_argument("--latent-dim", type=int, default=None,
-                   help="number of latent dimensions (default: 2 for images under 16 px, so the map is the latent "
-                        "space; 20 otherwise)")
-    t.add_argument("--likelihood", default=MODEL_DEFAULTS.likelihood, choices=LIKELIHOODS,
-                   help="p(x|z): bernoulli, continuous-bernoulli (a density for grey levels) or gaussian (learned sigma)")
-    t.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
-    t.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="images per step")
-    t.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
+    _add_model_options(t)
     t.add_argument("--beta", type=float, default=DEFAULTS.beta, help="KL weight (1 = the true ELBO)")
-    t.add_argument("--beta-schedule", default=DEFAULTS.beta_schedule, choices=SCHEDULES, help="how beta moves over training")
-    t.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
-                   help="linear: epochs to ramp beta up from 0; cyclical: epochs per cycle")
     t.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds weights, shuffling and noise")
-    t.add_argument("--device", default=DEFAULTS.device, help="auto, cpu, cuda or mps")
-    t.add_argument("--log-every", type=int, default=DEFAULTS.log_every, help="steps between logged metrics")
     t.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
     t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    w = sub.add_parser("sweep", formatter_class=fmt, help="train a grid of betas x seeds, one checkpoint each")
+    _add_data_options(w, "digits")
+    _add_model_options(w)
+    w.add_argument("--betas", type=_numbers(float), required=True, help="KL weights, comma-separated: 0.25,1,4")
+    w.add_argument("--seeds", type=_numbers(int), default=(0,), help="seeds, comma-separated: 0,1,2")
+    w.add_argument("--out-dir", required=True, help="folder for the checkpoints (beta<B>-seed<S>.pt); runs already "
+                                                    "there are not trained again")
+    w.add_argument("--workers", type=int, default=None,
+                   help="local runs at a time (default: half the cores, at most one per run)")
+    w.add_argument("--ray", default=None, metavar="ADDRESS|local",
+                   help="run on a Ray cluster instead (local: start one on this machine); " + RAY_INSTALL)
+    w.add_argument("--json", action="store_true", help="print a JSON list of the runs instead of a table")
+    w.add_argument("--quiet", action="store_true", help="no progress lines")
 
     e = sub.add_parser("eval", formatter_class=fmt, help="evaluate a checkpoint on its test set")
     e.add_argument("checkpoint", help="checkpoint file (.pt)")
@@ -90,19 +110,55 @@ def cmd_train(args) -> int:
     if out.exists() and not args.force:
         raise CheckpointError(f"{out} already exists; pass --force to overwrite it.")
     data = load_dataset(args.data, root=args.data_root, image_size=args.image_size, channels=args.channels)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
-                         beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=args.seed,
-                         device=args.device, log_every=args.log_every)
-    seed_everything(args.seed)  # the weight init too
-    arch, latent_dim = suggest_architecture(data.image_shape)
-    model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=args.latent_dim or latent_dim,
-                          hidden=args.hidden or (), arch=arch if args.arch == "auto" else args.arch,
-                          likelihood=args.likelihood))
+    model, config = build_run(data, vars(args), args.beta, args.seed)
     history = _run_with_progress(model, data, config, quiet=args.quiet)
     _, m = save_run(out, model, data, config.to_dict(), history, overwrite=args.force)
     print(f"saved {out}: test loss ({args.likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "
           f"KL {m['test_kl']:.2f}), {m['active_units']} active units", file=sys.stderr)
     return 0
+
+
+def cmd_sweep(args) -> int:
+    from tqdm import tqdm
+
+    grid = len(args.betas) * len(args.seeds)
+    bar = tqdm(total=grid, unit="run", desc="sweep", disable=args.quiet, file=sys.stderr)
+
+    def started(beta, seed):
+        if not args.quiet:
+            bar.write(f"started  beta={beta:g} seed={seed}", file=sys.stderr)
+
+    def done(row):
+        if not args.quiet:
+            what = row.get("error") or (f"test loss {row['test_loss']:.2f} (recon {row['test_recon']:.2f}, "
+                                        f"KL {row['test_kl']:.2f})")
+            bar.write(f"{row['status']:<8} beta={row['beta']:g} seed={row['seed']}: {what}", file=sys.stderr)
+        bar.update(1)
+
+    try:
+        rows = sweep(vars(args), args.betas, args.seeds, args.out_dir, args.workers, args.ray, started, done)
+    finally:
+        bar.close()
+    print(json.dumps(rows) if args.json else _sweep_table(rows))
+    return 0 if all(r["status"] != "failed" for r in rows) else 1
+
+
+def _sweep_table(rows: list[dict]) -> str:
+    lines = [f"{'beta':>8} {'seed':>5} {'status':<11} {'recon':>9} {'KL':>8} {'-ELBO':>9}  path or reason"]
+    for r in rows:
+        terms = ("{:9.2f} {:8.2f} {:9.2f}".format(r["test_recon"], r["test_kl"], r["test_loss"])
+                 if r["status"] != "failed" else f"{'':9} {'':8} {'':9}")
+        lines.append(f"{r['beta']:>8g} {r['seed']:>5} {r['status']:<11} {terms}  {r.get('error') or r['path']}")
+    return "\n".join(lines)
+
+
+def _numbers(kind):
+    def parse(text: str):
+        try:
+            return tuple(kind(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.25,1,4, got {text!r}") from None
+    return parse
 
 
 def _run_with_progress(model, data, config, quiet: bool):
@@ -162,8 +218,8 @@ def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return cmd_train(args) if args.command == "train" else cmd_eval(args)
-    except (DatasetError, CheckpointError, NonFiniteLossError, ValueError) as err:
+        return {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval}[args.command](args)
+    except (DatasetError, CheckpointError, NonFiniteLossError, ValueError, SweepError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

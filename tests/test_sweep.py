@@ -1,0 +1,75 @@
+"""`python -m vae_core sweep`: a grid of betas x seeds, one ordinary checkpoint each, resumable, and robust to a
+run that fails (diverges, or its process dies)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from vae_core import load_checkpoint
+from vae_core.sweep import run_local, train_one
+
+OPTIONS = ["--epochs", "2", "--hidden", "32"]
+
+
+def sweep(*args, quiet=True):
+    return subprocess.run([sys.executable, "-m", "vae_core", "sweep", *OPTIONS, *(["--quiet"] if quiet else []), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_a_sweep_trains_the_grid_and_resumes(tmp_path):
+    out = tmp_path / "sweep"
+    proc = sweep("--betas", "0.5,4", "--seeds", "0,1", "--out-dir", str(out), "--workers", "2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert [(r["beta"], r["seed"]) for r in rows] == [(0.5, 0), (0.5, 1), (4.0, 0), (4.0, 1)]
+    assert {r["status"] for r in rows} == {"trained"}
+    for r in rows:  # ordinary checkpoints, the numbers in the table are theirs
+        model, meta = load_checkpoint(r["path"])
+        assert meta["train_config"]["beta"] == r["beta"] and meta["train_config"]["seed"] == r["seed"]
+        assert meta["metrics"]["test_loss"] == pytest.approx(r["test_loss"])
+        assert r["test_loss"] == pytest.approx(r["test_recon"] + r["test_kl"])
+    (out / "beta4-seed1.pt").unlink()
+    again = json.loads(sweep("--betas", "0.5,4", "--seeds", "0,1", "--out-dir", str(out), "--json").stdout)
+    assert [r["status"] for r in again] == ["done before", "done before", "done before", "trained"]
+    assert again[0]["test_loss"] == pytest.approx(rows[0]["test_loss"])
+
+
+def test_a_diverging_run_is_reported_and_the_others_finish(tmp_path):
+    proc = sweep("--betas", "1,1e30", "--out-dir", str(tmp_path), "--workers", "1", quiet=False)
+    assert proc.returncode == 1  # not every run succeeded
+    lines = proc.stdout.splitlines()
+    assert "trained" in lines[1] and "failed" in lines[2] and "diverged" in lines[2]
+    assert (tmp_path / "beta1-seed0.pt").is_file() and not (tmp_path / "beta1e+30-seed0.pt").exists()
+    assert "started  beta=1 seed=0" in proc.stderr and "failed   beta=1e+30" in proc.stderr  # progress lines
+
+
+def dies_on_seed_1(options, beta, seed, out, send, threads):
+    """A worker whose process is killed mid-run, as the OOM killer would."""
+    if seed == 1:
+        os._exit(3)
+    send.send(train_one(options, beta, seed, out))
+
+
+def test_a_worker_that_dies_fails_only_its_own_run(tmp_path):
+    from vae_core.cli import build_parser
+
+    options = vars(build_parser().parse_args(["sweep", "--betas", "1", "--out-dir", str(tmp_path), *OPTIONS]))
+    rows = []
+    todo = [(1.0, seed, str(tmp_path / f"s{seed}.pt")) for seed in (0, 1, 2)]
+    run_local(options, todo, workers=2, on_start=lambda b, s: None, on_done=rows.append, target=dies_on_seed_1)
+    by_seed = {r["seed"]: r for r in rows}
+    assert by_seed[1]["status"] == "failed" and "died (exit code 3)" in by_seed[1]["error"]
+    assert by_seed[0]["status"] == by_seed[2]["status"] == "trained"
+
+
+def test_ray_without_ray_installed_says_how_to_install_it(tmp_path):
+    try:
+        import ray  # noqa: F401
+        pytest.skip("Ray is installed here")
+    except ImportError:
+        pass
+    proc = sweep("--betas", "1", "--out-dir", str(tmp_path), "--ray", "local")
+    assert proc.returncode == 1 and "pip install '.[ray]'" in proc.stderr and "Traceback" not in proc.stderr
