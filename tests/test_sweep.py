@@ -65,11 +65,18 @@ def test_a_worker_that_dies_fails_only_its_own_run(tmp_path):
     assert by_seed[0]["status"] == by_seed[2]["status"] == "trained"
 
 
-def test_ray_without_ray_installed_says_how_to_install_it(tmp_path):
-    try:
-        import ray  # noqa: F401
-        pytest.skip("Ray is installed here")
-    except ImportError:
-        pass
-    proc = sweep("--betas", "1", "--out-dir", str(tmp_path), "--ray", "local")
+def test_a_sweep_runs_on_a_local_ray_instance(tmp_path):
+    proc = sweep("--betas", "0.5,1e30", "--out-dir", str(tmp_path), "--ray", "local", "--json")
+    rows = json.loads(proc.stdout)
+    assert proc.returncode == 1 and [r["status"] for r in rows] == ["trained", "failed"]  # one diverges, one does not
+    assert "diverged" in rows[1]["error"] and load_checkpoint(rows[0]["path"])[1]["train_config"]["beta"] == 0.5
+    again = json.loads(sweep("--betas", "0.5", "--out-dir", str(tmp_path), "--ray", "local", "--json").stdout)
+    assert again[0]["status"] == "done before"
+
+
+def test_ray_missing_is_a_message_with_the_install_command(tmp_path):
+    code = ("import sys; sys.modules['ray'] = None  # as if Ray were not installed\n"
+            "from vae_core.cli import main\n"
+            f"sys.exit(main(['sweep', '--betas', '1', '--out-dir', {str(tmp_path)!r}, '--ray', 'local', '--quiet']))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "pip install '.[ray]'" in proc.stderr and "Traceback" not in proc.stderr

@@ -18,7 +18,7 @@ from .data import load_dataset
 from .model import VAE, VAEConfig, suggest_architecture
 from .train import TrainConfig, seed_everything, train
 
-RAY_INSTALL = "pip install '.[ray]' (or: pip install 'ray[default]==2.60.0')"
+RAY_INSTALL = "pip install '.[ray]' (or: pip install 'ray==2.60.0')"
 
 
 class SweepError(Exception):
