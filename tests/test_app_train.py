@@ -169,3 +169,24 @@ def test_leaving_the_train_page_loses_neither_the_form_nor_the_run(ckpt_dir):
     assert any(run_id in m.value and ("training" in m.value or "starting" in m.value) for m in at.markdown)  # listed
     at.button(key=f"stop_{run_id}").click().run()
     wait_until_done(at)
+
+
+def test_compare_draws_a_sweep_as_a_curve_of_medians_over_seeds(ckpt_dir):
+    from vae_core.cli import build_parser
+    from vae_core.sweep import sweep
+
+    options = vars(build_parser().parse_args(["sweep", "--betas", "1", "--out-dir", "x", "--epochs", "2",
+                                              "--hidden", "32"]))
+    rows = sweep(options, [0.5, 4.0], [0, 1, 2], ckpt_dir / "sweep", workers=2)
+    assert [r["status"] for r in rows] == ["trained"] * 6
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert any(o.startswith("sweep/beta4-seed2 · ") for o in at.selectbox(key="checkpoint").options)  # listed too
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    (curve,) = [t for t in fig["data"] if t["name"] == "sweep: median over seeds"]
+    for beta, x, y, up in zip((0.5, 4.0), curve["x"], curve["y"], curve["error_x"]["array"]):
+        runs = [r for r in rows if r["beta"] == beta]
+        assert x == pytest.approx(sorted(r["test_kl"] for r in runs)[1], rel=1e-5)  # the median of three seeds
+        assert y == pytest.approx(sorted(r["test_recon"] for r in runs)[1], rel=1e-5)
+        assert up == pytest.approx(max(r["test_kl"] for r in runs) - x, abs=1e-6)  # the spread up to the highest

@@ -167,6 +167,19 @@ def _epoch_markers(name, x, y, color, panel):
                 line=dict(color=color, width=1.5, dash="dot"), marker=dict(color=color, size=7, symbol="diamond"))
 
 
+def sweep_curve(group: str, rows: list) -> go.Scatter:
+    """A sweep's rate-distortion curve: per beta the median over seeds, bars from the lowest to the highest."""
+    betas = sorted({r.beta for r in rows if r.beta is not None})
+    kl, recon = ([[getattr(r, k) for r in rows if r.beta == b] for b in betas] for k in ("test_kl", "test_recon"))
+    mx, my = [float(np.median(v)) for v in kl], [float(np.median(v)) for v in recon]
+    spread = lambda values, mid: dict(type="data", symmetric=False, array=[max(v) - m for v, m in zip(values, mid)],  # noqa: E731
+                                      arrayminus=[m - min(v) for v, m in zip(values, mid)], thickness=1, width=3)
+    return go.Scatter(x=mx, y=my, mode="lines+markers", name=f"{group}: median over seeds", showlegend=True,
+                      error_x=spread(kl, mx), error_y=spread(recon, my), line=dict(color="#444444", width=1.5),
+                      marker=dict(size=6, color="#444444"), text=[f"β={b:g}" for b in betas],
+                      hovertemplate=f"{group} %{{text}}<br>median KL %{{x:.2f}}, recon %{{y:.2f}}<extra></extra>")
+
+
 def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:
     """KL per latent dimension; dimensions that carry almost nothing (collapsed) are greyed."""
     colors = ["#d62728" if v > threshold else "#bbbbbb" for v in kl_per_dim]
@@ -195,8 +208,8 @@ def rate_distortion(rows: list, height: int = 480) -> go.Figure:
     name and coloured by beta."""
     betas = [r.beta for r in rows]
     fig = go.Figure(go.Scatter(
-        x=[r.test_kl for r in rows], y=[r.test_recon for r in rows], mode="markers+text",
-        text=[r.name for r in rows], textposition="top center",
+        x=[r.test_kl for r in rows], y=[r.test_recon for r in rows], mode="markers+text", name="checkpoints",
+        showlegend=False, text=["" if r.group else r.name for r in rows], textposition="top center",  # sweeps: hover
         customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss, r.beta_text] for r in rows],
         marker=dict(size=11, color=[float("nan") if b is None else b for b in betas], colorscale="Viridis",
                     symbol=["diamond" if r.beta_path else "circle" for r in rows],
@@ -204,7 +217,10 @@ def rate_distortion(rows: list, height: int = 480) -> go.Figure:
         hovertemplate="%{customdata[0]}: β=%{customdata[4]}<br>%{customdata[1]}, z=%{customdata[2]}<br>KL %{x:.2f}, "
                       "recon %{y:.2f}"
                       "<br>−ELBO %{customdata[3]:.2f}<extra></extra>"))
+    for group in sorted({r.group for r in rows if r.group}):
+        fig.add_trace(sweep_curve(group, [r for r in rows if r.group == group]))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10),  # room above for labels and the toolbar
+                      legend=dict(orientation="h", y=-0.2),
                       xaxis_title="rate: test KL (nats/image)", yaxis_title="distortion: test reconstruction (nats/image)")
     fig.update_traces(cliponaxis=False)
     return fig

@@ -46,6 +46,8 @@ class CheckpointRow:
     likelihood: str = "bernoulli"
     beta: float | None = None
     beta_path: tuple = ()        # (start, ..., end) when beta was changed during training, else ()
+    seed: int | None = None
+    group: str = ""              # the sub-folder a sweep wrote it to, "" for the folder itself
     test_loss: float | None = None
     test_recon: float | None = None
     test_kl: float | None = None
@@ -75,24 +77,33 @@ class SelectedModel:
 def _folder_signature(folder: Path) -> tuple:
     if not folder.is_dir():
         return ()
-    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.pt")))
+    return tuple((str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in sorted([*folder.glob("*.pt"), *folder.glob("*/*.pt")]))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
+    """The folder's checkpoints and those one folder down (a sweep's: named "<sweep>/<run>", grouped)."""
+    folder = Path(folder)
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     rows = []
-    for info in list_checkpoints(folder):
-        mtime = info.path.stat().st_mtime_ns
-        if not info.ok:
-            rows.append(CheckpointRow(info.name, str(info.path), mtime, error=info.error))
-            continue
-        meta, metrics = info.meta, info.meta["metrics"]
-        rows.append(CheckpointRow(
-            info.name, str(info.path), mtime, dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
-            arch=meta["vae_config"]["arch"], likelihood=meta["vae_config"].get("likelihood", "bernoulli"),
-            beta=meta["train_config"].get("beta"), beta_path=_beta_path(meta["train_config"]),
-            test_loss=metrics.get("test_loss"), test_recon=metrics.get("test_recon"), test_kl=metrics.get("test_kl")))
+    for sub in [folder, *subfolders]:
+        group = "" if sub == folder else sub.name
+        for info in list_checkpoints(sub):
+            rows.append(_row(info, f"{group}/{info.name}" if group else info.name, group))
     return rows
+
+
+def _row(info, name: str, group: str) -> CheckpointRow:
+    mtime = info.path.stat().st_mtime_ns
+    if not info.ok:
+        return CheckpointRow(name, str(info.path), mtime, error=info.error)
+    meta, metrics, train_config = info.meta, info.meta["metrics"], info.meta["train_config"]
+    return CheckpointRow(
+        name, str(info.path), mtime, dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
+        arch=meta["vae_config"]["arch"], likelihood=meta["vae_config"].get("likelihood", "bernoulli"),
+        beta=train_config.get("beta"), beta_path=_beta_path(train_config), seed=train_config.get("seed"), group=group,
+        test_loss=metrics.get("test_loss"), test_recon=metrics.get("test_recon"), test_kl=metrics.get("test_kl"))
 
 
 def _beta_path(train_config: dict) -> tuple:
