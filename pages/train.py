@@ -39,8 +39,8 @@ LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact f
                    "gaussian: the decoder gives each pixel's mean, with one learned σ. Losses of different "
                    "likelihoods are not comparable.")
 QUIET_CHART = {"displayModeBar": False}  # small charts: the toolbar would cover their bars and labels
-STATUS = {"starting": "starting…", "running": "training", "finished": "finished", "stopped": "stopped",
-          "failed": "failed"}
+STATUS = {"queued": "queued", "starting": "starting…", "running": "training", "finished": "finished",
+          "stopped": "stopped", "failed": "failed", "cancelled": "cancelled before it started"}
 
 
 def source_image_shape(source: str, image_size: int, channels: str) -> tuple[int, int, int]:
@@ -176,6 +176,12 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
 
 
 def progress(snap: RunSnapshot) -> None:
+    if snap.status == "queued":
+        registry = state.job_registry()
+        place, waiting = registry.queue_position(snap.id)
+        st.progress(0.0, text=f"queued: {place} of {waiting} waiting · {registry.max_runs} "
+                              f"{'run trains' if registry.max_runs == 1 else 'runs train'} at a time on this server")
+        return
     if not snap.steps:
         st.progress(0.0, text="starting…")
         return

@@ -175,3 +175,22 @@ def test_beta_watch_applies_each_value_at_once_and_records_one_change_per_settle
     watch()
     watch.flush()  # the run ended before this one settled: still recorded
     assert watch.changes == [(3, 3.0), (11, 0.5)]
+
+
+def test_runs_past_the_servers_cap_queue_in_order_and_start_when_a_slot_frees(digits, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_MAX_RUNS", "3")
+    assert jobs.max_concurrent_runs() == 3
+    registry = JobRegistry(max_runs=1)
+    first = new_job(registry, digits, epochs=1000)
+    wait(first, lambda s: s.status == "running")
+    second, third = new_job(registry, digits, epochs=1000), new_job(registry, digits, epochs=1000)
+    time.sleep(0.5)
+    assert second.snapshot().status == third.snapshot().status == "queued"
+    assert registry.queue_position(second.id) == (1, 2) and registry.queue_position(third.id) == (2, 2)
+    third.request_stop()  # given up while waiting: nothing trained, nothing to save
+    wait(third, lambda s: s.status == "cancelled")
+    assert not third.unsaved and registry.queue_position(second.id) == (1, 1)
+    first.request_stop()
+    wait(second, lambda s: s.status == "running")  # the freed slot goes to the one waiting
+    second.request_stop()
+    wait(second, lambda s: not s.live)

@@ -33,7 +33,17 @@ RECON_IMAGES = 8    # originals shown beside their reconstructions
 FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8   # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
 
-Status = Literal["starting", "running", "finished", "stopped", "failed"]
+Status = Literal["queued", "starting", "running", "finished", "stopped", "failed", "cancelled"]
+LIVE = ("queued", "starting", "running")
+
+
+def max_concurrent_runs() -> int:
+    """How many runs train at once on this server; the rest queue. $VAE_EXPLORER_MAX_RUNS, else half the cores
+    (each run's torch takes several threads, and the pages need some CPU too)."""
+    try:
+        return max(1, int(os.environ.get("VAE_EXPLORER_MAX_RUNS", "")))
+    except ValueError:
+        return max(1, (os.cpu_count() or 2) // 2)
 
 
 @dataclass
@@ -81,7 +91,7 @@ class RunSnapshot:
 
     @property
     def live(self) -> bool:
-        return self.status in ("starting", "running")
+        return self.status in LIVE
 
     @property
     def steps(self) -> list:
@@ -99,8 +109,9 @@ class Job:
     data: Dataset
     config: TrainConfig
     beta: object              # the base beta, shared with the child: a multiprocessing Value ("d")
+    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))  # the registry's
     stop: object = field(default_factory=lambda: PROCESSES.Event())
-    status: Status = "starting"
+    status: Status = "queued"
     error: str | None = None
     events: list = field(default_factory=list)
     beta_changes: list = field(default_factory=list)
@@ -115,7 +126,7 @@ class Job:
 
     @property
     def live(self) -> bool:
-        return self.status in ("starting", "running")
+        return self.status in LIVE
 
     def set_beta(self, value: float) -> None:
         """Applies at the child's next step, which reports the step so the curves can mark it."""
@@ -166,7 +177,20 @@ class Job:
         return path
 
     def run(self) -> None:
-        """The receiver thread: start the child, record what it sends, notice when it dies."""
+        """The receiver thread: wait for a free slot (queued), then train in a child process."""
+        while not self.slots.acquire(timeout=0.2):
+            if self.stop.is_set():  # stopped while still queued: nothing was trained, nothing to save
+                self._finish("cancelled", None)
+                return
+        try:
+            with self._lock:
+                self.status = "starting"
+            self._train()
+        finally:
+            self.slots.release()
+
+    def _train(self) -> None:
+        """Start the child, record what it sends, notice when it dies."""
         messages = PROCESSES.Queue()
         # The child holds the only read end of this pipe, the server its only write end: when the server ends
         # in any way (a kill -9 included) the child reads end-of-file and exits, so no run outlives it.
@@ -230,19 +254,28 @@ class Job:
 class JobRegistry:
     """All runs on this server, by id. Each browser session keeps its own run id, so runs never mix."""
 
-    def __init__(self):
+    def __init__(self, max_runs: int | None = None):
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self.max_runs = max_runs or max_concurrent_runs()
+        self._slots = threading.Semaphore(self.max_runs)  # its waiters are woken in the order they came: a fair queue
         if PROCESSES.get_start_method() == "forkserver":
             forkserver.ensure_running()  # it imports torch in the background, before the first run needs it
 
     def start(self, model: VAE, data: Dataset, config: TrainConfig) -> Job:
-        job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta))
+        job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta), self._slots)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
         threading.Thread(target=job.run, name=f"receive-{job.id}", daemon=True).start()
         return job
+
+    def queue_position(self, job_id: str) -> tuple[int, int]:
+        """(1-based place, number queued) of a queued run; (0, n) for any other."""
+        with self._lock:
+            queued = sorted((j for j in self._jobs.values() if j.status == "queued"), key=lambda j: j.created)
+        ids = [j.id for j in queued]
+        return (ids.index(job_id) + 1 if job_id in ids else 0), len(ids)
 
     def datasets(self) -> set[str]:
         """The datasets of every run on this server, live or kept."""
