@@ -1,19 +1,81 @@
-"""Compare: every saved checkpoint on a rate-distortion plane, so the effect of beta shows across runs."""
+"""Compare: every saved checkpoint on a rate-distortion plane, so the effect of beta shows across runs; and
+beta sweeps started from here, as queued runs on this server."""
+import re
 
 import streamlit as st
 
 from ui import state
 from ui.figures import rate_distortion
 from ui.navigation import run_page
+from vae_core import DatasetError, TrainConfig, load_dataset
+from vae_core.data import BUILTIN
+from vae_core.sweep import build_run, finished_before, run_path
 
 COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", "test_loss")
+TRAIN = TrainConfig()
 
+
+def sweep_controls() -> None:
+    with st.expander("Run a β sweep on this server", icon=":material/stacked_line_chart:"):
+        st.caption("Each β × seed is an ordinary run, queued with everyone's runs and saved on its own into a "
+                   "folder of checkpoints, drawn below as a curve. Runs already in the folder are kept.")
+        a, b, c, d = st.columns(4)
+        dataset = a.selectbox("Dataset", BUILTIN, key="sweep_data")
+        betas = b.text_input("β values", "0.25,1,4", key="sweep_betas")
+        seeds = c.text_input("Seeds", "0,1", key="sweep_seeds")
+        epochs = d.number_input("Epochs", 1, 1000, TRAIN.epochs, key="sweep_epochs")
+        name = a.text_input("Folder", "sweep", key="sweep_name", help="Under the checkpoints folder.")
+        if st.button("Start the sweep", key="sweep_start", type="primary"):
+            start_sweep(dataset, betas, seeds, int(epochs), name)
+    if state.sweep_runs():
+        st.fragment(run_every=1.0)(sweep_progress)()
+
+
+def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) -> None:
+    folder_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")
+    try:
+        grid = [(float(b), int(s)) for b in betas.split(",") if b.strip() for s in seeds.split(",") if s.strip()]
+        if not grid or not folder_name:
+            raise ValueError("give at least one β, one seed and a folder name")
+        with st.spinner("Loading the dataset…"):
+            data = load_dataset(dataset, root=state.DATA_ROOT, download=True)
+    except (ValueError, DatasetError) as err:
+        st.error(f"The sweep could not start: {err}")
+        return
+    options = dict(epochs=epochs, batch_size=TRAIN.batch_size, lr=TRAIN.lr, beta_schedule="constant",
+                   warmup_epochs=TRAIN.warmup_epochs, device="auto", log_every=TRAIN.log_every, latent_dim=None,
+                   hidden=(), arch="auto", likelihood="bernoulli")
+    folder = state.checkpoint_dir() / folder_name
+    for beta, seed in grid:
+        out = run_path(folder, beta, seed)
+        if finished_before(beta, seed, out) is None:
+            model, config = build_run(data, options, beta, seed)
+            state.add_sweep_run(state.job_registry().start(model, data, config, save_to=out).id)
+
+
+def sweep_progress() -> None:
+    """The runs of this session's sweep: each one's state, and the whole; polled while any is live."""
+    registry = state.job_registry()
+    snaps = [job.snapshot() for rid in state.sweep_runs() if (job := registry.get(rid)) is not None]
+    done = [s for s in snaps if not s.live]
+    st.progress(len(done) / max(len(snaps), 1), text=f"sweep: {len(done)} of {len(snaps)} runs done")
+    lines = []
+    for s in snaps:
+        share = s.steps[-1]["step"] / max(s.total_steps, 1) if s.steps else 0.0
+        where = f"queued, {registry.queue_position(s.id)[0]} in line" if s.status == "queued" else s.status
+        lines.append(f"β={s.config.beta:g} seed {s.config.seed}: {where} · {share:.0%}"
+                     + (f" · {s.error.splitlines()[0]}" if s.error else ""))
+    st.caption("  \n".join(lines))
+    if snaps and not any(s.live for s in snaps):
+        state.clear_sweep_runs()
+        st.rerun(scope="app")  # all saved: draw them
 
 def main() -> None:
     st.title("Compare runs: rate against distortion")
     st.caption("Each point is a checkpoint: its test KL (the rate, nats the code carries) against its test "
                "reconstruction term (the distortion). Raising β trades one for the other; β = 1 minimises their "
                "sum, the negative ELBO.")
+    sweep_controls()
     rows = [r for r in state.checkpoints() if r.error is None and r.test_kl is not None]
     if not rows:
         st.info("No checkpoint with test metrics yet: train and save one on the Train page.")

@@ -190,3 +190,24 @@ def test_compare_draws_a_sweep_as_a_curve_of_medians_over_seeds(ckpt_dir):
         assert x == pytest.approx(sorted(r["test_kl"] for r in runs)[1], rel=1e-5)  # the median of three seeds
         assert y == pytest.approx(sorted(r["test_recon"] for r in runs)[1], rel=1e-5)
         assert up == pytest.approx(max(r["test_kl"] for r in runs) - x, abs=1e-6)  # the spread up to the highest
+
+
+def test_a_sweep_started_on_compare_queues_its_runs_saves_each_and_draws_the_curve(ckpt_dir):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/compare.py").run()
+    at.text_input(key="sweep_betas").set_value("0.5,4")
+    at.text_input(key="sweep_seeds").set_value("0")
+    at.number_input(key="sweep_epochs").set_value(2)
+    at.text_input(key="sweep_name").set_value("ui sweep")
+    at.button(key="sweep_start").click().run()
+    assert not at.exception and not at.main.error
+    assert any("sweep: " in p.proto.text for p in at.get("progress"))  # visible progress
+    deadline = time.monotonic() + 120
+    while len(list((ckpt_dir / "ui-sweep").glob("*.pt"))) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+        at.run()
+    at.run()
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert any(t["name"] == "ui-sweep: median over seeds" for t in fig["data"])
+    assert sorted(p.name for p in (ckpt_dir / "ui-sweep").glob("*.pt")) == ["beta0.5-seed0.pt", "beta4-seed0.pt"]

@@ -119,6 +119,7 @@ class Job:
     diagnostics: Diagnostics | None = None
     saved_as: str | None = None
     discarded: bool = False
+    save_to: Path | None = None  # where a finished run saves itself (a sweep started on the Compare page)
     created: float = field(default_factory=time.time)
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _final: dict | None = None
@@ -230,6 +231,8 @@ class Job:
             self.model.load_state_dict(message.weights)
         if message.kind == "end":
             self._record(message.event, None)
+            if self.save_to is not None and self.status == "finished":  # a sweep's run saves itself
+                self.save(self.save_to)
         else:
             self._finish("failed", message.error)
         return True
@@ -262,8 +265,9 @@ class JobRegistry:
         if PROCESSES.get_start_method() == "forkserver":
             forkserver.ensure_running()  # it imports torch in the background, before the first run needs it
 
-    def start(self, model: VAE, data: Dataset, config: TrainConfig) -> Job:
-        job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta), self._slots)
+    def start(self, model: VAE, data: Dataset, config: TrainConfig, save_to: Path | None = None) -> Job:
+        job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta), self._slots,
+                  save_to=save_to)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job

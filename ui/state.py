@@ -28,6 +28,7 @@ NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next r
 PRIOR_SEED = "gen_seed"              # Generate's prior-sample seed input
 POLLING_RUN = "_polling"             # the run whose live view polls, so its end can rerun the whole page
 SESSION_RUNS = "_runs"               # ids of the runs this session started, oldest first
+SWEEP_RUNS = "_sweep"                # ids of the runs of the sweep this session started on Compare
 TRAIN_FORM = ("train_source", "train_image_size", "train_channels", "train_arch", "train_latent_dim", "train_hidden",
               "train_test_share", "train_likelihood", "train_epochs", "train_batch", "train_lr", "train_seed", "train_beta",
               "train_schedule", "train_warmup", "train_device")  # the Train page's controls, kept across pages
@@ -232,6 +233,18 @@ def session_runs() -> list[str]:
 
 def add_session_run(run_id: str) -> None:
     st.session_state[SESSION_RUNS] = [*session_runs(), run_id]
+
+
+def sweep_runs() -> list[str]:
+    return list(st.session_state.get(SWEEP_RUNS, []))
+
+
+def add_sweep_run(run_id: str) -> None:
+    st.session_state[SWEEP_RUNS] = [*sweep_runs(), run_id]
+
+
+def clear_sweep_runs() -> None:
+    st.session_state[SWEEP_RUNS] = []
 
 
 def init_train_form(defaults: dict) -> None:
