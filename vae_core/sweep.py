@@ -100,7 +100,7 @@ def sweep(options: dict, betas, seeds, out_dir, workers: int | None = None, ray_
 
 def run_local(options: dict, todo: list, workers: int, on_start, on_done, target=None) -> None:
     """Each run in a process of its own, `workers` at a time; a process that ends without a result failed."""
-    context = mp.get_context("spawn")  # a clean interpreter per run: no state of the caller's threads
+    context = _fresh_process_context()
     target = target or _local_worker
     threads = max(1, (os.cpu_count() or 2) // workers)
     pending, running = list(todo), {}
@@ -123,6 +123,17 @@ def run_local(options: dict, todo: list, workers: int, on_start, on_done, target
                            error=f"the worker process died (exit code {process.exitcode})")
             process.join()
             on_done(row)
+
+
+def _fresh_process_context():
+    """Processes forked from a forkserver that imported torch and this module once: each run starts at once,
+    where a spawned interpreter spent about 3 s importing torch again (BENCHMARKS.md, section 6). Spawn where
+    there is no forkserver (Windows). Never plain fork: the caller may run threads."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # only takes effect if this process has no forkserver yet
+    return context
 
 
 def _local_worker(options: dict, beta: float, seed: int, out: str, send, threads: int) -> None:
