@@ -33,6 +33,7 @@ UPLOAD_IMAGE_SIZE = 28     # the side most small image sets (MNIST-like) have
 FIXED_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 POLL_S = 0.5               # curves and progress
 DIAGNOSTICS_POLL_S = 2.0   # per-epoch views: slower, as redrawing them steals CPU from training
+QUEUED_POLL_S = 3.0        # a queued run's page: only its place in line changes
 TRAIN, MODEL = TrainConfig(), VAEConfig()  # the widgets' defaults, the same as the CLI's
 LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact for black-and-white pixels. "
                    "continuous-bernoulli: its normalised version, a true density for grey levels in [0, 1]. "
@@ -218,9 +219,11 @@ def diagnostics(run_id: str) -> None:
         st.image(grid(torch.cat([diag.originals, diag.recons]), nrow=len(diag.originals), width=480))
 
 
-def live_view(run_id: str) -> None:
+def live_view(run_id: str, queued: bool = False) -> None:
     """Everything that moves while training; polled by a fragment, so only this part reruns."""
     snap = state.job_registry().get(run_id).snapshot()
+    if queued and snap.status != "queued":
+        st.rerun(scope="app")  # it left the queue: draw the page for a training run, polled faster
     st.markdown(f"Status: **{STATUS[snap.status]}**")
     progress(snap)
     if not snap.steps:
@@ -277,7 +280,10 @@ def run_view(job, snap: RunSnapshot) -> None:
     if snap.status in ("finished", "stopped"):  # the outcome and saving first, above the fold
         final_metrics(job)
         save_panel(job, snap)
-    if snap.live:
+    if snap.status == "queued":  # nothing moves but the place in line: look now and then
+        state.set_polling_run(snap.id)
+        st.fragment(run_every=QUEUED_POLL_S)(live_view)(snap.id, queued=True)
+    elif snap.live:
         state.set_polling_run(snap.id)
         st.fragment(run_every=POLL_S)(live_view)(snap.id)
         st.fragment(run_every=DIAGNOSTICS_POLL_S)(diagnostics)(snap.id)
