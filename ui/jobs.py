@@ -158,11 +158,10 @@ class Job:
 
     def final_metrics(self) -> dict:
         """The finished model's test terms (beta = 1) and an IWAE bound on a test subsample; computed once."""
-        with self._lock:
-            if self._final is None:
-                self._final = dict(evaluate(self.model, self.data.test_x, seed=self.config.seed),
-                                   **_iwae(self.model, self.data.test_x[:FINAL_IWAE_IMAGES]))
-            return self._final
+        if self._final is None:  # outside the lock: snapshots must not wait for the scoring
+            self._final = dict(evaluate(self.model, self.data.test_x, seed=self.config.seed),
+                               **_iwae(self.model, self.data.test_x[:FINAL_IWAE_IMAGES]))
+        return self._final
 
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
@@ -197,7 +196,7 @@ class Job:
         # in any way (a kill -9 included) the child reads end-of-file and exits, so no run outlives it.
         lifeline, self._lifeline = PROCESSES.Pipe(duplex=False)
         # The data go plainly pickled, copied through the pipe: torch's own pickler would move the tensors
-        # into shared memory, which Docker caps at 64 MB by default (MNIST as float32 takes 220 MB).
+        # into shared memory, which Docker caps at 64 MB by default.
         try:
             child = PROCESSES.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
                 self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
