@@ -11,7 +11,6 @@ from ui.jobs import RunSnapshot
 from ui.navigation import run_page
 from ui.uploads import sweep_uploads, unpack_upload
 from vae_core import (
-    VAE,
     CheckpointError,
     DatasetError,
     TrainConfig,
@@ -24,6 +23,7 @@ from vae_core.checkpoint import safe_checkpoint_path
 from vae_core.data import decode_for_preview, describe_folder
 from vae_core.likelihood import LIKELIHOODS
 from vae_core.model import ARCHS, DEFAULT_HIDDEN, suggest_architecture
+from vae_core.sweep import build_run
 from vae_core.train import SCHEDULES
 
 UPLOAD = "a zip of images (upload)"
@@ -162,11 +162,8 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
     try:
         with st.spinner("Loading the dataset…"):
             data = load_training_data(choice)
-        config = TrainConfig(**train_opts)
-        torch.manual_seed(config.seed)
-        model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=model_opts["latent_dim"],
-                              hidden=parse_hidden(model_opts["hidden"]), arch=model_opts["arch"],
-                              likelihood=model_opts["likelihood"]))
+        options = {**train_opts, **model_opts, "hidden": parse_hidden(model_opts["hidden"]), "log_every": TRAIN.log_every}
+        model, config = build_run(data, options, train_opts["beta"], train_opts["seed"])  # as the CLI builds it
     except (DatasetError, ValueError) as err:
         st.error(str(err))
         return
