@@ -1,4 +1,6 @@
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -6,6 +8,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# decoded image folders are cached per test session, not in the user's cache folder (subprocesses inherit it)
+os.environ.setdefault("VAE_EXPLORER_CACHE", tempfile.mkdtemp(prefix="vae-explorer-cache-"))
 
 from vae_core import VAE, VAEConfig, load_dataset  # noqa: E402
 

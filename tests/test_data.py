@@ -1,4 +1,5 @@
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -236,3 +237,26 @@ def test_an_upload_is_framed_as_the_models_data_are():
     mnist_like = torch.zeros(10, 1, 28, 28, dtype=torch.uint8)
     mnist_like[:, :, 4:24, 6:20] = 255                   # 20 px tall in 28
     assert content_fraction(mnist_like) == pytest.approx(20 / 28)
+
+
+def test_a_decoded_folder_is_cached_and_decoded_again_only_when_it_changes(tmp_path, monkeypatch):
+    from vae_core import data as data_module
+
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "imgs"
+    for i in range(6):
+        save_png(folder / "a" / f"{i}.png", np.full((12, 12), i * 40))
+    first = load_dataset(str(folder), image_size=8)
+    decoded = []
+    real = data_module._decode_small
+    monkeypatch.setattr(data_module, "_decode_small", lambda *a: decoded.append(a) or real(*a))
+    again = load_dataset(str(folder), image_size=8)
+    assert decoded == [] and torch.equal(again.test_x, first.test_x) and again.test_names == first.test_names
+    save_png(folder / "a" / "0.png", np.full((12, 12), 255))  # a file changed: decoded again
+    os.utime(folder / "a" / "0.png", ns=(10**18, 10**18))
+    changed = load_dataset(str(folder), image_size=8)
+    assert len(decoded) == 6 and not torch.equal(torch.cat([changed.train_x, changed.test_x]).sort(0)[0],
+                                                 torch.cat([first.train_x, first.test_x]).sort(0)[0])
+    for cache in (tmp_path / "cache").glob("*.pt"):
+        cache.write_bytes(b"damaged")  # a broken cache file is ignored and rebuilt
+    assert torch.equal(load_dataset(str(folder), image_size=8).test_x, changed.test_x)

@@ -64,7 +64,7 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
     if os.path.isdir(name_or_path):
         folder = Path(name_or_path).resolve()  # stored so, a checkpoint finds its data from any working folder
         options["name"] = str(folder)
-        x, y, names, files = _folder(folder, image_size, channels)
+        x, y, names, files = _cached_folder(folder, image_size, channels)
         return _split(str(folder), x, y, names, test_fraction, split_seed, options, files)
     if os.path.isabs(name_or_path) or os.sep in str(name_or_path):
         raise DatasetError(f"The image folder {name_or_path} does not exist: was it moved or deleted? Put it back "
@@ -116,6 +116,37 @@ def _torchvision(key: str, root: str, download: bool, options: dict) -> Dataset:
             f"({files}) into {raw}/ by hand and try again.") from err
     return Dataset(key, train.data.unsqueeze(1), train.targets.long(), test.data.unsqueeze(1), test.targets.long(),
                    list(train.classes), options)  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
+
+
+def cache_dir() -> Path:
+    """Where decoded image folders are kept: $VAE_EXPLORER_CACHE, else the user's cache folder."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vae-latent-explorer"
+    return Path(os.environ.get("VAE_EXPLORER_CACHE", default))
+
+
+def _cached_folder(folder: Path, image_size: int | None, channels: str):
+    """_folder, decoded once: the tensors are kept in the cache, keyed by every file's path, size and mtime and
+    by the options, so a changed folder is decoded again; a cache file that cannot be read is ignored."""
+    import hashlib
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    listing = [(str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    key = hashlib.sha256(repr((str(folder), listing, image_size, channels)).encode()).hexdigest()[:24]
+    path = cache_dir() / f"folder-{key}.pt"
+    try:
+        cached = torch.load(path, map_location="cpu", weights_only=True)
+        return cached["x"], cached["y"], cached["class_names"], cached["files"]
+    except Exception:  # not there yet, or damaged: decode the folder again
+        pass
+    x, y, names, rel_files = _folder(folder, image_size, channels)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        torch.save(dict(x=x, y=y, class_names=names, files=rel_files), tmp)
+        os.replace(tmp, path)  # whole or absent: a reader never sees half a cache file
+    except OSError:  # a read-only or full disk only costs the next load its speed
+        pass
+    return x, y, names, rel_files
 
 
 MAX_IMAGE_PIXELS = 40_000_000        # one image larger than this is refused, not decoded
