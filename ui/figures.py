@@ -126,6 +126,7 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
     steps = [e for e in events if e["type"] == "step"]
     epochs = [e for e in events if e["type"] == "epoch"]
     x, ex = [e["step"] for e in steps], [e["step"] for e in epochs]
+    betas = [e["beta"] for e in steps]
     traces = [
         _line("recon", x, [e["recon"] for e in steps], "#1f77b4", 1),
         _line("loss = recon + β·KL", x, [e["loss"] for e in steps], "#444444", 1),
@@ -134,7 +135,7 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
         _epoch_markers("test recon", ex, [e["test_recon"] for e in epochs], "#1f77b4", 1),
         _epoch_markers("test −ELBO", ex, [e["test_loss"] for e in epochs], "#444444", 1),
         _epoch_markers("test KL", ex, [e["test_kl"] for e in epochs], "#d62728", 2),
-        dict(_line("β in force", x, [e["beta"] for e in steps], BETA_COLOR, 2), yaxis="y3",
+        dict(_line("β in force", x, betas, BETA_COLOR, 2), yaxis="y3",
              line=dict(color=BETA_COLOR, width=1.5, shape="hv")),
     ]
     marks = [dict(type="line", xref=xref, yref="paper", x0=step, x1=step, y0=0, y1=1,
@@ -147,7 +148,7 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
                   xaxis=dict(domain=[0, 0.46], title="step"), xaxis2=dict(domain=[0.54, 1], title="step", anchor="y2"),
                   yaxis=dict(anchor="x"), yaxis2=dict(anchor="x2"), shapes=marks, annotations=titles + labels,
                   yaxis3=dict(overlaying="y2", side="right", anchor="x2", showgrid=False, zeroline=False,
-                              range=[0, 1.25 * max([e["beta"] for e in steps] + [1e-3])], nticks=4,
+                              range=[0, 1.25 * max(betas + [1e-3])], nticks=4,
                               title=dict(text="β", font=dict(color=BETA_COLOR)), tickfont=dict(color=BETA_COLOR)))
     return go.Figure(dict(data=traces, layout=layout))
 

@@ -118,6 +118,11 @@ def _torchvision(key: str, root: str, download: bool, options: dict) -> Dataset:
                    list(train.classes), options)  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
 
 
+def image_files(folder: Path) -> list[Path]:
+    """The image files anywhere below `folder`, in a stable order (the order of the dataset's images)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def cache_dir() -> Path:
     """Where decoded image folders are kept: $VAE_EXPLORER_CACHE, else the user's cache folder."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vae-latent-explorer"
@@ -129,7 +134,7 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str):
     by the options, so a changed folder is decoded again; a cache file that cannot be read is ignored."""
     import hashlib
 
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(folder)
     listing = [(str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     key = hashlib.sha256(repr((str(folder), listing, image_size, channels)).encode()).hexdigest()[:24]
     path = cache_dir() / f"folder-{key}.pt"
@@ -138,7 +143,7 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str):
         return cached["x"], cached["y"], cached["class_names"], cached["files"]
     except Exception:  # not there yet, or damaged: decode the folder again
         pass
-    x, y, names, rel_files = _folder(folder, image_size, channels)
+    x, y, names, rel_files = _folder(folder, image_size, channels, files)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -153,14 +158,14 @@ MAX_IMAGE_PIXELS = 40_000_000        # one image larger than this is refused, no
 MAX_FOLDER_PIXELS = 4_000_000_000    # all images of a folder together, by their headers
 
 
-def _folder(folder: Path, image_size: int | None, channels: str):
+def _folder(folder: Path, image_size: int | None, channels: str, files: list[Path] | None = None):
     """Images directly in `folder` (one class) or in class sub-folders (labels by folder name).
 
     Every header is read first (size and mode, nothing decoded), so a pixel bomb is refused before it costs
     memory; then each image is decoded shrunk (JPEG's draft, others reduced by an integer factor on the
     way) and kept only at its final size, so memory stays near that of the final tensor.
     """
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(folder) if files is None else files
     if not files:
         raise DatasetError(f"{folder}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
     headers = _read_headers(folder, files)
@@ -188,7 +193,7 @@ def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
     from collections import Counter
 
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(folder)
     if not files:
         raise DatasetError(f"{folder.name}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
     headers = _read_headers(folder, files)
