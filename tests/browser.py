@@ -31,17 +31,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 60.0):
-    """Start the real app server; yield its base URL; stop it afterwards."""
-    with streamlit_process(env, timeout) as (url, _):
+def streamlit_server(env: dict | None = None, timeout: float = 60.0, script: str = "app.py"):
+    """Start the real app server (or another script, for benchmarks); yield its base URL; stop it afterwards."""
+    with streamlit_process(env, timeout, script) as (url, _):
         yield url
 
 
 @contextmanager
-def streamlit_process(env: dict | None = None, timeout: float = 60.0):
+def streamlit_process(env: dict | None = None, timeout: float = 60.0, script: str = "app.py"):
     """Start the real app server; yield its base URL and its process; stop it afterwards."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     ARTIFACTS.mkdir(exist_ok=True)
