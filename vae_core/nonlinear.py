@@ -1,0 +1,168 @@
+"""Nonlinear maps of the latent space (UMAP, t-SNE) that can still be clicked to decode.
+
+Neither method has a usable inverse: t-SNE has none, and UMAP's `inverse_transform` took 1.4 s for ten
+points on 2 cores, too slow for a click. So both share one inverse, a regressor from map position to latent
+fitted on the (map position, posterior mean) pairs of the test set: a Gaussian-kernel average of the means
+of the k nearest points on the map (`MapInverse`). On a data point it returns nearly that point's mean;
+far from every point it returns the nearest points' means, so a click in empty space decodes the closest
+data, not an extrapolation.
+
+How far to trust it is measured once, when the map is fitted: points of a grid over the map are sent
+through the inverse and back through the projection's own `transform`; the distance between where they
+land and where they started (the round-trip error) is kept as a grid and shown for every click.
+
+umap-learn (which imports numba) and openTSNE are imported only when such a map is asked for.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .latent import padded_range
+
+NONLINEAR = ("umap", "tsne")
+TITLES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+FIT_MAX = 2000          # above this many points, fit on a random subsample and place the rest with transform
+ERROR_GRID = 20         # round-trip error grid, points per side
+VERSION = 1             # of the cache format and the fitting recipe
+
+
+class MapInverse:
+    """Map position -> latent: a Gaussian-kernel average of the latents of the k nearest map points, with
+    the kernel width set from the typical distance between neighbouring points."""
+
+    def __init__(self, xy: np.ndarray, latents: np.ndarray, k: int = 16):
+        from scipy.spatial import cKDTree
+
+        self.latents = np.asarray(latents, dtype=np.float64)
+        self.k = min(k, len(xy))
+        self.tree = cKDTree(np.asarray(xy, dtype=np.float64))
+        spacing, _ = self.tree.query(xy, k=min(2, len(xy)))
+        self.width = max(float(np.median(spacing[:, -1])), 1e-6) if len(xy) > 1 else 1.0
+
+    def __call__(self, points) -> np.ndarray:
+        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        dist, idx = self.tree.query(points, k=self.k)
+        dist, idx = dist.reshape(len(points), -1), idx.reshape(len(points), -1)
+        logits = -0.5 * (dist / self.width) ** 2
+        weights = np.exp(logits - logits.max(axis=1, keepdims=True))  # far from all points: the nearest dominate
+        weights /= weights.sum(axis=1, keepdims=True)
+        return np.einsum("mk,mkd->md", weights, self.latents[idx]).astype(np.float32)
+
+
+@dataclass
+class NonlinearProjection:
+    """A fitted UMAP or t-SNE map of latents, with the interface of latent.Projection that the pages use."""
+    kind: str                     # "umap" or "tsne"
+    xy: np.ndarray                # (N, 2) map positions of the latents it was fitted to
+    fit_index: np.ndarray         # which of them the method was fitted on (the rest placed by transform)
+    error_x: tuple                # the round-trip error grid: its x and y ranges and values (G, G), rows from y low
+    error_y: tuple
+    errors: np.ndarray
+    inverse_map: MapInverse | None = None
+    pca = None                    # not a linear map: no components, no ellipses
+
+    @property
+    def latent_dim(self) -> int:
+        return self.inverse_map.latents.shape[1]
+
+    @property
+    def explained_variance(self):
+        return None
+
+    @property
+    def axis_names(self) -> tuple[str, str]:
+        return f"{TITLES[self.kind]} 1", f"{TITLES[self.kind]} 2"
+
+    def inverse(self, points) -> np.ndarray:
+        return self.inverse_map(points)
+
+    def round_trip_error(self, points) -> np.ndarray:
+        """The round-trip error (map units) measured at the grid node nearest each point."""
+        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        g = self.errors.shape[0]
+        col = np.clip(np.round((points[:, 0] - self.error_x[0]) / (self.error_x[1] - self.error_x[0]) * (g - 1)), 0, g - 1)
+        row = np.clip(np.round((points[:, 1] - self.error_y[0]) / (self.error_y[1] - self.error_y[0]) * (g - 1)), 0, g - 1)
+        return self.errors[row.astype(int), col.astype(int)]
+
+
+def error_grid_points(x_range, y_range, n: int = ERROR_GRID) -> np.ndarray:
+    """n x n points, rows from y low to high, as `NonlinearProjection.errors` holds them."""
+    xs, ys = np.linspace(*x_range, n), np.linspace(*y_range, n)
+    return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+
+
+def _fit(kind: str, latents: np.ndarray, seed: int):
+    """The method fitted to latents: (positions (n, 2), a function placing new latents on the map)."""
+    if kind == "umap":
+        import umap  # numba: seconds to import, so only here
+
+        reducer = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1)
+        return reducer.fit_transform(latents), reducer.transform
+    if kind == "tsne":
+        from openTSNE import TSNE
+
+        embedding = TSNE(perplexity=30, n_jobs=os.cpu_count() or 1, random_state=seed, verbose=False).fit(latents)
+        return np.asarray(embedding), lambda z: np.asarray(embedding.transform(z))
+    raise ValueError(f"unknown projection {kind!r}: choose one of {', '.join(NONLINEAR)}")
+
+
+def fit_nonlinear(latents: np.ndarray, kind: str, seed: int = 0, max_fit: int = FIT_MAX,
+                  progress=lambda message, fraction: None) -> NonlinearProjection:
+    """Fit a UMAP or t-SNE map to latents (N, D), on a subsample of max_fit when there are more (the rest
+    placed with the method's transform); the inverse; the round-trip error grid. `progress(message, 0..1)`
+    is told what runs."""
+    latents = np.asarray(latents, dtype=np.float32)
+    n = len(latents)
+    rng = np.random.default_rng(seed)
+    fit_index = np.sort(rng.choice(n, max_fit, replace=False)) if n > max_fit else np.arange(n)
+    progress(f"Fitting {TITLES[kind]} on {len(fit_index):,} points…", 0.05)
+    fitted, transform = _fit(kind, latents[fit_index], seed)
+    xy = np.zeros((n, 2), np.float32)
+    xy[fit_index] = fitted
+    rest = np.setdiff1d(np.arange(n), fit_index)
+    if len(rest):
+        progress(f"Placing the other {len(rest):,} points…", 0.6)
+        xy[rest] = transform(latents[rest])
+    progress("Measuring how well clicks can be decoded…", 0.8)
+    inverse = MapInverse(xy, latents)
+    x_range, y_range = padded_range(xy[:, 0]), padded_range(xy[:, 1])
+    grid = error_grid_points(x_range, y_range)
+    back = np.asarray(transform(inverse(grid)), dtype=np.float64)
+    errors = np.linalg.norm(back - grid, axis=1).reshape(ERROR_GRID, ERROR_GRID)
+    progress("Done", 1.0)
+    return NonlinearProjection(kind, xy, fit_index, x_range, y_range, errors.astype(np.float32), inverse)
+
+
+def cache_key(latents: np.ndarray, kind: str, seed: int, max_fit: int) -> str:
+    """Keyed by the latents themselves: another checkpoint, a file saved again or changed data give new ones."""
+    digest = hashlib.sha256(np.ascontiguousarray(latents, dtype=np.float32).tobytes())
+    digest.update(repr((kind, seed, max_fit, ERROR_GRID, VERSION)).encode())
+    return digest.hexdigest()[:24]
+
+
+def cached_fit(latents: np.ndarray, kind: str, cache: Path, seed: int = 0, max_fit: int = FIT_MAX,
+               progress=lambda message, fraction: None) -> NonlinearProjection:
+    """fit_nonlinear, kept on disk in `cache`: a second open is a file read. A damaged file is fitted again."""
+    latents = np.asarray(latents, dtype=np.float32)
+    path = Path(cache) / f"map-{kind}-{cache_key(latents, kind, seed, max_fit)}.npz"
+    try:
+        with np.load(path) as f:
+            return NonlinearProjection(kind, f["xy"], f["fit_index"], tuple(f["error_x"]), tuple(f["error_y"]),
+                                       f["errors"], MapInverse(f["xy"], latents))
+    except Exception:  # not there yet, or damaged
+        pass
+    projection = fit_nonlinear(latents, kind, seed, max_fit, progress)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, xy=projection.xy, fit_index=projection.fit_index, error_x=np.array(projection.error_x),
+                 error_y=np.array(projection.error_y), errors=projection.errors)
+        os.replace(tmp, path)
+    except OSError:  # a read-only or full disk only costs the next open its speed
+        pass
+    return projection
