@@ -33,7 +33,7 @@ def test_the_inverse_interpolates_between_points_and_returns_the_nearest_far_awa
     inside = np.array([[4.0, 5.0], [4.5, 5.5], [3.25, 6.0]])
     expected = np.stack([2 * inside[:, 0] - inside[:, 1], inside[:, 1], np.ones(3)], 1)
     assert np.allclose(inverse(inside), expected, atol=0.15)
-    assert np.allclose(inverse([[200.0, 9.0]]), latents[np.argmin(np.abs(xy - [9.0, 9.0]).sum(1))], atol=1e-6)
+    assert np.allclose(inverse([[200.0, 200.0]]), latents[np.argmin(np.abs(xy - [9.0, 9.0]).sum(1))], atol=1e-6)
 
 
 def test_round_trip_error_on_digits_is_bounded(fitted, digits_latents):
