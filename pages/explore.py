@@ -3,33 +3,88 @@ import numpy as np
 import streamlit as st
 
 from ui import state
-from ui.figures import latent_map
+from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shading
 from ui.geometry import Selection, read_selection
 from ui.images import crisp, grid
+from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import run_page
 from vae_core.elbo import posterior_sample
+from vae_core.estimators import DEFINITIONS, density_grid
 from vae_core.latent import decode_grid, decode_points
+from vae_core.nonlinear import TITLES
 
 MAX_REGION_IMAGES = 100
 MAX_MANIFOLD_GRID = 20
 ELLIPSE_SAMPLE = 60
 
 
+DENSITY_POINTS = 2000  # test images whose posteriors make the q(z) shading (the map shows them all)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def manifold_image(path: str, mtime: int, n: int) -> str:
+def manifold_image(path: str, mtime: int, n: int, projection: str, _md) -> str:
+    """The decoded grid over `_md`, the map of this model by this projection (the key's last two parts)."""
     model, _ = state.load_model(path, mtime)
-    md = state.map_data(path, mtime)
+    md = _md
     return grid(decode_grid(model, md.projection, md.x_range, md.y_range, n), nrow=n, width=max(520, 24 * n))
 
 
-def view_options() -> dict:
-    a, b, c = st.columns(3)
-    return dict(manifold=a.toggle("Decoded manifold", value=True, key="explore_manifold",
-                                  help="Images decoded on a regular grid over the map: the classic VAE picture."),
-                ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses",
-                                  help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images."),
-                grid_n=c.slider("Manifold grid", 6, MAX_MANIFOLD_GRID, 15, key="explore_grid_n",
-                                  help="Images per side; each stays at least 24 px wide, so they can be read."))
+@st.cache_data(show_spinner="Shading the aggregate posterior…", max_entries=16)
+def aggregate_posterior(path: str, mtime: int) -> list:
+    """q(z) on the map (the mixture of the test images' posteriors: exact for a 2-D latent, its marginal on
+    the PCA plane otherwise) and the prior's contours."""
+    md = state.map_data(path, mtime)
+    means, logvars = md.xy[:DENSITY_POINTS], md.logvar[:DENSITY_POINTS]
+    xs, ys, density = density_grid(means, md.projection.map_covariances(logvars), md.x_range, md.y_range)
+    return aggregate_posterior_traces(xs, ys, density, *md.projection.map_prior())
+
+
+def current_map(row, projection: str):
+    """The test set's map by the chosen projection; a UMAP or t-SNE fit shows its progress while it runs."""
+    md = state.map_data(row.path, row.mtime)
+    if projection == "pca":
+        return md
+    placeholder = st.empty()
+    md = state.nonlinear_map(row, md, projection, lambda message, done: placeholder.progress(done, text=message))
+    placeholder.empty()
+    return md
+
+
+def projection_choice(latent_dim: int) -> str:
+    """PCA, UMAP or t-SNE: a choice only when the latent space has more than two dimensions."""
+    if latent_dim <= 2:
+        return "pca"
+    st.session_state.setdefault(state.PROJECTION, "pca")
+    choice = st.segmented_control("Map", PROJECTIONS, format_func=TITLES.get, key=state.PROJECTION,
+                                  help="PCA: a linear view, exact to decode. UMAP and t-SNE: nonlinear views that "
+                                       "separate the clusters better; a click decodes through a fitted inverse, "
+                                       "whose error the page shows. Fitted once per model (UMAP takes seconds).")
+    return choice or "pca"
+
+
+def view_options(projection: str, latent_dim: int) -> dict:
+    a, b, c, d = st.columns(4)
+    linear = projection == "pca"
+    options = dict(
+        manifold=a.toggle("Decoded manifold", value=True, key="explore_manifold",
+                          help="Images decoded on a regular grid over the map: the classic VAE picture."),
+        ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses", disabled=not linear,
+                          help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images"
+                               + ("." if linear else " (on linear maps only)."))
+        and linear,
+        grid_n=d.slider("Manifold grid", 6, MAX_MANIFOLD_GRID, 15, key="explore_grid_n",
+                        help="Images per side; each stays at least 24 px wide, so they can be read."))
+    if linear:
+        options["aggregate"] = c.toggle("q(z) and the prior", value=False, key="explore_aggregate",
+                                        disabled=latent_dim < 2,
+                                        help="Shading: the aggregate posterior q(z), the mixture of all test images' "
+                                             "q(z|x) (its marginal on the PCA plane above 2-D). Dotted: the prior's 1σ "
+                                             "and 2σ. Prior mass without shading is a hole: click it to decode it.")
+    else:
+        options["errors"] = c.toggle("Round-trip error", value=False, key="explore_errors",
+                                     help="Shaded where the inverse is less faithful: a point sent through the "
+                                          "inverse and back through the projection lands far from where it started.")
+    return options
 
 
 def show_point(model, md, data, i: int) -> None:
@@ -52,7 +107,14 @@ def show_free(model, md, x: float, y: float) -> None:
     z = md.projection.inverse([[x, y]])
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
     st.image(crisp(decode_points(model, z)[0], width=256), caption="decoded image", width=256)
-    st.caption(("z = PCA⁻¹(x, y) = " if md.projection.pca is not None else "z = ") + _fmt(z[0]))
+    if hasattr(md.projection, "round_trip_error"):  # a nonlinear map: say how far to trust its inverse
+        error = float(md.projection.round_trip_error([[x, y]])[0])
+        width = md.x_range[1] - md.x_range[0]
+        st.caption(f"z = inverse(x, y) = {_fmt(z[0])}, a kernel average of the codes of the nearest test images on "
+                   f"the map. Round trip here: the decoded code maps back **{error:.2f}** away ({error / width:.0%} of "
+                   "the map's width); far from the data the inverse returns the nearest images' codes.")
+    else:
+        st.caption(("z = PCA⁻¹(x, y) = " if md.projection.pca is not None else "z = ") + _fmt(z[0]))
     send_to_generate(z[0], f"map point ({x:.2f}, {y:.2f})")
 
 
@@ -83,23 +145,61 @@ def _fmt(v: np.ndarray, limit: int = 8) -> str:
     return f"[{text}{', …' if len(v) > limit else ''}]"
 
 
-def current_selection(name: str, md) -> Selection | None:
+def current_selection(view: str, md) -> Selection | None:
     """The map's selection. The chart can report an empty one when it is laid out again (e.g. the page's
     width changes) while plotly still shows the clicked spot: the last real one is kept for the panel."""
-    selection = read_selection(state.map_event(name), md.xy, md.x_range, md.y_range)
+    selection = read_selection(state.map_event(view), md.xy, md.x_range, md.y_range)
     if selection is None:
-        return state.last_selection(name)
-    state.remember_selection(name, selection)
+        return state.last_selection(view)
+    state.remember_selection(view, selection)
     return selection
 
 
-def selection_panel(sel, selection: Selection | None) -> None:
-    model, md = sel.model, sel.map
+def new_link() -> dict | None:
+    """The URL's parameters when they are a link someone opened, not the URL this session wrote."""
+    params = st.query_params.to_dict()
+    keys = {"proj", "point", "x", "y"}
+    if keys & params.keys() and {k: v for k, v in params.items() if k != "model"} != {
+            k: v for k, v in state.written_link().items() if k != "model"}:
+        return params
+    return None
+
+
+def follow_projection_link(params: dict, latent_dim: int) -> None:
+    projection, problem = read_projection(params)
+    if problem:
+        st.warning(problem, icon=":material/link_off:")
+    if projection not in (None, "pca") and latent_dim <= 2:
+        st.warning(f"This model's latent space has {latent_dim} dimensions: the map is the latent space itself, "
+                   "so it has no other projection.", icon=":material/link_off:")
+    elif latent_dim > 2:
+        st.session_state[state.PROJECTION] = projection or "pca"
+
+
+def follow_selection_link(params: dict, view: str, md) -> None:
+    selection, problem = read_selection_params(params, md.xy)
+    if problem:
+        st.warning(problem + " Nothing is selected.", icon=":material/link_off:")
+    if state.map_event(view):
+        state.clear_selection(view)  # a fresh chart: its old selection must not win over the link's
+    state.remember_selection(view, selection)
+
+
+def write_link(name: str, projection: str, selection: Selection | None) -> None:
+    """Keep the URL on what is shown, so it can be shared."""
+    params = link_params(name, projection, selection)
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+    state.remember_written_link(params)
+
+
+def selection_panel(sel, md, view: str, selection: Selection | None) -> None:
+    model = sel.model
     if selection is None:
         st.info("Click anywhere on the map to decode that point into an image.")
         return
     st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=state.clear_selection,
-              args=(sel.row.name,))
+              args=(view,))
     if selection.kind == "point":
         show_point(model, md, state.dataset_for(sel.meta)[0], selection.index)
     elif selection.kind == "free":
@@ -108,35 +208,63 @@ def selection_panel(sel, selection: Selection | None) -> None:
         show_region(model, md, selection.indices)
 
 
+def estimates_panel(row) -> None:
+    """The split of the average KL: how the codes fill the prior (vae_core.estimators)."""
+    est = state.posterior_estimates(row.path, row.mtime)
+    if est is None:
+        return
+    with st.expander("How the codes fill the prior: I(x; z), total correlation, dimension-wise KL"):
+        rows = [("average KL", "avg_kl"), ("I(x; z)", "mutual_info"), ("KL(q(z) ‖ p(z))", "kl_aggregate"),
+                ("total correlation", "total_correlation"), ("dimension-wise KL", "dimwise_kl")]
+        st.markdown("| term | nats | what it is |\n| --- | ---: | --- |\n" + "\n".join(
+            f"| {label} | {getattr(est, key):.2f} | {DEFINITIONS[key].split(': ', 1)[1]} |" for label, key in rows))
+        st.caption(f"On {est.n_images:,} test images; q(z) is the mixture of their posteriors q(z|x). "
+                   "average KL = I(x; z) + KL(q(z) ‖ p(z)), and KL(q(z) ‖ p(z)) = total correlation + dimension-wise "
+                   f"KL (Hoffman & Johnson 2016; Chen et al. 2018). I(x; z) is at most log N = {np.log(est.n_images):.2f}.")
+
+
 def main() -> None:
     sel = state.selected_model("explore")
-    row, md = sel.row, sel.map
-    selection = current_selection(row.name, md)
+    row = sel.row
+    latent_dim = sel.map.projection.latent_dim
+    link = new_link()
+    if link is not None:
+        follow_projection_link(link, latent_dim)
     st.title("Explore the latent space")
-    how = ("the map *is* the latent space" if md.projection.pca is None
-           else f"the map is a PCA projection of the {md.projection.latent_dim}-D latent space")
+    projection = projection_choice(latent_dim)
+    view = state.map_view(row.name, projection)
+    md = current_map(row, projection)
+    if link is not None:
+        follow_selection_link(link, view, md)
+    selection = current_selection(view, md)
+    write_link(row.name, projection, selection)
+    how = ("the map *is* the latent space" if latent_dim <= 2
+           else f"the map is a {TITLES[projection]} projection of the {latent_dim}-D latent space")
     st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {state.dataset_label(row.dataset)}; "
                f"{how}. "
                "Click anywhere to decode that point; click a dot to compare the image with its reconstruction; "
-               "use box or lasso select for a group.")
+               "use box or lasso select for a group. The address bar keeps the view: copy it to share it.")
     if md.missing_data:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")
-    options = view_options()
+    options = view_options(projection, latent_dim)
     map_col, side_col = st.columns([4, 3], gap="medium")
     with map_col:
         rng = np.random.default_rng(0)
         ellipse_idx = (rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False)
                        if options["ellipses"] else None)
-        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, selection=selection), key=state.map_chart_key(row.name),
-                        on_select="rerun",
+        underlays = (aggregate_posterior(row.path, row.mtime) if options.get("aggregate") else
+                     [round_trip_shading(md.projection)] if options.get("errors") else [])
+        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, selection=selection, underlays=underlays),
+                        key=state.map_chart_key(view), on_select="rerun",
                         selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
     with side_col:
         with st.container(border=True):
-            selection_panel(sel, selection)
+            selection_panel(sel, md, view, selection)
         if options["manifold"]:
-            st.image(manifold_image(row.path, row.mtime, options["grid_n"]),
+            st.image(manifold_image(row.path, row.mtime, options["grid_n"], projection, md),
                      caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
+        estimates_panel(row)
 
 
 run_page(main)

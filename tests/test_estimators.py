@@ -65,3 +65,14 @@ def test_2d_mixture_density_integrates_to_one():
     grid = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
     mass = gaussian_mixture_density_2d(grid, means, covs).sum() * (xs[1] - xs[0]) ** 2
     assert mass == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_prior_as_seen_on_a_pca_map():
+    """N(0, I) sampled and projected onto the PCA plane has the mean and covariance map_prior gives."""
+    from vae_core.latent import Projection
+
+    rng = np.random.default_rng(4)
+    projection = Projection(rng.normal(size=(500, 6)) * [3, 2, 1, 1, 0.5, 0.1] + 1.5)
+    mean, cov = projection.map_prior()
+    prior_on_map = projection.transform(rng.standard_normal((200_000, 6)))
+    assert np.allclose(prior_on_map.mean(0), mean, atol=0.01) and np.allclose(np.cov(prior_on_map.T), cov, atol=0.01)

@@ -1,3 +1,4 @@
+import math
 import threading
 
 import pytest
@@ -20,9 +21,22 @@ def test_short_run_lowers_the_test_loss(digits):
     assert [e["epoch"] for e in epochs] == [1, 2, 3, 4, 5]
     assert epochs[-1]["test_loss"] < before - 10
     assert len(epochs[-1]["kl_per_dim"]) == 8
+    assert {"mutual_info", "total_correlation", "dimwise_kl", "kl_aggregate"} <= epochs[-1].keys()
     steps = [e for e in events if e["type"] == "step"]
     assert steps and all(s["samples_per_s"] > 0 and s["loss"] > 0 for s in steps)
     assert events[0]["type"] == "start" and events[-1] == {**events[-1], "type": "end", "stopped": False}
+
+
+def test_each_evaluation_splits_the_kl_term(digits):
+    """On a model that encodes (the shipped 2-D one): I(x;z) + KL(q(z)||p(z)) is the KL term, on a subsample."""
+    from conftest import ROOT
+    from vae_core import load_checkpoint
+
+    model, _ = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
+    result = evaluate(model, digits.test_x)
+    assert 1.0 < result["mutual_info"] <= math.log(256)
+    assert result["kl_aggregate"] == pytest.approx(result["total_correlation"] + result["dimwise_kl"])
+    assert result["mutual_info"] + result["kl_aggregate"] == pytest.approx(result["test_kl"], rel=0.15)
 
 
 def test_runs_are_reproducible_with_a_seed(digits):

@@ -26,10 +26,11 @@ CLICK_GRID = 90     # nodes per side of the invisible grid that catches clicks o
 SELECTION_COLOR = "black"
 
 
-def latent_map(md, ellipse_idx: np.ndarray | None = None, selection=None, height: int = 620) -> go.Figure:
+def latent_map(md, ellipse_idx: np.ndarray | None = None, selection=None, height: int = 620,
+               underlays: tuple = ()) -> go.Figure:
     """Test means coloured by label, an invisible click-catching grid, optional 1-sigma ellipses, and the
-    current selection drawn on top."""
-    fig = go.Figure([_click_grid(md.x_range, md.y_range), *_label_traces(md, selectable=True)])
+    current selection drawn on top; `underlays` (density or error shading) go beneath the points."""
+    fig = go.Figure([*underlays, _click_grid(md.x_range, md.y_range), *_label_traces(md, selectable=True)])
     if ellipse_idx is not None and len(ellipse_idx):
         fig.add_trace(_ellipses(md, ellipse_idx))
     if selection is not None:
@@ -37,6 +38,26 @@ def latent_map(md, ellipse_idx: np.ndarray | None = None, selection=None, height
     _map_layout(fig, md, height)
     fig.update_layout(dragmode="pan", uirevision="latent-map")
     return fig
+
+
+def aggregate_posterior_traces(xs, ys, density, prior_mean, prior_cov) -> list:
+    """q(z) as shading, with the prior's 1σ and 2σ contours over it: where the prior has mass and the shading
+    is pale are the holes, where a decoded point was never trained on."""
+    shading = go.Contour(x=xs, y=ys, z=density, name="q(z)", showscale=False, hoverinfo="skip", ncontours=12,
+                         colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(70,70,70,0.55)"]],
+                         contours=dict(coloring="fill", showlines=False))
+    xs_p, ys_p = ellipse_paths(np.stack([prior_mean, prior_mean]), np.stack([prior_cov, 4 * prior_cov]), n=72)
+    prior = go.Scatter(x=xs_p, y=ys_p, mode="lines", name="prior 1σ, 2σ", hoverinfo="skip",
+                       line=dict(color="#CC3311", width=1.5, dash="dot"))
+    return [shading, prior]
+
+
+def round_trip_shading(projection) -> go.Heatmap:
+    """Where the inverse of a nonlinear map can be trusted: its round-trip error, darker where it is larger."""
+    g = projection.errors.shape[0]
+    return go.Heatmap(x=np.linspace(*projection.error_x, g), y=np.linspace(*projection.error_y, g), z=projection.errors,
+                      name="round-trip error", showscale=False, zsmooth="best", hoverinfo="skip",
+                      colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(200,60,0,0.45)"]])
 
 
 def _selection_trace(selection) -> dict:
@@ -179,6 +200,21 @@ def sweep_curve(group: str, rows: list) -> go.Scatter:
                       error_x=spread(kl, mx), error_y=spread(recon, my), line=dict(color="#444444", width=1.5),
                       marker=dict(size=6, color="#444444"), text=[f"β={b:g}" for b in betas],
                       hovertemplate=f"{group} %{{text}}<br>median KL %{{x:.2f}}, recon %{{y:.2f}}<extra></extra>")
+
+
+POSTERIOR_TERMS = (("mutual_info", "I(x; z)"), ("total_correlation", "total correlation"),
+                   ("dimwise_kl", "dimension-wise KL"))
+
+
+def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
+    """The average KL split into I(x;z) + TC + dimension-wise KL, per epoch (vae_core.estimators)."""
+    done = [e for e in epochs if "mutual_info" in e]
+    x = [e["epoch"] for e in done]
+    fig = go.Figure([go.Scatter(x=x, y=[e[key] for e in done], mode="lines+markers", name=name)
+                     for key, name in POSTERIOR_TERMS])
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch", yaxis_title="nats",
+                      legend=dict(orientation="h", y=-0.3))
+    return fig
 
 
 def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:

@@ -29,6 +29,8 @@ PRIOR_SEED = "gen_seed"              # Generate's prior-sample seed input
 POLLING_RUN = "_polling"             # the run whose live view polls, so its end can rerun the whole page
 SESSION_RUNS = "_runs"               # ids of the runs this session started, oldest first
 SWEEP_RUNS = "_sweep"                # ids of the runs of the sweep this session started on Compare
+EXPLORE_LINK = "_explore_link"       # the query parameters Explore last wrote (ui.links)
+PROJECTION = "explore_proj"          # Explore's map projection control
 TRAIN_FORM = ("train_source", "train_image_size", "train_channels", "train_arch", "train_latent_dim", "train_hidden",
               "train_test_share", "train_likelihood", "train_epochs", "train_batch", "train_lr", "train_seed", "train_beta",
               "train_schedule", "train_warmup", "train_device")  # the Train page's controls, kept across pages
@@ -145,10 +147,34 @@ def pick_next_run(name: str) -> None:
     st.session_state[NEXT_CHECKPOINT] = name
 
 
+def follow_model_link(usable: dict) -> None:
+    """A new `?model=NAME` in the URL (a shared link, not the URL this session wrote) selects that model; a name
+    that is not here is said on the page, and the sidebar's choice stays."""
+    linked = st.query_params.get("model")
+    if linked is None or linked == written_link().get("model"):
+        return
+    if linked in usable:
+        st.session_state[CHECKPOINT] = linked
+    else:
+        st.warning(f"There is no usable model named “{linked}” here; showing "
+                   f"{st.session_state.get(CHECKPOINT) or DEFAULT_CHECKPOINT} instead.", icon=":material/link_off:")
+    remember_written_link({**written_link(), "model": linked})
+
+
+def written_link() -> dict:
+    """The Explore query parameters this session last wrote: a URL that differs is a link someone opened."""
+    return st.session_state.get(EXPLORE_LINK, {})
+
+
+def remember_written_link(params: dict) -> None:
+    st.session_state[EXPLORE_LINK] = dict(params)
+
+
 def checkpoint_picker() -> CheckpointRow | None:
     """Sidebar: pick a usable checkpoint (the default preselected), list unusable ones with their reason."""
     rows = checkpoints()
     usable = {r.name: r for r in rows if r.error is None}
+    follow_model_link(usable)
     if st.session_state.get(NEXT_CHECKPOINT) in usable:
         st.session_state[CHECKPOINT] = st.session_state.pop(NEXT_CHECKPOINT)
     with st.sidebar:
@@ -186,6 +212,11 @@ def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
 def picked_latents(checkpoint: str) -> dict:
     """{"A": {"z": [...], "label": ...}, "B": ...}: the points picked on Explore for this checkpoint."""
     return st.session_state.get(f"picked:{checkpoint}", {})
+
+
+def map_view(checkpoint: str, projection: str) -> str:
+    """One map of one model: a selection belongs to it (a point of the UMAP map is not one of the PCA map)."""
+    return checkpoint if projection == "pca" else f"{checkpoint}|{projection}"
 
 
 def map_chart_key(checkpoint: str) -> str:
@@ -303,3 +334,31 @@ def map_data(path: str, mtime: int) -> MapData:
     if data is None:
         return build_map_without_data(model, meta.get("class_names") or [], reason)
     return build_map(model, data.test_x, data.test_y, data.class_names)
+
+
+_NONLINEAR: dict = {}  # (path, mtime, kind) -> MapData: in memory for this server; on disk in the cache too
+
+
+def nonlinear_map(row: CheckpointRow, md: MapData, kind: str, progress) -> MapData:
+    """The test set's map by UMAP or t-SNE (vae_core.nonlinear): fitted once per model, then read from disk.
+    `progress(message, fraction)` is called while a fit runs."""
+    from dataclasses import replace
+
+    from vae_core.data import cache_dir
+    from vae_core.nonlinear import cached_fit
+
+    key = (row.path, row.mtime, kind)
+    if key not in _NONLINEAR:
+        projection = cached_fit(md.mu, kind, cache_dir() / "maps", progress=progress)
+        _NONLINEAR[key] = replace(md, xy=projection.xy, projection=projection, x_range=projection.error_x,
+                                  y_range=projection.error_y)
+    return _NONLINEAR[key]
+
+
+@st.cache_data(show_spinner="Estimating how the codes fill the prior…", max_entries=16)
+def posterior_estimates(path: str, mtime: int, max_images: int = 2000):
+    """The split of the model's average KL on (up to max_images of) its test set (vae_core.estimators)."""
+    from vae_core.estimators import posterior_estimates as estimate
+
+    md = map_data(path, mtime)
+    return None if len(md.mu) == 0 else estimate(md.mu[:max_images], md.logvar[:max_images])

@@ -68,6 +68,14 @@ class Projection:
         covs[:, range(d), range(d)] = var[:, :d]
         return covs
 
+    def map_prior(self) -> tuple[np.ndarray, np.ndarray]:
+        """The prior N(0, I) as seen on the map: its mean (2,) and covariance (2, 2) in map coordinates
+        (for PCA, N(W(0 - m), W W^T) with orthonormal components W, so the covariance is I)."""
+        if self.pca is not None:
+            w = self.pca.components_
+            return self.transform(np.zeros((1, self.latent_dim)))[0].astype(np.float64), w @ w.T
+        return np.zeros(2), np.diag([1.0, 1.0 if self.latent_dim >= 2 else 0.0])
+
     def inverse(self, points: np.ndarray) -> np.ndarray:
         points = np.atleast_2d(np.asarray(points, dtype=np.float32))
         if self.pca is not None:

@@ -1,0 +1,76 @@
+"""Explore's projections, the aggregate posterior, and shareable links, through AppTest."""
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from test_app_explore import APP, figure, image_captions, selection, texts
+
+
+def open_link(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    return at.run()
+
+
+def data_traces(at) -> list:
+    return [t for t in figure(at)["data"] if t.get("customdata") is not None]
+
+
+@pytest.mark.parametrize("proj, axis", [("pca", "PC1"), ("umap", "UMAP 1"), ("tsne", "t-SNE 1")])
+def test_each_projection_draws_its_map_and_a_linked_point(proj, axis):
+    at = open_link(model="digits-16d", proj=proj, point="5")
+    assert not at.exception and not at.warning
+    assert at.segmented_control(key="explore_proj").value == proj
+    assert figure(at)["layout"]["xaxis"]["title"]["text"].startswith(axis)
+    assert sum(len(t["customdata"]["bdata"]) > 0 for t in data_traces(at)) == 10
+    assert "Test image #5" in texts(at)
+    assert at.query_params["point"] == "5" and at.query_params["proj"] == proj
+
+
+@pytest.mark.parametrize("proj", ["umap", "tsne"])
+def test_a_free_click_on_a_nonlinear_map_decodes_through_the_inverse_and_says_how_far_to_trust_it(proj):
+    at = open_link(model="digits-16d", proj=proj)
+    x_range = figure(at)["layout"]["xaxis"]["range"]
+    y_range = figure(at)["layout"]["yaxis"]["range"]
+    x, y = x_range[1] - 0.01 * (x_range[1] - x_range[0]), y_range[1] - 0.01 * (y_range[1] - y_range[0])  # a corner
+    at.session_state[f"map:digits-16d|{proj}"] = selection(points=[{"x": x, "y": y}])
+    at.run()
+    assert not at.exception
+    assert f"**Decoded at** ({x:.2f}, {y:.2f})" in texts(at)
+    assert "decoded image" in image_captions(at)
+    assert any("Round trip here" in c.value for c in at.caption)
+    assert float(at.query_params["x"]) == pytest.approx(x, rel=1e-3)
+    at.toggle(key="explore_errors").set_value(True).run()
+    assert any(t.get("name") == "round-trip error" for t in figure(at)["data"])
+
+
+def test_the_aggregate_posterior_is_drawn_with_the_prior_and_estimated():
+    at = open_link(model="digits-2d")
+    at.toggle(key="explore_aggregate").set_value(True).run()
+    assert not at.exception
+    names = [t.get("name") for t in figure(at)["data"]]
+    assert "q(z)" in names and "prior 1σ, 2σ" in names
+    density = next(t for t in figure(at)["data"] if t.get("name") == "q(z)")
+    assert density["type"] == "contour"
+    table = next(m.value for m in at.markdown if m.value.startswith("| term |"))
+    values = {row.split("|")[1].strip(): float(row.split("|")[2]) for row in table.splitlines()[2:]}
+    assert values["average KL"] == pytest.approx(values["I(x; z)"] + values["KL(q(z) ‖ p(z))"], abs=0.15)
+    assert 0 <= values["I(x; z)"] <= np.log(359) + 0.05
+
+
+def test_a_bad_link_says_what_is_wrong_and_shows_the_default():
+    at = open_link(model="nope", proj="isomap", point="99999")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no usable model named “nope”" in warnings and "no map projection “isomap”" in warnings
+    assert "no test image #99999" in warnings
+    assert at.selectbox(key="checkpoint").value == "digits-2d"
+    assert dict(at.query_params) == {"model": "digits-2d", "proj": "pca"}
+    assert any("Click anywhere" in i.value for i in at.info)
+
+
+def test_a_2d_model_has_no_other_projection_to_link_to():
+    at = open_link(model="digits-2d", proj="umap", x="0.5", y="-0.25")
+    assert not at.exception
+    assert "the map is the latent space itself" in " ".join(w.value for w in at.warning)
+    assert "**Decoded at** (0.50, -0.25)" in texts(at)
