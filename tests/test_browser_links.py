@@ -1,0 +1,37 @@
+"""Real browser: a shared link to a UMAP map opens on a fresh server, a free click is decoded, and the URL it
+leaves brings the same view back on another fresh server."""
+import re
+
+import pytest
+
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from test_browser_explore import emptiest_spot, wait_for_image
+
+pytestmark = pytest.mark.browser
+
+
+def decoded_at(page) -> str:
+    return page.get_by_text(re.compile(r"^Decoded at")).first.inner_text()
+
+
+def test_a_umap_link_restores_the_view_and_follows_clicks():
+    with chromium_page() as page:
+        with streamlit_server() as url:
+            page.goto(f"{url}/?model=digits-16d&proj=umap&point=5")
+            page.get_by_text("Test image #5").wait_for(timeout=120_000)  # a first UMAP fit takes seconds
+            wait_for_app_idle(page, timeout=60_000)
+            assert page.locator(".js-plotly-plot .xtitle").text_content() == "UMAP 1"
+            page.mouse.click(*emptiest_spot(page))
+            page.get_by_text(re.compile(r"^Decoded at")).wait_for(timeout=20_000)
+            wait_for_image(page, "decoded image")
+            wait_for_app_idle(page)
+            assert page.get_by_text("Round trip here").count() == 1
+            shared, spot = page.url, decoded_at(page)
+            page.screenshot(path=str(ARTIFACTS / "explore-umap-link.png"))
+        assert re.search(r"model=digits-16d&proj=umap&x=-?[\d.]+&y=-?[\d.]+$", shared), shared
+        with streamlit_server() as url:  # a fresh server: only the URL carries the view
+            page.goto(url + shared[shared.index("/?"):])
+            page.get_by_text(re.compile(r"^Decoded at")).wait_for(timeout=120_000)
+            wait_for_image(page, "decoded image")
+            assert decoded_at(page) == spot
+            assert page.url.endswith(shared[shared.index("/?"):])
