@@ -9,7 +9,7 @@ import pytest
 from vae_core import load_checkpoint
 from vae_core.data import load_from_options
 from vae_core.latent import encode_means
-from vae_core.nonlinear import MapInverse, cached_fit, fit_nonlinear
+from vae_core.nonlinear import KernelRegression, cached_fit, fit_nonlinear
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,7 @@ def test_the_inverse_interpolates_between_points_and_returns_the_nearest_far_awa
     xs = np.arange(10.0)
     xy = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
     latents = np.stack([2 * xy[:, 0] - xy[:, 1], xy[:, 1], np.ones(len(xy))], 1)  # linear in the map position
-    inverse = MapInverse(xy, latents)
+    inverse = KernelRegression(xy, latents)
     inside = np.array([[4.0, 5.0], [4.5, 5.5], [3.25, 6.0]])
     expected = np.stack([2 * inside[:, 0] - inside[:, 1], inside[:, 1], np.ones(3)], 1)
     assert np.allclose(inverse(inside), expected, atol=0.15)
@@ -49,8 +49,9 @@ def test_round_trip_error_on_digits_is_bounded(fitted, digits_latents):
     assert fitted.round_trip_error([corner])[0] == fitted.errors[0, 0]
 
 
-def test_large_sets_are_fitted_on_a_subsample_and_the_rest_placed(digits_latents):
-    projection = fit_nonlinear(digits_latents, "tsne", max_fit=200)
+@pytest.mark.parametrize("kind", ["umap", "tsne"])
+def test_large_sets_are_fitted_on_a_subsample_and_the_rest_placed(digits_latents, kind):
+    projection = fit_nonlinear(digits_latents, kind, max_fit=200)
     assert len(projection.fit_index) == 200 and np.isfinite(projection.xy).all()
     rest = np.setdiff1d(np.arange(len(digits_latents)), projection.fit_index)
     # a placed point lies among the fitted points whose latents are nearest its own
