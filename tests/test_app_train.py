@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from test_app_explore import trace_length
 from vae_core import load_checkpoint
 
 APP = str(ROOT / "app.py")
@@ -75,6 +76,10 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     curves = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {"recon", "KL", "β·KL", "test KL"} <= {t["name"] for t in curves["data"]}
     assert any("active units" in c.value for c in at.caption)
+    # the KL term split up, one point per epoch
+    split = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "I(x; z)" in c.proto.spec)
+    assert [t["name"] for t in split["data"]] == ["I(x; z)", "total correlation", "dimension-wise KL"]
+    assert all(trace_length(t["x"]) == 3 for t in split["data"])
     # the outcome beside Save: test terms and an IWAE bound, the same numbers the saved checkpoint gets
     shown = {m.label: float(m.value.split()[0]) for m in at.metric}
     assert {"test −ELBO", "reconstruction", "KL", "active units", "IWAE-100 NLL"} <= set(shown)
