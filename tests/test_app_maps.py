@@ -1,4 +1,6 @@
 """Explore's projections, the aggregate posterior, and shareable links, through AppTest."""
+import base64
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -74,3 +76,27 @@ def test_a_2d_model_has_no_other_projection_to_link_to():
     assert not at.exception
     assert "the map is the latent space itself" in " ".join(w.value for w in at.warning)
     assert "**Decoded at** (0.50, -0.25)" in texts(at)
+
+
+def test_a_hole_in_the_aggregate_posterior_can_be_clicked_and_decoded():
+    """Inside the prior's 2σ, the spot where q(z) is thinnest: a free click there decodes it."""
+    at = open_link(model="digits-2d")
+    at.toggle(key="explore_aggregate").set_value(True).run()
+    density = next(t for t in figure(at)["data"] if t.get("name") == "q(z)")
+    xs, ys, z = (plotly_array(density[key]) for key in ("x", "y", "z"))
+    gx, gy = np.meshgrid(xs, ys)
+    inside = gx ** 2 + gy ** 2 < 4  # the prior's 2σ circle (N(0, I) on the 2-D latent)
+    row, col = np.unravel_index(np.where(inside, z, np.inf).argmin(), z.shape)
+    assert z[row, col] < 0.05 * z.max()  # a real hole: almost no posterior mass there
+    at.session_state["map:digits-2d"] = selection(points=[{"x": float(xs[col]), "y": float(ys[row])}])
+    at.run()
+    assert not at.exception and f"**Decoded at** ({xs[col]:.2f}, {ys[row]:.2f})" in texts(at)
+    assert "decoded image" in image_captions(at)
+
+
+def plotly_array(values) -> np.ndarray:
+    """An array as plotly sends it: {"dtype", "bdata"[, "shape"]} (base64), or lists."""
+    if not isinstance(values, dict):
+        return np.asarray(values)
+    flat = np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"])
+    return flat.reshape([int(v) for v in str(values["shape"]).split(",")]) if "shape" in values else flat

@@ -14,11 +14,12 @@ def decoded_at(page) -> str:
     return page.get_by_text(re.compile(r"^Decoded at")).first.inner_text()
 
 
-def test_a_umap_link_restores_the_view_and_follows_clicks():
+def test_a_umap_link_restores_the_view_and_follows_clicks(tmp_path):
     with chromium_page() as page:
-        with streamlit_server() as url:
+        with streamlit_server(env={"VAE_EXPLORER_CACHE": str(tmp_path)}) as url:  # no fitted map on disk yet
             page.goto(f"{url}/?model=digits-16d&proj=umap&point=5")
-            page.get_by_text("Test image #5").wait_for(timeout=120_000)  # a first UMAP fit takes seconds
+            page.get_by_text("Fitting UMAP on 359 points").wait_for(timeout=60_000)  # the fit shows its progress
+            page.get_by_text("Test image #5").wait_for(timeout=120_000)
             wait_for_app_idle(page, timeout=60_000)
             assert page.locator(".js-plotly-plot .xtitle").text_content() == "UMAP 1"
             page.mouse.click(*emptiest_spot(page))
@@ -29,7 +30,7 @@ def test_a_umap_link_restores_the_view_and_follows_clicks():
             shared, spot = page.url, decoded_at(page)
             page.screenshot(path=str(ARTIFACTS / "explore-umap-link.png"))
         assert re.search(r"model=digits-16d&proj=umap&x=-?[\d.]+&y=-?[\d.]+$", shared), shared
-        with streamlit_server() as url:  # a fresh server: only the URL carries the view
+        with streamlit_server(env={"VAE_EXPLORER_CACHE": str(tmp_path)}) as url:  # fresh: only the URL carries the view
             page.goto(url + shared[shared.index("/?"):])
             page.get_by_text(re.compile(r"^Decoded at")).wait_for(timeout=120_000)
             wait_for_image(page, "decoded image")
