@@ -124,7 +124,8 @@ def training_controls() -> dict:
 
 def load_training_data(choice: dict):
     if choice["source"] != UPLOAD:
-        return load_dataset(choice["source"], root=state.DATA_ROOT, download=True)
+        return state.prefetched_dataset(choice["source"]) or load_dataset(choice["source"], root=state.DATA_ROOT,
+                                                                          download=True)
     if choice["upload"] is None:
         raise DatasetError("Choose a zip file to upload first.")
     uploads = state.uploads_dir()
@@ -223,9 +224,15 @@ def diagnostics(run_id: str) -> None:
         st.plotly_chart(posterior_terms(snap.epochs), key="posterior_terms", config=QUIET_CHART)
 
 
+FIRST_STEPS_WAIT_S = 2.0  # a run just started reports its first steps within about half a second
+
+
 def live_view(run_id: str, queued: bool = False) -> None:
     """Everything that moves while training; polled by a fragment, so only this part reruns."""
-    snap = state.job_registry().get(run_id).snapshot()
+    job = state.job_registry().get(run_id)
+    if job.status == "starting" or (job.status == "running" and not job.snapshot().steps):
+        job.wait_for_first_steps(FIRST_STEPS_WAIT_S)
+    snap = job.snapshot()
     if queued and snap.status != "queued":
         st.rerun(scope="app")  # it left the queue: draw the page for a training run, polled faster
     st.markdown(f"Status: **{STATUS[snap.status]}**")
@@ -348,6 +355,8 @@ def current_run():
 def main() -> None:
     st.title("Train a VAE")
     state.init_train_form(form_defaults())
+    if st.session_state["train_source"] != UPLOAD:  # loaded while the user looks at the form, not after Start
+        state.prefetch_dataset(st.session_state["train_source"])
     job = current_run()
     snap = job.snapshot() if job is not None else None
     session_runs(snap.id if snap else None)

@@ -124,6 +124,7 @@ class Job:
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _final: dict | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _news: threading.Event = field(default_factory=threading.Event)  # set at the first step event or the end
 
     @property
     def live(self) -> bool:
@@ -247,10 +248,18 @@ class Job:
                 self.events.append(event)
             if diagnostics is not None:
                 self.diagnostics = diagnostics
+        if kind in ("step", "end"):
+            self._news.set()
 
     def _finish(self, status: Status, error: str | None) -> None:
         with self._lock:
             self.status, self.error = status, error
+        self._news.set()
+
+    def wait_for_first_steps(self, timeout: float) -> None:
+        """Until the run has reported steps (or ended), at most `timeout` seconds: a page that has just started it
+        draws the first curve points at once instead of a poll later."""
+        self._news.wait(timeout)
 
 
 class JobRegistry:
