@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui.navigation import leave_pages_folder_mode
-from ui.state import checkpoint_picker, keep_train_form
+from ui.state import checkpoint_picker, keep_train_form, warm_up_training
 
 leave_pages_folder_mode()
 st.set_page_config(page_title="VAE latent space explorer", page_icon="🧭", layout="wide")
@@ -13,6 +13,8 @@ navigation = st.navigation([
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
 ])
+if navigation.title != "Explore":  # Explore starts it once its map is drawn, not to slow its first paint
+    warm_up_training()
 checkpoint_picker()
 keep_train_form()
 navigation.run()

@@ -8,10 +8,11 @@ from ui.geometry import Selection, read_selection
 from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import run_page
-from vae_core.elbo import posterior_sample
 from vae_core.estimators import DEFINITIONS, density_grid
-from vae_core.latent import decode_grid, decode_points
 from vae_core.nonlinear import TITLES
+
+# The map is drawn from the checkpoint's cache before torch is imported (vae_core.map_cache): what decodes
+# (vae_core.latent, vae_core.elbo: torch) is imported inside the functions that run after the map is sent.
 
 MAX_REGION_IMAGES = 100
 MAX_MANIFOLD_GRID = 20
@@ -24,6 +25,8 @@ DENSITY_POINTS = 2000  # test images whose posteriors make the q(z) shading (the
 @st.cache_data(show_spinner=False, max_entries=32)
 def manifold_image(path: str, mtime: int, n: int, projection: str, _md) -> str:
     """The decoded grid over `_md`, the map of this model by this projection (the key's last two parts)."""
+    from vae_core.latent import decode_grid
+
     model, _ = state.load_model(path, mtime)
     md = _md
     return grid(decode_grid(model, md.projection, md.x_range, md.y_range, n), nrow=n, width=max(520, 24 * n))
@@ -89,6 +92,9 @@ def view_options(projection: str, latent_dim: int) -> dict:
 
 def show_point(model, md, data, i: int) -> None:
     """The test image, a reconstruction from one z ~ q(z|x), and the decoded mean (from the cached encoding)."""
+    from vae_core.elbo import posterior_sample
+    from vae_core.latent import decode_points
+
     mu, logvar = md.mu[i:i + 1], md.logvar[i:i + 1]
     z = posterior_sample(mu, logvar, seed=i)  # the same sample on every rerun
     recon, mean = decode_points(model, np.concatenate([z, mu]))
@@ -104,6 +110,8 @@ def show_point(model, md, data, i: int) -> None:
 
 
 def show_free(model, md, x: float, y: float) -> None:
+    from vae_core.latent import decode_points
+
     z = md.projection.inverse([[x, y]])
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
     st.image(crisp(decode_points(model, z)[0], width=256), caption="decoded image", width=256)
@@ -114,7 +122,7 @@ def show_free(model, md, x: float, y: float) -> None:
                    f"the map. Round trip here: the decoded code maps back **{error:.2f}** away ({error / width:.0%} of "
                    "the map's width); far from the data the inverse returns the nearest images' codes.")
     else:
-        st.caption(("z = PCA⁻¹(x, y) = " if md.projection.pca is not None else "z = ") + _fmt(z[0]))
+        st.caption(("z = PCA⁻¹(x, y) = " if md.projection.is_pca else "z = ") + _fmt(z[0]))
     send_to_generate(z[0], f"map point ({x:.2f}, {y:.2f})")
 
 
@@ -131,6 +139,8 @@ def send_to_generate(z: np.ndarray, label: str) -> None:
 
 
 def show_region(model, md, indices: np.ndarray) -> None:
+    from vae_core.latent import decode_points
+
     if len(indices) == 0:
         st.info("No data points inside the selection.")
         return
@@ -193,15 +203,15 @@ def write_link(name: str, projection: str, selection: Selection | None) -> None:
     state.remember_written_link(params)
 
 
-def selection_panel(sel, md, view: str, selection: Selection | None) -> None:
-    model = sel.model
+def selection_panel(row, md, view: str, selection: Selection | None) -> None:
     if selection is None:
         st.info("Click anywhere on the map to decode that point into an image.")
         return
     st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=state.clear_selection,
               args=(view,))
+    model, meta = state.load_model(row.path, row.mtime)
     if selection.kind == "point":
-        show_point(model, md, state.dataset_for(sel.meta)[0], selection.index)
+        show_point(model, md, state.dataset_for(meta)[0], selection.index)
     elif selection.kind == "free":
         show_free(model, md, selection.x, selection.y)
     else:
@@ -224,9 +234,8 @@ def estimates_panel(row) -> None:
 
 
 def main() -> None:
-    sel = state.selected_model("explore")
-    row = sel.row
-    latent_dim = sel.map.projection.latent_dim
+    row = state.selected_row("explore")
+    latent_dim = row.latent_dim
     link = new_link()
     if link is not None:
         follow_projection_link(link, latent_dim)
@@ -260,11 +269,12 @@ def main() -> None:
                         selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
     with side_col:
         with st.container(border=True):
-            selection_panel(sel, md, view, selection)
+            selection_panel(row, md, view, selection)
         if options["manifold"]:
             st.image(manifold_image(row.path, row.mtime, options["grid_n"], projection, md),
                      caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
         estimates_panel(row)
+    state.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
 
 
 run_page(main)

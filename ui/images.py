@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
-from vae_core.latent import to_grid_image
+if TYPE_CHECKING:
+    import torch
 
 
 def crisp(image: torch.Tensor, width: int = 168) -> str:
     """One (C, H, W) image in [0, 1], upscaled by an integer factor to about `width` pixels."""
+    from vae_core.latent import to_grid_image  # torch: imported when the first image is drawn, not with the page
+
     scale = max(1, width // image.shape[-1])
     return png_data_url(to_grid_image(image.unsqueeze(0), nrow=1, padding=0, scale=scale))
 
 
 def grid(images: torch.Tensor, nrow: int, width: int = 480) -> str:
     """A grid of images, one pixel apart, upscaled so the whole grid is about `width` pixels wide."""
+    from vae_core.latent import to_grid_image
+
     scale = max(1, width // (nrow * (images.shape[-1] + 1) + 1))
     return png_data_url(to_grid_image(images, nrow=nrow, padding=1, scale=scale))
 

@@ -9,7 +9,6 @@ and page reloads.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import pickle
 import queue
@@ -17,13 +16,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from multiprocessing import forkserver, spawn
+from multiprocessing import spawn
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
 
+from ui.processes import PROCESSES, start_training_processes
 from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, TrainEvent, evaluate, iwae_log_likelihood, save_run, train
 from vae_core.data import as_float
 from vae_core.latent import decode_points, map_points
@@ -270,8 +270,7 @@ class JobRegistry:
         self._lock = threading.Lock()
         self.max_runs = max_runs or max_concurrent_runs()
         self._slots = threading.Semaphore(self.max_runs)  # its waiters are woken in the order they came: a fair queue
-        if PROCESSES.get_start_method() == "forkserver":
-            forkserver.ensure_running()  # it imports torch in the background, before the first run needs it
+        start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
 
     def start(self, model: VAE, data: Dataset, config: TrainConfig, save_to: Path | None = None) -> Job:
         job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta), self._slots,
@@ -304,15 +303,6 @@ class JobRegistry:
         done = sorted((j for j in self._jobs.values() if not j.live and not j.unsaved), key=lambda j: j.created)
         for job in done[:max(0, len(done) - KEEP_FINISHED + 1)]:
             del self._jobs[job.id]
-
-
-# Not "fork": forking a server that runs threads can copy a held lock into the child. "forkserver" forks
-# each run from a clean single-threaded process that imported torch and this module once, so a run starts
-# at once; "spawn" (Windows) starts a fresh interpreter that imports them again. torch._dynamo too: torch
-# imports it when the first optimizer is made, which otherwise costs every run about a second.
-PROCESSES = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-if PROCESSES.get_start_method() == "forkserver":
-    PROCESSES.set_forkserver_preload([__name__, "torch._dynamo"])
 
 
 def _preparation_data_without_main(name, _original=spawn.get_preparation_data):

@@ -15,9 +15,13 @@ from pathlib import Path
 import streamlit as st
 
 from ui.geometry import Selection
-from vae_core import VAE, DatasetError, list_checkpoints, load_checkpoint
-from vae_core.data import load_from_options
-from vae_core.latent import MapData, build_map, build_map_without_data
+from vae_core import map_cache
+from vae_core.files import CheckpointInfo, checkpoint_files, dataset_signature, sweep_stale_temp_files
+from vae_core.maps import MapData
+
+# Nothing here imports torch at import time: the sidebar's list and the Explore map come from each checkpoint's
+# cache (vae_core.map_cache), so the start page draws its map before torch is loaded. Model, data and encoding
+# are imported where they are needed.
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "digits-2d"
@@ -73,7 +77,7 @@ class CheckpointRow:
 class SelectedModel:
     """The sidebar's checkpoint with its model, metadata and latent map of the test set."""
     row: CheckpointRow
-    model: VAE
+    model: object            # vae_core.VAE
     meta: dict
     map: MapData
 
@@ -93,16 +97,32 @@ def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
     rows = []
     for sub in [folder, *subfolders]:
         group = "" if sub == folder else sub.name
-        for info in list_checkpoints(sub):
+        sweep_stale_temp_files(sub)
+        for info in map(_summary, checkpoint_files(sub)):
             rows.append(_row(info, f"{group}/{info.name}" if group else info.name, group))
     return rows
+
+
+def _summary(path: Path) -> CheckpointInfo:
+    """A checkpoint's metadata for the lists: from its cache, else read from the file (torch) and cached."""
+    summary = map_cache.read_summary(path)
+    if summary is not None:
+        return CheckpointInfo(path, summary)
+    from vae_core import CheckpointError, load_checkpoint
+
+    try:
+        _, meta = load_checkpoint(path)
+    except CheckpointError as err:
+        return CheckpointInfo(path, None, str(err))
+    map_cache.write(path, meta)
+    return CheckpointInfo(path, meta)
 
 
 def _row(info, name: str, group: str) -> CheckpointRow:
     mtime = info.path.stat().st_mtime_ns
     if not info.ok:
         return CheckpointRow(name, str(info.path), mtime, error=info.error)
-    meta, metrics, train_config = info.meta, info.meta["metrics"], info.meta["train_config"]
+    meta, metrics, train_config = info.meta, info.meta.get("metrics") or {}, info.meta.get("train_config") or {}
     return CheckpointRow(
         name, str(info.path), mtime, dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
         arch=meta["vae_config"]["arch"], likelihood=meta["vae_config"].get("likelihood", "bernoulli"),
@@ -194,12 +214,18 @@ def checkpoint_picker() -> CheckpointRow | None:
     return usable.get(checkpoint_name())
 
 
-def selected_model(purpose: str) -> SelectedModel:
-    """The sidebar's checkpoint, its model, metadata and map; stops the page when there is none."""
+def selected_row(purpose: str) -> CheckpointRow:
+    """The sidebar's checkpoint (its summary, no model loaded); stops the page when there is none."""
     row = next((r for r in checkpoints() if r.name == checkpoint_name() and r.error is None), None)
     if row is None:
         st.info(f"No model to {purpose}: pick or train a checkpoint (see the sidebar).")
         st.stop()
+    return row
+
+
+def selected_model(purpose: str) -> SelectedModel:
+    """The sidebar's checkpoint, its model, metadata and map; stops the page when there is none."""
+    row = selected_row(purpose)
     model, meta = load_model(row.path, row.mtime)
     return SelectedModel(row, model, meta, map_data(row.path, row.mtime))
 
@@ -301,6 +327,14 @@ def set_polling_run(run_id: str | None) -> None:
     st.session_state[POLLING_RUN] = run_id
 
 
+def warm_up_training() -> None:
+    """Start the process that trains runs (it imports torch, in its own process) if it is not running yet, so a
+    first Start is quick. Torch-free here: app.py calls it before any page has imported torch."""
+    from ui.processes import start_training_processes
+
+    start_training_processes()
+
+
 @st.cache_resource
 def job_registry():
     """One registry of background training runs per server, shared by all sessions."""
@@ -342,17 +376,23 @@ def prefetched_dataset(name: str):
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def load_model(path: str, mtime: int):
+    from vae_core import load_checkpoint
+
     return load_checkpoint(path)
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
 def _load_data(options_json: str):
+    from vae_core.data import load_from_options
+
     return load_from_options(json.loads(options_json), download=False)  # never download silently
 
 
 def dataset_for(meta: dict):
     """The checkpoint's dataset with its training split, or (None, reason) when it is not on this machine."""
-    options = meta.get("data_options") or {"name": meta["dataset"]}
+    from vae_core import DatasetError
+
+    options = _data_options(meta)
     try:
         return _load_data(json.dumps(options, sort_keys=True)), None
     except DatasetError as err:
@@ -361,11 +401,26 @@ def dataset_for(meta: dict):
 
 @st.cache_data(show_spinner="Encoding the test set…", max_entries=8)
 def map_data(path: str, mtime: int) -> MapData:
+    """The map of the checkpoint's test set: from its cache when checkpoint and data are unchanged (no torch, no
+    model, no data read), else encoded and cached for the next start."""
+    summary = map_cache.read_summary(Path(path))
+    signature = dataset_signature(_data_options(summary)) if summary else None
+    cached = map_cache.read_map(Path(path), signature) if signature else None
+    if cached is not None:
+        return cached
+    from vae_core.latent import build_map, build_map_without_data
+
     model, meta = load_model(path, mtime)
     data, reason = dataset_for(meta)
     if data is None:
         return build_map_without_data(model, meta.get("class_names") or [], reason)
-    return build_map(model, data.test_x, data.test_y, data.class_names)
+    md = build_map(model, data.test_x, data.test_y, data.class_names)
+    map_cache.write(Path(path), meta, md, dataset_signature(_data_options(meta)))
+    return md
+
+
+def _data_options(meta: dict) -> dict:
+    return meta.get("data_options") or {"name": meta["dataset"]}
 
 
 _NONLINEAR: dict = {}  # (path, mtime, kind) -> MapData: in memory for this server; on disk in the cache too

@@ -13,14 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from vae_core.data import extract_image_zip, image_root
-
 STALE_UNPACK_S = 600  # a half-unpacked temp folder this old was left by a crash
 
 
 def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
     """The image folder of an uploaded zip (unpacked now, or found from an earlier identical upload). The
     zip's own name is kept beside it (upload-<hash>.name), for display_name."""
+    from vae_core.data import extract_image_zip, image_root  # torch: not needed to display an upload's name
+
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f"upload-{hashlib.sha256(zip_bytes).hexdigest()[:16]}"
     if file_name:

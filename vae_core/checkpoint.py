@@ -10,20 +10,18 @@ import os
 import pickle
 import re
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from .data import Dataset
+from .files import SUFFIX, CheckpointInfo, checkpoint_files, sweep_stale_temp_files  # noqa: F401  (API)
 from .likelihood import LIKELIHOODS
 from .model import VAE, VAEConfig
 from .train import evaluate
 
 FORMAT = "vae-latent-explorer"
 VERSION = 1
-SUFFIX = ".pt"
 
 
 class CheckpointError(Exception):
@@ -131,21 +129,6 @@ def read_payload(path) -> dict:
     return payload
 
 
-@dataclass
-class CheckpointInfo:
-    path: Path
-    meta: dict | None      # None when unreadable
-    error: str | None = None
-
-    @property
-    def name(self) -> str:
-        return self.path.stem
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
 def list_checkpoints(folder) -> list[CheckpointInfo]:
     """Every *.pt file in `folder`, sorted by name; unreadable ones carry the reason instead of meta."""
     folder = Path(folder)
@@ -153,29 +136,13 @@ def list_checkpoints(folder) -> list[CheckpointInfo]:
         return []
     sweep_stale_temp_files(folder)
     infos = []
-    for path in sorted(folder.glob(f"*{SUFFIX}")):
+    for path in checkpoint_files(folder):
         try:
             _, meta = load_checkpoint(path)
             infos.append(CheckpointInfo(path, meta))
         except CheckpointError as err:
             infos.append(CheckpointInfo(path, None, str(err)))
     return infos
-
-
-STALE_TEMP_S = 600  # a save takes seconds: a temp file this old was left by an interrupted one
-
-
-def sweep_stale_temp_files(folder: Path) -> list[Path]:
-    """Remove the hidden temp files (.NAME.pt.*.tmp) that saves interrupted by a crash or kill left behind."""
-    removed = []
-    for tmp in folder.glob(f".*{SUFFIX}.*.tmp"):
-        try:
-            if time.time() - tmp.stat().st_mtime > STALE_TEMP_S:
-                tmp.unlink()
-                removed.append(tmp)
-        except OSError:  # gone already, or not ours to remove
-            pass
-    return removed
 
 
 def _short(err: Exception, limit: int = 200) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+from .files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files  # noqa: F401  (part of this module's API)
+
 BUILTIN = ("digits", "mnist", "fashion-mnist")
 DEFAULT_ROOT = "data"
 MAX_FOLDER_SIDE = 64  # folders of large images are resized down to this by default
@@ -118,24 +119,13 @@ def _torchvision(key: str, root: str, download: bool, options: dict) -> Dataset:
                    list(train.classes), options)  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
 
 
-def image_files(folder: Path) -> list[Path]:
-    """The image files anywhere below `folder`, in a stable order (the order of the dataset's images)."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def cache_dir() -> Path:
-    """Where decoded image folders are kept: $VAE_EXPLORER_CACHE, else the user's cache folder."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vae-latent-explorer"
-    return Path(os.environ.get("VAE_EXPLORER_CACHE", default))
-
-
 def _cached_folder(folder: Path, image_size: int | None, channels: str):
     """_folder, decoded once: the tensors are kept in the cache, keyed by every file's path, size and mtime and
     by the options, so a changed folder is decoded again; a cache file that cannot be read is ignored."""
     import hashlib
 
     files = image_files(folder)
-    listing = [(str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    listing = file_listing(folder, files)
     key = hashlib.sha256(repr((str(folder), listing, image_size, channels)).encode()).hexdigest()[:24]
     path = cache_dir() / f"folder-{key}.pt"
     try:

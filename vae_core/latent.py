@@ -1,12 +1,11 @@
 """Tools for looking into the latent space: encode, project to 2-D and back, decode points and grids."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from .data import as_float
+from .maps import MapData, Projection, padded_range  # noqa: F401  (part of this module's API)
 from .model import VAE
 
 
@@ -21,101 +20,11 @@ def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048) -> tuple[n
     return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
 
 
-class Projection:
-    """Latent space -> 2-D map and back: the identity for latent_dim 2, PCA otherwise.
-
-    For latent_dim 1 the map is (z1, 0). PCA's inverse maps a 2-D point to the mean plus the two
-    principal directions, the most plausible latent that projects there.
-    """
-
-    def __init__(self, latents: np.ndarray):
-        self.latent_dim = latents.shape[1]
-        self.pca = None
-        if self.latent_dim > 2:
-            from sklearn.decomposition import PCA
-
-            self.pca = PCA(n_components=2).fit(latents)
-
-    @property
-    def explained_variance(self) -> tuple[float, float] | None:
-        """Fraction of the latents' variance along PC1 and PC2 (None without PCA)."""
-        return None if self.pca is None else tuple(float(v) for v in self.pca.explained_variance_ratio_)
-
-    @property
-    def axis_names(self) -> tuple[str, str]:
-        if self.pca is None:
-            return ("z1", "z2") if self.latent_dim == 2 else ("z1", "(unused)")
-        ev = self.explained_variance
-        return f"PC1 ({ev[0]:.0%})", f"PC2 ({ev[1]:.0%})"  # the share of the latents' variance
-
-    def transform(self, latents: np.ndarray) -> np.ndarray:
-        latents = np.asarray(latents, dtype=np.float32)
-        if self.pca is not None:
-            return self.pca.transform(latents).astype(np.float32)
-        if self.latent_dim == 1:
-            return np.concatenate([latents, np.zeros_like(latents)], axis=1)
-        return latents
-
-    def map_covariances(self, logvar: np.ndarray) -> np.ndarray:
-        """The diagonal Gaussians q(z|x) (log-variances (K, D)) as 2x2 covariances on the map, (K, 2, 2):
-        W diag(sigma^2) W^T for PCA's orthonormal components W, the first two variances otherwise."""
-        var = np.exp(np.asarray(logvar, dtype=np.float64))
-        if self.pca is not None:
-            w = self.pca.components_                                    # (2, D)
-            return np.einsum("id,kd,jd->kij", w, var, w)
-        covs = np.zeros((len(var), 2, 2))
-        d = min(self.latent_dim, 2)
-        covs[:, range(d), range(d)] = var[:, :d]
-        return covs
-
-    def map_prior(self) -> tuple[np.ndarray, np.ndarray]:
-        """The prior N(0, I) as seen on the map: its mean (2,) and covariance (2, 2) in map coordinates
-        (for PCA, N(W(0 - m), W W^T) with orthonormal components W, so the covariance is I)."""
-        if self.pca is not None:
-            w = self.pca.components_
-            return self.transform(np.zeros((1, self.latent_dim)))[0].astype(np.float64), w @ w.T
-        return np.zeros(2), np.diag([1.0, 1.0 if self.latent_dim >= 2 else 0.0])
-
-    def inverse(self, points: np.ndarray) -> np.ndarray:
-        points = np.atleast_2d(np.asarray(points, dtype=np.float32))
-        if self.pca is not None:
-            return self.pca.inverse_transform(points).astype(np.float32)
-        return points[:, :self.latent_dim].copy()
-
-
 def map_points(model: VAE, x: torch.Tensor):
     """Everything a latent map needs: means and log-variances (N, D), the fitted projection, positions (N, 2)."""
     mu, logvar = encode_means(model, x)
     projection = Projection(mu)
     return mu, logvar, projection, projection.transform(mu)
-
-
-def padded_range(values: np.ndarray, pad: float = 0.05, fallback=(-3.0, 3.0)) -> tuple[float, float]:
-    """The span of `values` with a margin on both sides, so points at the edge are not cut off."""
-    if len(values) == 0:
-        return fallback
-    lo, hi = float(np.min(values)), float(np.max(values))
-    span = max(hi - lo, 1e-3)
-    return lo - pad * span, hi + pad * span
-
-
-@dataclass
-class MapData:
-    """Everything a latent map of a test set needs, in plain arrays."""
-    xy: np.ndarray          # (N, 2) map positions of the test images (empty without data)
-    mu: np.ndarray          # (N, D) posterior means
-    logvar: np.ndarray      # (N, D)
-    labels: np.ndarray      # (N,)
-    class_names: list
-    projection: Projection
-    x_range: tuple
-    y_range: tuple
-    missing_data: str | None = None  # why no points are drawn
-
-    def label_name(self, label: int) -> str:
-        """A label's class name (its number when the dataset names no classes)."""
-        label = int(label)
-        return self.class_names[label] if label < len(self.class_names) else str(label)
 
 
 def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: list) -> MapData:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .latent import padded_range
+from .maps import padded_range
 
 NONLINEAR = ("umap", "tsne")
 TITLES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -71,7 +71,7 @@ class NonlinearProjection:
     error_y: tuple
     errors: np.ndarray
     inverse_map: KernelRegression | None = None
-    pca = None                    # not a linear map: no components, no ellipses
+    is_pca = False                # not a linear map: no components, no ellipses
 
     @property
     def latent_dim(self) -> int:

@@ -1,0 +1,83 @@
+"""Files and folders, without torch: image listings, the cache folder, what identifies a dataset's files, and
+checkpoint files as a folder lists them (the app lists and maps checkpoints before torch is imported)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+SUFFIX = ".pt"  # checkpoint files
+TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files anywhere below `folder`, in a stable order (the order of the dataset's images)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def cache_dir() -> Path:
+    """Where decoded image folders and fitted maps are kept: $VAE_EXPLORER_CACHE, else the user's cache folder."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vae-latent-explorer"
+    return Path(os.environ.get("VAE_EXPLORER_CACHE", default))
+
+
+def file_listing(folder: Path, files: list[Path] | None = None) -> list[tuple]:
+    """(relative path, size, mtime) of each file: what tells that a folder's contents changed."""
+    files = image_files(folder) if files is None else files
+    return [(str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+
+
+def dataset_signature(options: dict) -> str:
+    """A digest that changes whenever the data a checkpoint's options name change: the options themselves, and
+    for a folder every image file's path, size and mtime (for MNIST-like sets, their raw files')."""
+    options = {k: v for k, v in options.items() if k != "download"}
+    name = str(options.get("name", ""))
+    files: list = []
+    if name.lower() in TORCHVISION_FOLDERS:
+        raw = Path(options.get("root") or "data") / TORCHVISION_FOLDERS[name.lower()] / "raw"
+        files = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(raw.glob("*"))] if raw.is_dir() else []
+    elif os.path.isdir(name):
+        files = file_listing(Path(name))
+    return hashlib.sha256(json.dumps([options, files], sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+@dataclass
+class CheckpointInfo:
+    path: Path
+    meta: dict | None      # None when unreadable
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def checkpoint_files(folder: Path) -> list[Path]:
+    """The checkpoint files of a folder, sorted by name."""
+    return sorted(Path(folder).glob(f"*{SUFFIX}"))
+
+
+STALE_TEMP_S = 600  # a save takes seconds: a temp file this old was left by an interrupted one
+
+
+def sweep_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the hidden temp files (.NAME.pt.*.tmp) that saves interrupted by a crash or kill left behind."""
+    removed = []
+    for tmp in folder.glob(f".*{SUFFIX}.*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > STALE_TEMP_S:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already, or not ours to remove
+            pass
+    return removed
+
+

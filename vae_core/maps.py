@@ -1,0 +1,116 @@
+"""The 2-D map of a latent space in plain numpy (no torch, no scikit-learn), so a map read from its cache can be
+drawn before either is imported: the projection (identity or PCA) and the map's data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class Projection:
+    """Latent space -> 2-D map and back: the identity for latent_dim 2, PCA otherwise.
+
+    For latent_dim 1 the map is (z1, 0). PCA's inverse maps a 2-D point to the mean plus the two
+    principal directions, the most plausible latent that projects there. PCA is computed here by SVD
+    (with scikit-learn's sign convention: each direction's largest coefficient positive).
+    """
+
+    def __init__(self, latents: np.ndarray | None = None, *, latent_dim: int | None = None, mean=None,
+                 components=None, explained=None):
+        """Fitted to latents (N, D), or rebuilt from the arrays a fit gave (`arrays()`)."""
+        self.mean, self.components, self.explained = mean, components, explained
+        self.latent_dim = latents.shape[1] if latents is not None else int(latent_dim)
+        if latents is not None and self.latent_dim > 2:
+            self._fit(np.asarray(latents, dtype=np.float64))
+
+    def _fit(self, latents: np.ndarray) -> None:
+        self.mean = latents.mean(0)
+        _, s, vt = np.linalg.svd(latents - self.mean, full_matrices=False)
+        signs = np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])
+        vt = vt * signs[:, None]
+        self.components = vt[:2]
+        variance = s ** 2
+        self.explained = variance[:2] / max(variance.sum(), 1e-30)
+
+    def arrays(self) -> dict:
+        """What rebuilds this projection: Projection(**arrays())."""
+        return dict(latent_dim=self.latent_dim, mean=self.mean, components=self.components, explained=self.explained)
+
+    @property
+    def is_pca(self) -> bool:
+        return self.components is not None
+
+    @property
+    def explained_variance(self) -> tuple[float, float] | None:
+        """Fraction of the latents' variance along PC1 and PC2 (None without PCA)."""
+        return None if self.components is None else tuple(float(v) for v in self.explained)
+
+    @property
+    def axis_names(self) -> tuple[str, str]:
+        if self.components is None:
+            return ("z1", "z2") if self.latent_dim == 2 else ("z1", "(unused)")
+        ev = self.explained_variance
+        return f"PC1 ({ev[0]:.0%})", f"PC2 ({ev[1]:.0%})"  # the share of the latents' variance
+
+    def transform(self, latents: np.ndarray) -> np.ndarray:
+        latents = np.asarray(latents, dtype=np.float32)
+        if self.components is not None:
+            return ((latents - self.mean) @ self.components.T).astype(np.float32)
+        if self.latent_dim == 1:
+            return np.concatenate([latents, np.zeros_like(latents)], axis=1)
+        return latents
+
+    def map_covariances(self, logvar: np.ndarray) -> np.ndarray:
+        """The diagonal Gaussians q(z|x) (log-variances (K, D)) as 2x2 covariances on the map, (K, 2, 2):
+        W diag(sigma^2) W^T for PCA's orthonormal components W, the first two variances otherwise."""
+        var = np.exp(np.asarray(logvar, dtype=np.float64))
+        if self.components is not None:
+            w = self.components                                         # (2, D)
+            return np.einsum("id,kd,jd->kij", w, var, w)
+        covs = np.zeros((len(var), 2, 2))
+        d = min(self.latent_dim, 2)
+        covs[:, range(d), range(d)] = var[:, :d]
+        return covs
+
+    def map_prior(self) -> tuple[np.ndarray, np.ndarray]:
+        """The prior N(0, I) as seen on the map: its mean (2,) and covariance (2, 2) in map coordinates
+        (for PCA, N(W(0 - m), W W^T) with orthonormal components W, so the covariance is I)."""
+        if self.components is not None:
+            return -(self.components @ self.mean), self.components @ self.components.T
+        return np.zeros(2), np.diag([1.0, 1.0 if self.latent_dim >= 2 else 0.0])
+
+    def inverse(self, points: np.ndarray) -> np.ndarray:
+        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        if self.components is not None:
+            return (points @ self.components + self.mean).astype(np.float32)
+        return points[:, :self.latent_dim].astype(np.float32)
+
+
+def padded_range(values: np.ndarray, pad: float = 0.05, fallback=(-3.0, 3.0)) -> tuple[float, float]:
+    """The span of `values` with a margin on both sides, so points at the edge are not cut off."""
+    if len(values) == 0:
+        return fallback
+    lo, hi = float(np.min(values)), float(np.max(values))
+    span = max(hi - lo, 1e-3)
+    return lo - pad * span, hi + pad * span
+
+
+@dataclass
+class MapData:
+    """Everything a latent map of a test set needs, in plain arrays."""
+    xy: np.ndarray          # (N, 2) map positions of the test images (empty without data)
+    mu: np.ndarray          # (N, D) posterior means
+    logvar: np.ndarray      # (N, D)
+    labels: np.ndarray      # (N,)
+    class_names: list
+    projection: Projection
+    x_range: tuple
+    y_range: tuple
+    missing_data: str | None = None  # why no points are drawn
+
+    def label_name(self, label: int) -> str:
+        """A label's class name (its number when the dataset names no classes)."""
+        label = int(label)
+        return self.class_names[label] if label < len(self.class_names) else str(label)
+
+
