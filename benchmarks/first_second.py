@@ -10,8 +10,8 @@ first-run  a fresh server, the Train page opened, Start clicked as soon as it sh
 clicks     click on the digits-2d map to the decoded image shown (explore_latency.click_latencies).
 scale      Explore cold render (fresh server, the map drawn) of a model whose test split is 60k images
            against one of 1k (scaling.map_checkpoint's folders of MNIST t10k with pixel shifts), alternating;
-           the folders are read once before timing, so their decoded-folder cache is on disk, as it is
-           for anyone who opened the folder before.
+           each model is opened once before timing (vae_core.map_cache.build), so the decoded folder and
+           the map are cached on disk, as they are for anyone who opened that model before.
 
 Train throughput, page against CLI, is benchmarks/train_overhead.py.
 """
@@ -94,8 +94,7 @@ def scale(page, rounds: int) -> None:
     from bench_common import source_images
     from scaling import map_checkpoint
 
-    from vae_core import load_checkpoint
-    from vae_core.data import load_from_options
+    from vae_core.map_cache import build
 
     images, labels, description = source_images()
     renders = {}
@@ -103,8 +102,7 @@ def scale(page, rounds: int) -> None:
         folders = {}
         for n in (1000, 60000):
             folders[n], _ = map_checkpoint(images, labels, n, Path(tmp))
-            _, meta = load_checkpoint(folders[n] / f"map-{n}.pt")
-            load_from_options(meta["data_options"])  # its decoded-folder cache, as after any earlier visit
+            build(folders[n] / f"map-{n}.pt")  # its decoded-folder and map caches, as after any earlier visit
             renders[n] = []
         for _ in range(rounds):
             for n in renders:
