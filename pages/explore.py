@@ -17,8 +17,6 @@ from vae_core.nonlinear import TITLES
 MAX_REGION_IMAGES = 100
 MAX_MANIFOLD_GRID = 20
 ELLIPSE_SAMPLE = 60
-
-
 DENSITY_POINTS = 2000  # test images whose posteriors make the q(z) shading (the map shows them all)
 
 
@@ -28,8 +26,7 @@ def manifold_image(path: str, mtime: int, n: int, projection: str, _md) -> str:
     from vae_core.latent import decode_grid
 
     model, _ = state.load_model(path, mtime)
-    md = _md
-    return grid(decode_grid(model, md.projection, md.x_range, md.y_range, n), nrow=n, width=max(520, 24 * n))
+    return grid(decode_grid(model, _md.projection, _md.x_range, _md.y_range, n), nrow=n, width=max(520, 24 * n))
 
 
 @st.cache_data(show_spinner="Shading the aggregate posterior…", max_entries=16)

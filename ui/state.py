@@ -431,7 +431,7 @@ def nonlinear_map(row: CheckpointRow, md: MapData, kind: str, progress) -> MapDa
     `progress(message, fraction)` is called while a fit runs."""
     from dataclasses import replace
 
-    from vae_core.data import cache_dir
+    from vae_core.files import cache_dir
     from vae_core.nonlinear import cached_fit
 
     key = (row.path, row.mtime, kind)
