@@ -202,16 +202,16 @@ def sweep_curve(group: str, rows: list) -> go.Scatter:
                       hovertemplate=f"{group} %{{text}}<br>median KL %{{x:.2f}}, recon %{{y:.2f}}<extra></extra>")
 
 
-POSTERIOR_TERMS = (("mutual_info", "I(x; z)"), ("total_correlation", "total correlation"),
-                   ("dimwise_kl", "dimension-wise KL"))
+POSTERIOR_TERMS = (("mutual_info", "I(x; z)", "#0072B2"), ("total_correlation", "total correlation", "#E69F00"),
+                   ("dimwise_kl", "dimension-wise KL", "#009E73"))
 
 
 def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
     """The average KL split into I(x;z) + TC + dimension-wise KL, per epoch (vae_core.estimators)."""
     done = [e for e in epochs if "mutual_info" in e]
     x = [e["epoch"] for e in done]
-    fig = go.Figure([go.Scatter(x=x, y=[e[key] for e in done], mode="lines+markers", name=name)
-                     for key, name in POSTERIOR_TERMS])
+    fig = go.Figure([go.Scatter(x=x, y=[e[key] for e in done], mode="lines+markers", name=name, line=dict(color=color))
+                     for key, name, color in POSTERIOR_TERMS])
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch", yaxis_title="nats",
                       legend=dict(orientation="h", y=-0.3))
     return fig
