@@ -8,6 +8,7 @@ from ui.geometry import Selection, read_selection
 from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import run_page
+from ui.selection import show_selection
 from vae_core.estimators import DEFINITIONS, density_grid
 from vae_core.nonlinear import TITLES
 
@@ -230,6 +231,30 @@ def estimates_panel(row) -> None:
                    f"KL (Hoffman & Johnson 2016; Chen et al. 2018). I(x; z) is at most log N = {np.log(est.n_images):.2f}.")
 
 
+def map_and_panel(row, md, view: str, projection: str, options: dict) -> None:
+    """The map and what a click on it shows. A fragment: a click reruns only this, not the page around it."""
+    selection = current_selection(view, md)
+    write_link(row.name, projection, selection)
+    map_col, side_col = st.columns([4, 3], gap="medium")
+    with map_col:
+        rng = np.random.default_rng(0)
+        ellipse_idx = (rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False)
+                       if options["ellipses"] else None)
+        underlays = (aggregate_posterior(row.path, row.mtime) if options.get("aggregate") else
+                     [round_trip_shading(md.projection)] if options.get("errors") else [])
+        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays),
+                        key=state.map_chart_key(view), on_select="rerun",
+                        selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
+        show_selection(selection, key="explore_selection")
+    with side_col:
+        with st.container(border=True):
+            selection_panel(row, md, view, selection)
+        if options["manifold"]:
+            st.image(manifold_image(row.path, row.mtime, options["grid_n"], projection, md),
+                     caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
+        estimates_panel(row)
+
+
 def main() -> None:
     row = state.selected_row("explore")
     latent_dim = row.latent_dim
@@ -242,8 +267,6 @@ def main() -> None:
     md = current_map(row, projection)
     if link is not None:
         follow_selection_link(link, view, md)
-    selection = current_selection(view, md)
-    write_link(row.name, projection, selection)
     how = ("the map *is* the latent space" if latent_dim <= 2
            else f"the map is a {TITLES[projection]} projection of the {latent_dim}-D latent space")
     st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {state.dataset_label(row.dataset)}; "
@@ -254,23 +277,7 @@ def main() -> None:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")
     options = view_options(projection, latent_dim)
-    map_col, side_col = st.columns([4, 3], gap="medium")
-    with map_col:
-        rng = np.random.default_rng(0)
-        ellipse_idx = (rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False)
-                       if options["ellipses"] else None)
-        underlays = (aggregate_posterior(row.path, row.mtime) if options.get("aggregate") else
-                     [round_trip_shading(md.projection)] if options.get("errors") else [])
-        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, selection=selection, underlays=underlays),
-                        key=state.map_chart_key(view), on_select="rerun",
-                        selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
-    with side_col:
-        with st.container(border=True):
-            selection_panel(row, md, view, selection)
-        if options["manifold"]:
-            st.image(manifold_image(row.path, row.mtime, options["grid_n"], projection, md),
-                     caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
-        estimates_panel(row)
+    st.fragment(map_and_panel)(row, md, view, projection, options)
     state.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
 
 

@@ -34,6 +34,12 @@ def figure(at) -> dict:
     return json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
+def selection_shapes(at) -> list[dict]:
+    """The selection the page draws onto its map (ui/selection.py), as layout shapes."""
+    (component,) = at.get("bidi_component")
+    return json.loads(component.proto.json)["shapes"]
+
+
 def trace_length(values) -> int:
     """Plotly sends numpy arrays as {"dtype", "bdata"} (base64); plain lists otherwise."""
     if isinstance(values, dict):
@@ -69,9 +75,10 @@ def test_click_on_a_data_point_shows_image_reconstruction_and_mean():
     assert not at.exception
     assert "Test image #17" in texts(at)
     assert {"original", "reconstruction (z ~ q(z|x))", "decoded mean"} <= set(image_captions(at))
-    # the server marks the clicked point: a ring on the point itself, not where the click landed
-    (mark,) = [t for t in figure(at)["data"] if t.get("name") == "selection"]
-    assert (mark["x"], mark["y"]) == ([float(xy[17, 0])], [float(xy[17, 1])])
+    # the page marks the clicked point: a ring on the point itself, not where the click landed
+    (mark,) = selection_shapes(at)
+    assert (mark["xanchor"], mark["yanchor"]) == (float(xy[17, 0]), float(xy[17, 1]))
+    assert not [t for t in figure(at)["data"] if t.get("name") == "selection"]  # not in the figure: it stays the same
 
 
 def test_click_on_empty_space_decodes_that_location():
@@ -137,18 +144,18 @@ def test_a_box_selection_is_drawn_by_the_server_and_can_be_cleared():
     grid = next(t for t in fig["data"] if t.get("name") == "grid")
     assert grid["selected"]["marker"]["opacity"] == 0  # no blob over the box
     assert all("color" not in t.get("selected", {}).get("marker", {}) for t in fig["data"])  # colours kept
-    (outline,) = [t for t in fig["data"] if t.get("name") == "selection"]
-    assert outline["x"] == [-0.5, 0.5, 0.5, -0.5, -0.5] and outline["y"] == [-0.5, -0.5, 0.5, 0.5, -0.5]
+    (outline,) = selection_shapes(at)
+    assert outline["path"] == "M-0.5,-0.5L0.5,-0.5L0.5,0.5L-0.5,0.5L-0.5,-0.5Z" and outline["line"]["dash"] == "dash"
     assert "points selected" in texts(at)
     at.button(key="explore_clear").click().run()
-    assert "points selected" not in texts(at) and not [t for t in figure(at)["data"] if t.get("name") == "selection"]
+    assert "points selected" not in texts(at) and selection_shapes(at) == []
     assert any("Click anywhere" in i.value for i in at.info)
 
 
 def test_a_click_is_marked_where_it_landed():
     at = start(**{"map:digits-2d": selection(points=[{"x": 2.5, "y": -2.0}])})
-    (mark,) = [t for t in figure(at)["data"] if t.get("name") == "selection"]
-    assert mark["x"] == [2.5] and mark["y"] == [-2.0] and mark["marker"]["symbol"] == "circle-open"
+    (mark,) = selection_shapes(at)
+    assert (mark["xanchor"], mark["yanchor"], mark["type"], mark["xsizemode"]) == (2.5, -2.0, "circle", "pixel")
 
 
 def test_each_label_has_one_readable_colour_on_every_map():

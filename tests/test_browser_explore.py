@@ -53,12 +53,21 @@ def test_click_a_point_and_empty_space_in_chromium():
             wait_for_image(page, caption)
         page.screenshot(path=str(ARTIFACTS / "explore-point-click.png"))
 
+        page.evaluate("() => { window.__map = document.querySelector('.js-plotly-plot'); }")
         x, y = emptiest_spot(page)
         page.mouse.click(x, y)
         page.get_by_text("Decoded at").wait_for(timeout=20_000)
         wait_for_app_idle(page)
         wait_for_image(page, "decoded image")
         assert page.get_by_text("Test image #").count() == 0
+        # a ring where the click landed, drawn onto the same chart: a click does not make a new plot
+        ring = page.wait_for_function("""() => { const gd = document.querySelector('.js-plotly-plot');
+            const ring = (gd.layout.shapes || []).find(s => s.name === 'selection' && s.type === 'circle');
+            if (!ring) return null;
+            const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+            return [box.x + gd._fullLayout.xaxis.d2p(ring.xanchor), box.y + gd._fullLayout.yaxis.d2p(ring.yanchor),
+                    gd === window.__map]; }""", timeout=5_000).json_value()
+        assert abs(ring[0] - x) < 3 and abs(ring[1] - y) < 3 and ring[2]
         page.screenshot(path=str(ARTIFACTS / "explore-free-click.png"))
 
 
@@ -95,4 +104,6 @@ def test_a_box_selection_shows_its_points_not_a_black_blob_in_chromium():
         page.get_by_text("1σ posterior ellipses").click()  # the map is drawn again
         wait_for_app_idle(page)
         assert page.get_by_text("points selected").count() == 1  # the panel still matches the drawn outline
-        assert page.evaluate("() => document.querySelector('.js-plotly-plot').data.some(t => t.name === 'selection')")
+        # drawn again onto the new chart by ui/selection.py
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot').layout.shapes"
+                               ".some(s => s.name === 'selection' && s.type === 'path')", timeout=5_000)

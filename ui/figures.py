@@ -20,21 +20,21 @@ WEBGL_ABOVE = 3000  # points; SVG scatter gets slow beyond a few thousand
 CLICK_GRID = 90     # nodes per side of the invisible grid that catches clicks on empty space
 
 
-# The selection is drawn by the server (a ring at a click, the outline of a box or lasso), not by plotly's
-# `selected` styles: those painted every node of the click grid inside a box black, and vanished when the
-# chart was drawn again while the side panel still showed the selection. Drawn here, picture and panel agree.
+# The selection (a ring at a click, the dashed outline of a box or lasso) is drawn as a layout shape by
+# ui/selection.py in the browser, onto the chart as it is, not by plotly's `selected` styles: those painted
+# every node of the click grid inside a box black, and vanished when the chart was drawn again while the side
+# panel still showed the selection. It is not part of the figure: Streamlit gives a chart whose figure
+# changes a new identity, and Chromium then plots it from scratch (about 200 ms a click).
 SELECTION_COLOR = "black"
+RING_RADIUS = 9  # pixels
 
 
-def latent_map(md, ellipse_idx: np.ndarray | None = None, selection=None, height: int = 620,
-               underlays: tuple = ()) -> go.Figure:
-    """Test means coloured by label, an invisible click-catching grid, optional 1-sigma ellipses, and the
-    current selection drawn on top; `underlays` (density or error shading) go beneath the points."""
+def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620, underlays: tuple = ()) -> go.Figure:
+    """Test means coloured by label, an invisible click-catching grid and optional 1-sigma ellipses;
+    `underlays` (density or error shading) go beneath the points."""
     fig = go.Figure([*underlays, _click_grid(md.x_range, md.y_range), *_label_traces(md, selectable=True)])
     if ellipse_idx is not None and len(ellipse_idx):
         fig.add_trace(_ellipses(md, ellipse_idx))
-    if selection is not None:
-        fig.add_trace(_selection_trace(selection))
     _map_layout(fig, md, height)
     fig.update_layout(dragmode="pan", uirevision="latent-map")
     return fig
@@ -60,14 +60,16 @@ def round_trip_shading(projection) -> go.Heatmap:
                       colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(200,60,0,0.45)"]])
 
 
-def _selection_trace(selection) -> dict:
+def selection_shape(selection) -> dict:
+    """A ring of fixed pixel size at a click, or the dashed outline of a box or lasso, in map coordinates."""
+    line = dict(color=SELECTION_COLOR, width=2.5)
     if selection.kind == "region":
         xs, ys = selection.outline
-        return dict(type="scatter", x=xs, y=ys, mode="lines", name="selection", showlegend=False, hoverinfo="skip",
-                    line=dict(color=SELECTION_COLOR, width=1.5, dash="dash"))
-    return dict(type="scatter", x=[selection.x], y=[selection.y], mode="markers", name="selection",
-                showlegend=False, hoverinfo="skip",
-                marker=dict(symbol="circle-open", size=18, color=SELECTION_COLOR, line=dict(width=2.5)))
+        path = "M" + "L".join(f"{x:.6g},{y:.6g}" for x, y in zip(xs, ys)) + "Z"
+        return dict(type="path", path=path, name="selection", line={**line, "width": 1.5, "dash": "dash"})
+    return dict(type="circle", name="selection", xref="x", yref="y", xsizemode="pixel", ysizemode="pixel",
+                xanchor=selection.x, yanchor=selection.y, x0=-RING_RADIUS, x1=RING_RADIUS, y0=-RING_RADIUS,
+                y1=RING_RADIUS, line=line)
 
 
 def overlay_map(md, overlays: list[dict], height: int = 420) -> go.Figure:
@@ -119,7 +121,9 @@ def _map_layout(fig: go.Figure, md, height: int) -> None:
 
 def _click_grid(x_range, y_range) -> go.Scattergl:
     """Plotly reports clicks only on markers: a dense grid of invisible ones makes every spot clickable."""
-    xs, ys = np.meshgrid(np.linspace(*x_range, CLICK_GRID), np.linspace(*y_range, CLICK_GRID))
+    # float32: the grid is most of the figure the browser receives again on every click
+    xs, ys = np.meshgrid(np.linspace(*x_range, CLICK_GRID, dtype=np.float32),
+                         np.linspace(*y_range, CLICK_GRID, dtype=np.float32))
     return go.Scattergl(x=xs.ravel(), y=ys.ravel(), mode="markers", name="grid", showlegend=False,
                         hoverinfo="none", marker=dict(size=8, opacity=0, color="grey"),
                         selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)))
