@@ -5,8 +5,8 @@
 cold       `streamlit run app.py` to the Explore map drawn in Chromium, against a bare Streamlit page with
            one plotly scatter of as many points (benchmarks/bare_map_page.py); a fresh server each time,
            the two alternating.
-first-run  a fresh server, the Train page opened, Start clicked as soon as it shows: seconds from the
-           click to the first points of the live curves drawn.
+first-run  a fresh server, the Train page opened, Start clicked as soon as it shows (or --think seconds
+           later): seconds from the click to the first points of the live curves drawn.
 clicks     click on the digits-2d map to the decoded image shown (explore_latency.click_latencies).
 scale      Explore cold render (fresh server, the map drawn) of a model whose test split is 60k images
            against one of 1k (scaling.map_checkpoint's folders of MNIST t10k with pixel shifts), alternating;
@@ -66,20 +66,21 @@ def cold(page, rounds: int) -> None:
           f"ratio {ratio:.2f}", flush=True)
 
 
-def first_run(page, rounds: int) -> None:
-    """Click on Start (on a fresh server, as soon as the page shows it) to the first curve points drawn."""
+def first_run(page, rounds: int, think: float = 0.0) -> None:
+    """Click on Start (on a fresh server, `think` seconds after the page shows it) to the first curve points."""
     times = []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as ckpts, streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": ckpts}) as url:
             page.goto(f"{url}/train")
             start = page.get_by_role("button", name="Start training")
             start.wait_for(timeout=60_000)
+            time.sleep(think)
             t0 = time.perf_counter()
             start.click()
             page.wait_for_function(CURVE_POINTS, timeout=120_000)
             times.append(time.perf_counter() - t0)
             print(f"  first run: {times[-1]:.2f} s", flush=True)
-    print(f"fresh server, click on Start to the first curve points: median {statistics.median(times):.2f} s "
+    print(f"fresh server, Start clicked {think:g} s after it shows, to the first curve points: median {statistics.median(times):.2f} s "
           f"({_list(times)})", flush=True)
 
 
@@ -122,6 +123,7 @@ def main() -> None:
     parser.add_argument("--parts", default="cold,first-run,clicks,scale")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clicks", type=int, default=20)
+    parser.add_argument("--think", type=float, default=0.0, help="first-run: seconds before Start is clicked")
     args = parser.parse_args()
     print(machine_line(), flush=True)
     warn_if_busy()
@@ -130,7 +132,7 @@ def main() -> None:
         if "cold" in parts:
             cold(page, args.rounds)
         if "first-run" in parts:
-            first_run(page, args.rounds)
+            first_run(page, args.rounds, args.think)
         if "clicks" in parts:
             clicks(page, args.clicks)
         if "scale" in parts:
