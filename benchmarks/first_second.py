@@ -80,7 +80,8 @@ def first_run(page, rounds: int, think: float = 0.0) -> None:
             page.wait_for_function(CURVE_POINTS, timeout=120_000)
             times.append(time.perf_counter() - t0)
             print(f"  first run: {times[-1]:.2f} s", flush=True)
-    print(f"fresh server, Start clicked {think:g} s after it shows, to the first curve points: median {statistics.median(times):.2f} s "
+    print(f"fresh server, Start clicked {think:g} s after it shows, to the first curve points: "
+          f"median {statistics.median(times):.2f} s "
           f"({_list(times)})", flush=True)
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import state
 from ui.figures import rate_distortion
-from ui.navigation import run_page
+from ui.navigation import guarded, run_page
 from vae_core import DatasetError, TrainConfig, load_dataset
 from vae_core.data import BUILTIN
 from vae_core.sweep import build_run, finished_before, run_path
@@ -28,7 +28,7 @@ def sweep_controls() -> None:
         if st.button("Start the sweep", key="sweep_start", type="primary"):
             start_sweep(dataset, betas, seeds, int(epochs), name)
     if state.sweep_runs():
-        st.fragment(run_every=1.0)(sweep_progress)()
+        st.fragment(run_every=1.0)(guarded(sweep_progress))()
 
 
 def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) -> None:

@@ -7,7 +7,7 @@ from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shadin
 from ui.geometry import Selection, read_selection
 from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
-from ui.navigation import run_page
+from ui.navigation import guarded, run_page
 from ui.selection import show_selection
 from vae_core.estimators import DEFINITIONS, density_grid
 from vae_core.nonlinear import TITLES
@@ -277,7 +277,7 @@ def main() -> None:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")
     options = view_options(projection, latent_dim)
-    st.fragment(map_and_panel)(row, md, view, projection, options)
+    st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
     state.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
 
 

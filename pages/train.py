@@ -8,7 +8,7 @@ from ui import state
 from ui.figures import kl_bars, posterior_terms, small_map, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
-from ui.navigation import run_page
+from ui.navigation import guarded, run_page
 from ui.uploads import sweep_uploads, unpack_upload
 from vae_core import (
     CheckpointError,
@@ -293,11 +293,11 @@ def run_view(job, snap: RunSnapshot) -> None:
         save_panel(job, snap)
     if snap.status == "queued":  # nothing moves but the place in line: look now and then
         state.set_polling_run(snap.id)
-        st.fragment(run_every=QUEUED_POLL_S)(live_view)(snap.id, queued=True)
+        st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id, queued=True)
     elif snap.live:
         state.set_polling_run(snap.id)
-        st.fragment(run_every=POLL_S)(live_view)(snap.id)
-        st.fragment(run_every=DIAGNOSTICS_POLL_S)(diagnostics)(snap.id)
+        st.fragment(run_every=POLL_S)(guarded(live_view))(snap.id)
+        st.fragment(run_every=DIAGNOSTICS_POLL_S)(guarded(diagnostics))(snap.id)
     else:
         live_view(snap.id)
         diagnostics(snap.id)

@@ -34,11 +34,19 @@ def run_page(main) -> None:
     """A page's entry: leave the old pages/ mode if need be, then run `main()`. An unexpected error becomes a
     message on the page (the traceback goes to the server's log), never a traceback in front of the user."""
     leave_pages_folder_mode()
-    try:
-        main()
-    except FragmentHandledException:
-        raise
-    except Exception as err:  # Streamlit's own stop and rerun signals are BaseExceptions and pass through
-        LOG.exception("page failed")
-        st.error(f"Something went wrong on this page: {type(err).__name__}: {str(err)[:300]}. Nothing saved was "
-                 "lost; the server's log has the details.", icon=":material/error:")
+    guarded(main)()
+
+
+def guarded(function):
+    """`function`, with an unexpected error shown as a message (and logged) instead of raised. Pages run in it,
+    and so must fragments: Streamlit handles an error inside a fragment before the page's own guard sees it."""
+    def run(*args, **kwargs) -> None:
+        try:
+            function(*args, **kwargs)
+        except FragmentHandledException:
+            raise
+        except Exception as err:  # Streamlit's own stop and rerun signals are BaseExceptions and pass through
+            LOG.exception("page failed")
+            st.error(f"Something went wrong on this page: {type(err).__name__}: {str(err)[:300]}. Nothing saved "
+                     "was lost; the server's log has the details.", icon=":material/error:")
+    return run
