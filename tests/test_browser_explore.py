@@ -14,11 +14,12 @@ def point_centers(page) -> list[tuple[float, float]]:
 
 
 def emptiest_spot(page) -> tuple[float, float]:
-    """The spot inside the plot area farthest from every drawn data point."""
+    """The spot inside the plot area (away from its edges) farthest from every drawn data point."""
     area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
     centers = point_centers(page)
-    candidates = [(area["x"] + area["width"] * (i + 0.5) / 12, area["y"] + area["height"] * (j + 0.5) / 12)
-                  for i in range(12) for j in range(12)]
+    # inset from the edges: plotly's corner handles (zoom drags) take the clicks there
+    candidates = [(area["x"] + area["width"] * (0.08 + 0.84 * (i + 0.5) / 12),
+                   area["y"] + area["height"] * (0.08 + 0.84 * (j + 0.5) / 12)) for i in range(12) for j in range(12)]
     return max(candidates, key=lambda c: min((c[0] - x) ** 2 + (c[1] - y) ** 2 for x, y in centers))
 
 
@@ -105,5 +106,5 @@ def test_a_box_selection_shows_its_points_not_a_black_blob_in_chromium():
         wait_for_app_idle(page)
         assert page.get_by_text("points selected").count() == 1  # the panel still matches the drawn outline
         # drawn again onto the new chart by ui/selection.py
-        page.wait_for_function("() => document.querySelector('.js-plotly-plot').layout.shapes"
+        page.wait_for_function("() => (document.querySelector('.js-plotly-plot').layout.shapes || [])"
                                ".some(s => s.name === 'selection' && s.type === 'path')", timeout=5_000)
