@@ -2,13 +2,13 @@
 from pathlib import Path
 
 import streamlit as st
-import torch
 
 from ui import state
-from ui.figures import kl_bars, posterior_terms, small_map, training_curves
+from ui.figures import QUIET_CHART, posterior_terms, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
 from ui.navigation import guarded, run_page
+from ui.replay import replay_panel, run_every
 from ui.uploads import sweep_uploads, unpack_upload
 from vae_core import (
     CheckpointError,
@@ -21,7 +21,7 @@ from vae_core import (
 )
 from vae_core.checkpoint import safe_checkpoint_path
 from vae_core.data import decode_for_preview, describe_folder
-from vae_core.likelihood import LIKELIHOODS
+from vae_core.likelihood import LIKELIHOODS, elbo_formulas
 from vae_core.model import ARCHS, DEFAULT_HIDDEN, suggest_architecture
 from vae_core.sweep import build_run
 from vae_core.train import ESTIMATE_IMAGES, SCHEDULES
@@ -39,8 +39,7 @@ LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact f
                    "continuous-bernoulli: its normalised version, a true density for grey levels in [0, 1]. "
                    "gaussian: the decoder gives each pixel's mean, with one learned σ. Losses of different "
                    "likelihoods are not comparable.")
-QUIET_CHART = {"displayModeBar": False}  # small charts: the toolbar would cover their bars and labels
-STATUS = {"queued": "queued", "starting": "starting…", "running": "training", "finished": "finished",
+STATUS = {"queued": "queued", "starting": "starting…", "running": "training", "paused": "paused", "finished": "finished",
           "stopped": "stopped", "failed": "failed", "cancelled": "cancelled before it started"}
 
 
@@ -194,27 +193,13 @@ def progress(snap: RunSnapshot) -> None:
 
 
 def diagnostics(run_id: str) -> None:
+    """The replay of the epochs so far (the map forming), and the KL term split up per epoch."""
     snap = state.job_registry().get(run_id).snapshot()
-    diag = snap.diagnostics
-    if not snap.epochs or diag is None:
-        st.caption("Per-epoch diagnostics appear after the first epoch.")
+    st.markdown("**Replay: the latent map forming, epoch by epoch**")
+    replay_panel(snap.replay, replay_key(run_id), live=snap.live)
+    if not snap.epochs:
         return
     last = snap.epochs[-1]
-    a, b, c = st.columns([2, 2, 3])
-    with a:
-        st.markdown("**KL per dimension**")
-        st.caption(f"epoch {last['epoch']} · {last['active_units']} of "
-                    f"{len(last['kl_per_dim'])} active units")
-        st.plotly_chart(kl_bars(last["kl_per_dim"]), key="kl_bars", config=QUIET_CHART)
-    with b:
-        st.markdown("**Latent map**")
-        st.caption("of the test set, this epoch")
-        st.plotly_chart(small_map(diag.xy, diag.labels, diag.axis_names, diag.class_names), key="small_map",
-                        config=QUIET_CHART)
-    with c:
-        st.markdown("**Reconstructions**")
-        st.caption("originals above, their reconstructions below")
-        st.image(grid(torch.cat([diag.originals, diag.recons]), nrow=len(diag.originals), width=480))
     if "mutual_info" in last:
         st.markdown("**The average KL, split up**")
         st.caption(f"Per epoch, on {ESTIMATE_IMAGES} test images: I(x; z), what the code says about the image; the "
@@ -235,7 +220,7 @@ def live_view(run_id: str, queued: bool = False) -> None:
     snap = job.snapshot()
     if queued and snap.status != "queued":
         st.rerun(scope="app")  # it left the queue: draw the page for a training run, polled faster
-    st.markdown(f"Status: **{STATUS[snap.status]}**")
+    st.markdown(f"Status: **{STATUS['paused' if snap.paused else snap.status]}**")
     progress(snap)
     if not snap.steps:
         st.info("Waiting for the first steps: the curves start here in a moment.", icon=":material/hourglass_top:")
@@ -279,6 +264,8 @@ def run_view(job, snap: RunSnapshot) -> None:
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
+        if snap.status == "running":
+            pause_controls(job, snap)
         scheduled = snap.config.beta_schedule != "constant"
         st.slider("β base, live: applies at the next step" if scheduled else "β, live: applies at the next step",
                   0.0, max(10.0, snap.beta), snap.beta, 0.05,
@@ -291,16 +278,50 @@ def run_view(job, snap: RunSnapshot) -> None:
     if snap.status in ("finished", "stopped"):  # the outcome and saving first, above the fold
         final_metrics(job)
         save_panel(job, snap)
-    if snap.status == "queued":  # nothing moves but the place in line: look now and then
-        state.set_polling_run(snap.id)
-        st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id, queued=True)
-    elif snap.live:
-        state.set_polling_run(snap.id)
-        st.fragment(run_every=POLL_S)(guarded(live_view))(snap.id)
-        st.fragment(run_every=DIAGNOSTICS_POLL_S)(guarded(diagnostics))(snap.id)
+    curves, formulas = st.columns([4, 1.3])
+    with curves:
+        if snap.status == "queued":  # nothing moves but the place in line: look now and then
+            state.set_polling_run(snap.id)
+            st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id, queued=True)
+        elif snap.live:
+            state.set_polling_run(snap.id)
+            st.fragment(run_every=POLL_S)(guarded(live_view))(snap.id)
+        else:
+            live_view(snap.id)
+    with formulas:  # outside the polled fragment: drawn once, not twice a second
+        formulas_panel(snap.likelihood)
+    idle = DIAGNOSTICS_POLL_S if snap.live else None  # a finished run's replay reruns only while playing
+    st.fragment(run_every=run_every(replay_key(snap.id), idle))(guarded(diagnostics))(snap.id)
+
+
+def replay_key(run_id: str) -> str:
+    return f"replay_{run_id}"
+
+
+def pause_controls(job, snap: RunSnapshot) -> None:
+    """Pause and resume, or one epoch at a time: the run waits between steps, its process and weights kept."""
+    a, b, _ = st.columns([1, 1, 3])
+    if snap.paused:
+        a.button("Resume", key=f"resume_{snap.id}", on_click=job.resume_training, icon=":material/play_arrow:",
+                 width="stretch")
     else:
-        live_view(snap.id)
-        diagnostics(snap.id)
+        a.button("Pause", key=f"pause_{snap.id}", on_click=job.pause_training, icon=":material/pause:",
+                 width="stretch")
+    b.button("One epoch", key=f"epoch_{snap.id}", on_click=job.train_one_epoch, icon=":material/skip_next:",
+             width="stretch", help="Train to the end of this epoch, show it, then pause again.")
+
+
+def formulas_panel(likelihood: str) -> None:
+    """The objective and its terms, as this run's likelihood defines them, beside the curves they draw."""
+    f = elbo_formulas(likelihood)
+    st.markdown("**What the curves are**")
+    st.caption("grey: the loss being minimised")
+    st.latex(f["loss"])
+    st.caption(f"blue: the reconstruction term ({likelihood} likelihood), at one sample")
+    st.latex(f["recon"])
+    st.latex(f["sample"])
+    st.caption("red: the KL term (Kingma & Welling 2014, App. B); pink: β·KL; purple: β")
+    st.latex(f["kl"])
 
 
 def final_metrics(job) -> None:

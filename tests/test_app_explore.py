@@ -4,6 +4,7 @@ import json
 import shutil
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
@@ -77,7 +78,8 @@ def test_click_on_a_data_point_shows_image_reconstruction_and_mean():
     assert {"original", "reconstruction (z ~ q(z|x))", "decoded mean"} <= set(image_captions(at))
     # the page marks the clicked point: a ring on the point itself, not where the click landed
     (mark,) = selection_shapes(at)
-    assert (mark["xanchor"], mark["yanchor"]) == (float(xy[17, 0]), float(xy[17, 1]))
+    # (approx: the map comes from the checkpoint's cache, encoded on another CPU, off by float32 rounding)
+    assert (mark["xanchor"], mark["yanchor"]) == pytest.approx((float(xy[17, 0]), float(xy[17, 1])), abs=1e-5)
     assert not [t for t in figure(at)["data"] if t.get("name") == "selection"]  # not in the figure: it stays the same
 
 

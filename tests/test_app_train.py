@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from test_app_explore import trace_length
 from vae_core import load_checkpoint
+from vae_core.replay import from_history
 
 APP = str(ROOT / "app.py")
 
@@ -76,6 +77,20 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     curves = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {"recon", "KL", "β·KL", "test KL"} <= {t["name"] for t in curves["data"]}
     assert any("active units" in c.value for c in at.caption)
+    # the formulas beside the curves, for this run's likelihood
+    assert any("\\log \\hat x_i" in f.body for f in at.latex) and any("\\mu_j^2" in f.body for f in at.latex)
+    # the replay: one frame per epoch, the newest shown; the KL heatmap has every epoch
+    key = f"replay_{run_id}"
+    assert at.slider(key=f"{key}_epoch").value == 3 and any(m.value.startswith("**Epoch 3**") for m in at.markdown)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    heatmap = next(c for c in charts if c["data"][0].get("type") == "heatmap")
+    assert heatmap["data"][0]["x"] == [1, 2, 3] and len(heatmap["data"][0]["y"]) == 3  # 3 latent dimensions
+    at.slider(key=f"{key}_epoch").set_value(1).run()
+    assert any(m.value.startswith("**Epoch 1**") for m in at.markdown)
+    at.button(key=f"{key}_play").click().run()  # plays on from epoch 1: the fragment moves the scrubber on
+    assert at.button(key=f"{key}_play").label == "Pause" and at.slider(key=f"{key}_epoch").value == 2
+    at.run()  # the next tick reaches the last epoch, where playing stops
+    assert at.button(key=f"{key}_play").label == "Play" and at.slider(key=f"{key}_epoch").value == 3
     # the KL term split up, one point per epoch
     split = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "I(x; z)" in c.proto.spec)
     assert [t["name"] for t in split["data"]] == ["I(x; z)", "total correlation", "dimension-wise KL"]
@@ -93,6 +108,7 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     model, meta = load_checkpoint(new)
     assert model.config.latent_dim == 3 and meta["metrics"]["test_loss"] == pytest.approx(shown["test −ELBO"], abs=0.01)
     assert [e["epoch"] for e in meta["history"] if e["type"] == "epoch"] == [1, 2, 3]
+    assert [f.epoch for f in from_history(meta["history"]).frames] == [1, 2, 3]  # it replays from the checkpoint
     assert any("Saved as" in s.value for s in at.success)
     assert at.selectbox(key="checkpoint").value == "evil-name"  # at once selectable, and preselected
 

@@ -9,6 +9,7 @@ import torch
 from ui import jobs
 from ui.jobs import BetaWatch, ChildMessage, JobRegistry
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint
+from vae_core.replay import REPLAY_IMAGES
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def wait(job, condition, timeout=30):
         time.sleep(0.02)
 
 
-def test_a_run_finishes_with_its_events_diagnostics_and_trained_weights(registry, digits):
+def test_a_run_finishes_with_its_events_replay_and_trained_weights(registry, digits):
     job = new_job(registry, digits, epochs=2)
     before = {k: v.clone() for k, v in job.model.state_dict().items()}
     wait(job, lambda s: not s.live)
@@ -37,10 +38,42 @@ def test_a_run_finishes_with_its_events_diagnostics_and_trained_weights(registry
     assert snap.status == "finished" and snap.error is None
     assert [e["epoch"] for e in snap.epochs] == [1, 2]
     assert snap.steps[-1]["step"] == snap.total_steps == 2 * -(-len(digits.train_x) // 128)
-    assert snap.diagnostics.epoch == 2 and snap.diagnostics.xy.shape == (len(digits.test_x), 2)
-    assert snap.diagnostics.originals.shape == snap.diagnostics.recons.shape == (jobs.RECON_IMAGES, 1, 8, 8)
+    # one replay frame per epoch, of the same test images each time
+    assert [f.epoch for f in snap.replay.frames] == [1, 2]
+    assert all(f.xy.shape == (len(snap.replay.labels), 2) for f in snap.replay.frames)
+    assert snap.replay.originals.shape == snap.replay.frames[-1].recons.shape == (REPLAY_IMAGES, 1, 8, 8)
     # the server's copy of the model holds what the child trained, not the initial weights
     assert any(not torch.equal(before[k], v) for k, v in job.model.state_dict().items())
+
+
+def test_pause_holds_the_run_one_epoch_trains_exactly_one_more_and_resume_finishes(registry, digits):
+    job = new_job(registry, digits, epochs=60)
+    wait(job, lambda s: len(s.steps) > 2)
+    job.pause_training()
+    wait(job, lambda s: s.paused)
+    time.sleep(0.3)  # a step under way when Pause came may still report
+    held = len(job.snapshot().events)
+    time.sleep(0.7)
+    assert len(job.snapshot().events) == held and job.snapshot().status == "running"
+    epochs_before = len(job.snapshot().epochs)
+    job.train_one_epoch()
+    wait(job, lambda s: len(s.epochs) == epochs_before + 1)
+    wait(job, lambda s: s.paused)
+    time.sleep(0.5)
+    assert len(job.snapshot().epochs) == epochs_before + 1  # it paused again right after that epoch
+    assert len(job.snapshot().replay.frames) == epochs_before + 1
+    job.resume_training()
+    wait(job, lambda s: not s.live, timeout=60)
+    assert job.snapshot().status == "finished" and len(job.snapshot().epochs) == 60
+
+
+def test_a_paused_run_can_be_stopped(registry, digits):
+    job = new_job(registry, digits, epochs=1000)
+    wait(job, lambda s: len(s.steps) > 2)
+    job.pause_training()
+    wait(job, lambda s: s.paused)
+    job.request_stop()
+    wait(job, lambda s: s.status == "stopped", timeout=5)
 
 
 def test_stop_takes_effect_within_a_second(registry, digits):
@@ -68,7 +101,8 @@ def test_beta_change_reaches_the_running_loop_and_is_recorded(registry, digits):
         job.set_beta(float("nan"))
 
 
-def test_two_runs_at_once_do_not_mix(registry, digits):
+def test_two_runs_at_once_do_not_mix(digits):
+    registry = JobRegistry(max_runs=2)  # both train at once, whatever the server's cap on this machine's cores
     a = new_job(registry, digits, epochs=1000, beta=1.0)
     b = new_job(registry, digits, epochs=1000, beta=4.0)
     wait(a, lambda s: len(s.events) > 5)

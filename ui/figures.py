@@ -16,6 +16,7 @@ def label_color(label: int) -> str:
     return LABEL_COLORS[int(label) % len(LABEL_COLORS)]
 
 
+QUIET_CHART = {"displayModeBar": False}  # small charts: the toolbar would cover their bars and labels
 WEBGL_ABOVE = 3000  # points; SVG scatter gets slow beyond a few thousand
 CLICK_GRID = 90     # nodes per side of the invisible grid that catches clicks on empty space
 
@@ -226,6 +227,26 @@ def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:
     colors = ["#d62728" if v > threshold else "#bbbbbb" for v in kl_per_dim]
     fig = go.Figure(go.Bar(x=[f"z{i + 1}" for i in range(len(kl_per_dim))], y=kl_per_dim, marker_color=colors))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="KL (nats)")
+    return fig
+
+
+def kl_heatmap(replay, current: int | None = None, height: int = 240) -> go.Figure:
+    """KL per latent dimension (rows) over the epochs of a replay (columns), from white (collapsed) to dark;
+    dotted lines where beta moved, the frame `current` outlined."""
+    frames = replay.frames
+    epochs = [f.epoch for f in frames]
+    kl = np.array([f.kl_per_dim for f in frames]).T  # (D, epochs)
+    fig = go.Figure(go.Heatmap(z=kl, x=epochs, y=[f"z{d + 1}" for d in range(len(kl))], colorscale="Blues",
+                               colorbar=dict(title="nats", thickness=12),
+                               hovertemplate="epoch %{x}, %{y}: KL %{z:.3f} nats<extra></extra>"))
+    shapes = [dict(type="line", x0=frames[i].epoch - 0.5, x1=frames[i].epoch - 0.5, yref="paper", y0=0, y1=1,
+                   line=dict(color=BETA_COLOR, dash="dot", width=1.5)) for i in range(len(frames)) if replay.beta_changed(i)]
+    if current is not None:
+        e = frames[current].epoch
+        shapes.append(dict(type="rect", x0=e - 0.5, x1=e + 0.5, yref="paper", y0=0, y1=1,
+                           line=dict(color="black", width=2)))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch", shapes=shapes,
+                      yaxis=dict(autorange="reversed"))
     return fig
 
 

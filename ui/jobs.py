@@ -15,21 +15,28 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import spawn
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import torch
 
 from ui.processes import PROCESSES, start_training_processes
-from vae_core import VAE, Dataset, NonFiniteLossError, TrainConfig, TrainEvent, evaluate, iwae_log_likelihood, save_run, train
-from vae_core.data import as_float
-from vae_core.latent import decode_points, map_points
+from vae_core import (
+    VAE,
+    Dataset,
+    NonFiniteLossError,
+    PauseControl,
+    TrainConfig,
+    TrainEvent,
+    evaluate,
+    iwae_log_likelihood,
+    save_run,
+    train,
+)
+from vae_core.replay import Replay, ReplayFrame, ReplayRecorder, new_replay, to_history
 
-MAP_POINTS = 1000   # test points in the live latent map
-RECON_IMAGES = 8    # originals shown beside their reconstructions
 FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8   # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
 
@@ -46,24 +53,13 @@ def max_concurrent_runs() -> int:
         return max(1, (os.cpu_count() or 2) // 2)
 
 
-@dataclass
-class Diagnostics:
-    """What the page draws besides the curves, refreshed each epoch."""
-    epoch: int
-    xy: np.ndarray            # (K, 2) latent map of test means
-    labels: np.ndarray        # (K,)
-    axis_names: tuple
-    class_names: list
-    originals: torch.Tensor   # (RECON_IMAGES, C, H, W)
-    recons: torch.Tensor
-
-
 @dataclass(frozen=True)
 class ChildMessage:
     """What the training process sends the server (plainly pickled, see `send`)."""
     kind: Literal["event", "beta", "end", "failed"]
     event: TrainEvent | None = None             # event, end
-    diagnostics: Diagnostics | None = None      # event, after an epoch
+    frame: ReplayFrame | None = None            # event, after an epoch: the replay's new frame
+    axis_names: tuple | None = None             # event, with a frame: the replayed map's axes
     beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
     error: str | None = None                    # failed
     weights: dict | None = None                 # end, failed: the final (or last finite) weights
@@ -78,7 +74,8 @@ class RunSnapshot:
     events: list                 # TrainEvents after "start": steps and epochs
     beta_changes: list           # (step, new beta) made by the user during the run
     total_steps: int
-    diagnostics: Diagnostics | None
+    replay: Replay               # the map, reconstructions and KL per dimension of each epoch so far
+    paused: bool
     saved_as: str | None
     beta: float                  # the base beta now
     config: TrainConfig
@@ -116,7 +113,8 @@ class Job:
     events: list = field(default_factory=list)
     beta_changes: list = field(default_factory=list)
     total_steps: int = 0
-    diagnostics: Diagnostics | None = None
+    replay: Replay | None = None
+    pause: PauseControl = field(default_factory=lambda: PauseControl(PROCESSES.Event(), PROCESSES.Event()))
     saved_as: str | None = None
     discarded: bool = False
     save_to: Path | None = None  # where a finished run saves itself (a sweep started on the Compare page)
@@ -140,11 +138,24 @@ class Job:
         """The child ends the run after its current step and sends the weights it has."""
         self.stop.set()
 
+    def pause_training(self) -> None:
+        """The child waits before its next step until resumed (or stopped)."""
+        self.pause.pause()
+
+    def resume_training(self) -> None:
+        self.pause.resume()
+
+    def train_one_epoch(self) -> None:
+        """Train to the end of the epoch under way (or the next one), evaluate it, then pause."""
+        self.pause.step_epoch()
+
     def snapshot(self) -> RunSnapshot:
         vc = self.model.config
         with self._lock:
+            replay = replace(self.replay, frames=list(self.replay.frames), beta_changes=list(self.beta_changes))
             return RunSnapshot(self.id, self.status, self.error, list(self.events), list(self.beta_changes),
-                               self.total_steps, self.diagnostics, self.saved_as, self.beta.value, self.config,
+                               self.total_steps, replay, self.pause.is_paused and self.live, self.saved_as,
+                               self.beta.value, self.config,
                                vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x),
                                len(self.data.test_x))
 
@@ -171,7 +182,7 @@ class Job:
         # another beta is not taken for one trained at its last value
         config = dict(self.config.to_dict(), beta=snap.beta, beta_start=self.config.beta,
                       beta_changes=[[int(step), float(beta)] for step, beta in snap.beta_changes])
-        history = snap.events + [dict(type="beta_changes", changes=snap.beta_changes)]
+        history = snap.events + [dict(type="beta_changes", changes=snap.beta_changes), to_history(snap.replay)]
         path, _ = save_run(path, self.model, self.data, config, history)
         with self._lock:
             self.saved_as = path.name
@@ -201,7 +212,7 @@ class Job:
         try:
             child = PROCESSES.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
                 self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
-                self.stop, self.beta, lifeline))
+                self.stop, self.beta, lifeline, self.pause.paused, self.pause.one_epoch))
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
             self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
@@ -221,7 +232,7 @@ class Job:
     def _receive(self, message: ChildMessage) -> bool:
         """Record one message; True when it was the last one."""
         if message.kind == "event":
-            self._record(message.event, message.diagnostics)
+            self._record(message.event, message.frame, message.axis_names)
             return False
         if message.kind == "beta":
             with self._lock:
@@ -230,14 +241,14 @@ class Job:
         if message.weights is not None:  # before the status changes, so the page can only offer to save them
             self.model.load_state_dict(message.weights)
         if message.kind == "end":
-            self._record(message.event, None)
+            self._record(message.event)
             if self.save_to is not None and self.status == "finished":  # a sweep's run saves itself
                 self.save(self.save_to)
         else:
             self._finish("failed", message.error)
         return True
 
-    def _record(self, event: TrainEvent, diagnostics: Diagnostics | None) -> None:
+    def _record(self, event: TrainEvent, frame: ReplayFrame | None = None, axis_names: tuple | None = None) -> None:
         kind = event["type"]
         with self._lock:
             if kind == "start":
@@ -246,8 +257,9 @@ class Job:
                 self.status = "stopped" if event["stopped"] else "finished"
             else:
                 self.events.append(event)
-            if diagnostics is not None:
-                self.diagnostics = diagnostics
+            if frame is not None:
+                self.replay.frames.append(frame)
+                self.replay.axis_names = axis_names
         if kind in ("step", "end"):
             self._news.set()
 
@@ -274,7 +286,7 @@ class JobRegistry:
 
     def start(self, model: VAE, data: Dataset, config: TrainConfig, save_to: Path | None = None) -> Job:
         job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta), self._slots,
-                  save_to=save_to)
+                  replay=new_replay(data), save_to=save_to)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -320,8 +332,8 @@ spawn.get_preparation_data = _preparation_data_without_main
 
 
 def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, shared_beta,
-                    lifeline) -> None:
-    """The child process: rebuild the model, train, send every event (and diagnostics each epoch)."""
+                    lifeline, paused, one_epoch) -> None:
+    """The child process: rebuild the model, train, send every event (and a replay frame each epoch)."""
     threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
     # Half the cores torch would take: the server and the browser drawing the live curves need some, and
     # torch's threads wait for each other at every op, so one descheduled thread stalls them all
@@ -331,8 +343,9 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
     model = VAE(vae_config)
     model.load_state_dict(state)
     data = pickle.loads(data)
+    replay = ReplayRecorder(data)
     try:
-        for event in train(model, data, config, stop=stop, beta=beta):
+        for event in train(model, data, config, stop=stop, beta=beta, pause=PauseControl(paused, one_epoch)):
             if event["type"] == "end":
                 beta.flush()
             if beta.changes:
@@ -341,8 +354,8 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
             if event["type"] == "end":
                 send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict()))
             else:
-                diagnostics = diagnose(model, data, event["epoch"]) if event["type"] == "epoch" else None
-                send(messages, ChildMessage("event", event=event, diagnostics=diagnostics))
+                frame = replay.record(model, event) if event["type"] == "epoch" else None
+                send(messages, ChildMessage("event", event=event, frame=frame, axis_names=replay.replay.axis_names))
     except NonFiniteLossError as err:  # the model holds the last good weights: send them too
         send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
@@ -401,16 +414,3 @@ def send(messages, message: ChildMessage) -> None:
     """Pickled here, with plain pickle: the queue's own pickler would pass tensors as shared memory
     handles that die with this process, so the final weights could be lost when it exits."""
     messages.put(pickle.dumps(message))
-
-
-@torch.no_grad()
-def diagnose(model: VAE, data: Dataset, epoch: int) -> Diagnostics:
-    """The small latent map and a few reconstructions, from the model as it is after an epoch."""
-    was_training = model.training
-    model.eval()
-    x, y = data.test_x[:MAP_POINTS], data.test_y[:MAP_POINTS]
-    mu, _, projection, xy = map_points(model, x)
-    originals = as_float(x[:RECON_IMAGES])
-    recons = decode_points(model, mu[:RECON_IMAGES])
-    model.train(was_training)
-    return Diagnostics(epoch, xy, y.numpy(), projection.axis_names, list(data.class_names), originals, recons)

@@ -12,8 +12,8 @@ _HOME = {
     "data": ["Dataset", "DatasetError", "load_dataset"],
     "elbo": ["ELBO", "elbo", "kl_per_dim", "recon_per_image", "active_units", "iwae_log_likelihood", "image_terms"],
     "model": ["VAE", "VAEConfig", "parse_hidden"],
-    "train": ["BetaControl", "NonFiniteLossError", "TrainConfig", "TrainEvent", "available_devices", "evaluate",
-              "train"],
+    "train": ["BetaControl", "NonFiniteLossError", "PauseControl", "TrainConfig", "TrainEvent", "available_devices",
+              "evaluate", "train"],
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 __all__ = list(_MODULE_OF)

@@ -164,7 +164,9 @@ def _numbers(kind):
 def _run_with_progress(model, data, config, quiet: bool):
     from tqdm import tqdm
 
-    history, bar = [], None
+    from .replay import ReplayRecorder, to_history
+
+    history, bar, replay = [], None, ReplayRecorder(data)
     try:
         for event in train(model, data, config):
             if event["type"] == "start":
@@ -176,10 +178,11 @@ def _run_with_progress(model, data, config, quiet: bool):
                 history.append(event)
             elif event["type"] == "epoch":
                 history.append(event)
+                replay.record(model, event)
     finally:
         if bar is not None:
             bar.close()
-    return history
+    return history + [to_history(replay.replay)]
 
 
 def cmd_eval(args) -> int:

@@ -127,6 +127,45 @@ class BetaControl:
             self._value = float(value)
 
 
+class PauseControl:
+    """Pause, resume, or train one more epoch and pause again, from another thread or process: `paused` and
+    `one_epoch` are threading or multiprocessing Events. train() waits before a step while paused, and turns
+    `one_epoch` into a pause once the epoch under way has been evaluated."""
+
+    def __init__(self, paused=None, one_epoch=None):
+        self.paused = paused if paused is not None else threading.Event()
+        self.one_epoch = one_epoch if one_epoch is not None else threading.Event()
+
+    def pause(self) -> None:
+        self.one_epoch.clear()
+        self.paused.set()
+
+    def resume(self) -> None:
+        self.one_epoch.clear()
+        self.paused.clear()
+
+    def step_epoch(self) -> None:
+        """Run until the end of the next epoch (the one under way, if paused mid-epoch), then pause."""
+        self.one_epoch.set()
+        self.paused.clear()
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused.is_set()
+
+    def wait(self, stop: threading.Event | None, poll_s: float = 0.05) -> float:
+        """Block while paused (a stop ends the wait); the seconds waited, which the throughput must not count."""
+        t0 = time.perf_counter()
+        while self.paused.is_set() and not (stop is not None and stop.is_set()):
+            time.sleep(poll_s)
+        return time.perf_counter() - t0
+
+    def epoch_ended(self) -> None:
+        if self.one_epoch.is_set():
+            self.one_epoch.clear()
+            self.paused.set()
+
+
 def schedule_factor(schedule: str, epoch: float, warmup_epochs: float) -> float:
     """Multiplier in [0, 1] on the base beta at a (fractional) epoch."""
     if schedule == "linear":
@@ -182,11 +221,12 @@ def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0)
 
 
 def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event | None = None,
-          beta: BetaControl | Callable[[], float] | None = None) -> Iterator[TrainEvent]:
+          beta: BetaControl | Callable[[], float] | None = None,
+          pause: PauseControl | None = None) -> Iterator[TrainEvent]:
     """Train `model` in place on data.train_x, yielding metric events (see the module docstring).
 
     stop: set it to end the run after the current step. beta: a BetaControl (or any callable
-    returning a float) read before every step; defaults to config.beta.
+    returning a float) read before every step; defaults to config.beta. pause: waited on before every step.
     """
     if tuple(data.image_shape) != tuple(model.config.image_shape):
         raise ValueError(f"model expects images {model.config.image_shape}, data has {data.image_shape}")
@@ -207,6 +247,8 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
     for epoch in range(config.epochs):
         order = torch.randperm(n, generator=shuffle, device=device)
         for i in range(0, n, config.batch_size):
+            if pause is not None:
+                window.t0 += pause.wait(stop)
             if stop is not None and stop.is_set():
                 yield _end(True, step, epoch, t_start)
                 return
@@ -229,6 +271,8 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
         good.check(result["test_loss"], step)
         yield EpochEvent(type="epoch", epoch=epoch + 1, step=step, beta=b, elapsed_s=time.perf_counter() - t_start, **result)
         window.t0 = time.perf_counter()  # samples/s counts training steps, not evaluation or what the consumer did
+        if pause is not None:
+            pause.epoch_ended()
     yield _end(False, step, config.epochs, t_start)
 
 

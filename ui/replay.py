@@ -1,0 +1,160 @@
+"""A run's replay on a page (Train, live or finished; Explore, from a checkpoint): an epoch scrubber with play and
+pause, that epoch's map, reconstructions and KL per dimension, the KL heatmap over epochs, and a GIF of it all.
+
+The panel runs inside a fragment the page sets up with `run_every(key, idle)`: while playing, the fragment reruns
+every PLAY_S and moves the scrubber on by one epoch; otherwise at the page's own pace (a live run's poll, or
+never).
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image, ImageDraw
+
+from ui.figures import QUIET_CHART, kl_bars, kl_heatmap, label_color, small_map
+from ui.images import grid
+from vae_core.replay import Replay
+
+PLAY_S = 0.6       # seconds an epoch is shown while playing
+GIF_FRAME_MS = 400
+
+
+def _playing_key(key: str) -> str:
+    return f"{key}_playing"
+
+
+def _epoch_key(key: str) -> str:
+    return f"{key}_epoch"
+
+
+def run_every(key: str, idle: float | None) -> float | None:
+    """How often the replay's fragment reruns: the playing pace, or the page's own when paused."""
+    return PLAY_S if st.session_state.get(_playing_key(key)) else idle
+
+
+def _toggle_play(key: str, n: int) -> None:
+    playing = not st.session_state.get(_playing_key(key))
+    if playing and st.session_state.get(_epoch_key(key), n) >= n:  # at the end: play from the start
+        st.session_state[_epoch_key(key)] = 1
+    st.session_state[_playing_key(key)] = playing
+
+
+def _current_epoch(key: str, n: int) -> int:
+    """The scrubber's position (1-based frame): moved on while playing, kept on the newest frame (a live run's
+    new epochs, the last of a run just finished) while the user has not moved it back."""
+    epoch_key, last_key = _epoch_key(key), f"{key}_last"
+    shown = st.session_state.get(epoch_key)
+    last_shown, last_n = st.session_state.get(last_key, (None, None))
+    if st.session_state.get(_playing_key(key)):
+        shown = (shown or 0) + 1
+        if shown >= n:
+            shown = n
+            st.session_state[_playing_key(key)] = False
+            st.session_state[epoch_key] = shown
+            st.rerun(scope="app")  # the fragment goes back to the page's own pace
+    elif shown is None or (shown == last_shown == last_n):  # on the newest frame and not moved since
+        shown = n
+    shown = min(max(int(shown), 1), n)
+    st.session_state[epoch_key] = shown
+    st.session_state[last_key] = (shown, n)
+    return shown
+
+
+def replay_panel(replay: Replay | None, key: str, live: bool = False) -> None:
+    """The whole replay view (None or no frames: a note instead). Call it from the fragment that reads the
+    replay, so that a live run's new epochs show up."""
+    if replay is None or not replay.frames:
+        st.caption("The replay starts after the first epoch: each epoch keeps the map, a few reconstructions "
+                   "and the KL per dimension." if live else "This model was saved without a replay of its "
+                   "training (saved before replays were kept, or by a sweep).")
+        return
+    n = len(replay.frames)
+    shown = _current_epoch(key, n)
+    controls(replay, key, n)
+    frame_view(replay, shown - 1, key)
+    st.plotly_chart(kl_heatmap(replay, shown - 1), key=f"{key}_heatmap", config=QUIET_CHART)
+    st.caption("KL per dimension over the epochs: a dimension that goes pale has collapsed to the prior (it "
+               "carries nothing about the image). Dotted lines: β moved; the frame shown is outlined.")
+
+
+def controls(replay: Replay, key: str, n: int) -> None:
+    play_col, slider_col, gif_col = st.columns([1, 5, 1.4], vertical_alignment="bottom")
+    playing = st.session_state.get(_playing_key(key), False)
+    play_col.button("Pause" if playing else "Play", key=f"{key}_play", on_click=_toggle_play, args=(key, n),
+                    icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch")
+    if n > 1:
+        slider_col.slider("Epoch of the replay", 1, n, key=_epoch_key(key), format=f"frame %d of {n}",
+                          on_change=lambda: st.session_state.update({_playing_key(key): False}))
+    last = replay.frames[-1]
+    gif_col.download_button("GIF", data=cached_gif(key, n, last.step, replay), file_name="replay.gif", mime="image/gif",
+                            key=f"{key}_gif", icon=":material/download:", width="stretch",
+                            help="The replay as an animated GIF: the map and reconstructions of every epoch.")
+
+
+def frame_view(replay: Replay, i: int, key: str) -> None:
+    frame = replay.frames[i]
+    changed = " · **β moved during this epoch**" if replay.beta_changed(i) else ""
+    st.markdown(f"**Epoch {frame.epoch}** · β {frame.beta:.3g}{changed}")
+    x_range, y_range = replay.ranges()
+    a, b, c = st.columns([3, 3, 2])
+    with a:
+        fig = small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names)
+        fig.update_layout(xaxis_range=x_range, yaxis_range=y_range)
+        st.plotly_chart(fig, key=f"{key}_map", config=QUIET_CHART)
+    with b:
+        images = np.concatenate([replay.originals, frame.recons])
+        st.image(grid(_unit(images), nrow=len(replay.originals), width=420),
+                 caption="test images above, their reconstructions at this epoch below")
+    with c:
+        active = sum(v > 0.01 for v in frame.kl_per_dim)
+        st.caption(f"KL per dimension: {active} of {len(frame.kl_per_dim)} active units")
+        st.plotly_chart(kl_bars(frame.kl_per_dim), key=f"{key}_kl", config=QUIET_CHART)
+
+
+def _unit(images: np.ndarray):
+    import torch
+
+    return torch.from_numpy(images).float() / 255
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_gif(key: str, n_frames: int, last_step: int, _replay: Replay) -> bytes:
+    """The GIF of a replay, made again only when it has new frames (not at each tick of Play)."""
+    return replay_gif(_replay)
+
+
+def replay_gif(replay: Replay, size: int = 320) -> bytes:
+    """Every frame drawn with Pillow (the map's points in the label colours, the reconstructions beside it), as
+    one looping GIF. Pillow writes GIFs itself, so no other package is needed."""
+    x_range, y_range = replay.ranges()
+    frames = [_gif_frame(replay, i, size, x_range, y_range) for i in range(len(replay.frames))]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=GIF_FRAME_MS, loop=0)
+    return out.getvalue()
+
+
+def _gif_frame(replay: Replay, i: int, size: int, x_range, y_range) -> Image.Image:
+    frame = replay.frames[i]
+    tiles = _tiles(replay.originals, frame.recons, size)
+    canvas = Image.new("RGB", (size + tiles.width + 30, max(size, tiles.height) + 30), "white")
+    draw = ImageDraw.Draw(canvas)
+    sx, sy = (size - 1) / (x_range[1] - x_range[0]), (size - 1) / (y_range[1] - y_range[0])
+    for (x, y), label in zip(frame.xy, replay.labels):
+        px, py = 10 + (x - x_range[0]) * sx, 25 + (y_range[1] - y) * sy
+        draw.ellipse((px - 2, py - 2, px + 2, py + 2), fill=label_color(label))
+    draw.rectangle((10, 25, 10 + size, 25 + size), outline="#888888")
+    canvas.paste(tiles, (size + 20, 25))
+    mark = "   β moved" if replay.beta_changed(i) else ""
+    draw.text((10, 6), f"epoch {frame.epoch} of {replay.frames[-1].epoch}   β {frame.beta:.3g}{mark}", fill="black")
+    return canvas
+
+
+def _tiles(originals: np.ndarray, recons: np.ndarray, size: int) -> Image.Image:
+    """Originals in one column, reconstructions in the next, scaled up to fill the map's height."""
+    pairs = np.concatenate([originals, recons], axis=3)  # (R, C, H, 2W)
+    column = np.concatenate(list(pairs), axis=1)         # (C, R*H, 2W)
+    image = Image.fromarray(column[0] if column.shape[0] == 1 else column.transpose(1, 2, 0))
+    scale = size / image.height
+    return image.resize((round(image.width * scale), size), Image.NEAREST)

@@ -1,0 +1,134 @@
+"""A run's replay: after each epoch, the latent map of a fixed subset of test images, a few reconstructions and
+the KL per dimension, so the map can be watched forming, epoch by epoch, during training and after.
+
+Above two latent dimensions each epoch's map is that epoch's PCA plane, turned (an orthogonal Procrustes fit) to
+match the previous epoch's: PCA's axes may swap or flip from one epoch to the next, and unaligned the picture
+would jump although the codes barely moved. A replay is stored in a checkpoint's history as plain tensors and
+primitives (`to_history`), so `torch.load(weights_only=True)` still reads it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .data import Dataset
+from .latent import decode_points, encode_means
+from .maps import Projection, padded_range
+
+REPLAY_POINTS = 500   # test images on the replayed map: enough to see the clusters, cheap to encode each epoch
+REPLAY_IMAGES = 8     # reconstructions kept per epoch
+MAX_SAVED_FRAMES = 120  # a longer run keeps evenly spaced epochs (the first and last among them) in its checkpoint
+
+
+@dataclass
+class ReplayFrame:
+    epoch: int
+    step: int                 # steps done at the end of this epoch (where the curves' beta marks are)
+    beta: float               # the KL weight in force at the epoch's end
+    xy: np.ndarray            # (K, 2) float32 map positions of the replay's test images
+    recons: np.ndarray        # (REPLAY_IMAGES, C, H, W) uint8 decoded means of the first test images
+    kl_per_dim: list[float]   # test KL of each latent dimension, nats
+
+
+@dataclass
+class Replay:
+    labels: np.ndarray        # (K,) of the replay's test images
+    class_names: list
+    originals: np.ndarray     # (REPLAY_IMAGES, C, H, W) uint8: the images the reconstructions are of
+    axis_names: tuple
+    frames: list[ReplayFrame] = field(default_factory=list)
+    beta_changes: list = field(default_factory=list)  # [(step, new beta)] made by hand during the run
+
+    def beta_changed(self, i: int) -> bool:
+        """Whether beta moved during frame i's epoch (by hand or by a schedule)."""
+        frame = self.frames[i]
+        previous = self.frames[i - 1] if i > 0 else None
+        by_hand = any((previous.step if previous else 0) <= step < frame.step for step, _ in self.beta_changes)
+        return by_hand or (previous is not None and not np.isclose(previous.beta, frame.beta))
+
+    def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """One x and one y range for every frame, so the axes stay still while the points move."""
+        xy = np.concatenate([f.xy for f in self.frames])
+        return padded_range(xy[:, 0]), padded_range(xy[:, 1])
+
+
+def _to_uint8(images: torch.Tensor) -> np.ndarray:
+    return (images.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+
+
+def procrustes_align(xy: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """xy turned (a rotation or reflection about the origin, no scaling) to lie as close as it can to reference,
+    the same points at the previous epoch: R = U V^T from the SVD of xy^T reference (Schönemann 1966)."""
+    u, _, vt = np.linalg.svd(xy.astype(np.float64).T @ reference.astype(np.float64))
+    return (xy @ (u @ vt)).astype(np.float32)
+
+
+def new_replay(data: Dataset, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES) -> Replay:
+    """A replay with no frames yet: which test images it follows, their labels, the originals."""
+    x = data.test_x[:min(images, points)]
+    return Replay(labels=data.test_y[:points].numpy(), class_names=list(data.class_names),
+                  originals=_to_uint8(_as_unit(x)), axis_names=("z1", "z2"))
+
+
+class ReplayRecorder:
+    """Takes one frame at the end of each epoch, on the first REPLAY_POINTS test images (the same every epoch)."""
+
+    def __init__(self, data: Dataset, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES):
+        self.x = data.test_x[:points]
+        self.replay = new_replay(data, points, images)
+        self.images = len(self.replay.originals)
+
+    @torch.no_grad()
+    def record(self, model, epoch_event: dict) -> ReplayFrame:
+        was_training = model.training
+        model.eval()
+        mu, _ = encode_means(model, self.x)
+        projection = Projection(mu)
+        xy = projection.transform(mu)
+        if projection.is_pca:  # centred on the mean, so the turn is about the map's middle
+            if self.replay.frames:
+                xy = procrustes_align(xy, self.replay.frames[-1].xy)
+            self.replay.axis_names = ("aligned PC1", "aligned PC2")
+        else:
+            self.replay.axis_names = projection.axis_names
+        recons = _to_uint8(decode_points(model, mu[:self.images]))
+        model.train(was_training)
+        frame = ReplayFrame(int(epoch_event["epoch"]), int(epoch_event["step"]), float(epoch_event["beta"]), xy,
+                            recons, [float(v) for v in epoch_event["kl_per_dim"]])
+        self.replay.frames.append(frame)
+        return frame
+
+
+def _as_unit(x: torch.Tensor) -> torch.Tensor:
+    return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+
+
+def to_history(replay: Replay, beta_changes: list | None = None, max_frames: int = MAX_SAVED_FRAMES) -> dict:
+    """The replay as a checkpoint history entry: tensors and primitives only."""
+    frames = thin(replay.frames, max_frames)
+    return dict(type="replay", labels=torch.as_tensor(replay.labels), class_names=list(replay.class_names),
+                originals=torch.from_numpy(replay.originals), axis_names=list(replay.axis_names),
+                beta_changes=[[int(s), float(b)] for s, b in (beta_changes or replay.beta_changes)],
+                frames=[dict(epoch=f.epoch, step=f.step, beta=f.beta, xy=torch.from_numpy(f.xy),
+                             recons=torch.from_numpy(f.recons), kl_per_dim=list(f.kl_per_dim)) for f in frames])
+
+
+def thin(frames: list, max_frames: int) -> list:
+    """At most max_frames of them, evenly spaced, the first and the last always kept."""
+    if len(frames) <= max_frames:
+        return list(frames)
+    keep = np.unique(np.linspace(0, len(frames) - 1, max_frames).round().astype(int))
+    return [frames[i] for i in keep]
+
+
+def from_history(history: list) -> Replay | None:
+    """The replay a checkpoint's history holds, or None (a model saved before replays, or by a sweep)."""
+    entry = next((h for h in history or [] if isinstance(h, dict) and h.get("type") == "replay"), None)
+    if entry is None or not entry.get("frames"):
+        return None
+    frames = [ReplayFrame(int(f["epoch"]), int(f["step"]), float(f["beta"]), np.asarray(f["xy"], np.float32),
+                          np.asarray(f["recons"], np.uint8), list(f["kl_per_dim"])) for f in entry["frames"]]
+    return Replay(np.asarray(entry["labels"]), list(entry["class_names"]), np.asarray(entry["originals"], np.uint8),
+                  tuple(entry["axis_names"]), frames, [tuple(c) for c in entry["beta_changes"]])
