@@ -12,6 +12,7 @@ navigation = st.navigation([
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
+    st.Page("pages/side_by_side.py", title="Side by side", icon=":material/compare:"),
 ])
 if navigation.title != "Explore":  # Explore starts it once its map is drawn, not to slow its first paint
     warm_up_training()

@@ -5,6 +5,7 @@ import streamlit as st
 from ui import state
 from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shading
 from ui.geometry import Selection, read_selection
+from ui.hover import show_hover
 from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import guarded, run_page
@@ -69,6 +70,9 @@ def view_options(projection: str, latent_dim: int) -> dict:
     options = dict(
         manifold=a.toggle("Decoded manifold", value=True, key="explore_manifold",
                           help="Images decoded on a regular grid over the map: the classic VAE picture."),
+        hover=a.toggle("Hover preview", value=False, key="explore_hover",
+                       help="The image decoded at the grid node nearest the cursor, shown as you move over the map "
+                            "(a click decodes the exact spot)."),
         ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses", disabled=not linear,
                           help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images"
                                + ("." if linear else " (on linear maps only)."))
@@ -146,6 +150,15 @@ def show_region(model, md, indices: np.ndarray) -> None:
     st.markdown(f"**{len(indices)} points selected**" + (f" (first {len(shown)} shown)" if len(indices) > len(shown) else ""))
     nrow = int(np.ceil(np.sqrt(len(shown))))
     st.image(grid(decode_points(model, md.mu[shown]), nrow=nrow, width=420), caption="decoded means")
+    labels, counts = np.unique(md.labels[indices], return_counts=True)
+    label = f"{len(indices)} points selected on Explore (mostly {md.label_name(labels[np.argmax(counts)])})"
+    name = state.checkpoint_name()
+    groups = state.picked_groups(name)
+    for col, slot in zip(st.columns(2), "AB"):
+        col.button(f"Use as group {slot}", key=f"group_{slot}", icon=":material/group_add:", width="stretch",
+                   on_click=state.pick_group, args=(name, slot, indices, label),
+                   help="A group of the latent arithmetic on the Generate page, v = mean(B) − mean(A)"
+                        + (f"; now: {groups[slot]['label']}" if slot in groups else "."))
 
 
 def _fmt(v: np.ndarray, limit: int = 8) -> str:
@@ -278,7 +291,30 @@ def main() -> None:
                    "The decoded manifold and free clicks still work.")
     options = view_options(projection, latent_dim)
     st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
+    if options["hover"]:  # outside the fragment: sent once, not again with every click; after the map: torch
+        show_hover(row, md, projection, key="explore_hover_grid")
     state.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
+    replay_section(row)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def saved_replay(path: str, mtime: int):
+    from vae_core.replay import from_history
+
+    return from_history(state.load_model(path, mtime)[1].get("history"))
+
+
+def replay_section(row) -> None:
+    """The replay of the model's training, epoch by epoch, as the Train page showed it (off until asked for)."""
+    if not st.toggle("Replay its training", key="explore_replay",
+                     help="How the map formed while the model trained: each epoch's map of 500 test images, a few "
+                          "reconstructions and the KL per dimension, kept in the checkpoint."):
+        return
+    from ui.replay import replay_panel, run_every
+
+    key = f"explore_replay_{row.name}"
+    show = lambda: replay_panel(saved_replay(row.path, row.mtime), key)
+    st.fragment(run_every=run_every(key, None))(guarded(show))()
 
 
 run_page(main)

@@ -14,14 +14,14 @@ NAV_LINKS = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"]
 
 
 @pytest.mark.parametrize("path, heading", [("/generate", "Generate"), ("/train?run=0123456789ab", "Train a VAE"),
-                                           ("/compare", "Compare runs")])
+                                           ("/compare", "Compare runs"), ("/side_by_side", "Two models side by side")])
 def test_a_deep_link_into_a_fresh_server_shows_the_apps_navigation(path, heading):
     with streamlit_server() as url, chromium_page() as page:  # a fresh server for each: the first request counts
         page.goto(url + path)
         page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
         wait_for_app_idle(page)
         page.locator("[data-testid=stSidebar]").get_by_text("Checkpoint").wait_for(timeout=10_000)
-        assert page.evaluate(NAV_LINKS) == ["Explore", "Generate", "Train", "Compare"]  # titles, not file names
+        assert page.evaluate(NAV_LINKS) == ["Explore", "Generate", "Train", "Compare", "Side by side"]  # titles, not file names
         if "run=" in path:  # an unknown run is reported, the query string reached the page
             page.get_by_text("That run is no longer on this server").wait_for(timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / f"deep-link-{heading.split()[0].lower()}.png"))

@@ -449,3 +449,61 @@ def posterior_estimates(path: str, mtime: int, max_images: int = 2000):
 
     md = map_data(path, mtime)
     return None if len(md.mu) == 0 else estimate(md.mu[:max_images], md.logvar[:max_images])
+
+
+# The Side by side page's controls: model A, model B, the test image both read, where the shared z comes from.
+SIDE_A, SIDE_B, SIDE_INDEX, SIDE_Z = "sbs_a", "sbs_b", "sbs_index", "sbs_z_source"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _image_shape(path: str, mtime: int) -> tuple | None:
+    meta = _summary(Path(path)).meta
+    return None if meta is None else tuple(meta["vae_config"]["image_shape"])
+
+
+def image_shape(row: CheckpointRow) -> tuple | None:
+    """(C, H, W) of a checkpoint's images, from its summary: shapes are compared without loading any model."""
+    return _image_shape(row.path, row.mtime)
+
+
+def partners(rows: list[CheckpointRow], a: CheckpointRow) -> list[CheckpointRow]:
+    """The usable checkpoints other than A that take A's images (the same shape): those trained on A's dataset
+    first, so that the first, the default B, shares A's test images when any does."""
+    shape = image_shape(a)
+    fits = [r for r in rows if r.error is None and r.name != a.name and image_shape(r) == shape]
+    return sorted(fits, key=lambda r: r.dataset != a.dataset)
+
+
+def same_data(meta_a: dict, meta_b: dict) -> bool:
+    """Whether two checkpoints were trained on the same data with the same split, so that a test image of one is
+    a test image of the other."""
+    def options(meta: dict) -> dict:
+        return {k: v for k, v in _data_options(meta).items() if k != "download"}
+
+    return options(meta_a) == options(meta_b)
+
+
+def keep_choice(key: str, options, default) -> None:
+    """Start a control at `default`, and move it there when its value is no longer offered (a checkpoint was
+    removed, or another model A no longer fits B)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def random_test_index(n: int) -> None:
+    """Button callback: a random test image of n, never the one shown, so that a click always shows another."""
+    import numpy as np
+
+    current = st.session_state.get(SIDE_INDEX, 0)
+    st.session_state[SIDE_INDEX] = int((current + np.random.default_rng().integers(1, n)) % n)
+
+
+def pick_group(checkpoint: str, slot: str, indices, label: str) -> None:
+    """Remember test images selected on the Explore map as group "A" or "B" of Generate's latent arithmetic."""
+    st.session_state.setdefault(f"groups:{checkpoint}", {})[slot] = dict(indices=[int(i) for i in indices], label=label)
+    st.toast(f"Group {slot} on the Generate page: {label}.", icon=":material/check:")
+
+
+def picked_groups(checkpoint: str) -> dict:
+    """{"A": {"indices": [...], "label": ...}, "B": ...}: the groups picked on Explore for this checkpoint."""
+    return st.session_state.get(f"groups:{checkpoint}", {})

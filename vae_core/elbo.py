@@ -114,3 +114,27 @@ def image_terms(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> Im
     log_px = float(iwae_log_likelihood(model, x, k=samples, generator=generator)[0])
     return ImageTerms(recon, kl, recon + kl, log_px, mu[0].cpu().numpy(), torch.exp(0.5 * logvar[0]).cpu().numpy(),
                       z[0].cpu().numpy())
+
+
+class ImageReading(NamedTuple):
+    """One image as one model reads it: its ELBO terms and the two decodings the pages show."""
+    terms: ImageTerms
+    reconstruction: torch.Tensor  # (C, H, W): decoded from the first sample of q(z|x)
+    mean: torch.Tensor            # (C, H, W): decoded from the posterior mean
+
+
+def read_with_each(models, x: torch.Tensor, samples: int = 500, seed: int = 0) -> list[ImageReading]:
+    """The same image x (C, H, W) through each model, with the same noise seed for each, so the terms differ only
+    by the models: their -ELBO, reconstruction and KL (image_terms) and the decodings of a sample and of the mean."""
+    from .latent import decode_points  # latent decodes; it does not import this module, so no cycle
+
+    x = as_float(x)
+    shapes = {tuple(m.config.image_shape) for m in models}
+    if shapes != {tuple(x.shape)}:
+        raise ValueError(f"the image is {tuple(x.shape)}, the models take {sorted(shapes)}: one image cannot go through all")
+    readings = []
+    for model in models:
+        terms = image_terms(model, x, samples=samples, seed=seed)
+        reconstruction, mean = decode_points(model, np.stack([terms.z_sample, terms.mu]))
+        readings.append(ImageReading(terms, reconstruction, mean))
+    return readings

@@ -127,3 +127,52 @@ def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int 
     if scale > 1:
         canvas = canvas.repeat(scale, axis=1).repeat(scale, axis=2)
     return np.ascontiguousarray((canvas * 255).round().astype(np.uint8).transpose(1, 2, 0))
+
+
+def decode_with_each(models, z) -> list[torch.Tensor]:
+    """The same latent points z (N, D) decoded by each model: one (N, C, H, W) batch per model. Models with
+    another latent size cannot take the same z: a ValueError says so."""
+    dims = {m.config.latent_dim for m in models}
+    if dims != {np.shape(z)[-1]}:
+        raise ValueError(f"z has {np.shape(z)[-1]} dimensions, the models' codes {sorted(dims)}: the same z cannot "
+                         "go through all of them")
+    return [decode_points(model, z) for model in models]
+
+
+def grid_node(x: float, y: float, x_range, y_range, n: int) -> tuple[int, int] | None:
+    """The node of grid_points(x_range, y_range, n) nearest the map position (x, y), as (row, column) (its
+    index there is row * n + column), or None more than half a step outside the grid. The hover preview
+    (ui/hover.py) picks its tile by this same rule in the browser, with Math.round, hence floor(v + 0.5)."""
+    column = np.floor((x - x_range[0]) / (x_range[1] - x_range[0]) * (n - 1) + 0.5)
+    row = np.floor((y_range[1] - y) / (y_range[1] - y_range[0]) * (n - 1) + 0.5)
+    if not (0 <= row < n and 0 <= column < n):
+        return None
+    return int(row), int(column)
+
+
+def attribute_vector(mu, group_a, group_b) -> np.ndarray:
+    """mean(mu[group_b]) - mean(mu[group_a]), (D,): the step that takes group A's average code to group B's
+    (latent arithmetic: White 2016, "attribute vectors"). Groups are index arrays or boolean masks over mu."""
+    mu = np.asarray(mu, dtype=np.float64)
+    a, b = mu[_group(group_a)], mu[_group(group_b)]
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError(f"each group needs at least one point, got {len(a)} in A and {len(b)} in B")
+    return (b.mean(0) - a.mean(0)).astype(np.float32)
+
+
+def _group(group) -> np.ndarray:
+    group = np.asarray(group)
+    return group if group.dtype == bool else group.astype(np.intp)  # an empty list is float to numpy
+
+
+def apply_attribute(z, vector, strengths) -> np.ndarray:
+    """z + s * vector for each strength s, (len(strengths), D): one latent point per column of the row."""
+    s = np.asarray(strengths, dtype=np.float32)[:, None]
+    return np.asarray(z, dtype=np.float32)[None, :] + s * np.asarray(vector, dtype=np.float32)[None, :]
+
+
+def attribute_row(model: VAE, z, vector, strength: float, steps: int = 7) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """The strengths 0 .. strength, their points z + s * vector (steps, D) and the decoded images (steps, C, H, W)."""
+    strengths = np.linspace(0.0, strength, steps, dtype=np.float32)
+    points = apply_attribute(z, vector, strengths)
+    return strengths, points, decode_points(model, points)
