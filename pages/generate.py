@@ -1,4 +1,7 @@
-"""Generate: prior samples, interpolation, traversals and your own image, for the selected model."""
+"""Generate: prior samples, interpolation, traversals, latent arithmetic and your own image (uploaded or drawn),
+for the selected model."""
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 import torch
@@ -11,11 +14,24 @@ from ui.navigation import run_page
 from vae_core import DatasetError, image_terms, kl_per_dim
 from vae_core.data import DEFAULT_CONTENT_FRACTION, as_float, content_fraction, image_to_tensor
 from vae_core.elbo import ImageTerms
-from vae_core.latent import decode_points, interpolate, prior_latents, traversal_order, traverse
+from vae_core.latent import (
+    attribute_row,
+    attribute_vector,
+    decode_points,
+    interpolate,
+    prior_latents,
+    traversal_order,
+    traverse,
+)
 
 PATH_COLORS = {"linear": "black", "slerp": "#d4007a"}
 IWAE_K = 500
 NEIGHBOURS = 8
+ARITHMETIC_STEPS = 7
+GROUP_SOURCES = {"explore": "groups picked on Explore", "classes": "two classes"}
+OWN_SOURCES = {"upload": "Upload a file", "draw": "Draw one"}
+CANVAS_SIDE = 280  # px
+BRUSH = 24  # px: an eighth of a digit drawn across most of the canvas, about MNIST's stroke for its size
 
 
 def downloads(images: torch.Tensor, nrow: int, csv: bytes, stem: str) -> None:
@@ -140,6 +156,64 @@ def traversal_section(model, md, data, meta: dict, name: str) -> None:
               f"{name}-traversal")
 
 
+def arithmetic_section(model, md, data, name: str) -> None:
+    st.caption("Latent arithmetic: v = mean(μ of group B) − mean(μ of group A) is the step from A's average code to "
+               "B's. Added to a point with strength s, it moves that point's image from A towards B (s = 1 is the "
+               "whole step; a negative s goes the other way). Groups are two classes, or two selections made on the "
+               "Explore map with *Use as group A/B*.")
+    if not len(md.mu):
+        st.info("This model's test images are not available here, and the groups are made of their codes.")
+        return
+    groups_col, point_col, strength_col = st.columns(3)
+    with groups_col:
+        (a, label_a), (b, label_b) = choose_groups(md, name)
+    with point_col:
+        point = choose_latent("Applied to", "gen_arith", "A", md, data, valid_picks(name, model.config.latent_dim),
+                              int(a[0]), sources=("test", "explore"))
+    strength = strength_col.slider("Strength s", -3.0, 3.0, 1.0, 0.25, key="gen_arith_strength",
+                                   help="The row goes from the point (s = 0) to the point + s·v.")
+    vector = attribute_vector(md.mu, a, b)
+    strengths, z, images = attribute_row(model, point[0], vector, strength, ARITHMETIC_STEPS)
+    grid_col, map_col = st.columns([3, 2])
+    grid_col.image(grid(images, nrow=ARITHMETIC_STEPS, width=640),
+                   caption=f"{point[1]} + s·v for s from 0 to {strength:g}; v from A ({label_a}, {len(a)} images) to "
+                           f"B ({label_b}, {len(b)} images), ‖v‖ = {np.linalg.norm(vector):.2f}.")
+    map_col.plotly_chart(overlay_map(md, arithmetic_overlays(md, z, strengths, a, b)), key="gen_arith_map",
+                         config={"displaylogo": False})
+    with grid_col:
+        downloads(images, ARITHMETIC_STEPS, points_csv(z, md.projection.transform(z), strength=strengths),
+                  f"{name}-arithmetic")
+
+
+def choose_groups(md, name: str) -> list[tuple[np.ndarray, str]]:
+    """Groups A and B as (test image indices, description): two classes, or the groups picked on Explore (never
+    empty: Explore offers no empty selection). A group that no longer fits the test set (the file was replaced) is
+    dropped."""
+    picked = {slot: g for slot, g in state.picked_groups(name).items() if max(g["indices"], default=len(md.mu)) < len(md.mu)}
+    options = (["explore"] if {"A", "B"} <= picked.keys() else []) + ["classes"]
+    source = st.radio("Groups from", options, format_func=GROUP_SOURCES.get, key="gen_arith_groups", horizontal=True)
+    if source == "explore":
+        return [(np.asarray(picked[slot]["indices"]), picked[slot]["label"]) for slot in "AB"]
+    if picked:
+        st.caption(f"Group {next(iter(picked))} is picked on Explore; pick the other one there too to use them.")
+    labels = [int(v) for v in np.unique(md.labels)]
+    a_col, b_col = st.columns(2)
+    class_a = a_col.selectbox("Group A", labels, 0, format_func=md.label_name, key="gen_arith_class_A")
+    class_b = b_col.selectbox("Group B", labels, min(1, len(labels) - 1), format_func=md.label_name, key="gen_arith_class_B")
+    return [(np.flatnonzero(md.labels == c), f"class {md.label_name(c)}") for c in (class_a, class_b)]
+
+
+def arithmetic_overlays(md, z: np.ndarray, strengths: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[dict]:
+    """The row's points on the map, its two ends marked, and the two group means the vector joins."""
+    xy = md.projection.transform(z)
+    means = md.projection.transform(np.stack([md.mu[a].mean(0), md.mu[b].mean(0)]))
+    # a point often starts next to its group's mean: labels on either side, the stars over the diamonds
+    return [path_trace("z + s·v", xy, "black", text=[f"s = {s:g}" for s in strengths]),
+            {**point_trace("group means", means, color="#d4007a", symbol="diamond", text=["mean A", "mean B"]),
+             "textposition": "middle right"},
+            {**point_trace("start, end", xy[[0, -1]], text=["", f"s = {strengths[-1]:g}"]), "textposition": "middle left"}]
+
+
 # The page reruns on every widget in every tab: an upload is decoded, converted and scored once, not
 # on each rerun (IWAE_K decodes, and a large JPEG can take a while to decode).
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -181,46 +255,111 @@ def draws_light_on_dark(path: str, mtime: int) -> bool:
     return float(as_float(images).mean()) < 0.5
 
 
-def own_image_section(model, md, data, meta: dict, row: dict) -> None:
+@dataclass(frozen=True)
+class OwnImage:
+    """An image to place on the map, uploaded or drawn: both take the same way to the model (show_own_image)."""
+    data: bytes       # the file's bytes: PNG, JPEG, ... (the canvas sends a PNG)
+    name: str         # in messages and the CSV
+    caption: str      # under its preview
+    invert_key: str   # the invert checkbox: one per upload, one for all the strokes of a drawing
+
+
+def own_image_section(model, md, data, meta: dict, row) -> None:
     c, h, w = model.config.image_shape
-    st.caption(f"Upload an image of any size: it is converted to the model's {h}×{w} "
+    st.caption(f"Upload an image of any size or draw one: it is converted to the model's {h}×{w} "
                f"{'grey' if c == 1 else 'colour'} input, encoded, placed on the map and reconstructed.")
+    source = st.radio("Your image", list(OWN_SOURCES), format_func=OWN_SOURCES.get, key="gen_own_source",
+                      horizontal=True, label_visibility="collapsed")
+    map_col = None
+    if source == "upload":
+        image = uploaded_image()
+    else:  # beside the canvas, so a stroke and where it lands are seen together
+        canvas_col, map_col = st.columns([1, 2], gap="medium")
+        with canvas_col:
+            image = drawn_image(row)
+    if image is not None:
+        show_own_image(model, md, data, meta, row, image, map_col)
+    elif map_col is not None:
+        own_image_map(md, map_col)
+
+
+def uploaded_image() -> OwnImage | None:
     upload = st.file_uploader("An image (PNG, JPEG, BMP, GIF or WebP)", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                               key="gen_upload")
     if upload is None:
+        return None
+    return OwnImage(upload.getvalue(), upload.name, f"uploaded: {upload.name}", f"gen_invert:{upload.file_id}")
+
+
+def drawn_image(row) -> OwnImage | None:
+    """A canvas in the model's colours; what is drawn on it, as a PNG, or None while it is empty."""
+    from streamlit_drawable_canvas import st_canvas  # registers its component on import: only once Draw is chosen
+
+    light = draws_light_on_dark(row.path, row.mtime)
+    ink, paper = ("#ffffff", "#000000") if light else ("#000000", "#ffffff")
+    st.space(20)  # the canvas's toolbar shows above it on hover: room for it, not over the choice above
+    canvas = st_canvas(stroke_width=BRUSH, stroke_color=ink, background_color=paper, update_streamlit=True,
+                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", return_image_data=True,
+                       key=f"gen_canvas:{paper}")
+    st.caption(f"{'White on black' if light else 'Black on white'}, as this model's images are drawn, so nothing "
+               "needs inverting. Each stroke is sent when you lift the mouse; hover for the toolbar: undo, or the bin "
+               "to start again.")
+    if canvas.image_bytes is None or not (canvas.json_data or {}).get("objects"):
+        st.info("Draw a digit on the canvas: it lands on the map as soon as you lift the mouse.", icon=":material/draw:")
+        return None
+    return OwnImage(canvas.image_bytes, "drawing", "your drawing", f"gen_invert:drawing:{paper}")
+
+
+def show_own_image(model, md, data, meta: dict, row, image: OwnImage, map_col=None) -> None:
+    """Convert, offer to invert, score, reconstruct and place on the map: the same for an upload and a drawing.
+    The map goes in `map_col` when one is given, else beside the nearest test images."""
+    invert = invert_choice(model, row, image)
+    if invert is None:
         return
-    file_bytes = upload.getvalue()
-    try:
-        with st.spinner("Reading your image…"):  # the first time, the model's data are loaded to frame it alike
-            fill = data_fill(row.path, row.mtime)
-            image_dark = float(model_input(file_bytes, model.config.image_shape, fill).mean()) < 0.5
-    except DatasetError as err:
-        st.error(f"**{upload.name}**: {err}")
-        return
-    model_dark = draws_light_on_dark(row.path, row.mtime)
-    invert = st.checkbox("Invert colours", value=model_dark != image_dark, key=f"gen_invert:{upload.file_id}",
-                         help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
-                              "inverting is preselected when your image is the other way round.")
-    x, terms, (reconstruction, mean) = upload_terms(row.path, row.mtime, file_bytes, invert)
+    x, terms, (reconstruction, mean) = upload_terms(row.path, row.mtime, image.data, invert)
     cols = st.columns(4)
     for col, img, caption in zip(cols, (x, reconstruction, mean),
                                  ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")):
         col.image(crisp(img), caption=caption, width="stretch")
-    cols[3].image(upload_preview(file_bytes), caption=f"uploaded: {upload.name}", width="stretch")
+    cols[3].image(upload_preview(image.data), caption=image.caption, width="stretch")
     show_terms(terms, meta)
     xy = md.projection.transform(terms.mu[None])
-    map_col, near_col = st.columns([3, 2])
-    map_col.plotly_chart(overlay_map(md, [point_trace("your image", xy, text=["your image"])]),
-                         key="gen_upload_map", config={"displaylogo": False})
+    if map_col is None:
+        map_col, near_col = st.columns([3, 2])
+    else:  # the map is up beside the canvas: the neighbours keep the width they have beside the map
+        near_col = st.columns([2, 3])[0]
+    own_image_map(md, map_col, xy)
     if len(md.mu):
         near = np.argsort(((md.mu - terms.mu) ** 2).sum(1))[:NEIGHBOURS]
         labels = ", ".join(md.label_name(md.labels[i]) for i in near)
         near_col.image(grid(data.test_x[near], nrow=4, width=360), caption=f"Nearest test images in latent space: {labels}")
     with near_col:
         images = torch.stack([x, reconstruction, mean])
-        downloads(images, 3, points_csv(terms.mu[None], xy, image=[upload.name],
+        downloads(images, 3, points_csv(terms.mu[None], xy, image=[image.name],
                                         **{f"sigma{d + 1}": [s] for d, s in enumerate(terms.sigma)}),
                   f"{row.name}-your-image")
+
+
+def invert_choice(model, row, image: OwnImage) -> bool | None:
+    """Whether to invert the image, preselected when it is light on dark and the model's are not, or the other
+    way round; None (and a message) when the file is not an image."""
+    try:
+        with st.spinner("Reading your image…"):  # the first time, the model's data are loaded to frame it alike
+            fill = data_fill(row.path, row.mtime)
+            image_dark = float(model_input(image.data, model.config.image_shape, fill).mean()) < 0.5
+    except DatasetError as err:
+        st.error(f"**{image.name}**: {err}")
+        return None
+    model_dark = draws_light_on_dark(row.path, row.mtime)
+    return st.checkbox("Invert colours", value=model_dark != image_dark, key=image.invert_key,
+                       help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
+                            "inverting is preselected when your image is the other way round.")
+
+
+def own_image_map(md, where, xy: np.ndarray | None = None) -> None:
+    """The map with your image on it; before there is one, the map it will land on."""
+    overlays = [] if xy is None else [point_trace("your image", xy, text=["your image"])]
+    where.plotly_chart(overlay_map(md, overlays), key="gen_upload_map", config={"displaylogo": False})
 
 
 def show_terms(terms: ImageTerms, meta: dict) -> None:
@@ -244,14 +383,16 @@ def main() -> None:
                f"{model.config.latent_dim}-D latent space.")
     if md.missing_data:
         st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")
-    prior_tab, interp_tab, traverse_tab, upload_tab = st.tabs(
-        ["Prior samples", "Interpolation", "Traversal", "Your own image"])
+    prior_tab, interp_tab, traverse_tab, arithmetic_tab, upload_tab = st.tabs(
+        ["Prior samples", "Interpolation", "Traversal", "Latent arithmetic", "Your own image"])
     with prior_tab:
         prior_section(model, row.name)
     with interp_tab:
         interpolation_section(model, md, data, row.name)
     with traverse_tab:
         traversal_section(model, md, data, meta, row.name)
+    with arithmetic_tab:
+        arithmetic_section(model, md, data, row.name)
     with upload_tab:
         own_image_section(model, md, data, meta, row)
 

@@ -158,7 +158,7 @@ def test_an_uploaded_image_is_converted_placed_on_the_map_and_scored(name):
     np.testing.assert_allclose(traces(at)["your image"], expected, atol=1e-4)
     assert {"as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean"} <= set(image_captions(at))
     assert any(c.startswith("Nearest test images") for c in image_captions(at))
-    assert len(at.get("download_button")) == 8   # PNG and CSV for each of the four sections
+    assert len(at.get("download_button")) == 10  # PNG and CSV for each of the five sections
 
 
 def test_a_file_that_is_not_an_image_gets_a_clear_message():
