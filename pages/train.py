@@ -221,6 +221,8 @@ def live_view(run_id: str, queued: bool = False) -> None:
     if queued and snap.status != "queued":
         st.rerun(scope="app")  # it left the queue: draw the page for a training run, polled faster
     st.markdown(f"Status: **{STATUS['paused' if snap.paused else snap.status]}**")
+    if snap.status == "running":  # polled with the status, so the buttons follow a pause that One epoch ends in
+        pause_controls(job, snap)
     progress(snap)
     if not snap.steps:
         st.info("Waiting for the first steps: the curves start here in a moment.", icon=":material/hourglass_top:")
@@ -264,8 +266,6 @@ def run_view(job, snap: RunSnapshot) -> None:
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
-        if snap.status == "running":
-            pause_controls(job, snap)
         scheduled = snap.config.beta_schedule != "constant"
         st.slider("β base, live: applies at the next step" if scheduled else "β, live: applies at the next step",
                   0.0, max(10.0, snap.beta), snap.beta, 0.05,
@@ -278,18 +278,15 @@ def run_view(job, snap: RunSnapshot) -> None:
     if snap.status in ("finished", "stopped"):  # the outcome and saving first, above the fold
         final_metrics(job)
         save_panel(job, snap)
-    curves, formulas = st.columns([4, 1.3])
-    with curves:
-        if snap.status == "queued":  # nothing moves but the place in line: look now and then
-            state.set_polling_run(snap.id)
-            st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id, queued=True)
-        elif snap.live:
-            state.set_polling_run(snap.id)
-            st.fragment(run_every=POLL_S)(guarded(live_view))(snap.id)
-        else:
-            live_view(snap.id)
-    with formulas:  # outside the polled fragment: drawn once, not twice a second
-        formulas_panel(snap.likelihood)
+    if snap.status == "queued":  # nothing moves but the place in line: look now and then
+        state.set_polling_run(snap.id)
+        st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id, queued=True)
+    elif snap.live:
+        state.set_polling_run(snap.id)
+        st.fragment(run_every=POLL_S)(guarded(live_view))(snap.id)
+    else:
+        live_view(snap.id)
+    formulas_panel(snap.likelihood)  # outside the polled fragment: drawn once, not twice a second
     idle = DIAGNOSTICS_POLL_S if snap.live else None  # a finished run's replay reruns only while playing
     st.fragment(run_every=run_every(replay_key(snap.id), idle))(guarded(diagnostics))(snap.id)
 
@@ -312,16 +309,18 @@ def pause_controls(job, snap: RunSnapshot) -> None:
 
 
 def formulas_panel(likelihood: str) -> None:
-    """The objective and its terms, as this run's likelihood defines them, beside the curves they draw."""
+    """The objective and its terms, as this run's likelihood defines them, under the panels they are drawn in."""
     f = elbo_formulas(likelihood)
-    st.markdown("**What the curves are**")
-    st.caption("grey: the loss being minimised")
-    st.latex(f["loss"])
-    st.caption(f"blue: the reconstruction term ({likelihood} likelihood), at one sample")
-    st.latex(f["recon"])
-    st.latex(f["sample"])
-    st.caption("red: the KL term (Kingma & Welling 2014, App. B); pink: β·KL; purple: β")
-    st.latex(f["kl"])
+    left, right = st.columns([3, 2])  # the reconstruction term is the longer formula
+    with left:
+        st.caption(f"Left panel · grey: the loss minimised; blue: the reconstruction term ({likelihood}), at one z")
+        st.latex(r"\footnotesize " + f["loss"])
+        st.latex(r"\footnotesize " + f["recon"])
+        st.latex(r"\footnotesize " + f["where"])
+    with right:
+        st.caption("Right panel · red: the KL term (Kingma & Welling 2014, App. B); pink: β·KL; purple: β")
+        st.latex(r"\footnotesize " + f["kl"])
+        st.latex(r"\footnotesize " + f["sample"])
 
 
 def final_metrics(job) -> None:

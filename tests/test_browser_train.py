@@ -21,6 +21,13 @@ BETA_MARKS = """() => {
 }"""
 
 
+REPLAY_EPOCH = """() => {
+  const m = [...document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')]
+    .map(e => e.textContent.match(/^Epoch (\\d+)$/)).find(Boolean);
+  return m ? Number(m[1]) : 0;
+}"""
+
+
 def test_train_watch_stop_save_in_chromium(tmp_path):
     for name in ("digits-2d.pt", "digits-16d.pt"):
         shutil.copy(ROOT / "checkpoints" / name, tmp_path)
@@ -37,10 +44,27 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         first = page.evaluate(CURVE_POINTS)
         page.wait_for_function(f"n => ({CURVE_POINTS})() > n + 5", arg=first, timeout=30_000)  # the curves grow live
 
-        page.get_by_role("slider").focus()  # the live beta slider: End jumps to its maximum
+        page.get_by_role("slider").first.focus()  # the live beta slider: End jumps to its maximum
         page.keyboard.press("End")
         page.wait_for_function(f"() => ({BETA_MARKS})() > 0", timeout=20_000)  # marked on the curves
         page.screenshot(path=str(ARTIFACTS / "train-live.png"))
+
+        # pause: the curves stop growing while the run waits; one epoch: it trains to the epoch's end, pauses again
+        page.get_by_role("button", name="Pause", exact=True).click()
+        page.get_by_text("Status: paused").wait_for(timeout=10_000)
+        time.sleep(1.0)
+        held = page.evaluate(CURVE_POINTS)
+        time.sleep(1.5)
+        assert page.evaluate(CURVE_POINTS) == held
+        frames = page.evaluate(REPLAY_EPOCH)
+        page.get_by_role("button", name="One epoch").click()
+        page.wait_for_function(f"n => ({REPLAY_EPOCH})() > n", arg=frames, timeout=30_000)  # a new replay frame
+        page.get_by_text("Status: paused").wait_for(timeout=10_000)
+        page.get_by_role("button", name="Resume").click()
+        page.get_by_text("Status: training").wait_for(timeout=10_000)
+        page.wait_for_function(f"n => ({CURVE_POINTS})() > n + 3", arg=page.evaluate(CURVE_POINTS), timeout=30_000)
+        page.get_by_text("Replay: the latent map forming").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "train-replay.png"), full_page=True)
 
         t0 = time.monotonic()
         page.get_by_role("button", name="Stop").click()

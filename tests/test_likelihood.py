@@ -140,3 +140,14 @@ def test_a_diverging_run_of_any_likelihood_stops_with_a_message_and_finite_weigh
         for _ in train(model, digits, TrainConfig(epochs=50, lr=1e4)):
             pass
     assert all(torch.isfinite(v).all() for v in model.state_dict().values())
+
+
+def test_each_likelihood_has_its_own_reconstruction_formula():
+    from vae_core.likelihood import LIKELIHOODS, elbo_formulas
+
+    formulas = {name: elbo_formulas(name) for name in LIKELIHOODS}
+    assert len({f["recon"] for f in formulas.values()}) == len(LIKELIHOODS)
+    assert "C(" in formulas["continuous-bernoulli"]["recon"] and "sigma" in formulas["gaussian"]["recon"]
+    assert all(f["kl"] == formulas["bernoulli"]["kl"] for f in formulas.values())  # the KL does not depend on p(x|z)
+    with pytest.raises(ValueError, match="unknown likelihood"):
+        elbo_formulas("poisson")

@@ -80,15 +80,15 @@ def replay_panel(replay: Replay | None, key: str, live: bool = False) -> None:
 
 
 def controls(replay: Replay, key: str, n: int) -> None:
-    play_col, slider_col, gif_col = st.columns([1, 5, 1.4], vertical_alignment="bottom")
+    play_col, slider_col, gif_col = st.columns([1.5, 5, 1.2], vertical_alignment="bottom")
     playing = st.session_state.get(_playing_key(key), False)
     play_col.button("Pause" if playing else "Play", key=f"{key}_play", on_click=_toggle_play, args=(key, n),
                     icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch")
     if n > 1:
         slider_col.slider("Epoch of the replay", 1, n, key=_epoch_key(key), format=f"frame %d of {n}",
                           on_change=lambda: st.session_state.update({_playing_key(key): False}))
-    last = replay.frames[-1]
-    gif_col.download_button("GIF", data=cached_gif(key, n, last.step, replay), file_name="replay.gif", mime="image/gif",
+    # made when clicked (Streamlit runs a callable then), not at every poll of a live run or tick of Play
+    gif_col.download_button("GIF", data=lambda: replay_gif(replay), file_name="replay.gif", on_click="ignore", mime="image/gif",
                             key=f"{key}_gif", icon=":material/download:", width="stretch",
                             help="The replay as an animated GIF: the map and reconstructions of every epoch.")
 
@@ -119,12 +119,6 @@ def _unit(images: np.ndarray):
     return torch.from_numpy(images).float() / 255
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def cached_gif(key: str, n_frames: int, last_step: int, _replay: Replay) -> bytes:
-    """The GIF of a replay, made again only when it has new frames (not at each tick of Play)."""
-    return replay_gif(_replay)
-
-
 def replay_gif(replay: Replay, size: int = 320) -> bytes:
     """Every frame drawn with Pillow (the map's points in the label colours, the reconstructions beside it), as
     one looping GIF. Pillow writes GIFs itself, so no other package is needed."""
@@ -146,14 +140,16 @@ def _gif_frame(replay: Replay, i: int, size: int, x_range, y_range) -> Image.Ima
         draw.ellipse((px - 2, py - 2, px + 2, py + 2), fill=label_color(label))
     draw.rectangle((10, 25, 10 + size, 25 + size), outline="#888888")
     canvas.paste(tiles, (size + 20, 25))
-    mark = "   β moved" if replay.beta_changed(i) else ""
-    draw.text((10, 6), f"epoch {frame.epoch} of {replay.frames[-1].epoch}   β {frame.beta:.3g}{mark}", fill="black")
+    mark = "   beta moved" if replay.beta_changed(i) else ""  # spelled out: Pillow's built-in font has no Greek
+    draw.text((10, 6), f"epoch {frame.epoch} of {replay.frames[-1].epoch}   beta {frame.beta:.3g}{mark}", fill="black")
+    draw.text((size + 20, 6), "test | recon", fill="black")
     return canvas
 
 
 def _tiles(originals: np.ndarray, recons: np.ndarray, size: int) -> Image.Image:
     """Originals in one column, reconstructions in the next, scaled up to fill the map's height."""
-    pairs = np.concatenate([originals, recons], axis=3)  # (R, C, H, 2W)
+    gap = np.full(originals.shape[:3] + (1,), 255, np.uint8)  # a white line between each image and its recon
+    pairs = np.concatenate([originals, gap, recons], axis=3)  # (R, C, H, 2W + 1)
     column = np.concatenate(list(pairs), axis=1)         # (C, R*H, 2W)
     image = Image.fromarray(column[0] if column.shape[0] == 1 else column.transpose(1, 2, 0))
     scale = size / image.height

@@ -118,25 +118,27 @@ def bits_per_dim(nats_per_image: float, image_shape) -> float:
     return nats_per_image / (c * h * w * math.log(2))
 
 
-# The terms in LaTeX, as each likelihood defines them, for the page to show beside the curves they produce.
+# The terms in LaTeX, as each likelihood defines them, for the page to show beside the curves they produce;
+# "where" says what the decoder's output is.
 RECON_LATEX = {
-    "bernoulli": r"\text{recon} = -\log p(x \mid z) = -\sum_i \big[x_i \log \hat x_i + (1 - x_i) \log(1 - \hat x_i)\big],"
-                 r"\quad \hat x = \operatorname{sigmoid}(\text{decoder}(z))",
-    "continuous-bernoulli": r"\text{recon} = -\sum_i \big[x_i \log \lambda_i + (1 - x_i) \log(1 - \lambda_i)"
-                            r" + \log C(\lambda_i)\big],\quad C(\lambda) = \frac{2 \operatorname{artanh}(1 - 2\lambda)}"
-                            r"{1 - 2\lambda}",
-    "gaussian": r"\text{recon} = \sum_i \Big[\frac{(x_i - \hat x_i)^2}{2\sigma^2} + \log \sigma"
-                r" + \tfrac{1}{2} \log 2\pi\Big],\quad \hat x = \text{decoder}(z)",
+    "bernoulli": (r"\text{recon} = -\sum_i \big[x_i \log \hat x_i + (1 - x_i) \log(1 - \hat x_i)\big]",
+                  r"\hat x = \operatorname{sigmoid}(\text{decoder}(z))"),
+    "continuous-bernoulli": (r"\text{recon} = -\sum_i \big[x_i \log \lambda_i + (1 - x_i) \log(1 - \lambda_i)"
+                             r" + \log C(\lambda_i)\big]",
+                             r"\lambda = \operatorname{sigmoid}(\text{decoder}(z)),\;"
+                             r" C(\lambda) = \tfrac{2 \operatorname{artanh}(1 - 2\lambda)}{1 - 2\lambda}"),
+    "gaussian": (r"\text{recon} = \sum_i \Big[\frac{(x_i - \hat x_i)^2}{2\sigma^2} + \log \sigma"
+                 r" + \tfrac{1}{2} \log 2\pi\Big]", r"\hat x = \text{decoder}(z),\; \sigma \text{ learned}"),
 }
-KL_LATEX = (r"\text{KL} = \operatorname{KL}\big(q(z \mid x) \,\|\, \mathcal{N}(0, I)\big)"
-            r" = -\tfrac{1}{2} \sum_j \big(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\big)")
-LOSS_LATEX = (r"\text{loss} = \text{recon} + \beta \cdot \text{KL},\qquad"
-              r" -\text{ELBO} = \text{recon} + \text{KL} \;\; (\beta = 1)")
-SAMPLE_LATEX = r"z = \mu + \sigma \odot \varepsilon,\quad \varepsilon \sim \mathcal{N}(0, I)"
+KL_LATEX = r"\text{KL} = -\tfrac{1}{2} \sum_j \big(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\big)"
+LOSS_LATEX = r"\text{loss} = \text{recon} + \beta \cdot \text{KL}"
+SAMPLE_LATEX = r"z = \mu + \sigma \odot \varepsilon,\;\; \varepsilon \sim \mathcal{N}(0, I)"
 
 
 def elbo_formulas(likelihood: str) -> dict[str, str]:
-    """The loss, its two terms under this likelihood, and the sample they are taken at, in LaTeX."""
+    """The loss, its two terms under this likelihood (and what the decoder's output is), and the sample the
+    reconstruction is taken at, in LaTeX."""
     if likelihood not in RECON_LATEX:
         raise ValueError(f"unknown likelihood {likelihood!r}; expected one of {LIKELIHOODS}")
-    return dict(loss=LOSS_LATEX, recon=RECON_LATEX[likelihood], kl=KL_LATEX, sample=SAMPLE_LATEX)
+    recon, where = RECON_LATEX[likelihood]
+    return dict(loss=LOSS_LATEX, recon=recon, where=where, kl=KL_LATEX, sample=SAMPLE_LATEX)
