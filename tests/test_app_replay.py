@@ -33,7 +33,7 @@ def explore(ckpt_dir, monkeypatch, name: str) -> AppTest:
 
 
 def replay_sliders(at) -> list:
-    return [s for s in at.slider if s.key.endswith("_epoch")]
+    return [s for s in at.select_slider if s.key.endswith("_epoch")]
 
 
 def test_explore_replays_a_saved_models_training(ckpt_dir, monkeypatch):
@@ -42,8 +42,8 @@ def test_explore_replays_a_saved_models_training(ckpt_dir, monkeypatch):
     at.toggle(key="explore_replay").set_value(True).run()
     assert not at.exception
     key = "explore_replay_replayed"
-    assert at.slider(key=f"{key}_epoch").value == 4 and any(m.value.startswith("**Epoch 4**") for m in at.markdown)
-    at.slider(key=f"{key}_epoch").set_value(2).run()
+    assert at.select_slider(key=f"{key}_epoch").value == 4 and any(m.value.startswith("**Epoch 4**") for m in at.markdown)
+    at.select_slider(key=f"{key}_epoch").set_value(2).run()
     assert any(m.value.startswith("**Epoch 2**") for m in at.markdown)
     gif = at.get("download_button")[0]
     assert gif.proto.label == "GIF"

@@ -84,9 +84,10 @@ def controls(replay: Replay, key: str, n: int) -> None:
     playing = st.session_state.get(_playing_key(key), False)
     play_col.button("Pause" if playing else "Play", key=f"{key}_play", on_click=_toggle_play, args=(key, n),
                     icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch")
-    if n > 1:
-        slider_col.slider("Epoch of the replay", 1, n, key=_epoch_key(key), format=f"frame %d of {n}",
-                          on_change=lambda: st.session_state.update({_playing_key(key): False}))
+    if n > 1:  # positions are frames (a long run keeps every k-th epoch), labelled by their epoch
+        slider_col.select_slider("Epoch of the replay", range(1, n + 1), key=_epoch_key(key),
+                                 format_func=lambda i: f"epoch {replay.frames[i - 1].epoch}",
+                                 on_change=lambda: st.session_state.update({_playing_key(key): False}))
     # made when clicked (Streamlit runs a callable then), not at every poll of a live run or tick of Play
     gif_col.download_button("GIF", data=lambda: replay_gif(replay), file_name="replay.gif", on_click="ignore", mime="image/gif",
                             key=f"{key}_gif", icon=":material/download:", width="stretch",
