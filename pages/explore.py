@@ -70,7 +70,7 @@ def view_options(projection: str, latent_dim: int) -> dict:
     options = dict(
         manifold=a.toggle("Decoded manifold", value=True, key="explore_manifold",
                           help="Images decoded on a regular grid over the map: the classic VAE picture."),
-        hover=a.toggle("Hover preview", value=False, key="explore_hover",
+        hover=a.toggle("Hover preview", value=True, key="explore_hover",
                        help="The image decoded at the grid node nearest the cursor, shown as you move over the map "
                             "(a click decodes the exact spot)."),
         ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses", disabled=not linear,

@@ -37,7 +37,7 @@ def figure(at) -> dict:
 
 def selection_shapes(at) -> list[dict]:
     """The selection the page draws onto its map (ui/selection.py), as layout shapes."""
-    (component,) = at.get("bidi_component")
+    (component,) = [c for c in at.get("bidi_component") if c.proto.component_name == "vae_explorer_selection"]
     return json.loads(component.proto.json)["shapes"]
 
 
