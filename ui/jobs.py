@@ -338,7 +338,7 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
     # Half the cores torch would take: the server and the browser drawing the live curves need some, and
     # torch's threads wait for each other at every op, so one descheduled thread stalls them all
     # (BENCHMARKS.md, "Train page": threads beside the live page).
-    torch.set_num_threads(max(1, torch.get_num_threads() // 2))
+    torch.set_num_threads(int(os.environ.get("VAE_EXPLORER_TRAIN_THREADS", 0)) or max(1, torch.get_num_threads() // 2))
     beta = BetaWatch(shared_beta)
     model = VAE(vae_config)
     model.load_state_dict(state)
