@@ -42,6 +42,9 @@ def wait_until_done(at: AppTest, timeout: float = 60) -> AppTest:
 def test_controls_have_sensible_defaults(ckpt_dir):
     at = train_page()
     assert not at.exception
+    # before a run: the curves' empty axes (the browser loads its plotting code before Start, not after)
+    (empty,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert {"recon", "KL"} <= {t["name"] for t in empty["data"]} and all(not t["x"] for t in empty["data"])
     assert at.selectbox(key="train_source").value == "digits"
     assert at.selectbox(key="train_source").options == ["digits", "mnist", "fashion-mnist", "a zip of images (upload)"]
     assert at.radio(key="train_arch").options == ["mlp", "conv"]

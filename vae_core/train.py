@@ -22,6 +22,7 @@ from .data import Dataset, as_float
 from .elbo import active_units, elbo, kl_per_dim, recon_per_image
 from .estimators import posterior_estimates
 from .model import VAE
+from .optim import Adam
 
 SCHEDULES = ("constant", "linear", "cyclical")
 
@@ -237,7 +238,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
     x_train = data.train_x.to(device)
     n = len(x_train)
     steps_per_epoch = math.ceil(n / config.batch_size)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = Adam(model.parameters(), lr=config.lr)  # torch.optim.Adam's update, without its import of torch._dynamo
     shuffle = torch.Generator(device=device).manual_seed(config.seed)
     good = _Snapshot(model)
     yield StartEvent(type="start", total_steps=steps_per_epoch * config.epochs, steps_per_epoch=steps_per_epoch,
