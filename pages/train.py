@@ -311,16 +311,16 @@ def pause_controls(job, snap: RunSnapshot) -> None:
 def formulas_panel(likelihood: str) -> None:
     """The objective and its terms, as this run's likelihood defines them, under the panels they are drawn in."""
     f = elbo_formulas(likelihood)
-    left, right = st.columns([3, 2])  # the reconstruction term is the longer formula
+    left, right = st.columns([4, 3])  # the reconstruction term is the longer formula
     with left:
         st.caption(f"Left panel · grey: the loss minimised; blue: the reconstruction term ({likelihood}), at one z")
-        st.latex(r"\footnotesize " + f["loss"])
-        st.latex(r"\footnotesize " + f["recon"])
-        st.latex(r"\footnotesize " + f["where"])
+        st.latex(r"\scriptsize " + f["loss"])
+        st.latex(r"\scriptsize " + f["recon"])
+        st.latex(r"\scriptsize " + f["where"])
     with right:
         st.caption("Right panel · red: the KL term (Kingma & Welling 2014, App. B); pink: β·KL; purple: β")
-        st.latex(r"\footnotesize " + f["kl"])
-        st.latex(r"\footnotesize " + f["sample"])
+        st.latex(r"\scriptsize " + f["kl"])
+        st.latex(r"\scriptsize " + f["sample"])
 
 
 def final_metrics(job) -> None:

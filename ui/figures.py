@@ -170,11 +170,14 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
                    font=dict(color=BETA_COLOR)) for step, beta in beta_changes[-MAX_BETA_LABELS:]]
     titles = [dict(x=cx, xref="paper", y=1.08, yref="paper", showarrow=False, text=t, font=dict(size=13), xanchor="center")
               for cx, t in ((0.23, f"reconstruction ({likelihood}) and loss (nats/image)"), (0.77, "KL term (nats/image)"))]
+    ticks = bool(steps)  # before a run: the empty axes, without numbers that would mean nothing
     layout = dict(height=height, margin=dict(l=10, r=40, t=40, b=10), legend=dict(orientation="h", y=-0.25),
-                  xaxis=dict(domain=[0, 0.46], title="step"), xaxis2=dict(domain=[0.54, 1], title="step", anchor="y2"),
-                  yaxis=dict(anchor="x"), yaxis2=dict(anchor="x2"), shapes=marks, annotations=titles + labels,
+                  xaxis=dict(domain=[0, 0.46], title="step", showticklabels=ticks),
+                  xaxis2=dict(domain=[0.54, 1], title="step", anchor="y2", showticklabels=ticks),
+                  yaxis=dict(anchor="x", showticklabels=ticks), yaxis2=dict(anchor="x2", showticklabels=ticks),
+                  shapes=marks, annotations=titles + labels,
                   yaxis3=dict(overlaying="y2", side="right", anchor="x2", showgrid=False, zeroline=False,
-                              range=[0, 1.25 * max(betas + [1e-3])], nticks=4,
+                              range=[0, 1.25 * max(betas + [1e-3])], nticks=4, showticklabels=ticks,
                               title=dict(text="β", font=dict(color=BETA_COLOR)), tickfont=dict(color=BETA_COLOR)))
     return go.Figure(dict(data=traces, layout=layout))
 
