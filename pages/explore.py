@@ -313,7 +313,8 @@ def replay_section(row) -> None:
     from ui.replay import replay_panel, run_every
 
     key = f"explore_replay_{row.name}"
-    show = lambda: replay_panel(saved_replay(row.path, row.mtime), key)
+    show = lambda: replay_panel(saved_replay(row.path, row.mtime), key, empty_note=(
+        "This model was saved without a replay of its training (saved before replays were kept, or by a sweep)."))
     st.fragment(run_every=run_every(key, None))(guarded(show))()
 
 

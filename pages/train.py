@@ -8,7 +8,7 @@ from ui.figures import QUIET_CHART, posterior_terms, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
 from ui.navigation import guarded, run_page
-from ui.replay import replay_panel, run_every
+from ui.replay import NO_FRAMES, replay_panel, run_every
 from ui.uploads import sweep_uploads, unpack_upload
 from vae_core import (
     CheckpointError,
@@ -196,7 +196,8 @@ def diagnostics(run_id: str) -> None:
     """The replay of the epochs so far (the map forming), and the KL term split up per epoch."""
     snap = state.job_registry().get(run_id).snapshot()
     st.markdown("**Replay: the latent map forming, epoch by epoch**")
-    replay_panel(snap.replay, replay_key(run_id), live=snap.live)
+    replay_panel(snap.replay, replay_key(run_id),
+                 empty_note=NO_FRAMES if snap.live else "No epoch ended before the run did: nothing to replay.")
     if not snap.epochs:
         return
     last = snap.epochs[-1]

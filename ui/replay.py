@@ -62,13 +62,15 @@ def _current_epoch(key: str, n: int) -> int:
     return shown
 
 
-def replay_panel(replay: Replay | None, key: str, live: bool = False) -> None:
-    """The whole replay view (None or no frames: a note instead). Call it from the fragment that reads the
+NO_FRAMES = ("The replay starts after the first epoch: each epoch keeps the map, a few reconstructions and the KL "
+             "per dimension.")
+
+
+def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES) -> None:
+    """The whole replay view (None or no frames: `empty_note` instead). Call it from the fragment that reads the
     replay, so that a live run's new epochs show up."""
     if replay is None or not replay.frames:
-        st.caption("The replay starts after the first epoch: each epoch keeps the map, a few reconstructions "
-                   "and the KL per dimension." if live else "This model was saved without a replay of its "
-                   "training (saved before replays were kept, or by a sweep).")
+        st.caption(empty_note)
         return
     n = len(replay.frames)
     shown = _current_epoch(key, n)
