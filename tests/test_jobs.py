@@ -228,3 +228,13 @@ def test_runs_past_the_servers_cap_queue_in_order_and_start_when_a_slot_frees(di
     wait(second, lambda s: s.status == "running")  # the freed slot goes to the one waiting
     second.request_stop()
     wait(second, lambda s: not s.live)
+
+
+def test_training_threads_follow_the_setting_and_default_to_half(monkeypatch):
+    monkeypatch.delenv("VAE_EXPLORER_TRAIN_THREADS", raising=False)
+    assert jobs.train_threads(8) == 4 and jobs.train_threads(1) == 1
+    monkeypatch.setenv("VAE_EXPLORER_TRAIN_THREADS", "3")
+    assert jobs.train_threads(8) == 3
+    monkeypatch.setenv("VAE_EXPLORER_TRAIN_THREADS", "many")  # not a number: the default, not a crashed run
+    assert jobs.train_threads(8) == 4
+

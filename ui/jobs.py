@@ -53,6 +53,17 @@ def max_concurrent_runs() -> int:
         return max(1, (os.cpu_count() or 2) // 2)
 
 
+def train_threads(torch_default: int) -> int:
+    """torch threads per training process: $VAE_EXPLORER_TRAIN_THREADS, else half of what torch would take. The
+    server and the browser drawing the live page need the rest, and torch's threads wait for each other at
+    every op, so one descheduled thread stalls them all (BENCHMARKS.md section 8: on 2 cores, 2 threads gave
+    half the throughput of 1)."""
+    try:
+        return max(1, int(os.environ.get("VAE_EXPLORER_TRAIN_THREADS", "")))
+    except ValueError:
+        return max(1, torch_default // 2)
+
+
 @dataclass(frozen=True)
 class ChildMessage:
     """What the training process sends the server (plainly pickled, see `send`)."""
@@ -335,10 +346,7 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
                     lifeline, paused, one_epoch) -> None:
     """The child process: rebuild the model, train, send every event (and a replay frame each epoch)."""
     threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
-    # Half the cores torch would take: the server and the browser drawing the live curves need some, and
-    # torch's threads wait for each other at every op, so one descheduled thread stalls them all
-    # (BENCHMARKS.md, "Train page": threads beside the live page).
-    torch.set_num_threads(int(os.environ.get("VAE_EXPLORER_TRAIN_THREADS", 0)) or max(1, torch.get_num_threads() // 2))
+    torch.set_num_threads(train_threads(torch.get_num_threads()))
     beta = BetaWatch(shared_beta)
     model = VAE(vae_config)
     model.load_state_dict(state)
