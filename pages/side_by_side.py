@@ -25,7 +25,7 @@ def pick_models(usable: list) -> tuple:
     a = by_name[a_col.selectbox("Model A", list(by_name), key=state.SIDE_A, format_func=lambda n: by_name[n].describe())]
     fits = {r.name: r for r in state.partners(usable, a)}
     if not fits:
-        c, h, w = state.image_shape(a)
+        c, h, w = a.image_shape
         b_col.info(f"No other checkpoint takes A's {h}×{w} {'grey' if c == 1 else 'colour'} images: train one on "
                    "the same data on the Train page.")
         return a, None

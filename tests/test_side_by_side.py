@@ -61,7 +61,7 @@ def test_partners_take_the_same_images_and_an_unusable_file_is_none(folder):
     from ui import state
 
     rows = {r.name: r for r in state.checkpoints()}
-    assert state.image_shape(rows["big"]) == (1, 28, 28) and state.image_shape(rows["digits-2d"]) == (1, 8, 8)
+    assert rows["big"].image_shape == (1, 28, 28) and rows["digits-2d"].image_shape == (1, 8, 8)
     assert [r.name for r in state.partners(list(rows.values()), rows["digits-2d"])] == ["digits-16d", "resplit"]
     assert state.partners(list(rows.values()), rows["big"]) == []
     assert rows["broken"].error is not None and rows["broken"] not in state.partners(list(rows.values()), rows["resplit"])

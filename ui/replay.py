@@ -11,10 +11,12 @@ import io
 
 import numpy as np
 import streamlit as st
+import torch
 from PIL import Image, ImageDraw
 
 from ui.figures import QUIET_CHART, kl_bars, kl_heatmap, label_color, small_map
 from ui.images import grid
+from vae_core.data import as_float
 from vae_core.replay import Replay
 
 PLAY_S = 0.6       # seconds an epoch is shown while playing
@@ -108,18 +110,12 @@ def frame_view(replay: Replay, i: int, key: str) -> None:
         st.plotly_chart(fig, key=f"{key}_map", config=QUIET_CHART)
     with b:
         images = np.concatenate([replay.originals, frame.recons])
-        st.image(grid(_unit(images), nrow=len(replay.originals), width=420),
+        st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420),
                  caption="test images above, their reconstructions at this epoch below")
     with c:
         active = sum(v > 0.01 for v in frame.kl_per_dim)
         st.caption(f"KL per dimension: {active} of {len(frame.kl_per_dim)} active units")
         st.plotly_chart(kl_bars(frame.kl_per_dim), key=f"{key}_kl", config=QUIET_CHART)
-
-
-def _unit(images: np.ndarray):
-    import torch
-
-    return torch.from_numpy(images).float() / 255
 
 
 def replay_gif(replay: Replay, size: int = 320) -> bytes:

@@ -50,6 +50,7 @@ class CheckpointRow:
     error: str | None = None
     dataset: str = ""
     latent_dim: int = 0
+    image_shape: tuple = ()      # (C, H, W) of its images
     arch: str = ""
     likelihood: str = "bernoulli"
     beta: float | None = None
@@ -125,6 +126,7 @@ def _row(info, name: str, group: str) -> CheckpointRow:
     meta, metrics, train_config = info.meta, info.meta.get("metrics") or {}, info.meta.get("train_config") or {}
     return CheckpointRow(
         name, str(info.path), mtime, dataset=meta["dataset"], latent_dim=meta["vae_config"]["latent_dim"],
+        image_shape=tuple(meta["vae_config"]["image_shape"]),
         arch=meta["vae_config"]["arch"], likelihood=meta["vae_config"].get("likelihood", "bernoulli"),
         beta=train_config.get("beta"), beta_path=_beta_path(train_config), seed=train_config.get("seed"), group=group,
         test_loss=metrics.get("test_loss"), test_recon=metrics.get("test_recon"), test_kl=metrics.get("test_kl"))
@@ -455,22 +457,10 @@ def posterior_estimates(path: str, mtime: int, max_images: int = 2000):
 SIDE_A, SIDE_B, SIDE_INDEX, SIDE_Z = "sbs_a", "sbs_b", "sbs_index", "sbs_z_source"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _image_shape(path: str, mtime: int) -> tuple | None:
-    meta = _summary(Path(path)).meta
-    return None if meta is None else tuple(meta["vae_config"]["image_shape"])
-
-
-def image_shape(row: CheckpointRow) -> tuple | None:
-    """(C, H, W) of a checkpoint's images, from its summary: shapes are compared without loading any model."""
-    return _image_shape(row.path, row.mtime)
-
-
 def partners(rows: list[CheckpointRow], a: CheckpointRow) -> list[CheckpointRow]:
     """The usable checkpoints other than A that take A's images (the same shape): those trained on A's dataset
     first, so that the first, the default B, shares A's test images when any does."""
-    shape = image_shape(a)
-    fits = [r for r in rows if r.error is None and r.name != a.name and image_shape(r) == shape]
+    fits = [r for r in rows if r.error is None and r.name != a.name and r.image_shape == a.image_shape]
     return sorted(fits, key=lambda r: r.dataset != a.dataset)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .data import Dataset
+from .data import Dataset, as_float
 from .latent import decode_points, encode_means
 from .maps import Projection, padded_range
 
@@ -69,7 +69,7 @@ def new_replay(data: Dataset, points: int = REPLAY_POINTS, images: int = REPLAY_
     """A replay with no frames yet: which test images it follows, their labels, the originals."""
     x = data.test_x[:min(images, points)]
     return Replay(labels=data.test_y[:points].numpy(), class_names=list(data.class_names),
-                  originals=_to_uint8(_as_unit(x)), axis_names=("z1", "z2"))
+                  originals=_to_uint8(as_float(x)), axis_names=("z1", "z2"))
 
 
 class ReplayRecorder:
@@ -101,16 +101,12 @@ class ReplayRecorder:
         return frame
 
 
-def _as_unit(x: torch.Tensor) -> torch.Tensor:
-    return x.float() / 255 if x.dtype == torch.uint8 else x.float()
-
-
-def to_history(replay: Replay, beta_changes: list | None = None, max_frames: int = MAX_SAVED_FRAMES) -> dict:
+def to_history(replay: Replay, max_frames: int = MAX_SAVED_FRAMES) -> dict:
     """The replay as a checkpoint history entry: tensors and primitives only."""
     frames = thin(replay.frames, max_frames)
     return dict(type="replay", labels=torch.as_tensor(replay.labels), class_names=list(replay.class_names),
                 originals=torch.from_numpy(replay.originals), axis_names=list(replay.axis_names),
-                beta_changes=[[int(s), float(b)] for s, b in (beta_changes or replay.beta_changes)],
+                beta_changes=[[int(s), float(b)] for s, b in replay.beta_changes],
                 frames=[dict(epoch=f.epoch, step=f.step, beta=f.beta, xy=torch.from_numpy(f.xy),
                              recons=torch.from_numpy(f.recons), kl_per_dim=list(f.kl_per_dim)) for f in frames])
 
