@@ -1,5 +1,6 @@
 """Replays (vae_core/replay.py): frames per epoch, aligned maps, stored in checkpoints; the GIF (ui/replay.py)."""
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from PIL import Image
 
 from ui.replay import replay_gif
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint, save_run, train
-from vae_core.replay import ReplayRecorder, from_history, procrustes_align, thin, to_history
+from vae_core.replay import MAX_SAVED_FRAMES, ReplayRecorder, from_history, procrustes_align, thin, to_history
 
 
 def test_procrustes_undoes_a_rotation_and_a_reflection():
@@ -93,3 +94,10 @@ def test_the_gif_has_one_frame_per_epoch(digits, latent_dim):
     gif.seek(2)
     frame = np.asarray(gif.convert("RGB"))
     assert (frame != 255).any(axis=2).mean() > 0.02  # points and images drawn, not a blank page
+
+
+def test_a_long_runs_gif_keeps_as_many_frames_as_a_saved_replay(digits):
+    _, replay, _ = trained_replay(digits, latent_dim=2, epochs=2)
+    replay.frames = [replace(replay.frames[i % 2], epoch=i + 1) for i in range(300)]  # as a 300-epoch live run
+    assert Image.open(io.BytesIO(replay_gif(replay))).n_frames == MAX_SAVED_FRAMES
+

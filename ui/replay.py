@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from ui.figures import QUIET_CHART, kl_bars, kl_heatmap, label_color, small_map
 from ui.images import grid
 from vae_core.data import as_float
-from vae_core.replay import Replay
+from vae_core.replay import MAX_SAVED_FRAMES, Replay, thin
 
 PLAY_S = 0.6       # seconds an epoch is shown while playing
 GIF_FRAME_MS = 400
@@ -119,10 +119,12 @@ def frame_view(replay: Replay, i: int, key: str) -> None:
 
 
 def replay_gif(replay: Replay, size: int = 320) -> bytes:
-    """Every frame drawn with Pillow (the map's points in the label colours, the reconstructions beside it), as
-    one looping GIF. Pillow writes GIFs itself, so no other package is needed."""
+    """The frames drawn with Pillow (the map's points in the label colours, the reconstructions beside it), as
+    one looping GIF. Pillow writes GIFs itself, so no other package is needed. A long live run's frames are
+    thinned as a saved replay's are: a thousand epochs would be a 7-minute animation that takes long to make."""
     x_range, y_range = replay.ranges()
-    frames = [_gif_frame(replay, i, size, x_range, y_range) for i in range(len(replay.frames))]
+    shown = thin(range(len(replay.frames)), MAX_SAVED_FRAMES)
+    frames = [_gif_frame(replay, i, size, x_range, y_range) for i in shown]
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=GIF_FRAME_MS, loop=0)
     return out.getvalue()
