@@ -1,7 +1,7 @@
 """Real browser: draw on Generate's canvas with the mouse, and see it scored and on the map; latent arithmetic."""
 import pytest
 
-from browser import ARTIFACTS, ROOT, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
 from test_browser_explore import wait_for_image
 from test_browser_generate import open_tab
 
@@ -66,7 +66,7 @@ def test_draw_a_digit_and_see_it_scored_and_on_the_map(server):
         canvas = upper.bounding_box()
         page.mouse.move(canvas["x"] + 0.9 * canvas["width"], canvas["y"] + 0.6 * canvas["height"])
         page.wait_for_timeout(600)
-        page.screenshot(path=str(ROOT / "docs" / "draw.png"))
+        page.screenshot(path=str(ARTIFACTS / "draw.png"))  # docs/draw.png is a copy of it
         page.get_by_text("Nearest test images in latent space").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "generate-draw-nearest.png"))
 
