@@ -7,6 +7,7 @@ from ui import state
 from ui.figures import QUIET_CHART, posterior_terms, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
+from ui.live_curves import live_curves
 from ui.navigation import guarded, run_page
 from ui.replay import NO_FRAMES, replay_panel, run_every
 from ui.uploads import sweep_uploads, unpack_upload
@@ -227,7 +228,9 @@ def live_view(run_id: str, queued: bool = False) -> None:
     progress(snap)
     if not snap.steps:
         st.info("Waiting for the first steps: the curves start here in a moment.", icon=":material/hourglass_top:")
-    else:
+    elif snap.status == "running" and not snap.paused:  # a canvas sent only the new points (ui/live_curves.py)
+        live_curves(snap.id, snap.events, snap.beta_changes, snap.likelihood)
+    else:  # paused or over: the full figure, with hover and zoom
         st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")
     if not snap.live and state.polling_run() == run_id:
         state.set_polling_run(None)

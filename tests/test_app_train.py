@@ -119,6 +119,43 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
 
 
 
+def live_curves_sent(at) -> list[dict]:
+    return [json.loads(c.proto.json) for c in at.get("bidi_component")
+            if c.proto.component_name == "vae_explorer_live_curves"]
+
+
+def test_live_curves_are_sent_only_new_points_and_paused_curves_are_the_full_figure(ckpt_dir):
+    at = train_page()
+    at.number_input(key="train_epochs").set_value(1000)
+    at.button(key="train_start").click().run()
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    deadline = time.monotonic() + 30
+    while not (sent := live_curves_sent(at)) or not sent[0]["steps"]:
+        assert time.monotonic() < deadline, "no live curve points"
+        time.sleep(0.3)
+        at.run()
+    assert not at.get("plotly_chart") or all('"recon"' not in c.proto.spec for c in at.get("plotly_chart"))
+    (first,) = sent
+    assert first["run"] == run_id and first["from_step"] == 0 and first["likelihood"] == "bernoulli"
+    time.sleep(0.5)
+    at.run()
+    (second,) = live_curves_sent(at)
+    assert second["from_step"] == len(first["steps"]) and second["steps"]  # the new points only
+    assert second["steps"][0][0] > first["steps"][-1][0]  # rows are [step, recon, loss, KL, beta]
+    at.slider(key=f"live_beta_{run_id}").set_value(4.0).run()  # a rerun of the whole page: nothing sent twice
+    (third,) = live_curves_sent(at)
+    assert third["from_step"] == second["from_step"] + len(second["steps"])
+    at.button(key=f"pause_{run_id}").click().run()
+    time.sleep(0.3)
+    at.run()
+    assert "Status: **paused**" in [m.value for m in at.markdown] and not live_curves_sent(at)
+    curves = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"recon"' in c.proto.spec)
+    recon = next(t for t in curves["data"] if t["name"] == "recon")
+    assert trace_length(recon["x"]) >= third["from_step"] + len(third["steps"])  # every point, not the new ones
+    at.button(key=f"stop_{run_id}").click().run()
+    wait_until_done(at)
+
+
 def test_a_diverging_run_ends_with_a_clear_message_and_no_checkpoint(ckpt_dir):
     at = train_page()
     at.number_input(key="train_lr").set_value(1e3)

@@ -10,14 +10,23 @@ from vae_core import load_checkpoint
 
 pytestmark = pytest.mark.browser
 
-CURVE_POINTS = """() => {
-  const charts = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.data && g.data.length >= 7);
-  return charts.length ? charts[0].data[0].x.length : 0;
-}"""
+# While training, the curves are a canvas (ui/live_curves.py) that notes what it drew; paused or over, Plotly's figure.
+LIVE_CANVAS = "document.querySelector('canvas[data-vae-curves]')"
+PLOTLY_CURVES = "[...document.querySelectorAll('.js-plotly-plot')].find(g => g.data && g.data.length >= 7)"
+CURVE_POINTS = f"""() => {{
+  const canvas = {LIVE_CANVAS}, fig = {PLOTLY_CURVES};
+  return canvas ? Number(canvas.dataset.steps) : fig ? fig.data[0].x.length : 0;
+}}"""
+BETA_MARKS = f"""() => {{
+  const canvas = {LIVE_CANVAS}, fig = {PLOTLY_CURVES};
+  return canvas ? Number(canvas.dataset.betaMarks) : fig ? (fig.layout.shapes || []).length : 0;
+}}"""
 
-BETA_MARKS = """() => {
-  const charts = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.data && g.data.length >= 7);
-  return charts.length ? (charts[0].layout.shapes || []).length : 0;
+
+# Plotly's figures on the page redrawn from now on (a chart whose figure did not change is not drawn again)
+COUNT_REDRAWS = """() => {
+  window.__redraws = 0;
+  document.querySelectorAll('.js-plotly-plot').forEach(g => g.on('plotly_afterplot', () => window.__redraws++));
 }"""
 
 
@@ -43,6 +52,10 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         page.wait_for_function(f"() => ({CURVE_POINTS})() > 0", timeout=30_000)
         first = page.evaluate(CURVE_POINTS)
         page.wait_for_function(f"n => ({CURVE_POINTS})() > n + 5", arg=first, timeout=30_000)  # the curves grow live
+        # a page that lost the points it was sent (they are kept in the page, per run) gets them all again
+        drawn = page.evaluate(CURVE_POINTS)
+        page.evaluate("() => { delete window.__vaeCurves; }")
+        page.wait_for_function(f"n => ({CURVE_POINTS})() >= n", arg=drawn, timeout=20_000)
 
         page.get_by_role("slider").first.focus()  # the live beta slider: End jumps to its maximum
         page.keyboard.press("End")
@@ -54,8 +67,10 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         page.get_by_text("Status: paused").wait_for(timeout=10_000)
         time.sleep(1.0)
         held = page.evaluate(CURVE_POINTS)
-        time.sleep(1.5)
+        page.evaluate(COUNT_REDRAWS)
+        time.sleep(2.5)  # the curves poll 5 times meanwhile and the diagnostics once: nothing new, nothing redrawn
         assert page.evaluate(CURVE_POINTS) == held
+        assert page.evaluate("window.__redraws") == 0
         frames = page.evaluate(REPLAY_EPOCH)
         page.get_by_role("button", name="One epoch").click()
         page.wait_for_function(f"n => ({REPLAY_EPOCH})() > n", arg=frames, timeout=30_000)  # a new replay frame

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas  # noqa: F401  (see below)
 import plotly.graph_objects as go
+
+# plotly looks pandas up in sys.modules without importing it. While another thread was importing it (scikit-learn
+# does, from the dataset prefetch or another session's script), a figure built here got the half-made module and
+# the page failed ("partially initialized module 'pandas' has no attribute 'Series'"). The import above waits for
+# such an import to finish; the first Explore run imports pandas anyway, so it costs the first paint nothing.
 
 from ui.geometry import ellipse_paths
 
@@ -218,7 +224,8 @@ def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
     """The average KL split into I(x;z) + TC + dimension-wise KL, per epoch (vae_core.estimators)."""
     done = [e for e in epochs if "mutual_info" in e]
     x = [e["epoch"] for e in done]
-    fig = go.Figure([go.Scatter(x=x, y=[e[key] for e in done], mode="lines+markers", name=name, line=dict(color=color))
+    mode = "lines+markers" if len(x) <= MARKED_EPOCHS else "lines"  # as the curves: markers cost the browser CPU
+    fig = go.Figure([go.Scatter(x=x, y=[e[key] for e in done], mode=mode, name=name, line=dict(color=color))
                      for key, name, color in POSTERIOR_TERMS])
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch", yaxis_title="nats",
                       legend=dict(orientation="h", y=-0.3))
