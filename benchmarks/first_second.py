@@ -33,9 +33,13 @@ from explore_latency import POINTS, click_latencies  # noqa: E402  (puts tests/ 
 from browser import chromium_page, streamlit_server  # noqa: E402
 
 BARE_PAGE = "benchmarks/bare_map_page.py"
-# the live curves (7 traces and more) with at least one point: not the empty axes shown before a run
-CURVE_POINTS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-    g => g.data && g.data.length >= 7 && g.data[0].x && g.data[0].x.length > 0)"""
+# the live curves with at least one point: the canvas that draws them while training (ui/live_curves.py), or
+# Plotly's figure (7 traces and more) of a run already over; not the empty axes shown before a run
+CURVE_POINTS = """() => {
+  const canvas = document.querySelector('canvas[data-vae-curves]');
+  return (canvas && Number(canvas.dataset.steps) > 0) || [...document.querySelectorAll('.js-plotly-plot')].some(
+    g => g.data && g.data.length >= 7 && g.data[0].x && g.data[0].x.length > 0);
+}"""
 
 
 def drawn_after_launch(page, script: str = "app.py", env: dict | None = None, path: str = "") -> float:

@@ -1,16 +1,35 @@
 """Plotly figures for the pages: pure functions of arrays, no Streamlit."""
 from __future__ import annotations
 
+import functools
+import importlib
+import sys
+
 import numpy as np
-import pandas  # noqa: F401  (see below)
 import plotly.graph_objects as go
 
-# plotly looks pandas up in sys.modules without importing it. While another thread was importing it (scikit-learn
-# does, from the dataset prefetch or another session's script), a figure built here got the half-made module and
-# the page failed ("partially initialized module 'pandas' has no attribute 'Series'"). The import above waits for
-# such an import to finish; the first Explore run imports pandas anyway, so it costs the first paint nothing.
-
 from ui.geometry import ellipse_paths
+
+
+def wait_for_import(name: str) -> None:
+    """If another thread is importing module `name` right now, wait until it is done (an import takes the module's
+    lock); otherwise do nothing, and import nothing."""
+    spec = getattr(sys.modules.get(name), "__spec__", None)
+    if spec is not None and getattr(spec, "_initializing", False):
+        importlib.import_module(name)
+
+
+def figure_builder(build):
+    """plotly looks pandas up in sys.modules without importing it. While another thread was importing it
+    (scikit-learn does, from the dataset prefetch or another session's script), a figure built then got the
+    half-made module and the page failed ("partially initialized module 'pandas' has no attribute 'Series'").
+    So every builder here first waits for such an import. It does not import pandas itself: the first paint
+    would pay 0.2 s for it."""
+    @functools.wraps(build)
+    def settled(*args, **kwargs):
+        wait_for_import("pandas")
+        return build(*args, **kwargs)
+    return settled
 
 # One colour per label on every map, from palettes made to stay distinct with colour blindness (Okabe & Ito
 # 2008, Tol 2021), all dark enough to read on white; more labels than colours repeat the cycle.
@@ -36,6 +55,7 @@ SELECTION_COLOR = "black"
 RING_RADIUS = 9  # pixels
 
 
+@figure_builder
 def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620, underlays: tuple = ()) -> go.Figure:
     """Test means coloured by label, an invisible click-catching grid and optional 1-sigma ellipses;
     `underlays` (density or error shading) go beneath the points."""
@@ -47,6 +67,7 @@ def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620, und
     return fig
 
 
+@figure_builder
 def aggregate_posterior_traces(xs, ys, density, prior_mean, prior_cov) -> list:
     """q(z) as shading, with the prior's 1σ and 2σ contours over it: where the prior has mass and the shading
     is pale are the holes, where a decoded point was never trained on."""
@@ -59,6 +80,7 @@ def aggregate_posterior_traces(xs, ys, density, prior_mean, prior_cov) -> list:
     return [shading, prior]
 
 
+@figure_builder
 def round_trip_shading(projection) -> go.Heatmap:
     """Where the inverse of a nonlinear map can be trusted: its round-trip error, darker where it is larger."""
     g = projection.errors.shape[0]
@@ -79,6 +101,7 @@ def selection_shape(selection) -> dict:
                 y1=RING_RADIUS, line=line)
 
 
+@figure_builder
 def overlay_map(md, overlays: list[dict], height: int = 420) -> go.Figure:
     """The test means (faded) with paths or marked points on top; overlays are plotly scatter trace dicts."""
     fig = go.Figure([*_label_traces(md, opacity=0.35), *overlays])
@@ -147,6 +170,7 @@ BETA_COLOR = "#9467bd"
 MAX_BETA_LABELS = 4  # text labels for the last few changes only: more would cover the KL chart
 
 
+@figure_builder
 def training_curves(events: list[dict], beta_changes: list, likelihood: str = "bernoulli",
                     height: int = 380) -> go.Figure:
     """Left: reconstruction and total loss; right: KL and beta x KL, and beta itself (scheduled and set by
@@ -203,6 +227,7 @@ def _epoch_markers(name, x, y, color, panel):
                 line=dict(color=color, width=1.5, dash="dot"), marker=dict(color=color, size=7, symbol="diamond"))
 
 
+@figure_builder
 def sweep_curve(group: str, rows: list) -> go.Scatter:
     """A sweep's rate-distortion curve: per beta the median over seeds, bars from the lowest to the highest."""
     betas = sorted({r.beta for r in rows if r.beta is not None})
@@ -220,6 +245,7 @@ POSTERIOR_TERMS = (("mutual_info", "I(x; z)", "#0072B2"), ("total_correlation", 
                    ("dimwise_kl", "dimension-wise KL", "#009E73"))
 
 
+@figure_builder
 def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
     """The average KL split into I(x;z) + TC + dimension-wise KL, per epoch (vae_core.estimators)."""
     done = [e for e in epochs if "mutual_info" in e]
@@ -232,6 +258,7 @@ def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
     return fig
 
 
+@figure_builder
 def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:
     """KL per latent dimension; dimensions that carry almost nothing (collapsed) are greyed."""
     colors = ["#d62728" if v > threshold else "#bbbbbb" for v in kl_per_dim]
@@ -240,6 +267,7 @@ def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:
     return fig
 
 
+@figure_builder
 def kl_heatmap(replay, current: int | None = None, height: int = 240) -> go.Figure:
     """KL per latent dimension (rows) over the epochs of a replay (columns), from white (collapsed) to dark;
     dotted lines where beta moved, the frame `current` outlined."""
@@ -260,6 +288,7 @@ def kl_heatmap(replay, current: int | None = None, height: int = 240) -> go.Figu
     return fig
 
 
+@figure_builder
 def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), height: int = 260) -> go.Figure:
     """The Train page's live map: one trace per label, in the same colours as every other map."""
     traces = []
@@ -275,6 +304,7 @@ def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), he
     return fig
 
 
+@figure_builder
 def rate_distortion(rows: list, height: int = 480) -> go.Figure:
     """Every checkpoint row as a point: rate (test KL) against distortion (test reconstruction), labelled by
     name and coloured by beta."""

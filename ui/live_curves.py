@@ -15,9 +15,8 @@ from ui.figures import BETA_COLOR, MARKED_EPOCHS, MAX_BETA_LABELS
 
 HEIGHT = 380  # px, as the Plotly figure
 
-LIVE_CURVES_JS = r"""
-const COLOR = {recon: "#1f77b4", loss: "#444444", kl: "#d62728", bkl: "#ff9896", beta: "%(beta)s"};
-const MARKED_EPOCHS = %(marked)d, MAX_BETA_LABELS = %(labels)d, HEIGHT = %(height)d;
+DRAWING_JS = r"""
+const COLOR = {recon: "#1f77b4", loss: "#444444", kl: "#d62728", bkl: "#ff9896", beta: BETA_COLOR};
 const FONT = '12px "Open Sans", verdana, arial, sans-serif', INK = "#2a3f5f", PLOT_BG = "#E5ECF6";
 const LEGEND = [["recon", COLOR.recon, "line"], ["loss = recon + β·KL", COLOR.loss, "line"],
   ["KL", COLOR.kl, "line"], ["β·KL", COLOR.bkl, "line"], ["test recon", COLOR.recon, "epoch"],
@@ -123,9 +122,11 @@ function draw(canvas, run) {
   const x = col(steps, 0), ex = col(epochs, 0), xMax = Math.max(x[x.length - 1] || 0, 1);  // as Plotly: the steps so far
   const recon = col(steps, 1), loss = col(steps, 2), kl = col(steps, 3), beta = col(steps, 4);
   const bkl = steps.map((s) => s[4] * s[3]);
-  const left = {x0: 50, x1: width * 0.46, y0: 34, y1: bottom}, right = {x0: width * 0.54 + 44, x1: width - 44, y0: 34, y1: bottom};
+  const left = {x0: 50, x1: width * 0.46, y0: 34, y1: bottom};
+  const right = {x0: width * 0.54 + 44, x1: width - 44, y0: 34, y1: bottom};
   const lr = yRange([recon, loss, col(epochs, 1), col(epochs, 2)]), rr = yRange([kl, bkl, col(epochs, 3)]);
-  const L = Object.assign(panel(ctx, left, xMax, lr, ticks, `reconstruction (${run.likelihood}) and loss (nats/image)`), {box: left});
+  const leftTitle = `reconstruction (${run.likelihood}) and loss (nats/image)`;
+  const L = Object.assign(panel(ctx, left, xMax, lr, ticks, leftTitle), {box: left});
   const R = Object.assign(panel(ctx, right, xMax, rr, ticks, "KL term (nats/image)"), {box: right});
   const marked = epochs.length <= MARKED_EPOCHS;
   line(ctx, L, x, recon, COLOR.recon); line(ctx, L, x, loss, COLOR.loss);
@@ -141,8 +142,12 @@ function draw(canvas, run) {
   ctx.textBaseline = "bottom"; ctx.fillText("β", right.x1 + 26, right.y0 - 8);
   ctx.strokeStyle = COLOR.beta; ctx.lineWidth = 1; ctx.setLineDash([2, 3]);  // where β was changed by hand
   run.betaChanges.forEach(([step, value], i) => {
-    for (const M of [L, R]) { ctx.beginPath(); ctx.moveTo(M.px(step), M.box.y0); ctx.lineTo(M.px(step), M.box.y1); ctx.stroke(); }
-    if (i >= run.betaChanges.length - MAX_BETA_LABELS) { ctx.textAlign = "center"; ctx.fillText(`β→${+value.toPrecision(3)}`, R.px(step), right.y0 - 22); }
+    for (const M of [L, R]) {
+      ctx.beginPath(); ctx.moveTo(M.px(step), M.box.y0); ctx.lineTo(M.px(step), M.box.y1); ctx.stroke();
+    }
+    if (i >= run.betaChanges.length - MAX_BETA_LABELS) {  // labels for the last few only, as the figure
+      ctx.textAlign = "center"; ctx.fillText(`β→${+value.toPrecision(3)}`, R.px(step), right.y0 - 22);
+    }
   });
   ctx.setLineDash([]);
   legend(ctx, width, bottom + 44 + 8);
@@ -168,7 +173,7 @@ export default function (component) {
     canvas.setAttribute("role", "img");
     canvas.setAttribute("aria-label", "training curves: reconstruction, loss, KL and β per step");
     const box = document.createElement("div");
-    box.style.width = "100%%";
+    box.style.width = "100%";
     box.appendChild(canvas);
     parentElement.appendChild(box);
   }
@@ -178,7 +183,10 @@ export default function (component) {
   resized.observe(canvas.parentElement);
   return () => resized.disconnect();
 }
-""" % dict(beta=BETA_COLOR, marked=MARKED_EPOCHS, labels=MAX_BETA_LABELS, height=HEIGHT)
+"""
+# the figure's own constants, so the canvas and ui.figures.training_curves draw alike
+LIVE_CURVES_JS = (f'const BETA_COLOR = "{BETA_COLOR}", MARKED_EPOCHS = {MARKED_EPOCHS}, '
+                  f'MAX_BETA_LABELS = {MAX_BETA_LABELS}, HEIGHT = {HEIGHT};\n' + DRAWING_JS)
 
 _mount = st.components.v2.component("vae_explorer_live_curves", js=LIVE_CURVES_JS, isolate_styles=False)
 

@@ -1,0 +1,77 @@
+"""The app's training process against the CLI with no browser at all, at 1 and 2 torch threads each, alternating:
+what the child process itself costs, apart from the page drawn beside it (benchmarks/train_overhead.py).
+
+    .venv/bin/python benchmarks/child_vs_cli.py [--rounds 3] [--epochs 150]
+
+Both train digits, mlp, latent_dim 2, batch 128, seed 0 on the CPU. "job" is a run started through the Train
+page's registry (ui.jobs.JobRegistry: a process forked from the forkserver, its events sent back through a
+queue) in a fresh Python process, with VAE_EXPLORER_TRAIN_THREADS set; "cli" is `python -m vae_core train` with
+OMP_NUM_THREADS set. Throughput as in train_overhead.py: training images over training-loop time.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_common import machine_line  # noqa: E402
+from train_overhead import throughput  # noqa: E402
+
+JOB = """
+import pathlib, sys, time
+sys.path.insert(0, {root!r})
+from ui.jobs import JobRegistry
+from vae_core import VAE, VAEConfig, TrainConfig, load_dataset
+from vae_core.model import suggest_architecture
+from vae_core.train import seed_everything
+data = load_dataset("digits")
+seed_everything(0)
+model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=2, arch=suggest_architecture(data.image_shape)[0]))
+job = JobRegistry(1).start(model, data, TrainConfig(epochs={epochs}, device="cpu"))
+while job.live:
+    time.sleep(0.2)
+job.save(pathlib.Path({out!r}))
+"""
+
+
+def cli(folder: Path, threads: int, epochs: int, i: int) -> float:
+    out = folder / f"cli{threads}-{i}.pt"
+    subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--latent-dim", "2", "--epochs",
+                    str(epochs), "--out", str(out), "--quiet", "--device", "cpu"], cwd=ROOT, check=True,
+                   env=dict(os.environ, OMP_NUM_THREADS=str(threads)), stdout=subprocess.DEVNULL)
+    return throughput(out)
+
+
+def job(folder: Path, threads: int, epochs: int, i: int) -> float:
+    out = folder / f"job{threads}-{i}.pt"
+    subprocess.run([sys.executable, "-c", JOB.format(root=str(ROOT), epochs=epochs, out=str(out))], cwd=ROOT,
+                   check=True, env=dict(os.environ, VAE_EXPLORER_TRAIN_THREADS=str(threads)))
+    return throughput(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=150)
+    args = parser.parse_args()
+    print(machine_line(), flush=True)
+    folder = Path(tempfile.mkdtemp(prefix="bench-child-"))
+    runs = {("cli", 2): cli, ("job", 2): job, ("cli", 1): cli, ("job", 1): job}
+    rates: dict = {name: [] for name in runs}
+    for i in range(args.rounds):
+        for (kind, threads), run in runs.items():
+            rates[kind, threads].append(run(folder, threads, args.epochs, i))
+        print(f"round {i}: " + ", ".join(f"{k} {t} thread(s) {v[-1]:,.0f}" for (k, t), v in rates.items()), flush=True)
+    median = {name: statistics.median(v) for name, v in rates.items()}
+    print("median samples/s: " + ", ".join(f"{k} {t} thread(s) {v:,.0f}" for (k, t), v in median.items()))
+    print(f"job/cli at 2 threads {median['job', 2] / median['cli', 2]:.2f}, at 1 thread "
+          f"{median['job', 1] / median['cli', 1]:.2f}; cli 1 thread / cli 2 threads "
+          f"{median['cli', 1] / median['cli', 2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
