@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import state
+from ui.canvas_charts import canvas_chart, posterior_terms_data
 from ui.figures import QUIET_CHART, posterior_terms, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
@@ -196,8 +197,9 @@ def progress(snap: RunSnapshot) -> None:
 def diagnostics(run_id: str) -> None:
     """The replay of the epochs so far (the map forming), and the KL term split up per epoch."""
     snap = state.job_registry().get(run_id).snapshot()
+    training = snap.status == "running" and not snap.paused  # drawn on canvases, as the curves (ui/canvas_charts.py)
     st.markdown("**Replay: the latent map forming, epoch by epoch**")
-    replay_panel(snap.replay, replay_key(run_id),
+    replay_panel(snap.replay, replay_key(run_id), live=training,
                  empty_note=NO_FRAMES if snap.live else "No epoch ended before the run did: nothing to replay.")
     if not snap.epochs:
         return
@@ -208,7 +210,10 @@ def diagnostics(run_id: str) -> None:
                    "total correlation between its dimensions; the dimension-wise KL of each marginal to N(0, 1). "
                    f"Together they make the KL term (last epoch: {last['mutual_info']:.2f} + "
                    f"{last['total_correlation']:.2f} + {last['dimwise_kl']:.2f} ≈ {last['test_kl']:.2f} nats).")
-        st.plotly_chart(posterior_terms(snap.epochs), key="posterior_terms", config=QUIET_CHART)
+        if training:
+            canvas_chart(posterior_terms_data(snap.epochs), key="posterior_terms_live")
+        else:
+            st.plotly_chart(posterior_terms(snap.epochs), key="posterior_terms", config=QUIET_CHART)
 
 
 FIRST_STEPS_WAIT_S = 2.0  # a run just started reports its first steps within about half a second

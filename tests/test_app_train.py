@@ -124,7 +124,12 @@ def live_curves_sent(at) -> list[dict]:
             if c.proto.component_name == "vae_explorer_live_curves"]
 
 
-def test_live_curves_are_sent_only_new_points_and_paused_curves_are_the_full_figure(ckpt_dir):
+def canvas_charts(at) -> list[dict]:
+    return [json.loads(c.proto.json) for c in at.get("bidi_component")
+            if c.proto.component_name == "vae_explorer_canvas_chart"]
+
+
+def test_a_live_run_is_drawn_on_canvases_sent_only_new_points_and_a_paused_one_by_plotly(ckpt_dir):
     at = train_page()
     at.number_input(key="train_epochs").set_value(1000)
     at.button(key="train_start").click().run()
@@ -134,24 +139,30 @@ def test_live_curves_are_sent_only_new_points_and_paused_curves_are_the_full_fig
         assert time.monotonic() < deadline, "no live curve points"
         time.sleep(0.3)
         at.run()
-    assert not at.get("plotly_chart") or all('"recon"' not in c.proto.spec for c in at.get("plotly_chart"))
     (first,) = sent
     assert first["run"] == run_id and first["from_step"] == 0 and first["likelihood"] == "bernoulli"
+    while not {"scatter", "bars", "heatmap", "lines"} <= {c["kind"] for c in canvas_charts(at)}:  # after an epoch
+        assert time.monotonic() < deadline, "no live diagnostics"
+        time.sleep(0.3)
+        at.run()
+    assert not at.get("plotly_chart")  # while it trains, nothing is drawn by Plotly
+    (earlier,) = live_curves_sent(at)
     time.sleep(0.5)
     at.run()
     (second,) = live_curves_sent(at)
-    assert second["from_step"] == len(first["steps"]) and second["steps"]  # the new points only
-    assert second["steps"][0][0] > first["steps"][-1][0]  # rows are [step, recon, loss, KL, beta]
+    assert second["from_step"] == earlier["from_step"] + len(earlier["steps"]) and second["steps"]  # new points only
+    assert second["steps"][0][0] > earlier["steps"][-1][0]  # rows are [step, recon, loss, KL, beta]
     at.slider(key=f"live_beta_{run_id}").set_value(4.0).run()  # a rerun of the whole page: nothing sent twice
     (third,) = live_curves_sent(at)
     assert third["from_step"] == second["from_step"] + len(second["steps"])
     at.button(key=f"pause_{run_id}").click().run()
     time.sleep(0.3)
     at.run()
-    assert "Status: **paused**" in [m.value for m in at.markdown] and not live_curves_sent(at)
+    assert "Status: **paused**" in [m.value for m in at.markdown] and not live_curves_sent(at) and not canvas_charts(at)
     curves = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"recon"' in c.proto.spec)
     recon = next(t for t in curves["data"] if t["name"] == "recon")
     assert trace_length(recon["x"]) >= third["from_step"] + len(third["steps"])  # every point, not the new ones
+    assert any(json.loads(c.proto.spec)["data"][0].get("type") == "heatmap" for c in at.get("plotly_chart"))
     at.button(key=f"stop_{run_id}").click().run()
     wait_until_done(at)
 

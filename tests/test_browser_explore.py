@@ -1,5 +1,6 @@
 """Real browser: `streamlit run app.py` on 127.0.0.1, Chromium driven by Playwright, clicks on the map."""
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
 
@@ -39,6 +40,22 @@ def wait_for_image(page, caption: str) -> None:
         raise AssertionError(f"no single loaded image captioned {caption!r}; images shown: {shown}") from err
 
 
+def click_map(page, x: float, y: float, shown: str) -> None:
+    """Click the map and wait for the panel's text. Plotly.js sometimes drops a click with clickmode
+    "event+select", the mode Streamlit's selections use (plotly/plotly.js#6898); a user clicks again, and so does
+    this test, once. A click that never registers still fails."""
+    page.mouse.click(x, y)
+    try:
+        page.get_by_text(shown).wait_for(timeout=5_000)
+        return
+    except PlaywrightTimeout:
+        pass
+    wait_for_app_idle(page)  # a click that did register, on a slow machine, has its rerun finish here
+    if not page.get_by_text(shown).count():  # dropped: a second click on a selected point would unselect it
+        page.mouse.click(x, y)
+    page.get_by_text(shown).wait_for(timeout=20_000)
+
+
 def test_click_a_point_and_empty_space_in_chromium():
     with streamlit_server() as url, chromium_page() as page:
         page.goto(url)
@@ -47,8 +64,7 @@ def test_click_a_point_and_empty_space_in_chromium():
         assert len(point_centers(page)) == 359
 
         x, y = point_centers(page)[100]
-        page.mouse.click(x, y)
-        page.get_by_text("Test image #").wait_for(timeout=20_000)
+        click_map(page, x, y, "Test image #")
         wait_for_app_idle(page)
         for caption in ("original", "decoded mean"):
             wait_for_image(page, caption)
@@ -56,8 +72,7 @@ def test_click_a_point_and_empty_space_in_chromium():
 
         page.evaluate("() => { window.__map = document.querySelector('.js-plotly-plot'); }")
         x, y = emptiest_spot(page)
-        page.mouse.click(x, y)
-        page.get_by_text("Decoded at").wait_for(timeout=20_000)
+        click_map(page, x, y, "Decoded at")
         wait_for_app_idle(page)
         wait_for_image(page, "decoded image")
         assert page.get_by_text("Test image #").count() == 0

@@ -11,132 +11,39 @@ If the page ever lacks points the server thinks it sent (it reports what it has)
 """
 import streamlit as st
 
+from ui.canvas_charts import CANVAS_JS
 from ui.figures import BETA_COLOR, MARKED_EPOCHS, MAX_BETA_LABELS
 
 HEIGHT = 380  # px, as the Plotly figure
 
 DRAWING_JS = r"""
 const COLOR = {recon: "#1f77b4", loss: "#444444", kl: "#d62728", bkl: "#ff9896", beta: BETA_COLOR};
-const FONT = '12px "Open Sans", verdana, arial, sans-serif', INK = "#2a3f5f", PLOT_BG = "#E5ECF6";
-const LEGEND = [["recon", COLOR.recon, "line"], ["loss = recon + β·KL", COLOR.loss, "line"],
-  ["KL", COLOR.kl, "line"], ["β·KL", COLOR.bkl, "line"], ["test recon", COLOR.recon, "epoch"],
-  ["test −ELBO", COLOR.loss, "epoch"], ["test KL", COLOR.kl, "epoch"], ["β in force", COLOR.beta, "line"]];
-
-function niceTicks(lo, hi, count) {  // round steps of 1, 2 or 5 times a power of ten
-  const raw = (hi - lo) / count, power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
-  const ticks = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(+t.toPrecision(12));
-  return ticks;
-}
-
-function label(v) {
-  const a = Math.abs(v);
-  return a >= 10000 ? (v / 1000).toFixed(0) + "k" : a >= 100 || Number.isInteger(v) ? v.toFixed(0) : +v.toPrecision(3) + "";
-}
-
-function yRange(series) {
-  let lo = Infinity, hi = -Infinity;
-  for (const s of series) for (const v of s) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  if (lo === Infinity) return [0, 1];
-  const pad = Math.max((hi - lo) * 0.06, Math.abs(hi) * 1e-3, 1e-6);
-  return [lo - pad, hi + pad];
-}
-
-function panel(ctx, box, xMax, yr, ticks, title) {
-  const {x0, x1, y0, y1} = box;
-  ctx.fillStyle = PLOT_BG; ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
-  const px = (x) => x0 + (x1 - x0) * x / xMax, py = (y) => y1 - (y1 - y0) * (y - yr[0]) / (yr[1] - yr[0]);
-  ctx.strokeStyle = "#fff"; ctx.lineWidth = 1; ctx.fillStyle = INK; ctx.font = FONT;
-  if (ticks) {
-    ctx.textAlign = "center"; ctx.textBaseline = "top";
-    for (const t of niceTicks(0, xMax, 5)) {
-      ctx.beginPath(); ctx.moveTo(px(t), y0); ctx.lineTo(px(t), y1); ctx.stroke(); ctx.fillText(label(t), px(t), y1 + 4);
-    }
-    ctx.textAlign = "right"; ctx.textBaseline = "middle";
-    for (const t of niceTicks(yr[0], yr[1], 5)) {
-      ctx.beginPath(); ctx.moveTo(x0, py(t)); ctx.lineTo(x1, py(t)); ctx.stroke(); ctx.fillText(label(t), x0 - 4, py(t));
-    }
-  }
-  ctx.textAlign = "center"; ctx.textBaseline = "top"; ctx.fillText("step", (x0 + x1) / 2, y1 + 20);
-  ctx.font = '13px "Open Sans", verdana, arial, sans-serif'; ctx.textBaseline = "bottom";
-  ctx.fillText(title, (x0 + x1) / 2, y0 - 8);
-  ctx.font = FONT;
-  return {px, py};
-}
-
-function line(ctx, map, xs, ys, color, opts = {}) {
-  if (!xs.length) return;
-  ctx.save();
-  ctx.beginPath(); ctx.rect(map.box.x0, map.box.y0, map.box.x1 - map.box.x0, map.box.y1 - map.box.y0); ctx.clip();
-  ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.setLineDash(opts.dash ? [3, 3] : []);
-  ctx.beginPath();
-  xs.forEach((x, i) => {
-    const X = map.px(x), Y = map.py(ys[i]);
-    if (i === 0) ctx.moveTo(X, Y);
-    else if (opts.steps) { ctx.lineTo(X, map.py(ys[i - 1])); ctx.lineTo(X, Y); }
-    else ctx.lineTo(X, Y);
-  });
-  ctx.stroke();
-  if (opts.markers) {
-    ctx.fillStyle = color;
-    xs.forEach((x, i) => {
-      const X = map.px(x), Y = map.py(ys[i]);
-      ctx.beginPath(); ctx.moveTo(X, Y - 4); ctx.lineTo(X + 4, Y); ctx.lineTo(X, Y + 4); ctx.lineTo(X - 4, Y); ctx.fill();
-    });
-  }
-  ctx.restore();
-}
-
-function legend(ctx, width, top) {  // in rows, like Plotly's horizontal legend below the plots
-  let x = 10, y = top;
-  for (const [name, color, kind] of LEGEND) {
-    const w = 34 + ctx.measureText(name).width + 18;
-    if (x + w > width) { x = 10; y += 20; }
-    ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.setLineDash(kind === "epoch" ? [3, 3] : []);
-    ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 28, y); ctx.stroke(); ctx.setLineDash([]);
-    if (kind === "epoch") {
-      ctx.fillStyle = color; ctx.beginPath();
-      ctx.moveTo(x + 14, y - 4); ctx.lineTo(x + 18, y); ctx.lineTo(x + 14, y + 4); ctx.lineTo(x + 10, y); ctx.fill();
-    }
-    ctx.fillStyle = INK; ctx.textAlign = "left"; ctx.textBaseline = "middle"; ctx.fillText(name, x + 34, y);
-    x += w;
-  }
-  return y;
-}
+const LEGEND = [["recon", COLOR.recon], ["loss = recon + β·KL", COLOR.loss], ["KL", COLOR.kl], ["β·KL", COLOR.bkl],
+  ["test recon", COLOR.recon, true, true], ["test −ELBO", COLOR.loss, true, true], ["test KL", COLOR.kl, true, true],
+  ["β in force", COLOR.beta]];
 
 function draw(canvas, run) {
-  const width = canvas.parentElement.clientWidth || 800, dpr = window.devicePixelRatio || 1;
-  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(HEIGHT * dpr)) {
-    canvas.width = Math.round(width * dpr); canvas.height = Math.round(HEIGHT * dpr);
-    canvas.style.width = width + "px"; canvas.style.height = HEIGHT + "px";
-  }
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, width, HEIGHT);
-  ctx.font = FONT;
-  const rows = legend(ctx, width, -1000) + 1000;  // measured first: the plots end above however many rows it takes
-  const bottom = HEIGHT - 44 - rows - 16;
+  const {ctx, width} = startDrawing(canvas, HEIGHT);
+  const rows = legendRows(ctx, LEGEND, width, -1000, false) + 1000;  // the plots end above however many it takes
+  const bottom = HEIGHT - 60 - rows;
   const steps = run.steps, epochs = run.epochs, ticks = steps.length > 0;
   const col = (rows, i) => rows.map((r) => r[i]);
-  const x = col(steps, 0), ex = col(epochs, 0), xMax = Math.max(x[x.length - 1] || 0, 1);  // as Plotly: the steps so far
+  const x = col(steps, 0), ex = col(epochs, 0), xr = [0, Math.max(x[x.length - 1] || 0, 1)];  // as Plotly: so far
   const recon = col(steps, 1), loss = col(steps, 2), kl = col(steps, 3), beta = col(steps, 4);
   const bkl = steps.map((s) => s[4] * s[3]);
   const left = {x0: 50, x1: width * 0.46, y0: 34, y1: bottom};
   const right = {x0: width * 0.54 + 44, x1: width - 44, y0: 34, y1: bottom};
-  const lr = yRange([recon, loss, col(epochs, 1), col(epochs, 2)]), rr = yRange([kl, bkl, col(epochs, 3)]);
-  const leftTitle = `reconstruction (${run.likelihood}) and loss (nats/image)`;
-  const L = Object.assign(panel(ctx, left, xMax, lr, ticks, leftTitle), {box: left});
-  const R = Object.assign(panel(ctx, right, xMax, rr, ticks, "KL term (nats/image)"), {box: right});
-  const marked = epochs.length <= MARKED_EPOCHS;
-  line(ctx, L, x, recon, COLOR.recon); line(ctx, L, x, loss, COLOR.loss);
-  line(ctx, L, ex, col(epochs, 1), COLOR.recon, {dash: true, markers: marked});
-  line(ctx, L, ex, col(epochs, 2), COLOR.loss, {dash: true, markers: marked});
-  line(ctx, R, x, kl, COLOR.kl); line(ctx, R, x, bkl, COLOR.bkl);
-  line(ctx, R, ex, col(epochs, 3), COLOR.kl, {dash: true, markers: marked});
+  const L = axes(ctx, left, xr, extent([recon, loss, col(epochs, 1), col(epochs, 2)]),
+                 {ticks, xTitle: "step", title: `reconstruction (${run.likelihood}) and loss (nats/image)`});
+  const R = axes(ctx, right, xr, extent([kl, bkl, col(epochs, 3)]), {ticks, xTitle: "step", title: "KL term (nats/image)"});
+  const marked = {dash: true, markers: epochs.length <= MARKED_EPOCHS};
+  polyline(ctx, L, x, recon, COLOR.recon); polyline(ctx, L, x, loss, COLOR.loss);
+  polyline(ctx, L, ex, col(epochs, 1), COLOR.recon, marked); polyline(ctx, L, ex, col(epochs, 2), COLOR.loss, marked);
+  polyline(ctx, R, x, kl, COLOR.kl); polyline(ctx, R, x, bkl, COLOR.bkl);
+  polyline(ctx, R, ex, col(epochs, 3), COLOR.kl, marked);
   const betaTop = 1.25 * Math.max(1e-3, ...beta);  // β on its own axis, at the right
-  const B = {box: right, px: R.px, py: (v) => right.y1 - (right.y1 - right.y0) * v / betaTop};
-  line(ctx, B, x, beta, COLOR.beta, {steps: true});
+  const B = scales(right, xr, [0, betaTop]);
+  polyline(ctx, B, x, beta, COLOR.beta, {steps: true});
   ctx.fillStyle = COLOR.beta; ctx.textAlign = "left"; ctx.textBaseline = "middle";
   if (ticks) for (const t of niceTicks(0, betaTop, 3)) ctx.fillText(label(t), right.x1 + 4, B.py(t));
   ctx.textBaseline = "bottom"; ctx.fillText("β", right.x1 + 26, right.y0 - 8);
@@ -150,7 +57,7 @@ function draw(canvas, run) {
     }
   });
   ctx.setLineDash([]);
-  legend(ctx, width, bottom + 44 + 8);
+  legendRows(ctx, LEGEND, width, bottom + 52);
   canvas.dataset.steps = steps.length; canvas.dataset.epochs = epochs.length; canvas.dataset.betaMarks = run.betaChanges.length;
 }
 
@@ -165,28 +72,15 @@ export default function (component) {
     run.epochs.length = data.from_epoch; run.epochs.push(...data.epochs);
   }
   Object.assign(run, {betaChanges: data.beta_changes, likelihood: data.likelihood});
-  let canvas = parentElement.querySelector("canvas[data-vae-curves]");
-  if (!canvas) {
-    canvas = document.createElement("canvas");
-    canvas.dataset.vaeCurves = "";
-    canvas.style.display = "block";
-    canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", "training curves: reconstruction, loss, KL and β per step");
-    const box = document.createElement("div");
-    box.style.width = "100%";
-    box.appendChild(canvas);
-    parentElement.appendChild(box);
-  }
+  const canvas = chartCanvas(parentElement, "data-vae-curves", "training curves: reconstruction, loss, KL and β per step");
   canvas.__run = run;
   draw(canvas, run);
-  const resized = new ResizeObserver(() => draw(canvas, canvas.__run));
-  resized.observe(canvas.parentElement);
-  return () => resized.disconnect();
+  return redrawOnResize(canvas, () => draw(canvas, canvas.__run));
 }
 """
 # the figure's own constants, so the canvas and ui.figures.training_curves draw alike
 LIVE_CURVES_JS = (f'const BETA_COLOR = "{BETA_COLOR}", MARKED_EPOCHS = {MARKED_EPOCHS}, '
-                  f'MAX_BETA_LABELS = {MAX_BETA_LABELS}, HEIGHT = {HEIGHT};\n' + DRAWING_JS)
+                  f'MAX_BETA_LABELS = {MAX_BETA_LABELS}, HEIGHT = {HEIGHT};\n' + CANVAS_JS + DRAWING_JS)
 
 _mount = st.components.v2.component("vae_explorer_live_curves", js=LIVE_CURVES_JS, isolate_styles=False)
 

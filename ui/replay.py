@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 from PIL import Image, ImageDraw
 
+from ui.canvas_charts import canvas_chart, kl_bars_data, kl_heatmap_data, small_map_data
 from ui.figures import QUIET_CHART, kl_bars, kl_heatmap, label_color, small_map
 from ui.images import grid
 from vae_core.data import as_float
@@ -68,17 +69,21 @@ NO_FRAMES = ("The replay starts after the first epoch: each epoch keeps the map,
              "per dimension.")
 
 
-def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES) -> None:
+def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES, live: bool = False) -> None:
     """The whole replay view (None or no frames: `empty_note` instead). Call it from the fragment that reads the
-    replay, so that a live run's new epochs show up."""
+    replay, so that a live run's new epochs show up. live: the run is training, so its charts are drawn on
+    canvases (ui/canvas_charts.py), which cost the browser far less than Plotly's figures."""
     if replay is None or not replay.frames:
         st.caption(empty_note)
         return
     n = len(replay.frames)
     shown = _current_epoch(key, n)
     controls(replay, key, n)
-    frame_view(replay, shown - 1, key)
-    st.plotly_chart(kl_heatmap(replay, shown - 1), key=f"{key}_heatmap", config=QUIET_CHART)
+    frame_view(replay, shown - 1, key, live)
+    if live:
+        canvas_chart(kl_heatmap_data(replay, shown - 1), key=f"{key}_heatmap_live", height=240)
+    else:
+        st.plotly_chart(kl_heatmap(replay, shown - 1), key=f"{key}_heatmap", config=QUIET_CHART)
     st.caption("KL per dimension over the epochs: a dimension that goes pale has collapsed to the prior (it "
                "carries nothing about the image). Dotted lines: β moved; the frame shown is outlined.")
 
@@ -98,16 +103,20 @@ def controls(replay: Replay, key: str, n: int) -> None:
                             help="The replay as an animated GIF: the map and reconstructions of every epoch.")
 
 
-def frame_view(replay: Replay, i: int, key: str) -> None:
+def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
     frame = replay.frames[i]
     changed = " · **β moved during this epoch**" if replay.beta_changed(i) else ""
     st.markdown(f"**Epoch {frame.epoch}** · β {frame.beta:.3g}{changed}")
     x_range, y_range = replay.ranges()
     a, b, c = st.columns([3, 3, 2])
     with a:
-        fig = small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names)
-        fig.update_layout(xaxis_range=x_range, yaxis_range=y_range)
-        st.plotly_chart(fig, key=f"{key}_map", config=QUIET_CHART)
+        if live:
+            canvas_chart(small_map_data(frame.xy, replay.labels, replay.axis_names, replay.class_names, x_range,
+                                        y_range), key=f"{key}_map_live")
+        else:
+            fig = small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names)
+            fig.update_layout(xaxis_range=x_range, yaxis_range=y_range)
+            st.plotly_chart(fig, key=f"{key}_map", config=QUIET_CHART)
     with b:
         images = np.concatenate([replay.originals, frame.recons])
         st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420),
@@ -115,7 +124,10 @@ def frame_view(replay: Replay, i: int, key: str) -> None:
     with c:
         active = sum(v > 0.01 for v in frame.kl_per_dim)
         st.caption(f"KL per dimension: {active} of {len(frame.kl_per_dim)} active units")
-        st.plotly_chart(kl_bars(frame.kl_per_dim), key=f"{key}_kl", config=QUIET_CHART)
+        if live:
+            canvas_chart(kl_bars_data(frame.kl_per_dim), key=f"{key}_kl_live")
+        else:
+            st.plotly_chart(kl_bars(frame.kl_per_dim), key=f"{key}_kl", config=QUIET_CHART)
 
 
 def replay_gif(replay: Replay, size: int = 320) -> bytes:
