@@ -4,8 +4,8 @@ from pathlib import Path
 import streamlit as st
 
 from ui import state
-from ui.canvas_charts import canvas_chart, posterior_terms_data
-from ui.figures import QUIET_CHART, posterior_terms, training_curves
+from ui.canvas_charts import live_or_figure, posterior_terms_data
+from ui.figures import posterior_terms, training_curves
 from ui.images import grid
 from ui.jobs import RunSnapshot
 from ui.live_curves import live_curves
@@ -197,9 +197,8 @@ def progress(snap: RunSnapshot) -> None:
 def diagnostics(run_id: str) -> None:
     """The replay of the epochs so far (the map forming), and the KL term split up per epoch."""
     snap = state.job_registry().get(run_id).snapshot()
-    training = snap.status == "running" and not snap.paused  # drawn on canvases, as the curves (ui/canvas_charts.py)
     st.markdown("**Replay: the latent map forming, epoch by epoch**")
-    replay_panel(snap.replay, replay_key(run_id), live=training,
+    replay_panel(snap.replay, replay_key(run_id), live=snap.training,  # while training: on canvases (ui/canvas_charts.py)
                  empty_note=NO_FRAMES if snap.live else "No epoch ended before the run did: nothing to replay.")
     if not snap.epochs:
         return
@@ -210,10 +209,8 @@ def diagnostics(run_id: str) -> None:
                    "total correlation between its dimensions; the dimension-wise KL of each marginal to N(0, 1). "
                    f"Together they make the KL term (last epoch: {last['mutual_info']:.2f} + "
                    f"{last['total_correlation']:.2f} + {last['dimwise_kl']:.2f} ≈ {last['test_kl']:.2f} nats).")
-        if training:
-            canvas_chart(posterior_terms_data(snap.epochs), key="posterior_terms_live")
-        else:
-            st.plotly_chart(posterior_terms(snap.epochs), key="posterior_terms", config=QUIET_CHART)
+        live_or_figure(snap.training, "posterior_terms", lambda: posterior_terms_data(snap.epochs),
+                       lambda: posterior_terms(snap.epochs))
 
 
 FIRST_STEPS_WAIT_S = 2.0  # a run just started reports its first steps within about half a second
@@ -233,7 +230,7 @@ def live_view(run_id: str, queued: bool = False) -> None:
     progress(snap)
     if not snap.steps:
         st.info("Waiting for the first steps: the curves start here in a moment.", icon=":material/hourglass_top:")
-    elif snap.status == "running" and not snap.paused:  # a canvas sent only the new points (ui/live_curves.py)
+    elif snap.training:  # a canvas sent only the new points (ui/live_curves.py)
         live_curves(snap.id, snap.events, snap.beta_changes, snap.likelihood)
     else:  # paused or over: the full figure, with hover and zoom
         st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")

@@ -8,11 +8,14 @@ share with these charts.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import plotly.colors
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui.figures import BETA_COLOR, MARKED_EPOCHS, POSTERIOR_TERMS, label_color
+from ui.figures import BETA_COLOR, MARKED_EPOCHS, POSTERIOR_TERMS, QUIET_CHART, label_color
 
 CANVAS_JS = r"""
 // Streamlit's chart theme, as st.plotly_chart draws the same figures once the run is paused or over
@@ -297,3 +300,12 @@ def posterior_terms_data(epochs: list[dict]) -> dict:
 def canvas_chart(data: dict, key: str, height: int = 260) -> None:
     """Draw one of the *_data charts above on a canvas."""
     _mount(data=dict(data, height=height), key=key, width="stretch")
+
+
+def live_or_figure(live: bool, key: str, canvas_data: Callable[[], dict], figure: Callable[[], go.Figure],
+                   height: int = 260) -> None:
+    """While a run trains (live), the chart on a canvas; otherwise Plotly's figure, with hover and zoom."""
+    if live:
+        canvas_chart(canvas_data(), key=f"{key}_live", height=height)
+    else:
+        st.plotly_chart(figure(), key=key, config=QUIET_CHART)

@@ -102,6 +102,11 @@ class RunSnapshot:
         return self.status in LIVE
 
     @property
+    def training(self) -> bool:
+        """Running and not paused: what moves, the page draws on canvases (ui/live_curves.py, ui/canvas_charts.py)."""
+        return self.status == "running" and not self.paused
+
+    @property
     def steps(self) -> list:
         return [e for e in self.events if e["type"] == "step"]
 

@@ -14,8 +14,8 @@ import streamlit as st
 import torch
 from PIL import Image, ImageDraw
 
-from ui.canvas_charts import canvas_chart, kl_bars_data, kl_heatmap_data, small_map_data
-from ui.figures import QUIET_CHART, kl_bars, kl_heatmap, label_color, small_map
+from ui.canvas_charts import kl_bars_data, kl_heatmap_data, live_or_figure, small_map_data
+from ui.figures import kl_bars, kl_heatmap, label_color, small_map
 from ui.images import grid
 from vae_core.data import as_float
 from vae_core.replay import MAX_SAVED_FRAMES, Replay, thin
@@ -80,10 +80,8 @@ def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES, l
     shown = _current_epoch(key, n)
     controls(replay, key, n)
     frame_view(replay, shown - 1, key, live)
-    if live:
-        canvas_chart(kl_heatmap_data(replay, shown - 1), key=f"{key}_heatmap_live", height=240)
-    else:
-        st.plotly_chart(kl_heatmap(replay, shown - 1), key=f"{key}_heatmap", config=QUIET_CHART)
+    live_or_figure(live, f"{key}_heatmap", lambda: kl_heatmap_data(replay, shown - 1),
+                   lambda: kl_heatmap(replay, shown - 1), height=240)
     st.caption("KL per dimension over the epochs: a dimension that goes pale has collapsed to the prior (it "
                "carries nothing about the image). Dotted lines: β moved; the frame shown is outlined.")
 
@@ -110,13 +108,11 @@ def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
     x_range, y_range = replay.ranges()
     a, b, c = st.columns([3, 3, 2])
     with a:
-        if live:
-            canvas_chart(small_map_data(frame.xy, replay.labels, replay.axis_names, replay.class_names, x_range,
-                                        y_range), key=f"{key}_map_live")
-        else:
-            fig = small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names)
-            fig.update_layout(xaxis_range=x_range, yaxis_range=y_range)
-            st.plotly_chart(fig, key=f"{key}_map", config=QUIET_CHART)
+        live_or_figure(live, f"{key}_map",
+                       lambda: small_map_data(frame.xy, replay.labels, replay.axis_names, replay.class_names,
+                                              x_range, y_range),
+                       lambda: small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names).update_layout(
+                           xaxis_range=x_range, yaxis_range=y_range))
     with b:
         images = np.concatenate([replay.originals, frame.recons])
         st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420),
@@ -124,10 +120,7 @@ def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
     with c:
         active = sum(v > 0.01 for v in frame.kl_per_dim)
         st.caption(f"KL per dimension: {active} of {len(frame.kl_per_dim)} active units")
-        if live:
-            canvas_chart(kl_bars_data(frame.kl_per_dim), key=f"{key}_kl_live")
-        else:
-            st.plotly_chart(kl_bars(frame.kl_per_dim), key=f"{key}_kl", config=QUIET_CHART)
+        live_or_figure(live, f"{key}_kl", lambda: kl_bars_data(frame.kl_per_dim), lambda: kl_bars(frame.kl_per_dim))
 
 
 def replay_gif(replay: Replay, size: int = 320) -> bytes:
