@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_common import machine_line  # noqa: E402
 
 import browser  # noqa: E402
-from browser import chromium_page, fill_input, streamlit_process  # noqa: E402
+from browser import chromium_page, start_training, streamlit_process  # noqa: E402
 
 KINDS = ("server", "training", "chromium renderer", "chromium gpu-process", "chromium other")
 
@@ -53,11 +53,7 @@ def page_metrics(cdp) -> dict:
 def one_round(tree: Path, seconds: float) -> dict:
     browser.ROOT = tree  # the server runs that checkout's app.py
     with streamlit_process() as (url, _), chromium_page() as page:
-        page.goto(f"{url}/train")
-        page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
-        fill_input(page, "Epochs", "1000")
-        page.get_by_role("button", name="Start training").click()
-        page.get_by_text("Status: training").wait_for(timeout=30_000)
+        start_training(page, url, epochs=1000)
         time.sleep(4)
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")

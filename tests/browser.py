@@ -100,6 +100,15 @@ def fill_input(page, label: str, value: str) -> None:
     wait_for_app_idle(page)
 
 
+def start_training(page, url: str, epochs: int = 1000) -> None:
+    """Open the Train page, start a digits run of `epochs` epochs, and wait until it trains."""
+    page.goto(f"{url}/train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    fill_input(page, "Epochs", str(epochs))
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Status: training").wait_for(timeout=30_000)
+
+
 def select_checkpoint(page, name: str) -> None:
     """Pick a model in the sidebar (digits-2d is preselected)."""
     if name == "digits-2d":

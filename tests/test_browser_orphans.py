@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import chromium_page, fill_input, streamlit_process
+from browser import chromium_page, start_training, streamlit_process
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +38,7 @@ def alive(pid: int) -> bool:
 
 def test_training_processes_end_when_the_server_is_killed():
     with streamlit_process() as (url, server), chromium_page() as page:
-        page.goto(f"{url}/train")
-        page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
-        fill_input(page, "Epochs", "1000")
-        page.get_by_role("button", name="Start training").click()
-        page.get_by_text("Status: training").wait_for(timeout=30_000)
+        start_training(page, url, epochs=1000)
         helpers = descendants(server.pid)  # the forkserver and the run's training process
         assert len(helpers) >= 2, helpers
         os.kill(server.pid, signal.SIGKILL)
