@@ -18,9 +18,25 @@ import streamlit as st
 from ui.figures import BETA_COLOR, MARKED_EPOCHS, POSTERIOR_TERMS, QUIET_CHART, label_color
 
 CANVAS_JS = r"""
-// Streamlit's chart theme, as st.plotly_chart draws the same figures once the run is paused or over
-const FONT = '12px "Source Sans", "Source Sans Pro", sans-serif', INK = "rgba(49, 51, 63, 0.7)";
-const PLOT_BG = "#ffffff", GRID = "rgba(49, 51, 63, 0.12)";
+// Streamlit's chart look, as st.plotly_chart draws the same figures once the run is paused or over: text and grid
+// in the theme's text colour (faded), on its background; useTheme reads them (light or dark) at each draw.
+const FONT = '12px "Source Sans", "Source Sans Pro", sans-serif';
+let INK = "rgba(49, 51, 63, 0.7)", GRID = "rgba(49, 51, 63, 0.12)", PLOT_BG = "#ffffff";
+
+function faded(ctx, color, alpha) {  // the canvas normalises a CSS colour to "#rrggbb" (or rgba(...) if it has alpha)
+  ctx.fillStyle = color;
+  const c = ctx.fillStyle;
+  if (!c.startsWith("#")) return c;
+  const n = parseInt(c.slice(1), 16);
+  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+function useTheme(ctx, canvas) {  // Streamlit sets --st-* properties on the element around a component
+  const style = getComputedStyle(canvas);
+  const text = style.getPropertyValue("--st-text-color").trim(), bg = style.getPropertyValue("--st-background-color").trim();
+  if (text) { INK = faded(ctx, text, 0.7); GRID = faded(ctx, text, 0.12); }
+  if (bg) PLOT_BG = bg;
+}
 
 function niceTicks(lo, hi, count) {  // round steps of 1, 2 or 5 times a power of ten
   if (!(hi > lo)) return [lo];
@@ -151,6 +167,7 @@ function startDrawing(canvas, height) {
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
+  useTheme(ctx, canvas);
   ctx.font = FONT;
   return {ctx, width};
 }
