@@ -41,7 +41,7 @@ def one_run(data: Dataset, epochs: int, replay: bool) -> tuple[float, list[float
                    warmup_epochs=defaults.warmup_epochs, device="cpu", log_every=defaults.log_every, latent_dim=None,
                    hidden=None, arch="auto", likelihood="bernoulli")
     model, config = build_run(data, options, 1.0, 0)
-    recorder = ReplayRecorder(data) if replay else None
+    recorder = ReplayRecorder(data, model.config.latent_dim) if replay else None
     frames = []
     t0 = time.perf_counter()
     for event in train(model, data, config):

@@ -11,9 +11,9 @@ from ui.export import png_bytes, points_csv
 from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
 from ui.navigation import run_page
-from vae_core import DatasetError, image_terms, kl_per_dim
+from vae_core import DatasetError, kl_per_dim
 from vae_core.data import DEFAULT_CONTENT_FRACTION, as_float, content_fraction, image_to_tensor
-from vae_core.elbo import ImageTerms
+from vae_core.elbo import ImageTerms, read_image
 from vae_core.latent import (
     attribute_row,
     attribute_vector,
@@ -178,11 +178,11 @@ def arithmetic_section(model, md, data, name: str) -> None:
     grid_col.image(grid(images, nrow=ARITHMETIC_STEPS, width=640),
                    caption=f"{point[1]} + s·v for s from 0 to {strength:g}; v from A ({label_a}, {len(a)} images) to "
                            f"B ({label_b}, {len(b)} images), ‖v‖ = {np.linalg.norm(vector):.2f}.")
-    map_col.plotly_chart(overlay_map(md, arithmetic_overlays(md, z, strengths, a, b)), key="gen_arith_map",
+    xy = md.projection.transform(z)
+    map_col.plotly_chart(overlay_map(md, arithmetic_overlays(md, xy, strengths, a, b)), key="gen_arith_map",
                          config={"displaylogo": False})
     with grid_col:
-        downloads(images, ARITHMETIC_STEPS, points_csv(z, md.projection.transform(z), strength=strengths),
-                  f"{name}-arithmetic")
+        downloads(images, ARITHMETIC_STEPS, points_csv(z, xy, strength=strengths), f"{name}-arithmetic")
 
 
 def choose_groups(md, name: str) -> list[tuple[np.ndarray, str]]:
@@ -203,9 +203,8 @@ def choose_groups(md, name: str) -> list[tuple[np.ndarray, str]]:
     return [(np.flatnonzero(md.labels == c), f"class {md.label_name(c)}") for c in (class_a, class_b)]
 
 
-def arithmetic_overlays(md, z: np.ndarray, strengths: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[dict]:
-    """The row's points on the map, its two ends marked, and the two group means the vector joins."""
-    xy = md.projection.transform(z)
+def arithmetic_overlays(md, xy: np.ndarray, strengths: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[dict]:
+    """The row's points on the map (xy), its two ends marked, and the two group means the vector joins."""
     means = md.projection.transform(np.stack([md.mu[a].mean(0), md.mu[b].mean(0)]))
     # a point often starts next to its group's mean: labels on either side, the stars over the diamonds
     return [path_trace("z + s·v", xy, "black", text=[f"s = {s:g}" for s in strengths]),
@@ -236,8 +235,8 @@ def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torc
     model, _ = state.load_model(path, mtime)
     x = model_input(data, model.config.image_shape, data_fill(path, mtime))
     x = 1 - x if invert else x
-    terms = image_terms(model, x, samples=IWAE_K)
-    return x, terms, decode_points(model, np.stack([terms.z_sample, terms.mu]))
+    read = read_image(model, x, samples=IWAE_K)
+    return x, read.terms, (read.reconstruction, read.mean)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -7,8 +7,9 @@ from ui import state
 from ui.images import crisp, grid
 from ui.navigation import run_page
 from vae_core import CheckpointError
-from vae_core.elbo import read_with_each
+from vae_core.elbo import read_image
 from vae_core.latent import decode_with_each, prior_latents
+from vae_core.maps import label_name
 
 SAMPLES = 500    # draws of q(z|x) behind each reconstruction term: one draw would jump from image to image
 PRIOR_ROW = 8    # prior samples in each same-z row
@@ -44,12 +45,13 @@ def load(row):
         return None
 
 
-@st.cache_data(show_spinner="Reading the image with both models…", max_entries=32)
-def readings(a: tuple, b: tuple, index: int):
-    """Both models' terms and decodings of test image `index` of A's data; a and b are (path, mtime)."""
-    (model_a, meta_a), (model_b, _) = state.load_model(*a), state.load_model(*b)
-    data, _ = state.dataset_for(meta_a)
-    return read_with_each([model_a, model_b], data.test_x[index], samples=SAMPLES)
+@st.cache_data(show_spinner="Reading the image…", max_entries=64)
+def reading(model: tuple, data_of: tuple, index: int):
+    """One model's terms and decodings of test image `index` of checkpoint `data_of`'s data; each (path, mtime).
+    Cached per model, not per pair: picking another B does not read the image with A again. The noise seed is the
+    same for every model (read_image), so the two readings differ only by the models."""
+    data, _ = state.dataset_for(state.load_model(*data_of)[1])
+    return read_image(state.load_model(*model)[0], data.test_x[index], samples=SAMPLES)
 
 
 def image_index(n: int) -> int:
@@ -92,9 +94,9 @@ def image_section(a, b, meta_a: dict, meta_b: dict):
         st.warning(f"The models' dataset is not on this machine, so there is no test image to read. {reason}")
         return None
     index = image_index(len(data.test_x))
-    reading_a, reading_b = readings((a.path, a.mtime), (b.path, b.mtime), index)
+    reading_a, reading_b = (reading(row, (a.path, a.mtime), index) for row in ((a.path, a.mtime), (b.path, b.mtime)))
     label = int(data.test_y[index])
-    name = data.class_names[label] if data.class_names else str(label)
+    name = label_name(data.class_names, label)
     original, a_col, b_col = st.columns([1, 2, 2])
     original.image(crisp(data.test_x[index]), caption=f"original · #{index} · label {name}", width="stretch")
     with a_col:

@@ -29,6 +29,12 @@ def train_page() -> AppTest:
     return at.switch_page("pages/train.py").run()
 
 
+def current_run_id(at: AppTest) -> str:
+    """The run the page shows, from its URL (AppTest gives a query parameter as a list or a string)."""
+    run = at.query_params["run"]
+    return run[0] if isinstance(run, list) else run
+
+
 def wait_until_done(at: AppTest, timeout: float = 60) -> AppTest:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,7 +80,7 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     at.number_input(key="train_epochs").set_value(3)
     at.number_input(key="train_latent_dim").set_value(3)
     at.button(key="train_start").click().run()
-    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    run_id = current_run_id(at)
     at = wait_until_done(at)
     assert "Status: **finished**" in [m.value for m in at.markdown]
     curves = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -133,7 +139,7 @@ def test_a_live_run_is_drawn_on_canvases_sent_only_new_points_and_a_paused_one_b
     at = train_page()
     at.number_input(key="train_epochs").set_value(1000)
     at.button(key="train_start").click().run()
-    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    run_id = current_run_id(at)
     deadline = time.monotonic() + 30
     while not (sent := live_curves_sent(at)) or not sent[0]["steps"]:
         assert time.monotonic() < deadline, "no live curve points"
@@ -232,7 +238,7 @@ def test_leaving_the_train_page_loses_neither_the_form_nor_the_run(ckpt_dir):
     assert at.number_input(key="train_epochs").value == 700  # the form kept its values
     assert at.selectbox(key="train_likelihood").value == "gaussian"
     at.button(key="train_start").click().run()
-    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    run_id = current_run_id(at)
     at.switch_page("pages/explore.py").run()
     at.query_params.clear()  # what the sidebar link does: no ?run= in the URL
     at.switch_page("pages/train.py").run()

@@ -23,6 +23,10 @@ BETA_MARKS = f"""() => {{
 }}"""
 
 
+# the diagnostics drawn on canvases while training (ui/canvas_charts.py): "kind:points" each, in page order
+LIVE_CHARTS = """() => [...document.querySelectorAll('canvas[data-vae-chart]')]
+  .map(c => c.dataset.kind + ':' + c.dataset.points)"""
+
 # Plotly's figures on the page redrawn from now on (a chart whose figure did not change is not drawn again)
 COUNT_REDRAWS = """() => {
   window.__redraws = 0;
@@ -52,6 +56,8 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         page.wait_for_function(f"() => ({CURVE_POINTS})() > 0", timeout=30_000)
         first = page.evaluate(CURVE_POINTS)
         page.wait_for_function(f"n => ({CURVE_POINTS})() > n + 5", arg=first, timeout=30_000)  # the curves grow live
+        page.wait_for_function(f"() => ({LIVE_CHARTS})().length === 4", timeout=20_000)  # the diagnostics, on canvases
+        assert page.evaluate(LIVE_CHARTS) == ["scatter:359", "bars:", "heatmap:", "lines:"]  # every test image mapped
         # a page that lost the points it was sent (they are kept in the page, per run) gets them all again
         drawn = page.evaluate(CURVE_POINTS)
         page.evaluate("() => { delete window.__vaeCurves; }")

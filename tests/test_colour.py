@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from test_app_explore import selection
+from test_app_train import current_run_id
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint, load_dataset, save_run, train
 from vae_core.latent import Projection, encode_means
 
@@ -147,7 +148,7 @@ def test_the_train_page_trains_on_a_zip_of_colour_images(tmp_path, monkeypatch):
     run_caption = next(c.value for c in at.caption if "continuous-bernoulli likelihood" in c.value)
     assert "shapes.zip (uploaded)" in run_caption and "/uploads/" not in run_caption  # no server paths
     assert "(14 train / 6 test images)" in run_caption  # the chosen test share
-    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    run_id = current_run_id(at)
     at.button(key=f"save_{run_id}").click().run()
     (saved,) = (tmp_path / "checkpoints").glob("*.pt")
     model, meta = load_checkpoint(saved)

@@ -25,7 +25,7 @@ def test_procrustes_undoes_a_rotation_and_a_reflection():
 def trained_replay(digits, latent_dim: int, epochs: int = 4, **config):
     torch.manual_seed(0)
     model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=latent_dim, hidden=(64,)))
-    recorder = ReplayRecorder(digits, points=300)
+    recorder = ReplayRecorder(digits, latent_dim, points=300)
     history = []
     for event in train(model, digits, TrainConfig(epochs=epochs, log_every=5, **config)):
         if event["type"] == "epoch":

@@ -15,7 +15,17 @@ import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.figures import BETA_COLOR, MARKED_EPOCHS, POSTERIOR_TERMS, QUIET_CHART, label_color
+from ui.figures import (
+    ACTIVE_KL,
+    BETA_COLOR,
+    KL_COLORSCALE,
+    MARKED_EPOCHS,
+    POSTERIOR_TERMS,
+    QUIET_CHART,
+    kl_bar_colors,
+    label_color,
+)
+from vae_core.maps import label_name
 
 CANVAS_JS = r"""
 // Streamlit's chart look, as st.plotly_chart draws the same figures once the run is paused or over: text and grid
@@ -271,7 +281,7 @@ export default function (component) {
 """
 
 _mount = st.components.v2.component("vae_explorer_canvas_chart", js=CHARTS_JS, isolate_styles=False)
-BLUES = plotly.colors.get_colorscale("Blues")  # as ui.figures.kl_heatmap's
+KL_SCALE = plotly.colors.get_colorscale(KL_COLORSCALE)  # the stops of ui.figures.kl_heatmap's colour scale
 
 
 def _floats(values, digits: int = 4) -> list:
@@ -281,17 +291,16 @@ def _floats(values, digits: int = 4) -> list:
 def small_map_data(xy: np.ndarray, labels: np.ndarray, axis_names, class_names, x_range, y_range) -> dict:
     """ui.figures.small_map as canvas data: points with the index of their label's group, one colour per group."""
     groups, index = np.unique(labels, return_inverse=True)
-    names = [class_names[g] if g < len(class_names) else str(g) for g in groups]
+    names = [label_name(class_names, g) for g in groups]
     return dict(kind="scatter", x=_floats(xy[:, 0]), y=_floats(xy[:, 1]), groups=index.tolist(), names=names,
                 colors=[label_color(g) for g in groups], x_range=_floats(x_range), y_range=_floats(y_range),
                 x_title=axis_names[0], y_title=axis_names[1], description="the latent map of this epoch")
 
 
-def kl_bars_data(kl_per_dim: list[float], threshold: float = 0.01) -> dict:
+def kl_bars_data(kl_per_dim: list[float]) -> dict:
     """ui.figures.kl_bars as canvas data."""
     return dict(kind="bars", values=_floats(kl_per_dim), names=[f"z{i + 1}" for i in range(len(kl_per_dim))],
-                colors=["#d62728" if v > threshold else "#bbbbbb" for v in kl_per_dim], y_title="KL (nats)",
-                floor=5 * threshold,
+                colors=kl_bar_colors(kl_per_dim), y_title="KL (nats)", floor=5 * ACTIVE_KL,
                 description="KL per latent dimension")
 
 
@@ -299,7 +308,7 @@ def kl_heatmap_data(replay, current: int | None) -> dict:
     """ui.figures.kl_heatmap as canvas data: rows are dimensions (z1 at the top), columns epochs."""
     frames = replay.frames
     return dict(kind="heatmap", z=_floats(np.array([f.kl_per_dim for f in frames]).T), x=[f.epoch for f in frames],
-                names=[f"z{d + 1}" for d in range(len(frames[0].kl_per_dim))], colorscale=BLUES, x_title="epoch",
+                names=[f"z{d + 1}" for d in range(len(frames[0].kl_per_dim))], colorscale=KL_SCALE, x_title="epoch",
                 marks=[frames[i].epoch - 0.5 for i in range(len(frames)) if replay.beta_changed(i)],
                 mark_color=BETA_COLOR, outline=None if current is None else frames[current].epoch,
                 description="KL per dimension over the epochs")

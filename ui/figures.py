@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.geometry import ellipse_paths
+from vae_core.maps import label_name
 
 
 def wait_for_import(name: str) -> None:
@@ -167,6 +168,7 @@ def _ellipses(md, idx: np.ndarray) -> go.Scatter:
 
 
 BETA_COLOR = "#9467bd"
+CURVE_COLORS = dict(recon="#1f77b4", loss="#444444", kl="#d62728", beta_kl="#ff9896")  # also the live canvas's
 MAX_BETA_LABELS = 4  # text labels for the last few changes only: more would cover the KL chart
 
 
@@ -177,20 +179,20 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
     hand) on its own axis. Lines per logged step, markers per epoch.
 
     Built from plain dicts with two hand-placed axes: make_subplots and add_vline cost ~100x more, and
-    this figure is rebuilt twice a second while training runs.
+    this figure is rebuilt at every poll of a paused run (while it trains, ui/live_curves.py draws the curves).
     """
     steps = [e for e in events if e["type"] == "step"]
     epochs = [e for e in events if e["type"] == "epoch"]
     x, ex = [e["step"] for e in steps], [e["step"] for e in epochs]
     betas = [e["beta"] for e in steps]
     traces = [
-        _line("recon", x, [e["recon"] for e in steps], "#1f77b4", 1),
-        _line("loss = recon + β·KL", x, [e["loss"] for e in steps], "#444444", 1),
-        _line("KL", x, [e["kl"] for e in steps], "#d62728", 2),
-        _line("β·KL", x, [e["beta"] * e["kl"] for e in steps], "#ff9896", 2),
-        _epoch_markers("test recon", ex, [e["test_recon"] for e in epochs], "#1f77b4", 1),
-        _epoch_markers("test −ELBO", ex, [e["test_loss"] for e in epochs], "#444444", 1),
-        _epoch_markers("test KL", ex, [e["test_kl"] for e in epochs], "#d62728", 2),
+        _line("recon", x, [e["recon"] for e in steps], CURVE_COLORS["recon"], 1),
+        _line("loss = recon + β·KL", x, [e["loss"] for e in steps], CURVE_COLORS["loss"], 1),
+        _line("KL", x, [e["kl"] for e in steps], CURVE_COLORS["kl"], 2),
+        _line("β·KL", x, [e["beta"] * e["kl"] for e in steps], CURVE_COLORS["beta_kl"], 2),
+        _epoch_markers("test recon", ex, [e["test_recon"] for e in epochs], CURVE_COLORS["recon"], 1),
+        _epoch_markers("test −ELBO", ex, [e["test_loss"] for e in epochs], CURVE_COLORS["loss"], 1),
+        _epoch_markers("test KL", ex, [e["test_kl"] for e in epochs], CURVE_COLORS["kl"], 2),
         dict(_line("β in force", x, betas, BETA_COLOR, 2), yaxis="y3",
              line=dict(color=BETA_COLOR, width=1.5, shape="hv")),
     ]
@@ -258,11 +260,20 @@ def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
     return fig
 
 
+ACTIVE_KL = 0.01  # nats: a dimension whose KL is below this carries almost nothing (collapsed to the prior)
+KL_COLORSCALE = "Blues"
+
+
+def kl_bar_colors(kl_per_dim: list[float]) -> list[str]:
+    """Red for a dimension in use, grey for a collapsed one."""
+    return [CURVE_COLORS["kl"] if v > ACTIVE_KL else "#bbbbbb" for v in kl_per_dim]
+
+
 @figure_builder
-def kl_bars(kl_per_dim: list[float], threshold: float = 0.01) -> go.Figure:
+def kl_bars(kl_per_dim: list[float]) -> go.Figure:
     """KL per latent dimension; dimensions that carry almost nothing (collapsed) are greyed."""
-    colors = ["#d62728" if v > threshold else "#bbbbbb" for v in kl_per_dim]
-    fig = go.Figure(go.Bar(x=[f"z{i + 1}" for i in range(len(kl_per_dim))], y=kl_per_dim, marker_color=colors))
+    fig = go.Figure(go.Bar(x=[f"z{i + 1}" for i in range(len(kl_per_dim))], y=kl_per_dim,
+                           marker_color=kl_bar_colors(kl_per_dim)))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="KL (nats)")
     return fig
 
@@ -274,7 +285,7 @@ def kl_heatmap(replay, current: int | None = None, height: int = 240) -> go.Figu
     frames = replay.frames
     epochs = [f.epoch for f in frames]
     kl = np.array([f.kl_per_dim for f in frames]).T  # (D, epochs)
-    fig = go.Figure(go.Heatmap(z=kl, x=epochs, y=[f"z{d + 1}" for d in range(len(kl))], colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=kl, x=epochs, y=[f"z{d + 1}" for d in range(len(kl))], colorscale=KL_COLORSCALE,
                                colorbar=dict(title="nats", thickness=12),
                                hovertemplate="epoch %{x}, %{y}: KL %{z:.3f} nats<extra></extra>"))
     shapes = [dict(type="line", x0=frames[i].epoch - 0.5, x1=frames[i].epoch - 0.5, yref="paper", y0=0, y1=1,
@@ -294,7 +305,7 @@ def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), he
     traces = []
     for label in np.unique(labels):
         idx = np.flatnonzero(labels == label)
-        name = class_names[label] if label < len(class_names) else str(label)
+        name = label_name(class_names, label)
         traces.append(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=name,
                                  marker=dict(size=4, color=label_color(label)),
                                  hovertemplate=f"label {name}<extra></extra>"))

@@ -70,7 +70,6 @@ class ChildMessage:
     kind: Literal["event", "beta", "end", "failed"]
     event: TrainEvent | None = None             # event, end
     frame: ReplayFrame | None = None            # event, after an epoch: the replay's new frame
-    axis_names: tuple | None = None             # event, with a frame: the replayed map's axes
     beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
     error: str | None = None                    # failed
     weights: dict | None = None                 # end, failed: the final (or last finite) weights
@@ -168,8 +167,9 @@ class Job:
     def snapshot(self) -> RunSnapshot:
         vc = self.model.config
         with self._lock:
-            replay = replace(self.replay, frames=list(self.replay.frames), beta_changes=list(self.beta_changes))
-            return RunSnapshot(self.id, self.status, self.error, list(self.events), list(self.beta_changes),
+            changes = list(self.beta_changes)
+            replay = replace(self.replay, frames=list(self.replay.frames), beta_changes=changes)
+            return RunSnapshot(self.id, self.status, self.error, list(self.events), changes,
                                self.total_steps, replay, self.pause.is_paused and self.live, self.saved_as,
                                self.beta.value, self.config,
                                vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x),
@@ -248,7 +248,7 @@ class Job:
     def _receive(self, message: ChildMessage) -> bool:
         """Record one message; True when it was the last one."""
         if message.kind == "event":
-            self._record(message.event, message.frame, message.axis_names)
+            self._record(message.event, message.frame)
             return False
         if message.kind == "beta":
             with self._lock:
@@ -264,7 +264,7 @@ class Job:
             self._finish("failed", message.error)
         return True
 
-    def _record(self, event: TrainEvent, frame: ReplayFrame | None = None, axis_names: tuple | None = None) -> None:
+    def _record(self, event: TrainEvent, frame: ReplayFrame | None = None) -> None:
         kind = event["type"]
         with self._lock:
             if kind == "start":
@@ -275,7 +275,6 @@ class Job:
                 self.events.append(event)
             if frame is not None:
                 self.replay.frames.append(frame)
-                self.replay.axis_names = axis_names
         if kind in ("step", "end"):
             self._news.set()
 
@@ -302,7 +301,7 @@ class JobRegistry:
 
     def start(self, model: VAE, data: Dataset, config: TrainConfig, save_to: Path | None = None) -> Job:
         job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta), self._slots,
-                  replay=new_replay(data), save_to=save_to)
+                  replay=new_replay(data, model.config.latent_dim), save_to=save_to)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -356,7 +355,7 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
     model = VAE(vae_config)
     model.load_state_dict(state)
     data = pickle.loads(data)
-    replay = ReplayRecorder(data)
+    replay = ReplayRecorder(data, vae_config.latent_dim)
     try:
         for event in train(model, data, config, stop=stop, beta=beta, pause=PauseControl(paused, one_epoch)):
             if event["type"] == "end":
@@ -368,7 +367,7 @@ def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, m
                 send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict()))
             else:
                 frame = replay.record(model, event) if event["type"] == "epoch" else None
-                send(messages, ChildMessage("event", event=event, frame=frame, axis_names=replay.replay.axis_names))
+                send(messages, ChildMessage("event", event=event, frame=frame))
     except NonFiniteLossError as err:  # the model holds the last good weights: send them too
         send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process

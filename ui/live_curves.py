@@ -9,16 +9,18 @@ While a run is paused or over, the page shows that Plotly figure instead, with i
 
 If the page ever lacks points the server thinks it sent (it reports what it has), the server sends again from there.
 """
+import json
+
 import streamlit as st
 
 from ui.canvas_charts import CANVAS_JS
-from ui.figures import BETA_COLOR, MARKED_EPOCHS, MAX_BETA_LABELS
+from ui.figures import BETA_COLOR, CURVE_COLORS, MARKED_EPOCHS, MAX_BETA_LABELS
 
 HEIGHT = 380  # px, as the Plotly figure
 
 DRAWING_JS = r"""
-const COLOR = {recon: "#1f77b4", loss: "#444444", kl: "#d62728", bkl: "#ff9896", beta: BETA_COLOR};
-const LEGEND = [["recon", COLOR.recon], ["loss = recon + β·KL", COLOR.loss], ["KL", COLOR.kl], ["β·KL", COLOR.bkl],
+const COLOR = Object.assign({beta: BETA_COLOR}, CURVE_COLORS);
+const LEGEND = [["recon", COLOR.recon], ["loss = recon + β·KL", COLOR.loss], ["KL", COLOR.kl], ["β·KL", COLOR.beta_kl],
   ["test recon", COLOR.recon, true, true], ["test −ELBO", COLOR.loss, true, true], ["test KL", COLOR.kl, true, true],
   ["β in force", COLOR.beta]];
 
@@ -39,7 +41,7 @@ function draw(canvas, run) {
   const marked = {dash: true, markers: epochs.length <= MARKED_EPOCHS};
   polyline(ctx, L, x, recon, COLOR.recon); polyline(ctx, L, x, loss, COLOR.loss);
   polyline(ctx, L, ex, col(epochs, 1), COLOR.recon, marked); polyline(ctx, L, ex, col(epochs, 2), COLOR.loss, marked);
-  polyline(ctx, R, x, kl, COLOR.kl); polyline(ctx, R, x, bkl, COLOR.bkl);
+  polyline(ctx, R, x, kl, COLOR.kl); polyline(ctx, R, x, bkl, COLOR.beta_kl);
   polyline(ctx, R, ex, col(epochs, 3), COLOR.kl, marked);
   const betaTop = 1.25 * Math.max(1e-3, ...beta);  // β on its own axis, at the right
   const B = scales(right, xr, [0, betaTop]);
@@ -79,8 +81,9 @@ export default function (component) {
 }
 """
 # the figure's own constants, so the canvas and ui.figures.training_curves draw alike
-LIVE_CURVES_JS = (f'const BETA_COLOR = "{BETA_COLOR}", MARKED_EPOCHS = {MARKED_EPOCHS}, '
-                  f'MAX_BETA_LABELS = {MAX_BETA_LABELS}, HEIGHT = {HEIGHT};\n' + CANVAS_JS + DRAWING_JS)
+LIVE_CURVES_JS = (f'const BETA_COLOR = "{BETA_COLOR}", CURVE_COLORS = {json.dumps(CURVE_COLORS)}, '
+                  f'MARKED_EPOCHS = {MARKED_EPOCHS}, MAX_BETA_LABELS = {MAX_BETA_LABELS}, HEIGHT = {HEIGHT};\n'
+                  + CANVAS_JS + DRAWING_JS)
 
 _mount = st.components.v2.component("vae_explorer_live_curves", js=LIVE_CURVES_JS, isolate_styles=False)
 

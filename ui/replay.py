@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from ui.canvas_charts import kl_bars_data, kl_heatmap_data, live_or_figure, small_map_data
-from ui.figures import kl_bars, kl_heatmap, label_color, small_map
+from ui.figures import ACTIVE_KL, kl_bars, kl_heatmap, label_color, small_map
 from ui.images import grid
 from vae_core.data import as_float
 from vae_core.replay import MAX_SAVED_FRAMES, Replay, thin
@@ -118,7 +118,7 @@ def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
         st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420),
                  caption="test images above, their reconstructions at this epoch below")
     with c:
-        active = sum(v > 0.01 for v in frame.kl_per_dim)
+        active = sum(v > ACTIVE_KL for v in frame.kl_per_dim)
         st.caption(f"KL per dimension: {active} of {len(frame.kl_per_dim)} active units")
         live_or_figure(live, f"{key}_kl", lambda: kl_bars_data(frame.kl_per_dim), lambda: kl_bars(frame.kl_per_dim))
 

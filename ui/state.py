@@ -422,7 +422,10 @@ def map_data(path: str, mtime: int) -> MapData:
 
 
 def _data_options(meta: dict) -> dict:
-    return meta.get("data_options") or {"name": meta["dataset"]}
+    """What names a checkpoint's data and split; not whether it may be downloaded, which changes neither."""
+    options = dict(meta.get("data_options") or {"name": meta["dataset"]})
+    options.pop("download", None)
+    return options
 
 
 _NONLINEAR: dict = {}  # (path, mtime, kind) -> MapData: in memory for this server; on disk in the cache too
@@ -467,10 +470,7 @@ def partners(rows: list[CheckpointRow], a: CheckpointRow) -> list[CheckpointRow]
 def same_data(meta_a: dict, meta_b: dict) -> bool:
     """Whether two checkpoints were trained on the same data with the same split, so that a test image of one is
     a test image of the other."""
-    def options(meta: dict) -> dict:
-        return {k: v for k, v in _data_options(meta).items() if k != "download"}
-
-    return options(meta_a) == options(meta_b)
+    return _data_options(meta_a) == _data_options(meta_b)
 
 
 def keep_choice(key: str, options, default) -> None:

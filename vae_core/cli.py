@@ -166,7 +166,7 @@ def _run_with_progress(model, data, config, quiet: bool):
 
     from .replay import ReplayRecorder, to_history
 
-    history, bar, replay = [], None, ReplayRecorder(data)
+    history, bar, replay = [], None, ReplayRecorder(data, model.config.latent_dim)
     try:
         for event in train(model, data, config):
             if event["type"] == "start":

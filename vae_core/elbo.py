@@ -123,18 +123,20 @@ class ImageReading(NamedTuple):
     mean: torch.Tensor            # (C, H, W): decoded from the posterior mean
 
 
-def read_with_each(models, x: torch.Tensor, samples: int = 500, seed: int = 0) -> list[ImageReading]:
-    """The same image x (C, H, W) through each model, with the same noise seed for each, so the terms differ only
-    by the models: their -ELBO, reconstruction and KL (image_terms) and the decodings of a sample and of the mean."""
+def read_image(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> ImageReading:
+    """One image x (C, H, W) as one model reads it: its terms (image_terms) and the decodings of the first sample of
+    q(z|x) and of its mean."""
     from .latent import decode_points  # latent decodes; it does not import this module, so no cycle
 
-    x = as_float(x)
+    terms = image_terms(model, as_float(x), samples=samples, seed=seed)
+    reconstruction, mean = decode_points(model, np.stack([terms.z_sample, terms.mu]))
+    return ImageReading(terms, reconstruction, mean)
+
+
+def read_with_each(models, x: torch.Tensor, samples: int = 500, seed: int = 0) -> list[ImageReading]:
+    """The same image x (C, H, W) through each model, with the same noise seed for each, so the terms differ only
+    by the models (read_image)."""
     shapes = {tuple(m.config.image_shape) for m in models}
     if shapes != {tuple(x.shape)}:
         raise ValueError(f"the image is {tuple(x.shape)}, the models take {sorted(shapes)}: one image cannot go through all")
-    readings = []
-    for model in models:
-        terms = image_terms(model, x, samples=samples, seed=seed)
-        reconstruction, mean = decode_points(model, np.stack([terms.z_sample, terms.mu]))
-        readings.append(ImageReading(terms, reconstruction, mean))
-    return readings
+    return [read_image(model, x, samples, seed) for model in models]

@@ -86,6 +86,12 @@ class Projection:
         return points[:, :self.latent_dim].astype(np.float32)
 
 
+def label_name(class_names, label: int) -> str:
+    """A label's class name (its number when the dataset names no classes, or not this one)."""
+    label = int(label)
+    return class_names[label] if label < len(class_names) else str(label)
+
+
 def padded_range(values: np.ndarray, pad: float = 0.05, fallback=(-3.0, 3.0)) -> tuple[float, float]:
     """The span of `values` with a margin on both sides, so points at the edge are not cut off."""
     if len(values) == 0:
@@ -109,8 +115,6 @@ class MapData:
     missing_data: str | None = None  # why no points are drawn
 
     def label_name(self, label: int) -> str:
-        """A label's class name (its number when the dataset names no classes)."""
-        label = int(label)
-        return self.class_names[label] if label < len(self.class_names) else str(label)
+        return label_name(self.class_names, label)
 
 

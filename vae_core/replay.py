@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .data import Dataset, as_float
-from .latent import decode_points, encode_means
+from .latent import decode_points, map_points
 from .maps import Projection, padded_range
 
 REPLAY_POINTS = 500   # test images on the replayed map: enough to see the clusters, cheap to encode each epoch
@@ -49,9 +49,10 @@ class Replay:
         return by_hand or (previous is not None and not np.isclose(previous.beta, frame.beta))
 
     def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """One x and one y range for every frame, so the axes stay still while the points move."""
-        xy = np.concatenate([f.xy for f in self.frames])
-        return padded_range(xy[:, 0]), padded_range(xy[:, 1])
+        """One x and one y range for every frame, so the axes stay still while the points move (from each frame's
+        corners: every poll and Play tick asks, and copying all frames' points for it grows with the run)."""
+        corners = np.concatenate([[f.xy.min(0), f.xy.max(0)] for f in self.frames])
+        return padded_range(corners[:, 0]), padded_range(corners[:, 1])
 
 
 def _to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -65,34 +66,33 @@ def procrustes_align(xy: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return (xy @ (u @ vt)).astype(np.float32)
 
 
-def new_replay(data: Dataset, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES) -> Replay:
+def replay_axis_names(latent_dim: int) -> tuple[str, str]:
+    """Above 2-D each frame is its own PCA plane turned onto the last one; up to 2-D, the latent axes themselves."""
+    return ("aligned PC1", "aligned PC2") if latent_dim > 2 else Projection(latent_dim=latent_dim).axis_names
+
+
+def new_replay(data: Dataset, latent_dim: int, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES) -> Replay:
     """A replay with no frames yet: which test images it follows, their labels, the originals."""
     x = data.test_x[:min(images, points)]
     return Replay(labels=data.test_y[:points].numpy(), class_names=list(data.class_names),
-                  originals=_to_uint8(as_float(x)), axis_names=("z1", "z2"))
+                  originals=_to_uint8(as_float(x)), axis_names=replay_axis_names(latent_dim))
 
 
 class ReplayRecorder:
     """Takes one frame at the end of each epoch, on the first REPLAY_POINTS test images (the same every epoch)."""
 
-    def __init__(self, data: Dataset, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES):
-        self.x = data.test_x[:points]
-        self.replay = new_replay(data, points, images)
+    def __init__(self, data: Dataset, latent_dim: int, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES):
+        self.x = as_float(data.test_x[:points])  # converted once, not at every epoch
+        self.replay = new_replay(data, latent_dim, points, images)
         self.images = len(self.replay.originals)
 
     @torch.no_grad()
     def record(self, model, epoch_event: dict) -> ReplayFrame:
         was_training = model.training
         model.eval()
-        mu, _ = encode_means(model, self.x)
-        projection = Projection(mu)
-        xy = projection.transform(mu)
-        if projection.is_pca:  # centred on the mean, so the turn is about the map's middle
-            if self.replay.frames:
-                xy = procrustes_align(xy, self.replay.frames[-1].xy)
-            self.replay.axis_names = ("aligned PC1", "aligned PC2")
-        else:
-            self.replay.axis_names = projection.axis_names
+        mu, _, projection, xy = map_points(model, self.x)
+        if projection.is_pca and self.replay.frames:  # centred on the mean, so the turn is about the map's middle
+            xy = procrustes_align(xy, self.replay.frames[-1].xy)
         recons = _to_uint8(decode_points(model, mu[:self.images]))
         model.train(was_training)
         frame = ReplayFrame(int(epoch_event["epoch"]), int(epoch_event["step"]), float(epoch_event["beta"]), xy,
