@@ -216,6 +216,14 @@ def diagnostics(run_id: str) -> None:
 FIRST_STEPS_WAIT_S = 2.0  # a run just started reports its first steps within about half a second
 
 
+def training_changed(run_id: str, training: bool) -> bool:
+    """Whether the run was paused or resumed since this session's last look at it."""
+    key = f"training_{run_id}"
+    was = st.session_state.get(key, training)
+    st.session_state[key] = training
+    return was != training
+
+
 def live_view(run_id: str, queued: bool = False) -> None:
     """Everything that moves while training; polled by a fragment, so only this part reruns."""
     job = state.job_registry().get(run_id)
@@ -224,6 +232,8 @@ def live_view(run_id: str, queued: bool = False) -> None:
     snap = job.snapshot()
     if queued and snap.status != "queued":
         st.rerun(scope="app")  # it left the queue: draw the page for a training run, polled faster
+    if training_changed(run_id, snap.training) and snap.live:
+        st.rerun(scope="app")  # paused or resumed: every chart changes between canvas and Plotly now, not at its poll
     st.markdown(f"Status: **{STATUS['paused' if snap.paused else snap.status]}**")
     if snap.status == "running":  # polled with the status, so the buttons follow a pause that One epoch ends in
         pause_controls(job, snap)

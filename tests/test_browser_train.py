@@ -71,6 +71,8 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         # pause: the curves stop growing while the run waits; one epoch: it trains to the epoch's end, pauses again
         page.get_by_role("button", name="Pause", exact=True).click()
         page.get_by_text("Status: paused").wait_for(timeout=10_000)
+        # paused, the whole page reruns: the diagnostics are back on Plotly's figures with the curves
+        page.wait_for_function(f"() => ({LIVE_CHARTS})().length === 0", timeout=5_000)
         time.sleep(1.0)
         held = page.evaluate(CURVE_POINTS)
         page.evaluate(COUNT_REDRAWS)
