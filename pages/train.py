@@ -190,7 +190,7 @@ def progress(snap: RunSnapshot) -> None:
     epoch = min(int(last["epoch"]) + 1, config.epochs)
     text = (f"epoch {epoch}/{config.epochs} · step {last['step']}/{total} · "
             f"{last['samples_per_s']:,.0f} samples/s · β {last['beta']:.2f}"
-            + (f" · ETA {eta:.0f} s" if snap.live else ""))
+            + (f" · ETA {eta:.0f} s" if snap.training else ""))  # paused, no time to arrival means anything
     st.progress(min(last["step"] / total, 1.0), text=text)
 
 

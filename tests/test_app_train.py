@@ -165,6 +165,7 @@ def test_a_live_run_is_drawn_on_canvases_sent_only_new_points_and_a_paused_one_b
     time.sleep(0.3)
     at.run()
     assert "Status: **paused**" in [m.value for m in at.markdown] and not live_curves_sent(at) and not canvas_charts(at)
+    assert "ETA" not in at.get("progress")[0].proto.text  # while paused it would only count up
     curves = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"recon"' in c.proto.spec)
     recon = next(t for t in curves["data"] if t["name"] == "recon")
     assert trace_length(recon["x"]) >= third["from_step"] + len(third["steps"])  # every point, not the new ones
