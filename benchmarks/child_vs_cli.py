@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_common import machine_line  # noqa: E402
-from train_overhead import throughput  # noqa: E402
+from train_overhead import cli_run, throughput  # noqa: E402
 
 JOB = """
 import pathlib, sys, time
@@ -39,11 +39,7 @@ job.save(pathlib.Path({out!r}))
 
 
 def cli(folder: Path, threads: int, epochs: int, i: int) -> float:
-    out = folder / f"cli{threads}-{i}.pt"
-    subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--latent-dim", "2", "--epochs",
-                    str(epochs), "--out", str(out), "--quiet", "--device", "cpu"], cwd=ROOT, check=True,
-                   env=dict(os.environ, OMP_NUM_THREADS=str(threads)), stdout=subprocess.DEVNULL)
-    return throughput(out)
+    return cli_run(folder / f"cli{threads}-{i}.pt", epochs, env={"OMP_NUM_THREADS": str(threads)})
 
 
 def job(folder: Path, threads: int, epochs: int, i: int) -> float:

@@ -9,7 +9,6 @@ loads spin for tens of ms twice a second, as the Train page's polls do; "fine" l
 train_overhead.py: training images over training-loop time (digits, mlp, latent_dim 2, batch 128, seed 0, CPU).
 """
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_common import machine_line  # noqa: E402
-from train_overhead import throughput  # noqa: E402
+from train_overhead import cli_run  # noqa: E402
 
 LOADS = {"none": None, "bursty 15/500 ms (3%)": (15, 500), "bursty 30/500 ms (6%)": (30, 500),
          "bursty 90/500 ms (18%)": (90, 500), "fine 1/5.5 ms (18%)": (1, 5.5)}
@@ -39,14 +38,6 @@ while True:
 """
 
 
-def cli(folder: Path, env: dict, epochs: int, name: str) -> float:
-    out = folder / f"{name}.pt"
-    subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--latent-dim", "2", "--epochs",
-                    str(epochs), "--out", str(out), "--quiet", "--device", "cpu"], cwd=ROOT, check=True,
-                   env=dict(os.environ, **env), stdout=subprocess.DEVNULL)
-    return throughput(out)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
@@ -61,7 +52,7 @@ def main() -> None:
             try:
                 for threads, env in THREADS.items():
                     name = f"run{sum(map(len, rates.values()))}"  # one checkpoint per run
-                    rates.setdefault((load_name, threads), []).append(cli(folder, env, args.epochs, name))
+                    rates.setdefault((load_name, threads), []).append(cli_run(folder / f"{name}.pt", args.epochs, env=env))
             finally:
                 if spinner:
                     spinner.kill()

@@ -12,6 +12,7 @@ the time between changes of its progress text as the browser shows it (one chang
 own server and browser, run in turn in every round.
 """
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -42,10 +43,12 @@ def throughput(path: Path) -> float:
     return n_train * len(seconds) / sum(seconds)
 
 
-def cli_run(folder: Path, epochs: int, i: int, device: str) -> float:
-    out = folder / f"cli-{i}.pt"
+def cli_run(out: Path, epochs: int, device: str = "cpu", env: dict | None = None) -> float:
+    """The benchmarks' run (digits, 2-D latent) trained by `python -m vae_core train` into `out`, with `env` added
+    to the environment; its throughput."""
     subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--latent-dim", "2",
-                    "--epochs", str(epochs), "--out", str(out), "--quiet", "--device", device], cwd=ROOT, check=True)
+                    "--epochs", str(epochs), "--out", str(out), "--quiet", "--device", device], cwd=ROOT, check=True,
+                   env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
     return throughput(out)
 
 
@@ -113,7 +116,7 @@ def main() -> None:
         rates = {"cli": [], **{label: [] for label in pages}}
         intervals, starts = {label: [] for label in pages}, {label: [] for label in pages}
         for i in range(args.rounds):
-            rates["cli"].append(cli_run(folder, args.epochs, i, args.device))
+            rates["cli"].append(cli_run(folder / f"cli-{i}.pt", args.epochs, args.device))
             for n, (label, (page, url)) in enumerate(pages.items()):
                 rate, gaps, start = page_run(page, url, folder, args.epochs, f"{i}-{n}", args.device)
                 rates[label].append(rate)

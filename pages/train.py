@@ -216,24 +216,24 @@ def diagnostics(run_id: str) -> None:
 FIRST_STEPS_WAIT_S = 2.0  # a run just started reports its first steps within about half a second
 
 
-def training_changed(run_id: str, training: bool) -> bool:
-    """Whether the run was paused or resumed since this session's last look at it."""
-    key = f"training_{run_id}"
-    was = st.session_state.get(key, training)
-    st.session_state[key] = training
-    return was != training
+def page_layout(snap: RunSnapshot) -> str:
+    """What the whole page is drawn for. Each is laid out differently (queued: polled slowly; training: charts on
+    canvases; paused: Plotly's figures; over: saving offered, no polling), so a change reruns the page."""
+    if snap.status == "queued":
+        return "queued"
+    if not snap.live:
+        return "over"
+    return "paused" if snap.paused else "training"  # a run still starting too: it is about to train
 
 
-def live_view(run_id: str, queued: bool = False) -> None:
+def live_view(run_id: str) -> None:
     """Everything that moves while training; polled by a fragment, so only this part reruns."""
     job = state.job_registry().get(run_id)
     if job.status == "starting" or (job.status == "running" and not job.snapshot().steps):
         job.wait_for_first_steps(FIRST_STEPS_WAIT_S)
     snap = job.snapshot()
-    if queued and snap.status != "queued":
-        st.rerun(scope="app")  # it left the queue: draw the page for a training run, polled faster
-    if training_changed(run_id, snap.training) and snap.live:
-        st.rerun(scope="app")  # paused or resumed: every chart changes between canvas and Plotly now, not at its poll
+    if state.drawn_layout() != (run_id, page_layout(snap)):
+        st.rerun(scope="app")  # it left the queue, paused, resumed or ended: redraw the page for that
     st.markdown(f"Status: **{STATUS['paused' if snap.paused else snap.status]}**")
     if snap.status == "running":  # polled with the status, so the buttons follow a pause that One epoch ends in
         pause_controls(job, snap)
@@ -244,9 +244,6 @@ def live_view(run_id: str, queued: bool = False) -> None:
         live_curves(snap.id, snap.events, snap.beta_changes, snap.likelihood)
     else:  # paused or over: the full figure, with hover and zoom
         st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")
-    if not snap.live and state.polling_run() == run_id:
-        state.set_polling_run(None)
-        st.rerun(scope="app")  # the run ended: stop polling and offer saving
 
 
 def save_panel(job, snap: RunSnapshot) -> None:
@@ -294,11 +291,10 @@ def run_view(job, snap: RunSnapshot) -> None:
     if snap.status in ("finished", "stopped"):  # the outcome and saving first, above the fold
         final_metrics(job)
         save_panel(job, snap)
+    state.set_drawn_layout(snap.id, page_layout(snap))
     if snap.status == "queued":  # nothing moves but the place in line: look now and then
-        state.set_polling_run(snap.id)
-        st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id, queued=True)
+        st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id)
     elif snap.live:
-        state.set_polling_run(snap.id)
         st.fragment(run_every=POLL_S)(guarded(live_view))(snap.id)
     else:
         live_view(snap.id)

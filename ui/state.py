@@ -31,7 +31,7 @@ DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA", "data")  # where MNIST-like data
 CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected checkpoint's name
 NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
 PRIOR_SEED = "gen_seed"              # Generate's prior-sample seed input
-POLLING_RUN = "_polling"             # the run whose live view polls, so its end can rerun the whole page
+DRAWN_LAYOUT = "_drawn_layout"      # (run, layout) the Train page was last drawn for whole: a change reruns it
 SESSION_RUNS = "_runs"               # ids of the runs this session started, oldest first
 SWEEP_RUNS = "_sweep"                # ids of the runs of the sweep this session started on Compare
 EXPLORE_LINK = "_explore_link"       # the query parameters Explore last wrote (ui.links)
@@ -321,12 +321,12 @@ def keep_train_form() -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def polling_run() -> str | None:
-    return st.session_state.get(POLLING_RUN)
+def drawn_layout() -> tuple | None:
+    return st.session_state.get(DRAWN_LAYOUT)
 
 
-def set_polling_run(run_id: str | None) -> None:
-    st.session_state[POLLING_RUN] = run_id
+def set_drawn_layout(run_id: str, layout: str) -> None:
+    st.session_state[DRAWN_LAYOUT] = (run_id, layout)
 
 
 def warm_up_training() -> None:
