@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -72,6 +74,77 @@ def test_a_sweep_runs_on_a_local_ray_instance(tmp_path):
     assert "diverged" in rows[1]["error"] and load_checkpoint(rows[0]["path"])[1]["train_config"]["beta"] == 0.5
     again = json.loads(sweep("--betas", "0.5", "--out-dir", str(tmp_path), "--ray", "local", "--json").stdout)
     assert again[0]["status"] == "done before"
+
+
+def descendants(pid: int) -> set[int]:
+    """pid and every process below it, from /proc (Ray's servers are the sweep's children, its workers the
+    raylet's)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        found.add(todo[-1])
+        todo += parents.get(todo.pop(), [])
+    return found
+
+
+def listening_sockets(pids: set[int]) -> list[tuple[str, str]]:
+    """(process name, local address) of every listening TCP socket or bound UDP socket the processes hold."""
+    local = {}  # socket inode -> local address
+    for table, listening in (("tcp", "0A"), ("tcp6", "0A"), ("udp", "07"), ("udp6", "07")):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == listening:
+                local[fields[9]] = fields[1]
+    found = []
+    for pid in pids:
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        found += [(name, local[link[8:-1]]) for link in links if link.startswith("socket:[") and link[8:-1] in local]
+    return found
+
+
+def is_loopback(hex_address: str) -> bool:
+    """/proc/net's "0100007F:1F90" (127.0.0.1, little-endian) or an IPv6 one, loopback or IPv4-mapped loopback."""
+    host = hex_address.split(":")[0]
+    if len(host) == 8:
+        return host.endswith("7F")
+    return host == "0" * 31 + "1" or (host[:24] == "0000000000000000FFFF0000" and host[-2:] == "7F")
+
+
+def ended(proc: subprocess.Popen, within_s: float) -> bool:
+    try:
+        proc.wait(timeout=within_s)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the sockets from Linux's /proc")
+def test_a_local_ray_cluster_listens_on_loopback_only(tmp_path):
+    """Ray runs any job it is sent: during a `--ray local` sweep no process of it may listen beyond 127.0.0.1."""
+    proc = subprocess.Popen([sys.executable, "-m", "vae_core", "sweep", *OPTIONS, "--quiet", "--betas", "1,2",
+                             "--out-dir", str(tmp_path), "--ray", "local"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    seen, deadline = set(), time.monotonic() + 600
+    while not ended(proc, within_s=0.2):  # look until the sweep is over: Ray's servers and workers come and go
+        seen.update(listening_sockets(descendants(proc.pid) - {proc.pid}))
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the sweep did not end within 10 minutes")
+    names = {name for name, _ in seen}
+    assert {"gcs_server", "raylet"} <= names, f"Ray's servers were never seen listening: {sorted(names)}"
+    assert proc.returncode == 0
+    exposed = sorted(f"{name} on {address}" for name, address in seen if not is_loopback(address))
+    assert not exposed, f"listening beyond loopback: {exposed}"
 
 
 def test_ray_missing_is_a_message_with_the_install_command(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -143,15 +144,35 @@ def _local_worker(options: dict, beta: float, seed: int, out: str, send, threads
     send.send(train_one(options, beta, seed, out))
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def _keep_ray_on_loopback() -> None:
+    """A local Ray cluster runs whatever job it is sent, so its servers (GCS, raylet, workers, the runtime-env
+    agent) must listen on loopback only. `_node_ip_address="127.0.0.1"` alone does not do it on Linux: Ray
+    swaps a loopback node address for the machine's reachable one unless "cluster mode" is off, which
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 says. Set in the environment, so Ray's own processes inherit it, and
+    in Ray's constants in case Ray was imported before (they are read at import)."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    if "ray" in sys.modules and sys.modules["ray"] is not None:
+        from ray._private import ray_constants
+
+        ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 def run_on_ray(options: dict, todo: list, address: str, on_start, on_done) -> None:
     """Each run a Ray task (one GPU each where the cluster has them); "local" starts Ray on this machine."""
+    if address == "local":
+        _keep_ray_on_loopback()
     try:
         import ray
     except ImportError:
         raise SweepError(f"--ray needs Ray, which is not installed: {RAY_INSTALL}") from None
     try:
-        ray.init(address=None if address == "local" else address, include_dashboard=False,
-                 log_to_driver=False, ignore_reinit_error=True)
+        if address == "local":
+            ray.init(_node_ip_address=LOOPBACK, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        else:
+            ray.init(address=address, log_to_driver=False, ignore_reinit_error=True)
     except Exception as err:
         raise SweepError(f"Could not reach the Ray cluster at {address!r}: {err}") from err
     try:
