@@ -1,8 +1,9 @@
 """Entry point: `streamlit run app.py`. Page config, navigation over pages/, the shared model picker."""
 import streamlit as st
 
+from ui.catalogue import warm_up_training
 from ui.navigation import leave_pages_folder_mode
-from ui.state import checkpoint_picker, keep_train_form, warm_up_training
+from ui.session import checkpoint_picker, keep_train_form
 
 leave_pages_folder_mode()
 st.set_page_config(page_title="VAE latent space explorer", page_icon="🧭", layout="wide")

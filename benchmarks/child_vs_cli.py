@@ -27,7 +27,7 @@ sys.path.insert(0, {root!r})
 from ui.jobs import JobRegistry
 from vae_core import VAE, VAEConfig, TrainConfig, load_dataset
 from vae_core.model import suggest_architecture
-from vae_core.train import seed_everything
+from vae_core.training import seed_everything
 data = load_dataset("digits")
 seed_everything(0)
 model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=2, arch=suggest_architecture(data.image_shape)[0]))

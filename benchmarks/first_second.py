@@ -53,10 +53,9 @@ def drawn_after_launch(page, script: str = "app.py", env: dict | None = None, pa
 
 def default_map_size() -> int:
     from vae_core import load_checkpoint
-    from vae_core.data import load_from_options
 
     _, meta = load_checkpoint(HERE.parent / "checkpoints" / "digits-2d.pt")
-    return len(load_from_options(meta["data_options"]).test_x)
+    return len(meta.data_options.load().test_x)
 
 
 def cold(page, rounds: int) -> None:

@@ -55,9 +55,9 @@ def train_and_eval(folder: Path, out: Path, options: list[str], epochs: int, see
         "--out", str(out), *options)
     result = json.loads(cli("eval", str(out), "--json", *(["--iwae-k", str(iwae_k)] if iwae_k else [])))
     _, meta = load_checkpoint(out)
-    epochs_done = [e for e in meta["history"] if e["type"] == "epoch"]
+    epochs_done = [e for e in meta.history if e["type"] == "epoch"]
     result["train_s"] = epochs_done[-1]["elapsed_s"]  # training with its per-epoch test evaluation
-    result["arch"], result["latent_dim"] = meta["vae_config"]["arch"], meta["vae_config"]["latent_dim"]
+    result["arch"], result["latent_dim"] = meta.vae_config.arch, meta.vae_config.latent_dim
     return result
 
 

@@ -91,8 +91,8 @@ def run_vae_core(arch: str, folder: Path, out: Path, epochs: int, seed: int, n_t
         cmd += ["--hidden", "400"]
     wall = timed(cmd, out / "log.txt")
     _, meta = load_checkpoint(out / "model.pt")
-    return dict(wall_s=wall, epoch_train_s=epoch_train_seconds(meta["history"], n_train, BATCH),
-                own_test_loss=meta["metrics"]["test_loss"], checkpoint=str(out / "model.pt"))
+    return dict(wall_s=wall, epoch_train_s=epoch_train_seconds(meta.history, n_train, BATCH),
+                own_test_loss=meta.metrics["test_loss"], checkpoint=str(out / "model.pt"))
 
 
 def run_recipe(source: str, folder: Path, split_file: Path, out: Path, epochs: int, seed: int, data) -> dict:

@@ -78,7 +78,7 @@ def map_checkpoint(images: np.ndarray, labels: np.ndarray, n: int, work: Path) -
     events = list(train(model, data, config))
     last = next(e for e in reversed(events) if e["type"] == "epoch")
     save_checkpoint(work / f"checkpoints-{n}" / f"map-{n}.pt", model, dataset=data.name,
-                    train_config=config.to_dict(), history=[e for e in events if e["type"] == "epoch"],
+                    train_config=config, history=[e for e in events if e["type"] == "epoch"],
                     metrics={k: last[k] for k in ("test_loss", "test_recon", "test_kl")},
                     class_names=data.class_names, data_options=data.options)
     return work / f"checkpoints-{n}", dict(pngs=total, png_write_s=t1 - t0, folder_load_s=t2 - t1)

@@ -4,15 +4,28 @@ import re
 
 import streamlit as st
 
-from ui import state
+from ui import catalogue, session
 from ui.figures import rate_distortion
 from ui.navigation import guarded, run_page
-from vae_core import DatasetError, TrainConfig, load_dataset
+from vae_core import DataOptions, DatasetError, RunSpec, TrainConfig
 from vae_core.data import BUILTIN
-from vae_core.sweep import build_run, finished_before, run_path
+from vae_core.sweep import finished_before, run_path
 
 COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", "test_loss")
 TRAIN = TrainConfig()
+SWEEP_RUNS = "_sweep"  # ids of the runs of the sweep this session started here
+
+
+def sweep_runs() -> list[str]:
+    return list(st.session_state.get(SWEEP_RUNS, []))
+
+
+def add_sweep_run(run_id: str) -> None:
+    st.session_state[SWEEP_RUNS] = [*sweep_runs(), run_id]
+
+
+def clear_sweep_runs() -> None:
+    st.session_state[SWEEP_RUNS] = []
 
 
 def sweep_controls() -> None:
@@ -27,7 +40,7 @@ def sweep_controls() -> None:
         name = a.text_input("Folder", "sweep", key="sweep_name", help="Under the checkpoints folder.")
         if st.button("Start the sweep", key="sweep_start", type="primary"):
             start_sweep(dataset, betas, seeds, int(epochs), name)
-    if state.sweep_runs():
+    if sweep_runs():
         st.fragment(run_every=1.0)(guarded(sweep_progress))()
 
 
@@ -37,26 +50,23 @@ def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) ->
         grid = [(float(b), int(s)) for b in betas.split(",") if b.strip() for s in seeds.split(",") if s.strip()]
         if not grid or not folder_name:
             raise ValueError("give at least one β, one seed and a folder name")
+        spec = RunSpec(data=DataOptions(dataset, root=catalogue.DATA_ROOT), train=TrainConfig(epochs=epochs))
         with st.spinner("Loading the dataset…"):
-            data = load_dataset(dataset, root=state.DATA_ROOT, download=True)
+            data = spec.data.load(download=True)
     except (ValueError, DatasetError) as err:
         st.error(f"The sweep could not start: {err}")
         return
-    options = dict(epochs=epochs, batch_size=TRAIN.batch_size, lr=TRAIN.lr, beta_schedule="constant",
-                   warmup_epochs=TRAIN.warmup_epochs, device="auto", log_every=TRAIN.log_every, latent_dim=None,
-                   hidden=(), arch="auto", likelihood="bernoulli")
-    folder = state.checkpoint_dir() / folder_name
+    folder = catalogue.checkpoint_dir() / folder_name
     for beta, seed in grid:
         out = run_path(folder, beta, seed)
         if finished_before(beta, seed, out) is None:
-            model, config = build_run(data, options, beta, seed)
-            state.add_sweep_run(state.job_registry().start(model, data, config, save_to=out).id)
+            add_sweep_run(catalogue.job_registry().start(spec.with_beta_and_seed(beta, seed), data, save_to=out).id)
 
 
 def sweep_progress() -> None:
     """The runs of this session's sweep: each one's state, and the whole; polled while any is live."""
-    registry = state.job_registry()
-    snaps = [job.snapshot() for rid in state.sweep_runs() if (job := registry.get(rid)) is not None]
+    registry = catalogue.job_registry()
+    snaps = [job.snapshot() for rid in sweep_runs() if (job := registry.get(rid)) is not None]
     done = [s for s in snaps if not s.live]
     st.progress(len(done) / max(len(snaps), 1), text=f"sweep: {len(done)} of {len(snaps)} runs done")
     lines = []
@@ -67,7 +77,7 @@ def sweep_progress() -> None:
                      + (f" · {s.error.splitlines()[0]}" if s.error else ""))
     st.caption("  \n".join(lines))
     if snaps and not any(s.live for s in snaps):
-        state.clear_sweep_runs()
+        clear_sweep_runs()
         st.rerun(scope="app")  # all saved: draw them
 
 def main() -> None:
@@ -76,16 +86,16 @@ def main() -> None:
                "reconstruction term (the distortion). Raising β trades one for the other; β = 1 minimises their "
                "sum, the negative ELBO.")
     sweep_controls()
-    rows = [r for r in state.checkpoints() if r.error is None and r.test_kl is not None]
+    rows = [r for r in catalogue.checkpoints() if r.error is None and r.test_kl is not None]
     if not rows:
         st.info("No checkpoint with test metrics yet: train and save one on the Train page.")
         return
     groups = sorted({(r.dataset, r.likelihood) for r in rows})
-    selected = next((r for r in rows if r.name == state.checkpoint_name()), None)
+    selected = next((r for r in rows if r.name == session.checkpoint_name()), None)
     default = groups.index((selected.dataset, selected.likelihood)) if selected else 0
     dataset, likelihood = st.selectbox(
         "Dataset and likelihood", groups, index=default, key="compare_group",
-        format_func=lambda g: f"{state.dataset_label(g[0])} · {g[1]}",
+        format_func=lambda g: f"{catalogue.dataset_label(g[0])} · {g[1]}",
         help="Losses are comparable only on the same data under the same likelihood: a Bernoulli loss in nats "
              "and a Gaussian one measure different things. So one plane per dataset and likelihood.")
     shown = sorted((r for r in rows if (r.dataset, r.likelihood) == (dataset, likelihood)),

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import state
+from ui import catalogue, session
 from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shading
 from ui.geometry import Selection, read_selection
 from ui.hover import show_hover
@@ -14,12 +14,43 @@ from vae_core.estimators import DEFINITIONS, density_grid
 from vae_core.nonlinear import TITLES
 
 # The map is drawn from the checkpoint's cache before torch is imported (vae_core.map_cache): what decodes
-# (vae_core.latent, vae_core.elbo: torch) is imported inside the functions that run after the map is sent.
+# (vae_core.latent, vae_core.bounds: torch) is imported inside the functions that run after the map is sent.
 
 MAX_REGION_IMAGES = 100
 MAX_MANIFOLD_GRID = 20
 ELLIPSE_SAMPLE = 60
 DENSITY_POINTS = 2000  # test images whose posteriors make the q(z) shading (the map shows them all)
+PROJECTION = "explore_proj"  # the map projection control
+
+
+def map_view(checkpoint: str, projection: str) -> str:
+    """One map of one model: a selection belongs to it (a point of the UMAP map is not one of the PCA map)."""
+    return checkpoint if projection == "pca" else f"{checkpoint}|{projection}"
+
+
+def map_chart_key(view: str) -> str:
+    """The map's widget key: its selection event lives under it (one per map view, and a new one after each
+    clear_selection, which is how a chart's selection is emptied)."""
+    clears = st.session_state.get(f"map-clears:{view}", 0)
+    return f"map:{view}" + (f":{clears}" if clears else "")
+
+
+def clear_selection(view: str) -> None:
+    remember_selection(view, None)
+    st.session_state[f"map-clears:{view}"] = st.session_state.get(f"map-clears:{view}", 0) + 1
+
+
+def map_event(view: str):
+    """The map's last selection event, as Streamlit stored it (a mapping), or None."""
+    return st.session_state.get(map_chart_key(view))
+
+
+def last_selection(view: str) -> Selection | None:
+    return st.session_state.get(f"map-last:{view}")
+
+
+def remember_selection(view: str, selection: Selection | None) -> None:
+    st.session_state[f"map-last:{view}"] = selection
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -27,7 +58,7 @@ def manifold_image(path: str, mtime: int, n: int, projection: str, _md) -> str:
     """The decoded grid over `_md`, the map of this model by this projection (the key's last two parts)."""
     from vae_core.latent import decode_grid
 
-    model, _ = state.load_model(path, mtime)
+    model, _ = catalogue.load_model(path, mtime)
     return grid(decode_grid(model, _md.projection, _md.x_range, _md.y_range, n), nrow=n, width=max(520, 24 * n))
 
 
@@ -35,7 +66,7 @@ def manifold_image(path: str, mtime: int, n: int, projection: str, _md) -> str:
 def aggregate_posterior(path: str, mtime: int) -> list:
     """q(z) on the map (the mixture of the test images' posteriors: exact for a 2-D latent, its marginal on
     the PCA plane otherwise) and the prior's contours."""
-    md = state.map_data(path, mtime)
+    md = catalogue.map_data(path, mtime)
     means, logvars = md.xy[:DENSITY_POINTS], md.logvar[:DENSITY_POINTS]
     xs, ys, density = density_grid(means, md.projection.map_covariances(logvars), md.x_range, md.y_range)
     return aggregate_posterior_traces(xs, ys, density, *md.projection.map_prior())
@@ -43,11 +74,11 @@ def aggregate_posterior(path: str, mtime: int) -> list:
 
 def current_map(row, projection: str):
     """The test set's map by the chosen projection; a UMAP or t-SNE fit shows its progress while it runs."""
-    md = state.map_data(row.path, row.mtime)
+    md = catalogue.map_data(row.path, row.mtime)
     if projection == "pca":
         return md
     placeholder = st.empty()
-    md = state.nonlinear_map(row, md, projection, lambda message, done: placeholder.progress(done, text=message))
+    md = catalogue.nonlinear_map(row, md, projection, lambda message, done: placeholder.progress(done, text=message))
     placeholder.empty()
     return md
 
@@ -56,8 +87,8 @@ def projection_choice(latent_dim: int) -> str:
     """PCA, UMAP or t-SNE: a choice only when the latent space has more than two dimensions."""
     if latent_dim <= 2:
         return "pca"
-    st.session_state.setdefault(state.PROJECTION, "pca")
-    choice = st.segmented_control("Map", PROJECTIONS, format_func=TITLES.get, key=state.PROJECTION,
+    st.session_state.setdefault(PROJECTION, "pca")
+    choice = st.segmented_control("Map", PROJECTIONS, format_func=TITLES.get, key=PROJECTION,
                                   help="PCA: a linear view, exact to decode. UMAP and t-SNE: nonlinear views that "
                                        "separate the clusters better; a click decodes through a fitted inverse, "
                                        "whose error the page shows. Fitted once per model (UMAP takes seconds).")
@@ -94,7 +125,7 @@ def view_options(projection: str, latent_dim: int) -> dict:
 
 def show_point(model, md, data, i: int) -> None:
     """The test image, a reconstruction from one z ~ q(z|x), and the decoded mean (from the cached encoding)."""
-    from vae_core.elbo import posterior_sample
+    from vae_core.bounds import posterior_sample
     from vae_core.latent import decode_points
 
     mu, logvar = md.mu[i:i + 1], md.logvar[i:i + 1]
@@ -130,12 +161,12 @@ def show_free(model, md, x: float, y: float) -> None:
 
 def send_to_generate(z: np.ndarray, label: str) -> None:
     """Buttons that carry this latent point to the Generate page as an interpolation endpoint."""
-    name = state.checkpoint_name()
-    picked = state.picked_latents(name)
+    name = session.checkpoint_name()
+    picked = session.picked_latents(name)
     cols = st.columns(2)
     for col, slot in zip(cols, "AB"):
         col.button(f"Use as {slot}", key=f"pick_{slot}", icon=":material/arrow_forward:",
-                   on_click=state.pick_latent, args=(name, slot, z, label), width="stretch",
+                   on_click=session.pick_latent, args=(name, slot, z, label), width="stretch",
                    help="An endpoint of the interpolation on the Generate page"
                         + (f"; now: {picked[slot]['label']}" if slot in picked else "."))
 
@@ -152,11 +183,11 @@ def show_region(model, md, indices: np.ndarray) -> None:
     st.image(grid(decode_points(model, md.mu[shown]), nrow=nrow, width=420), caption="decoded means")
     labels, counts = np.unique(md.labels[indices], return_counts=True)
     label = f"{len(indices)} points selected on Explore (mostly {md.label_name(labels[np.argmax(counts)])})"
-    name = state.checkpoint_name()
-    groups = state.picked_groups(name)
+    name = session.checkpoint_name()
+    groups = session.picked_groups(name)
     for col, slot in zip(st.columns(2), "AB"):
         col.button(f"Use as group {slot}", key=f"group_{slot}", icon=":material/group_add:", width="stretch",
-                   on_click=state.pick_group, args=(name, slot, indices, label),
+                   on_click=session.pick_group, args=(name, slot, indices, label),
                    help="A group of the latent arithmetic on the Generate page, v = mean(B) − mean(A)"
                         + (f"; now: {groups[slot]['label']}" if slot in groups else "."))
 
@@ -169,10 +200,10 @@ def _fmt(v: np.ndarray, limit: int = 8) -> str:
 def current_selection(view: str, md) -> Selection | None:
     """The map's selection. The chart can report an empty one when it is laid out again (e.g. the page's
     width changes) while plotly still shows the clicked spot: the last real one is kept for the panel."""
-    selection = read_selection(state.map_event(view), md.xy, md.x_range, md.y_range)
+    selection = read_selection(map_event(view), md.xy, md.x_range, md.y_range)
     if selection is None:
-        return state.last_selection(view)
-    state.remember_selection(view, selection)
+        return last_selection(view)
+    remember_selection(view, selection)
     return selection
 
 
@@ -181,7 +212,7 @@ def new_link() -> dict | None:
     params = st.query_params.to_dict()
     keys = {"proj", "point", "x", "y"}
     if keys & params.keys() and {k: v for k, v in params.items() if k != "model"} != {
-            k: v for k, v in state.written_link().items() if k != "model"}:
+            k: v for k, v in session.written_link().items() if k != "model"}:
         return params
     return None
 
@@ -194,16 +225,16 @@ def follow_projection_link(params: dict, latent_dim: int) -> None:
         st.warning(f"This model's latent space has {latent_dim} dimensions: the map is the latent space itself, "
                    "so it has no other projection.", icon=":material/link_off:")
     elif latent_dim > 2:
-        st.session_state[state.PROJECTION] = projection or "pca"
+        st.session_state[PROJECTION] = projection or "pca"
 
 
 def follow_selection_link(params: dict, view: str, md) -> None:
     selection, problem = read_selection_params(params, md.xy)
     if problem:
         st.warning(problem + " Nothing is selected.", icon=":material/link_off:")
-    if state.map_event(view):
-        state.clear_selection(view)  # a fresh chart: its old selection must not win over the link's
-    state.remember_selection(view, selection)
+    if map_event(view):
+        clear_selection(view)  # a fresh chart: its old selection must not win over the link's
+    remember_selection(view, selection)
 
 
 def write_link(name: str, projection: str, selection: Selection | None) -> None:
@@ -211,18 +242,18 @@ def write_link(name: str, projection: str, selection: Selection | None) -> None:
     params = link_params(name, projection, selection)
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
-    state.remember_written_link(params)
+    session.remember_written_link(params)
 
 
 def selection_panel(row, md, view: str, selection: Selection | None) -> None:
     if selection is None:
         st.info("Click anywhere on the map to decode that point into an image.")
         return
-    st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=state.clear_selection,
+    st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=clear_selection,
               args=(view,))
-    model, meta = state.load_model(row.path, row.mtime)
+    model, meta = catalogue.load_model(row.path, row.mtime)
     if selection.kind == "point":
-        show_point(model, md, state.dataset_for(meta)[0], selection.index)
+        show_point(model, md, catalogue.dataset_for(meta)[0], selection.index)
     elif selection.kind == "free":
         show_free(model, md, selection.x, selection.y)
     else:
@@ -231,7 +262,7 @@ def selection_panel(row, md, view: str, selection: Selection | None) -> None:
 
 def estimates_panel(row) -> None:
     """The split of the average KL: how the codes fill the prior (vae_core.estimators)."""
-    est = state.posterior_estimates(row.path, row.mtime)
+    est = catalogue.posterior_estimates(row.path, row.mtime)
     if est is None:
         return
     with st.expander("How the codes fill the prior: I(x; z), total correlation, dimension-wise KL"):
@@ -256,7 +287,7 @@ def map_and_panel(row, md, view: str, projection: str, options: dict) -> None:
         underlays = (aggregate_posterior(row.path, row.mtime) if options.get("aggregate") else
                      [round_trip_shading(md.projection)] if options.get("errors") else [])
         st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays),
-                        key=state.map_chart_key(view), on_select="rerun",
+                        key=map_chart_key(view), on_select="rerun",
                         selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
         show_selection(selection, key="explore_selection")
     with side_col:
@@ -269,20 +300,20 @@ def map_and_panel(row, md, view: str, projection: str, options: dict) -> None:
 
 
 def main() -> None:
-    row = state.selected_row("explore")
+    row = session.selected_row("explore")
     latent_dim = row.latent_dim
     link = new_link()
     if link is not None:
         follow_projection_link(link, latent_dim)
     st.title("Explore the latent space")
     projection = projection_choice(latent_dim)
-    view = state.map_view(row.name, projection)
+    view = map_view(row.name, projection)
     md = current_map(row, projection)
     if link is not None:
         follow_selection_link(link, view, md)
     how = ("the map *is* the latent space" if latent_dim <= 2
            else f"the map is a {TITLES[projection]} projection of the {latent_dim}-D latent space")
-    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {state.dataset_label(row.dataset)}; "
+    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}; "
                f"{how}. "
                "Click anywhere to decode that point; click a dot to compare the image with its reconstruction; "
                "use box or lasso select for a group. The address bar keeps the view: copy it to share it.")
@@ -293,7 +324,7 @@ def main() -> None:
     st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
     if options["hover"]:  # outside the fragment: sent once, not again with every click; after the map: torch
         show_hover(row, md, projection, key="explore_hover_grid")
-    state.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
+    catalogue.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
     replay_section(row)
 
 
@@ -301,7 +332,8 @@ def main() -> None:
 def saved_replay(path: str, mtime: int):
     from vae_core.replay import from_history
 
-    return from_history(state.load_model(path, mtime)[1].get("history"))
+    meta = catalogue.load_model(path, mtime)[1]
+    return from_history(meta.history, meta.beta_changes)
 
 
 def replay_section(row) -> None:

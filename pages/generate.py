@@ -6,14 +6,14 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import state
+from ui import catalogue, session
 from ui.export import png_bytes, points_csv
 from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
 from ui.navigation import run_page
 from vae_core import DatasetError, kl_per_dim
+from vae_core.bounds import ImageTerms, read_image
 from vae_core.data import DEFAULT_CONTENT_FRACTION, as_float, content_fraction, image_to_tensor
-from vae_core.elbo import ImageTerms, read_image
 from vae_core.latent import (
     attribute_row,
     attribute_vector,
@@ -23,6 +23,7 @@ from vae_core.latent import (
     traversal_order,
     traverse,
 )
+from vae_core.meta import CheckpointMeta
 
 PATH_COLORS = {"linear": "black", "slerp": "#d4007a"}
 IWAE_K = 500
@@ -32,6 +33,12 @@ GROUP_SOURCES = {"explore": "groups picked on Explore", "classes": "two classes"
 OWN_SOURCES = {"upload": "Upload a file", "draw": "Draw one"}
 CANVAS_SIDE = 280  # px
 BRUSH = 24  # px: an eighth of a digit drawn across most of the canvas, about MNIST's stroke for its size
+PRIOR_SEED = "gen_seed"  # the prior samples' seed input
+
+
+def next_prior_seed() -> None:
+    """Button callback: the next seed for new prior samples."""
+    st.session_state[PRIOR_SEED] = st.session_state.get(PRIOR_SEED, 0) + 1
 
 
 def downloads(images: torch.Tensor, nrow: int, csv: bytes, stem: str) -> None:
@@ -47,10 +54,10 @@ def prior_section(model, name: str) -> None:
     st.caption("Images decoded from z ~ N(0, T²·I): what the model makes from its prior alone. A low "
                "temperature T stays near the prior's centre; a high one reaches into its tails.")
     a, b, c, d = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
-    seed = a.number_input("Seed", 0, 2**31 - 1, key=state.PRIOR_SEED)
+    seed = a.number_input("Seed", 0, 2**31 - 1, key=PRIOR_SEED)
     temperature = b.slider("Temperature T", 0.1, 2.0, 1.0, 0.1, key="gen_temperature")
     side = c.slider("Grid side", 4, 16, 8, key="gen_grid")
-    d.button("New samples", key="gen_new", on_click=state.next_prior_seed, icon=":material/casino:", width="stretch")
+    d.button("New samples", key="gen_new", on_click=next_prior_seed, icon=":material/casino:", width="stretch")
     z = prior_latents(side * side, model.config.latent_dim, temperature, int(seed))
     images = decode_points(model, z)
     st.image(grid(images, nrow=side, width=560), caption=f"{side * side} samples · T = {temperature:g} · seed {seed}")
@@ -77,7 +84,7 @@ def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, defau
 
 def valid_picks(name: str, latent_dim: int) -> dict:
     """Explore picks for this checkpoint that still fit its latent size (a file may have been replaced)."""
-    return {slot: p for slot, p in state.picked_latents(name).items() if len(p["z"]) == latent_dim}
+    return {slot: p for slot, p in session.picked_latents(name).items() if len(p["z"]) == latent_dim}
 
 
 def interpolation_section(model, md, data, name: str) -> None:
@@ -118,9 +125,9 @@ def first_other_label(md) -> int:
     return int(others[0]) if len(others) else 0
 
 
-def kl_order(meta: dict, md, latent_dim: int) -> tuple[list[int], list[float] | None]:
+def kl_order(meta: CheckpointMeta, md, latent_dim: int) -> tuple[list[int], list[float] | None]:
     """Dimensions by their test KL (from the checkpoint, else from the map's encodings), highest first."""
-    kl = (meta.get("metrics") or {}).get("kl_per_dim")
+    kl = meta.metrics.get("kl_per_dim")
     if kl is None and len(md.mu):
         kl = kl_per_dim(torch.from_numpy(md.mu), torch.from_numpy(md.logvar)).mean(0).tolist()
     if kl is None or len(kl) != latent_dim:
@@ -128,7 +135,7 @@ def kl_order(meta: dict, md, latent_dim: int) -> tuple[list[int], list[float] | 
     return traversal_order(kl), kl
 
 
-def traversal_section(model, md, data, meta: dict, name: str) -> None:
+def traversal_section(model, md, data, meta: CheckpointMeta, name: str) -> None:
     st.caption("Each row sweeps one latent dimension from −r to r while the others stay at the chosen "
                "point. Rows are ordered by each dimension's KL on the test set: informative dimensions "
                "first, collapsed ones (KL ≈ 0, the decoder ignores them) last.")
@@ -189,7 +196,7 @@ def choose_groups(md, name: str) -> list[tuple[np.ndarray, str]]:
     """Groups A and B as (test image indices, description): two classes, or the groups picked on Explore (never
     empty: Explore offers no empty selection). A group that no longer fits the test set (the file was replaced) is
     dropped."""
-    picked = {slot: g for slot, g in state.picked_groups(name).items() if max(g["indices"], default=len(md.mu)) < len(md.mu)}
+    picked = {slot: g for slot, g in session.picked_groups(name).items() if max(g["indices"], default=len(md.mu)) < len(md.mu)}
     options = (["explore"] if {"A", "B"} <= picked.keys() else []) + ["classes"]
     source = st.radio("Groups from", options, format_func=GROUP_SOURCES.get, key="gen_arith_groups", horizontal=True)
     if source == "explore":
@@ -223,8 +230,8 @@ def model_input(data: bytes, image_shape: tuple, fill: float) -> torch.Tensor:
 @st.cache_data(show_spinner=False, max_entries=8)
 def data_fill(path: str, mtime: int) -> float:
     """How much of the frame the model's images fill, so an upload is framed as they are."""
-    _, meta = state.load_model(path, mtime)
-    data, _ = state.dataset_for(meta)
+    _, meta = catalogue.load_model(path, mtime)
+    data, _ = catalogue.dataset_for(meta)
     return content_fraction(data.test_x) if data is not None else DEFAULT_CONTENT_FRACTION
 
 
@@ -232,7 +239,7 @@ def data_fill(path: str, mtime: int) -> float:
 def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torch.Tensor, ImageTerms, torch.Tensor]:
     """The image as the model sees it, its ELBO terms (the reconstruction term averaged over IWAE_K samples of
     q(z|x), so it does not jump with one lucky sample), and two decodings: one sample of q(z|x) and the mean."""
-    model, _ = state.load_model(path, mtime)
+    model, _ = catalogue.load_model(path, mtime)
     x = model_input(data, model.config.image_shape, data_fill(path, mtime))
     x = 1 - x if invert else x
     read = read_image(model, x, samples=IWAE_K)
@@ -248,8 +255,8 @@ def upload_preview(data: bytes) -> str:
 def draws_light_on_dark(path: str, mtime: int) -> bool:
     """Whether the model's images are mostly dark, as MNIST and digits are: its test images tell, and where
     they are not here, its own samples (which a barely trained model may draw too dark)."""
-    model, meta = state.load_model(path, mtime)
-    data, _ = state.dataset_for(meta)
+    model, meta = catalogue.load_model(path, mtime)
+    data, _ = catalogue.dataset_for(meta)
     images = data.test_x[:1000] if data is not None else decode_points(model, prior_latents(64, model.config.latent_dim))
     return float(as_float(images).mean()) < 0.5
 
@@ -263,7 +270,7 @@ class OwnImage:
     invert_key: str   # the invert checkbox: one per upload, one for all the strokes of a drawing
 
 
-def own_image_section(model, md, data, meta: dict, row) -> None:
+def own_image_section(model, md, data, meta: CheckpointMeta, row) -> None:
     c, h, w = model.config.image_shape
     st.caption(f"Upload an image of any size or draw one: it is converted to the model's {h}×{w} "
                f"{'grey' if c == 1 else 'colour'} input, encoded, placed on the map and reconstructed.")
@@ -309,7 +316,7 @@ def drawn_image(row) -> OwnImage | None:
     return OwnImage(canvas.image_bytes, "drawing", "your drawing", f"gen_invert:drawing:{paper}")
 
 
-def show_own_image(model, md, data, meta: dict, row, image: OwnImage, map_col=None) -> None:
+def show_own_image(model, md, data, meta: CheckpointMeta, row, image: OwnImage, map_col=None) -> None:
     """Convert, offer to invert, score, reconstruct and place on the map: the same for an upload and a drawing.
     The map goes in `map_col` when one is given, else beside the nearest test images."""
     invert = invert_choice(model, row, image)
@@ -361,8 +368,8 @@ def own_image_map(md, where, xy: np.ndarray | None = None) -> None:
     where.plotly_chart(overlay_map(md, overlays), key="gen_upload_map", config={"displaylogo": False})
 
 
-def show_terms(terms: ImageTerms, meta: dict) -> None:
-    test = meta.get("metrics") or {}
+def show_terms(terms: ImageTerms, meta: CheckpointMeta) -> None:
+    test = meta.metrics
     a, b, c, d = st.columns(4)
     a.metric("Reconstruction", f"{terms.recon:.1f} nats", help=f"E[−log p(x|z)] over {IWAE_K} samples z ~ q(z|x)")
     b.metric("KL", f"{terms.kl:.2f} nats", help="KL(q(z|x) ‖ N(0, I)): the information z carries about x")
@@ -374,11 +381,11 @@ def show_terms(terms: ImageTerms, meta: dict) -> None:
 
 
 def main() -> None:
-    sel = state.selected_model("generate from")
+    sel = session.selected_model("generate from")
     row, model, meta, md = sel.row, sel.model, sel.meta, sel.map
-    data = state.dataset_for(meta)[0] if not md.missing_data else None
+    data = catalogue.dataset_for(meta)[0] if not md.missing_data else None
     st.title("Generate")
-    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {state.dataset_label(row.dataset)}, "
+    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}, "
                f"{model.config.latent_dim}-D latent space.")
     if md.missing_data:
         st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")

@@ -3,35 +3,51 @@ codes mean compare directly, on one screen."""
 import numpy as np
 import streamlit as st
 
-from ui import state
+from ui import catalogue, session
 from ui.images import crisp, grid
 from ui.navigation import run_page
 from vae_core import CheckpointError
-from vae_core.elbo import read_image
+from vae_core.bounds import read_image
 from vae_core.latent import decode_with_each, prior_latents
 from vae_core.maps import label_name
+from vae_core.meta import CheckpointMeta
 
 SAMPLES = 500    # draws of q(z|x) behind each reconstruction term: one draw would jump from image to image
 PRIOR_ROW = 8    # prior samples in each same-z row
 Z_SOURCES = {"prior": "prior samples", "posterior": "A's posterior mean of the test image"}
+# the page's controls: model A, model B, the test image both read, where the shared z comes from
+SIDE_A, SIDE_B, SIDE_INDEX, SIDE_Z = "sbs_a", "sbs_b", "sbs_index", "sbs_z_source"
+
+
+def keep_choice(key: str, options, default) -> None:
+    """Start a control at `default`, and move it there when its value is no longer offered (a checkpoint was
+    removed, or another model A no longer fits B)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def random_test_index(n: int) -> None:
+    """Button callback: a random test image of n, never the one shown, so that a click always shows another."""
+    current = st.session_state.get(SIDE_INDEX, 0)
+    st.session_state[SIDE_INDEX] = int((current + np.random.default_rng().integers(1, n)) % n)
 
 
 def pick_models(usable: list) -> tuple:
     """Model A (the sidebar's to start with) and model B among the checkpoints that take A's images; B is None
     when none does."""
     by_name = {r.name: r for r in usable}
-    sidebar = state.checkpoint_name()
-    state.keep_choice(state.SIDE_A, by_name, sidebar if sidebar in by_name else usable[0].name)
+    sidebar = session.checkpoint_name()
+    keep_choice(SIDE_A, by_name, sidebar if sidebar in by_name else usable[0].name)
     a_col, b_col = st.columns(2)
-    a = by_name[a_col.selectbox("Model A", list(by_name), key=state.SIDE_A, format_func=lambda n: by_name[n].describe())]
-    fits = {r.name: r for r in state.partners(usable, a)}
+    a = by_name[a_col.selectbox("Model A", list(by_name), key=SIDE_A, format_func=lambda n: by_name[n].describe())]
+    fits = {r.name: r for r in catalogue.partners(usable, a)}
     if not fits:
         c, h, w = a.image_shape
         b_col.info(f"No other checkpoint takes A's {h}×{w} {'grey' if c == 1 else 'colour'} images: train one on "
                    "the same data on the Train page.")
         return a, None
-    state.keep_choice(state.SIDE_B, fits, next(iter(fits)))
-    b = fits[b_col.selectbox("Model B", list(fits), key=state.SIDE_B, format_func=lambda n: fits[n].describe(),
+    keep_choice(SIDE_B, fits, next(iter(fits)))
+    b = fits[b_col.selectbox("Model B", list(fits), key=SIDE_B, format_func=lambda n: fits[n].describe(),
                              help="The checkpoints whose images have A's shape; those on A's dataset first.")]
     return a, b
 
@@ -39,7 +55,7 @@ def pick_models(usable: list) -> tuple:
 def load(row):
     """(model, meta), or None with the reason on the page when the file cannot be read now (changed since listed)."""
     try:
-        return state.load_model(row.path, row.mtime)
+        return catalogue.load_model(row.path, row.mtime)
     except CheckpointError as err:
         st.error(f"**{row.name}** is unusable: {err}", icon=":material/warning:")
         return None
@@ -50,15 +66,15 @@ def reading(model: tuple, data_of: tuple, index: int):
     """One model's terms and decodings of test image `index` of checkpoint `data_of`'s data; each (path, mtime).
     Cached per model, not per pair: picking another B does not read the image with A again. The noise seed is the
     same for every model (read_image), so the two readings differ only by the models."""
-    data, _ = state.dataset_for(state.load_model(*data_of)[1])
-    return read_image(state.load_model(*model)[0], data.test_x[index], samples=SAMPLES)
+    data, _ = catalogue.dataset_for(catalogue.load_model(*data_of)[1])
+    return read_image(catalogue.load_model(*model)[0], data.test_x[index], samples=SAMPLES)
 
 
 def image_index(n: int) -> int:
-    state.keep_choice(state.SIDE_INDEX, range(n), 0)
+    keep_choice(SIDE_INDEX, range(n), 0)
     pick, roll, _ = st.columns([2, 1, 4], vertical_alignment="bottom")
-    index = pick.number_input(f"Test image (0 to {n - 1})", 0, n - 1, step=1, key=state.SIDE_INDEX)
-    roll.button("Random", key="sbs_random", icon=":material/casino:", on_click=state.random_test_index, args=(n,),
+    index = pick.number_input(f"Test image (0 to {n - 1})", 0, n - 1, step=1, key=SIDE_INDEX)
+    roll.button("Random", key="sbs_random", icon=":material/casino:", on_click=random_test_index, args=(n,),
                 disabled=n < 2, width="stretch")
     return int(index)
 
@@ -80,16 +96,16 @@ def terms_table(a, b, reading_a, reading_b) -> None:
     st.markdown("\n".join(lines))
 
 
-def image_section(a, b, meta_a: dict, meta_b: dict):
+def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
     """The same test image through both models; returns A's posterior mean of it, or None without a shared image."""
     st.subheader("The same test image through both")
-    if not state.same_data(meta_a, meta_b):
-        da, db = state.dataset_label(a.dataset), state.dataset_label(b.dataset)
+    if not catalogue.same_data(meta_a, meta_b):
+        da, db = catalogue.dataset_label(a.dataset), catalogue.dataset_label(b.dataset)
         what = f"A was trained on {da}, B on {db}" if da != db else f"A and B were trained on different splits of {da}"
         st.warning(f"{what}: they share no test image, so their terms on one would not compare. Pick a B trained on "
                    "A's data to see this part; the same z below goes through both all the same.", icon=":material/info:")
         return None
-    data, reason = state.dataset_for(meta_a)
+    data, reason = catalogue.dataset_for(meta_a)
     if data is None:
         st.warning(f"The models' dataset is not on this machine, so there is no test image to read. {reason}")
         return None
@@ -115,9 +131,9 @@ def image_section(a, b, meta_a: dict, meta_b: dict):
 def same_z(mu_a, latent_dim: int) -> tuple[np.ndarray, str]:
     """The z both models decode, (N, D), and what it is."""
     sources = ["prior"] if mu_a is None else list(Z_SOURCES)
-    state.keep_choice(state.SIDE_Z, sources, "prior")
+    keep_choice(SIDE_Z, sources, "prior")
     source_col, seed_col, _ = st.columns([3, 1, 2], vertical_alignment="bottom")
-    source = source_col.radio("z from", sources, format_func=Z_SOURCES.get, key=state.SIDE_Z, horizontal=True)
+    source = source_col.radio("z from", sources, format_func=Z_SOURCES.get, key=SIDE_Z, horizontal=True)
     if source == "posterior":
         return mu_a[None], Z_SOURCES["posterior"]
     seed = int(seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="sbs_seed"))
@@ -143,13 +159,13 @@ def main() -> None:
     st.title("Two models side by side")
     st.caption("The same test image through two checkpoints, with each one's ELBO terms; and, where their codes "
                "have one size, the same z decoded by both.")
-    rows = state.checkpoints()
+    rows = catalogue.checkpoints()
     usable = [r for r in rows if r.error is None]
     unusable = [r.name for r in rows if r.error is not None]
     if unusable:
         st.caption(f"Not offered, unusable (the sidebar says why): {', '.join(unusable)}.")
     if len(usable) < 2:
-        st.info(f"Side by side needs two usable checkpoints; `{state.checkpoint_dir()}` has {len(usable)}. Train a "
+        st.info(f"Side by side needs two usable checkpoints; `{catalogue.checkpoint_dir()}` has {len(usable)}. Train a "
                 "second one on the Train page and save it: it is offered here.", icon=":material/info:")
         st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
         return

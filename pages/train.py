@@ -3,30 +3,33 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state
+from ui import catalogue, session
 from ui.canvas_charts import live_or_figure, posterior_terms_data
 from ui.figures import posterior_terms, training_curves
 from ui.images import grid
-from ui.jobs import RunSnapshot
 from ui.live_curves import live_curves
 from ui.navigation import guarded, run_page
 from ui.replay import NO_FRAMES, replay_panel, run_every
-from ui.uploads import sweep_uploads, unpack_upload
-from vae_core import (
-    CheckpointError,
-    DatasetError,
+from ui.uploads import remove_unused_uploads, unpack_upload
+from vae_core import CheckpointError, DatasetError, available_devices
+from vae_core.checkpoint import safe_checkpoint_path
+from vae_core.config import (
+    ARCHS,
+    DEFAULT_HIDDEN,
+    LIKELIHOODS,
+    SCHEDULES,
+    DataOptions,
+    ModelChoice,
+    RunSpec,
     TrainConfig,
     VAEConfig,
-    available_devices,
-    load_dataset,
     parse_hidden,
+    suggest_architecture,
 )
-from vae_core.checkpoint import safe_checkpoint_path
 from vae_core.data import decode_for_preview, describe_folder
-from vae_core.likelihood import LIKELIHOODS, elbo_formulas
-from vae_core.model import ARCHS, DEFAULT_HIDDEN, suggest_architecture
-from vae_core.sweep import build_run
-from vae_core.train import ESTIMATE_IMAGES, SCHEDULES
+from vae_core.likelihood import elbo_formulas
+from vae_core.runs.jobs import RunSnapshot
+from vae_core.training import ESTIMATE_IMAGES
 
 UPLOAD = "a zip of images (upload)"
 SOURCES = ["digits", "mnist", "fashion-mnist", UPLOAD]
@@ -41,6 +44,8 @@ LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact f
                    "continuous-bernoulli: its normalised version, a true density for grey levels in [0, 1]. "
                    "gaussian: the decoder gives each pixel's mean, with one learned σ. Losses of different "
                    "likelihoods are not comparable.")
+SESSION_RUNS = "_runs"          # ids of the runs this session started, oldest first
+DRAWN_LAYOUT = "_drawn_layout"  # (run, layout) the page was last drawn for whole: a change reruns it
 STATUS = {"queued": "queued", "starting": "starting…", "running": "training", "paused": "paused", "finished": "finished",
           "stopped": "stopped", "failed": "failed", "cancelled": "cancelled before it started"}
 
@@ -63,7 +68,7 @@ def suggest_model() -> None:
 def form_defaults() -> dict:
     """Each control's starting value: the engine's TrainConfig() and VAEConfig(), the model suggested for the
     first dataset's images (the CLI's defaults too). Set in session state once rather than passed to the
-    widgets, so the values can outlive a visit to another page (state.keep_train_form)."""
+    widgets, so the values can outlive a visit to another page (session.keep_train_form)."""
     arch, latent_dim = suggest_architecture(FIXED_SHAPES[SOURCES[0]])
     return dict(train_source=SOURCES[0], train_image_size=UPLOAD_IMAGE_SIZE, train_channels="auto",
                 train_test_share=0.2, train_arch=arch,
@@ -77,7 +82,7 @@ def dataset_controls() -> dict:
     source = st.selectbox("Dataset", SOURCES, key="train_source", on_change=suggest_model)
     choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2)
     if source in ("mnist", "fashion-mnist"):
-        st.caption(f"Downloaded by torchvision into `{state.DATA_ROOT}/` on first use. Without a network, "
+        st.caption(f"Downloaded by torchvision into `{catalogue.DATA_ROOT}/` on first use. Without a network, "
                    "put the four raw IDX files into its `raw/` folder by hand.")
     if source == UPLOAD:
         choice["upload"] = st.file_uploader("Zip of images (PNG, JPEG, BMP, GIF, WebP, TIFF); class sub-folders "
@@ -125,16 +130,16 @@ def training_controls() -> dict:
 
 def load_training_data(choice: dict):
     if choice["source"] != UPLOAD:
-        return state.prefetched_dataset(choice["source"]) or load_dataset(choice["source"], root=state.DATA_ROOT,
-                                                                          download=True)
+        options = DataOptions(choice["source"], root=catalogue.DATA_ROOT)
+        return catalogue.prefetched_dataset(choice["source"]) or options.load(download=True)
     if choice["upload"] is None:
         raise DatasetError("Choose a zip file to upload first.")
-    uploads = state.uploads_dir()
+    uploads = catalogue.uploads_dir()
     root = unpack_upload(choice["upload"].getvalue(), uploads, choice["upload"].name)  # kept: Explore reads it later
-    data = load_dataset(str(root), image_size=int(choice["image_size"]), channels=choice["channels"],
-                        test_fraction=float(choice["test_share"]))
-    in_use = {r.dataset for r in state.checkpoints() if r.error is None} | state.job_registry().datasets() | {data.name}
-    sweep_uploads(uploads, in_use)
+    data = DataOptions(str(root), image_size=int(choice["image_size"]), channels=choice["channels"],
+                       test_fraction=float(choice["test_share"])).load()
+    in_use = {r.dataset for r in catalogue.checkpoints() if r.error is None} | catalogue.job_registry().datasets() | {data.name}
+    remove_unused_uploads(uploads, in_use)
     return data
 
 
@@ -157,27 +162,32 @@ def upload_preview(upload) -> None:
 
 @st.cache_data(show_spinner="Unpacking the zip…", max_entries=4)
 def describe_upload(zip_bytes: bytes, file_name: str):
-    return describe_folder(unpack_upload(zip_bytes, state.uploads_dir(), file_name))
+    return describe_folder(unpack_upload(zip_bytes, catalogue.uploads_dir(), file_name))
+
+
+def run_spec(data_options: DataOptions, model_opts: dict, train_opts: dict) -> RunSpec:
+    """The run the form describes, on the data it loaded."""
+    return RunSpec(data=data_options, model=ModelChoice(**dict(model_opts, hidden=parse_hidden(model_opts["hidden"]))),
+                   train=TrainConfig(**train_opts))
 
 
 def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
     try:
         with st.spinner("Loading the dataset…"):
             data = load_training_data(choice)
-        options = {**train_opts, **model_opts, "hidden": parse_hidden(model_opts["hidden"]), "log_every": TRAIN.log_every}
-        model, config = build_run(data, options, train_opts["beta"], train_opts["seed"])  # as the CLI builds it
+        spec = run_spec(data.options, model_opts, train_opts)
+        job = catalogue.job_registry().start(spec, data)
     except (DatasetError, ValueError) as err:
         st.error(str(err))
         return
-    job = state.job_registry().start(model, data, config)
-    state.add_session_run(job.id)
+    add_session_run(job.id)
     st.query_params["run"] = job.id  # a reload re-attaches to this run
     st.rerun()
 
 
 def progress(snap: RunSnapshot) -> None:
     if snap.status == "queued":
-        registry = state.job_registry()
+        registry = catalogue.job_registry()
         place, waiting = registry.queue_position(snap.id)
         st.progress(0.0, text=f"queued: {place} of {waiting} waiting · {registry.max_runs} "
                               f"{'run trains' if registry.max_runs == 1 else 'runs train'} at a time on this server")
@@ -196,7 +206,7 @@ def progress(snap: RunSnapshot) -> None:
 
 def diagnostics(run_id: str) -> None:
     """The replay of the epochs so far (the map forming), and the KL term split up per epoch."""
-    snap = state.job_registry().get(run_id).snapshot()
+    snap = catalogue.job_registry().get(run_id).snapshot()
     st.markdown("**Replay: the latent map forming, epoch by epoch**")
     replay_panel(snap.replay, replay_key(run_id), live=snap.training,  # while training: on canvases (ui/canvas_charts.py)
                  empty_note=NO_FRAMES if snap.live else "No epoch ended before the run did: nothing to replay.")
@@ -228,11 +238,11 @@ def page_layout(snap: RunSnapshot) -> str:
 
 def live_view(run_id: str) -> None:
     """Everything that moves while training; polled by a fragment, so only this part reruns."""
-    job = state.job_registry().get(run_id)
+    job = catalogue.job_registry().get(run_id)
     if job.status == "starting" or (job.status == "running" and not job.snapshot().steps):
         job.wait_for_first_steps(FIRST_STEPS_WAIT_S)
     snap = job.snapshot()
-    if state.drawn_layout() != (run_id, page_layout(snap)):
+    if st.session_state.get(DRAWN_LAYOUT) != (run_id, page_layout(snap)):
         st.rerun(scope="app")  # it left the queue, paused, resumed or ended: redraw the page for that
     st.markdown(f"Status: **{STATUS['paused' if snap.paused else snap.status]}**")
     if snap.status == "running":  # polled with the status, so the buttons follow a pause that One epoch ends in
@@ -263,11 +273,11 @@ def save_panel(job, snap: RunSnapshot) -> None:
         st.rerun()
     if save_col.button("Save checkpoint", key=f"save_{snap.id}", type="primary", width="stretch"):
         try:
-            path = job.save(safe_checkpoint_path(state.checkpoint_dir(), name))
+            path = job.save(safe_checkpoint_path(catalogue.checkpoint_dir(), name))
         except CheckpointError as err:
             st.error(str(err))
             return
-        state.pick_next_run(path.stem)
+        session.pick_next_run(path.stem)
         st.rerun()
 
 
@@ -275,14 +285,14 @@ def run_view(job, snap: RunSnapshot) -> None:
     head, stop_col = st.columns([4, 1])
     head.subheader(f"Run `{snap.id}`")
     head.caption(f"{snap.arch} VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
-                 f"{state.dataset_label(snap.dataset)} "
+                 f"{catalogue.dataset_label(snap.dataset)} "
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
         scheduled = snap.config.beta_schedule != "constant"
         st.slider("β base, live: applies at the next step" if scheduled else "β, live: applies at the next step",
                   0.0, max(10.0, snap.beta), snap.beta, 0.05,
-                  key=state.live_beta_key(snap.id), on_change=lambda: job.set_beta(state.live_beta(snap.id)))
+                  key=f"live_beta_{snap.id}", on_change=lambda: job.set_beta(st.session_state[f"live_beta_{snap.id}"]))
         if scheduled and snap.steps:
             st.caption(f"In force now: **β = {snap.steps[-1]['beta']:.3g}**, the base times the "
                        f"{snap.config.beta_schedule} schedule.")
@@ -291,7 +301,7 @@ def run_view(job, snap: RunSnapshot) -> None:
     if snap.status in ("finished", "stopped"):  # the outcome and saving first, above the fold
         final_metrics(job)
         save_panel(job, snap)
-    state.set_drawn_layout(snap.id, page_layout(snap))
+    st.session_state[DRAWN_LAYOUT] = (snap.id, page_layout(snap))
     if snap.status == "queued":  # nothing moves but the place in line: look now and then
         st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id)
     elif snap.live:
@@ -347,14 +357,22 @@ def final_metrics(job) -> None:
                    help=f"Importance-weighted bound on −log p(x), on {m['iwae_images']:,} test images")
 
 
+def my_run_ids() -> list[str]:
+    return list(st.session_state.get(SESSION_RUNS, []))
+
+
+def add_session_run(run_id: str) -> None:
+    st.session_state[SESSION_RUNS] = [*my_run_ids(), run_id]
+
+
 def open_run(run_id: str) -> None:
     st.query_params["run"] = run_id
 
 
 def session_runs(current: str | None) -> None:
     """This session's runs on the server, newest first, each with its status, progress and a way back to it."""
-    registry = state.job_registry()
-    runs = [(rid, registry.get(rid)) for rid in reversed(state.session_runs())]
+    registry = catalogue.job_registry()
+    runs = [(rid, registry.get(rid)) for rid in reversed(my_run_ids())]
     runs = [(rid, job.snapshot()) for rid, job in runs if job is not None]
     if not runs:
         return
@@ -363,7 +381,7 @@ def session_runs(current: str | None) -> None:
             done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
             saved = f" · saved as `{snap.saved_as}`" if snap.saved_as else ""
             a, b = st.columns([4, 1], vertical_alignment="center")
-            a.markdown(f"`{rid}` · {snap.arch}, z={snap.latent_dim} on {state.dataset_label(snap.dataset)} · "
+            a.markdown(f"`{rid}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
                        f"**{STATUS[snap.status]}** · {done:.0%}{saved}")
             b.button("Open", key=f"open_{rid}", on_click=open_run, args=(rid,), disabled=rid == current,
                      width="stretch")
@@ -371,9 +389,9 @@ def session_runs(current: str | None) -> None:
 
 def current_run():
     """The run named in the URL; without one, this session's latest live run (leaving the page loses nothing)."""
-    registry = state.job_registry()
+    registry = catalogue.job_registry()
     if not st.query_params.get("run"):
-        live = [rid for rid in reversed(state.session_runs()) if (job := registry.get(rid)) and job.live]
+        live = [rid for rid in reversed(my_run_ids()) if (job := registry.get(rid)) and job.live]
         if live:
             st.query_params["run"] = live[0]
     job = registry.get(st.query_params.get("run"))
@@ -386,9 +404,10 @@ def current_run():
 
 def main() -> None:
     st.title("Train a VAE")
-    state.init_train_form(form_defaults())
+    for key, value in form_defaults().items():  # once per session; kept across pages by session.keep_train_form
+        st.session_state.setdefault(key, value)
     if st.session_state["train_source"] != UPLOAD:  # loaded while the user looks at the form, not after Start
-        state.prefetch_dataset(st.session_state["train_source"])
+        catalogue.prefetch_dataset(st.session_state["train_source"])
     job = current_run()
     snap = job.snapshot() if job is not None else None
     session_runs(snap.id if snap else None)

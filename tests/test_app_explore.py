@@ -117,7 +117,7 @@ def test_a_broken_checkpoint_is_listed_as_unusable(tmp_path, monkeypatch):
     at = start()
     assert not at.exception
     assert any("broken" in w.value and "unusable" in w.value for w in at.sidebar.warning)
-    loss = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")[1]["metrics"]["test_loss"]
+    loss = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")[1].metrics["test_loss"]
     assert at.selectbox(key="checkpoint").options == [f"digits-2d · z=2 · β=1 · loss {loss:.1f}"]
     assert figure(at)["data"]
 

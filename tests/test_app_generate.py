@@ -117,7 +117,7 @@ def test_points_picked_on_explore_become_the_interpolation_endpoints():
 def test_traversal_rows_come_in_order_of_kl_and_follow_the_controls():
     at = generate("digits-16d")
     _, meta = load_checkpoint(ROOT / "checkpoints" / "digits-16d.pt")
-    by_kl = np.argsort(-np.asarray(meta["metrics"]["kl_per_dim"]), kind="stable")
+    by_kl = np.argsort(-np.asarray(meta.metrics["kl_per_dim"]), kind="stable")
     assert row_labels(at) == [f"z{d + 1}" for d in by_kl[:10]]
     at.slider(key="gen_dims").set_value(3).run()
     assert row_labels(at) == [f"z{d + 1}" for d in by_kl[:3]]

@@ -21,7 +21,7 @@ def ckpt_dir(tmp_path_factory):
                     "--hidden", "64", "--quiet", "--out", str(folder / "replayed.pt")], cwd=ROOT, check=True)
     torch.manual_seed(0)  # and one saved without a replay, as models were before replays were kept
     model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,)))
-    save_run(folder / "old.pt", model, load_dataset("digits"), TrainConfig(epochs=1).to_dict(), [])
+    save_run(folder / "old.pt", model, load_dataset("digits"), TrainConfig(epochs=1), [])
     return folder
 
 
@@ -54,7 +54,7 @@ def test_the_replay_gif_downloads_with_every_epoch(ckpt_dir):
     from vae_core import load_checkpoint
     from vae_core.replay import from_history
 
-    replay = from_history(load_checkpoint(ckpt_dir / "replayed.pt")[1]["history"])
+    replay = from_history(load_checkpoint(ckpt_dir / "replayed.pt")[1].history)
     assert Image.open(io.BytesIO(replay_gif(replay))).n_frames == 4
 
 

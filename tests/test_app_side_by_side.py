@@ -2,6 +2,7 @@
 import base64
 import io
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -52,7 +53,7 @@ def tiny_2d(tmp_path_factory, digits):
     model = VAE(VAEConfig(image_shape=digits.image_shape, latent_dim=2, hidden=(32,)))
     config = TrainConfig(epochs=1, seed=1)
     history = list(train(model, digits, config))
-    path, _ = save_run(tmp_path_factory.mktemp("tiny") / "tiny-2d.pt", model, digits, config.to_dict(), history)
+    path, _ = save_run(tmp_path_factory.mktemp("tiny") / "tiny-2d.pt", model, digits, config, history)
     return path
 
 
@@ -109,7 +110,7 @@ def test_models_on_different_data_get_a_message_not_a_traceback(folder, digits):
     shutil.copy(SHIPPED / "digits-2d.pt", folder)
     torch.manual_seed(0)
     save_checkpoint(folder / "resplit.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
-                    dataset="digits", data_options={**digits.options, "split_seed": 1})
+                    dataset="digits", data_options=replace(digits.options, split_seed=1))
     (folder / "broken.pt").write_bytes(b"not a checkpoint")
     at = side_by_side()
     assert offered(at, "sbs_a") == ["digits-2d", "resplit"] and offered(at, "sbs_b") == ["resplit"]

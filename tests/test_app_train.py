@@ -115,9 +115,9 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     assert sorted(p.name for p in ckpt_dir.glob("*.pt")) == ["digits-2d.pt", "evil-name.pt"]
     assert not list(ckpt_dir.parent.parent.glob("evil*"))
     model, meta = load_checkpoint(new)
-    assert model.config.latent_dim == 3 and meta["metrics"]["test_loss"] == pytest.approx(shown["test −ELBO"], abs=0.01)
-    assert [e["epoch"] for e in meta["history"] if e["type"] == "epoch"] == [1, 2, 3]
-    assert [f.epoch for f in from_history(meta["history"]).frames] == [1, 2, 3]  # it replays from the checkpoint
+    assert model.config.latent_dim == 3 and meta.metrics["test_loss"] == pytest.approx(shown["test −ELBO"], abs=0.01)
+    assert [e["epoch"] for e in meta.history if e["type"] == "epoch"] == [1, 2, 3]
+    assert [f.epoch for f in from_history(meta.history).frames] == [1, 2, 3]  # it replays from the checkpoint
     assert any("Saved as" in s.value for s in at.success)
     assert at.selectbox(key="checkpoint").value == "evil-name"  # at once selectable, and preselected
 
@@ -206,12 +206,12 @@ def test_the_compare_page_plots_rate_against_distortion(ckpt_dir):
 
 def test_compare_shows_the_beta_path_of_a_run_whose_beta_changed(ckpt_dir):
     from vae_core import save_checkpoint
-    from vae_core.train import evaluate
+    from vae_core.training import evaluate
 
     model, meta = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
-    config = dict(meta["train_config"], beta=0.1, beta_start=1.0, beta_changes=[[40, 4.0], [900, 0.1]])
-    save_checkpoint(ckpt_dir / "varied.pt", model, dataset="digits", train_config=config,
-                    metrics=evaluate(model, load_dataset_digits().test_x), data_options=meta["data_options"])
+    save_checkpoint(ckpt_dir / "varied.pt", model, dataset="digits", train_config=meta.train,
+                    beta_changes=[(40, 4.0), (900, 0.1)], metrics=evaluate(model, load_dataset_digits().test_x),
+                    data_options=meta.data_options)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert any("varied" in o and "β=1 → 4 → 0.1" in o for o in at.selectbox(key="checkpoint").options)
     at.switch_page("pages/compare.py").run()
@@ -251,12 +251,11 @@ def test_leaving_the_train_page_loses_neither_the_form_nor_the_run(ckpt_dir):
 
 
 def test_compare_draws_a_sweep_as_a_curve_of_medians_over_seeds(ckpt_dir):
-    from vae_core.cli import build_parser
+    from vae_core import ModelChoice, RunSpec, TrainConfig
     from vae_core.sweep import sweep
 
-    options = vars(build_parser().parse_args(["sweep", "--betas", "1", "--out-dir", "x", "--epochs", "2",
-                                              "--hidden", "32"]))
-    rows = sweep(options, [0.5, 4.0], [0, 1, 2], ckpt_dir / "sweep", workers=2)
+    spec = RunSpec(model=ModelChoice(hidden=(32,)), train=TrainConfig(epochs=2))
+    rows = sweep(spec, [0.5, 4.0], [0, 1, 2], ckpt_dir / "sweep", workers=2)
     assert [r["status"] for r in rows] == ["trained"] * 6
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert any(o.startswith("sweep/beta4-seed2 · ") for o in at.selectbox(key="checkpoint").options)  # listed too

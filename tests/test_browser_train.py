@@ -104,5 +104,5 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
     assert "ScriptRunContext" not in log and "Traceback" not in log  # a quiet terminal: the run did not re-run app.py
     saved = tmp_path / "browser-run.pt"  # sanitised: no traversal, spaces replaced
     model, meta = load_checkpoint(saved)
-    assert meta["dataset"] == "digits" and meta["metrics"]["test_loss"] > 0
+    assert meta.dataset == "digits" and meta.metrics["test_loss"] > 0
     assert not (tmp_path.parent / "browser run.pt").exists()

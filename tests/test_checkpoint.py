@@ -3,19 +3,19 @@ import pickle
 import pytest
 import torch
 
-from vae_core import VAE, CheckpointError, VAEConfig, list_checkpoints, load_checkpoint, save_checkpoint
+from vae_core import VAE, CheckpointError, TrainConfig, VAEConfig, list_checkpoints, load_checkpoint, save_checkpoint
 
 
 def test_round_trip_keeps_weights_and_metadata(tmp_path, small_model):
     history = [{"type": "epoch", "epoch": 1, "test_loss": 30.5, "kl_per_dim": [0.1, 0.2, 0.3]}]
-    path = save_checkpoint(tmp_path / "m.pt", small_model, dataset="digits", train_config={"beta": 2.0},
+    path = save_checkpoint(tmp_path / "m.pt", small_model, dataset="digits", train_config=TrainConfig(beta=2.0),
                            history=history, metrics={"test_loss": 30.5}, class_names=list("0123456789"))
     model, meta = load_checkpoint(path)
     assert not model.training and model.config == small_model.config
     for a, b in zip(model.state_dict().values(), small_model.state_dict().values()):
         assert torch.equal(a, b)
-    assert meta["dataset"] == "digits" and meta["history"] == history and meta["train_config"]["beta"] == 2.0
-    assert meta["image_shape"] == [1, 8, 8] and meta["path"] == str(path)
+    assert meta.dataset == "digits" and meta.history == history and meta.train.beta == 2.0
+    assert meta.image_shape == (1, 8, 8) and meta.path == str(path)
     # plain data only: the strict loader reads it
     assert isinstance(torch.load(path, weights_only=True), dict)
 
@@ -28,7 +28,7 @@ def test_no_silent_overwrite_and_no_temp_files_left(tmp_path, small_model):
         save_checkpoint(path, VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,))), dataset="digits")
     assert path.read_bytes() == before
     save_checkpoint(path, small_model, dataset="other", overwrite=True)
-    assert load_checkpoint(path)[1]["dataset"] == "other"
+    assert load_checkpoint(path)[1].dataset == "other"
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
 
@@ -70,25 +70,53 @@ def test_list_checkpoints_skips_unreadable_with_reason(tmp_path, small_model):
     (tmp_path / "readme.txt").write_text("ignored")
     infos = list_checkpoints(tmp_path)
     assert [i.name for i in infos] == ["a", "b"]
-    assert infos[0].ok and infos[0].meta["metrics"]["test_loss"] == 1.0
+    assert infos[0].ok and infos[0].meta.metrics["test_loss"] == 1.0
     assert not infos[1].ok and "b.pt" in infos[1].error
     assert list_checkpoints(tmp_path / "nope") == []
 
 
 def test_save_run_stores_dataset_metrics_and_history(tmp_path, digits):
-    from vae_core import TrainConfig, save_run, train
+    from vae_core import save_run, train
 
     torch.manual_seed(0)
     model = VAE(VAEConfig(image_shape=digits.image_shape, latent_dim=2, hidden=(32,)))
     config = TrainConfig(epochs=2, seed=0)
     history = [e for e in train(model, digits, config) if e["type"] in ("step", "epoch")]
-    path, metrics = save_run(tmp_path / "run.pt", model, digits, config.to_dict(), history)
+    path, metrics = save_run(tmp_path / "run.pt", model, digits, config, history)
     loaded, meta = load_checkpoint(path)
-    assert meta["metrics"] == metrics and metrics["epoch"] == 2
+    assert meta.metrics == metrics and metrics["epoch"] == 2
     # measured now at beta = 1 with the run's seed: the same as the last epoch's test values
     last = [e for e in history if e["type"] == "epoch"][-1]
     assert metrics["test_loss"] == pytest.approx(last["test_loss"], rel=1e-5)
-    assert meta["data_options"]["name"] == "digits" and meta["class_names"] == digits.class_names
-    assert meta["train_config"] == config.to_dict() and len(meta["history"]) == len(history)
+    assert meta.data_options.name == "digits" and meta.class_names == digits.class_names
+    assert meta.train == config and meta.beta_changes == () and len(meta.history) == len(history)
     with pytest.raises(CheckpointError, match="already exists"):
-        save_run(path, model, digits, config.to_dict(), history)
+        save_run(path, model, digits, config, history)
+
+
+def test_metadata_is_one_typed_record_and_older_files_read_the_same(tmp_path, small_model):
+    """On disk: the train config with beta at its start and one list of changes. A file the Train page saved
+    before that (beta its last value, beta_start its first) and one without data options read the same."""
+    path = save_checkpoint(tmp_path / "new.pt", small_model, dataset="digits", train_config=TrainConfig(beta=1.0),
+                           beta_changes=[(40, 4.0), (900, 0.1)])
+    payload = torch.load(path, weights_only=True)
+    assert payload["train_config"]["beta"] == 1.0 and payload["train_config"]["beta_changes"] == [[40, 4.0], [900, 0.1]]
+    assert "beta_start" not in payload["train_config"]
+    meta = load_checkpoint(path)[1]
+    assert meta.train.beta == 1.0 and meta.final_beta == 0.1 and meta.beta_path == (1.0, 4.0, 0.1)
+    old = dict(payload, train_config=dict(payload["train_config"], beta=0.1, beta_start=1.0))
+    del old["data_options"]
+    torch.save(old, tmp_path / "old.pt")
+    old_meta = load_checkpoint(tmp_path / "old.pt")[1]
+    assert (old_meta.train, old_meta.beta_changes) == (meta.train, meta.beta_changes)
+    assert old_meta.data_options.name == "digits"
+
+
+@pytest.mark.parametrize("key, value, reason", [("metrics", "a string", "its metrics is a str, not a dict"),
+                                                ("train_config", {"epochs": "many"}, "training settings"),
+                                                ("history", {"type": "epoch"}, "its history is a dict")])
+def test_metadata_of_the_wrong_kind_is_one_clear_error(tmp_path, small_model, key, value, reason):
+    payload = torch.load(save_checkpoint(tmp_path / "m.pt", small_model, dataset="digits"), weights_only=True)
+    torch.save(dict(payload, **{key: value}), tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match=reason):
+        load_checkpoint(tmp_path / "bad.pt")

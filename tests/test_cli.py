@@ -28,7 +28,7 @@ def test_train_then_eval_on_digits(tmp_path):
     assert 0 <= result["active_units"] <= 4
     assert result["iwae_nll"] < result["test_loss"] + 0.5
     # the checkpoint replays its training: one frame per epoch, PCA maps aligned (4-D latent)
-    replay = from_history(load_checkpoint(out)[1]["history"])
+    replay = from_history(load_checkpoint(out)[1].history)
     assert [f.epoch for f in replay.frames] == [1, 2, 3] and replay.axis_names == ("aligned PC1", "aligned PC2")
     # no silent overwrite
     again = cli("train", "--epochs", "1", "--out", str(out), check=False)

@@ -64,7 +64,7 @@ def test_the_cli_trains_and_evaluates_a_colour_folder(tmp_path, side):
     assert result["likelihood"] == "continuous-bernoulli" and result["n_test"] == 8
     assert result["bits_per_dim"] == pytest.approx(result["test_loss"] / (3 * side * side * np.log(2)))
     model, meta = load_checkpoint(out)
-    assert model.config.image_shape == (3, side, side) and meta["data_options"]["name"] == str(folder)
+    assert model.config.image_shape == (3, side, side) and meta.data_options.name == str(folder)
 
 
 @pytest.fixture(params=[32, 64])
@@ -75,7 +75,7 @@ def colour_checkpoint(tmp_path, monkeypatch, request):
     config = TrainConfig(epochs=3)
     history = [e for e in train(model, data, config) if e["type"] == "epoch"]
     folder = tmp_path / "checkpoints"
-    save_run(folder / "shapes.pt", model, data, config.to_dict(), history)
+    save_run(folder / "shapes.pt", model, data, config, history)
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(folder))
     return folder / "shapes.pt", data
 

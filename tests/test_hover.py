@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from ui import state
+from ui import catalogue
 from ui.hover import grid_size, hover_grid
 from vae_core.latent import decode_points, grid_node, grid_points
 
@@ -46,12 +46,12 @@ def test_the_tile_for_a_map_position_is_the_decode_at_its_grid_node():
     """The sprite's tile (row, column) = grid_node(x, y) is the model's decode at that node, through the map's
     own inverse (PCA here: a 16-D model)."""
     mtime = CHECKPOINT.stat().st_mtime_ns
-    md = state.map_data(str(CHECKPOINT), mtime)
+    md = catalogue.map_data(str(CHECKPOINT), mtime)
     grid = hover_grid(str(CHECKPOINT), mtime, "pca", md)
     n, (h, w) = grid["n"], grid["tile"]
     pixels = sprite_pixels(grid["sprite"])
     assert pixels.shape == (n * h, n * w) and grid["x_range"] == list(md.x_range)
-    model, _ = state.load_model(str(CHECKPOINT), mtime)
+    model, _ = catalogue.load_model(str(CHECKPOINT), mtime)
     nodes = grid_points(md.x_range, md.y_range, n)
     for x, y in ((0.1, 0.2), (md.x_range[0] + 0.01, md.y_range[1] - 0.01), (1.3, -0.7)):
         row, column = grid_node(x, y, md.x_range, md.y_range, n)

@@ -107,7 +107,7 @@ def test_gaussian_sigma_is_a_model_parameter_that_training_moves(digits):
 def test_the_likelihood_is_stored_and_old_checkpoints_load_as_bernoulli(tmp_path, small_model):
     model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,), likelihood="gaussian"))
     loaded, meta = load_checkpoint(save_checkpoint(tmp_path / "g.pt", model, dataset="digits"))
-    assert loaded.config.likelihood == "gaussian" and meta["vae_config"]["likelihood"] == "gaussian"
+    assert loaded.config.likelihood == "gaussian" and meta.vae_config.likelihood == "gaussian"
     assert loaded.likelihood.sigma.item() == pytest.approx(model.likelihood.sigma.item())
     # a checkpoint written before likelihoods existed: no such field
     payload = torch.load(save_checkpoint(tmp_path / "old.pt", small_model, dataset="digits"), weights_only=True)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from conftest import ROOT
-from vae_core import VAE, VAEConfig, load_checkpoint, load_dataset, save_checkpoint
+from vae_core import VAE, DataOptions, VAEConfig, load_checkpoint, load_dataset, save_checkpoint
 from vae_core.files import dataset_signature
 from vae_core.latent import build_map
 from vae_core.map_cache import build, cache_path, read_map, read_summary, write
@@ -26,21 +26,21 @@ def test_the_map_read_back_is_the_map_built(tmp_path):
     model, meta = load_checkpoint(path)
     data = load_dataset("digits")
     md = build_map(model, data.test_x, data.test_y, data.class_names)
-    write(path, meta, md, dataset_signature(meta["data_options"]))
-    back = read_map(path, dataset_signature(meta["data_options"]))
+    write(path, meta, md, dataset_signature(meta.data_options))
+    back = read_map(path, dataset_signature(meta.data_options))
     for key in ("xy", "mu", "logvar", "labels"):
         assert np.array_equal(getattr(back, key), getattr(md, key))
     assert back.class_names == md.class_names and back.x_range == md.x_range
     assert back.projection.axis_names == md.projection.axis_names
     grid = np.array([[0.3, -1.0], [2.0, 0.5]])
     assert np.allclose(back.projection.inverse(grid), md.projection.inverse(grid))
-    assert read_summary(path)["vae_config"]["latent_dim"] == 16
+    assert read_summary(path).vae_config.latent_dim == 16
 
 
 def test_a_changed_checkpoint_or_dataset_is_never_read_from_a_stale_cache(tmp_path):
     path = shipped_copy(tmp_path)
     build(path)
-    signature = dataset_signature(read_summary(path)["data_options"])
+    signature = dataset_signature(read_summary(path).data_options)
     assert read_map(path, signature) is not None
     assert read_map(path, "another dataset") is None
     os.utime(path, ns=(1, 1))  # the same bytes with another mtime (a fresh clone): still this checkpoint
@@ -57,7 +57,7 @@ def test_a_folder_dataset_changes_its_signature_when_its_files_change(tmp_path):
     (tmp_path / "a").mkdir()
     for i in range(3):
         Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(tmp_path / "a" / f"{i}.png")
-    options = dict(name=str(tmp_path), image_size=8)
+    options = DataOptions(name=str(tmp_path), image_size=8)
     before = dataset_signature(options)
     assert dataset_signature(options) == before
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a" / "3.png")
@@ -72,7 +72,7 @@ def test_a_damaged_cache_is_ignored_and_the_app_rebuilds_it(tmp_path, monkeypatc
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception and at.get("plotly_chart")
-    assert read_map(path, dataset_signature(read_summary(path)["data_options"])) is not None
+    assert read_map(path, dataset_signature(read_summary(path).data_options)) is not None
 
 
 def test_the_start_page_draws_its_map_before_torch_is_imported(tmp_path):

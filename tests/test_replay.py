@@ -58,9 +58,10 @@ def test_pca_frames_are_aligned_so_the_map_does_not_jump(digits):
 def test_a_replay_survives_a_checkpoint_read_with_weights_only(digits, tmp_path):
     model, replay, history = trained_replay(digits, latent_dim=2, epochs=3)
     replay.beta_changes = [(20, 2.0)]
-    path, _ = save_run(tmp_path / "r.pt", model, digits, TrainConfig(epochs=3).to_dict(), history + [to_history(replay)])
+    path, _ = save_run(tmp_path / "r.pt", model, digits, TrainConfig(epochs=3), history + [to_history(replay)],
+                       beta_changes=replay.beta_changes)
     _, meta = load_checkpoint(path)  # weights_only=True inside
-    back = from_history(meta["history"])
+    back = from_history(meta.history, meta.beta_changes)
     assert [f.epoch for f in back.frames] == [1, 2, 3]
     np.testing.assert_array_equal(back.frames[-1].xy, replay.frames[-1].xy)
     np.testing.assert_array_equal(back.originals, replay.originals)

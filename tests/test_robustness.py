@@ -82,7 +82,7 @@ def test_a_zip_nested_1500_folders_deep_is_refused_and_leaves_nothing(app_env, t
 
 
 def test_compare_shows_a_checkpoint_saved_without_a_train_config(app_env, small_model):
-    from vae_core.train import evaluate
+    from vae_core.training import evaluate
 
     data = load_dataset("digits")
     save_checkpoint(app_env / "bare.pt", small_model, dataset="digits", metrics=evaluate(small_model, data.test_x))
@@ -198,7 +198,7 @@ def test_temp_files_of_interrupted_saves_are_swept_when_old(tmp_path, small_mode
 
 
 def test_an_upload_is_unpacked_once_and_unused_copies_are_swept(tmp_path):
-    from ui.uploads import sweep_uploads, unpack_upload
+    from ui.uploads import remove_unused_uploads, unpack_upload
 
     small = zip_of_images(tmp_path / "s.zip", 3, 8).read_bytes()
     other = zip_of_images(tmp_path / "o.zip", 4, 8, mode="L").read_bytes()
@@ -206,7 +206,7 @@ def test_an_upload_is_unpacked_once_and_unused_copies_are_swept(tmp_path):
     first, again, second = unpack_upload(small, root), unpack_upload(small, root), unpack_upload(other, root)
     assert first == again and first != second
     assert len([p for p in root.iterdir()]) == 2
-    removed = sweep_uploads(root, in_use={str(first)})
+    removed = remove_unused_uploads(root, in_use={str(first)})
     assert [p.name for p in removed] == [second.parent.name] and first.is_dir() and not second.exists()
 
 
@@ -231,7 +231,7 @@ def test_a_model_whose_folder_is_gone_says_the_folder_is_missing(tmp_path):
         Image.fromarray(np.full((8, 8), i * 40, np.uint8)).save(folder / f"{i}.png")
     out = tmp_path / "m.pt"
     assert cli("train", "--data", "imgs", "--epochs", "1", "--quiet", "--out", str(out), cwd=tmp_path).returncode == 0
-    assert load_checkpoint(out)[1]["data_options"]["name"] == str(tmp_path / "imgs")  # resolved, not relative
+    assert load_checkpoint(out)[1].data_options.name == str(tmp_path / "imgs")  # resolved, not relative
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     assert cli("eval", str(out), "--json", cwd=elsewhere).returncode == 0  # found from any folder

@@ -1,13 +1,14 @@
 """The helpers behind the Side by side page: one image read by several models, one z decoded by several, and
 which checkpoints can stand beside which."""
 import shutil
+from dataclasses import replace
 
 import pytest
 import torch
 
 from conftest import ROOT
-from vae_core import VAE, VAEConfig, image_terms, load_checkpoint, save_checkpoint
-from vae_core.elbo import read_with_each
+from vae_core import VAE, DataOptions, VAEConfig, image_terms, load_checkpoint, save_checkpoint
+from vae_core.bounds import read_with_each
 from vae_core.latent import decode_points, decode_with_each, prior_latents
 
 SHIPPED = [load_checkpoint(ROOT / "checkpoints" / f"{name}.pt")[0] for name in ("digits-2d", "digits-16d")]
@@ -51,39 +52,40 @@ def folder(tmp_path, monkeypatch, digits):
     save_checkpoint(tmp_path / "big.pt", VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=2, hidden=(16,))),
                     dataset="mnist", data_options={"name": "mnist"})
     save_checkpoint(tmp_path / "resplit.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
-                    dataset="digits", data_options={**digits.options, "split_seed": 1})
+                    dataset="digits", data_options=replace(digits.options, split_seed=1))
     (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     return tmp_path
 
 
 def test_partners_take_the_same_images_and_an_unusable_file_is_none(folder):
-    from ui import state
+    from ui import catalogue
 
-    rows = {r.name: r for r in state.checkpoints()}
+    rows = {r.name: r for r in catalogue.checkpoints()}
     assert rows["big"].image_shape == (1, 28, 28) and rows["digits-2d"].image_shape == (1, 8, 8)
-    assert [r.name for r in state.partners(list(rows.values()), rows["digits-2d"])] == ["digits-16d", "resplit"]
-    assert state.partners(list(rows.values()), rows["big"]) == []
-    assert rows["broken"].error is not None and rows["broken"] not in state.partners(list(rows.values()), rows["resplit"])
+    assert [r.name for r in catalogue.partners(list(rows.values()), rows["digits-2d"])] == ["digits-16d", "resplit"]
+    assert catalogue.partners(list(rows.values()), rows["big"]) == []
+    assert rows["broken"].error is not None and rows["broken"] not in catalogue.partners(list(rows.values()), rows["resplit"])
 
 
 def test_same_data_means_the_same_split(folder):
-    from ui import state
+    from ui import catalogue
 
     metas = {name: load_checkpoint(folder / f"{name}.pt")[1] for name in ("digits-2d", "digits-16d", "resplit", "big")}
 
-    assert state.same_data(metas["digits-2d"], metas["digits-16d"])
-    assert not state.same_data(metas["digits-2d"], metas["resplit"])  # digits too, but another test set
-    assert not state.same_data(metas["digits-2d"], metas["big"])
-    assert state.same_data(metas["big"], {**metas["big"], "data_options": {"name": "mnist", "download": True}})
+    assert catalogue.same_data(metas["digits-2d"], metas["digits-16d"])
+    assert not catalogue.same_data(metas["digits-2d"], metas["resplit"])  # digits too, but another test set
+    assert not catalogue.same_data(metas["digits-2d"], metas["big"])
+    older = replace(metas["big"], data_options=DataOptions.from_dict({"name": "mnist", "download": True}))
+    assert catalogue.same_data(metas["big"], older)  # an option that names no data (an old file's) is no matter
 
 
 def test_partners_on_the_same_dataset_come_first(folder):
-    from ui import state
+    from ui import catalogue
 
     torch.manual_seed(0)
     save_checkpoint(folder / "a-elsewhere.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
                     dataset="/somewhere/else", data_options={"name": "/somewhere/else"})
-    rows = {r.name: r for r in state.checkpoints()}
-    order = [r.name for r in state.partners(list(rows.values()), rows["digits-2d"])]
+    rows = {r.name: r for r in catalogue.checkpoints()}
+    order = [r.name for r in catalogue.partners(list(rows.values()), rows["digits-2d"])]
     assert order == ["digits-16d", "resplit", "a-elsewhere"]  # by name it would come first

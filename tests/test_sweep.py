@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from vae_core import load_checkpoint
+from vae_core import ModelChoice, RunSpec, TrainConfig, load_checkpoint
 from vae_core.sweep import run_local, train_one
 
 OPTIONS = ["--epochs", "2", "--hidden", "32"]
@@ -30,8 +30,8 @@ def test_a_sweep_trains_the_grid_and_resumes(tmp_path):
     assert {r["status"] for r in rows} == {"trained"}
     for r in rows:  # ordinary checkpoints, the numbers in the table are theirs
         model, meta = load_checkpoint(r["path"])
-        assert meta["train_config"]["beta"] == r["beta"] and meta["train_config"]["seed"] == r["seed"]
-        assert meta["metrics"]["test_loss"] == pytest.approx(r["test_loss"])
+        assert meta.train.beta == r["beta"] and meta.train.seed == r["seed"]
+        assert meta.metrics["test_loss"] == pytest.approx(r["test_loss"])
         assert r["test_loss"] == pytest.approx(r["test_recon"] + r["test_kl"])
     (out / "beta4-seed1.pt").unlink()
     again = json.loads(sweep("--betas", "0.5,4", "--seeds", "0,1", "--out-dir", str(out), "--json").stdout)
@@ -48,20 +48,18 @@ def test_a_diverging_run_is_reported_and_the_others_finish(tmp_path):
     assert "started  beta=1 seed=0" in proc.stderr and "failed   beta=1e+30" in proc.stderr  # progress lines
 
 
-def dies_on_seed_1(options, beta, seed, out, send, threads):
+def dies_on_seed_1(spec, out, send, threads):
     """A worker whose process is killed mid-run, as the OOM killer would."""
-    if seed == 1:
+    if spec.train.seed == 1:
         os._exit(3)
-    send.send(train_one(options, beta, seed, out))
+    send.send(train_one(spec, out))
 
 
 def test_a_worker_that_dies_fails_only_its_own_run(tmp_path):
-    from vae_core.cli import build_parser
-
-    options = vars(build_parser().parse_args(["sweep", "--betas", "1", "--out-dir", str(tmp_path), *OPTIONS]))
+    spec = RunSpec(model=ModelChoice(hidden=(32,)), train=TrainConfig(epochs=2))
     rows = []
-    todo = [(1.0, seed, str(tmp_path / f"s{seed}.pt")) for seed in (0, 1, 2)]
-    run_local(options, todo, workers=2, on_start=lambda b, s: None, on_done=rows.append, target=dies_on_seed_1)
+    todo = [(spec.with_beta_and_seed(1.0, seed), str(tmp_path / f"s{seed}.pt")) for seed in (0, 1, 2)]
+    run_local(todo, workers=2, on_start=lambda b, s: None, on_done=rows.append, target=dies_on_seed_1)
     by_seed = {r["seed"]: r for r in rows}
     assert by_seed[1]["status"] == "failed" and "died (exit code 3)" in by_seed[1]["error"]
     assert by_seed[0]["status"] == by_seed[2]["status"] == "trained"
@@ -71,7 +69,7 @@ def test_a_sweep_runs_on_a_local_ray_instance(tmp_path):
     proc = sweep("--betas", "0.5,1e30", "--out-dir", str(tmp_path), "--ray", "local", "--json")
     rows = json.loads(proc.stdout)
     assert proc.returncode == 1 and [r["status"] for r in rows] == ["trained", "failed"]  # one diverges, one does not
-    assert "diverged" in rows[1]["error"] and load_checkpoint(rows[0]["path"])[1]["train_config"]["beta"] == 0.5
+    assert "diverged" in rows[1]["error"] and load_checkpoint(rows[0]["path"])[1].train.beta == 0.5
     again = json.loads(sweep("--betas", "0.5", "--out-dir", str(tmp_path), "--ray", "local", "--json").stdout)
     assert again[0]["status"] == "done before"
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vae_core import VAE, BetaControl, NonFiniteLossError, TrainConfig, VAEConfig, train
-from vae_core.train import evaluate, schedule_factor
+from vae_core.training import evaluate, schedule_factor
 
 
 def run(model, data, config, **kw):
@@ -100,7 +100,7 @@ def test_shape_mismatch_is_refused(digits):
 
 def test_available_devices_end_with_the_cpu_and_auto_picks_the_first():
     from vae_core import available_devices
-    from vae_core.train import pick_device
+    from vae_core.training import pick_device
 
     devices = available_devices()
     assert devices[-1] == "cpu" and len(set(devices)) == len(devices)

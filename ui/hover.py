@@ -8,7 +8,7 @@ decodes exactly on the server (pages/explore.py); the preview is the nearest nod
 """
 import streamlit as st
 
-from ui import state
+from ui import catalogue
 from ui.images import png_data_url
 
 HOVER_GRID = 32     # tiles per side: at 32, neighbouring tiles differ by about as much as the eye resolves
@@ -120,7 +120,7 @@ def grid_size(image_shape) -> int:
 @st.cache_data(show_spinner=False, max_entries=32)
 def hover_grid(path: str, mtime: int, projection: str, _md) -> dict:
     """The sprite of decodes on the hover grid over `_md` (this model's map by this projection) and its layout."""
-    return build_sprite(state.load_model(path, mtime)[0], _md)
+    return build_sprite(catalogue.load_model(path, mtime)[0], _md)
 
 
 def build_sprite(model, md) -> dict:

@@ -2,7 +2,7 @@
 
 Each upload unpacks into DATA_ROOT/uploads/upload-<first 16 hex of its SHA-256>/, so the same zip started
 twice is unpacked once. A folder stays while a checkpoint names it as its dataset or a run on the server
-trains on it; `sweep_uploads` removes the rest.
+trains on it; `remove_unused_uploads` removes the rest.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
     return image_root(folder)
 
 
-def sweep_uploads(root: Path, in_use: set[str]) -> list[Path]:
+def remove_unused_uploads(root: Path, in_use: set[str]) -> list[Path]:
     """Remove upload folders that no dataset path in `in_use` lies in, and stale half-unpacked ones."""
     if not root.is_dir():
         return []

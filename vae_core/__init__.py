@@ -1,19 +1,21 @@
 """vae_core: the engine of the latent space explorer. No UI code lives here.
 
 The names below load their module on first use (PEP 562), so `import vae_core.maps` or the torch-free modules
-(maps, map_cache, files, estimators) do not import torch: the app draws a cached map before torch is loaded.
+(config, meta, maps, map_cache, files, estimators) do not import torch: the app draws a cached map before torch
+is loaded. No module is named after a function exported here (`train` lives in `training`, `elbo` in `bounds`),
+so importing a module never replaces the function of its name on the package.
 """
 import importlib
-import sys
-import types
 
 _HOME = {
+    "bounds": ["ELBO", "elbo", "kl_per_dim", "recon_per_image", "active_units", "iwae_log_likelihood", "image_terms"],
     "checkpoint": ["CheckpointError", "list_checkpoints", "load_checkpoint", "save_checkpoint", "save_run"],
+    "config": ["DataOptions", "ModelChoice", "RunSpec", "TrainConfig", "VAEConfig", "parse_hidden"],
     "data": ["Dataset", "DatasetError", "load_dataset"],
-    "elbo": ["ELBO", "elbo", "kl_per_dim", "recon_per_image", "active_units", "iwae_log_likelihood", "image_terms"],
-    "model": ["VAE", "VAEConfig", "parse_hidden"],
-    "train": ["BetaControl", "NonFiniteLossError", "PauseControl", "TrainConfig", "TrainEvent", "available_devices",
-              "evaluate", "train"],
+    "meta": ["CheckpointMeta"],
+    "model": ["VAE"],
+    "training": ["BetaControl", "NonFiniteLossError", "PauseControl", "TrainEvent", "available_devices", "evaluate",
+                 "train"],
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 __all__ = list(_MODULE_OF)
@@ -29,16 +31,3 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted([*globals(), *__all__])
-
-
-class _Package(types.ModuleType):
-    """Importing a submodule sets it as an attribute of its package. `vae_core.train` and `vae_core.elbo` are
-    functions of those names, as they have always been: those submodule bindings are not kept."""
-
-    def __setattr__(self, name, value):
-        if name in _MODULE_OF and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

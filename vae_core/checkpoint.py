@@ -14,11 +14,12 @@ from pathlib import Path
 
 import torch
 
+from .config import DataOptions, TrainConfig
 from .data import Dataset
-from .files import SUFFIX, CheckpointInfo, checkpoint_files, sweep_stale_temp_files  # noqa: F401  (API)
-from .likelihood import LIKELIHOODS
-from .model import VAE, VAEConfig
-from .train import evaluate
+from .files import SUFFIX, CheckpointInfo, checkpoint_files, remove_stale_temp_files
+from .meta import CheckpointMeta, MetadataError
+from .model import VAE
+from .training import evaluate
 
 FORMAT = "vae-latent-explorer"
 VERSION = 1
@@ -39,24 +40,24 @@ def safe_checkpoint_path(folder, name: str) -> Path:
     return Path(folder) / f"{stem}{SUFFIX}"
 
 
-def save_checkpoint(path, model: VAE, *, dataset: str, train_config: dict | None = None,
-                    history: list | None = None, metrics: dict | None = None,
-                    class_names: list | None = None, data_options: dict | None = None,
+def save_checkpoint(path, model: VAE, *, dataset: str, train_config: TrainConfig | None = None,
+                    beta_changes=(), history: list | None = None, metrics: dict | None = None,
+                    class_names: list | None = None, data_options: DataOptions | dict | None = None,
                     overwrite: bool = False) -> Path:
     """Write the checkpoint to `path` atomically: a temp file in the same folder, then a rename.
 
     A reader never sees half a file, and with overwrite=False an existing file is never replaced.
     """
     path = Path(path)
+    if isinstance(data_options, dict):
+        data_options = DataOptions.from_dict(data_options)
+    meta = CheckpointMeta(dataset=str(dataset), vae_config=model.config, train=train_config,
+                          beta_changes=tuple(beta_changes), metrics=dict(metrics or {}), history=list(history or []),
+                          class_names=list(class_names or []), data_options=data_options or DataOptions(str(dataset)),
+                          created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    payload = dict(format=FORMAT, version=VERSION, **meta.to_payload(),
+                   model_state={k: v.detach().cpu() for k, v in model.state_dict().items()})
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = dict(
-        format=FORMAT, version=VERSION, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        model_state={k: v.detach().cpu() for k, v in model.state_dict().items()},
-        vae_config=model.config.to_dict(), train_config=dict(train_config or {}),
-        dataset=str(dataset), image_shape=list(model.config.image_shape),
-        history=list(history or []), metrics=dict(metrics or {}),
-        class_names=list(class_names or []), data_options=dict(data_options or {}),
-    )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary shared file
@@ -76,35 +77,38 @@ def save_checkpoint(path, model: VAE, *, dataset: str, train_config: dict | None
     return path
 
 
-def save_run(path, model: VAE, data: Dataset, train_config: dict, history: list,
+def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list, beta_changes=(),
              overwrite: bool = False) -> tuple[Path, dict]:
     """Save a trained model with what it takes to explore and compare it later: its dataset's name, options
-    (to rebuild the same split) and class names, the training config and history, and its test metrics,
-    measured now at beta = 1 (a run stopped before its first epoch ended has them too). -> (path, metrics)"""
-    metrics = evaluate(model, data.test_x, seed=int(train_config.get("seed", 0)))
+    (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
+    the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
+    has them too). -> (path, metrics)"""
+    metrics = evaluate(model, data.test_x, seed=config.seed)
     metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
-    path = save_checkpoint(path, model, dataset=data.name, train_config=train_config, history=history,
-                           metrics=metrics, class_names=data.class_names, data_options=data.options,
-                           overwrite=overwrite)
+    path = save_checkpoint(path, model, dataset=data.name, train_config=config, beta_changes=beta_changes,
+                           history=history, metrics=metrics, class_names=data.class_names,
+                           data_options=data.options, overwrite=overwrite)
     return path, metrics
 
 
-def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, dict]:
-    """-> (model in eval mode, meta). meta holds everything but the weights, plus "path"."""
+def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, CheckpointMeta]:
+    """-> (model in eval mode, its metadata)."""
     payload = read_payload(path)
-    likelihood = payload["vae_config"].get("likelihood", "bernoulli") if isinstance(payload["vae_config"], dict) else None
-    if likelihood is not None and likelihood not in LIKELIHOODS:
-        raise CheckpointError(f"{path}: the model uses the likelihood {likelihood!r}, which this version does not "
-                              f"know (it knows {', '.join(LIKELIHOODS)}); a newer version may read it.")
+    meta = read_meta(path, payload)
     try:
-        config = VAEConfig.from_dict(payload["vae_config"])
-        model = VAE(config)
+        model = VAE(meta.vae_config)
         model.load_state_dict(payload["model_state"])
-    except Exception as err:  # config fields missing or invalid, weights of another shape
+    except Exception as err:  # weights of another shape or kind
         raise CheckpointError(f"{path}: weights do not match the stored model config ({_short(err)}).") from err
-    meta = {k: v for k, v in payload.items() if k != "model_state"}
-    meta["path"] = str(path)
     return model.to(device).eval(), meta
+
+
+def read_meta(path, payload: dict) -> CheckpointMeta:
+    """The checkpoint's metadata record, or a CheckpointError that names the file and what is wrong."""
+    try:
+        return CheckpointMeta.from_payload(payload, str(path))
+    except MetadataError as err:
+        raise CheckpointError(f"{path}: {err}.") from None
 
 
 def read_payload(path) -> dict:
@@ -134,7 +138,7 @@ def list_checkpoints(folder) -> list[CheckpointInfo]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    sweep_stale_temp_files(folder)
+    remove_stale_temp_files(folder)
     infos = []
     for path in checkpoint_files(folder):
         try:

@@ -5,17 +5,29 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from .bounds import iwae_log_likelihood
 from .checkpoint import CheckpointError, load_checkpoint, save_run
-from .data import DatasetError, load_dataset, load_from_options
-from .elbo import iwae_log_likelihood
-from .likelihood import LIKELIHOODS, bits_per_dim
-from .model import ARCHS, DEFAULT_HIDDEN, VAEConfig, parse_hidden
-from .sweep import RAY_INSTALL, SweepError, build_run, sweep
-from .train import SCHEDULES, NonFiniteLossError, TrainConfig, evaluate, pick_device, train
+from .config import (
+    ARCHS,
+    DEFAULT_HIDDEN,
+    LIKELIHOODS,
+    SCHEDULES,
+    DataOptions,
+    ModelChoice,
+    RunSpec,
+    TrainConfig,
+    VAEConfig,
+    parse_hidden,
+)
+from .data import DatasetError
+from .likelihood import bits_per_dim
+from .sweep import RAY_INSTALL, SweepError, sweep
+from .training import NonFiniteLossError, evaluate, pick_device, train
 
 DEFAULTS = TrainConfig()
 MODEL_DEFAULTS = VAEConfig()
@@ -105,14 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_spec(args, beta: float, seed: int) -> RunSpec:
+    """The run that `train`'s or `sweep`'s options describe."""
+    return RunSpec(
+        data=DataOptions(name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels),
+        model=ModelChoice(arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden or (),
+                          likelihood=args.likelihood),
+        train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta,
+                          beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=seed,
+                          device=args.device, log_every=args.log_every))
+
+
 def cmd_train(args) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise CheckpointError(f"{out} already exists; pass --force to overwrite it.")
-    data = load_dataset(args.data, root=args.data_root, image_size=args.image_size, channels=args.channels)
-    model, config = build_run(data, vars(args), args.beta, args.seed)
-    history = _run_with_progress(model, data, config, quiet=args.quiet)
-    _, m = save_run(out, model, data, config.to_dict(), history, overwrite=args.force)
+    spec = run_spec(args, args.beta, args.seed)
+    data = spec.data.load(download=True)
+    model = spec.build(data)
+    history = _run_with_progress(model, data, spec.train, quiet=args.quiet)
+    _, m = save_run(out, model, data, spec.train, history, overwrite=args.force)
     print(f"saved {out}: test loss ({args.likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "
           f"KL {m['test_kl']:.2f}), {m['active_units']} active units", file=sys.stderr)
     return 0
@@ -136,7 +160,8 @@ def cmd_sweep(args) -> int:
         bar.update(1)
 
     try:
-        rows = sweep(vars(args), args.betas, args.seeds, args.out_dir, args.workers, args.ray, started, done)
+        rows = sweep(run_spec(args, beta=DEFAULTS.beta, seed=DEFAULTS.seed), args.betas, args.seeds, args.out_dir,
+                     args.workers, args.ray, started, done)
     finally:
         bar.close()
     print(json.dumps(rows) if args.json else _sweep_table(rows))
@@ -187,12 +212,13 @@ def _run_with_progress(model, data, config, quiet: bool):
 
 def cmd_eval(args) -> int:
     model, meta = load_checkpoint(args.checkpoint, device=pick_device(args.device))
-    options = dict(meta.get("data_options") or {"name": meta["dataset"]})
+    options = meta.data_options
     if args.data:
-        options.update(name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels)
-    data = load_from_options(options, download=True)
+        options = replace(options, name=args.data, root=args.data_root, image_size=args.image_size,
+                          channels=args.channels)
+    data = options.load(download=True)
     if data.image_shape != model.config.image_shape:
-        raise DatasetError(f"{options['name']} has images of shape {data.image_shape}, the model expects "
+        raise DatasetError(f"{options.name} has images of shape {data.image_shape}, the model expects "
                            f"{model.config.image_shape}.")
     result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
                   likelihood=model.config.likelihood,

@@ -8,12 +8,13 @@ The digits (levels 0..16) are float32.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .config import DataOptions
 from .files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files  # noqa: F401  (part of this module's API)
 
 BUILTIN = ("digits", "mnist", "fashion-mnist")
@@ -33,7 +34,7 @@ class Dataset:
     test_x: torch.Tensor
     test_y: torch.Tensor
     class_names: list[str]
-    options: dict = field(default_factory=dict)  # what load_dataset needs to rebuild the same split
+    options: DataOptions = field(default_factory=DataOptions)  # what names these images and this split
     test_names: list[str] = field(default_factory=list)  # file of each test image, for folders; else empty
 
     @property
@@ -55,8 +56,8 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
     "rgb"): only for folders. test_fraction, split_seed: the fixed split for sources that have none.
     """
     key = str(name_or_path).lower()
-    options = dict(name=str(name_or_path), root=root, image_size=image_size, channels=channels,
-                   test_fraction=test_fraction, split_seed=split_seed)
+    options = DataOptions(name=str(name_or_path), root=root, image_size=image_size, channels=channels,
+                          test_fraction=test_fraction, split_seed=split_seed)
     if key == "digits":
         x, y, names = _digits()
         return _split(str(name_or_path), x, y, names, test_fraction, split_seed, options)
@@ -64,20 +65,13 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
         return _torchvision(key, root, download, options)
     if os.path.isdir(name_or_path):
         folder = Path(name_or_path).resolve()  # stored so, a checkpoint finds its data from any working folder
-        options["name"] = str(folder)
+        options = replace(options, name=str(folder))
         x, y, names, files = _cached_folder(folder, image_size, channels)
         return _split(str(folder), x, y, names, test_fraction, split_seed, options, files)
     if os.path.isabs(name_or_path) or os.sep in str(name_or_path):
         raise DatasetError(f"The image folder {name_or_path} does not exist: was it moved or deleted? Put it back "
                            "there, or name where it is now with --data.")
     raise DatasetError(f"Unknown dataset {name_or_path!r}: use one of {', '.join(BUILTIN)} or a folder of images.")
-
-
-def load_from_options(options: dict, download: bool = False) -> Dataset:
-    """The same dataset and split again, from a Dataset's `options` (as checkpoints store them)."""
-    options = dict(options)
-    options.pop("download", None)
-    return load_dataset(options.pop("name"), download=download, **options)
 
 
 def _split(name, x, y, class_names, test_fraction, seed, options, files=()) -> Dataset:
@@ -102,7 +96,7 @@ def _digits():
     return x, y, [str(c) for c in bunch.target_names]
 
 
-def _torchvision(key: str, root: str, download: bool, options: dict) -> Dataset:
+def _torchvision(key: str, root: str, download: bool, options: DataOptions) -> Dataset:
     from torchvision import datasets
 
     cls = datasets.MNIST if key == "mnist" else datasets.FashionMNIST

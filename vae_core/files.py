@@ -9,6 +9,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import DataOptions
+from .meta import CheckpointMeta
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SUFFIX = ".pt"  # checkpoint files
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
@@ -31,24 +34,23 @@ def file_listing(folder: Path, files: list[Path] | None = None) -> list[tuple]:
     return [(str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
 
 
-def dataset_signature(options: dict) -> str:
+def dataset_signature(options: DataOptions) -> str:
     """A digest that changes whenever the data a checkpoint's options name change: the options themselves, and
     for a folder every image file's path, size and mtime (for MNIST-like sets, their raw files')."""
-    options = {k: v for k, v in options.items() if k != "download"}
-    name = str(options.get("name", ""))
+    name = options.name
     files: list = []
     if name.lower() in TORCHVISION_FOLDERS:
-        raw = Path(options.get("root") or "data") / TORCHVISION_FOLDERS[name.lower()] / "raw"
+        raw = Path(options.root or "data") / TORCHVISION_FOLDERS[name.lower()] / "raw"
         files = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(raw.glob("*"))] if raw.is_dir() else []
     elif os.path.isdir(name):
         files = file_listing(Path(name))
-    return hashlib.sha256(json.dumps([options, files], sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(json.dumps([options.to_dict(), files], sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 @dataclass
 class CheckpointInfo:
     path: Path
-    meta: dict | None      # None when unreadable
+    meta: CheckpointMeta | None      # None when unreadable
     error: str | None = None
 
     @property
@@ -68,7 +70,7 @@ def checkpoint_files(folder: Path) -> list[Path]:
 STALE_TEMP_S = 600  # a save takes seconds: a temp file this old was left by an interrupted one
 
 
-def sweep_stale_temp_files(folder: Path) -> list[Path]:
+def remove_stale_temp_files(folder: Path) -> list[Path]:
     """Remove the hidden temp files (.NAME.pt.*.tmp) that saves interrupted by a crash or kill left behind."""
     removed = []
     for tmp in folder.glob(f".*{SUFFIX}.*.tmp"):

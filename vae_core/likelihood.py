@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")
+from .config import LIKELIHOODS
+
 SIGMA_MIN = 0.01     # the Gaussian's smallest sigma: 1% of the pixel range, so the variance cannot collapse
 SIGMA_START = 0.1    # its sigma before training
 _NEAR_HALF = 1e-2    # |logit| below which log C and the CB mean use their Taylor series

@@ -18,9 +18,9 @@ import numpy as np
 
 from .files import cache_dir, dataset_signature
 from .maps import MapData, Projection
+from .meta import CheckpointMeta, MetadataError
 
 VERSION = 1
-SUMMARY_KEYS = ("dataset", "vae_config", "train_config", "metrics", "data_options", "class_names")
 MAP_ARRAYS = ("xy", "mu", "logvar", "labels")
 
 
@@ -67,10 +67,15 @@ def _read(checkpoint: Path) -> dict | None:
     return None
 
 
-def read_summary(checkpoint: Path) -> dict | None:
-    """The checkpoint's metadata for lists (SUMMARY_KEYS), from its cache, or None."""
+def read_summary(checkpoint: Path) -> CheckpointMeta | None:
+    """The checkpoint's metadata for lists (all but its history), from its cache, or None."""
     cached = _read(checkpoint)
-    return None if cached is None else cached["header"]["summary"]
+    if cached is None:
+        return None
+    try:
+        return CheckpointMeta.from_payload(cached["header"]["summary"], str(checkpoint))
+    except (MetadataError, TypeError):  # not what a summary holds: read the checkpoint itself instead
+        return None
 
 
 def read_map(checkpoint: Path, data_signature: str) -> MapData | None:
@@ -86,12 +91,12 @@ def read_map(checkpoint: Path, data_signature: str) -> MapData | None:
                    tuple(info["x_range"]), tuple(info["y_range"]))
 
 
-def write(checkpoint: Path, meta: dict, md: MapData | None = None, data_signature: str | None = None) -> None:
-    """Cache the checkpoint's summary (from its full `meta`) and, when given, its map. Best effort: a folder
-    that cannot be written sends it to the cache folder, and a failure there only costs the next start time."""
+def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, data_signature: str | None = None) -> None:
+    """Cache the checkpoint's summary and, when given, its map. Best effort: a folder that cannot be written
+    sends it to the cache folder, and a failure there only costs the next start time."""
     checkpoint = Path(checkpoint)
-    summary = {k: meta.get(k) for k in SUMMARY_KEYS}
-    header = dict(version=VERSION, sha256=file_sha256(checkpoint), **_identity(checkpoint), summary=summary, map=None)
+    header = dict(version=VERSION, sha256=file_sha256(checkpoint), **_identity(checkpoint), summary=meta.summary(),
+                  map=None)
     arrays = {}
     if md is not None and not md.missing_data:
         header["map"] = dict(data=data_signature, latent_dim=md.projection.latent_dim, class_names=list(md.class_names),
@@ -120,13 +125,12 @@ def _plain(value):
 def build(checkpoint: Path) -> None:
     """Encode the checkpoint's test set and cache its summary and map (loads torch, the model and the data)."""
     from .checkpoint import load_checkpoint
-    from .data import load_from_options
     from .latent import build_map
 
     model, meta = load_checkpoint(checkpoint)
-    options = meta.get("data_options") or {"name": meta["dataset"]}
-    data = load_from_options(options)
-    write(checkpoint, meta, build_map(model, data.test_x, data.test_y, data.class_names), dataset_signature(options))
+    data = meta.data_options.load()
+    write(checkpoint, meta, build_map(model, data.test_x, data.test_y, data.class_names),
+          dataset_signature(meta.data_options))
 
 
 if __name__ == "__main__":  # python -m vae_core.map_cache CHECKPOINT...: what `make checkpoints` ships beside them

@@ -6,62 +6,13 @@ likelihood's parameters (logits for Bernoulli); decode_mean -> the image to show
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .likelihood import LIKELIHOODS, make_likelihood
-
-ARCHS = ("mlp", "conv")
-DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    image_shape: tuple[int, int, int] = (1, 8, 8)  # (C, H, W)
-    latent_dim: int = 2
-    # mlp: widths of the hidden layers; conv: channels of the stride-2 conv layers. () = default for arch.
-    hidden: tuple[int, ...] = field(default=())
-    arch: str = "mlp"
-    likelihood: str = "bernoulli"  # see likelihood.LIKELIHOODS
-
-    def __post_init__(self):
-        if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
-        if self.arch not in ARCHS:
-            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
-        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ValueError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
-        if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
-        hidden = tuple(int(h) for h in self.hidden) or DEFAULT_HIDDEN[self.arch]
-        if min(hidden) < 1:
-            raise ValueError(f"hidden sizes must be positive, got {hidden}")
-        # frozen dataclass: normalise lists (e.g. from a checkpoint dict) to tuples
-        object.__setattr__(self, "hidden", hidden)
-        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> VAEConfig:
-        return cls(image_shape=tuple(d["image_shape"]), latent_dim=int(d["latent_dim"]),
-                   hidden=tuple(d["hidden"]), arch=d["arch"],
-                   likelihood=d.get("likelihood", "bernoulli"))  # checkpoints from before likelihoods
-
-
-SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
-
-
-def suggest_architecture(image_shape) -> tuple[str, int]:
-    """(arch, latent_dim) for images of this shape when the user names neither: a 2-D MLP for tiny images,
-    whose map is then the latent space itself; a conv net with 20 latent dimensions for larger ones, which
-    on 28x28 images trains to a far lower loss than a 2-D code in the same epochs (BENCHMARKS.md, section 5)."""
-    _, h, w = image_shape
-    return ("mlp", 2) if max(h, w) < SMALL_IMAGE_SIDE else ("conv", 20)
+from .config import VAEConfig
+from .likelihood import make_likelihood
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
@@ -70,17 +21,6 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | N
     if eps is None:
         eps = torch.randn_like(mu)
     return mu + torch.exp(0.5 * logvar) * eps
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """"512, 256" -> (512, 256); empty text -> () (the architecture's default). The CLI and the Train page use it."""
-    try:
-        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise ValueError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.") from None
-    if any(size < 1 for size in sizes):
-        raise ValueError(f"Hidden sizes must be positive, not {text!r}.")
-    return sizes
 
 
 def parameter_count(config: VAEConfig) -> int:

@@ -39,7 +39,7 @@ class Replay:
     originals: np.ndarray     # (REPLAY_IMAGES, C, H, W) uint8: the images the reconstructions are of
     axis_names: tuple
     frames: list[ReplayFrame] = field(default_factory=list)
-    beta_changes: list = field(default_factory=list)  # [(step, new beta)] made by hand during the run
+    beta_changes: list = field(default_factory=list)  # [(step, new beta)] made by hand (stored with the train config)
 
     def beta_changed(self, i: int) -> bool:
         """Whether beta moved during frame i's epoch (by hand or by a schedule)."""
@@ -106,7 +106,6 @@ def to_history(replay: Replay, max_frames: int = MAX_SAVED_FRAMES) -> dict:
     frames = thin(replay.frames, max_frames)
     return dict(type="replay", labels=torch.as_tensor(replay.labels), class_names=list(replay.class_names),
                 originals=torch.from_numpy(replay.originals), axis_names=list(replay.axis_names),
-                beta_changes=[[int(s), float(b)] for s, b in replay.beta_changes],
                 frames=[dict(epoch=f.epoch, step=f.step, beta=f.beta, xy=torch.from_numpy(f.xy),
                              recons=torch.from_numpy(f.recons), kl_per_dim=list(f.kl_per_dim)) for f in frames])
 
@@ -119,12 +118,13 @@ def thin(frames: list, max_frames: int) -> list:
     return [frames[i] for i in keep]
 
 
-def from_history(history: list) -> Replay | None:
-    """The replay a checkpoint's history holds, or None (a model saved before replays, or by a sweep)."""
+def from_history(history: list, beta_changes=()) -> Replay | None:
+    """The replay a checkpoint's history holds, or None (a model saved before replays, or by a sweep); its beta
+    changes are the checkpoint's (CheckpointMeta.beta_changes)."""
     entry = next((h for h in history or [] if isinstance(h, dict) and h.get("type") == "replay"), None)
     if entry is None or not entry.get("frames"):
         return None
     frames = [ReplayFrame(int(f["epoch"]), int(f["step"]), float(f["beta"]), np.asarray(f["xy"], np.float32),
                           np.asarray(f["recons"], np.uint8), list(f["kl_per_dim"])) for f in entry["frames"]]
     return Replay(np.asarray(entry["labels"]), list(entry["class_names"]), np.asarray(entry["originals"], np.uint8),
-                  tuple(entry["axis_names"]), frames, [tuple(c) for c in entry["beta_changes"]])
+                  tuple(entry["axis_names"]), frames, [tuple(c) for c in beta_changes])

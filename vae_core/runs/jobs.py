@@ -1,11 +1,11 @@
-"""Background training runs for the app: a child process per run, owned by a registry, never calling Streamlit.
+"""The server side of the runs: a registry of training runs, each trained in a child process (vae_core.runs.child)
+that never touches the server's state. Torch and the training code are shared with the CLI; nothing here
+imports the app.
 
-Training runs in its own process, not in a thread of the server: a thread shares the server's GIL and
-torch's thread pools with every page rerun, and the live page then stalled it (BENCHMARKS.md, "Train page").
-The child trains with the engine's `train()` and sends `ChildMessage`s back through a queue; a receiver
-thread in the server records them under a lock. The page keeps only the run id (in the URL), reads a run
-through `Job.snapshot()`, and controls it with `request_stop()` and `set_beta()`, so a run survives reruns
-and page reloads.
+A run trains in its own process, not in a thread of the server: a thread shares the server's GIL and torch's
+thread pools with every page rerun, which stalled it. A receiver thread per run records what the child sends
+under a lock. A caller keeps only the run id, reads a run through `Job.snapshot()`, and controls it with
+`request_stop()`, `set_beta()` and the pause methods, so a run survives page reruns and reloads.
 """
 from __future__ import annotations
 
@@ -16,26 +16,20 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from multiprocessing import spawn
 from pathlib import Path
 from typing import Literal
 
 import torch
 
-from ui.processes import PROCESSES, start_training_processes
-from vae_core import (
-    VAE,
-    Dataset,
-    NonFiniteLossError,
-    PauseControl,
-    TrainConfig,
-    TrainEvent,
-    evaluate,
-    iwae_log_likelihood,
-    save_run,
-    train,
-)
-from vae_core.replay import Replay, ReplayFrame, ReplayRecorder, new_replay, to_history
+from ..bounds import iwae_log_likelihood
+from ..checkpoint import save_run
+from ..config import RunSpec, TrainConfig
+from ..data import Dataset
+from ..model import VAE
+from ..replay import Replay, ReplayFrame, new_replay, to_history
+from ..training import BetaControl, PauseControl, TrainEvent, evaluate
+from .child import ChildMessage, train_in_child
+from .processes import PROCESSES, start_training_processes
 
 FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8   # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
@@ -53,28 +47,6 @@ def max_concurrent_runs() -> int:
         return max(1, (os.cpu_count() or 2) // 2)
 
 
-def train_threads(torch_default: int) -> int:
-    """torch threads per training process: $VAE_EXPLORER_TRAIN_THREADS, else half of what torch would take. The
-    server and the browser drawing the live page need the rest, and torch's threads wait for each other at
-    every op, so one descheduled thread stalls them all (BENCHMARKS.md section 8: on 2 cores, 2 threads gave
-    half the throughput of 1)."""
-    try:
-        return max(1, int(os.environ.get("VAE_EXPLORER_TRAIN_THREADS", "")))
-    except ValueError:
-        return max(1, torch_default // 2)
-
-
-@dataclass(frozen=True)
-class ChildMessage:
-    """What the training process sends the server (plainly pickled, see `send`)."""
-    kind: Literal["event", "beta", "end", "failed"]
-    event: TrainEvent | None = None             # event, end
-    frame: ReplayFrame | None = None            # event, after an epoch: the replay's new frame
-    beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
-    error: str | None = None                    # failed
-    weights: dict | None = None                 # end, failed: the final (or last finite) weights
-
-
 @dataclass(frozen=True)
 class RunSnapshot:
     """A consistent copy of everything the Train page shows of a run."""
@@ -82,7 +54,7 @@ class RunSnapshot:
     status: Status
     error: str | None
     events: list                 # TrainEvents after "start": steps and epochs
-    beta_changes: list           # (step, new beta) made by the user during the run
+    beta_changes: list           # (steps done before it, new beta) made by the user during the run
     total_steps: int
     replay: Replay               # the map, reconstructions and KL per dimension of each epoch so far
     paused: bool
@@ -102,7 +74,7 @@ class RunSnapshot:
 
     @property
     def training(self) -> bool:
-        """Running and not paused: what moves, the page draws on canvases (ui/live_curves.py, ui/canvas_charts.py)."""
+        """Running and not paused: its numbers move."""
         return self.status == "running" and not self.paused
 
     @property
@@ -120,7 +92,7 @@ class Job:
     model: VAE
     data: Dataset
     config: TrainConfig
-    beta: object              # the base beta, shared with the child: a multiprocessing Value ("d")
+    beta: BetaControl         # the base beta, held in a multiprocessing Value that the child reads
     slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))  # the registry's
     stop: object = field(default_factory=lambda: PROCESSES.Event())
     status: Status = "queued"
@@ -145,9 +117,7 @@ class Job:
 
     def set_beta(self, value: float) -> None:
         """Applies at the child's next step, which reports the step so the curves can mark it."""
-        if not value >= 0:
-            raise ValueError(f"beta must be non-negative, got {value}")
-        self.beta.value = float(value)
+        self.beta.set(value)
 
     def request_stop(self) -> None:
         """The child ends the run after its current step and sends the weights it has."""
@@ -171,7 +141,7 @@ class Job:
             replay = replace(self.replay, frames=list(self.replay.frames), beta_changes=changes)
             return RunSnapshot(self.id, self.status, self.error, list(self.events), changes,
                                self.total_steps, replay, self.pause.is_paused and self.live, self.saved_as,
-                               self.beta.value, self.config,
+                               self.beta.get(), self.config,
                                vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x),
                                len(self.data.test_x))
 
@@ -194,12 +164,8 @@ class Job:
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
         snap = self.snapshot()
-        # beta: the base the model ended with; how it got there, so a run that spent most of its time at
-        # another beta is not taken for one trained at its last value
-        config = dict(self.config.to_dict(), beta=snap.beta, beta_start=self.config.beta,
-                      beta_changes=[[int(step), float(beta)] for step, beta in snap.beta_changes])
-        history = snap.events + [dict(type="beta_changes", changes=snap.beta_changes), to_history(snap.replay)]
-        path, _ = save_run(path, self.model, self.data, config, history)
+        path, _ = save_run(path, self.model, self.data, self.config, snap.events + [to_history(snap.replay)],
+                           beta_changes=snap.beta_changes)
         with self._lock:
             self.saved_as = path.name
         return path
@@ -226,9 +192,9 @@ class Job:
         # The data go plainly pickled, copied through the pipe: torch's own pickler would move the tensors
         # into shared memory, which Docker caps at 64 MB by default.
         try:
-            child = PROCESSES.Process(target=_train_in_child, daemon=True, name=f"train-{self.id}", args=(
+            child = PROCESSES.Process(target=train_in_child, daemon=True, name=f"train-{self.id}", args=(
                 self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
-                self.stop, self.beta, lifeline, self.pause.paused, self.pause.one_epoch))
+                self.stop, self.beta, lifeline, self.pause))
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
             self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
@@ -299,9 +265,11 @@ class JobRegistry:
         self._slots = threading.Semaphore(self.max_runs)  # its waiters are woken in the order they came: a fair queue
         start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
 
-    def start(self, model: VAE, data: Dataset, config: TrainConfig, save_to: Path | None = None) -> Job:
-        job = Job(uuid.uuid4().hex[:12], model, data, config, PROCESSES.Value("d", config.beta), self._slots,
-                  replay=new_replay(data, model.config.latent_dim), save_to=save_to)
+    def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None) -> Job:
+        """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded)."""
+        model = spec.build(data)
+        job = Job(uuid.uuid4().hex[:12], model, data, spec.train, BetaControl(PROCESSES.Value("d", spec.train.beta)),
+                  self._slots, replay=new_replay(data, model.config.latent_dim), save_to=save_to)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -332,97 +300,8 @@ class JobRegistry:
             del self._jobs[job.id]
 
 
-def _preparation_data_without_main(name, _original=spawn.get_preparation_data):
-    """A new process normally imports the parent's __main__ first. In the server that is whichever page script
-    Streamlit runs at that moment (it puts the script's module there), so each training process ran app.py or
-    a page in bare mode, for nothing, and filled the terminal with "missing ScriptRunContext" warnings. The
-    training target lives in this module, which the child imports anyway."""
-    data = _original(name)
-    data.pop("init_main_from_path", None)
-    data.pop("init_main_from_name", None)
-    return data
-
-
-spawn.get_preparation_data = _preparation_data_without_main
-
-
-def _train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, shared_beta,
-                    lifeline, paused, one_epoch) -> None:
-    """The child process: rebuild the model, train, send every event (and a replay frame each epoch)."""
-    threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
-    torch.set_num_threads(train_threads(torch.get_num_threads()))
-    beta = BetaWatch(shared_beta)
-    model = VAE(vae_config)
-    model.load_state_dict(state)
-    data = pickle.loads(data)
-    replay = ReplayRecorder(data, vae_config.latent_dim)
-    try:
-        for event in train(model, data, config, stop=stop, beta=beta, pause=PauseControl(paused, one_epoch)):
-            if event["type"] == "end":
-                beta.flush()
-            if beta.changes:
-                send(messages, ChildMessage("beta", beta_changes=beta.changes))
-                beta.changes = []
-            if event["type"] == "end":
-                send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict()))
-            else:
-                frame = replay.record(model, event) if event["type"] == "epoch" else None
-                send(messages, ChildMessage("event", event=event, frame=frame))
-    except NonFiniteLossError as err:  # the model holds the last good weights: send them too
-        send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
-    except Exception as err:  # a crash must reach the page as a message, not vanish with the process
-        send(messages, ChildMessage("failed", error=f"Training crashed: {type(err).__name__}: {err}"))
-
-
 def _iwae(model: VAE, x: torch.Tensor, batch: int = 100) -> dict:
     generator = torch.Generator(device=model.device).manual_seed(0)
     total = sum(iwae_log_likelihood(model, x[i:i + batch], FINAL_IWAE_K, generator).sum().item()
                 for i in range(0, len(x), batch))
     return dict(iwae_nll=-total / max(len(x), 1), iwae_k=FINAL_IWAE_K, iwae_images=len(x))
-
-
-def _exit_with_server(lifeline) -> None:
-    """Block until the server's end of the lifeline closes (nothing is ever sent on it), then end at once."""
-    try:
-        lifeline.recv()
-    except (EOFError, OSError):
-        pass
-    os._exit(1)
-
-
-BETA_SETTLE_S = 1.0  # a beta held this long is one change; the steps of a slider's drag in between are not
-
-
-class BetaWatch:
-    """Reads the shared beta before every step (train() calls it once a step); each new value applies at
-    once. A change is recorded, with the number of steps done before it (where the curves mark it), once
-    the value has settled: a drag or a run of key presses on the slider is one change, not dozens."""
-
-    def __init__(self, shared_beta, clock=time.monotonic):
-        self.shared, self.clock, self.steps, self.changes = shared_beta, clock, 0, []
-        self.seen = self.recorded = shared_beta.value
-        self.burst_step, self.changed_at = None, 0.0
-
-    def __call__(self) -> float:
-        value = self.shared.value
-        if value != self.seen:
-            if self.burst_step is None:
-                self.burst_step = self.steps
-            self.seen, self.changed_at = value, self.clock()
-        elif self.burst_step is not None and self.clock() - self.changed_at >= BETA_SETTLE_S:
-            self.flush()
-        self.steps += 1
-        return value
-
-    def flush(self) -> None:
-        """Record the value the last burst of changes settled on (at the run's end: even if not settled yet)."""
-        if self.burst_step is not None and self.seen != self.recorded:
-            self.changes.append((self.burst_step, self.seen))
-            self.recorded = self.seen
-        self.burst_step = None
-
-
-def send(messages, message: ChildMessage) -> None:
-    """Pickled here, with plain pickle: the queue's own pickler would pass tensors as shared memory
-    handles that die with this process, so the final weights could be lost when it exits."""
-    messages.put(pickle.dumps(message))

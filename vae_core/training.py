@@ -12,19 +12,17 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
 from typing import Literal, TypedDict
 
 import numpy as np
 import torch
 
+from .bounds import active_units, elbo, kl_per_dim, recon_per_image
+from .config import TrainConfig
 from .data import Dataset, as_float
-from .elbo import active_units, elbo, kl_per_dim, recon_per_image
 from .estimators import posterior_estimates
 from .model import VAE
 from .optim import Adam
-
-SCHEDULES = ("constant", "linear", "cyclical")
 
 
 class StartEvent(TypedDict):
@@ -81,51 +79,62 @@ class EndEvent(TypedDict):
 TrainEvent = StartEvent | StepEvent | EpochEvent | EndEvent
 
 
-@dataclass
-class TrainConfig:
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 1e-3
-    beta: float = 1.0
-    beta_schedule: str = "constant"  # constant | linear (warm-up from 0) | cyclical (Fu et al. 2019)
-    warmup_epochs: float = 10.0      # linear: epochs to reach beta; cyclical: epochs per cycle
-    seed: int = 0
-    device: str = "auto"             # auto | cpu | cuda | mps
-    log_every: int = 10              # steps between step events
-
-    def __post_init__(self):
-        if self.beta_schedule not in SCHEDULES:
-            raise ValueError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
-        for name in ("epochs", "batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0 or self.beta < 0 or not self.warmup_epochs > 0:
-            raise ValueError("lr and warmup_epochs must be positive and beta non-negative")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 class NonFiniteLossError(RuntimeError):
     """Training diverged: the loss became NaN or infinite, or exploded; the model holds the last good weights."""
 
 
-class BetaControl:
-    """The base KL weight, changeable from another thread while training runs (read before every step)."""
+BETA_SETTLE_S = 1.0  # a beta held this long is one change; the steps of a slider's drag in between are not
 
-    def __init__(self, value: float):
-        self._value = float(value)
-        self._lock = threading.Lock()
+
+class BetaControl:
+    """The base KL weight, changeable while a run trains: from another thread, or from another process when
+    `value` is a multiprocessing Value("d") that both share. train() calls it once before every step; a new
+    value applies at that step, and is recorded in `changes` as (steps done before it, new beta), where the
+    curves mark it, once it has settled: a drag or a run of key presses on a slider is one change, not dozens."""
+
+    def __init__(self, value, clock=time.monotonic):
+        self.shared = value if hasattr(value, "value") else _Number(float(value))
+        self.clock, self.steps, self.changes = clock, 0, []
+        self.seen = self.recorded = self.shared.value
+        self.burst_step, self.changed_at = None, 0.0
 
     def get(self) -> float:
-        with self._lock:
-            return self._value
+        return self.shared.value
 
     def set(self, value: float) -> None:
         if not value >= 0:
             raise ValueError(f"beta must be non-negative, got {value}")
-        with self._lock:
-            self._value = float(value)
+        self.shared.value = float(value)
+
+    def __call__(self) -> float:
+        value = self.shared.value
+        if value != self.seen:
+            if self.burst_step is None:
+                self.burst_step = self.steps
+            self.seen, self.changed_at = value, self.clock()
+        elif self.burst_step is not None and self.clock() - self.changed_at >= BETA_SETTLE_S:
+            self.flush()
+        self.steps += 1
+        return value
+
+    def flush(self) -> None:
+        """Record the value the last burst of changes settled on (at the run's end: even if not settled yet)."""
+        if self.burst_step is not None and self.seen != self.recorded:
+            self.changes.append((self.burst_step, self.seen))
+            self.recorded = self.seen
+        self.burst_step = None
+
+    def take_changes(self) -> list:
+        """The changes recorded since the last call."""
+        changes, self.changes = self.changes, []
+        return changes
+
+
+class _Number:
+    """A beta held in this process only (a float's assignment is atomic: no lock needed)."""
+
+    def __init__(self, value: float):
+        self.value = value
 
 
 class PauseControl:
@@ -231,7 +240,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
     """
     if tuple(data.image_shape) != tuple(model.config.image_shape):
         raise ValueError(f"model expects images {model.config.image_shape}, data has {data.image_shape}")
-    read_beta = _beta_reader(beta, config.beta)
+    read_beta = beta if beta is not None else (lambda: config.beta)
     device = pick_device(config.device)
     seed_everything(config.seed)
     model.to(device).train()
@@ -275,12 +284,6 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
         if pause is not None:
             pause.epoch_ended()
     yield _end(False, step, config.epochs, t_start)
-
-
-def _beta_reader(beta, default: float) -> Callable[[], float]:
-    if beta is None:
-        return lambda: default
-    return beta.get if isinstance(beta, BetaControl) else beta
 
 
 def _end(stopped: bool, step: int, epochs_done: int, t_start: float) -> EndEvent:

@@ -1,0 +1,264 @@
+"""The checkpoints on this server and what the pages load from them: the list of checkpoints (with unusable
+ones and their reasons), models, datasets, latent maps and estimates, each cached; and the registry of
+training runs. Nothing here holds a session's state (ui/session.py does).
+
+Models and datasets are cached as resources (one shared object); the maps as data. Every cache key carries the
+checkpoint's mtime, so a file saved again under the same name is picked up. Nothing here imports torch at
+import time: the sidebar's list and the Explore map come from each checkpoint's cache (vae_core.map_cache), so
+the start page draws its map before torch is loaded. Model, data and encoding are imported where needed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from vae_core import map_cache
+from vae_core.config import DataOptions
+from vae_core.files import CheckpointInfo, checkpoint_files, dataset_signature, remove_stale_temp_files
+from vae_core.maps import MapData
+from vae_core.meta import CheckpointMeta
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA", "data")  # where MNIST-like datasets and uploads are kept
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    """One checkpoint file as the sidebar and Compare list it; `error` says why an unusable one is unusable."""
+    name: str
+    path: str
+    mtime: int
+    error: str | None = None
+    dataset: str = ""
+    latent_dim: int = 0
+    image_shape: tuple = ()      # (C, H, W) of its images
+    arch: str = ""
+    likelihood: str = "bernoulli"
+    beta: float | None = None
+    beta_path: tuple = ()        # (start, ..., end) when beta was changed during training, else ()
+    seed: int | None = None
+    group: str = ""              # the sub-folder a sweep wrote it to, "" for the folder itself
+    test_loss: float | None = None
+    test_recon: float | None = None
+    test_kl: float | None = None
+
+    @property
+    def beta_text(self) -> str:
+        """"1", or "1 → 4 → 0.1" for a run whose beta was changed while it trained."""
+        if self.beta_path:
+            return " → ".join(f"{b:g}" for b in self.beta_path)
+        return "?" if self.beta is None else f"{self.beta:g}"
+
+    def describe(self) -> str:
+        beta = self.beta_text
+        loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
+        return f"{self.name} · z={self.latent_dim} · β={beta}{loss}"  # short: the sidebar is narrow
+
+
+def _folder_signature(folder: Path) -> tuple:
+    if not folder.is_dir():
+        return ()
+    return tuple((str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in sorted([*folder.glob("*.pt"), *folder.glob("*/*.pt")]))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
+    """The folder's checkpoints and those one folder down (a sweep's: named "<sweep>/<run>", grouped)."""
+    folder = Path(folder)
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    rows = []
+    for sub in [folder, *subfolders]:
+        group = "" if sub == folder else sub.name
+        remove_stale_temp_files(sub)
+        for info in map(_summary, checkpoint_files(sub)):
+            rows.append(_row(info, f"{group}/{info.name}" if group else info.name, group))
+    return rows
+
+
+def _summary(path: Path) -> CheckpointInfo:
+    """A checkpoint's metadata for the lists: from its cache, else read from the file (torch) and cached."""
+    summary = map_cache.read_summary(path)
+    if summary is not None:
+        return CheckpointInfo(path, summary)
+    from vae_core import CheckpointError, load_checkpoint
+
+    try:
+        _, meta = load_checkpoint(path)
+    except CheckpointError as err:
+        return CheckpointInfo(path, None, str(err))
+    map_cache.write(path, meta)
+    return CheckpointInfo(path, meta)
+
+
+def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
+    mtime = info.path.stat().st_mtime_ns
+    if not info.ok:
+        return CheckpointRow(name, str(info.path), mtime, error=info.error)
+    meta, train = info.meta, info.meta.train
+    return CheckpointRow(
+        name, str(info.path), mtime, dataset=meta.dataset, latent_dim=meta.vae_config.latent_dim,
+        image_shape=meta.image_shape, arch=meta.vae_config.arch, likelihood=meta.likelihood,
+        beta=meta.final_beta, beta_path=meta.beta_path, seed=None if train is None else train.seed, group=group,
+        test_loss=meta.metrics.get("test_loss"), test_recon=meta.metrics.get("test_recon"),
+        test_kl=meta.metrics.get("test_kl"))
+
+
+def uploads_dir() -> Path:
+    """Where uploaded zips are unpacked."""
+    return Path(DATA_ROOT) / "uploads"
+
+
+def dataset_label(dataset: str) -> str:
+    """A dataset as a person should read it: no server paths (see ui.uploads.display_name)."""
+    from ui.uploads import display_name
+
+    return display_name(dataset, uploads_dir())
+
+
+def checkpoint_dir() -> Path:
+    """Where checkpoints are listed and saved: checkpoints/ unless VAE_EXPLORER_CHECKPOINTS says otherwise."""
+    return Path(os.environ.get("VAE_EXPLORER_CHECKPOINTS", ROOT / "checkpoints"))
+
+
+def checkpoints() -> list[CheckpointRow]:
+    """Every checkpoint file in the folder: usable ones with a summary, unusable ones with `error`."""
+    folder = checkpoint_dir()
+    return _scan(str(folder), _folder_signature(folder))
+
+
+def warm_up_training() -> None:
+    """Start the process that trains runs (it imports torch, in its own process) if it is not running yet, so a
+    first Start is quick. Torch-free here: app.py calls it before any page has imported torch."""
+    from vae_core.runs.processes import start_training_processes
+
+    start_training_processes()
+
+
+@st.cache_resource
+def job_registry():
+    """One registry of background training runs per server, shared by all sessions."""
+    from vae_core.runs.jobs import JobRegistry
+
+    return JobRegistry()
+
+
+_PREFETCH: dict = {}  # dataset name -> Future of its Dataset, loaded in the background (prefetch_dataset)
+_PREFETCH_LOCK = threading.Lock()
+
+
+def prefetch_dataset(name: str) -> None:
+    """Start loading a built-in dataset (digits, or MNIST-like data already on disk) in the background, once per
+    server, so Start does not wait for it (digits: 1.1 s on a fresh server, most of it importing scikit-learn)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vae_core import load_dataset
+
+    with _PREFETCH_LOCK:
+        if name not in _PREFETCH:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+            _PREFETCH[name] = pool.submit(load_dataset, name, root=DATA_ROOT, download=False)  # never download here
+            pool.shutdown(wait=False)
+
+
+def prefetched_dataset(name: str):
+    """The dataset prefetch_dataset loaded (waiting for it if it is still loading), or None if it failed."""
+    future = _PREFETCH.get(name)
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:  # not on disk (it would need a download), or broken: the caller loads it the usual way
+        with _PREFETCH_LOCK:
+            _PREFETCH.pop(name, None)  # try again next time: the files may have arrived
+        return None
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def load_model(path: str, mtime: int):
+    from vae_core import load_checkpoint
+
+    return load_checkpoint(path)
+
+
+@st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
+def _load_data(options_json: str):
+    return DataOptions.from_dict(json.loads(options_json)).load(download=False)  # never download silently
+
+
+def dataset_for(meta: CheckpointMeta):
+    """The checkpoint's dataset with its training split, or (None, reason) when it is not on this machine."""
+    from vae_core import DatasetError
+
+    try:
+        return _load_data(json.dumps(meta.data_options.to_dict(), sort_keys=True)), None
+    except DatasetError as err:
+        return None, str(err)
+
+
+@st.cache_data(show_spinner="Encoding the test set…", max_entries=8)
+def map_data(path: str, mtime: int) -> MapData:
+    """The map of the checkpoint's test set: from its cache when checkpoint and data are unchanged (no torch, no
+    model, no data read), else encoded and cached for the next start."""
+    summary = map_cache.read_summary(Path(path))
+    signature = dataset_signature(summary.data_options) if summary else None
+    cached = map_cache.read_map(Path(path), signature) if signature else None
+    if cached is not None:
+        return cached
+    from vae_core.latent import build_map, build_map_without_data
+
+    model, meta = load_model(path, mtime)
+    data, reason = dataset_for(meta)
+    if data is None:
+        return build_map_without_data(model, meta.class_names, reason)
+    md = build_map(model, data.test_x, data.test_y, data.class_names)
+    map_cache.write(Path(path), meta, md, dataset_signature(meta.data_options))
+    return md
+
+
+_NONLINEAR: dict = {}  # (path, mtime, kind) -> MapData: in memory for this server; on disk in the cache too
+
+
+def nonlinear_map(row: CheckpointRow, md: MapData, kind: str, progress) -> MapData:
+    """The test set's map by UMAP or t-SNE (vae_core.nonlinear): fitted once per model, then read from disk.
+    `progress(message, fraction)` is called while a fit runs."""
+    from dataclasses import replace
+
+    from vae_core.files import cache_dir
+    from vae_core.nonlinear import cached_fit
+
+    key = (row.path, row.mtime, kind)
+    if key not in _NONLINEAR:
+        projection = cached_fit(md.mu, kind, cache_dir() / "maps", progress=progress)
+        _NONLINEAR[key] = replace(md, xy=projection.xy, projection=projection, x_range=projection.error_x,
+                                  y_range=projection.error_y)
+    return _NONLINEAR[key]
+
+
+@st.cache_data(show_spinner="Estimating how the codes fill the prior…", max_entries=16)
+def posterior_estimates(path: str, mtime: int, max_images: int = 2000):
+    """The split of the model's average KL on (up to max_images of) its test set (vae_core.estimators)."""
+    from vae_core.estimators import posterior_estimates as estimate
+
+    md = map_data(path, mtime)
+    return None if len(md.mu) == 0 else estimate(md.mu[:max_images], md.logvar[:max_images])
+
+
+def partners(rows: list[CheckpointRow], a: CheckpointRow) -> list[CheckpointRow]:
+    """The usable checkpoints other than A that take A's images (the same shape): those trained on A's dataset
+    first, so that the first, the default B, shares A's test images when any does."""
+    fits = [r for r in rows if r.error is None and r.name != a.name and r.image_shape == a.image_shape]
+    return sorted(fits, key=lambda r: r.dataset != a.dataset)
+
+
+def same_data(meta_a: CheckpointMeta, meta_b: CheckpointMeta) -> bool:
+    """Whether two checkpoints were trained on the same data with the same split, so that a test image of one is
+    a test image of the other."""
+    return meta_a.data_options == meta_b.data_options
+
+

@@ -1,0 +1,134 @@
+"""The session state that several pages share, each key behind a named accessor: the sidebar's model (and the
+picker that draws it), the Explore link this session last wrote, points and groups picked on Explore for
+Generate, and the Train form, kept while another page is shown. A key that one page alone uses lives in that
+page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui.catalogue import CheckpointRow, checkpoint_dir, checkpoints, load_model, map_data
+from vae_core.maps import MapData
+from vae_core.meta import CheckpointMeta
+
+# Widget keys ("checkpoint") are also what their widgets are created with.
+DEFAULT_CHECKPOINT = "digits-2d"
+CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected checkpoint's name
+NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
+EXPLORE_LINK = "_explore_link"       # the query parameters Explore last wrote (ui.links)
+TRAIN_FORM = ("train_source", "train_image_size", "train_channels", "train_arch", "train_latent_dim", "train_hidden",
+              "train_test_share", "train_likelihood", "train_epochs", "train_batch", "train_lr", "train_seed", "train_beta",
+              "train_schedule", "train_warmup", "train_device")  # the Train page's controls, kept across pages
+
+
+@dataclass(frozen=True)
+class SelectedModel:
+    """The sidebar's checkpoint with its model, metadata and latent map of the test set."""
+    row: CheckpointRow
+    model: object            # vae_core.VAE
+    meta: CheckpointMeta
+    map: MapData
+
+
+def checkpoint_name() -> str | None:
+    """The name of the checkpoint selected in the sidebar."""
+    return st.session_state.get(CHECKPOINT)
+
+
+def pick_next_run(name: str) -> None:
+    """Preselect a checkpoint in the sidebar from the next run on (its widget may already be drawn now)."""
+    st.session_state[NEXT_CHECKPOINT] = name
+
+
+def follow_model_link(usable: dict) -> None:
+    """A new `?model=NAME` in the URL (a shared link, not the URL this session wrote) selects that model; a name
+    that is not here is said on the page, and the sidebar's choice stays."""
+    linked = st.query_params.get("model")
+    if linked is None or linked == written_link().get("model"):
+        return
+    if linked in usable:
+        st.session_state[CHECKPOINT] = linked
+    else:
+        st.warning(f"There is no usable model named “{linked}” here; showing "
+                   f"{st.session_state.get(CHECKPOINT) or DEFAULT_CHECKPOINT} instead.", icon=":material/link_off:")
+    remember_written_link({**written_link(), "model": linked})
+
+
+def written_link() -> dict:
+    """The Explore query parameters this session last wrote: a URL that differs is a link someone opened."""
+    return st.session_state.get(EXPLORE_LINK, {})
+
+
+def remember_written_link(params: dict) -> None:
+    st.session_state[EXPLORE_LINK] = dict(params)
+
+
+def checkpoint_picker() -> CheckpointRow | None:
+    """Sidebar: pick a usable checkpoint (the default preselected), list unusable ones with their reason."""
+    rows = checkpoints()
+    usable = {r.name: r for r in rows if r.error is None}
+    follow_model_link(usable)
+    if st.session_state.get(NEXT_CHECKPOINT) in usable:
+        st.session_state[CHECKPOINT] = st.session_state.pop(NEXT_CHECKPOINT)
+    with st.sidebar:
+        st.subheader("Model")
+        if not usable:
+            st.error(f"No usable checkpoint in `{checkpoint_dir()}`. Train one on the Train page, "
+                     "or rebuild the shipped ones with `make checkpoints`.")
+        else:
+            if checkpoint_name() not in usable:
+                st.session_state[CHECKPOINT] = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in usable else next(iter(usable))
+            st.selectbox("Checkpoint", list(usable), key=CHECKPOINT, format_func=lambda n: usable[n].describe(),
+                         help=f"Files in {checkpoint_dir()}")
+        for row in rows:
+            if row.error is not None:
+                st.warning(f"**{row.name}** is unusable: {row.error}", icon=":material/warning:")
+    return usable.get(checkpoint_name())
+
+
+def selected_row(purpose: str) -> CheckpointRow:
+    """The sidebar's checkpoint (its summary, no model loaded); stops the page when there is none."""
+    row = next((r for r in checkpoints() if r.name == checkpoint_name() and r.error is None), None)
+    if row is None:
+        st.info(f"No model to {purpose}: pick or train a checkpoint (see the sidebar).")
+        st.stop()
+    return row
+
+
+def selected_model(purpose: str) -> SelectedModel:
+    """The sidebar's checkpoint, its model, metadata and map; stops the page when there is none."""
+    row = selected_row(purpose)
+    model, meta = load_model(row.path, row.mtime)
+    return SelectedModel(row, model, meta, map_data(row.path, row.mtime))
+
+
+def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
+    """Remember a latent point picked on the Explore map as endpoint "A" or "B" for the Generate page."""
+    st.session_state.setdefault(f"picked:{checkpoint}", {})[slot] = dict(z=[float(v) for v in z], label=label)
+    st.toast(f"{label[0].upper() + label[1:]} is now {slot} on the Generate page.", icon=":material/check:")
+
+
+def picked_latents(checkpoint: str) -> dict:
+    """{"A": {"z": [...], "label": ...}, "B": ...}: the points picked on Explore for this checkpoint."""
+    return st.session_state.get(f"picked:{checkpoint}", {})
+
+
+def pick_group(checkpoint: str, slot: str, indices, label: str) -> None:
+    """Remember test images selected on the Explore map as group "A" or "B" of Generate's latent arithmetic."""
+    st.session_state.setdefault(f"groups:{checkpoint}", {})[slot] = dict(indices=[int(i) for i in indices], label=label)
+    st.toast(f"Group {slot} on the Generate page: {label}.", icon=":material/check:")
+
+
+def picked_groups(checkpoint: str) -> dict:
+    """{"A": {"indices": [...], "label": ...}, "B": ...}: the groups picked on Explore for this checkpoint."""
+    return st.session_state.get(f"groups:{checkpoint}", {})
+def keep_train_form() -> None:
+    """Streamlit forgets a widget's value when a run does not draw it, so the Train form would be blank after a
+    visit to another page. Written back as plain session state, on every page, the values stay."""
+    for key in TRAIN_FORM:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+

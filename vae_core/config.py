@@ -1,0 +1,160 @@
+"""What a run is made of, as typed values that import no torch: the data it reads (DataOptions), the model it
+asks for (ModelChoice, resolved into a VAEConfig once the images are known), how it trains (TrainConfig), and
+the three together (RunSpec). The CLI, the Train page, Compare's sweeps and `sweep` all build a RunSpec, and
+`RunSpec.build` is the one place a run's model and config are made from it.
+
+Torch-free, so the app can read checkpoint summaries (vae_core.meta) before torch is imported.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+ARCHS = ("mlp", "conv")
+DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
+LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.likelihood
+SCHEDULES = ("constant", "linear", "cyclical")
+SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    image_shape: tuple[int, int, int] = (1, 8, 8)  # (C, H, W)
+    latent_dim: int = 2
+    # mlp: widths of the hidden layers; conv: channels of the stride-2 conv layers. () = default for arch.
+    hidden: tuple[int, ...] = field(default=())
+    arch: str = "mlp"
+    likelihood: str = "bernoulli"  # see LIKELIHOODS
+
+    def __post_init__(self):
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ValueError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
+        hidden = tuple(int(h) for h in self.hidden) or DEFAULT_HIDDEN[self.arch]
+        if min(hidden) < 1:
+            raise ValueError(f"hidden sizes must be positive, got {hidden}")
+        # frozen dataclass: normalise lists (e.g. from a checkpoint dict) to tuples
+        object.__setattr__(self, "hidden", hidden)
+        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> VAEConfig:
+        return cls(image_shape=tuple(d["image_shape"]), latent_dim=int(d["latent_dim"]), hidden=tuple(d["hidden"]),
+                   arch=d["arch"], likelihood=d["likelihood"])
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0                # the KL weight at the start; changes made while training are kept beside it
+    beta_schedule: str = "constant"  # constant | linear (warm-up from 0) | cyclical (Fu et al. 2019)
+    warmup_epochs: float = 10.0      # linear: epochs to reach beta; cyclical: epochs per cycle
+    seed: int = 0
+    device: str = "auto"             # auto | cpu | cuda | mps
+    log_every: int = 10              # steps between step events
+
+    def __post_init__(self):
+        if self.beta_schedule not in SCHEDULES:
+            raise ValueError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
+        for name in ("epochs", "batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.lr > 0 or self.beta < 0 or not self.warmup_epochs > 0:
+            raise ValueError("lr and warmup_epochs must be positive and beta non-negative")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """From a stored dict; keys this version does not know (a newer file's) are left out."""
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """What names a dataset and its split: enough to load the same images again (vae_core.data.load_dataset)."""
+    name: str = "digits"             # digits, mnist, fashion-mnist, or a folder of images
+    root: str = "data"               # where MNIST-like sets are kept
+    image_size: int | None = None    # folders: the side images are resized to (None: the first image's, capped)
+    channels: str = "auto"           # folders: auto | grayscale | rgb
+    test_fraction: float = 0.2       # sources without their own split: the share held out, drawn once
+    split_seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataOptions:
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+    def load(self, download: bool = False):
+        """The dataset these options name (vae_core.data.Dataset); a DatasetError says why it cannot be loaded."""
+        from .data import load_dataset
+
+        return load_dataset(self.name, download=download, **{k: v for k, v in self.to_dict().items() if k != "name"})
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model a run asks for before its images are known: arch "auto" and latent_dim None are resolved from
+    the image shape (suggest_architecture), hidden () is the architecture's default."""
+    arch: str = "auto"
+    latent_dim: int | None = None
+    hidden: tuple[int, ...] = ()
+    likelihood: str = "bernoulli"
+
+    def config_for(self, image_shape) -> VAEConfig:
+        arch, latent_dim = suggest_architecture(image_shape)
+        return VAEConfig(image_shape=tuple(image_shape), latent_dim=self.latent_dim or latent_dim,
+                         hidden=tuple(self.hidden), arch=arch if self.arch == "auto" else self.arch,
+                         likelihood=self.likelihood)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run: its data, the model it asks for, and how it trains."""
+    data: DataOptions = field(default_factory=DataOptions)
+    model: ModelChoice = field(default_factory=ModelChoice)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def with_beta_and_seed(self, beta: float, seed: int) -> RunSpec:
+        """The same run at another KL weight and seed: one cell of a sweep's grid."""
+        return replace(self, train=replace(self.train, beta=float(beta), seed=int(seed)))
+
+    def build(self, data):
+        """The untrained model this run trains on `data` (its loaded Dataset), its weights drawn from the run's
+        seed, so the same spec always starts from the same model. -> vae_core.VAE"""
+        from .model import VAE
+        from .training import seed_everything
+
+        seed_everything(self.train.seed)
+        return VAE(self.model.config_for(data.image_shape))
+
+
+def suggest_architecture(image_shape) -> tuple[str, int]:
+    """(arch, latent_dim) for images of this shape when the user names neither: a 2-D MLP for tiny images,
+    whose map is then the latent space itself; a conv net with 20 latent dimensions for larger ones, which
+    on 28x28 images trains to a far lower loss than a 2-D code in the same epochs (BENCHMARKS.md, section 5)."""
+    _, h, w = image_shape
+    return ("mlp", 2) if max(h, w) < SMALL_IMAGE_SIDE else ("conv", 20)
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """"512, 256" -> (512, 256); empty text -> () (the architecture's default). The CLI and the Train page use it."""
+    try:
+        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.") from None
+    if any(size < 1 for size in sizes):
+        raise ValueError(f"Hidden sizes must be positive, not {text!r}.")
+    return sizes

@@ -1,0 +1,80 @@
+"""The child side of a run: the process that trains. It rebuilds the model, trains it with the engine's `train()`,
+and sends every event (with a replay frame after each epoch) back to the registry (vae_core.runs.jobs) as a
+`ChildMessage`. It ends when its run ends, or at once when the server that started it goes away.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from ..config import TrainConfig
+from ..model import VAE
+from ..replay import ReplayFrame, ReplayRecorder
+from ..training import BetaControl, NonFiniteLossError, PauseControl, TrainEvent, train
+
+
+@dataclass(frozen=True)
+class ChildMessage:
+    """What the training process sends the server (plainly pickled, see `send`)."""
+    kind: Literal["event", "beta", "end", "failed"]
+    event: TrainEvent | None = None             # event, end
+    frame: ReplayFrame | None = None            # event, after an epoch: the replay's new frame
+    beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
+    error: str | None = None                    # failed
+    weights: dict | None = None                 # end, failed: the final (or last finite) weights
+
+
+def train_threads(torch_default: int) -> int:
+    """torch threads per training process: $VAE_EXPLORER_TRAIN_THREADS, else half of what torch would take. The
+    server and the browser drawing the live page need the rest, and torch's threads wait for each other at
+    every op, so one descheduled thread stalls them all (BENCHMARKS.md, section 8)."""
+    try:
+        return max(1, int(os.environ.get("VAE_EXPLORER_TRAIN_THREADS", "")))
+    except ValueError:
+        return max(1, torch_default // 2)
+
+
+def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, beta: BetaControl,
+                   lifeline, pause: PauseControl) -> None:
+    """The child process: rebuild the model, train, send every event (and a replay frame each epoch)."""
+    threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
+    torch.set_num_threads(train_threads(torch.get_num_threads()))
+    model = VAE(vae_config)
+    model.load_state_dict(state)
+    data = pickle.loads(data)
+    replay = ReplayRecorder(data, vae_config.latent_dim)
+    try:
+        for event in train(model, data, config, stop=stop, beta=beta, pause=pause):
+            if event["type"] == "end":
+                beta.flush()  # the last value counts even if it had no time to settle
+            if changes := beta.take_changes():
+                send(messages, ChildMessage("beta", beta_changes=changes))
+            if event["type"] == "end":
+                send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict()))
+            else:
+                frame = replay.record(model, event) if event["type"] == "epoch" else None
+                send(messages, ChildMessage("event", event=event, frame=frame))
+    except NonFiniteLossError as err:  # the model holds the last good weights: send them too
+        send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
+    except Exception as err:  # a crash must reach the page as a message, not vanish with the process
+        send(messages, ChildMessage("failed", error=f"Training crashed: {type(err).__name__}: {err}"))
+
+
+def send(messages, message: ChildMessage) -> None:
+    """Pickled here, with plain pickle: the queue's own pickler would pass tensors as shared memory
+    handles that die with this process, so the final weights could be lost when it exits."""
+    messages.put(pickle.dumps(message))
+
+
+def _exit_with_server(lifeline) -> None:
+    """Block until the server's end of the lifeline closes (nothing is ever sent on it), then end at once."""
+    try:
+        lifeline.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
