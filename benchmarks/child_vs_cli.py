@@ -4,7 +4,7 @@ what the child process itself costs, apart from the page drawn beside it (benchm
     .venv/bin/python benchmarks/child_vs_cli.py [--rounds 3] [--epochs 150]
 
 Both train digits, mlp, latent_dim 2, batch 128, seed 0 on the CPU. "job" is a run started through the Train
-page's registry (ui.jobs.JobRegistry: a process forked from the forkserver, its events sent back through a
+page's registry (vae_core.runs.jobs.JobRegistry: a process forked from the forkserver, its events sent back through a
 queue) in a fresh Python process, with VAE_EXPLORER_TRAIN_THREADS set; "cli" is `python -m vae_core train` with
 OMP_NUM_THREADS set. Throughput as in train_overhead.py: training images over training-loop time.
 """
@@ -24,14 +24,10 @@ from train_overhead import cli_run, throughput  # noqa: E402
 JOB = """
 import pathlib, sys, time
 sys.path.insert(0, {root!r})
-from ui.jobs import JobRegistry
-from vae_core import VAE, VAEConfig, TrainConfig, load_dataset
-from vae_core.model import suggest_architecture
-from vae_core.training import seed_everything
-data = load_dataset("digits")
-seed_everything(0)
-model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=2, arch=suggest_architecture(data.image_shape)[0]))
-job = JobRegistry(1).start(model, data, TrainConfig(epochs={epochs}, device="cpu"))
+from vae_core import RunSpec, TrainConfig
+from vae_core.runs.jobs import JobRegistry
+spec = RunSpec(train=TrainConfig(epochs={epochs}, device="cpu"))
+job = JobRegistry(1).start(spec, spec.data.load())
 while job.live:
     time.sleep(0.2)
 job.save(pathlib.Path({out!r}))

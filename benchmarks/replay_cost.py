@@ -20,10 +20,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_common import machine_line, source_images, warn_if_busy  # noqa: E402
 
-from vae_core import TrainConfig, load_dataset, train  # noqa: E402
+from vae_core import RunSpec, TrainConfig, load_dataset, train  # noqa: E402
 from vae_core.data import Dataset  # noqa: E402
 from vae_core.replay import ReplayRecorder  # noqa: E402
-from vae_core.sweep import build_run  # noqa: E402
 
 
 def mnist_t10k() -> Dataset | None:
@@ -36,11 +35,8 @@ def mnist_t10k() -> Dataset | None:
 
 def one_run(data: Dataset, epochs: int, replay: bool) -> tuple[float, list[float]]:
     """Seconds for the whole run, and for each replay frame taken."""
-    defaults = TrainConfig()  # the CLI's defaults, as `python -m vae_core train` would build this run
-    options = dict(epochs=epochs, batch_size=defaults.batch_size, lr=defaults.lr, beta_schedule="constant",
-                   warmup_epochs=defaults.warmup_epochs, device="cpu", log_every=defaults.log_every, latent_dim=None,
-                   hidden=None, arch="auto", likelihood="bernoulli")
-    model, config = build_run(data, options, 1.0, 0)
+    spec = RunSpec(train=TrainConfig(epochs=epochs, device="cpu"))  # the CLI's defaults otherwise
+    model, config = spec.build(data), spec.train
     recorder = ReplayRecorder(data, model.config.latent_dim) if replay else None
     frames = []
     t0 = time.perf_counter()

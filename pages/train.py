@@ -424,8 +424,8 @@ def main() -> None:
         if job is None:
             st.info("Choose a dataset and settings, then **Start training**. The curves of the reconstruction and KL "
                     "terms appear here and move live; change β while it runs to see what the KL weight does.")
-            # their empty axes: the browser also loads Plotly now (about 1.5 s here), not when the first run is
-            # paused or ends (while it trains, its charts are canvases)
+            # their empty axes: the browser also loads Plotly's code now, while the form is read, not when the
+            # first run is paused or ends (while it trains, its charts are canvases)
             st.plotly_chart(training_curves([], [], st.session_state["train_likelihood"]), key="curves_empty")
         else:
             run_view(job, snap)

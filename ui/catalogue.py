@@ -154,7 +154,7 @@ _PREFETCH_LOCK = threading.Lock()
 
 def prefetch_dataset(name: str) -> None:
     """Start loading a built-in dataset (digits, or MNIST-like data already on disk) in the background, once per
-    server, so Start does not wait for it (digits: 1.1 s on a fresh server, most of it importing scikit-learn)."""
+    server, so Start does not wait for it (the digits wait mostly for scikit-learn's import)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from vae_core import load_dataset

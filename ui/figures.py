@@ -25,7 +25,7 @@ def figure_builder(build):
     (scikit-learn does, from the dataset prefetch or another session's script), a figure built then got the
     half-made module and the page failed ("partially initialized module 'pandas' has no attribute 'Series'").
     So every builder here first waits for such an import. It does not import pandas itself: the first paint
-    would pay 0.2 s for it."""
+    would pay for it."""
     @functools.wraps(build)
     def settled(*args, **kwargs):
         wait_for_import("pandas")
@@ -51,7 +51,7 @@ CLICK_GRID = 90     # nodes per side of the invisible grid that catches clicks o
 # ui/selection.py in the browser, onto the chart as it is, not by plotly's `selected` styles: those painted
 # every node of the click grid inside a box black, and vanished when the chart was drawn again while the side
 # panel still showed the selection. It is not part of the figure: Streamlit gives a chart whose figure
-# changes a new identity, and Chromium then plots it from scratch (about 200 ms a click).
+# changes a new identity, and Chromium would then plot it from scratch at every click.
 SELECTION_COLOR = "black"
 RING_RADIUS = 9  # pixels
 
@@ -178,7 +178,7 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
     """Left: reconstruction and total loss; right: KL and beta x KL, and beta itself (scheduled and set by
     hand) on its own axis. Lines per logged step, markers per epoch.
 
-    Built from plain dicts with two hand-placed axes: make_subplots and add_vline cost ~100x more, and
+    Built from plain dicts with two hand-placed axes: make_subplots and add_vline are far slower, and
     this figure is rebuilt at every poll of a paused run (while it trains, ui/live_curves.py draws the curves).
     """
     steps = [e for e in events if e["type"] == "step"]

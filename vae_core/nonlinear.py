@@ -1,7 +1,7 @@
 """Nonlinear maps of the latent space (UMAP, t-SNE) that can still be clicked to decode.
 
-Neither method has a usable inverse: t-SNE has none, and UMAP's `inverse_transform` took 1.4 s for ten
-points on 2 cores, too slow for a click. So both share one inverse, a regressor from map position to latent
+Neither method has a usable inverse: t-SNE has none, and UMAP's `inverse_transform` is far too slow for a
+click (BENCHMARKS.md). So both share one inverse, a regressor from map position to latent
 fitted on the (map position, posterior mean) pairs of the test set: a Gaussian-kernel average of the means
 of the nearest points on the map (`KernelRegression`). On a data point it returns nearly that point's mean;
 far from every point it returns the nearest points' means, so a click in empty space decodes the closest
@@ -11,9 +11,9 @@ How far to trust it is measured once, when the map is fitted: points of a grid o
 through the inverse and back onto the map (the round-trip error), kept as a grid and shown for every click.
 Back onto the map means t-SNE's own `transform` (openTSNE). For UMAP it is where UMAP's `transform` starts,
 a kernel-weighted mean of the map positions of the nearest fitted latents, without its refinement epochs:
-UMAP is fitted on an exact k-nearest-neighbour graph computed here (scipy), which halves a first fit (numba
-compiles less: 4.8 s instead of 9.8 s on 2,000 points, 2 cores) but leaves UMAP without the search index
-its own `transform` needs. Points beyond FIT_MAX are placed the same way.
+UMAP is fitted on an exact k-nearest-neighbour graph computed here (scipy), which makes a first fit much
+quicker (numba compiles less; BENCHMARKS.md) but leaves UMAP without the search index its own `transform`
+needs. Points beyond FIT_MAX are placed the same way.
 
 umap-learn (which imports numba) and openTSNE are imported only when such a map is asked for.
 """

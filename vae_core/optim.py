@@ -1,8 +1,8 @@
 """Adam (Kingma & Ba 2015), the update torch.optim.Adam makes with its defaults, written out.
 
-Why not torch.optim.Adam: its step() imports torch._dynamo (about 1 s on a 2-core CPU, as long as importing
-torch itself), so every training process and every CLI run paid that before its first step, and a fresh
-server's first run waited for it (BENCHMARKS.md section 8). The update below is the same one, op for op
+Why not torch.optim.Adam: its step() imports torch._dynamo, which takes about as long as importing torch itself,
+so every training process and every CLI run would pay that before its first step, and a fresh server's first
+run would wait for it (BENCHMARKS.md, section 8, has the figures). The update below is the same one, op for op
 (torch/optim/adam.py, `_multi_tensor_adam` with amsgrad, weight decay and maximize off), and a test checks it
 against torch.optim.Adam step by step.
 """

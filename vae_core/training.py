@@ -65,7 +65,7 @@ class EpochEvent(TypedDict):
     dimwise_kl: float
 
 
-ESTIMATE_IMAGES = 256  # enough to follow the trend; the cost, O(n^2 D), is about 14 ms an epoch at D = 20
+ESTIMATE_IMAGES = 256  # enough to follow the trend at a small cost: the estimates take O(n^2 D)
 
 
 class EndEvent(TypedDict):
