@@ -275,7 +275,7 @@ def estimates_panel(row) -> None:
                    f"KL (Hoffman & Johnson 2016; Chen et al. 2018). I(x; z) is at most log N = {np.log(est.n_images):.2f}.")
 
 
-def map_and_panel(row, md, view: str, projection: str, options: dict) -> None:
+def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
     """The map and what a click on it shows. A fragment: a click reruns only this, not the page around it."""
     selection = current_selection(view, md)
     write_link(row.name, projection, selection)
@@ -283,9 +283,9 @@ def map_and_panel(row, md, view: str, projection: str, options: dict) -> None:
     with map_col:
         rng = np.random.default_rng(0)
         ellipse_idx = (rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False)
-                       if options["ellipses"] else None)
-        underlays = (aggregate_posterior(row.path, row.mtime) if options.get("aggregate") else
-                     [round_trip_shading(md.projection)] if options.get("errors") else [])
+                       if choices["ellipses"] else None)
+        underlays = (aggregate_posterior(row.path, row.mtime) if choices.get("aggregate") else
+                     [round_trip_shading(md.projection)] if choices.get("errors") else [])
         st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays),
                         key=map_chart_key(view), on_select="rerun",
                         selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
@@ -293,9 +293,9 @@ def map_and_panel(row, md, view: str, projection: str, options: dict) -> None:
     with side_col:
         with st.container(border=True):
             selection_panel(row, md, view, selection)
-        if options["manifold"]:
-            st.image(manifold_image(row.path, row.mtime, options["grid_n"], projection, md),
-                     caption=f"Decoded manifold: {options['grid_n']}×{options['grid_n']} grid over the map's region")
+        if choices["manifold"]:
+            st.image(manifold_image(row.path, row.mtime, choices["grid_n"], projection, md),
+                     caption=f"Decoded manifold: {choices['grid_n']}×{choices['grid_n']} grid over the map's region")
         estimates_panel(row)
 
 

@@ -1,5 +1,5 @@
 """Shareable Explore links: `?model=NAME&proj=pca|umap|tsne` plus `&point=I` (a test image) or `&x=..&y=..`
-(a free click). Parsing and writing only; the page decides when a URL is a new link (ui.state)."""
+(a free click). Parsing and writing only; the page decides when a URL is a new link (ui.session)."""
 from __future__ import annotations
 
 import math
