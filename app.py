@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui.catalogue import warm_up_training
-from ui.navigation import leave_pages_folder_mode
+from ui.navigation import guarded, leave_pages_folder_mode
 from ui.session import checkpoint_picker, keep_train_form
 
 leave_pages_folder_mode()
@@ -17,6 +17,6 @@ navigation = st.navigation([
 ])
 if navigation.title != "Explore":  # Explore starts it once its map is drawn, not to slow its first paint
     warm_up_training()
-checkpoint_picker()
+guarded(checkpoint_picker)()  # a failure here is a message in the page, which still runs
 keep_train_form()
 navigation.run()

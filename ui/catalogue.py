@@ -76,9 +76,18 @@ def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
     for sub in [folder, *subfolders]:
         group = "" if sub == folder else sub.name
         remove_stale_temp_files(sub)
-        for info in map(_summary, checkpoint_files(sub)):
-            rows.append(_row(info, f"{group}/{info.name}" if group else info.name, group))
+        for path in checkpoint_files(sub):
+            rows.append(_listed(path, f"{group}/{path.stem}" if group else path.stem, group))
     return rows
+
+
+def _listed(path: Path, name: str, group: str) -> CheckpointRow:
+    """The file's row; one that fails in any way the reader did not foresee is an unusable row with the reason,
+    so one bad file never takes the list (and every page's sidebar) down with it."""
+    try:
+        return _row(_summary(path), name, group)
+    except Exception as err:
+        return CheckpointRow(name, str(path), 0, error=f"{path} could not be read ({type(err).__name__}: {err}).")
 
 
 def _summary(path: Path) -> CheckpointInfo:
@@ -105,8 +114,7 @@ def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
         name, str(info.path), mtime, dataset=meta.dataset, latent_dim=meta.vae_config.latent_dim,
         image_shape=meta.image_shape, arch=meta.vae_config.arch, likelihood=meta.likelihood,
         beta=meta.final_beta, beta_path=meta.beta_path, seed=None if train is None else train.seed, group=group,
-        test_loss=meta.metrics.get("test_loss"), test_recon=meta.metrics.get("test_recon"),
-        test_kl=meta.metrics.get("test_kl"))
+        test_loss=meta.metric("test_loss"), test_recon=meta.metric("test_recon"), test_kl=meta.metric("test_kl"))
 
 
 def uploads_dir() -> Path:

@@ -124,7 +124,8 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str):
     path = cache_dir() / f"folder-{key}.pt"
     try:
         cached = torch.load(path, map_location="cpu", weights_only=True)
-        return cached["x"], cached["y"], cached["class_names"], cached["files"]
+        if _holds_folder(cached, folder, files, image_size, channels):
+            return cached["x"], cached["y"], cached["class_names"], cached["files"]
     except Exception:  # not there yet, or damaged: decode the folder again
         pass
     x, y, names, rel_files = _folder(folder, image_size, channels, files)
@@ -136,6 +137,27 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str):
     except OSError:  # a read-only or full disk only costs the next load its speed
         pass
     return x, y, names, rel_files
+
+
+def _holds_folder(cached: dict, folder: Path, files: list[Path], image_size: int | None, channels: str) -> bool:
+    """Whether a decoded-folder cache holds these files' images as _folder makes them: one uint8 image per file,
+    in their order, of the size and colour asked for (the first one decoded again to compare), with the labels
+    and classes their folders give. A cache that holds anything else (written by hand, or by a broken run) is
+    decoded again."""
+    x, y = cached["x"], cached["y"]
+    if not (isinstance(x, torch.Tensor) and x.dtype == torch.uint8 and x.ndim == 4 and isinstance(y, torch.Tensor)
+            and len(x) == len(files) > 0):
+        return False
+    (first_size, first_mode), = _read_headers(folder, files[:1])
+    side = image_size or min(max(first_size), MAX_FOLDER_SIDE)
+    colours = {"grayscale": (1,), "rgb": (3,)}.get(channels, (1, 3) if first_mode in GRAY_MODES else (3,))
+    if x.shape[1] not in colours or x.shape[2:] != (side, side):
+        return False
+    first = _decode_small(files[0], "L" if x.shape[1] == 1 else "RGB", side)
+    names = sorted({_class_of(p, folder) for p in files})
+    return (np.array_equal(x[0].permute(1, 2, 0).squeeze(-1).numpy(), first) and cached["class_names"] == names
+            and cached["files"] == [str(p.relative_to(folder)) for p in files]
+            and y.tolist() == [names.index(_class_of(p, folder)) for p in files])
 
 
 MAX_IMAGE_PIXELS = 40_000_000        # one image larger than this is refused, not decoded
@@ -237,6 +259,9 @@ def _class_of(path: Path, folder: Path) -> str:
     return rel.parts[0] if len(rel.parts) > 1 else folder.name
 
 
+GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}  # PIL modes of grey images
+
+
 def _pick_mode(channels: str, modes: list[str]) -> str:
     if channels in ("grayscale", "gray", "L"):
         return "L"
@@ -244,8 +269,7 @@ def _pick_mode(channels: str, modes: list[str]) -> str:
         return "RGB"
     if channels != "auto":
         raise DatasetError(f"channels must be 'auto', 'grayscale' or 'rgb', got {channels!r}.")
-    gray_modes = {"1", "L", "LA", "I", "I;16", "F"}
-    return "L" if all(m in gray_modes for m in modes) else "RGB"
+    return "L" if all(m in GRAY_MODES for m in modes) else "RGB"
 
 
 MAX_ZIP_FILES = 20_000

@@ -3,9 +3,10 @@ set. With both cached, the app lists checkpoints and draws the map without impor
 or reading the data; the model loads after the map is drawn.
 
 The cache of `NAME.pt` is `NAME.map.npz` in the same folder (or, where that folder cannot be written, in the
-cache folder). It is used only when it matches: the checkpoint's size and mtime, or failing that (a fresh
-clone, a copied file) its SHA-256; and for the map also the data's signature (files.dataset_signature), so
-a changed checkpoint or dataset is never shown from a stale map. A damaged cache file is ignored and rebuilt.
+cache folder). It is used only when it was made from this very file (its size and SHA-256) and, for the map,
+from the same data (files.dataset_signature), so a changed checkpoint or dataset is never shown from a stale
+map; and only when it holds what it must (a readable summary, a map whose arrays agree in shape and are
+finite). Anything else is ignored and rebuilt.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .files import cache_dir, dataset_signature
 from .maps import MapData, Projection
 from .meta import CheckpointMeta, MetadataError
 
-VERSION = 1
+VERSION = 2  # 2: the header carries a digest of itself and the arrays
 MAP_ARRAYS = ("xy", "mu", "logvar", "labels")
 
 
@@ -48,23 +49,40 @@ def _identity(checkpoint: Path) -> dict:
 
 
 def _read(checkpoint: Path) -> dict | None:
-    """The cache's contents when it belongs to this very checkpoint file, else None."""
+    """The cache's contents when it belongs to this very checkpoint file (its size and content hash), else None."""
     for path in (cache_path(checkpoint), _fallback_path(checkpoint)):
         try:
             with np.load(path, allow_pickle=False) as f:
                 contents = {key: f[key] for key in f.files}
-            header = json.loads(str(contents.pop("header")))
-        except Exception:  # absent, damaged or from another version: rebuilt by whoever has the data
-            continue
-        if header.get("version") != VERSION:
-            continue
-        now = _identity(checkpoint)
-        if header["size"] != now["size"]:
-            continue
-        if header["mtime_ns"] != now["mtime_ns"] and header["sha256"] != file_sha256(checkpoint):
+            text = str(contents.pop("header"))
+            header = json.loads(text)
+            if not (isinstance(header, dict) and header.get("version") == VERSION and _belongs_to(header, checkpoint)
+                    and header.get("digest") == _digest(text, contents)):
+                continue
+        except Exception:  # absent, damaged, malformed or from another version: rebuilt by whoever has the data
             continue
         return dict(header=header, arrays=contents)
     return None
+
+
+def _digest(header_text: str, arrays: dict) -> str:
+    """What the cache file holds, hashed with the checkpoint's own hash (inside the header): a summary or a map
+    edited by hand, or copied from another file's cache, no longer matches its digest. (A cache is a
+    convenience, not a trust boundary: whoever can write into the checkpoints folder can write a checkpoint.)"""
+    header = json.loads(header_text)
+    header.pop("digest", None)
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _belongs_to(header: dict, checkpoint: Path) -> bool:
+    """Whether the cache was made from this checkpoint's very bytes: a cache copied beside another file of the
+    same size and time (or written by hand) never describes it."""
+    return header["size"] == Path(checkpoint).stat().st_size and header["sha256"] == file_sha256(checkpoint)
 
 
 def read_summary(checkpoint: Path) -> CheckpointMeta | None:
@@ -79,16 +97,41 @@ def read_summary(checkpoint: Path) -> CheckpointMeta | None:
 
 
 def read_map(checkpoint: Path, data_signature: str) -> MapData | None:
-    """The map of the checkpoint's test set, from its cache when that was made from the same data, or None."""
+    """The map of the checkpoint's test set, from its cache when that was made from the same data and holds a
+    whole, finite map, or None (then it is built again)."""
     cached = _read(checkpoint)
-    if cached is None or cached["header"].get("map") is None or cached["header"]["map"]["data"] != data_signature:
+    if cached is None or not isinstance(cached["header"].get("map"), dict):
         return None
     info, arrays = cached["header"]["map"], cached["arrays"]
-    projection = Projection(latent_dim=info["latent_dim"],
-                            **{k: arrays[f"projection_{k}"] for k in ("mean", "components", "explained")
-                               if f"projection_{k}" in arrays})
-    return MapData(*(arrays[k] for k in MAP_ARRAYS), list(info["class_names"]), projection,
-                   tuple(info["x_range"]), tuple(info["y_range"]))
+    try:
+        if info["data"] != data_signature:
+            return None
+        projection = Projection(latent_dim=int(info["latent_dim"]),
+                                **{k: arrays[f"projection_{k}"] for k in ("mean", "components", "explained")
+                                   if f"projection_{k}" in arrays})
+        md = MapData(*(arrays[k] for k in MAP_ARRAYS), [str(n) for n in info["class_names"]], projection,
+                     _range(info["x_range"]), _range(info["y_range"]))
+        return md if _whole(md) else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _range(values) -> tuple[float, float]:
+    low, high = (float(v) for v in values)
+    if not (np.isfinite([low, high]).all() and low < high):
+        raise ValueError(f"not an axis range: {values}")
+    return low, high
+
+
+def _whole(md: MapData) -> bool:
+    """Every array of the map has the shape the others and the model's latent size say, and is finite."""
+    n, d = len(md.mu), md.projection.latent_dim
+    p = md.projection
+    shapes_ok = (md.mu.shape == md.logvar.shape == (n, d) and md.xy.shape == (n, 2) and md.labels.shape == (n,)
+                 and n > 0 and np.issubdtype(md.labels.dtype, np.integer)
+                 and all(a is None or a.shape[-1] == d for a in (p.mean, p.components)))
+    arrays = [md.xy, md.mu, md.logvar, *(a for a in (p.mean, p.components, p.explained) if a is not None)]
+    return shapes_ok and all(np.isfinite(a).all() for a in arrays)
 
 
 def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, data_signature: str | None = None) -> None:
@@ -104,11 +147,13 @@ def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, dat
         arrays = {k: getattr(md, k) for k in MAP_ARRAYS}
         arrays.update({f"projection_{k}": v for k, v in md.projection.arrays().items()
                        if k != "latent_dim" and v is not None})
+    header["digest"] = _digest(json.dumps(header, default=_plain), arrays)
+    text = json.dumps(header, default=_plain)
     for path in (cache_path(checkpoint), _fallback_path(checkpoint)):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-            np.savez(tmp, header=np.array(json.dumps(header, default=_plain)), **arrays)
+            np.savez(tmp, header=np.array(text), **arrays)
             os.replace(tmp, path)  # whole or absent: a reader never sees half a file
             return
         except OSError:

@@ -54,6 +54,11 @@ class CheckpointMeta:
             return ()
         return (self.train.beta, *(beta for _, beta in self.beta_changes))
 
+    def metric(self, name: str) -> float | None:
+        """One of the test metrics as a number, or None when the file has none."""
+        value = self.metrics.get(name)
+        return float(value) if isinstance(value, (int, float)) else None
+
     def to_payload(self) -> dict:
         """The stored form (without weights, format marker or version): plain values only."""
         train = None if self.train is None else dict(self.train.to_dict(), beta_changes=[
@@ -85,7 +90,7 @@ class CheckpointMeta:
         except (KeyError, TypeError, ValueError) as err:
             raise MetadataError(f"the stored model or data settings are not usable ({type(err).__name__}: {err})") from err
         return cls(dataset=dataset, vae_config=vae_config, train=train, beta_changes=changes,
-                   metrics=_typed(payload, "metrics", dict, {}), history=_typed(payload, "history", list, []),
+                   metrics=_metrics(_typed(payload, "metrics", dict, {})), history=_typed(payload, "history", list, []),
                    class_names=[str(n) for n in _typed(payload, "class_names", list, [])],
                    data_options=data_options, created=str(payload.get("created") or ""), path=str(path))
 
@@ -101,6 +106,15 @@ def _train_config(stored: dict) -> tuple[TrainConfig | None, tuple]:
         return TrainConfig.from_dict(stored), changes
     except (TypeError, ValueError) as err:
         raise MetadataError(f"the stored training settings are not usable ({type(err).__name__}: {err})") from err
+
+
+def _metrics(stored: dict) -> dict:
+    """Test metrics are numbers (kl_per_dim a list of them), under names."""
+    for name, value in stored.items():
+        numbers = value if isinstance(value, list) else [value]
+        if not isinstance(name, str) or not all(isinstance(v, (int, float)) for v in numbers):
+            raise MetadataError(f"its metric {name!r} is {value!r:.40}, not a number")
+    return stored
 
 
 def _typed(payload: dict, key: str, kind: type, default=None):

@@ -159,15 +159,28 @@ def cache_key(latents: np.ndarray, kind: str, seed: int, max_fit: int) -> str:
     return digest.hexdigest()[:24]
 
 
+def _whole(stored: dict, n: int) -> bool:
+    """A stored fit of n latents: a finite (n, 2) map, its fitted points among them, axis ranges, and a finite
+    ERROR_GRID x ERROR_GRID error grid. Anything else (a short map, a 1x1 grid) is fitted again."""
+    xy, index, errors = stored["xy"], stored["fit_index"], stored["errors"]
+    ranges = np.array([stored["error_x"], stored["error_y"]], dtype=float)
+    return (xy.shape == (n, 2) and np.isfinite(xy).all() and index.ndim == 1 and np.issubdtype(index.dtype, np.integer)
+            and ((0 <= index) & (index < n)).all() and errors.shape == (ERROR_GRID, ERROR_GRID)
+            and np.isfinite(errors).all() and ranges.shape == (2, 2) and np.isfinite(ranges).all()
+            and (ranges[:, 0] < ranges[:, 1]).all())
+
+
 def cached_fit(latents: np.ndarray, kind: str, cache: Path, seed: int = 0, max_fit: int = FIT_MAX,
                progress=lambda message, fraction: None) -> NonlinearProjection:
     """fit_nonlinear, kept on disk in `cache`: a second open is a file read. A damaged file is fitted again."""
     latents = np.asarray(latents, dtype=np.float32)
     path = Path(cache) / f"map-{kind}-{cache_key(latents, kind, seed, max_fit)}.npz"
     try:
-        with np.load(path) as f:
-            return NonlinearProjection(kind, f["xy"], f["fit_index"], tuple(f["error_x"]), tuple(f["error_y"]),
-                                       f["errors"], KernelRegression(f["xy"], latents))
+        with np.load(path, allow_pickle=False) as f:
+            stored = {k: f[k] for k in ("xy", "fit_index", "error_x", "error_y", "errors")}
+        if _whole(stored, len(latents)):
+            return NonlinearProjection(kind, stored["xy"], stored["fit_index"], tuple(stored["error_x"]),
+                                       tuple(stored["error_y"]), stored["errors"], KernelRegression(stored["xy"], latents))
     except Exception:  # not there yet, or damaged
         pass
     projection = fit_nonlinear(latents, kind, seed, max_fit, progress)

@@ -1,0 +1,40 @@
+"""Real browser: hostile files in the checkpoints folder (issue 29) cost one row of the sidebar, never a page."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from conftest import ROOT
+from vae_core.map_cache import cache_path
+
+pytestmark = pytest.mark.browser
+SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"
+PAGES = {"": "Explore the latent space", "generate": "Generate", "train": "Train a VAE", "compare": "Compare runs",
+         "side_by_side": "Two models side by side"}  # each page's title
+
+
+def test_a_malformed_checkpoint_and_a_malformed_cache_break_no_page(tmp_path):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    shutil.copy2(SHIPPED, folder)
+    torch.save(dict(torch.load(SHIPPED, weights_only=True), metrics="a string"), folder / "bad.pt")
+    shutil.copy2(SHIPPED, folder / "listed.pt")  # a good model whose cache header is a JSON list
+    np.savez(cache_path(folder / "listed.pt"), header=np.array(json.dumps([1, 2])))
+    env = {"VAE_EXPLORER_CHECKPOINTS": str(folder), "VAE_EXPLORER_DATA": str(tmp_path / "data")}
+    with streamlit_server(env=env) as url, chromium_page() as page:
+        for name, title in PAGES.items():
+            page.goto(f"{url}/{name}")
+            page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+            page.get_by_text("bad is unusable").wait_for(timeout=60_000)
+            wait_for_app_idle(page)
+            page.screenshot(path=str(ARTIFACTS / f"hostile-{name or 'explore'}.png"))
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.get_by_text("Something went wrong").count() == 0, name
+            assert page.get_by_text("its metrics is a str").count() == 1
+        page.goto(url)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # Explore draws its map
+        chosen = page.get_by_role("combobox", name="Checkpoint").input_value()
+        assert chosen.startswith("digits-2d · z=2")  # the good model is the one selected

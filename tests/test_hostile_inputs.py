@@ -1,0 +1,182 @@
+"""The red team's hostile inputs (issue 29), as tables: files a careless or hostile user could put in front of the
+app or the CLI, and what must happen instead of a crash or a lie. A later change that brings one back fails here.
+
+Checkpoints whose metadata is malformed are one unusable row with the reason; caches that do not hold what they
+must (a checkpoint's map and summary, a fitted UMAP or t-SNE map, a decoded image folder) are ignored and
+rebuilt, so the app shows the truth.
+"""
+import json
+import shutil
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from vae_core import load_dataset
+from vae_core.files import cache_dir
+from vae_core.map_cache import cache_path, read_map, read_summary
+
+APP = str(ROOT / "app.py")
+SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"
+TRUTH = "digits-2d · z=2 · β=1 · loss 24.0"  # what the sidebar says of the shipped model
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """A checkpoints folder holding the shipped 2-D model and its cache."""
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    shutil.copy2(SHIPPED, checkpoints)
+    shutil.copy2(cache_path(SHIPPED), checkpoints)
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(checkpoints))
+    monkeypatch.setenv("VAE_EXPLORER_DATA", str(tmp_path / "data"))
+    return checkpoints
+
+
+def explore():
+    """The app's start page, run as a browser session would run it."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.get("plotly_chart"), "the map was not drawn"
+    return at
+
+
+# what a checkpoint's metadata holds instead of what it must -> part of the reason the sidebar gives
+MALFORMED_METADATA = {
+    "metrics a string": (dict(metrics="a string"), "its metrics is a str"),
+    "a metric not a number": (dict(metrics={"test_loss": "low"}), "its metric 'test_loss'"),
+    "latent size a word": (dict(vae_config=dict(image_shape=[1, 8, 8], latent_dim="seven", hidden=[16], arch="mlp")),
+                           "model or data settings are not usable"),
+    "train config a list": (dict(train_config=[1, 2]), "its train_config is a list"),
+    "dataset a number": (dict(dataset=7), "its dataset is a int"),
+    "history a dict": (dict(history={"type": "epoch"}), "its history is a dict"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED_METADATA)
+def test_a_checkpoint_with_malformed_metadata_is_one_unusable_row_and_the_rest_works(folder, case):
+    changes, reason = MALFORMED_METADATA[case]
+    torch.save(dict(torch.load(SHIPPED, weights_only=True), **changes), folder / "bad.pt")
+    at = explore()
+    assert at.selectbox(key="checkpoint").options == [TRUTH]
+    (warning,) = at.sidebar.warning
+    assert "bad" in warning.value and reason in warning.value
+
+
+def edit_cache(path, edit) -> None:
+    """Rewrite a checkpoint's map cache (NAME.map.npz) through `edit(header, arrays) -> (header, arrays)`."""
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    header, arrays = edit(json.loads(str(arrays.pop("header"))), arrays)
+    np.savez(path, header=np.array(json.dumps(header)), **arrays)
+
+
+def without(key):
+    def edit(header, arrays):
+        header.pop(key)
+        return header, arrays
+    return edit
+
+
+def changed_array(name, change):
+    def edit(header, arrays):
+        arrays[name] = change(arrays[name].copy())
+        return header, arrays
+    return edit
+
+
+def forged_summary(header, arrays):
+    """The red team's forgery: the summary rewritten, size, mtime and checkpoint hash left as they were."""
+    header["summary"]["vae_config"]["latent_dim"] = 7
+    header["summary"]["metrics"]["test_loss"] = -123.0
+    return header, arrays
+
+
+def nan_at_start(xy):
+    xy[0] = np.nan
+    return xy
+
+
+BAD_MAP_CACHES = {
+    "header without its size": without("size"),
+    "header without its digest": without("digest"),
+    "header a JSON list": lambda header, arrays: ([], arrays),
+    "a short map": changed_array("xy", lambda xy: xy[:-1]),
+    "NaN coordinates": changed_array("xy", nan_at_start),
+    "labels of another length": changed_array("labels", lambda labels: labels[:5]),
+    "a forged summary": forged_summary,
+    "a summary of the wrong types": lambda header, arrays: ({**header, "summary": {**header["summary"], "metrics": "x"}},
+                                                            arrays),
+}
+
+
+@pytest.mark.parametrize("case", BAD_MAP_CACHES)
+def test_a_map_cache_that_does_not_hold_what_it_must_is_ignored_and_rebuilt(folder, case):
+    checkpoint = folder / "digits-2d.pt"
+    mtime = checkpoint.stat().st_mtime_ns
+    edit_cache(cache_path(checkpoint), BAD_MAP_CACHES[case])
+    at = explore()
+    assert at.selectbox(key="checkpoint").options == [TRUTH] and not at.sidebar.warning
+    assert checkpoint.stat().st_mtime_ns == mtime  # the model itself untouched
+    summary = read_summary(checkpoint)  # and its cache whole again, map and all
+    assert summary.vae_config.latent_dim == 2
+    from vae_core.files import dataset_signature
+
+    md = read_map(checkpoint, dataset_signature(summary.data_options))
+    assert md is not None and md.xy.shape == (359, 2) and md.labels.shape == (359,) and np.isfinite(md.xy).all()
+
+
+STORED_FITS = {  # what a fitted UMAP or t-SNE map's cache holds instead of what it must
+    "a short map": dict(xy=np.zeros((10, 2), np.float32)),
+    "a 1x1 error grid": dict(errors=np.zeros((1, 1), np.float32)),
+    "NaN positions": dict(xy=np.full((40, 2), np.nan, np.float32)),
+    "fitted points out of range": dict(fit_index=np.arange(35, 75)),
+}
+
+
+@pytest.mark.parametrize("case", STORED_FITS)
+def test_a_stored_nonlinear_map_that_does_not_fit_its_latents_is_fitted_again(tmp_path, monkeypatch, case):
+    from vae_core import nonlinear
+
+    latents = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    good = dict(xy=np.zeros((40, 2), np.float32), fit_index=np.arange(40), error_x=np.array([-1.0, 1.0]),
+                error_y=np.array([-1.0, 1.0]), errors=np.zeros((nonlinear.ERROR_GRID,) * 2, np.float32))
+    path = tmp_path / f"map-umap-{nonlinear.cache_key(latents, 'umap', 0, nonlinear.FIT_MAX)}.npz"
+    np.savez(path, **good)
+    assert nonlinear.cached_fit(latents, "umap", tmp_path).xy.shape == (40, 2)  # a whole one is read as it is
+    np.savez(path, **dict(good, **STORED_FITS[case]))
+    refit = SimpleNamespace(**dict(good, xy=np.ones((40, 2), np.float32)))
+    monkeypatch.setattr(nonlinear, "fit_nonlinear", lambda *args, **kwargs: refit)
+    assert nonlinear.cached_fit(latents, "umap", tmp_path) is refit
+
+
+def image_folder(root):
+    for label in ("a", "b"):
+        (root / label).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(root / label / f"{i}.png")
+    return root
+
+
+FORGED_FOLDER_CACHES = {  # what the decoded-folder cache holds instead of the folder's images
+    "3x5x5 images": lambda c: dict(c, x=torch.zeros((12, 3, 5, 5), dtype=torch.uint8)),
+    "a short label tensor": lambda c: dict(c, y=c["y"][:3]),
+    "labels of other classes": lambda c: dict(c, y=torch.ones_like(c["y"])),
+    "float images": lambda c: dict(c, x=c["x"].float()),
+}
+
+
+@pytest.mark.parametrize("case", FORGED_FOLDER_CACHES)
+def test_a_decoded_folder_cache_that_does_not_hold_the_folder_is_decoded_again(tmp_path, monkeypatch, case):
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", str(tmp_path / "cache"))
+    folder = image_folder(tmp_path / "images")
+    first = load_dataset(str(folder))
+    (cached,) = cache_dir().glob("folder-*.pt")
+    torch.save(FORGED_FOLDER_CACHES[case](torch.load(cached, weights_only=True)), cached)
+    again = load_dataset(str(folder))
+    assert again.image_shape == first.image_shape == (1, 8, 8)
+    assert torch.equal(again.train_x, first.train_x) and torch.equal(again.test_y, first.test_y)
