@@ -229,9 +229,9 @@ def follow_projection_link(params: dict, latent_dim: int) -> None:
 
 
 def follow_selection_link(params: dict, view: str, md) -> None:
-    selection, problem = read_selection_params(params, md.xy)
+    selection, problem = read_selection_params(params, md.xy, md.x_range, md.y_range)
     if problem:
-        st.warning(problem + " Nothing is selected.", icon=":material/link_off:")
+        st.warning(problem + ("" if selection else " Nothing is selected."), icon=":material/link_off:")
     if map_event(view):
         clear_selection(view)  # a fresh chart: its old selection must not win over the link's
     remember_selection(view, selection)

@@ -1,6 +1,7 @@
 """Real browser: hostile files in the checkpoints folder (issue 29) cost one row of the sidebar, never a page."""
 import json
 import shutil
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -38,3 +39,21 @@ def test_a_malformed_checkpoint_and_a_malformed_cache_break_no_page(tmp_path):
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # Explore draws its map
         chosen = page.get_by_role("combobox", name="Checkpoint").input_value()
         assert chosen.startswith("digits-2d · z=2")  # the good model is the one selected
+
+
+def test_a_url_parameter_is_never_markdown_and_no_page_requests_another_host():
+    params = ["model=" + quote("![t](http://evil.example/t.png)"), "model=" + quote("[here](http://evil.example/)"),
+              "proj=" + quote("![p](http://evil.example/p.png)"), "model=digits-2d&point=" + quote("![q](//evil.example/q)"),
+              "model=digits-2d&x=" + quote("[x](http://evil.example/)") + "&y=1"]
+    with streamlit_server() as url, chromium_page() as page:
+        elsewhere = []
+        page.on("request", lambda request: None if request.url.removeprefix("blob:").startswith((url, "data:"))
+                else elsewhere.append(request.url))
+        for query in params:
+            page.goto(f"{url}/?{query}")
+            page.locator('[data-testid="stAlertContentWarning"]').first.wait_for(timeout=60_000)
+            wait_for_app_idle(page)
+            warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+            assert any("evil.example" in text for text in warnings), (query, warnings)  # shown as text
+            assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0, query
+        assert elsewhere == []

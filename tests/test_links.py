@@ -2,7 +2,7 @@
 import numpy as np
 
 from ui.geometry import Selection
-from ui.links import link_params, read_projection, read_selection_params
+from ui.links import WORD_JOINER, link_params, plain, read_projection, read_selection_params
 
 XY = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
 
@@ -33,3 +33,19 @@ def test_written_params_read_back_to_the_same_view():
         back, problem = read_selection_params(params, XY)
         assert problem is None and params["model"] == "digits-16d" and read_projection(params) == ("tsne", None)
         assert back == sel if sel is None else (back.kind, back.x, back.y, back.index) == (sel.kind, sel.x, sel.y, sel.index)
+
+
+def test_a_free_point_beyond_the_map_is_moved_onto_its_edge_and_said_so():
+    sel, problem = read_selection_params({"x": "1e308", "y": "-2"}, XY, (-3.0, 3.0), (-1.0, 1.0))
+    assert (sel.kind, sel.x, sel.y) == ("free", 3.0, -1.0) and "outside this map" in problem
+    sel, problem = read_selection_params({"x": "0.5", "y": "0.5"}, XY, (-3.0, 3.0), (-1.0, 1.0))
+    assert (sel.x, sel.y, problem) == (0.5, 0.5, None)
+
+
+def test_url_text_is_escaped_for_markdown_and_no_address_stays_whole():
+    shown = plain("![t](http://evil.example/t.png) [l](www.evil.example) :red[x] $y$")
+    for sign in "![]():$":
+        assert f"\\{sign}" in shown  # escaped: shown as it is
+    assert "http://" not in shown.replace("\\", "") and "www." not in shown.replace("\\", "")  # no autolink
+    original = "![t](http://evil.example/t.png) [l](www.evil.example) :red[x] $y$"
+    assert shown.replace("\\", "").replace(WORD_JOINER, "") == original

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,6 +11,18 @@ import numpy as np
 from ui.geometry import Selection
 
 PROJECTIONS = ("pca", "umap", "tsne")
+MARKDOWN_SIGNS = "\\`*_{}[]()<>#+-.!|~$:"  # what Streamlit's Markdown (images, links, LaTeX, icons) acts on
+
+
+WORD_JOINER = "\u2060"  # invisible; splits "http://" and "www." so that GFM does not make a link of them
+
+
+def plain(text: str) -> str:
+    """Text from a URL (or a file name), escaped so that Streamlit's Markdown shows it as it is: a link's
+    `![t](http://…)` must never make the browser fetch that host, nor `[t](…)` or a bare address become a live
+    link (GitHub's autolinks act on text after its escapes, hence the invisible joiners)."""
+    escaped = "".join(f"\\{c}" if c in MARKDOWN_SIGNS else c for c in str(text))
+    return re.sub(r"(?i)(\\:|www)", lambda m: m.group(1) + WORD_JOINER, escaped)
 
 
 @dataclass
@@ -27,16 +40,17 @@ def read_projection(params) -> tuple[str | None, str | None]:
         return None, None
     if proj.lower() in PROJECTIONS:
         return proj.lower(), None
-    return None, f"There is no map projection “{proj}”: choose pca, umap or tsne. Showing PCA."
+    return None, f"There is no map projection “{plain(proj)}”: choose pca, umap or tsne. Showing PCA."
 
 
-def read_selection_params(params, xy: np.ndarray) -> tuple[Selection | None, str | None]:
-    """The link's selection on a map whose test points lie at xy, and a problem when its values are bad."""
+def read_selection_params(params, xy: np.ndarray, x_range=None, y_range=None) -> tuple[Selection | None, str | None]:
+    """The link's selection on a map whose test points lie at xy (and which spans x_range, y_range when given),
+    and a problem when its values are bad. A free point beyond the map is moved onto its edge and said so."""
     if "point" in params:
         try:
             index = int(params["point"])
         except ValueError:
-            return None, f"“point={params['point']}” is not a test image number."
+            return None, f"“point={plain(params['point'])}” is not a test image number."
         if not 0 <= index < len(xy):
             return None, f"There is no test image #{index}: this model's map has {len(xy)} (0 to {len(xy) - 1})."
         return Selection("point", x=float(xy[index, 0]), y=float(xy[index, 1]), index=index), None
@@ -44,10 +58,15 @@ def read_selection_params(params, xy: np.ndarray) -> tuple[Selection | None, str
         try:
             x, y = float(params.get("x", "")), float(params.get("y", ""))
         except ValueError:
-            return None, f"“x={params.get('x')}&y={params.get('y')}” is not a point: give two numbers."
+            return None, f"“x={plain(params.get('x'))}&y={plain(params.get('y'))}” is not a point: give two numbers."
         if not (math.isfinite(x) and math.isfinite(y)):
             return None, "A linked point must have finite coordinates."
-        return Selection("free", x=x, y=y), None
+        if x_range is None or y_range is None:
+            return Selection("free", x=x, y=y), None
+        inside = (float(np.clip(x, *x_range)), float(np.clip(y, *y_range)))
+        moved = None if inside == (x, y) else (f"The linked point ({x:.4g}, {y:.4g}) lies outside this map: it was "
+                                               f"moved onto its edge, at ({inside[0]:.4g}, {inside[1]:.4g}).")
+        return Selection("free", x=inside[0], y=inside[1]), moved
     return None, None
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui.catalogue import CheckpointRow, checkpoint_dir, checkpoints, load_model, map_data
+from ui.links import plain
 from vae_core.maps import MapData
 from vae_core.meta import CheckpointMeta
 
@@ -51,7 +52,7 @@ def follow_model_link(usable: dict) -> None:
     if linked in usable:
         st.session_state[CHECKPOINT] = linked
     else:
-        st.warning(f"There is no usable model named “{linked}” here; showing "
+        st.warning(f"There is no usable model named “{plain(linked)}” here; showing "
                    f"{st.session_state.get(CHECKPOINT) or DEFAULT_CHECKPOINT} instead.", icon=":material/link_off:")
     remember_written_link({**written_link(), "model": linked})
 
@@ -84,7 +85,7 @@ def checkpoint_picker() -> CheckpointRow | None:
                          help=f"Files in {checkpoint_dir()}")
         for row in rows:
             if row.error is not None:
-                st.warning(f"**{row.name}** is unusable: {row.error}", icon=":material/warning:")
+                st.warning(f"**{plain(row.name)}** is unusable: {plain(row.error)}", icon=":material/warning:")
     return usable.get(checkpoint_name())
 
 
