@@ -9,11 +9,13 @@ from ui.figures import rate_distortion
 from ui.navigation import guarded, run_page
 from vae_core import DataOptions, DatasetError, RunSpec, TrainConfig
 from vae_core.data import BUILTIN
-from vae_core.sweep import finished_before, run_path
+from vae_core.sweep import SweepError, check_grid, finished_before, run_path
 
 COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", "test_loss")
 TRAIN = TrainConfig()
 SWEEP_RUNS = "_sweep"  # ids of the runs of the sweep this session started here
+SWEEP_FAILED = "_sweep_failed"  # what failed in this session's last sweep, shown until the next one starts
+MAX_SWEEP_RUNS = 24  # runs one sweep may queue on the server, shared with everyone's runs
 
 
 def sweep_runs() -> list[str]:
@@ -31,7 +33,8 @@ def clear_sweep_runs() -> None:
 def sweep_controls() -> None:
     with st.expander("Run a β sweep on this server", icon=":material/stacked_line_chart:"):
         st.caption("Each β × seed is an ordinary run, queued with everyone's runs and saved on its own into a "
-                   "folder of checkpoints, drawn below as a curve. Runs already in the folder are kept.")
+                   f"folder of checkpoints, drawn below as a curve. Runs already in the folder are kept. At most "
+                   f"{MAX_SWEEP_RUNS} runs a sweep; for more, use `python -m vae_core sweep`.")
         a, b, c, d = st.columns(4)
         dataset = a.selectbox("Dataset", BUILTIN, key="sweep_data")
         betas = b.text_input("β values", "0.25,1,4", key="sweep_betas")
@@ -40,6 +43,8 @@ def sweep_controls() -> None:
         name = a.text_input("Folder", "sweep", key="sweep_name", help="Under the checkpoints folder.")
         if st.button("Start the sweep", key="sweep_start", type="primary"):
             start_sweep(dataset, betas, seeds, int(epochs), name)
+    if failed := st.session_state.get(SWEEP_FAILED):
+        st.error("Runs of the last sweep failed:  \n" + "  \n".join(failed), icon=":material/error:")
     if sweep_runs():
         st.fragment(run_every=1.0)(guarded(sweep_progress))()
 
@@ -47,20 +52,32 @@ def sweep_controls() -> None:
 def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) -> None:
     folder_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")
     try:
-        grid = [(float(b), int(s)) for b in betas.split(",") if b.strip() for s in seeds.split(",") if s.strip()]
-        if not grid or not folder_name:
-            raise ValueError("give at least one β, one seed and a folder name")
+        grid = check_grid(numbers(betas, float), numbers(seeds, int))
+        if not folder_name:
+            raise ValueError("give the folder a name")
+        if len(grid) > MAX_SWEEP_RUNS:
+            raise ValueError(f"that is {len(grid)} runs; a sweep here may queue at most {MAX_SWEEP_RUNS}")
         spec = RunSpec(data=DataOptions(dataset, root=catalogue.DATA_ROOT), train=TrainConfig(epochs=epochs))
         with st.spinner("Loading the dataset…"):
             data = spec.data.load(download=True)
-    except (ValueError, DatasetError) as err:
+    except (ValueError, SweepError, DatasetError) as err:
         st.error(f"The sweep could not start: {err}")
         return
+    st.session_state[SWEEP_FAILED] = []
     folder = catalogue.checkpoint_dir() / folder_name
     for beta, seed in grid:
         out = run_path(folder, beta, seed)
         if finished_before(beta, seed, out) is None:
             add_sweep_run(catalogue.job_registry().start(spec.with_beta_and_seed(beta, seed), data, save_to=out).id)
+
+
+def numbers(text: str, kind) -> list:
+    """"0.25, 1,4" -> [0.25, 1.0, 4.0]; a ValueError names the part that is not a number."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        return [kind(part) for part in parts]
+    except ValueError:
+        raise ValueError(f"“{text}” is not a list of numbers such as 0.25,1,4") from None
 
 
 def sweep_progress() -> None:
@@ -77,8 +94,11 @@ def sweep_progress() -> None:
                      + (f" · {s.error.splitlines()[0]}" if s.error else ""))
     st.caption("  \n".join(lines))
     if snaps and not any(s.live for s in snaps):
+        st.session_state[SWEEP_FAILED] = [f"β={s.config.beta:g} seed {s.config.seed}: {s.status}"
+                                          + (f" · {s.error.splitlines()[0]}" if s.error else "")
+                                          for s in snaps if s.status != "finished" or not s.saved_as]
         clear_sweep_runs()
-        st.rerun(scope="app")  # all saved: draw them
+        st.rerun(scope="app")  # all over: draw the saved ones, and say which failed
 
 def main() -> None:
     st.title("Compare runs: rate against distortion")

@@ -7,6 +7,9 @@ rebuilt, so the app shows the truth.
 """
 import json
 import shutil
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -181,3 +184,75 @@ def test_a_decoded_folder_cache_that_does_not_hold_the_folder_is_decoded_again(t
     again = load_dataset(str(folder))
     assert again.image_shape == first.image_shape == (1, 8, 8)
     assert torch.equal(again.train_x, first.train_x) and torch.equal(again.test_y, first.test_y)
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+
+
+CLI_REFUSALS = {  # arguments -> what the one-line error says; nothing is trained or written
+    "a beta twice": (["sweep", "--betas", "1,1,1.0000001"], "Each beta may be given once; 1 came twice"),
+    "betas nan and inf": (["sweep", "--betas", "nan,inf"], "Betas must be finite and non-negative, not nan, inf"),
+    "a negative beta": (["sweep", "--betas", "-1"], "must be finite and non-negative"),
+    "a seed twice": (["sweep", "--betas", "1", "--seeds", "0,0"], "Each seed may be given once"),
+    "workers -1": (["sweep", "--betas", "1", "--workers", "-1"], "--workers: must be at least 1, got -1"),
+    "latent size 0 (sweep)": (["sweep", "--betas", "1", "--latent-dim", "0"], "--latent-dim: must be at least 1"),
+    "latent size 0 (train)": (["train", "--latent-dim", "0"], "--latent-dim: must be at least 1"),
+}
+
+
+@pytest.mark.parametrize("case", CLI_REFUSALS)
+def test_the_cli_refuses_hostile_numbers_up_front(tmp_path, case):
+    args, message = CLI_REFUSALS[case]
+    out = ["--out", str(tmp_path / "m.pt")] if args[0] == "train" else ["--out-dir", str(tmp_path / "sweep")]
+    proc = cli(*args, *out, "--epochs", "1", "--quiet")
+    assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(tmp_path.rglob("*.pt"))
+
+
+def test_betas_that_differ_in_the_seventh_digit_get_files_of_their_own(tmp_path):
+    from vae_core.sweep import run_path
+
+    assert run_path(tmp_path, 1.0, 0).name == "beta1-seed0.pt" and run_path(tmp_path, 0.25, 3).name == "beta0.25-seed3.pt"
+    assert run_path(tmp_path, 1.0000001, 0).name == "beta1.0000001-seed0.pt"
+    proc = cli("sweep", "--betas", "1,1.0000001", "--epochs", "1", "--hidden", "16", "--out-dir", str(tmp_path),
+               "--json", "--quiet")
+    rows = json.loads(proc.stdout)
+    assert proc.returncode == 0 and [r["status"] for r in rows] == ["trained", "trained"]
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["beta1-seed0.pt", "beta1.0000001-seed0.pt"]
+
+
+def compare_page():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page("pages/compare.py").run()
+
+
+def start_compare_sweep(at, betas: str, seeds: str = "0"):
+    at.text_input(key="sweep_betas").set_value(betas)
+    at.text_input(key="sweep_seeds").set_value(seeds)
+    at.number_input(key="sweep_epochs").set_value(1)
+    return at.button(key="sweep_start").click().run()
+
+
+@pytest.mark.parametrize("betas, seeds, message", [("1,1.0", "0", "1 came twice"), ("nan,inf", "0", "finite"),
+                                                   ("1", "0,0", "0 came twice"), ("one", "0", "not a list of numbers"),
+                                                   ("0.1,0.2,0.3,0.4,0.5", "0,1,2,3,4", "at most 24")])
+def test_compare_refuses_a_bad_sweep_before_queueing_anything(folder, betas, seeds, message):
+    at = start_compare_sweep(compare_page(), betas, seeds)
+    assert not at.exception and any(message in e.value for e in at.main.error)
+    assert not at.get("progress") and not (folder / "sweep").exists()
+
+
+def test_a_sweep_run_that_cannot_be_saved_is_shown_failed_on_compare(folder):
+    (folder / "sweep").mkdir()
+    (folder / "sweep" / "beta1-seed0.pt").write_bytes(b"not a checkpoint")  # taken, and not a finished run
+    at = start_compare_sweep(compare_page(), "1,2")
+    deadline = time.monotonic() + 120
+    while not any("failed" in e.value for e in at.main.error):
+        assert time.monotonic() < deadline, [e.value for e in at.main.error]
+        time.sleep(0.5)
+        at.run()
+    (error,) = at.main.error
+    assert "β=1 seed 0: failed" in error.value and "could not be saved" in error.value and "β=2" not in error.value
+    assert (folder / "sweep" / "beta2-seed0.pt").is_file()  # the other run saved

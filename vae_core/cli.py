@@ -47,11 +47,22 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (a latent size, a number of workers, an image side)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> None:
     p.add_argument("--data", default=default_data,
                    help="digits, mnist, fashion-mnist, or a folder of images (class sub-folders give labels)")
     p.add_argument("--data-root", default="data", help="where MNIST / Fashion-MNIST are downloaded or kept")
-    p.add_argument("--image-size", type=int, default=None,
+    p.add_argument("--image-size", type=_positive, default=None,
                    help="side length for folder images (default: the first image's, at most 64)")
     p.add_argument("--channels", default="auto", choices=["auto", "grayscale", "rgb"], help="colour of folder images")
 
@@ -63,7 +74,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", type=_hidden_sizes, default=None,
                    help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
                         + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items()) + ")")
-    p.add_argument("--latent-dim", type=int, default=None,
+    p.add_argument("--latent-dim", type=_positive, default=None,
                    help="number of latent dimensions (default: 2 for images under 16 px, so the map is the latent "
                         "space; 20 otherwise)")
     p.add_argument("--likelihood", default=MODEL_DEFAULTS.likelihood, choices=LIKELIHOODS,
@@ -99,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--seeds", type=_numbers(int), default=(0,), help="seeds, comma-separated: 0,1,2")
     w.add_argument("--out-dir", required=True, help="folder for the checkpoints (beta<B>-seed<S>.pt); runs already "
                                                     "there are not trained again")
-    w.add_argument("--workers", type=int, default=None,
+    w.add_argument("--workers", type=_positive, default=None,
                    help="local runs at a time (default: half the cores, at most one per run)")
     w.add_argument("--ray", default=None, metavar="ADDRESS|local",
                    help="run on a Ray cluster instead (local: start one on this machine); " + RAY_INSTALL)

@@ -113,6 +113,10 @@ class ModelChoice:
     hidden: tuple[int, ...] = ()
     likelihood: str = "bernoulli"
 
+    def __post_init__(self):
+        if self.latent_dim is not None and self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be at least 1 (or None: suggested for the images), got {self.latent_dim}")
+
     def config_for(self, image_shape) -> VAEConfig:
         arch, latent_dim = suggest_architecture(image_shape)
         return VAEConfig(image_shape=tuple(image_shape), latent_dim=self.latent_dim or latent_dim,

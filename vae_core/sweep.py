@@ -7,6 +7,7 @@ reason and the others finish. The Compare page reads the checkpoints; it needs n
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -26,7 +27,27 @@ class SweepError(Exception):
 
 
 def run_path(out_dir, beta: float, seed: int) -> Path:
-    return Path(out_dir) / f"beta{beta:g}-seed{seed}.pt"
+    """beta<B>-seed<S>.pt, B as short as it can be and still name this very beta (1, 0.25, 1.0000001)."""
+    short = f"{beta:g}"
+    return Path(out_dir) / f"beta{short if float(short) == beta else repr(beta)}-seed{seed}.pt"
+
+
+def check_grid(betas, seeds, workers: int | None = None) -> list[tuple[float, int]]:
+    """The (beta, seed) runs of a sweep, or a SweepError before anything runs: betas finite and non-negative,
+    seeds whole numbers, neither given twice (two runs would write one file), at least one of each."""
+    betas, seeds = [float(b) for b in betas], list(seeds)
+    if not betas or not seeds:
+        raise SweepError("A sweep needs at least one beta and one seed.")
+    if bad := [b for b in betas if not (math.isfinite(b) and b >= 0)]:
+        raise SweepError(f"Betas must be finite and non-negative, not {', '.join(map(str, bad))}.")
+    if bad := [s for s in seeds if isinstance(s, bool) or int(s) != s]:
+        raise SweepError(f"Seeds must be whole numbers, not {', '.join(map(str, bad))}.")
+    for name, values in (("beta", betas), ("seed", [int(s) for s in seeds])):
+        if twice := sorted({v for v in values if values.count(v) > 1}):
+            raise SweepError(f"Each {name} may be given once; {', '.join(f'{v:g}' for v in twice)} came twice.")
+    if workers is not None and workers < 1:
+        raise SweepError(f"--workers must be at least 1, not {workers}.")
+    return [(b, int(s)) for b in betas for s in seeds]
 
 
 def train_one(spec: RunSpec, out: str) -> dict:
@@ -64,9 +85,9 @@ def sweep(spec: RunSpec, betas, seeds, out_dir, workers: int | None = None, ray_
           on_start: Callable[[float, int], None] = lambda b, s: None,
           on_done: Callable[[dict], None] = lambda row: None) -> list[dict]:
     """Train every (beta, seed) not already in out_dir; -> one row per run, in grid order."""
+    grid = check_grid(betas, seeds, workers)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    grid = [(float(b), int(s)) for b in betas for s in seeds]
     rows = {}
     for beta, seed in grid:
         if (row := finished_before(beta, seed, run_path(out_dir, beta, seed))) is not None:

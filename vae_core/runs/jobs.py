@@ -223,9 +223,13 @@ class Job:
         if message.weights is not None:  # before the status changes, so the page can only offer to save them
             self.model.load_state_dict(message.weights)
         if message.kind == "end":
+            if self.save_to is not None and not message.event["stopped"]:  # a sweep's run saves itself, then ends
+                try:
+                    self.save(self.save_to)
+                except Exception as err:  # a name taken, a full disk: the run fails with the reason, never silently
+                    self._finish("failed", f"Trained, but it could not be saved as {self.save_to.name}: {err}")
+                    return True
             self._record(message.event)
-            if self.save_to is not None and self.status == "finished":  # a sweep's run saves itself
-                self.save(self.save_to)
         else:
             self._finish("failed", message.error)
         return True
