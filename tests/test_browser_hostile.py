@@ -57,3 +57,25 @@ def test_a_url_parameter_is_never_markdown_and_no_page_requests_another_host():
             assert any("evil.example" in text for text in warnings), (query, warnings)  # shown as text
             assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0, query
         assert elsewhere == []
+
+
+def test_a_model_with_nan_weights_is_named_unusable_with_no_script_error(tmp_path):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    shutil.copy2(SHIPPED, folder)
+    payload = torch.load(SHIPPED, weights_only=True)
+    payload["model_state"] = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+                              for k, v in payload["model_state"].items()}
+    torch.save(payload, folder / "nan.pt")
+    env = {"VAE_EXPLORER_CHECKPOINTS": str(folder), "VAE_EXPLORER_DATA": str(tmp_path / "data")}
+    with streamlit_server(env=env) as url, chromium_page() as page:
+        script_errors = []
+        page.on("pageerror", lambda err: script_errors.append(str(err)))
+        page.on("console", lambda msg: script_errors.append(msg.text) if "SyntaxError" in msg.text else None)
+        page.goto(f"{url}/?model=nan")
+        page.get_by_text("non-finite weights").wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the good model's map instead
+        wait_for_app_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "hostile-nan.png"))
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert not [e for e in script_errors if "SyntaxError" in e], script_errors

@@ -256,3 +256,43 @@ def test_a_sweep_run_that_cannot_be_saved_is_shown_failed_on_compare(folder):
     (error,) = at.main.error
     assert "β=1 seed 0: failed" in error.value and "could not be saved" in error.value and "β=2" not in error.value
     assert (folder / "sweep" / "beta2-seed0.pt").is_file()  # the other run saved
+
+
+def test_16_bit_pngs_are_scaled_to_8_bits_not_clipped_white(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", str(tmp_path / "cache"))
+    levels = (np.arange(64).reshape(8, 8) * 1024).astype(np.uint16)  # 0 .. 64512 of 65535
+    for i in range(5):
+        Image.fromarray(levels).save(tmp_path / f"{i}.png")
+    assert Image.open(tmp_path / "0.png").mode == "I;16"
+    data = load_dataset(str(tmp_path))
+    expected = torch.from_numpy(np.round(levels / 257.0).astype(np.uint8))
+    assert torch.equal(data.train_x[0, 0], expected)  # a ramp from black, not 255 nearly everywhere
+
+
+@pytest.mark.parametrize("order", [("c.png", "c.png/d.png"), ("c.png/d.png", "c.png")])
+def test_a_zip_with_a_file_and_a_folder_of_one_name_says_which_entry(tmp_path, order):
+    import io
+    import zipfile
+
+    from vae_core import DatasetError
+    from vae_core.data import extract_image_zip
+
+    png = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(png, format="PNG")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in order:
+            archive.writestr(name, png.getvalue())
+    with pytest.raises(DatasetError, match=r"holds 'c\.png(/d\.png)?' where another entry needs"):
+        extract_image_zip(io.BytesIO(buffer.getvalue()), tmp_path / "out")
+
+
+def test_a_checkpoint_with_non_finite_weights_is_refused_with_the_reason(folder):
+    payload = torch.load(SHIPPED, weights_only=True)
+    payload["model_state"] = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+                              for k, v in payload["model_state"].items()}
+    torch.save(payload, folder / "nan.pt")
+    at = explore()
+    assert at.selectbox(key="checkpoint").options == [TRUTH]
+    (warning,) = at.sidebar.warning
+    assert "nan" in warning.value and "non-finite weights" in warning.value.replace("\\", "")

@@ -100,6 +100,9 @@ def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, Chec
         model.load_state_dict(payload["model_state"])
     except Exception as err:  # weights of another shape or kind
         raise CheckpointError(f"{path}: weights do not match the stored model config ({_short(err)}).") from err
+    if not all(torch.isfinite(p).all() for p in model.state_dict().values() if p.is_floating_point()):
+        raise CheckpointError(f"{path}: the model holds non-finite weights (NaN or infinite), so it cannot encode "
+                              "or decode anything; retrain it, or use a checkpoint saved before it diverged.")
     return model.to(device).eval(), meta
 
 

@@ -247,11 +247,24 @@ def _decode_small(path: Path, mode: str, size: int) -> np.ndarray:
 
     with Image.open(path) as im:
         im.draft(mode, (size, size))  # JPEG: the decoder itself scales down by up to 8
-        im = im.convert(mode)  # palette and 1-bit images too, which reduce() does not take
+        im = _eight_bit(im).convert(mode)  # palette and 1-bit images too, which reduce() does not take
         factor = min(im.width, im.height) // (2 * size)
         if factor > 1:
             im = im.reduce(factor)  # cheap box shrink, still at least twice the target: resize below smooths
         return np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.uint8)
+
+
+def _eight_bit(im):
+    """A 16-bit grey image scaled to 8 bits: PIL's convert("L") clips every level above 255, so it would come out
+    white. (32-bit "I" images holding 8-bit levels are left as they are.)"""
+    from PIL import Image
+
+    if not im.mode.startswith("I"):
+        return im
+    levels = np.asarray(im, dtype=np.float64)
+    if im.mode.startswith("I;16") or levels.max(initial=0) > 255:
+        levels = levels / 257.0
+    return Image.fromarray(levels.clip(0, 255).round().astype(np.uint8), "L")
 
 
 def _class_of(path: Path, folder: Path) -> str:
@@ -259,7 +272,7 @@ def _class_of(path: Path, folder: Path) -> str:
     return rel.parts[0] if len(rel.parts) > 1 else folder.name
 
 
-GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}  # PIL modes of grey images
+GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}  # PIL modes of grey images
 
 
 def _pick_mode(channels: str, modes: list[str]) -> str:
@@ -312,8 +325,13 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
             target = dest.joinpath(*parts)
             if not target.resolve().is_relative_to(dest):
                 raise DatasetError(f"The zip contains an unsafe entry: {m.filename!r}. Nothing was used from it.")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(m) as src, open(target, "wb") as out:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                out = open(target, "wb")
+            except OSError:  # c.png beside c.png/d.png: one name, a file and a folder
+                raise DatasetError(f"The zip holds {m.filename!r} where another entry needs a folder or file of "
+                                   "the same name; rename one of them.") from None
+            with archive.open(m) as src, out:
                 while chunk := src.read(1 << 20):
                     written += len(chunk)
                     if written > max_bytes:
