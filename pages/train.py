@@ -193,7 +193,7 @@ def progress(snap: RunSnapshot) -> None:
                               f"{'run trains' if registry.max_runs == 1 else 'runs train'} at a time on this server")
         return
     if not snap.steps:
-        st.progress(0.0, text="starting…")
+        st.progress(0.0, text="starting…" if snap.live else "no steps trained")
         return
     last, total, config = snap.steps[-1], max(snap.total_steps, 1), snap.config
     eta = (total - last["step"]) * config.batch_size / max(last["samples_per_s"], 1e-9)
@@ -248,8 +248,10 @@ def live_view(run_id: str) -> None:
     if snap.status == "running":  # polled with the status, so the buttons follow a pause that One epoch ends in
         pause_controls(job, snap)
     progress(snap)
-    if not snap.steps:
+    if not snap.steps and snap.live:
         st.info("Waiting for the first steps: the curves start here in a moment.", icon=":material/hourglass_top:")
+    elif not snap.steps:
+        st.info("The run ended before it reported its first steps: there are no curves to draw.")
     elif snap.training:  # a canvas sent only the new points (ui/live_curves.py)
         live_curves(snap.id, snap.events, snap.beta_changes, snap.likelihood)
     else:  # paused or over: the full figure, with hover and zoom
@@ -298,7 +300,7 @@ def run_view(job, snap: RunSnapshot) -> None:
                        f"{snap.config.beta_schedule} schedule.")
     if snap.error:
         st.error(snap.error)
-    if snap.status in ("finished", "stopped"):  # the outcome and saving first, above the fold
+    if snap.saveable:  # the outcome and saving first, above the fold (a diverged run keeps its last good weights)
         final_metrics(job)
         save_panel(job, snap)
     st.session_state[DRAWN_LAYOUT] = (snap.id, page_layout(snap))

@@ -4,6 +4,7 @@ import shutil
 import time
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
@@ -174,16 +175,21 @@ def test_a_live_run_is_drawn_on_canvases_sent_only_new_points_and_a_paused_one_b
     wait_until_done(at)
 
 
-def test_a_diverging_run_ends_with_a_clear_message_and_no_checkpoint(ckpt_dir):
+def test_a_diverging_run_ends_with_a_clear_message_and_its_last_good_weights_can_be_saved(ckpt_dir):
     at = train_page()
     at.number_input(key="train_lr").set_value(1e3)
     at.number_input(key="train_epochs").set_value(20)
     at.button(key="train_start").click().run()
     at = wait_until_done(at)
     assert "Status: **failed**" in [m.value for m in at.markdown]
-    assert any("diverged" in e.value and "lower learning rate" in e.value for e in at.error)
-    assert not [b for b in at.button if b.key and b.key.startswith("save_")]
-    assert sorted(p.name for p in ckpt_dir.glob("*.pt")) == ["digits-2d.pt"]
+    assert any("diverged" in e.value and "were kept" in e.value and "lower learning rate" in e.value for e in at.error)
+    assert not any("Waiting for the first steps" in i.value for i in at.info)  # it is over, not about to start
+    assert sorted(p.name for p in ckpt_dir.glob("*.pt")) == ["digits-2d.pt"]  # nothing saved unasked
+    (save,) = [b for b in at.button if b.key and b.key.startswith("save_")]  # what the message says was kept
+    save.click().run()
+    (saved,) = [p for p in ckpt_dir.glob("*.pt") if p.name != "digits-2d.pt"]
+    model, _ = load_checkpoint(saved)
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
 
 
 def test_an_unusable_upload_gets_a_clear_message(ckpt_dir):

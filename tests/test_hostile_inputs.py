@@ -296,3 +296,24 @@ def test_a_checkpoint_with_non_finite_weights_is_refused_with_the_reason(folder)
     assert at.selectbox(key="checkpoint").options == [TRUTH]
     (warning,) = at.sidebar.warning
     assert "nan" in warning.value and "non-finite weights" in warning.value.replace("\\", "")
+
+
+def test_ctrl_c_in_a_local_sweep_says_what_was_saved_and_shows_no_traceback(tmp_path):
+    import os
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "vae_core", "sweep", "--betas", "1,2,3,4", "--epochs", "40",
+                             "--hidden", "16", "--workers", "1", "--out-dir", str(tmp_path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    seen = []
+    for line in proc.stderr:  # progress lines; the first run's end, then Ctrl-C for the terminal's whole group
+        seen.append(line)
+        if line.startswith("trained "):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    err = "".join(seen) + err
+    assert proc.returncode == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    saved = sorted(p.name for p in tmp_path.glob("*.pt"))
+    assert saved and len(saved) < 4 and f"interrupted: {len(saved)} of 4 runs saved" in err
+    assert all(name in err for name in saved) and "nothing was saved" not in err

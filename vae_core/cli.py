@@ -170,9 +170,16 @@ def cmd_sweep(args) -> int:
             bar.write(f"{row['status']:<8} beta={row['beta']:g} seed={row['seed']}: {what}", file=sys.stderr)
         bar.update(1)
 
+    saved = []
     try:
         rows = sweep(run_spec(args, beta=DEFAULTS.beta, seed=DEFAULTS.seed), args.betas, args.seeds, args.out_dir,
-                     args.workers, args.ray, started, done)
+                     args.workers, args.ray, started, lambda row: (saved.append(row), done(row)))
+    except KeyboardInterrupt:
+        bar.close()
+        kept = [r["path"] for r in saved if r["status"] != "failed"]
+        print(f"interrupted: {len(kept)} of {grid} runs saved{': ' if kept else ''}{', '.join(kept)}; run the same "
+              "command again to train the rest (saved runs are not trained again)", file=sys.stderr)
+        return 130
     finally:
         bar.close()
     print(json.dumps(rows) if args.json else _sweep_table(rows))

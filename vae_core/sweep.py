@@ -111,6 +111,16 @@ def run_local(todo: list[tuple[RunSpec, str]], workers: int, on_start, on_done, 
     target = target or _local_worker
     threads = max(1, (os.cpu_count() or 2) // workers)
     pending, running = list(todo), {}
+    try:
+        _run_all(pending, running, workers, threads, target, on_start, on_done)
+    except KeyboardInterrupt:  # Ctrl-C: the runs under way end at once (their workers ignore the key themselves)
+        for _, _, process in running.values():
+            process.terminate()
+            process.join()
+        raise
+
+
+def _run_all(pending: list, running: dict, workers: int, threads: int, target, on_start, on_done) -> None:
     while pending or running:
         while pending and len(running) < workers:
             spec, out = pending.pop(0)
@@ -133,7 +143,11 @@ def run_local(todo: list[tuple[RunSpec, str]], workers: int, on_start, on_done, 
 
 
 def _local_worker(spec: RunSpec, out: str, send, threads: int) -> None:
+    import signal
+
     import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole terminal's group: the sweep ends us
 
     torch.set_num_threads(threads)
     send.send(train_one(spec, out))

@@ -58,6 +58,7 @@ class RunSnapshot:
     total_steps: int
     replay: Replay               # the map, reconstructions and KL per dimension of each epoch so far
     paused: bool
+    saveable: bool               # over, with weights worth keeping: finished, stopped, or diverged (its last good ones)
     saved_as: str | None
     beta: float                  # the base beta now
     config: TrainConfig
@@ -103,6 +104,7 @@ class Job:
     replay: Replay | None = None
     pause: PauseControl = field(default_factory=lambda: PauseControl(PROCESSES.Event(), PROCESSES.Event()))
     saved_as: str | None = None
+    kept_weights: bool = False  # the child sent weights to keep (at the end, or the last good ones when it diverged)
     discarded: bool = False
     save_to: Path | None = None  # where a finished run saves itself (a sweep started on the Compare page)
     created: float = field(default_factory=time.time)
@@ -140,15 +142,22 @@ class Job:
             changes = list(self.beta_changes)
             replay = replace(self.replay, frames=list(self.replay.frames), beta_changes=changes)
             return RunSnapshot(self.id, self.status, self.error, list(self.events), changes,
-                               self.total_steps, replay, self.pause.is_paused and self.live, self.saved_as,
+                               self.total_steps, replay, self.pause.is_paused and self.live, self.saveable,
+                               self.saved_as,
                                self.beta.get(), self.config,
                                vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x),
                                len(self.data.test_x))
 
     @property
+    def saveable(self) -> bool:
+        """Over, with weights worth keeping: finished, stopped, or failed after its child sent the last good ones
+        (a run that diverged)."""
+        return self.status in ("finished", "stopped") or (self.status == "failed" and self.kept_weights)
+
+    @property
     def unsaved(self) -> bool:
-        """A finished or stopped run whose weights exist only here: never dropped to make room."""
-        return self.status in ("finished", "stopped") and not self.saved_as and not self.discarded
+        """A saveable run whose weights exist only here: never dropped to make room."""
+        return self.saveable and not self.saved_as and not self.discarded
 
     def discard(self) -> None:
         """The user does not want this run: it may now be dropped like a saved one."""
@@ -222,6 +231,7 @@ class Job:
             return False
         if message.weights is not None:  # before the status changes, so the page can only offer to save them
             self.model.load_state_dict(message.weights)
+            self.kept_weights = True
         if message.kind == "end":
             if self.save_to is not None and not message.event["stopped"]:  # a sweep's run saves itself, then ends
                 try:
