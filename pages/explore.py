@@ -328,12 +328,16 @@ def main() -> None:
     replay_section(row)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4)  # one shared copy: st.cache_data would copy it per view
 def saved_replay(path: str, mtime: int):
-    from vae_core.replay import from_history
+    """The model's replay, or the reason it cannot be shown (vae_core.replay.ReplayError) as text."""
+    from vae_core.replay import ReplayError, from_history
 
     meta = catalogue.load_model(path, mtime)[1]
-    return from_history(meta.history, meta.beta_changes)
+    try:
+        return from_history(meta.history, meta.beta_changes, meta.image_shape)
+    except ReplayError as err:
+        return f"This model's replay cannot be shown: {err}."
 
 
 def replay_section(row) -> None:
@@ -345,7 +349,11 @@ def replay_section(row) -> None:
     from ui.replay import replay_panel, run_every
 
     key = f"explore_replay_{row.name}"
-    show = lambda: replay_panel(saved_replay(row.path, row.mtime), key, empty_note=(
+    replay = saved_replay(row.path, row.mtime)
+    if isinstance(replay, str):
+        st.warning(replay, icon=":material/warning:")
+        return
+    show = lambda: replay_panel(replay, key, empty_note=(
         "This model was saved without a replay of its training (saved before replays were kept, or by a sweep)."))
     st.fragment(run_every=run_every(key, None))(guarded(show))()
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -317,3 +318,63 @@ def test_ctrl_c_in_a_local_sweep_says_what_was_saved_and_shows_no_traceback(tmp_
     saved = sorted(p.name for p in tmp_path.glob("*.pt"))
     assert saved and len(saved) < 4 and f"interrupted: {len(saved)} of 4 runs saved" in err
     assert all(name in err for name in saved) and "nothing was saved" not in err
+
+
+def with_replay(edit):
+    """The shipped model's payload with its replay entry changed by `edit(entry)`."""
+    payload = torch.load(SHIPPED, weights_only=True)
+    (entry,) = [h for h in payload["history"] if h.get("type") == "replay"]
+    edit(entry)
+    return payload
+
+
+def wrong_recons(entry):
+    entry["frames"][3]["recons"] = entry["frames"][3]["recons"][:, :, :4]
+
+
+def too_many_frames(entry):
+    entry["frames"] = entry["frames"] * 3
+
+
+def too_many_points(entry):
+    entry["labels"] = torch.zeros(5000, dtype=torch.int64)
+    for frame in entry["frames"]:
+        frame["xy"] = torch.zeros((5000, 2))
+
+
+def nan_positions(entry):
+    entry["frames"][0]["xy"][0] = float("nan")
+
+
+BAD_REPLAYS = {  # a stored replay unlike any this app writes -> what Explore says instead of showing it
+    "reconstructions of the wrong shape": (wrong_recons, "reconstructions of shape (8, 1, 4, 8) at epoch"),
+    "more frames than a replay keeps": (too_many_frames, "more than the 120 frames"),
+    "more points than a replay follows": (too_many_points, "follows 5000 points"),
+    "NaN positions": (nan_positions, "places epoch"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REPLAYS)
+def test_a_stored_replay_unlike_ours_is_refused_with_the_reason(folder, case):
+    edit, reason = BAD_REPLAYS[case]
+    torch.save(with_replay(edit), folder / "digits-2d.pt")  # the same model, its replay changed
+    at = explore()
+    at.toggle(key="explore_replay").set_value(True).run()
+    assert not at.exception
+    assert any("replay cannot be shown" in w.value and reason in w.value.replace("\\", "") for w in at.main.warning)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the process's memory from Linux's /proc")
+def test_a_large_history_is_not_read_into_memory_until_used(tmp_path):
+    """A checkpoint carrying 200 MB of history (a hostile replay) costs the server next to no memory of its own to
+    load: the file's pages are mapped, shared and dropped by the kernel, not copied into the process."""
+    payload = torch.load(SHIPPED, weights_only=True)
+    payload["history"].append({"type": "blob", "data": torch.zeros(200 * 2**20, dtype=torch.uint8)})
+    torch.save(payload, tmp_path / "big.pt")
+    code = ("import sys; from vae_core import load_checkpoint\n"
+            "def anonymous_mb():\n"
+            "    return int(next(l for l in open('/proc/self/status') if l.startswith('RssAnon')).split()[1]) // 1024\n"
+            "before = anonymous_mb(); model, meta = load_checkpoint(sys.argv[1]); print(anonymous_mb() - before)")
+    grown_mb = int(subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.pt")], cwd=ROOT, check=True,
+                                  capture_output=True, text=True).stdout)
+    assert grown_mb < 50, f"loading took {grown_mb} MB more"

@@ -119,7 +119,9 @@ def read_payload(path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file.")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        # mmap: tensors are read from the file as they are used, so a large history (a replay) costs memory
+        # only for what is shown, and the file's pages are shared by every copy the caches hold
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except pickle.UnpicklingError as err:  # weights_only refused what the pickle asked to build
         raise CheckpointError(f"{path}: it holds Python objects that could run code when loaded, so it was refused "
                               "(checkpoints of this app hold only tensors and plain values).") from err

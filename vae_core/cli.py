@@ -26,7 +26,7 @@ from .config import (
 )
 from .data import DatasetError
 from .likelihood import bits_per_dim
-from .sweep import RAY_INSTALL, SweepError, sweep
+from .sweep import RAY_INSTALL, SweepError, run_path, sweep
 from .training import NonFiniteLossError, evaluate, pick_device, train
 
 DEFAULTS = TrainConfig()
@@ -170,13 +170,13 @@ def cmd_sweep(args) -> int:
             bar.write(f"{row['status']:<8} beta={row['beta']:g} seed={row['seed']}: {what}", file=sys.stderr)
         bar.update(1)
 
-    saved = []
     try:
         rows = sweep(run_spec(args, beta=DEFAULTS.beta, seed=DEFAULTS.seed), args.betas, args.seeds, args.out_dir,
-                     args.workers, args.ray, started, lambda row: (saved.append(row), done(row)))
+                     args.workers, args.ray, started, done)
     except KeyboardInterrupt:
         bar.close()
-        kept = [r["path"] for r in saved if r["status"] != "failed"]
+        kept = [str(path) for beta in args.betas for seed in args.seeds
+                if (path := run_path(args.out_dir, beta, seed)).is_file()]  # a save is whole or absent
         print(f"interrupted: {len(kept)} of {grid} runs saved{': ' if kept else ''}{', '.join(kept)}; run the same "
               "command again to train the rest (saved runs are not trained again)", file=sys.stderr)
         return 130

@@ -118,13 +118,45 @@ def thin(frames: list, max_frames: int) -> list:
     return [frames[i] for i in keep]
 
 
-def from_history(history: list, beta_changes=()) -> Replay | None:
+class ReplayError(ValueError):
+    """A checkpoint's stored replay cannot be shown; the message says why."""
+
+
+def from_history(history: list, beta_changes=(), image_shape=None) -> Replay | None:
     """The replay a checkpoint's history holds, or None (a model saved before replays, or by a sweep); its beta
-    changes are the checkpoint's (CheckpointMeta.beta_changes)."""
+    changes are the checkpoint's (CheckpointMeta.beta_changes). A ReplayError when what is stored is not a
+    replay this app writes: malformed, larger than a replay is kept (frames, points, images), or of images
+    other than the model's (`image_shape`, when given)."""
     entry = next((h for h in history or [] if isinstance(h, dict) and h.get("type") == "replay"), None)
     if entry is None or not entry.get("frames"):
         return None
-    frames = [ReplayFrame(int(f["epoch"]), int(f["step"]), float(f["beta"]), np.asarray(f["xy"], np.float32),
-                          np.asarray(f["recons"], np.uint8), list(f["kl_per_dim"])) for f in entry["frames"]]
-    return Replay(np.asarray(entry["labels"]), list(entry["class_names"]), np.asarray(entry["originals"], np.uint8),
-                  tuple(entry["axis_names"]), frames, [tuple(c) for c in beta_changes])
+    if not isinstance(entry["frames"], list) or len(entry["frames"]) > MAX_SAVED_FRAMES:
+        raise ReplayError(f"its stored replay has more than the {MAX_SAVED_FRAMES} frames a replay keeps")
+    try:
+        frames = [ReplayFrame(int(f["epoch"]), int(f["step"]), float(f["beta"]), np.asarray(f["xy"], np.float32),
+                              np.asarray(f["recons"], np.uint8), [float(v) for v in f["kl_per_dim"]])
+                  for f in entry["frames"]]
+        replay = Replay(np.asarray(entry["labels"]), [str(n) for n in entry["class_names"]],
+                        np.asarray(entry["originals"], np.uint8), tuple(map(str, entry["axis_names"])), frames,
+                        [(int(s), float(b)) for s, b in beta_changes])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ReplayError(f"its stored replay is malformed ({type(err).__name__}: {err})") from None
+    if problem := _problem(replay, image_shape):
+        raise ReplayError(f"its stored replay {problem}")
+    return replay
+
+
+def _problem(replay: Replay, image_shape) -> str | None:
+    """What makes a replay other than one this app writes, or None."""
+    points, originals = len(replay.labels), replay.originals
+    if replay.labels.ndim != 1 or not 0 < points <= REPLAY_POINTS:
+        return f"follows {points} points; a replay follows 1 to {REPLAY_POINTS}"
+    if originals.ndim != 4 or len(originals) > REPLAY_IMAGES or (image_shape and originals.shape[1:] != tuple(image_shape)):
+        return f"holds images of shape {originals.shape}, not up to {REPLAY_IMAGES} of the model's"
+    for frame in replay.frames:
+        if frame.xy.shape != (points, 2) or not np.isfinite(frame.xy).all():
+            return f"places epoch {frame.epoch}'s points at {frame.xy.shape} finite or not, not ({points}, 2) finite"
+        if frame.recons.shape != originals.shape:
+            return (f"has reconstructions of shape {frame.recons.shape} at epoch {frame.epoch}, not "
+                    f"{originals.shape} like the images they are of")
+    return None

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -107,22 +110,41 @@ def sweep(spec: RunSpec, betas, seeds, out_dir, workers: int | None = None, ray_
 
 
 def run_local(todo: list[tuple[RunSpec, str]], workers: int, on_start, on_done, target=None) -> None:
-    """Each run in a process of its own, `workers` at a time; a process that ends without a result failed."""
+    """Each run in a process of its own, `workers` at a time; a process that ends without a result failed.
+    Ctrl-C ends the runs under way at once and raises KeyboardInterrupt (their workers ignore the key)."""
     target = target or _local_worker
     threads = max(1, (os.cpu_count() or 2) // workers)
     pending, running = list(todo), {}
+    with _ctrl_c_noted() as interrupted:
+        try:
+            _run_all(pending, running, workers, threads, target, on_start, on_done, interrupted)
+        except KeyboardInterrupt:
+            for _, _, process in running.values():
+                process.terminate()
+                process.join()
+            raise
+
+
+@contextmanager
+def _ctrl_c_noted():
+    """Within the block, Ctrl-C (SIGINT) only sets a flag, read with the function it yields: the loop raises
+    KeyboardInterrupt where it is safe to, never in the middle of starting a worker (which would leave the
+    forkserver's half-started child printing a traceback)."""
+    noted = []
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: noted.append(True))
     try:
-        _run_all(pending, running, workers, threads, target, on_start, on_done)
-    except KeyboardInterrupt:  # Ctrl-C: the runs under way end at once (their workers ignore the key themselves)
-        for _, _, process in running.values():
-            process.terminate()
-            process.join()
-        raise
+        yield lambda: bool(noted)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def _run_all(pending: list, running: dict, workers: int, threads: int, target, on_start, on_done) -> None:
+def _run_all(pending: list, running: dict, workers: int, threads: int, target, on_start, on_done,
+             interrupted) -> None:
     while pending or running:
-        while pending and len(running) < workers:
+        while pending and len(running) < workers and not interrupted():
             spec, out = pending.pop(0)
             receive, send = PROCESSES.Pipe(duplex=False)
             process = PROCESSES.Process(target=target, args=(spec, out, send, threads), daemon=True)
@@ -130,7 +152,9 @@ def _run_all(pending: list, running: dict, workers: int, threads: int, target, o
             send.close()  # the child's copy stays open: end-of-file here means it is gone
             running[receive] = (spec, out, process)
             on_start(spec.train.beta, spec.train.seed)
-        for receive in wait(list(running)):
+        if interrupted():
+            raise KeyboardInterrupt
+        for receive in wait(list(running), timeout=0.5):  # awake now and then to notice Ctrl-C
             spec, out, process = running.pop(receive)
             try:
                 row = receive.recv()
@@ -143,14 +167,16 @@ def _run_all(pending: list, running: dict, workers: int, threads: int, target, o
 
 
 def _local_worker(spec: RunSpec, out: str, send, threads: int) -> None:
-    import signal
-
     import torch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole terminal's group: the sweep ends us
 
     torch.set_num_threads(threads)
-    send.send(train_one(spec, out))
+    row = train_one(spec, out)
+    try:
+        send.send(row)
+    except (BrokenPipeError, EOFError):  # the sweep is gone (interrupted): nobody to tell
+        pass
 
 
 LOOPBACK = "127.0.0.1"
