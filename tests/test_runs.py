@@ -1,5 +1,6 @@
 """The run registry and the training process behind it (vae_core.runs), which the Train page drives."""
 import pickle
+import threading
 import time
 from dataclasses import replace
 
@@ -238,3 +239,18 @@ def test_training_threads_follow_the_setting_and_default_to_half(monkeypatch):
     monkeypatch.setenv("VAE_EXPLORER_TRAIN_THREADS", "many")  # not a number: the default, not a crashed run
     assert child.train_threads(8) == 4
 
+
+
+def test_queued_runs_are_data_not_threads_and_start_strictly_in_order(digits):
+    registry = JobRegistry(max_runs=1)
+    first = new_job(registry, digits, epochs=1000)
+    wait(first, lambda s: s.status == "running")
+    threads = threading.active_count()
+    queued = [new_job(registry, digits, epochs=1) for _ in range(12)]
+    assert threading.active_count() == threads  # twelve waiting runs, not one thread more
+    assert [registry.queue_position(j.id) for j in queued] == [(i + 1, 12) for i in range(12)]
+    first.request_stop()
+    for job in queued:
+        wait(job, lambda s: not s.live, timeout=120)
+    started = [job.started for job in queued]
+    assert all(job.snapshot().status == "finished" for job in queued) and started == sorted(started)

@@ -15,6 +15,8 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -94,7 +96,6 @@ class Job:
     data: Dataset
     config: TrainConfig
     beta: BetaControl         # the base beta, held in a multiprocessing Value that the child reads
-    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))  # the registry's
     stop: object = field(default_factory=lambda: PROCESSES.Event())
     status: Status = "queued"
     error: str | None = None
@@ -108,6 +109,8 @@ class Job:
     discarded: bool = False
     save_to: Path | None = None  # where a finished run saves itself (a sweep started on the Compare page)
     created: float = field(default_factory=time.time)
+    started: float | None = None  # when it left the queue
+    _withdraw: Callable[[Job], None] | None = None  # the registry's: takes a queued run out of the line
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _final: dict | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -122,8 +125,11 @@ class Job:
         self.beta.set(value)
 
     def request_stop(self) -> None:
-        """The child ends the run after its current step and sends the weights it has."""
+        """The child ends the run after its current step and sends the weights it has; a queued run is taken out
+        of the line (nothing was trained, nothing to save)."""
         self.stop.set()
+        if self.status == "queued" and self._withdraw is not None:
+            self._withdraw(self)
 
     def pause_training(self) -> None:
         """The child waits before its next step until resumed (or stopped)."""
@@ -179,18 +185,16 @@ class Job:
             self.saved_as = path.name
         return path
 
-    def run(self) -> None:
-        """The receiver thread: wait for a free slot (queued), then train in a child process."""
-        while not self.slots.acquire(timeout=0.2):
-            if self.stop.is_set():  # stopped while still queued: nothing was trained, nothing to save
-                self._finish("cancelled", None)
-                return
+    def leave_queue(self) -> None:
+        with self._lock:
+            self.status, self.started = "starting", time.time()
+
+    def run(self, on_end: Callable[[Job], None]) -> None:
+        """The receiver thread of a run that left the queue: train in a child process, then free its slot."""
         try:
-            with self._lock:
-                self.status = "starting"
             self._train()
         finally:
-            self.slots.release()
+            on_end(self)
 
     def _train(self) -> None:
         """Start the child, record what it sends, notice when it dies."""
@@ -274,27 +278,52 @@ class JobRegistry:
 
     def __init__(self, max_runs: int | None = None):
         self._jobs: dict[str, Job] = {}
+        self._queue: deque[Job] = deque()  # waiting runs, first come first served: data, no thread each
+        self._training = 0                 # runs that left the queue and have not ended
         self._lock = threading.Lock()
         self.max_runs = max_runs or max_concurrent_runs()
-        self._slots = threading.Semaphore(self.max_runs)  # its waiters are woken in the order they came: a fair queue
         start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
 
     def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None) -> Job:
-        """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded)."""
+        """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded); it trains as
+        soon as every run queued before it has started and a slot is free."""
         model = spec.build(data)
         job = Job(uuid.uuid4().hex[:12], model, data, spec.train, BetaControl(PROCESSES.Value("d", spec.train.beta)),
-                  self._slots, replay=new_replay(data, model.config.latent_dim), save_to=save_to)
+                  replay=new_replay(data, model.config.latent_dim), save_to=save_to, _withdraw=self._withdraw)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
-        threading.Thread(target=job.run, name=f"receive-{job.id}", daemon=True).start()
+            self._queue.append(job)
+        self._start_queued()
         return job
+
+    def _start_queued(self) -> None:
+        """Start the runs at the head of the queue while slots are free, each with its receiver thread."""
+        with self._lock:
+            leaving = []
+            while self._queue and self._training < self.max_runs:
+                leaving.append(self._queue.popleft())
+                self._training += 1
+        for job in leaving:
+            job.leave_queue()
+            threading.Thread(target=job.run, args=(self._ended,), name=f"receive-{job.id}", daemon=True).start()
+
+    def _ended(self, job: Job) -> None:
+        with self._lock:
+            self._training -= 1
+        self._start_queued()
+
+    def _withdraw(self, job: Job) -> None:
+        with self._lock:
+            if job not in self._queue:  # it has just left the line: its child sees the stop and ends at once
+                return
+            self._queue.remove(job)
+        job._finish("cancelled", None)
 
     def queue_position(self, job_id: str) -> tuple[int, int]:
         """(1-based place, number queued) of a queued run; (0, n) for any other."""
         with self._lock:
-            queued = sorted((j for j in self._jobs.values() if j.status == "queued"), key=lambda j: j.created)
-        ids = [j.id for j in queued]
+            ids = [j.id for j in self._queue]
         return (ids.index(job_id) + 1 if job_id in ids else 0), len(ids)
 
     def datasets(self) -> set[str]:
