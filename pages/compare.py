@@ -8,7 +8,7 @@ from ui import catalogue, session
 from ui.figures import rate_distortion
 from ui.navigation import guarded, run_page
 from vae_core import DataOptions, DatasetError, RunSpec, TrainConfig
-from vae_core.data import BUILTIN
+from vae_core.config import BUILTIN
 from vae_core.sweep import SweepError, check_grid, finished_before, run_path
 
 COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", "test_loss")

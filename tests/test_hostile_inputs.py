@@ -378,3 +378,19 @@ def test_a_large_history_is_not_read_into_memory_until_used(tmp_path):
     grown_mb = int(subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.pt")], cwd=ROOT, check=True,
                                   capture_output=True, text=True).stdout)
     assert grown_mb < 50, f"loading took {grown_mb} MB more"
+
+
+def test_a_checkpoint_cannot_make_explore_read_a_folder_nobody_named(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", str(tmp_path / "cache"))  # nothing named on this server yet
+    secret = image_folder(tmp_path / "private-photos")
+    payload = torch.load(SHIPPED, weights_only=True)
+    payload["data_options"] = dict(name=str(secret), image_size=8, channels="grayscale", test_fraction=0.5)
+    torch.save(payload, folder / "digits-2d.pt")  # the shipped model, claiming that folder as its data
+    (folder / "digits-2d.map.npz").unlink()
+    at = explore()
+    (warning,) = [w.value for w in at.main.warning if "No data points drawn" in w.value]
+    assert "nobody named on this server" in warning and str(secret.parent) not in warning
+    assert not at.get("imgs") or not any("private" in str(i.proto) for i in at.get("imgs"))
+    load_dataset(str(secret), image_size=8)  # someone names it on this server: now the model's images show
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and not [w for w in at.main.warning if "No data points drawn" in w.value]

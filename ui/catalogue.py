@@ -17,9 +17,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.links import plain
 from vae_core import map_cache
-from vae_core.config import DataOptions
-from vae_core.files import CheckpointInfo, checkpoint_files, dataset_signature, remove_stale_temp_files
+from vae_core.config import BUILTIN, DataOptions
+from vae_core.files import CheckpointInfo, checkpoint_files, dataset_signature, remove_stale_temp_files, typed_folders
 from vae_core.maps import MapData
 from vae_core.meta import CheckpointMeta
 
@@ -199,22 +200,45 @@ def _load_data(options_json: str):
     return DataOptions.from_dict(json.loads(options_json)).load(download=False)  # never download silently
 
 
+def data_refusal(options: DataOptions) -> str | None:
+    """Why the app will not read the image folder a checkpoint names, or None when it may: a built-in dataset, a
+    folder inside the checkpoints or uploads folder, or one someone on this server loaded by naming it. A
+    checkpoint alone must not make the app show the images of any folder on the server."""
+    if options.name.lower() in BUILTIN:
+        return None
+    folder = Path(options.name).resolve()
+    if str(folder) in typed_folders() or any(folder == place or place in folder.parents
+                                             for place in (checkpoint_dir().resolve(), uploads_dir().resolve())):
+        return None
+    return (f"Its images would come from a folder “{plain(folder.name)}” that nobody named on this server, so they "
+            "are not read: the app reads a model's image folder only inside the checkpoints or uploads folder, or "
+            "once someone has loaded it by name (`--data FOLDER`).")
+
+
 def dataset_for(meta: CheckpointMeta):
-    """The checkpoint's dataset with its training split, or (None, reason) when it is not on this machine."""
+    """The checkpoint's dataset with its training split, or (None, reason) when it is not on this machine or
+    may not be read (data_refusal)."""
     from vae_core import DatasetError
 
+    if refusal := data_refusal(meta.data_options):
+        return None, refusal
     try:
         return _load_data(json.dumps(meta.data_options.to_dict(), sort_keys=True)), None
     except DatasetError as err:
         return None, str(err)
 
 
-@st.cache_data(show_spinner="Encoding the test set…", max_entries=8)
 def map_data(path: str, mtime: int) -> MapData:
     """The map of the checkpoint's test set: from its cache when checkpoint and data are unchanged (no torch, no
-    model, no data read), else encoded and cached for the next start."""
+    model, no data read), else encoded and cached for the next start. Drawn again once a folder is named on
+    this server, as that may let the model show its images (data_refusal)."""
+    return _map_data(path, mtime, tuple(sorted(typed_folders())))
+
+
+@st.cache_data(show_spinner="Encoding the test set…", max_entries=8)
+def _map_data(path: str, mtime: int, typed_folders_key: tuple) -> MapData:  # the last part of the key only
     summary = map_cache.read_summary(Path(path))
-    signature = dataset_signature(summary.data_options) if summary else None
+    signature = dataset_signature(summary.data_options) if summary and not data_refusal(summary.data_options) else None
     cached = map_cache.read_map(Path(path), signature) if signature else None
     if cached is not None:
         return cached

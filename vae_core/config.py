@@ -13,6 +13,7 @@ ARCHS = ("mlp", "conv")
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.likelihood
 SCHEDULES = ("constant", "linear", "cyclical")
+BUILTIN = ("digits", "mnist", "fashion-mnist")  # datasets by name; anything else is a folder of images
 SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import DataOptions
-from .files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files  # noqa: F401  (part of this module's API)
+from .config import BUILTIN, DataOptions
+from .files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files, remember_typed_folder  # noqa: F401  (part of this module's API)
 
-BUILTIN = ("digits", "mnist", "fashion-mnist")
 DEFAULT_ROOT = "data"
 MAX_FOLDER_SIDE = 64  # folders of large images are resized down to this by default
 
@@ -65,6 +64,7 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
         return _torchvision(key, root, download, options)
     if os.path.isdir(name_or_path):
         folder = Path(name_or_path).resolve()  # stored so, a checkpoint finds its data from any working folder
+        remember_typed_folder(folder)  # named here by whoever loads it: the app may show its images
         options = replace(options, name=str(folder))
         x, y, names, files = _cached_folder(folder, image_size, channels)
         return _split(str(folder), x, y, names, test_fraction, split_seed, options, files)

@@ -47,6 +47,37 @@ def dataset_signature(options: DataOptions) -> str:
     return hashlib.sha256(json.dumps([options.to_dict(), files], sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+TYPED_FOLDERS = "typed-data-folders.json"  # in the cache folder
+MAX_TYPED_FOLDERS = 1000
+
+
+def typed_folders() -> set[str]:
+    """The image folders someone on this machine named themselves (`--data FOLDER`, load_dataset(FOLDER)): a
+    checkpoint's own claim to a folder is not enough for the app to read it."""
+    try:
+        folders = json.loads((cache_dir() / TYPED_FOLDERS).read_text())
+        return {str(f) for f in folders} if isinstance(folders, list) else set()
+    except (OSError, ValueError):
+        return set()
+
+
+def remember_typed_folder(folder: Path) -> None:
+    """Note a folder someone loaded by naming it. Best effort: a cache that cannot be written only means the app
+    will not show that folder's images for a model trained on it (it says why)."""
+    folder = str(Path(folder).resolve())
+    known = typed_folders()
+    if folder in known:
+        return
+    path = cache_dir() / TYPED_FOLDERS
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(sorted(known | {folder})[-MAX_TYPED_FOLDERS:]))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 @dataclass
 class CheckpointInfo:
     path: Path
