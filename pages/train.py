@@ -10,7 +10,7 @@ from ui.images import grid
 from ui.live_curves import live_curves
 from ui.navigation import guarded, run_page
 from ui.replay import NO_FRAMES, replay_panel, run_every
-from ui.uploads import remove_unused_uploads, unpack_upload
+from ui.uploads import held_uploads, hold_upload, remove_unused_uploads, unpack_upload
 from vae_core import CheckpointError, DatasetError, available_devices
 from vae_core.checkpoint import safe_checkpoint_path
 from vae_core.config import (
@@ -136,9 +136,11 @@ def load_training_data(choice: dict):
         raise DatasetError("Choose a zip file to upload first.")
     uploads = catalogue.uploads_dir()
     root = unpack_upload(choice["upload"].getvalue(), uploads, choice["upload"].name)  # kept: Explore reads it later
+    hold_upload(root)
     data = DataOptions(str(root), image_size=int(choice["image_size"]), channels=choice["channels"],
                        test_fraction=float(choice["test_share"])).load()
-    in_use = {r.dataset for r in catalogue.checkpoints() if r.error is None} | catalogue.job_registry().datasets() | {data.name}
+    in_use = ({r.dataset for r in catalogue.checkpoints() if r.error is None} | catalogue.job_registry().datasets()
+              | held_uploads() | {data.name})
     remove_unused_uploads(uploads, in_use)
     return data
 
@@ -146,7 +148,10 @@ def load_training_data(choice: dict):
 def upload_preview(upload) -> None:
     """What the zip holds, before training on it: images per class, sizes, colour, a sample."""
     try:
-        summary = describe_upload(upload.getvalue(), upload.name)
+        with st.spinner("Unpacking the zip…"):  # found at once when unpacked before; again if it was cleaned up
+            folder = unpack_upload(upload.getvalue(), catalogue.uploads_dir(), upload.name)
+        hold_upload(folder)  # in use by this session: another session's clean-up keeps it
+        summary = describe_upload(str(folder))
     except DatasetError as err:
         st.error(str(err))
         return
@@ -160,9 +165,10 @@ def upload_preview(upload) -> None:
     st.image(grid(decode_for_preview(summary.samples), nrow=8, width=320), caption="a sample of the upload")
 
 
-@st.cache_data(show_spinner="Unpacking the zip…", max_entries=4)
-def describe_upload(zip_bytes: bytes, file_name: str):
-    return describe_folder(unpack_upload(zip_bytes, catalogue.uploads_dir(), file_name))
+@st.cache_data(show_spinner=False, max_entries=4)
+def describe_upload(folder: str):
+    """Keyed by the folder, which is named by the zip's content: the same files whenever it exists."""
+    return describe_folder(Path(folder))
 
 
 def run_spec(data_options: DataOptions, model_opts: dict, train_opts: dict) -> RunSpec:

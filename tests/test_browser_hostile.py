@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, chromium_page, fill_input, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from vae_core.map_cache import cache_path
 
@@ -79,3 +79,32 @@ def test_a_model_with_nan_weights_is_named_unusable_with_no_script_error(tmp_pat
         page.screenshot(path=str(ARTIFACTS / "hostile-nan.png"))
         assert page.locator('[data-testid="stException"]').count() == 0
         assert not [e for e in script_errors if "SyntaxError" in e], script_errors
+
+
+def choose_upload(page, url: str, zip_bytes: bytes, name: str) -> None:
+    """On the Train page, choose "a zip of images" and upload one; wait for its preview."""
+    page.goto(f"{url}/train")
+    page.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name="a zip of images (upload)").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": name, "mimeType": "application/zip", "buffer": zip_bytes}])
+    page.get_by_text("12 images").wait_for(timeout=60_000)
+    wait_for_app_idle(page)
+
+
+def test_an_upload_shown_in_one_session_survives_another_sessions_start(tmp_path):
+    from test_hostile_inputs import zip_of_images
+
+    env = {"VAE_EXPLORER_CHECKPOINTS": str(tmp_path / "checkpoints"), "VAE_EXPLORER_DATA": str(tmp_path / "data")}
+    shutil.copytree(ROOT / "checkpoints", tmp_path / "checkpoints")
+    with streamlit_server(env=env) as url, chromium_page() as a:
+        choose_upload(a, url, zip_of_images(0), "first.zip")
+        b = a.context.browser.new_page()  # another session
+        choose_upload(b, url, zip_of_images(100), "second.zip")
+        b.get_by_role("button", name="Start training").click()
+        b.get_by_text("Status:").wait_for(timeout=60_000)  # its start cleaned up the uploads nobody uses
+        fill_input(a, "Epochs", "5")  # session A carries on with its form
+        a.screenshot(path=str(ARTIFACTS / "hostile-uploads.png"))
+        assert a.get_by_text("12 images").count() == 1 and a.locator('[data-testid="stImage"]').count() >= 1
+        assert a.locator('[data-testid="stException"]').count() == 0
+        assert a.get_by_text("Something went wrong").count() == 0

@@ -394,3 +394,41 @@ def test_a_checkpoint_cannot_make_explore_read_a_folder_nobody_named(folder, tmp
     load_dataset(str(secret), image_size=8)  # someone names it on this server: now the model's images show
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception and not [w for w in at.main.warning if "No data points drawn" in w.value]
+
+
+def zip_of_images(shade: int) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for label in ("a", "b"):
+            for i in range(6):
+                png = io.BytesIO()
+                Image.fromarray(np.full((8, 8), (shade + 30 * i) % 256, np.uint8)).save(png, format="PNG")
+                archive.writestr(f"{label}/{i}.png", png.getvalue())
+    return buffer.getvalue()
+
+
+def upload_session(zip_bytes: bytes, name: str):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_source").set_value("a zip of images (upload)").run()
+    at.file_uploader(key="train_zip").upload(name, zip_bytes, "application/zip").run()
+    assert not at.exception and any("12 images" in c.value for c in at.caption)  # its preview
+    return at
+
+
+def test_an_upload_another_session_is_looking_at_is_never_removed(folder):
+    uploads = folder.parent / "data" / "uploads"
+    a = upload_session(zip_of_images(0), "a.zip")
+    (a_folder,) = [p for p in uploads.iterdir() if p.is_dir()]
+    b = upload_session(zip_of_images(100), "b.zip")
+    b.number_input(key="train_epochs").set_value(1)
+    b.button(key="train_start").click().run()  # starting cleans up unused uploads
+    assert not b.exception and a_folder.is_dir()
+    a.run()  # session A carries on
+    assert not a.exception and any("12 images" in c.value for c in a.caption)
+    shutil.rmtree(a_folder)  # even gone (removed by hand, or by an older server), it is found again
+    a.run()
+    assert not a.exception and any("12 images" in c.value for c in a.caption) and a_folder.is_dir()

@@ -1,8 +1,8 @@
 """Uploaded zips of images on the server's disk: one folder per distinct upload, swept when nothing uses it.
 
 Each upload unpacks into DATA_ROOT/uploads/upload-<first 16 hex of its SHA-256>/, so the same zip started
-twice is unpacked once. A folder stays while a checkpoint names it as its dataset or a run on the server
-trains on it; `remove_unused_uploads` removes the rest.
+twice is unpacked once. A folder stays while a checkpoint names it as its dataset, a run on the server trains
+on it, or a session showed or chose it lately (hold_upload); `remove_unused_uploads` removes the rest.
 """
 from __future__ import annotations
 
@@ -10,10 +10,30 @@ import hashlib
 import io
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 STALE_UNPACK_S = 600  # a half-unpacked temp folder this old was left by a crash
+HOLD_S = 3600         # an upload some session previewed or chose within this time is in use, whoever's it is
+
+_held: dict[str, float] = {}  # upload folder -> when a session last showed or chose it (this server's sessions)
+_held_lock = threading.Lock()
+
+
+def hold_upload(folder: Path) -> None:
+    """Mark an upload in use by a session (previewed or chosen): remove_unused_uploads must keep it."""
+    with _held_lock:
+        _held[str(Path(folder).resolve())] = time.time()
+
+
+def held_uploads() -> set[str]:
+    """The uploads some session showed or chose within HOLD_S."""
+    now = time.time()
+    with _held_lock:
+        for folder in [f for f, t in _held.items() if now - t > HOLD_S]:
+            del _held[folder]
+        return set(_held)
 
 
 def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
