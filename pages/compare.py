@@ -57,7 +57,7 @@ def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) ->
             raise ValueError("give the folder a name")
         if len(grid) > MAX_SWEEP_RUNS:
             raise ValueError(f"that is {len(grid)} runs; a sweep here may queue at most {MAX_SWEEP_RUNS}")
-        spec = RunSpec(data=DataOptions(dataset, root=catalogue.DATA_ROOT), train=TrainConfig(epochs=epochs))
+        spec = RunSpec(data=DataOptions(dataset, root=catalogue.data_root()), train=TrainConfig(epochs=epochs))
         with st.spinner("Loading the dataset…"):
             data = spec.data.load(download=True)
     except (ValueError, SweepError, DatasetError) as err:

@@ -82,7 +82,7 @@ def dataset_controls() -> dict:
     source = st.selectbox("Dataset", SOURCES, key="train_source", on_change=suggest_model)
     choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2)
     if source in ("mnist", "fashion-mnist"):
-        st.caption(f"Downloaded by torchvision into `{catalogue.DATA_ROOT}/` on first use. Without a network, "
+        st.caption(f"Downloaded by torchvision into `{catalogue.data_root()}/` on first use. Without a network, "
                    "put the four raw IDX files into its `raw/` folder by hand.")
     if source == UPLOAD:
         choice["upload"] = st.file_uploader("Zip of images (PNG, JPEG, BMP, GIF, WebP, TIFF); class sub-folders "
@@ -130,7 +130,7 @@ def training_controls() -> dict:
 
 def load_training_data(choice: dict):
     if choice["source"] != UPLOAD:
-        options = DataOptions(choice["source"], root=catalogue.DATA_ROOT)
+        options = DataOptions(choice["source"], root=catalogue.data_root())
         return catalogue.prefetched_dataset(choice["source"]) or options.load(download=True)
     if choice["upload"] is None:
         raise DatasetError("Choose a zip file to upload first.")

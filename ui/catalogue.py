@@ -25,7 +25,11 @@ from vae_core.maps import MapData
 from vae_core.meta import CheckpointMeta
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA", "data")  # where MNIST-like datasets and uploads are kept
+
+
+def data_root() -> str:
+    """Where MNIST-like datasets and uploads are kept: $VAE_EXPLORER_DATA, else data/."""
+    return os.environ.get("VAE_EXPLORER_DATA", "data")
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
 
 def uploads_dir() -> Path:
     """Where uploaded zips are unpacked."""
-    return Path(DATA_ROOT) / "uploads"
+    return Path(data_root()) / "uploads"
 
 
 def dataset_label(dataset: str) -> str:
@@ -171,7 +175,7 @@ def prefetch_dataset(name: str) -> None:
     with _PREFETCH_LOCK:
         if name not in _PREFETCH:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
-            _PREFETCH[name] = pool.submit(load_dataset, name, root=DATA_ROOT, download=False)  # never download here
+            _PREFETCH[name] = pool.submit(load_dataset, name, root=data_root(), download=False)  # never download here
             pool.shutdown(wait=False)
 
 

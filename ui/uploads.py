@@ -1,6 +1,6 @@
 """Uploaded zips of images on the server's disk: one folder per distinct upload, swept when nothing uses it.
 
-Each upload unpacks into DATA_ROOT/uploads/upload-<first 16 hex of its SHA-256>/, so the same zip started
+Each upload unpacks into $VAE_EXPLORER_DATA/uploads/upload-<first 16 hex of its SHA-256>/, so the same zip started
 twice is unpacked once. A folder stays while a checkpoint names it as its dataset, a run on the server trains
 on it, or a session showed or chose it lately (hold_upload); `remove_unused_uploads` removes the rest.
 """
@@ -43,19 +43,18 @@ def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
 
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f"upload-{hashlib.sha256(zip_bytes).hexdigest()[:16]}"
+    if not folder.is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
+        try:
+            extract_image_zip(io.BytesIO(zip_bytes), tmp)
+            tmp.rename(folder)  # complete or absent: a half-unpacked upload is never taken for a whole one
+        except FileExistsError:  # the same zip unpacked at the same moment by another session
+            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:  # a refused zip leaves nothing behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     if file_name:
         folder.with_suffix(".name").write_text(file_name)
-    if folder.is_dir():
-        return image_root(folder)
-    tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
-    try:
-        extract_image_zip(io.BytesIO(zip_bytes), tmp)
-        tmp.rename(folder)  # complete or absent: a half-unpacked upload is never taken for a whole one
-    except FileExistsError:  # the same zip unpacked at the same moment by another session
-        shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return image_root(folder)
 
 
