@@ -288,7 +288,8 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
                      [round_trip_shading(md.projection)] if choices.get("errors") else [])
         st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays),
                         key=map_chart_key(view), on_select="rerun",
-                        selection_mode=("points", "box", "lasso"), config={"displaylogo": False, "scrollZoom": True})
+                        selection_mode=("points", "box", "lasso"),
+                        config={"displaylogo": False, "scrollZoom": False})  # the wheel scrolls the page, not the axes
         show_selection(selection, key="explore_selection")
     with side_col:
         with st.container(border=True):

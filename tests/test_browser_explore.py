@@ -123,3 +123,21 @@ def test_a_box_selection_shows_its_points_not_a_black_blob_in_chromium():
         # drawn again onto the new chart by ui/selection.py
         page.wait_for_function("() => (document.querySelector('.js-plotly-plot').layout.shapes || [])"
                                ".some(s => s.name === 'selection' && s.type === 'path')", timeout=5_000)
+
+
+SCROLLED = """() => [...document.querySelectorAll('*')].some(el => el.scrollTop > 0) || window.scrollY > 0"""
+
+
+def test_the_scroll_wheel_over_the_map_scrolls_the_page_and_leaves_the_axes():
+    ranges = """() => { const gd = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
+        return [gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]; }"""
+    with streamlit_server() as url, chromium_page(1400, 700) as page:
+        page.goto(url)
+        page.locator(POINTS).first.wait_for(timeout=60_000)
+        wait_for_app_idle(page)
+        before = page.evaluate(ranges)
+        area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+        page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+        page.mouse.wheel(0, 400)
+        page.wait_for_function(SCROLLED, timeout=10_000)  # the page moved
+        assert page.evaluate(ranges) == before  # and the map's axes did not
