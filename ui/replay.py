@@ -33,8 +33,24 @@ def _epoch_key(key: str) -> str:
 
 
 def run_every(key: str, idle: float | None) -> float | None:
-    """How often the replay's fragment reruns: the playing pace, or the page's own when paused."""
-    return PLAY_S if st.session_state.get(_playing_key(key)) else idle
+    """How often the replay's fragment reruns: the playing pace, or the page's own when paused. Noted, so that
+    the panel can tell when Play or Pause (clicked inside the fragment) needs the page to set the pace anew."""
+    pace = PLAY_S if st.session_state.get(_playing_key(key)) else idle
+    st.session_state[_pace_key(key)] = pace
+    return pace
+
+
+def _pace_key(key: str) -> str:
+    return f"{key}_pace"
+
+
+def _follow_play(key: str) -> None:
+    """A fragment's pace is fixed when the page draws it: after Play or Pause, rerun the page, so that the fragment
+    ticks at the playing pace (or stops ticking). Without it a replay on a page that does not poll moved one
+    epoch on Play and stopped there."""
+    playing = bool(st.session_state.get(_playing_key(key)))
+    if playing != (st.session_state.get(_pace_key(key)) == PLAY_S):
+        st.rerun(scope="app")
 
 
 def _toggle_play(key: str, n: int) -> None:
@@ -76,6 +92,7 @@ def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES, l
     if replay is None or not replay.frames:
         st.caption(empty_note)
         return
+    _follow_play(key)
     n = len(replay.frames)
     shown = _current_epoch(key, n)
     controls(replay, key, n)
