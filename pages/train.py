@@ -306,8 +306,9 @@ def run_view(job, snap: RunSnapshot) -> None:
                        f"{snap.config.beta_schedule} schedule.")
     if snap.error:
         st.error(snap.error)
+    scores = None
     if snap.saveable:  # the outcome and saving first, above the fold (a diverged run keeps its last good weights)
-        final_metrics(job)
+        scores = st.container()  # filled last: Save and Discard show at once, the scores as they are computed
         save_panel(job, snap)
     st.session_state[DRAWN_LAYOUT] = (snap.id, page_layout(snap))
     if snap.status == "queued":  # nothing moves but the place in line: look now and then
@@ -319,6 +320,9 @@ def run_view(job, snap: RunSnapshot) -> None:
     formulas_panel(snap.likelihood)  # outside the polled fragment: drawn once, not twice a second
     idle = DIAGNOSTICS_POLL_S if snap.live else None  # a finished run's replay reruns only while playing
     st.fragment(run_every=run_every(replay_key(snap.id), idle))(guarded(diagnostics))(snap.id)
+    if scores is not None:  # last: the whole page is drawn before the scoring takes its time
+        with scores:
+            final_metrics(job)
 
 
 def replay_key(run_id: str) -> str:
@@ -354,15 +358,18 @@ def formulas_panel(likelihood: str) -> None:
 
 
 def final_metrics(job) -> None:
-    with st.spinner("Scoring the model on the test set…"):
-        m = job.final_metrics()
+    """The test terms, then the IWAE bound (the slow part), each shown as soon as it is computed."""
     cols = st.columns(5)
+    with cols[0], st.spinner("Scoring…"):
+        m = job.test_metrics()
     cols[0].metric("test −ELBO", f"{m['test_loss']:.2f}", help="nats per image, β = 1")
     cols[1].metric("reconstruction", f"{m['test_recon']:.2f}")
     cols[2].metric("KL", f"{m['test_kl']:.2f}")
     cols[3].metric("active units", f"{m['active_units']} / {len(m['kl_per_dim'])}")
-    cols[4].metric(f"IWAE-{m['iwae_k']} NLL", f"{m['iwae_nll']:.2f}",
-                   help=f"Importance-weighted bound on −log p(x), on {m['iwae_images']:,} test images")
+    with cols[4], st.spinner("IWAE bound…"):
+        iw = job.iwae_bound()
+    cols[4].metric(f"IWAE-{iw['iwae_k']} NLL", f"{iw['iwae_nll']:.2f}",
+                   help=f"Importance-weighted bound on −log p(x), on {iw['iwae_images']:,} test images")
 
 
 def my_run_ids() -> list[str]:

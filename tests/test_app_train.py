@@ -295,3 +295,20 @@ def test_a_sweep_started_on_compare_queues_its_runs_saves_each_and_draws_the_cur
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert any(t["name"] == "ui-sweep: median over seeds" for t in fig["data"])
     assert sorted(p.name for p in (ckpt_dir / "ui-sweep").glob("*.pt")) == ["beta0.5-seed0.pt", "beta4-seed0.pt"]
+
+
+def test_save_and_discard_show_before_the_scores_are_computed(ckpt_dir, monkeypatch):
+    """The scoring (above all the IWAE bound) takes its time after Stop: it must not hold back Save."""
+    from vae_core.runs import jobs
+
+    def never(self):
+        raise RuntimeError("the IWAE bound is still being computed")
+
+    monkeypatch.setattr(jobs.Job, "iwae_bound", never)
+    at = train_page()
+    at.number_input(key="train_epochs").set_value(2)
+    at.button(key="train_start").click().run()
+    at = wait_until_done(at)
+    assert [b for b in at.button if b.key and b.key.startswith("save_")]
+    assert [b for b in at.button if b.key and b.key.startswith("discard_")]
+    assert any(m.label == "test −ELBO" for m in at.metric)  # what was computed is shown
