@@ -29,7 +29,21 @@ def _playing_key(key: str) -> str:
 
 
 def _epoch_key(key: str) -> str:
+    """The scrubber's widget key."""
     return f"{key}_epoch"
+
+
+def _frame_key(key: str) -> str:
+    """The frame shown (1-based), kept apart from the scrubber: while playing, a rerun the browser asked for before
+    it saw the last tick's position carries the scrubber's older value, which must not read as a move by hand."""
+    return f"{key}_frame"
+
+
+def _moved_by_hand(key: str) -> None:
+    """The scrubber's callback: a move while paused shows that frame. While playing the scrubber is disabled, so a
+    change can only be such a stale value; the play loop puts the scrubber back."""
+    if not st.session_state.get(_playing_key(key)):
+        st.session_state[_frame_key(key)] = st.session_state[_epoch_key(key)]
 
 
 def run_every(key: str, idle: float | None) -> float | None:
@@ -55,15 +69,15 @@ def _follow_play(key: str) -> None:
 
 def _toggle_play(key: str, n: int) -> None:
     playing = not st.session_state.get(_playing_key(key))
-    if playing and st.session_state.get(_epoch_key(key), n) >= n:  # at the end: play from the start
-        st.session_state[_epoch_key(key)] = 1
+    if playing and st.session_state.get(_frame_key(key), n) >= n:  # at the end: play from the start
+        st.session_state[_frame_key(key)] = 1
     st.session_state[_playing_key(key)] = playing
 
 
 def _current_epoch(key: str, n: int) -> int:
     """The scrubber's position (1-based frame): moved on while playing, kept on the newest frame (a live run's
     new epochs, the last of a run just finished) while the user has not moved it back."""
-    epoch_key, last_key = _epoch_key(key), f"{key}_last"
+    epoch_key, last_key = _frame_key(key), f"{key}_last"
     shown = st.session_state.get(epoch_key)
     last_shown, last_n = st.session_state.get(last_key, (None, None))
     if st.session_state.get(_playing_key(key)):
@@ -76,7 +90,7 @@ def _current_epoch(key: str, n: int) -> int:
     elif shown is None or (shown == last_shown == last_n):  # on the newest frame and not moved since
         shown = n
     shown = min(max(int(shown), 1), n)
-    st.session_state[epoch_key] = shown
+    st.session_state[epoch_key] = st.session_state[_epoch_key(key)] = shown  # the frame, and the scrubber on it
     st.session_state[last_key] = (shown, n)
     return shown
 
@@ -110,8 +124,8 @@ def controls(replay: Replay, key: str, n: int) -> None:
                     icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch")
     if n > 1:  # positions are frames (a long run keeps every k-th epoch), labelled by their epoch
         slider_col.select_slider("Epoch of the replay", range(1, n + 1), key=_epoch_key(key),
-                                 format_func=lambda i: f"epoch {replay.frames[i - 1].epoch}",
-                                 on_change=lambda: st.session_state.update({_playing_key(key): False}))
+                                 format_func=lambda i: f"epoch {replay.frames[i - 1].epoch}", disabled=playing,
+                                 on_change=_moved_by_hand, args=(key,), help="Pause to move it.")
     # made when clicked (Streamlit runs a callable then), not at every poll of a live run or tick of Play
     gif_col.download_button("GIF", data=lambda: replay_gif(replay), file_name="replay.gif", on_click="ignore", mime="image/gif",
                             key=f"{key}_gif", icon=":material/download:", width="stretch",
