@@ -26,7 +26,7 @@ from vae_core.config import (
     parse_hidden,
     suggest_architecture,
 )
-from vae_core.data import decode_for_preview, describe_folder
+from vae_core.data import GRAY_MODES, decode_for_preview, describe_folder
 from vae_core.likelihood import elbo_formulas
 from vae_core.runs.jobs import RunSnapshot
 from vae_core.training import ESTIMATE_IMAGES
@@ -157,7 +157,7 @@ def upload_preview(upload) -> None:
         return
     sizes = sorted(summary.sizes.items(), key=lambda kv: -kv[1])
     size_text = ", ".join(f"{w}×{h} ({n})" for (w, h), n in sizes[:3]) + (" …" if len(sizes) > 3 else "")
-    grey = all(m in ("1", "L", "LA", "I", "I;16", "F") for m in summary.modes)
+    grey = all(m in GRAY_MODES for m in summary.modes)
     classes = ", ".join(f"{name} {n}" for name, n in list(summary.per_class.items())[:8])
     st.caption(f"**{summary.n_images:,} images** in {len(summary.per_class)} "
                f"{'class' if len(summary.per_class) == 1 else 'classes'} ({classes}"

@@ -53,8 +53,9 @@ def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
         except BaseException:  # a refused zip leaves nothing behind
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    if file_name:
-        folder.with_suffix(".name").write_text(file_name)
+    name = folder.with_suffix(".name")
+    if file_name and not (name.is_file() and name.read_text() == file_name):  # the preview asks at every rerun
+        name.write_text(file_name)
     return image_root(folder)
 
 
