@@ -1,15 +1,17 @@
 """Explore: the latent map of the selected model; click anywhere to decode that point into an image."""
+import copy
+
 import numpy as np
 import streamlit as st
 
 from ui import catalogue, session
 from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shading
-from ui.geometry import Selection, read_selection
+from ui.geometry import Selection, click_selection, read_selection
 from ui.hover import show_hover
 from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import guarded, run_page
-from ui.selection import show_selection
+from ui.selection import new_click_key, show_selection
 from vae_core.estimators import DEFINITIONS, density_grid
 from vae_core.nonlinear import TITLES
 
@@ -198,13 +200,19 @@ def _fmt(v: np.ndarray, limit: int = 8) -> str:
 
 
 def current_selection(view: str, md) -> Selection | None:
-    """The map's selection. The chart can report an empty one when it is laid out again (e.g. the page's
-    width changes) while plotly still shows the clicked spot: the last real one is kept for the panel."""
-    selection = read_selection(map_event(view), md.xy, md.x_range, md.y_range)
-    if selection is None:
-        return last_selection(view)
-    remember_selection(view, selection)
-    return selection
+    """The map's selection: the newest of a click (ui.selection, read from the page's mouse events) and a box or
+    lasso (the chart's selection event). The chart can report an empty selection when it is laid out again (e.g.
+    the page's width changes) while the page still shows the last one: the last real one is kept for the panel."""
+    click = st.session_state.pop(new_click_key(view), None)
+    if click is not None:
+        remember_selection(view, click_selection(md.xy, click["x"], click["y"], md.x_range, md.y_range))
+    event = map_event(view)
+    if event != st.session_state.get(f"map-seen:{view}"):  # a box or lasso drawn since the last run
+        st.session_state[f"map-seen:{view}"] = copy.deepcopy(event)
+        selection = read_selection(event, md.xy)
+        if selection is not None:
+            remember_selection(view, selection)
+    return last_selection(view)
 
 
 def new_link() -> dict | None:
@@ -288,9 +296,9 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
                      [round_trip_shading(md.projection)] if choices.get("errors") else [])
         st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays),
                         key=map_chart_key(view), on_select="rerun",
-                        selection_mode=("points", "box", "lasso"),
+                        selection_mode=("box", "lasso"),  # clicks come from ui.selection, never dropped
                         config={"displaylogo": False, "scrollZoom": False})  # the wheel scrolls the page, not the axes
-        show_selection(selection, key="explore_selection")
+        show_selection(selection, view, key="explore_selection")
     with side_col:
         with st.container(border=True):
             selection_panel(row, md, view, selection)

@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from test_app_explore import image_captions, map_positions, selection
+from test_app_explore import click_on, image_captions, map_positions
 from vae_core import load_checkpoint
 from vae_core.data import content_fraction, image_to_tensor
 from vae_core.latent import Projection, encode_means
@@ -101,11 +101,11 @@ def _off_line(path: np.ndarray) -> float:
 def test_points_picked_on_explore_become_the_interpolation_endpoints():
     xy = map_positions("digits-2d")
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["map:digits-2d"] = selection(points=[{"x": float(xy[17, 0]), "y": float(xy[17, 1]), "curve_number": 0}])
+    click_on(at, "digits-2d", *xy[17])
     at.run()
     at.button(key="pick_A").click().run()
     assert any("Test image #17 (label" in t.value and "is now A on the Generate page" in t.value for t in at.toast)
-    at.session_state["map:digits-2d"] = selection(points=[{"x": 2.5, "y": -2.0}])  # free space
+    click_on(at, "digits-2d", 2.5, -2.0)  # free space
     at.run()
     at.button(key="pick_B").click().run()
     at = generate(at=at)

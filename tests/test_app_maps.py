@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_app_explore import APP, figure, image_captions, selection, texts
+from test_app_explore import APP, click_on, figure, image_captions, texts
 
 
 def open_link(**params) -> AppTest:
@@ -35,7 +35,7 @@ def test_a_free_click_on_a_nonlinear_map_decodes_through_the_inverse_and_says_ho
     x_range = figure(at)["layout"]["xaxis"]["range"]
     y_range = figure(at)["layout"]["yaxis"]["range"]
     x, y = x_range[1] - 0.01 * (x_range[1] - x_range[0]), y_range[1] - 0.01 * (y_range[1] - y_range[0])  # a corner
-    at.session_state[f"map:digits-16d|{proj}"] = selection(points=[{"x": x, "y": y}])
+    click_on(at, f"digits-16d|{proj}", x, y)
     at.run()
     assert not at.exception
     assert f"**Decoded at** ({x:.2f}, {y:.2f})" in texts(at)
@@ -88,7 +88,7 @@ def test_a_hole_in_the_aggregate_posterior_can_be_clicked_and_decoded():
     inside = gx ** 2 + gy ** 2 < 4  # the prior's 2σ circle (N(0, I) on the 2-D latent)
     row, col = np.unravel_index(np.where(inside, z, np.inf).argmin(), z.shape)
     assert z[row, col] < 0.05 * z.max()  # a real hole: almost no posterior mass there
-    at.session_state["map:digits-2d"] = selection(points=[{"x": float(xs[col]), "y": float(ys[row])}])
+    click_on(at, "digits-2d", xs[col], ys[row])
     at.run()
     assert not at.exception and f"**Decoded at** ({xs[col]:.2f}, {ys[row]:.2f})" in texts(at)
     assert "decoded image" in image_captions(at)

@@ -1,8 +1,8 @@
 """Real browser: `streamlit run app.py` on 127.0.0.1, Chromium driven by Playwright, clicks on the map."""
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from ui.figures import RING_RADIUS
 
 pytestmark = pytest.mark.browser
 
@@ -41,19 +41,9 @@ def wait_for_image(page, caption: str) -> None:
 
 
 def click_map(page, x: float, y: float, shown: str) -> None:
-    """Click the map and wait for the panel's text. Plotly.js sometimes drops a click with clickmode
-    "event+select", the mode Streamlit's selections use (plotly/plotly.js#6898); a user clicks again, and so does
-    this test, once. A click that never registers still fails."""
+    """Click the map once and wait for the panel's text: every click must register (ui.selection)."""
     page.mouse.click(x, y)
-    try:
-        page.get_by_text(shown).wait_for(timeout=5_000)
-        return
-    except PlaywrightTimeout:
-        pass
-    wait_for_app_idle(page)  # a click that did register, on a slow machine, has its rerun finish here
-    if not page.get_by_text(shown).count():  # dropped: a second click on a selected point would unselect it
-        page.mouse.click(x, y)
-    page.get_by_text(shown).wait_for(timeout=20_000)
+    page.get_by_text(shown).wait_for(timeout=30_000)
 
 
 def test_click_a_point_and_empty_space_in_chromium():
@@ -81,9 +71,11 @@ def test_click_a_point_and_empty_space_in_chromium():
             const ring = (gd.layout.shapes || []).find(s => s.name === 'selection' && s.type === 'circle');
             if (!ring) return null;
             const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-            return [box.x + gd._fullLayout.xaxis.d2p(ring.xanchor), box.y + gd._fullLayout.yaxis.d2p(ring.yanchor),
-                    gd === window.__map]; }""", timeout=5_000).json_value()
-        assert abs(ring[0] - x) < 3 and abs(ring[1] - y) < 3 and ring[2]
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [box.x + xa.d2p((ring.x0 + ring.x1) / 2), box.y + ya.d2p((ring.y0 + ring.y1) / 2),
+                    xa.d2p(ring.x1) - xa.d2p(ring.x0), gd === window.__map]; }""", timeout=5_000).json_value()
+        # centred where the click landed, RING_RADIUS pixels round, on the same chart
+        assert abs(ring[0] - x) < 3 and abs(ring[1] - y) < 3 and abs(ring[2] - 2 * RING_RADIUS) < 1 and ring[3]
         page.screenshot(path=str(ARTIFACTS / "explore-free-click.png"))
 
 
@@ -99,13 +91,15 @@ def dark_share(page, box) -> float:
     return float((np.asarray(shot) < 60).mean())
 
 
-def test_a_box_selection_shows_its_points_not_a_black_blob_in_chromium():
+def test_a_box_selection_after_a_click_shows_its_points_not_a_black_blob_in_chromium():
     with streamlit_server() as url, chromium_page() as page:
         page.goto(url)
         page.wait_for_selector(POINTS, timeout=60_000)
         wait_for_app_idle(page)
+        click_map(page, *point_centers(page)[100], "Test image #")  # the first box after a click once found nothing
+        wait_for_app_idle(page)
+        page.locator('.modebar-btn[data-title="Box Select"]').first.click()
         area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-        page.evaluate("() => Plotly.relayout(document.querySelector('.js-plotly-plot'), {dragmode: 'select'})")
         x0, y0 = area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.3
         x1, y1 = area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.6
         page.mouse.move(x0, y0)
@@ -114,6 +108,7 @@ def test_a_box_selection_shows_its_points_not_a_black_blob_in_chromium():
         page.mouse.up()
         page.get_by_text("points selected").wait_for(timeout=20_000)
         wait_for_app_idle(page)
+        assert page.get_by_text("Test image #").count() == 0 and page.get_by_text("No data points inside").count() == 0
         inside = (x0 + 4, y0 + 4, x1 - x0 - 8, y1 - y0 - 8)
         page.screenshot(path=str(ARTIFACTS / "explore-box-select.png"))
         assert dark_share(page, inside) < 0.05  # the points in their colours, not the click grid painted black

@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from test_app_explore import selection
+from test_app_explore import click_on
 from test_app_train import current_run_id
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint, load_dataset, save_run, train
 from vae_core.latent import Projection, encode_means
@@ -87,7 +87,7 @@ def test_explore_and_generate_show_colour_images(colour_checkpoint):
     xy = Projection(mu).transform(mu)
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["checkpoint"] = "shapes"
-    at.session_state["map:shapes"] = selection(points=[{"x": float(xy[2, 0]), "y": float(xy[2, 1])}])
+    click_on(at, "shapes", *xy[2])
     at.run()
     assert not at.exception and "Test image #2" in " ".join(m.value for m in at.markdown)
     assert f"`{data.test_names[2]}`" in " ".join(m.value for m in at.markdown)  # named by its file

@@ -44,12 +44,11 @@ def label_color(label: int) -> str:
 
 QUIET_CHART = {"displayModeBar": False}  # small charts: the toolbar would cover their bars and labels
 WEBGL_ABOVE = 3000  # points; SVG scatter gets slow beyond a few thousand
-CLICK_GRID = 90     # nodes per side of the invisible grid that catches clicks on empty space
 
 
 # The selection (a ring at a click, the dashed outline of a box or lasso) is drawn as a layout shape by
 # ui/selection.py in the browser, onto the chart as it is, not by plotly's `selected` styles: those painted
-# every node of the click grid inside a box black, and vanished when the chart was drawn again while the side
+# every node of a (since removed) click grid inside a box black, and vanished when the chart was drawn again while the side
 # panel still showed the selection. It is not part of the figure: Streamlit gives a chart whose figure
 # changes a new identity, and Chromium would then plot it from scratch at every click.
 SELECTION_COLOR = "black"
@@ -58,9 +57,9 @@ RING_RADIUS = 9  # pixels
 
 @figure_builder
 def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620, underlays: tuple = ()) -> go.Figure:
-    """Test means coloured by label, an invisible click-catching grid and optional 1-sigma ellipses;
+    """Test means coloured by label and optional 1-sigma ellipses (clicks anywhere: ui.selection);
     `underlays` (density or error shading) go beneath the points."""
-    fig = go.Figure([*underlays, _click_grid(md.x_range, md.y_range), *_label_traces(md, selectable=True)])
+    fig = go.Figure([*underlays, *_label_traces(md, selectable=True)])
     if ellipse_idx is not None and len(ellipse_idx):
         fig.add_trace(_ellipses(md, ellipse_idx))
     _map_layout(fig, md, height)
@@ -148,16 +147,6 @@ def _map_layout(fig: go.Figure, md, height: int) -> None:
         height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(title="label", itemsizing="constant"),
         xaxis=dict(title=x_title, range=list(md.x_range), zeroline=False),
         yaxis=dict(title=y_title, range=list(md.y_range), zeroline=False), hovermode="closest")
-
-
-def _click_grid(x_range, y_range) -> go.Scattergl:
-    """Plotly reports clicks only on markers: a dense grid of invisible ones makes every spot clickable."""
-    # float32: the grid is most of the figure the browser receives again on every click
-    xs, ys = np.meshgrid(np.linspace(*x_range, CLICK_GRID, dtype=np.float32),
-                         np.linspace(*y_range, CLICK_GRID, dtype=np.float32))
-    return go.Scattergl(x=xs.ravel(), y=ys.ravel(), mode="markers", name="grid", showlegend=False,
-                        hoverinfo="none", marker=dict(size=8, opacity=0, color="grey"),
-                        selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)))
 
 
 def _ellipses(md, idx: np.ndarray) -> go.Scatter:

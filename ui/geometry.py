@@ -65,11 +65,11 @@ class Selection:
     outline: tuple | None = None
 
 
-def read_selection(event, xy: np.ndarray, x_range, y_range) -> Selection | None:
-    """Turn a plotly selection event (a mapping, as st.plotly_chart returns it) into a Selection, or None
-    when nothing is selected. Resolved from coordinates, not curve numbers, so the trace order is free."""
+def read_selection(event, xy: np.ndarray) -> Selection | None:
+    """Turn a plotly selection event (a mapping, as st.plotly_chart returns it) into a box or lasso region, or
+    None when it holds neither. Resolved from coordinates, not curve numbers, so the trace order is free."""
     sel = (event or {}).get("selection") or {}
-    box, lasso, points = sel.get("box") or [], sel.get("lasso") or [], sel.get("points") or []
+    box, lasso = sel.get("box") or [], sel.get("lasso") or []
     if box:
         (x0, x1), (y0, y1) = box[-1]["x"], box[-1]["y"]
         return Selection("region", indices=points_in_box(xy, [x0, x1], [y0, y1]),
@@ -77,10 +77,12 @@ def read_selection(event, xy: np.ndarray, x_range, y_range) -> Selection | None:
     if lasso:
         xs, ys = list(lasso[-1]["x"]), list(lasso[-1]["y"])
         return Selection("region", indices=points_in_polygon(xy, xs, ys), outline=(xs + xs[:1], ys + ys[:1]))
-    if not points:
-        return None
-    x, y = float(points[0]["x"]), float(points[0]["y"])
+    return None
+
+
+def click_selection(xy: np.ndarray, x: float, y: float, x_range, y_range) -> Selection:
+    """A click at (x, y) on a map whose test points lie at xy: that point when one is right there, else the spot."""
     index = nearest_point(xy, x, y, click_radius(x_range, y_range))
     if index is None:
-        return Selection("free", x=x, y=y)
+        return Selection("free", x=float(x), y=float(y))
     return Selection("point", x=float(xy[index, 0]), y=float(xy[index, 1]), index=index)

@@ -1,20 +1,98 @@
 // The Explore map's selection (ui/selection.py), put into the chart's layout with Plotly.relayout and put back
-// whenever the chart is drawn anew. Runs after the constant SETTLE_MS that the Python side sets.
+// whenever the chart is drawn anew; and the map's clicks, sent to the server as the trigger value "click".
+// Runs after the constants SETTLE_MS and CLICK_SLOP_PX that the Python side sets.
 
-export default function (component) {
-  window.__vaeSelection = (component.data && component.data.shapes) || [];
-  const sync = () => {
-    const gd = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
-    if (!gd || !gd._fullLayout || !window.Plotly) return;
-    // Leave a new chart alone for its first moments: a relayout then can make Streamlit miss the next click on
-    // it (seen in Chromium on a UMAP map opened by link); SETTLE_MS later it does not.
-    gd.__vaeSeen = gd.__vaeSeen || performance.now();
-    if (performance.now() - gd.__vaeSeen < SETTLE_MS) return;
-    const shapes = gd.layout.shapes || [];
-    const shown = shapes.filter((s) => s.name === "selection");
-    if (JSON.stringify(shown) === JSON.stringify(window.__vaeSelection)) return;
-    window.Plotly.relayout(gd, {shapes: [...shapes.filter((s) => s.name !== "selection"), ...window.__vaeSelection]});
+const mapChart = () => document.querySelector('[data-testid="stMain"] .js-plotly-plot');
+
+// A ring of fixed pixel size (xsizemode "pixel") as a circle in map units at the chart's present scale: with a
+// pixel-sized shape on the chart, plotly.js records the next box or lasso selection in pixels, not map units, and
+// the box then holds no data point. Redrawn when the scale changes (a zoom).
+function inMapUnits(gd, shape) {
+  if (shape.xsizemode !== "pixel") return shape;
+  const {xanchor, yanchor, x0, x1, y0, y1, xsizemode, ysizemode, ...rest} = shape;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const dx = (px) => Math.abs(xa.p2c(px) - xa.p2c(0)), dy = (px) => Math.abs(ya.p2c(px) - ya.p2c(0));
+  return {...rest, x0: xanchor - dx(-x0), x1: xanchor + dx(x1), y0: yanchor - dy(-y0), y1: yanchor + dy(y1)};
+}
+
+function syncShapes() {
+  const gd = mapChart();
+  if (!gd || !gd._fullLayout || !window.Plotly) return;
+  // Leave a new chart alone for its first moments: a relayout then can make Streamlit miss the next box select
+  // on it (seen in Chromium on a UMAP map opened by link); SETTLE_MS later it does not.
+  gd.__vaeSeen = gd.__vaeSeen || performance.now();
+  if (performance.now() - gd.__vaeSeen < SETTLE_MS) return;
+  const shapes = gd.layout.shapes || [];
+  const shown = shapes.filter((s) => s.name === "selection");
+  const wanted = window.__vaeSelection.map((s) => inMapUnits(gd, s));
+  if (JSON.stringify(shown) === JSON.stringify(wanted)) return;
+  window.Plotly.relayout(gd, {shapes: [...shapes.filter((s) => s.name !== "selection"), ...wanted]});
+}
+
+// Plotly.js drops some clicks in the select mode Streamlit's selections use (plotly/plotly.js#6898), and reports
+// clicks only on markers. The page's own mouse events never drop one: a press and release within CLICK_SLOP_PX
+// of each other on the plot area is a click, at the map coordinates under the cursor (a drag pans or selects).
+// Only the press is checked for what it landed on: plotly covers the page with a "dragcover" while the button is
+// down, and the release lands on that.
+function onPlotArea(gd, e) {
+  return gd && gd._fullLayout && gd.contains(e.target) && !e.target.closest(".modebar, .legend") && mapPosition(gd, e);
+}
+
+function mapPosition(gd, e) {
+  if (!gd || !gd._fullLayout) return null;
+  const rect = gd.getBoundingClientRect(), size = gd._fullLayout._size;
+  const px = e.clientX - rect.left - size.l, py = e.clientY - rect.top - size.t;
+  if (px < 0 || py < 0 || px > size.w || py > size.h) return null;
+  return {x: gd._fullLayout.xaxis.p2c(px), y: gd._fullLayout.yaxis.p2c(py)};
+}
+
+// Each click is numbered, and sent again every RESEND_MS until the server says it has it (data.seen): Streamlit can
+// lose a widget's update that arrives while the page's script is still running. The server takes each number once.
+function installClicks() {
+  const clicks = {send: null, down: null, pending: null, timer: null};
+  const send = () => {
+    if (!clicks.pending || !clicks.send) return;
+    clicks.pending.attempt += 1;  // a changed value: Streamlit reruns only for a change
+    clicks.send("click", {...clicks.pending});
   };
-  sync();
-  if (!window.__vaeSelectionTimer) window.__vaeSelectionTimer = setInterval(sync, 100);
+  const onDown = (e) => {
+    clicks.down = e.button === 0 && onPlotArea(mapChart(), e) ? {x: e.clientX, y: e.clientY} : null;
+  };
+  const onUp = (e) => {
+    const down = clicks.down;
+    clicks.down = null;
+    if (!down || e.button !== 0) return;
+    if (Math.hypot(e.clientX - down.x, e.clientY - down.y) > CLICK_SLOP_PX) return;  // a drag
+    const at = mapPosition(mapChart(), e);
+    if (!at) return;
+    window.__vaeClickNumber = (window.__vaeClickNumber || 0) + 1;  // per page, as the session is
+    clicks.pending = {x: at.x, y: at.y, n: window.__vaeClickNumber, attempt: 0};
+    send();
+  };
+  clicks.seen = (n) => {
+    if (clicks.pending && n >= clicks.pending.n) clicks.pending = null;
+  };
+  document.addEventListener("pointerdown", onDown, true);
+  document.addEventListener("pointerup", onUp, true);
+  clicks.timer = setInterval(send, RESEND_MS);
+  clicks.remove = () => {
+    document.removeEventListener("pointerdown", onDown, true);
+    document.removeEventListener("pointerup", onUp, true);
+    clearInterval(clicks.timer);
+    delete window.__vaeClicks;
+  };
+  return clicks;
+}
+
+// One click listener per page, whatever Streamlit mounts: it calls this again when the data change, and runs the
+// last cleanup it was given when the element goes (another page).
+export default function (component) {
+  const data = component.data || {};
+  window.__vaeSelection = data.shapes || [];
+  const clicks = window.__vaeClicks || (window.__vaeClicks = installClicks());
+  clicks.send = component.setStateValue;
+  clicks.seen(data.seen || 0);
+  syncShapes();
+  if (!window.__vaeSelectionTimer) window.__vaeSelectionTimer = setInterval(syncShapes, 100);
+  return () => clicks.remove();
 }
