@@ -3,7 +3,7 @@ import streamlit as st
 
 from ui.catalogue import warm_up_training
 from ui.navigation import guarded, leave_pages_folder_mode
-from ui.session import checkpoint_picker, keep_train_form
+from ui.session import checkpoint_picker
 
 leave_pages_folder_mode()
 st.set_page_config(page_title="VAE latent space explorer", page_icon="🧭", layout="wide")
@@ -18,5 +18,4 @@ navigation = st.navigation([
 if navigation.title != "Explore":  # Explore starts it once its map is drawn, not to slow its first paint
     warm_up_training()
 guarded(checkpoint_picker)()  # a failure here is a message in the page, which still runs
-keep_train_form()
 navigation.run()

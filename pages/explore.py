@@ -23,6 +23,7 @@ MAX_MANIFOLD_GRID = 20
 ELLIPSE_SAMPLE = 60
 DENSITY_POINTS = 2000  # test images whose posteriors make the q(z) shading (the map shows them all)
 PROJECTION = "explore_proj"  # the map projection control
+SHOWN_PROJECTION = "_explore_shown_proj"  # the projection drawn last: what a click on the chosen one keeps
 
 
 def map_view(checkpoint: str, projection: str) -> str:
@@ -90,36 +91,45 @@ def projection_choice(latent_dim: int) -> str:
     if latent_dim <= 2:
         return "pca"
     st.session_state.setdefault(PROJECTION, "pca")
-    choice = st.segmented_control("Map", PROJECTIONS, format_func=TITLES.get, key=PROJECTION,
-                                  help="PCA: a linear view, exact to decode. UMAP and t-SNE: nonlinear views that "
-                                       "separate the clusters better; a click decodes through a fitted inverse, "
-                                       "whose error the page shows. Fitted once per model (UMAP takes seconds).")
-    return choice or "pca"
+    st.session_state[SHOWN_PROJECTION] = st.session_state[PROJECTION] or st.session_state.get(SHOWN_PROJECTION, "pca")
+    st.segmented_control("Map", PROJECTIONS, format_func=TITLES.get, key=PROJECTION, persist_state="session",
+                         on_change=keep_a_projection,
+                         help="PCA: a linear view, exact to decode. UMAP and t-SNE: nonlinear views that separate the "
+                              "clusters better; a click decodes through a fitted inverse, whose error the page shows. "
+                              "Fitted once per model (UMAP takes seconds).")
+    return st.session_state[PROJECTION]
+
+
+def keep_a_projection() -> None:
+    """A click on the chosen map type would unselect it (a segmented control allows none): it stays chosen."""
+    if st.session_state[PROJECTION] is None:
+        st.session_state[PROJECTION] = st.session_state[SHOWN_PROJECTION]
 
 
 def view_options(projection: str, latent_dim: int) -> dict:
     a, b, c, d = st.columns(4)
     linear = projection == "pca"
     options = dict(
-        manifold=a.toggle("Decoded manifold", value=True, key="explore_manifold",
+        manifold=a.toggle("Decoded manifold", value=True, key="explore_manifold", persist_state="session",
                           help="Images decoded on a regular grid over the map: the classic VAE picture."),
-        hover=a.toggle("Hover preview", value=True, key="explore_hover",
+        hover=a.toggle("Hover preview", value=True, key="explore_hover", persist_state="session",
                        help="The image decoded at the grid node nearest the cursor, shown as you move over the map "
                             "(a click decodes the exact spot)."),
-        ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses", disabled=not linear,
+        ellipses=b.toggle("1σ posterior ellipses", value=False, key="explore_ellipses", persist_state="session",
+                          disabled=not linear,
                           help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images"
                                + ("." if linear else " (on linear maps only)."))
         and linear,
-        grid_n=d.slider("Manifold grid", 6, MAX_MANIFOLD_GRID, 15, key="explore_grid_n",
+        grid_n=d.slider("Manifold grid", 6, MAX_MANIFOLD_GRID, 15, key="explore_grid_n", persist_state="session",
                         help="Images per side; each stays at least 24 px wide, so they can be read."))
     if linear:
-        options["aggregate"] = c.toggle("q(z) and the prior", value=False, key="explore_aggregate",
+        options["aggregate"] = c.toggle("q(z) and the prior", value=False, key="explore_aggregate", persist_state="session",
                                         disabled=latent_dim < 2,
                                         help="Shading: the aggregate posterior q(z), the mixture of all test images' "
                                              "q(z|x) (its marginal on the PCA plane above 2-D). Dotted: the prior's 1σ "
                                              "and 2σ. Prior mass without shading is a hole: click it to decode it.")
     else:
-        options["errors"] = c.toggle("Round-trip error", value=False, key="explore_errors",
+        options["errors"] = c.toggle("Round-trip error", value=False, key="explore_errors", persist_state="session",
                                      help="Shaded where the inverse is less faithful: a point sent through the "
                                           "inverse and back through the projection lands far from where it started.")
     return options
@@ -317,6 +327,7 @@ def main() -> None:
     st.title("Explore the latent space")
     projection = projection_choice(latent_dim)
     view = map_view(row.name, projection)
+    write_link(row.name, projection, last_selection(view))  # the address follows a new map type before it is fitted
     md = current_map(row, projection)
     if link is not None:
         follow_selection_link(link, view, md)

@@ -1,4 +1,5 @@
 """Train: a VAE in a background process, with live ELBO curves and the KL weight (beta) in hand."""
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -7,6 +8,7 @@ from ui import catalogue, session
 from ui.canvas_charts import live_or_figure, posterior_terms_data
 from ui.figures import posterior_terms, training_curves
 from ui.images import grid
+from ui.links import plain
 from ui.live_curves import live_curves
 from ui.navigation import guarded, run_page
 from ui.replay import NO_FRAMES, replay_panel, run_every
@@ -44,7 +46,9 @@ LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact f
                    "continuous-bernoulli: its normalised version, a true density for grey levels in [0, 1]. "
                    "gaussian: the decoder gives each pixel's mean, with one learned σ. Losses of different "
                    "likelihoods are not comparable.")
-SESSION_RUNS = "_runs"          # ids of the runs this session started, oldest first
+SESSION_RUNS = "_runs"          # ids of the runs this session started or opened, oldest first
+OPEN_RUN = "_open_run"          # the run the page showed last: shown again when the page is opened without one
+UPLOADED = "_train_upload"      # the zip this session uploaded last (an Upload)
 DRAWN_LAYOUT = "_drawn_layout"  # (run, layout) the page was last drawn for whole: a change reruns it
 STATUS = {"queued": "queued", "starting": "starting…", "running": "training", "paused": "paused", "finished": "finished",
           "stopped": "stopped", "failed": "failed", "cancelled": "cancelled before it started"}
@@ -68,7 +72,7 @@ def suggest_model() -> None:
 def form_defaults() -> dict:
     """Each control's starting value: the engine's TrainConfig() and VAEConfig(), the model suggested for the
     first dataset's images (the CLI's defaults too). Set in session state once rather than passed to the
-    widgets, so the values can outlive a visit to another page (session.keep_train_form)."""
+    widgets (persist_state="session" keeps their values across pages)."""
     arch, latent_dim = suggest_architecture(FIXED_SHAPES[SOURCES[0]])
     return dict(train_source=SOURCES[0], train_image_size=UPLOAD_IMAGE_SIZE, train_channels="auto",
                 train_test_share=0.2, train_arch=arch,
@@ -79,51 +83,89 @@ def form_defaults() -> dict:
 
 
 def dataset_controls() -> dict:
-    source = st.selectbox("Dataset", SOURCES, key="train_source", on_change=suggest_model)
+    source = st.selectbox("Dataset", SOURCES, key="train_source", persist_state="session", on_change=suggest_model)
     choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2)
     if source in ("mnist", "fashion-mnist"):
         st.caption(f"Downloaded by torchvision into `{catalogue.data_root()}/` on first use. Without a network, "
                    "put the four raw IDX files into its `raw/` folder by hand.")
     if source == UPLOAD:
-        choice["upload"] = st.file_uploader("Zip of images (PNG, JPEG, BMP, GIF, WebP, TIFF); class sub-folders "
-                                            "give labels", type=["zip"], key="train_zip")
+        upload = st.file_uploader("Zip of images (PNG, JPEG, BMP, GIF, WebP, TIFF); class sub-folders give labels",
+                                  type=["zip"], key="train_zip", on_change=forget_a_removed_upload)
+        choice["upload"] = unpacked_upload(upload) if upload is not None else kept_upload()
+        if upload is None and choice["upload"] is not None:  # the uploader forgets its file on another page
+            st.caption(f"Using **{plain(choice['upload'].name)}**, uploaded earlier in this session. "
+                       "Upload another zip to replace it.")
         if choice["upload"] is not None:
-            upload_preview(choice["upload"])
+            upload_preview(choice["upload"].folder)
         choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, key="train_image_size",
-                                               on_change=suggest_model)
-        choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels")
+                                               persist_state="session", on_change=suggest_model)
+        choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels",
+                                          persist_state="session")
         choice["test_share"] = st.number_input("Test share", 0.05, 0.5, step=0.05, key="train_test_share",
+                                               persist_state="session",
                                                help="The part of the images held out to measure the model on, "
                                                     "drawn at random once (the same split every time).")
     return choice
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A zip uploaded in this session, unpacked on the server: its image folder and the zip's own name."""
+    folder: str
+    name: str
+
+
+def unpacked_upload(upload) -> Upload | None:
+    """The uploader's zip, unpacked (once per content; found again afterwards) and kept for this session."""
+    try:
+        with st.spinner("Unpacking the zip…"):  # found at once when unpacked before; again if it was cleaned up
+            folder = unpack_upload(upload.getvalue(), catalogue.uploads_dir(), upload.name)
+    except DatasetError as err:
+        st.error(str(err))
+        return None
+    st.session_state[UPLOADED] = Upload(str(folder), upload.name)
+    return st.session_state[UPLOADED]
+
+
+def forget_a_removed_upload() -> None:
+    if st.session_state.get("train_zip") is None:  # removed by hand (x): not to be used again
+        st.session_state.pop(UPLOADED, None)
+
+
+def kept_upload() -> Upload | None:
+    """The zip this session uploaded last, while its folder is on the server."""
+    kept = st.session_state.get(UPLOADED)
+    return kept if kept is not None and Path(kept.folder).is_dir() else None
+
+
 def model_controls() -> dict:
-    arch = st.radio("Architecture", ARCHS, horizontal=True, key="train_arch",
+    arch = st.radio("Architecture", ARCHS, horizontal=True, key="train_arch", persist_state="session",
                     help="Suggested for the data's image size: an MLP with a 2-D code for tiny images (the map is "
                          "then the latent space), a conv net with 20 dimensions for larger ones.")
-    latent_dim = st.number_input("Latent dimensions", 1, 128, key="train_latent_dim")
-    hidden = st.text_input("Hidden sizes", key="train_hidden", placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
+    latent_dim = st.number_input("Latent dimensions", 1, 128, key="train_latent_dim", persist_state="session")
+    hidden = st.text_input("Hidden sizes", key="train_hidden", persist_state="session",
+                           placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
                            help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
-    likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, key="train_likelihood", help=LIKELIHOOD_HELP)
+    likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, key="train_likelihood", persist_state="session",
+                              help=LIKELIHOOD_HELP)
     return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden, likelihood=likelihood)
 
 
 def training_controls() -> dict:
     a, b = st.columns(2)
-    epochs = a.number_input("Epochs", 1, 1000, key="train_epochs")
-    batch_size = b.selectbox("Batch size", BATCH_SIZES, key="train_batch")
-    lr = a.number_input("Learning rate", 1e-6, 1e3, step=1e-4, format="%.1e", key="train_lr")
-    seed = b.number_input("Seed", 0, 2**31 - 1, key="train_seed")
-    beta = st.number_input("β (KL weight)", 0.0, 100.0, step=0.1, key="train_beta",
+    epochs = a.number_input("Epochs", 1, 1000, key="train_epochs", persist_state="session")
+    batch_size = b.selectbox("Batch size", BATCH_SIZES, key="train_batch", persist_state="session")
+    lr = a.number_input("Learning rate", 1e-6, 1e3, step=1e-4, format="%.1e", key="train_lr", persist_state="session")
+    seed = b.number_input("Seed", 0, 2**31 - 1, key="train_seed", persist_state="session")
+    beta = st.number_input("β (KL weight)", 0.0, 100.0, step=0.1, key="train_beta", persist_state="session",
                            help="1 is the true ELBO; larger pushes q(z|x) toward the prior; 0 is a plain autoencoder.")
-    schedule = st.selectbox("β schedule", SCHEDULES, key="train_schedule",
+    schedule = st.selectbox("β schedule", SCHEDULES, key="train_schedule", persist_state="session",
                             help="linear: warm-up from 0; cyclical: repeated warm-ups (Fu et al. 2019).")
     warmup = TRAIN.warmup_epochs
     if schedule != "constant":
-        warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, key="train_warmup")
+        warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, key="train_warmup", persist_state="session")
     options = available_devices()
-    device = st.selectbox("Device", options, key="train_device") if len(options) > 1 else "cpu"
+    device = st.selectbox("Device", options, key="train_device", persist_state="session") if len(options) > 1 else "cpu"
     return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), beta=float(beta),
                 beta_schedule=schedule, warmup_epochs=float(warmup), device=device)
 
@@ -134,24 +176,21 @@ def load_training_data(choice: dict):
         return catalogue.prefetched_dataset(choice["source"]) or options.load(download=True)
     if choice["upload"] is None:
         raise DatasetError("Choose a zip file to upload first.")
-    uploads = catalogue.uploads_dir()
-    root = unpack_upload(choice["upload"].getvalue(), uploads, choice["upload"].name)  # kept: Explore reads it later
+    root = Path(choice["upload"].folder)  # kept: Explore reads it later
     hold_upload(root)
     data = DataOptions(str(root), image_size=int(choice["image_size"]), channels=choice["channels"],
                        test_fraction=float(choice["test_share"])).load()
     in_use = ({r.dataset for r in catalogue.checkpoints() if r.error is None} | catalogue.job_registry().datasets()
               | held_uploads() | {data.name})
-    remove_unused_uploads(uploads, in_use)
+    remove_unused_uploads(catalogue.uploads_dir(), in_use)
     return data
 
 
-def upload_preview(upload) -> None:
+def upload_preview(folder: str) -> None:
     """What the zip holds, before training on it: images per class, sizes, colour, a sample."""
+    hold_upload(Path(folder))  # in use by this session: another session's clean-up keeps it
     try:
-        with st.spinner("Unpacking the zip…"):  # found at once when unpacked before; again if it was cleaned up
-            folder = unpack_upload(upload.getvalue(), catalogue.uploads_dir(), upload.name)
-        hold_upload(folder)  # in use by this session: another session's clean-up keeps it
-        summary = describe_upload(str(folder))
+        summary = describe_upload(folder)
     except DatasetError as err:
         st.error(str(err))
         return
@@ -403,23 +442,29 @@ def session_runs(current: str | None) -> None:
 
 
 def current_run():
-    """The run named in the URL; without one, this session's latest live run (leaving the page loses nothing)."""
+    """The run named in the URL; without one, the run this page showed last, or this session's latest live run:
+    leaving the page loses nothing."""
     registry = catalogue.job_registry()
     if not st.query_params.get("run"):
-        live = [rid for rid in reversed(my_run_ids()) if (job := registry.get(rid)) and job.live]
-        if live:
-            st.query_params["run"] = live[0]
+        candidates = [st.session_state.get(OPEN_RUN), *reversed(my_run_ids())]
+        shown = next((rid for rid in candidates if (job := registry.get(rid)) and not job.discarded
+                      and (job.live or rid == candidates[0])), None)
+        if shown:
+            st.query_params["run"] = shown
     job = registry.get(st.query_params.get("run"))
     if st.query_params.get("run") and job is None:
         st.warning("That run is no longer on this server: the server was restarted, or the run was saved or "
                    "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one.")
         del st.query_params["run"]
+    st.session_state[OPEN_RUN] = job.id if job is not None else None
+    if job is not None and job.id not in my_run_ids():  # opened by its address: listed with this session's runs
+        add_session_run(job.id)
     return job
 
 
 def main() -> None:
     st.title("Train a VAE")
-    for key, value in form_defaults().items():  # once per session; kept across pages by session.keep_train_form
+    for key, value in form_defaults().items():  # once per session; the widgets keep them across pages
         st.session_state.setdefault(key, value)
     if st.session_state["train_source"] != UPLOAD:  # loaded while the user looks at the form, not after Start
         catalogue.prefetch_dataset(st.session_state["train_source"])

@@ -1,7 +1,7 @@
 """The session state that several pages share, each key behind a named accessor: the sidebar's model (and the
 picker that draws it), the Explore link this session last wrote, points and groups picked on Explore for
-Generate, and the Train form, kept while another page is shown. A key that one page alone uses lives in that
-page.
+Generate. A key that one page alone uses lives in that page. (The Train form and Explore's view controls keep
+their values across pages themselves, with persist_state="session".)
 """
 from __future__ import annotations
 
@@ -19,9 +19,6 @@ DEFAULT_CHECKPOINT = "digits-2d"
 CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected checkpoint's name
 NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
 EXPLORE_LINK = "_explore_link"       # the query parameters Explore last wrote (ui.links)
-TRAIN_FORM = ("train_source", "train_image_size", "train_channels", "train_arch", "train_latent_dim", "train_hidden",
-              "train_test_share", "train_likelihood", "train_epochs", "train_batch", "train_lr", "train_seed", "train_beta",
-              "train_schedule", "train_warmup", "train_device")  # the Train page's controls, kept across pages
 
 
 @dataclass(frozen=True)
@@ -125,11 +122,6 @@ def pick_group(checkpoint: str, slot: str, indices, label: str) -> None:
 def picked_groups(checkpoint: str) -> dict:
     """{"A": {"indices": [...], "label": ...}, "B": ...}: the groups picked on Explore for this checkpoint."""
     return st.session_state.get(f"groups:{checkpoint}", {})
-def keep_train_form() -> None:
-    """Streamlit forgets a widget's value when a run does not draw it, so the Train form would be blank after a
-    visit to another page. Written back as plain session state, on every page, the values stay."""
-    for key in TRAIN_FORM:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+
 
 
