@@ -13,7 +13,7 @@ from ui.links import PROJECTIONS, link_params, read_projection, read_selection_p
 from ui.navigation import guarded, run_page
 from ui.selection import new_click_key, show_selection
 from vae_core.estimators import DEFINITIONS, density_grid
-from vae_core.nonlinear import TITLES
+from vae_core.nonlinear import TITLES, start_umap_warm_up
 
 # The map is drawn from the checkpoint's cache before torch is imported (vae_core.map_cache): what decodes
 # (vae_core.latent, vae_core.bounds: torch) is imported inside the functions that run after the map is sent.
@@ -345,6 +345,8 @@ def main() -> None:
     if options["hover"]:  # outside the fragment: sent once, not again with every click; after the map: torch
         show_hover(row, md, projection, key="explore_hover_grid")
     catalogue.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
+    if latent_dim > 2:  # UMAP is a click away: its code compiles while this map is looked at
+        start_umap_warm_up()
     replay_section(row)
 
 

@@ -31,14 +31,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 60.0, script: str = "app.py"):
-    """Start the real app server (or another script, for benchmarks); yield its base URL; stop it afterwards."""
-    with streamlit_process(env, timeout, script) as (url, _):
+def streamlit_server(env: dict | None = None, timeout: float = 60.0, script: str = "app.py", root: Path = ROOT):
+    """Start the real app server (or another script, or another checkout's, for benchmarks); yield its base URL;
+    stop it afterwards."""
+    with streamlit_process(env, timeout, script, root) as (url, _):
         yield url
 
 
 @contextmanager
-def streamlit_process(env: dict | None = None, timeout: float = 60.0, script: str = "app.py"):
+def streamlit_process(env: dict | None = None, timeout: float = 60.0, script: str = "app.py", root: Path = ROOT):
     """Start the real app server; yield its base URL and its process; stop it afterwards."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
@@ -46,7 +47,7 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0, script: st
            "--server.fileWatcherType", "none"]
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url, proc, timeout, log.name)

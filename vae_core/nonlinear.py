@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,7 @@ def _fit(kind: str, latents: np.ndarray, seed: int):
             reducer = umap.UMAP(n_neighbors=k, min_dist=0.1, random_state=seed, n_jobs=1,
                                 precomputed_knn=(idx.astype(np.int32), dist.astype(np.float32), None))
             xy = reducer.fit_transform(latents)
+        _umap_compiled.set()
         return xy, KernelRegression(latents, xy)
     if kind == "tsne":
         from openTSNE import TSNE
@@ -134,7 +136,9 @@ def fit_nonlinear(latents: np.ndarray, kind: str, seed: int = 0, max_fit: int = 
     n = len(latents)
     rng = np.random.default_rng(seed)
     fit_index = np.sort(rng.choice(n, max_fit, replace=False)) if n > max_fit else np.arange(n)
-    progress(f"Fitting {TITLES[kind]} on {len(fit_index):,} points…", 0.05)
+    first = kind == "umap" and not _umap_compiled.is_set()
+    progress(f"Fitting {TITLES[kind]} on {len(fit_index):,} points…"
+             + (" (the server's first UMAP: its code is compiled first, for some seconds)" if first else ""), 0.05)
     fitted, transform = _fit(kind, latents[fit_index], seed)
     xy = np.zeros((n, 2), np.float32)
     xy[fit_index] = fitted
@@ -150,6 +154,31 @@ def fit_nonlinear(latents: np.ndarray, kind: str, seed: int = 0, max_fit: int = 
     errors = np.linalg.norm(back - grid, axis=1).reshape(ERROR_GRID, ERROR_GRID)
     progress("Done", 1.0)
     return NonlinearProjection(kind, xy, fit_index, x_range, y_range, errors.astype(np.float32), inverse)
+
+
+_umap_compiled = threading.Event()  # set once a UMAP fit has run in this process: numba's code is compiled
+_warm_up_lock = threading.Lock()
+_warm_up_thread: threading.Thread | None = None
+WARM_UP_POINTS = 32
+
+
+def start_umap_warm_up() -> None:
+    """In a background thread, once per process: import umap-learn and have numba compile its code by fitting a
+    few random points.
+
+    A process's first UMAP fit spends ~4 s compiling (10 s more to import on a machine whose numba disk cache is
+    still empty, as after installing) and a fraction of a second fitting a few hundred points (BENCHMARKS.md):
+    done while a map is looked at, the first UMAP a user asks for is quick."""
+    global _warm_up_thread
+    with _warm_up_lock:
+        if _warm_up_thread is None:
+            _warm_up_thread = threading.Thread(target=_warm_up_umap, name="umap-warm-up", daemon=True)
+            _warm_up_thread.start()
+
+
+def _warm_up_umap() -> None:
+    if not _umap_compiled.is_set():
+        fit_nonlinear(np.random.default_rng(0).normal(size=(WARM_UP_POINTS, 4)), "umap")
 
 
 def cache_key(latents: np.ndarray, kind: str, seed: int, max_fit: int) -> str:
