@@ -181,6 +181,7 @@ def send_to_generate(z: np.ndarray, label: str) -> None:
                    on_click=session.pick_latent, args=(name, slot, z, label), width="stretch",
                    help="An endpoint of the interpolation on the Generate page"
                         + (f"; now: {picked[slot]['label']}" if slot in picked else "."))
+    session.show_pick_note()
 
 
 def show_region(model, md, indices: np.ndarray) -> None:
@@ -202,6 +203,7 @@ def show_region(model, md, indices: np.ndarray) -> None:
                    on_click=session.pick_group, args=(name, slot, indices, label),
                    help="A group of the latent arithmetic on the Generate page, v = mean(B) − mean(A)"
                         + (f"; now: {groups[slot]['label']}" if slot in groups else "."))
+    session.show_pick_note()
 
 
 def _fmt(v: np.ndarray, limit: int = 8) -> str:

@@ -61,6 +61,11 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0, script: st
         log.close()
 
 
+def server_log(url: str) -> str:
+    """What the server at url has printed so far."""
+    return (ARTIFACTS / f"streamlit-{url.rsplit(':', 1)[1]}.log").read_text()
+
+
 def wait_until_serving(url: str, proc, timeout: float, log_name: str) -> None:
     """Until the server answers its health check; RuntimeError if it exits or takes longer than timeout."""
     deadline = time.monotonic() + timeout

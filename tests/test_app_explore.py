@@ -129,8 +129,18 @@ def test_a_broken_checkpoint_is_listed_as_unusable(tmp_path, monkeypatch):
     assert not at.exception
     assert any("broken" in w.value and "unusable" in w.value for w in at.sidebar.warning)
     loss = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")[1].metrics["test_loss"]
-    assert at.selectbox(key="checkpoint").options == [f"digits-2d · z=2 · β=1 · loss {loss:.1f}"]
+    assert at.selectbox(key="checkpoint").options == [f"z=2 · β=1 · loss {loss:.1f} · digits-2d"]
     assert figure(at)["data"]
+
+
+def test_a_long_model_name_is_shown_whole_and_its_figures_first(tmp_path, monkeypatch):
+    name = "kuzushiji-conv-z20-cb-beta-varied-seed-12345"
+    shutil.copy(ROOT / "checkpoints" / "digits-16d.pt", tmp_path / f"{name}.pt")
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    at = start(checkpoint=name)
+    (option,) = at.selectbox(key="checkpoint").options
+    assert option.startswith("z=16 · β=1 · loss ") and option.endswith(name)  # a narrow picker cuts the end off
+    assert at.sidebar.caption[0].value.replace("\\", "").startswith(f"**{name}**: mlp, z=16, β 1, bernoulli")
 
 
 def test_a_model_whose_data_is_missing_still_decodes(tmp_path, monkeypatch):

@@ -35,8 +35,8 @@ def images(at) -> dict:
 
 
 def offered(at, key: str) -> list[str]:
-    """The checkpoint names a selectbox offers (its options read "name · z=... · β=...")."""
-    return [option.split(" · ")[0] for option in at.selectbox(key=key).options]
+    """The checkpoint names a selectbox offers (its options read "z=... · β=... · name")."""
+    return [option.split(" · ")[-1] for option in at.selectbox(key=key).options]
 
 
 def terms(at) -> dict:

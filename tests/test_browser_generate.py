@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, chromium_page, select_checkpoint, server_log, streamlit_server, wait_for_app_idle
 from test_app_generate import drawn_seven
 from test_browser_explore import POINTS, emptiest_spot, point_centers, wait_for_image
 
@@ -77,11 +77,14 @@ def test_points_clicked_on_explore_are_the_endpoints_on_generate(server):
         page.mouse.click(*point_centers(page)[100])
         page.get_by_text("Test image #").wait_for(timeout=20_000)
         page.get_by_role("button", name="Use as A").click()
+        page.get_by_text("is now A on the Generate page").wait_for(timeout=10_000)
         wait_for_app_idle(page)
         page.mouse.click(*emptiest_spot(page))
         page.get_by_text("Decoded at").wait_for(timeout=20_000)
         page.get_by_role("button", name="Use as B").click()
+        page.get_by_text("is now B on the Generate page").wait_for(timeout=10_000)
         wait_for_app_idle(page)
+        assert "not officially supported" not in server_log(server)  # a quiet terminal: no fragment warnings
 
         page.get_by_role("link", name="Generate").click()
         wait_for_app_idle(page)

@@ -26,7 +26,7 @@ from vae_core.map_cache import cache_path, read_map, read_summary
 
 APP = str(ROOT / "app.py")
 SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"
-TRUTH = "digits-2d · z=2 · β=1 · loss 24.0"  # what the sidebar says of the shipped model
+TRUTH = "z=2 · β=1 · loss 24.0 · digits-2d"  # what the sidebar says of the shipped model
 
 
 @pytest.fixture

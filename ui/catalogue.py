@@ -60,9 +60,9 @@ class CheckpointRow:
         return "?" if self.beta is None else f"{self.beta:g}"
 
     def describe(self) -> str:
-        beta = self.beta_text
+        """The figures that tell models apart first, the name last: a narrow picker cuts off the end."""
         loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
-        return f"{self.name} · z={self.latent_dim} · β={beta}{loss}"  # short: the sidebar is narrow
+        return f"z={self.latent_dim} · β={self.beta_text}{loss} · {self.name}"
 
 
 def _folder_signature(folder: Path) -> tuple:
@@ -132,6 +132,13 @@ def dataset_label(dataset: str) -> str:
     from ui.uploads import display_name
 
     return display_name(dataset, uploads_dir())
+
+
+def dataset_short_name(dataset: str) -> str:
+    """A dataset's name for a checkpoint's name: an upload by its zip's name (see ui.uploads.short_name)."""
+    from ui.uploads import short_name
+
+    return short_name(dataset, uploads_dir())
 
 
 def checkpoint_dir() -> Path:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ui.catalogue import CheckpointRow, checkpoint_dir, checkpoints, load_model, map_data
+from ui.catalogue import CheckpointRow, checkpoint_dir, checkpoints, dataset_label, load_model, map_data
 from ui.links import plain
 from vae_core.maps import MapData
 from vae_core.meta import CheckpointMeta
@@ -19,6 +19,7 @@ DEFAULT_CHECKPOINT = "digits-2d"
 CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected checkpoint's name
 NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
 EXPLORE_LINK = "_explore_link"       # the query parameters Explore last wrote (ui.links)
+PICK_NOTE = "_pick_note"             # what the last "Use as A/B" did, said by the run it causes
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ def checkpoint_picker() -> CheckpointRow | None:
                 st.session_state[CHECKPOINT] = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in usable else next(iter(usable))
             st.selectbox("Checkpoint", list(usable), key=CHECKPOINT, format_func=lambda n: usable[n].describe(),
                          help=f"Files in {checkpoint_dir()}")
+            row = usable[checkpoint_name()]  # in full, wrapped: the picker cuts a long name off
+            st.caption(f"**{plain(row.name)}**: {row.arch}, z={row.latent_dim}, β {row.beta_text}, "
+                       f"{row.likelihood} likelihood, on {plain(dataset_label(row.dataset))}")
         for row in rows:
             if row.error is not None:
                 st.warning(f"**{plain(row.name)}** is unusable: {plain(row.error)}", icon=":material/warning:")
@@ -105,7 +109,7 @@ def selected_model(purpose: str) -> SelectedModel:
 def pick_latent(checkpoint: str, slot: str, z, label: str) -> None:
     """Remember a latent point picked on the Explore map as endpoint "A" or "B" for the Generate page."""
     st.session_state.setdefault(f"picked:{checkpoint}", {})[slot] = dict(z=[float(v) for v in z], label=label)
-    st.toast(f"{label[0].upper() + label[1:]} is now {slot} on the Generate page.", icon=":material/check:")
+    st.session_state[PICK_NOTE] = f"{label[0].upper() + label[1:]} is now {slot} on the Generate page."
 
 
 def picked_latents(checkpoint: str) -> dict:
@@ -116,7 +120,15 @@ def picked_latents(checkpoint: str) -> dict:
 def pick_group(checkpoint: str, slot: str, indices, label: str) -> None:
     """Remember test images selected on the Explore map as group "A" or "B" of Generate's latent arithmetic."""
     st.session_state.setdefault(f"groups:{checkpoint}", {})[slot] = dict(indices=[int(i) for i in indices], label=label)
-    st.toast(f"Group {slot} on the Generate page: {label}.", icon=":material/check:")
+    st.session_state[PICK_NOTE] = f"Group {slot} on the Generate page: {label}."
+
+
+def show_pick_note() -> None:
+    """Say what the last pick did, as a toast from the run it caused: a callback of a button in a fragment must
+    not draw anything itself (Streamlit warns that the element would go to the top of the app)."""
+    note = st.session_state.pop(PICK_NOTE, None)
+    if note:
+        st.toast(note, icon=":material/check:")
 
 
 def picked_groups(checkpoint: str) -> dict:

@@ -79,10 +79,25 @@ def remove_unused_uploads(root: Path, in_use: set[str]) -> list[Path]:
 def display_name(dataset: str, root: Path) -> str:
     """How to name a dataset to a person: an upload by its zip's name, never by the server's folder for it;
     a folder by its own name; a built-in one as it is."""
-    path = Path(dataset)
+    upload = uploaded_zip_name(dataset, root)
+    if upload is not None:
+        return f"{upload or 'a zip'} (uploaded)"
+    return Path(dataset).name or dataset
+
+
+def short_name(dataset: str, root: Path) -> str:
+    """A dataset's name for a file name: an upload's zip without ".zip", else the folder's or dataset's name."""
+    upload = uploaded_zip_name(dataset, root)
+    if upload:
+        return Path(upload).stem
+    return Path(dataset).name or dataset
+
+
+def uploaded_zip_name(dataset: str, root: Path) -> str | None:
+    """The zip's own name when the dataset is an upload ("" when it was not kept), else None."""
     try:
-        upload = path.resolve().relative_to(root.resolve()).parts[0]
-    except ValueError:
-        return path.name or dataset
+        upload = Path(dataset).resolve().relative_to(root.resolve()).parts[0]
+    except (ValueError, IndexError):
+        return None
     label = root / f"{upload}.name"
-    return f"{label.read_text().strip() if label.is_file() else 'a zip'} (uploaded)"
+    return label.read_text().strip() if label.is_file() else ""
