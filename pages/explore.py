@@ -12,6 +12,7 @@ from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import guarded, run_page
 from ui.selection import new_click_key, show_selection
+from vae_core.config import DIFFERENT_MODE, negative_loss_note
 from vae_core.estimators import DEFINITIONS, density_grid
 from vae_core.nonlinear import TITLES, start_umap_warm_up
 
@@ -57,12 +58,13 @@ def remember_selection(view: str, selection: Selection | None) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def manifold_image(path: str, mtime: int, n: int, projection: str, _md) -> str:
+def manifold_image(path: str, mtime: int, n: int, projection: str, shown: str, _md) -> str:
     """The decoded grid over `_md`, the map of this model by this projection (the key's last two parts)."""
     from vae_core.latent import decode_grid
 
     model, _ = catalogue.load_model(path, mtime)
-    return grid(decode_grid(model, _md.projection, _md.x_range, _md.y_range, n), nrow=n, width=max(520, 24 * n))
+    images = decode_grid(model, _md.projection, _md.x_range, _md.y_range, n, shown)
+    return grid(images, nrow=n, width=max(520, 24 * n))
 
 
 @st.cache_data(show_spinner="Shading the aggregate posterior…", max_entries=16)
@@ -142,7 +144,7 @@ def show_point(model, md, data, i: int) -> None:
 
     mu, logvar = md.mu[i:i + 1], md.logvar[i:i + 1]
     z = posterior_sample(mu, logvar, seed=i)  # the same sample on every rerun
-    recon, mean = decode_points(model, np.concatenate([z, mu]))
+    recon, mean = decode_points(model, np.concatenate([z, mu]), session.image_shown())
     label = md.label_name(md.labels[i])
     file = f" · `{data.test_names[i]}`" if data.test_names else ""
     st.markdown(f"**Test image #{i}**{file} · label **{label}**")
@@ -159,7 +161,7 @@ def show_free(model, md, x: float, y: float) -> None:
 
     z = md.projection.inverse([[x, y]])
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
-    st.image(crisp(decode_points(model, z)[0], width=256), caption="decoded image", width=256)
+    st.image(crisp(decode_points(model, z, session.image_shown())[0], width=256), caption="decoded image", width=256)
     if hasattr(md.projection, "round_trip_error"):  # a nonlinear map: say how far to trust its inverse
         error = float(md.projection.round_trip_error([[x, y]])[0])
         width = md.x_range[1] - md.x_range[0]
@@ -193,7 +195,8 @@ def show_region(model, md, indices: np.ndarray) -> None:
     shown = indices[:MAX_REGION_IMAGES]
     st.markdown(f"**{len(indices)} points selected**" + (f" (first {len(shown)} shown)" if len(indices) > len(shown) else ""))
     nrow = int(np.ceil(np.sqrt(len(shown))))
-    st.image(grid(decode_points(model, md.mu[shown]), nrow=nrow, width=420), caption="decoded means")
+    st.image(grid(decode_points(model, md.mu[shown], session.image_shown()), nrow=nrow, width=420),
+             caption="decoded from their means")
     labels, counts = np.unique(md.labels[indices], return_counts=True)
     label = f"{len(indices)} points selected on Explore (mostly {md.label_name(labels[np.argmax(counts)])})"
     name = session.checkpoint_name()
@@ -315,7 +318,7 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
         with st.container(border=True):
             selection_panel(row, md, view, selection)
         if choices["manifold"]:
-            st.image(manifold_image(row.path, row.mtime, choices["grid_n"], projection, md),
+            st.image(manifold_image(row.path, row.mtime, choices["grid_n"], projection, session.image_shown(), md),
                      caption=f"Decoded manifold: {choices['grid_n']}×{choices['grid_n']} grid over the map's region")
         estimates_panel(row)
 
@@ -338,7 +341,10 @@ def main() -> None:
     st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}; "
                f"{how}. "
                "Click anywhere to decode that point; click a dot to compare the image with its reconstruction; "
-               "use box or lasso select for a group. The address bar keeps the view: copy it to share it.")
+               "use box or lasso select for a group. The address bar keeps the view: copy it to share it."
+               + (f" Decoded images show {session.IMAGE_TITLES[session.image_shown()]}."
+                  if row.likelihood in DIFFERENT_MODE else "")
+               + (f" {negative_loss_note(row.likelihood)}" if (row.test_loss or 0) < 0 else ""))
     if md.missing_data:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")

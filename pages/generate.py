@@ -59,7 +59,7 @@ def prior_section(model, name: str) -> None:
     side = c.slider("Grid side", 4, 16, 8, key="gen_grid")
     d.button("New samples", key="gen_new", on_click=next_prior_seed, icon=":material/casino:", width="stretch")
     z = prior_latents(side * side, model.config.latent_dim, temperature, int(seed))
-    images = decode_points(model, z)
+    images = decode_points(model, z, session.image_shown())
     st.image(grid(images, nrow=side, width=560), caption=f"{side * side} samples · T = {temperature:g} · seed {seed}")
     downloads(images, side, points_csv(z, sample=range(len(z))), f"{name}-prior-T{temperature:g}-seed{seed}")
 
@@ -104,7 +104,7 @@ def interpolation_section(model, md, data, name: str) -> None:
     steps = options.slider("Steps", 3, 20, 10, key="gen_steps")
     paths = {method: interpolate(a[0], b[0], steps, method) for method in PATH_COLORS}
     z = np.concatenate(list(paths.values()))
-    images = decode_points(model, z)
+    images = decode_points(model, z, session.image_shown())
     xy = md.projection.transform(z)
     grid_col, map_col = st.columns([3, 2])
     grid_col.image(grid(images, nrow=steps, width=max(640, 56 * steps)),
@@ -151,7 +151,7 @@ def traversal_section(model, md, data, meta: CheckpointMeta, name: str) -> None:
     if latent_dim > 2:
         rows = order[:range_col.slider("Dimensions shown", 1, latent_dim, min(latent_dim, 10), key="gen_dims")]
     z = traverse(chosen[0], rows, span, steps)
-    images = decode_points(model, z)
+    images = decode_points(model, z, session.image_shown())
     for r, d in enumerate(rows):
         label_col, image_col = st.columns([1, 7], vertical_alignment="center")
         label_col.markdown(f"**z{d + 1}**" + (f"  \nKL {kl[d]:.2f}" if kl is not None else ""))
@@ -180,7 +180,8 @@ def arithmetic_section(model, md, data, name: str) -> None:
     strength = strength_col.slider("Strength s", -3.0, 3.0, 1.0, 0.25, key="gen_arith_strength",
                                    help="The row goes from the point (s = 0) to the point + s·v.")
     vector = attribute_vector(md.mu, a, b)
-    strengths, z, images = attribute_row(model, point[0], vector, strength, ARITHMETIC_STEPS)
+    strengths, z, images = attribute_row(model, point[0], vector, strength, ARITHMETIC_STEPS,
+                                       session.image_shown())
     grid_col, map_col = st.columns([3, 2])
     grid_col.image(grid(images, nrow=ARITHMETIC_STEPS, width=640),
                    caption=f"{point[1]} + s·v for s from 0 to {strength:g}; v from A ({label_a}, {len(a)} images) to "

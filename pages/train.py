@@ -25,6 +25,7 @@ from vae_core.config import (
     RunSpec,
     TrainConfig,
     VAEConfig,
+    negative_loss_note,
     parse_hidden,
     suggest_architecture,
 )
@@ -42,9 +43,12 @@ POLL_S = 0.5               # curves and progress
 DIAGNOSTICS_POLL_S = 2.0   # per-epoch views: slower, as redrawing them steals CPU from training
 QUEUED_POLL_S = 3.0        # a queued run's page: only its place in line changes
 TRAIN, MODEL = TrainConfig(), VAEConfig()  # the widgets' defaults, the same as the CLI's
-LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact for black-and-white pixels. "
-                   "continuous-bernoulli: its normalised version, a true density for grey levels in [0, 1]. "
-                   "gaussian: the decoder gives each pixel's mean, with one learned σ. Losses of different "
+LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact for black-and-white pixels, and on "
+                   "grey digits the sharpest reconstructions and samples in our benchmark (BENCHMARKS.md): start "
+                   "with it. continuous-bernoulli: its normalised version, a true density for grey levels in "
+                   "[0, 1], for when the log-likelihood itself matters; its samples were blurrier and its mean "
+                   "image washed out (Explore then shows the most likely x). gaussian: the decoder gives each "
+                   "pixel's mean, with one learned σ. The two densities give negative losses; losses of different "
                    "likelihoods are not comparable.")
 SESSION_RUNS = "_runs"          # ids of the runs this session started or opened, oldest first
 OPEN_RUN = "_open_run"          # the run the page showed last: shown again when the page is opened without one
@@ -409,6 +413,8 @@ def final_metrics(job) -> None:
         iw = job.iwae_bound()
     cols[4].metric(f"IWAE-{iw['iwae_k']} NLL", f"{iw['iwae_nll']:.2f}",
                    help=f"Importance-weighted bound on −log p(x), on {iw['iwae_images']:,} test images")
+    if note := negative_loss_note(job.model.config.likelihood):
+        st.caption(note)
 
 
 def my_run_ids() -> list[str]:

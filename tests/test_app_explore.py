@@ -190,3 +190,25 @@ def test_each_label_has_one_readable_colour_on_every_map():
     for color in LABEL_COLORS:  # none pale on white: relative luminance well below white's
         r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
         assert 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.75
+
+
+def test_a_continuous_bernoulli_model_shows_its_most_likely_images_and_says_so(tmp_path, monkeypatch):
+    import torch
+
+    from vae_core import VAE, VAEConfig, save_checkpoint
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "cb.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, likelihood="continuous-bernoulli")),
+                    dataset="digits", data_options={"name": "digits"}, metrics={"test_loss": -40.0})
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    at = start(**click("cb", 0.1, 0.2))
+    assert not at.exception
+    choice = at.sidebar.radio(key="image_shown:continuous-bernoulli")
+    assert choice.value == "mode"  # its mean is a washed-out grey: the most likely x first
+    caption = " ".join(c.value for c in at.caption)
+    assert "Decoded images show the most likely x" in caption and "below zero" in caption  # and why its loss is < 0
+    decoded = next(el for el in at.get("image") if el.proto.imgs[0].caption == "decoded image").proto.imgs[0].url
+    choice.set_value("mean").run()
+    assert "Decoded images show the mean E[x|z]" in " ".join(c.value for c in at.caption)
+    again = next(el for el in at.get("image") if el.proto.imgs[0].caption == "decoded image").proto.imgs[0].url
+    assert again != decoded  # another picture of the same point

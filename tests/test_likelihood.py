@@ -151,3 +151,21 @@ def test_each_likelihood_has_its_own_reconstruction_formula():
     assert all(f["kl"] == formulas["bernoulli"]["kl"] for f in formulas.values())  # the KL does not depend on p(x|z)
     with pytest.raises(ValueError, match="unknown likelihood"):
         elbo_formulas("poisson")
+
+
+def test_each_likelihood_shows_its_mean_or_its_most_likely_image():
+    from vae_core.config import negative_loss_note
+
+    out = torch.tensor([[-3.0, -0.5, 0.5, 3.0]])
+    for name in ("bernoulli", "continuous-bernoulli"):
+        lik = make_likelihood(name)
+        assert torch.equal(lik.image(out, "mode"), torch.tensor([[0.0, 0.0, 1.0, 1.0]]))  # the likelier of 0 and 1
+        assert torch.equal(lik.image(out, "mean"), lik.mean(out))
+    # the CB mean sits well inside (0, 1) even where lambda is sure: the washed-out grey its mode avoids
+    cb_mean_at_lambda_095 = make_likelihood("continuous-bernoulli").mean(torch.tensor([3.0]))
+    assert 0.6 < cb_mean_at_lambda_095.item() < 0.75
+    gaussian = make_likelihood("gaussian")
+    assert torch.equal(gaussian.image(out, "mode"), gaussian.mean(out))
+    with pytest.raises(ValueError, match="shown must be one of"):
+        gaussian.image(out, "median")
+    assert negative_loss_note("bernoulli") is None and "below zero" in negative_loss_note("continuous-bernoulli")

@@ -25,16 +25,16 @@ def grid_size(image_shape) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def hover_grid(path: str, mtime: int, projection: str, _md) -> dict:
+def hover_grid(path: str, mtime: int, projection: str, shown: str, _md) -> dict:
     """The sprite of decodes on the hover grid over `_md` (this model's map by this projection) and its layout."""
-    return build_sprite(catalogue.load_model(path, mtime)[0], _md)
+    return build_sprite(catalogue.load_model(path, mtime)[0], _md, shown)
 
 
-def build_sprite(model, md) -> dict:
+def build_sprite(model, md, shown: str = "mean") -> dict:
     from vae_core.latent import decode_grid, to_grid_image
 
     n = grid_size(model.config.image_shape)
-    images = decode_grid(model, md.projection, md.x_range, md.y_range, n)  # (n*n, C, H, W), from the top-left
+    images = decode_grid(model, md.projection, md.x_range, md.y_range, n, shown)  # (n*n, C, H, W), from the top-left
     pixels = to_grid_image(images, nrow=n, padding=0)
     if images.shape[1] == 1:  # grey: a one-channel PNG is a third of the bytes, and quicker to encode
         pixels = pixels[..., 0]
@@ -44,4 +44,6 @@ def build_sprite(model, md) -> dict:
 
 def show_hover(row, md, projection: str, key: str) -> None:
     """Hover previews on the page's map; call it after the map is sent: the sprite needs the model (torch)."""
-    _show_hover(data=hover_grid(row.path, row.mtime, projection, md), key=key)
+    from ui.session import image_shown
+
+    _show_hover(data=hover_grid(row.path, row.mtime, projection, image_shown(), md), key=key)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui.catalogue import CheckpointRow, checkpoint_dir, checkpoints, dataset_label, load_model, map_data
 from ui.links import plain
+from vae_core.config import DIFFERENT_MODE, IMAGES
 from vae_core.maps import MapData
 from vae_core.meta import CheckpointMeta
 
@@ -84,10 +85,40 @@ def checkpoint_picker() -> CheckpointRow | None:
             row = usable[checkpoint_name()]  # in full, wrapped: the picker cuts a long name off
             st.caption(f"**{plain(row.name)}**: {row.arch}, z={row.latent_dim}, β {row.beta_text}, "
                        f"{row.likelihood} likelihood, on {plain(dataset_label(row.dataset))}")
+            image_choice(row.likelihood)
         for row in rows:
             if row.error is not None:
                 st.warning(f"**{plain(row.name)}** is unusable: {plain(row.error)}", icon=":material/warning:")
     return usable.get(checkpoint_name())
+
+
+IMAGE_TITLES = {"mean": "the mean E[x|z]", "mode": "the most likely x"}
+IMAGE_HELP = ("What an image decoded from z shows. The mean E[x|z] averages over the pixel values p(x|z) allows: "
+              "grey where the model is unsure. The most likely x takes each pixel's likeliest value: black or white "
+              "under these likelihoods. A continuous Bernoulli's mean is pulled toward grey even where its λ is sure, "
+              "so for it the most likely x is shown first.")
+
+
+def image_key(likelihood: str) -> str:
+    return f"image_shown:{likelihood}"
+
+
+def image_choice(likelihood: str) -> None:
+    """Sidebar: whether decoded images show the mean or the most likely x, for likelihoods where they differ;
+    remembered per likelihood (the continuous Bernoulli's mean is a washed-out grey: its mode is shown first)."""
+    if likelihood not in DIFFERENT_MODE:
+        return
+    st.session_state.setdefault(image_key(likelihood), "mode" if likelihood == "continuous-bernoulli" else "mean")
+    st.radio("Decoded images show", IMAGES, format_func=IMAGE_TITLES.get, key=image_key(likelihood),
+             persist_state="session", help=IMAGE_HELP)
+
+
+def image_shown() -> str:
+    """"mean" or "mode": what decoded images of the sidebar's model show (image_choice)."""
+    row = next((r for r in checkpoints() if r.name == checkpoint_name()), None)
+    if row is None or row.likelihood not in DIFFERENT_MODE:
+        return "mean"
+    return st.session_state.get(image_key(row.likelihood), "mean")
 
 
 def selected_row(purpose: str) -> CheckpointRow:

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 ARCHS = ("mlp", "conv")
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.likelihood
+IMAGES = ("mean", "mode")  # what an image shown of p(x|z) is: its mean E[x|z], or its most likely x
+DIFFERENT_MODE = ("bernoulli", "continuous-bernoulli")  # the likelihoods whose most likely x is not their mean
 SCHEDULES = ("constant", "linear", "cyclical")
 BUILTIN = ("digits", "mnist", "fashion-mnist")  # datasets by name; anything else is a folder of images
 SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
@@ -163,3 +165,12 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     if any(size < 1 for size in sizes):
         raise ValueError(f"Hidden sizes must be positive, not {text!r}.")
     return sizes
+
+
+def negative_loss_note(likelihood: str) -> str | None:
+    """Why a loss under this likelihood can be negative, or None when it cannot."""
+    if likelihood == "bernoulli":
+        return None
+    return (f"The {likelihood} likelihood is a density, and a density exceeds 1 where it is peaked, so −log p(x|z) "
+            "and the losses built on it can be below zero: that is normal, lower is still better, and only models "
+            "with the same likelihood can be compared.")

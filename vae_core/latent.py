@@ -46,10 +46,11 @@ def build_map_without_data(model: VAE, class_names: list, missing: str, n: int =
 
 
 @torch.no_grad()
-def decode_points(model: VAE, z) -> torch.Tensor:
-    """Latent points (N, D) -> the images to show, E[x|z] (N, C, H, W) in [0, 1], on the CPU."""
+def decode_points(model: VAE, z, shown: str = "mean") -> torch.Tensor:
+    """Latent points (N, D) -> the images to show (N, C, H, W) in [0, 1], on the CPU: E[x|z], or the most likely
+    x with shown="mode"."""
     z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=model.device)
-    return model.decode_mean(z).cpu()
+    return model.decode_image(z, shown).cpu()
 
 
 def grid_points(x_range, y_range, n: int) -> np.ndarray:
@@ -59,9 +60,9 @@ def grid_points(x_range, y_range, n: int) -> np.ndarray:
     return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
 
 
-def decode_grid(model: VAE, projection: Projection, x_range, y_range, n: int = 15) -> torch.Tensor:
+def decode_grid(model: VAE, projection: Projection, x_range, y_range, n: int = 15, shown: str = "mean") -> torch.Tensor:
     """The classic VAE manifold picture: images decoded on an n x n grid of the 2-D map, (n*n, C, H, W)."""
-    return decode_points(model, projection.inverse(grid_points(x_range, y_range, n)))
+    return decode_points(model, projection.inverse(grid_points(x_range, y_range, n)), shown)
 
 
 def interpolate(z_a, z_b, steps: int = 10, method: str = "linear") -> np.ndarray:
@@ -129,14 +130,14 @@ def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int 
     return np.ascontiguousarray((canvas * 255).round().astype(np.uint8).transpose(1, 2, 0))
 
 
-def decode_with_each(models, z) -> list[torch.Tensor]:
+def decode_with_each(models, z, shown: str = "mean") -> list[torch.Tensor]:
     """The same latent points z (N, D) decoded by each model: one (N, C, H, W) batch per model. Models with
     another latent size cannot take the same z: a ValueError says so."""
     dims = {m.config.latent_dim for m in models}
     if dims != {np.shape(z)[-1]}:
         raise ValueError(f"z has {np.shape(z)[-1]} dimensions, the models' codes {sorted(dims)}: the same z cannot "
                          "go through all of them")
-    return [decode_points(model, z) for model in models]
+    return [decode_points(model, z, shown) for model in models]
 
 
 def grid_node(x: float, y: float, x_range, y_range, n: int) -> tuple[int, int] | None:
@@ -171,8 +172,9 @@ def apply_attribute(z, vector, strengths) -> np.ndarray:
     return np.asarray(z, dtype=np.float32)[None, :] + s * np.asarray(vector, dtype=np.float32)[None, :]
 
 
-def attribute_row(model: VAE, z, vector, strength: float, steps: int = 7) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+def attribute_row(model: VAE, z, vector, strength: float, steps: int = 7,
+                  shown: str = "mean") -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
     """The strengths 0 .. strength, their points z + s * vector (steps, D) and the decoded images (steps, C, H, W)."""
     strengths = np.linspace(0.0, strength, steps, dtype=np.float32)
     points = apply_attribute(z, vector, strengths)
-    return strengths, points, decode_points(model, points)
+    return strengths, points, decode_points(model, points, shown)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import LIKELIHOODS
+from .config import IMAGES, LIKELIHOODS
 
 SIGMA_MIN = 0.01     # the Gaussian's smallest sigma: 1% of the pixel range, so the variance cannot collapse
 SIGMA_START = 0.1    # its sigma before training
@@ -39,6 +39,16 @@ class Likelihood(nn.Module):
         """E[x|z], the image to show, in [0, 1]."""
         raise NotImplementedError
 
+    def mode(self, out: torch.Tensor) -> torch.Tensor:
+        """The most likely x given z, per pixel, in [0, 1]."""
+        raise NotImplementedError
+
+    def image(self, out: torch.Tensor, shown: str = "mean") -> torch.Tensor:
+        """The image to show: "mean" E[x|z] or "mode", the most likely x."""
+        if shown not in IMAGES:
+            raise ValueError(f"shown must be one of {', '.join(IMAGES)}, got {shown!r}")
+        return self.mean(out) if shown == "mean" else self.mode(out)
+
 
 class Bernoulli(Likelihood):
     name = "bernoulli"
@@ -49,6 +59,9 @@ class Bernoulli(Likelihood):
 
     def mean(self, out):
         return torch.sigmoid(out)
+
+    def mode(self, out):
+        return (out > 0).float()  # 1 where p(x=1) > 1/2
 
 
 def cb_log_norm(logits: torch.Tensor) -> torch.Tensor:
@@ -83,6 +96,11 @@ class ContinuousBernoulli(Likelihood):
     def mean(self, out):
         return cb_mean(out)
 
+    def mode(self, out):
+        # the density is proportional to lambda^x (1 - lambda)^(1 - x): increasing in x when lambda > 1/2, so its
+        # most likely value is 1 there and 0 below (flat at lambda = 1/2)
+        return (out > 0).float()
+
 
 class Gaussian(Likelihood):
     name = "gaussian"
@@ -104,6 +122,9 @@ class Gaussian(Likelihood):
 
     def mean(self, out):
         return out.clamp(0, 1)
+
+    def mode(self, out):
+        return self.mean(out)  # a Gaussian's mode is its mean
 
 
 def make_likelihood(name: str) -> Likelihood:

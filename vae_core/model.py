@@ -139,8 +139,13 @@ class VAE(nn.Module):
         return self.decoder(z).view(-1, *self.config.image_shape)
 
     def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
-        """z: (B, D) -> E[x|z] (B, C, H, W) in [0, 1]: the image to show."""
+        """z: (B, D) -> E[x|z] (B, C, H, W) in [0, 1]."""
         return self.likelihood.mean(self.decode(z))
+
+    def decode_image(self, z: torch.Tensor, shown: str = "mean") -> torch.Tensor:
+        """z: (B, D) -> the image to show (B, C, H, W) in [0, 1]: the mean E[x|z], or with shown="mode" the most
+        likely x."""
+        return self.likelihood.image(self.decode(z), shown)
 
     def forward(self, x: torch.Tensor):
         mu, logvar = self.encode(x)
