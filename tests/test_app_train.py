@@ -264,7 +264,7 @@ def test_compare_draws_a_sweep_as_a_curve_of_medians_over_seeds(ckpt_dir):
     rows = sweep(spec, [0.5, 4.0], [0, 1, 2], ckpt_dir / "sweep", workers=2)
     assert [r["status"] for r in rows] == ["trained"] * 6
     at = AppTest.from_file(APP, default_timeout=60).run()
-    assert any(o.startswith("sweep/beta4-seed2 · ") for o in at.selectbox(key="checkpoint").options)  # listed too
+    assert any(o.endswith(" · sweep/beta4-seed2") for o in at.selectbox(key="checkpoint").options)  # listed too
     at.switch_page("pages/compare.py").run()
     assert not at.exception
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
