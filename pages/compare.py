@@ -15,6 +15,7 @@ COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", 
 TRAIN = TrainConfig()
 SWEEP_RUNS = "_sweep"  # ids of the runs of the sweep this session started here
 SWEEP_FAILED = "_sweep_failed"  # what failed in this session's last sweep, shown until the next one starts
+SWEEP_DONE = "_sweep_done"  # that this session's last sweep is over, and what it saved: shown until the next one
 MAX_SWEEP_RUNS = 24  # runs one sweep may queue on the server, shared with everyone's runs
 
 
@@ -43,6 +44,8 @@ def sweep_controls() -> None:
         name = a.text_input("Folder", "sweep", key="sweep_name", help="Under the checkpoints folder.")
         if st.button("Start the sweep", key="sweep_start", type="primary"):
             start_sweep(dataset, betas, seeds, int(epochs), name)
+    if done := st.session_state.get(SWEEP_DONE):
+        st.success(done, icon=":material/check:")
     if failed := st.session_state.get(SWEEP_FAILED):
         st.error("Runs of the last sweep failed:  \n" + "  \n".join(failed), icon=":material/error:")
     if sweep_runs():
@@ -63,7 +66,7 @@ def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) ->
     except (ValueError, SweepError, DatasetError) as err:
         st.error(f"The sweep could not start: {err}")
         return
-    st.session_state[SWEEP_FAILED] = []
+    st.session_state[SWEEP_FAILED], st.session_state[SWEEP_DONE] = [], None
     folder = catalogue.checkpoint_dir() / folder_name
     for beta, seed in grid:
         out = run_path(folder, beta, seed)
@@ -97,6 +100,9 @@ def sweep_progress() -> None:
         st.session_state[SWEEP_FAILED] = [f"β={s.config.beta:g} seed {s.config.seed}: {s.status}"
                                           + (f" · {s.error.splitlines()[0]}" if s.error else "")
                                           for s in snaps if s.status != "finished" or not s.saved_as]
+        saved = sum(1 for s in snaps if s.saved_as)
+        st.session_state[SWEEP_DONE] = (f"The sweep is done: {saved} of {len(snaps)} runs saved, drawn below as the "
+                                        "curve of their medians over seeds.")
         clear_sweep_runs()
         st.rerun(scope="app")  # all over: draw the saved ones, and say which failed
 

@@ -32,7 +32,7 @@ from vae_core.config import (
 from vae_core.data import GRAY_MODES, decode_for_preview, describe_folder
 from vae_core.likelihood import elbo_formulas
 from vae_core.runs.jobs import RunSnapshot
-from vae_core.training import ESTIMATE_IMAGES
+from vae_core.training import ESTIMATE_IMAGES, epoch_under_way
 
 UPLOAD = "a zip of images (upload)"
 SOURCES = ["digits", "mnist", "fashion-mnist", UPLOAD]
@@ -205,7 +205,7 @@ def upload_preview(folder: str) -> None:
     st.caption(f"**{summary.n_images:,} images** in {len(summary.per_class)} "
                f"{'class' if len(summary.per_class) == 1 else 'classes'} ({classes}"
                f"{' …' if len(summary.per_class) > 8 else ''}); sizes {size_text}; {'grey' if grey else 'colour'}")
-    st.image(grid(decode_for_preview(summary.samples), nrow=8, width=320), caption="a sample of the upload")
+    st.image(grid(decode_for_preview(summary.samples), nrow=8, width=480), caption="a sample of the upload")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -246,7 +246,7 @@ def progress(snap: RunSnapshot) -> None:
         return
     last, total, config = snap.steps[-1], max(snap.total_steps, 1), snap.config
     eta = (total - last["step"]) * config.batch_size / max(last["samples_per_s"], 1e-9)
-    epoch = min(int(last["epoch"]) + 1, config.epochs)
+    epoch = epoch_under_way(last["epoch"], config.epochs)
     text = (f"epoch {epoch}/{config.epochs} · step {last['step']}/{total} · "
             f"{last['samples_per_s']:,.0f} samples/s · β {last['beta']:.2f}"
             + (f" · ETA {eta:.0f} s" if snap.training else ""))  # paused, no time to arrival means anything

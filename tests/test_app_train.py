@@ -225,7 +225,7 @@ def test_compare_shows_the_beta_path_of_a_run_whose_beta_changed(ckpt_dir):
     assert table.set_index("name").loc["varied", "β"] == "1 → 4 → 0.1"
     assert table.set_index("name").loc["digits-2d", "β"] == "1"
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
-    symbols = dict(zip(fig["data"][0]["text"], fig["data"][0]["marker"]["symbol"]))
+    symbols = dict(zip([c[0] for c in fig["data"][0]["customdata"]], fig["data"][0]["marker"]["symbol"]))
     assert symbols == {"varied": "diamond", "digits-2d": "circle"}
 
 
@@ -291,7 +291,10 @@ def test_a_sweep_started_on_compare_queues_its_runs_saves_each_and_draws_the_cur
         assert time.monotonic() < deadline
         time.sleep(0.5)
         at.run()
-    at.run()
+    while not any("The sweep is done: 2 of 2 runs saved" in m.value for m in at.success):  # it says it is over
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+        at.run()
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert any(t["name"] == "ui-sweep: median over seeds" for t in fig["data"])
     assert sorted(p.name for p in (ckpt_dir / "ui-sweep").glob("*.pt")) == ["beta0.5-seed0.pt", "beta4-seed0.pt"]
@@ -312,3 +315,13 @@ def test_save_and_discard_show_before_the_scores_are_computed(ckpt_dir, monkeypa
     assert [b for b in at.button if b.key and b.key.startswith("save_")]
     assert [b for b in at.button if b.key and b.key.startswith("discard_")]
     assert any(m.label == "test −ELBO" for m in at.metric)  # what was computed is shown
+
+
+def test_points_that_collapsed_alike_on_the_rate_distortion_plane_are_named_once():
+    from types import SimpleNamespace
+
+    from ui.figures import point_labels
+
+    row = lambda name, kl, recon, group="": SimpleNamespace(name=name, test_kl=kl, test_recon=recon, group=group)  # noqa: E731
+    rows = [row("a", 0.0, 50.0), row("b", 0.001, 50.01), row("c", 10.0, 20.0), row("sweep-run", 5.0, 30.0, "sweep")]
+    assert point_labels(rows) == ["a", "", "c", ""]  # b sits on a (both collapsed): hover names it

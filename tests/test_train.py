@@ -106,3 +106,9 @@ def test_available_devices_end_with_the_cpu_and_auto_picks_the_first():
     assert devices[-1] == "cpu" and len(set(devices)) == len(devices)
     assert pick_device("auto").type == devices[0]
     assert pick_device("cpu").type == "cpu"
+
+
+def test_the_epoch_under_way_is_counted_as_people_count():
+    from vae_core.training import epoch_under_way
+
+    assert [epoch_under_way(e, 30) for e in (0.0, 0.01, 12.4, 13.0, 29.99, 30.0)] == [1, 1, 13, 13, 30, 30]

@@ -187,10 +187,14 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
     ]
     marks = [dict(type="line", xref=xref, yref="paper", x0=step, x1=step, y0=0, y1=1,
                   line=dict(color=BETA_COLOR, dash="dot", width=1)) for step, _ in beta_changes for xref in ("x", "x2")]
-    labels = [dict(x=step, xref="x2", y=1, yref="paper", text=f"β→{beta:g}", showarrow=False, yanchor="bottom",
-                   font=dict(color=BETA_COLOR)) for step, beta in beta_changes[-MAX_BETA_LABELS:]]
-    titles = [dict(x=cx, xref="paper", y=1.08, yref="paper", showarrow=False, text=t, font=dict(size=13), xanchor="center")
-              for cx, t in ((0.23, f"reconstruction ({likelihood}) and loss (nats/image)"), (0.77, "KL term (nats/image)"))]
+    # inside the panel, under its top edge: above it they sat on the panel's title and under the toolbar
+    labels = [dict(x=step, xref="x2", y=0.99, yref="paper", text=f"β→{beta:g}", showarrow=False, yanchor="top",
+                   xanchor="left", bgcolor="rgba(255,255,255,0.8)", font=dict(color=BETA_COLOR))
+              for step, beta in beta_changes[-MAX_BETA_LABELS:]]
+    # from each panel's left edge: the toolbar takes the top right corner
+    titles = [dict(x=cx, xref="paper", y=1.02, yref="paper", showarrow=False, text=t, font=dict(size=13),
+                   xanchor="left", yanchor="bottom")
+              for cx, t in ((0.0, f"reconstruction ({likelihood}) and loss (nats/image)"), (0.54, "KL term (nats/image)"))]
     ticks = bool(steps)  # before a run: the empty axes, without numbers that would mean nothing
     layout = dict(height=height, margin=dict(l=10, r=40, t=40, b=10), legend=dict(orientation="h", y=-0.25),
                   xaxis=dict(domain=[0, 0.46], title="step", showticklabels=ticks),
@@ -199,6 +203,7 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
                   shapes=marks, annotations=titles + labels,
                   yaxis3=dict(overlaying="y2", side="right", anchor="x2", showgrid=False, zeroline=False,
                               range=[0, 1.25 * max(betas + [1e-3])], nticks=4, showticklabels=ticks,
+                              visible=ticks,  # before a run, a lone "β" at the edge would say nothing
                               title=dict(text="β", font=dict(color=BETA_COLOR)), tickfont=dict(color=BETA_COLOR)))
     return go.Figure(dict(data=traces, layout=layout))
 
@@ -299,9 +304,25 @@ def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), he
                                  marker=dict(size=4, color=label_color(label)),
                                  hovertemplate=f"label {name}<extra></extra>"))
     fig = go.Figure(traces)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(itemsizing="constant"),
+    # ten labels fit without a scroll bar: small entries, no gaps between them
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(itemsizing="constant", font=dict(size=10), tracegroupgap=0),
                       xaxis_title=axis_names[0], yaxis_title=axis_names[1])
     return fig
+
+
+def point_labels(rows: list, near: float = 0.04) -> list[str]:
+    """Names to write beside the points: none for a sweep's runs (their curve is labelled) nor for a point within
+    `near` of the plot's span of one already named (runs that collapsed alike pile up: hover tells them apart)."""
+    xy = np.array([[r.test_kl, r.test_recon] for r in rows], dtype=float).reshape(-1, 2)
+    span = np.maximum(np.ptp(xy, axis=0), 1e-9) if len(xy) else np.ones(2)
+    named, labels = [], []
+    for row, point in zip(rows, xy):
+        crowded = any((np.abs(point - other) / span < near).all() for other in named)
+        labels.append("" if row.group or crowded else row.name)
+        if labels[-1]:
+            named.append(point)
+    return labels
 
 
 @figure_builder
@@ -311,7 +332,7 @@ def rate_distortion(rows: list, height: int = 480) -> go.Figure:
     betas = [r.beta for r in rows]
     fig = go.Figure(go.Scatter(
         x=[r.test_kl for r in rows], y=[r.test_recon for r in rows], mode="markers+text", name="checkpoints",
-        showlegend=False, text=["" if r.group else r.name for r in rows], textposition="top center",  # sweeps: hover
+        showlegend=False, text=point_labels(rows), textposition="top center",
         customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss, r.beta_text] for r in rows],
         marker=dict(size=11, color=[float("nan") if b is None else b for b in betas], colorscale="Viridis",
                     symbol=["diamond" if r.beta_path else "circle" for r in rows],

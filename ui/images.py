@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,10 +28,11 @@ def crisp(image: torch.Tensor, width: int = 168) -> str:
 
 
 def grid(images: torch.Tensor, nrow: int, width: int = 480) -> str:
-    """A grid of images, one pixel apart, upscaled so the whole grid is about `width` pixels wide."""
+    """A grid of images, one pixel apart, upscaled by a whole factor to at least `width` pixels wide (the page
+    shrinks it to its column when that is narrower; rounding the factor down left 28-pixel images at 28)."""
     from vae_core.latent import to_grid_image
 
-    scale = max(1, width // (nrow * (images.shape[-1] + 1) + 1))
+    scale = max(1, math.ceil(width / (nrow * (images.shape[-1] + 1) + 1)))
     return png_data_url(to_grid_image(images, nrow=nrow, padding=1, scale=scale))
 
 

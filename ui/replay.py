@@ -146,7 +146,7 @@ def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
                            xaxis_range=x_range, yaxis_range=y_range))
     with b:
         images = np.concatenate([replay.originals, frame.recons])
-        st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420),
+        st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420), width="stretch",
                  caption="test images above, their reconstructions at this epoch below")
     with c:
         active = sum(v > ACTIVE_KL for v in frame.kl_per_dim)

@@ -317,6 +317,12 @@ class _Window:
         return event
 
 
+def epoch_under_way(epoch: float, epochs: int) -> int:
+    """The epoch a step's fractional `epoch` belongs to, counted from 1 as people count: 12.4 is in epoch 13,
+    and 13.0, the last step of epoch 13, still is (a run paused after One epoch is at 13 of N, not 14)."""
+    return min(max(math.ceil(epoch), 1), epochs)
+
+
 EXPLOSION = 1000  # a loss this many times the image's scale above the best so far means training diverged
 
 

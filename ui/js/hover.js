@@ -33,11 +33,18 @@ function install() {
     ctx.drawImage(hover.image, j * w, i * h, w, h, 0, 0, canvas.width, canvas.height);
     hover.shown = i * hover.grid.n + j;
   };
-  const place = (cx, cy) => {  // above and to the left of the cursor: plotly's hover labels go to its right
+  // above and to the left of the cursor (plotly's hover labels go to its right); below it where that would cover
+  // the chart's toolbar or leave the window
+  const place = (cx, cy, gd) => {
     box.style.display = "block";
     const bw = box.offsetWidth, bh = box.offsetHeight;
-    box.style.left = (cx - GAP - bw >= 0 ? cx - GAP - bw : cx + GAP) + "px";
-    box.style.top = (cy - GAP - bh >= 0 ? cy - GAP - bh : cy + GAP) + "px";
+    const left = cx - GAP - bw >= 0 ? cx - GAP - bw : cx + GAP;
+    const bar = gd.querySelector(".modebar");
+    const r = bar ? bar.getBoundingClientRect() : null;
+    const coversBar = (top) => r && r.width > 0 && left < r.right && left + bw > r.left && top < r.bottom && top + bh > r.top;
+    const above = cy - GAP - bh;
+    box.style.left = left + "px";
+    box.style.top = (above >= 0 && !coversBar(above) ? above : cy + GAP) + "px";
   };
   const tileAt = (e) => {  // the grid node nearest the cursor's map position, or null off the plot area or grid
     const gd = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
@@ -49,14 +56,14 @@ function install() {
     const x = gd._fullLayout.xaxis.p2c(px), y = gd._fullLayout.yaxis.p2c(py);
     const j = Math.round((x - g.x_range[0]) / (g.x_range[1] - g.x_range[0]) * (g.n - 1));
     const i = Math.round((g.y_range[1] - y) / (g.y_range[1] - g.y_range[0]) * (g.n - 1));
-    return i >= 0 && j >= 0 && i < g.n && j < g.n ? {x, y, i, j} : null;
+    return i >= 0 && j >= 0 && i < g.n && j < g.n ? {x, y, i, j, gd} : null;
   };
   const onMove = (e) => {
     const tile = tileAt(e);
     if (!tile) return hide();
     draw(tile.i, tile.j);
-    place(e.clientX, e.clientY);
-    window.__vaeHover = tile;
+    place(e.clientX, e.clientY, tile.gd);
+    window.__vaeHover = {x: tile.x, y: tile.y, i: tile.i, j: tile.j};
   };
   const onLeave = () => hide();
   // a wheel zooms the map (or scrolls the page) under a cursor that has not moved: the next move shows it again
