@@ -293,8 +293,11 @@ def kl_heatmap(replay, current: int | None = None, height: int = 240) -> go.Figu
     return fig
 
 
+SMALL_MAP_HEIGHT = 300  # ten labels fit its legend, without a scroll bar
+
+
 @figure_builder
-def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), height: int = 260) -> go.Figure:
+def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), height: int = SMALL_MAP_HEIGHT) -> go.Figure:
     """The Train page's live map: one trace per label, in the same colours as every other map."""
     traces = []
     for label in np.unique(labels):
@@ -304,9 +307,8 @@ def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), he
                                  marker=dict(size=4, color=label_color(label)),
                                  hovertemplate=f"label {name}<extra></extra>"))
     fig = go.Figure(traces)
-    # ten labels fit without a scroll bar: small entries, no gaps between them
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(itemsizing="constant", font=dict(size=10), tracegroupgap=0),
+                      legend=dict(itemsizing="constant", font=dict(size=11), tracegroupgap=0),
                       xaxis_title=axis_names[0], yaxis_title=axis_names[1])
     return fig
 

@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from ui.canvas_charts import kl_bars_data, kl_heatmap_data, live_or_figure, small_map_data
-from ui.figures import ACTIVE_KL, kl_bars, kl_heatmap, label_color, small_map
+from ui.figures import ACTIVE_KL, SMALL_MAP_HEIGHT, kl_bars, kl_heatmap, label_color, small_map
 from ui.images import grid
 from vae_core.data import as_float
 from vae_core.replay import MAX_SAVED_FRAMES, Replay, thin
@@ -143,7 +143,7 @@ def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
                        lambda: small_map_data(frame.xy, replay.labels, replay.axis_names, replay.class_names,
                                               x_range, y_range),
                        lambda: small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names).update_layout(
-                           xaxis_range=x_range, yaxis_range=y_range))
+                           xaxis_range=x_range, yaxis_range=y_range), height=SMALL_MAP_HEIGHT)
     with b:
         images = np.concatenate([replay.originals, frame.recons])
         st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420), width="stretch",
