@@ -326,7 +326,8 @@ def save_panel(job, snap: RunSnapshot) -> None:
         try:
             path = job.save(safe_checkpoint_path(catalogue.checkpoint_dir(), name))
         except CheckpointError as err:
-            st.error(str(err))
+            kept = " The run is kept here: save it again once there is room." if isinstance(err.__cause__, OSError) else ""
+            st.error(str(err) + kept)
             return
         session.pick_next_run(path.stem)
         st.rerun()

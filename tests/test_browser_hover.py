@@ -131,6 +131,14 @@ def test_hover_shows_the_decode_under_the_cursor_without_the_server_in_chromium(
         time.sleep(0.5)  # a rerun the movement started would have sent its request by now
         assert len(sent) == before, "moving the mouse over the map sent messages to the server"
 
+        # under the toolbar (top right of the plot): the preview goes below the cursor, not over the toolbar
+        page.mouse.move(area["left"] + area["width"] - 40, area["top"] + 30, steps=4)
+        page.wait_for_function("() => window.__vaeHover", timeout=5_000)
+        bar = page.evaluate("""() => { const r = document.querySelector('[data-testid="stMain"] .modebar')
+            .getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }""")
+        left, top, right, bottom = preview_box(page)
+        assert bar[2] > bar[0] and (right <= bar[0] or left >= bar[2] or bottom <= bar[1] or top >= bar[3]), (bar, left, top)
+
         page.mouse.move(area["left"] - 60, area["top"] + 40, steps=4)  # off the plot area, beside the map
         page.wait_for_function("() => !window.__vaeHover", timeout=5_000)
         assert preview_box(page) is None

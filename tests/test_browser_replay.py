@@ -28,3 +28,7 @@ def test_play_runs_the_replay_forward_and_pause_stops_it():
         paused_at = page.evaluate(SHOWN_EPOCH)
         page.wait_for_timeout(2_000)  # a paused replay stays where it is (a wait for nothing to happen)
         assert page.evaluate(SHOWN_EPOCH) == paused_at and paused_at >= seen[-1]
+        # the replay's map lists all ten labels in its legend, without a scroll bar
+        legend = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot .legend')]
+            .map(l => [l.querySelectorAll('.traces').length, !!l.querySelector('.scrollbar[height]:not([height="0"])')])""")
+        assert [10, False] in legend, legend

@@ -153,3 +153,4 @@ def test_the_train_page_trains_on_a_zip_of_colour_images(tmp_path, monkeypatch):
     (saved,) = (tmp_path / "checkpoints").glob("*.pt")
     model, meta = load_checkpoint(saved)
     assert model.config.image_shape == (3, 32, 32) and model.config.likelihood == "continuous-bernoulli"
+

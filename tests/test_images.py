@@ -17,9 +17,11 @@ def decode(url: str) -> np.ndarray:
 
 def test_grid_is_a_png_data_url_of_the_upscaled_grid():
     images = torch.zeros(4, 1, 8, 8)
-    pixels = decode(grid(images, nrow=2, width=170))  # 2 * (8 + 1) + 1 = 19 pixels, upscaled 170 // 19 = 8 times
-    assert pixels.shape == (19 * 8, 19 * 8, 3)
-    assert pixels[0, 0].tolist() == [255, 255, 255] and pixels[8, 8].tolist() == [0, 0, 0]  # padding, image
+    pixels = decode(grid(images, nrow=2, width=170))  # 2 * (8 + 1) + 1 = 19 pixels, upscaled ceil(170 / 19) = 9 times
+    assert pixels.shape == (19 * 9, 19 * 9, 3)
+    assert pixels[0, 0].tolist() == [255, 255, 255] and pixels[9, 9].tolist() == [0, 0, 0]  # padding, image
+    # never narrower than asked: rounding the factor down showed a row of eight 28-pixel images at 233 pixels
+    assert decode(grid(torch.rand(16, 1, 28, 28), nrow=8, width=420)).shape[1] >= 420
 
 
 def test_thumbnail_fits_the_side_and_keeps_the_aspect_ratio():

@@ -39,23 +39,33 @@ def held_uploads() -> set[str]:
 def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
     """The image folder of an uploaded zip (unpacked now, or found from an earlier identical upload). The
     zip's own name is kept beside it (upload-<hash>.name), for display_name."""
-    from vae_core.data import extract_image_zip, image_root  # torch: not needed to display an upload's name
+    from vae_core.data import DatasetError, extract_image_zip, image_root  # torch: not for an upload's name
+    from vae_core.files import write_failure
 
-    root.mkdir(parents=True, exist_ok=True)
     folder = root / f"upload-{hashlib.sha256(zip_bytes).hexdigest()[:16]}"
     if not folder.is_dir():
-        tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
+        except OSError as err:  # a read-only or full disk
+            raise DatasetError(write_failure(err, "the unpacked zip", root)) from err
         try:
             extract_image_zip(io.BytesIO(zip_bytes), tmp)
             tmp.rename(folder)  # complete or absent: a half-unpacked upload is never taken for a whole one
         except FileExistsError:  # the same zip unpacked at the same moment by another session
             shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as err:  # a full disk: nothing half-unpacked stays
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise DatasetError(write_failure(err, "the unpacked zip", root)) from err
         except BaseException:  # a refused zip leaves nothing behind
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     name = folder.with_suffix(".name")
     if file_name and not (name.is_file() and name.read_text() == file_name):  # the preview asks at every rerun
-        name.write_text(file_name)
+        try:
+            name.write_text(file_name)
+        except OSError:  # a full disk: the upload is named "a zip" until it can be written
+            name.unlink(missing_ok=True)
     return image_root(folder)
 
 

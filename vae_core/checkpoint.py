@@ -6,6 +6,7 @@ weights_only=True means loading a file can never run code from it; anything it c
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import pickle
 import re
@@ -16,7 +17,7 @@ import torch
 
 from .config import DataOptions, TrainConfig
 from .data import Dataset
-from .files import SUFFIX, CheckpointInfo, checkpoint_files, remove_stale_temp_files
+from .files import SUFFIX, CheckpointInfo, checkpoint_files, remove_stale_temp_files, write_failure
 from .meta import CheckpointMeta, MetadataError
 from .model import VAE
 from .training import evaluate
@@ -57,24 +58,34 @@ def save_checkpoint(path, model: VAE, *, dataset: str, train_config: TrainConfig
                           created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     payload = dict(format=FORMAT, version=VERSION, **meta.to_payload(),
                    model_state={k: v.detach().cpu() for k, v in model.state_dict().items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary shared file
         with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
+            f.write(serialized(payload))  # a full disk is an OSError here (torch.save to the file raises a RuntimeError)
             f.flush()
             os.fsync(f.fileno())
         if overwrite:
-            os.replace(tmp, path)
+            os.replace(tmp, path)  # an older file of that name stays whole until this one is
         else:
             os.link(tmp, path)  # fails if `path` exists, unlike rename
     except FileExistsError:
         raise CheckpointError(f"{path} already exists; choose another name or allow overwriting.") from None
+    except OSError as err:  # a full disk, a read-only folder: the model is still in memory, to be saved elsewhere
+        raise CheckpointError(write_failure(err, f"the checkpoint {path.name}", path.parent)) from err
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def serialized(payload: dict) -> bytes:
+    """The checkpoint file's bytes (a few MB at most: the models here are small)."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return buffer.getvalue()
 
 
 def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list, beta_changes=(),

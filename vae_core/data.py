@@ -129,13 +129,13 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str):
     except Exception:  # not there yet, or damaged: decode the folder again
         pass
     x, y, names, rel_files = _folder(folder, image_size, channels, files)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         torch.save(dict(x=x, y=y, class_names=names, files=rel_files), tmp)
         os.replace(tmp, path)  # whole or absent: a reader never sees half a cache file
-    except OSError:  # a read-only or full disk only costs the next load its speed
-        pass
+    except OSError:  # a read-only or full disk only costs the next load its speed; no half-written file stays
+        tmp.unlink(missing_ok=True)
     return x, y, names, rel_files
 
 

@@ -2,6 +2,7 @@
 checkpoint files as a folder lists them (the app lists and maps checkpoints before torch is imported)."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -15,6 +16,17 @@ from .meta import CheckpointMeta
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SUFFIX = ".pt"  # checkpoint files
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+def write_failure(err: OSError, what: str, folder) -> str:
+    """One sentence for a write that failed: a full disk and a read-only folder said as such."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full"
+    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = "the folder is read-only or not writable here"
+    else:
+        why = err.strerror or str(err)
+    return f"Could not write {what} to {folder}: {why}. Nothing was left half-written there."
 
 
 def image_files(folder: Path) -> list[Path]:

@@ -150,13 +150,14 @@ def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, dat
     header["digest"] = _digest(json.dumps(header, default=_plain), arrays)
     text = json.dumps(header, default=_plain)
     for path in (cache_path(checkpoint), _fallback_path(checkpoint)):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
             np.savez(tmp, header=np.array(text), **arrays)
             os.replace(tmp, path)  # whole or absent: a reader never sees half a file
             return
-        except OSError:
+        except OSError:  # a full disk or a read-only folder: try the next place; a cache only saves time
+            tmp.unlink(missing_ok=True)
             continue
 
 

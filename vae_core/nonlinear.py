@@ -213,12 +213,12 @@ def cached_fit(latents: np.ndarray, kind: str, cache: Path, seed: int = 0, max_f
     except Exception:  # not there yet, or damaged
         pass
     projection = fit_nonlinear(latents, kind, seed, max_fit, progress)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
         np.savez(tmp, xy=projection.xy, fit_index=projection.fit_index, error_x=np.array(projection.error_x),
                  error_y=np.array(projection.error_y), errors=projection.errors)
         os.replace(tmp, path)
-    except OSError:  # a read-only or full disk only costs the next open its speed
-        pass
+    except OSError:  # a read-only or full disk only costs the next open its speed; no half-written file stays
+        tmp.unlink(missing_ok=True)
     return projection
