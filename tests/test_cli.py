@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from conftest import ROOT
@@ -62,3 +63,27 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     assert proc.returncode == 2 and "Hidden sizes must be comma-separated" in proc.stderr
     proc = cli("train", "--lr", "1e6", "--epochs", "20", "--out", str(tmp_path / "d.pt"), check=False)
     assert proc.returncode == 1 and "diverged" in proc.stderr and not (tmp_path / "d.pt").exists()
+
+
+def test_a_saved_model_trains_further_as_if_its_run_had_gone_on(tmp_path):
+    """train --resume: 2 epochs, then 2 more from the file, equal an uninterrupted 4 (same seed, on the CPU)."""
+    common = ("--data", "digits", "--latent-dim", "2", "--device", "cpu", "--quiet")
+    cli("train", *common, "--epochs", "4", "--out", str(tmp_path / "four.pt"))
+    cli("train", *common, "--epochs", "2", "--out", str(tmp_path / "two.pt"))
+    result = cli("train", "--resume", str(tmp_path / "two.pt"), "--epochs", "2", "--device", "cpu", "--quiet",
+                 "--out", str(tmp_path / "two-plus-two.pt"))
+    assert "after 4 epochs in all" in result.stderr
+    straight, _ = load_checkpoint(tmp_path / "four.pt")
+    resumed, meta = load_checkpoint(tmp_path / "two-plus-two.pt")
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    assert [e["epoch"] for e in meta.history if e["type"] == "epoch"] == [1, 2, 3, 4]  # the history goes on
+    assert [f.epoch for f in from_history(meta.history, meta.beta_changes, meta.image_shape).frames] == [1, 2, 3, 4]
+    assert meta.train.epochs == 4 and meta.metrics["epoch"] == 4
+
+
+def test_a_checkpoint_without_optimizer_state_is_refused_for_training_further(tmp_path):
+    result = cli("train", "--resume", str(ROOT / "checkpoints" / "digits-2d.pt"), "--epochs", "2", "--quiet",
+                 "--out", str(tmp_path / "more.pt"), check=False)
+    assert result.returncode != 0 and "saved without its optimizer state" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "more.pt").exists()

@@ -20,7 +20,7 @@ from .data import Dataset
 from .files import SUFFIX, CheckpointInfo, checkpoint_files, remove_stale_temp_files, write_failure
 from .meta import CheckpointMeta, MetadataError
 from .model import VAE
-from .training import evaluate
+from .training import ResumeState, evaluate
 
 FORMAT = "vae-latent-explorer"
 VERSION = 1
@@ -44,10 +44,12 @@ def safe_checkpoint_path(folder, name: str) -> Path:
 def save_checkpoint(path, model: VAE, *, dataset: str, train_config: TrainConfig | None = None,
                     beta_changes=(), history: list | None = None, metrics: dict | None = None,
                     class_names: list | None = None, data_options: DataOptions | dict | None = None,
-                    overwrite: bool = False) -> Path:
+                    overwrite: bool = False, resume_state: ResumeState | None = None) -> Path:
     """Write the checkpoint to `path` atomically: a temp file in the same folder, then a rename.
 
-    A reader never sees half a file, and with overwrite=False an existing file is never replaced.
+    A reader never sees half a file, and with overwrite=False an existing file is never replaced. With a
+    resume_state (the optimizer's state and the random generators' at the last epoch's end) it can be trained
+    further (`train --resume`).
     """
     path = Path(path)
     if isinstance(data_options, dict):
@@ -58,6 +60,8 @@ def save_checkpoint(path, model: VAE, *, dataset: str, train_config: TrainConfig
                           created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     payload = dict(format=FORMAT, version=VERSION, **meta.to_payload(),
                    model_state={k: v.detach().cpu() for k, v in model.state_dict().items()})
+    if resume_state is not None and resume_state.epochs_done:
+        payload["resume_state"] = resume_state.to_payload()
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +93,7 @@ def serialized(payload: dict) -> bytes:
 
 
 def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list, beta_changes=(),
-             overwrite: bool = False) -> tuple[Path, dict]:
+             overwrite: bool = False, resume_state: ResumeState | None = None) -> tuple[Path, dict]:
     """Save a trained model with what it takes to explore and compare it later: its dataset's name, options
     (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
     the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
@@ -98,8 +102,21 @@ def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list
     metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
     path = save_checkpoint(path, model, dataset=data.name, train_config=config, beta_changes=beta_changes,
                            history=history, metrics=metrics, class_names=data.class_names,
-                           data_options=data.options, overwrite=overwrite)
+                           data_options=data.options, overwrite=overwrite, resume_state=resume_state)
     return path, metrics
+
+
+def read_resume_state(path) -> ResumeState:
+    """What training a saved model further needs; a CheckpointError when the file was saved without it."""
+    stored = read_payload(path).get("resume_state")
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"{path} was saved without its optimizer state (checkpoints saved before this version, "
+                              "and those of the app's Train page, have none), so it cannot be trained further "
+                              "exactly: train a new model, or retrain this one with the CLI to get a file that can.")
+    try:
+        return ResumeState.from_payload(stored)
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: its optimizer state is damaged ({_short(err)}).") from err
 
 
 def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, CheckpointMeta]:

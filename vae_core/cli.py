@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from .bounds import iwae_log_likelihood
-from .checkpoint import CheckpointError, load_checkpoint, save_run
+from .checkpoint import CheckpointError, load_checkpoint, read_resume_state, save_run
 from .config import (
     ARCHS,
     DEFAULT_HIDDEN,
@@ -27,7 +27,7 @@ from .config import (
 from .data import DatasetError
 from .likelihood import bits_per_dim
 from .sweep import RAY_INSTALL, SweepError, run_path, sweep
-from .training import NonFiniteLossError, evaluate, pick_device, train
+from .training import NonFiniteLossError, ResumeState, evaluate, pick_device, train
 
 DEFAULTS = TrainConfig()
 MODEL_DEFAULTS = VAEConfig()
@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds weights, shuffling and noise")
     t.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
     t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    t.add_argument("--resume", metavar="CHECKPOINT", default=None,
+                   help="train this saved model --epochs more epochs, on its own data and settings (the data and "
+                        "model options are then ignored); its history, beta changes and replay go on")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     w = sub.add_parser("sweep", formatter_class=fmt, help="train a grid of betas x seeds, one checkpoint each")
@@ -143,14 +146,43 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise CheckpointError(f"{out} already exists; pass --force to overwrite it.")
+    if args.resume:
+        return _train_further(args, out)
     spec = run_spec(args, args.beta, args.seed)
     data = spec.data.load(download=True)
     model = spec.build(data)
-    history = _run_with_progress(model, data, spec.train, quiet=args.quiet)
-    _, m = save_run(out, model, data, spec.train, history, overwrite=args.force)
-    print(f"saved {out}: test loss ({args.likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "
-          f"KL {m['test_kl']:.2f}), {m['active_units']} active units", file=sys.stderr)
+    state = ResumeState()
+    history = _run_with_progress(model, data, spec.train, quiet=args.quiet, resume=state)
+    _, m = save_run(out, model, data, spec.train, history, overwrite=args.force, resume_state=state)
+    _saved(out, model.config.likelihood, m)
     return 0
+
+
+def _train_further(args, out: Path) -> int:
+    """`train --resume CHECKPOINT`: the saved model trained --epochs more, as if its run had gone on."""
+    from .replay import ReplayError, from_history
+
+    state = read_resume_state(args.resume)  # refuses a file without it before anything is loaded
+    model, meta = load_checkpoint(args.resume, device=pick_device(args.device))
+    if meta.train is None:
+        raise CheckpointError(f"{args.resume} does not record how it was trained, so it cannot be trained further.")
+    config = replace(meta.train, epochs=state.epochs_done + args.epochs, device=args.device)
+    data = meta.data_options.load(download=True)
+    try:
+        replay = from_history(meta.history, meta.beta_changes, meta.image_shape)
+    except ReplayError:
+        replay = None  # a run saved without one: the replay starts here
+    earlier = [e for e in meta.history if e.get("type") in ("step", "epoch")]
+    history = _run_with_progress(model, data, config, quiet=args.quiet, resume=state, replay=replay)
+    _, m = save_run(out, model, data, config, earlier + history, beta_changes=meta.beta_changes,
+                    overwrite=args.force, resume_state=state)
+    _saved(out, model.config.likelihood, m, f" after {state.epochs_done} epochs in all")
+    return 0
+
+
+def _saved(out: Path, likelihood: str, m: dict, note: str = "") -> None:
+    print(f"saved {out}{note}: test loss ({likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "
+          f"KL {m['test_kl']:.2f}), {m['active_units']} active units", file=sys.stderr)
 
 
 def cmd_sweep(args) -> int:
@@ -204,14 +236,19 @@ def _numbers(kind):
     return parse
 
 
-def _run_with_progress(model, data, config, quiet: bool):
+def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | None = None, replay=None):
+    """Train with a progress bar; -> the events and the replay as history entries. `replay`: earlier frames to
+    go on from."""
     from tqdm import tqdm
 
     from .replay import ReplayRecorder, to_history
 
-    history, bar, replay = [], None, ReplayRecorder(data, model.config.latent_dim)
+    history, bar, recorder = [], None, ReplayRecorder(data, model.config.latent_dim)
+    if replay is not None:
+        recorder.replay.frames = list(replay.frames)
+    replay = recorder
     try:
-        for event in train(model, data, config):
+        for event in train(model, data, config, resume=resume):
             if event["type"] == "start":
                 bar = tqdm(total=event["total_steps"], unit="step", disable=quiet, file=sys.stderr,
                            desc=f"train on {event['device']}")

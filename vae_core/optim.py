@@ -21,6 +21,19 @@ class Adam:
         self.exp_avg = [torch.zeros_like(p) for p in self.params]     # m: the gradients' running mean
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]  # v: their running uncentred variance
 
+    def state_dict(self) -> dict:
+        """What the update depends on besides the parameters: plain values and tensors (a checkpoint stores them)."""
+        return dict(steps=self.steps, exp_avg=[t.detach().cpu().clone() for t in self.exp_avg],
+                    exp_avg_sq=[t.detach().cpu().clone() for t in self.exp_avg_sq])
+
+    def load_state_dict(self, state: dict) -> None:
+        shapes = [tuple(p.shape) for p in self.params]
+        if [tuple(t.shape) for t in state["exp_avg"]] != shapes or [tuple(t.shape) for t in state["exp_avg_sq"]] != shapes:
+            raise ValueError("the optimizer state is for parameters of other shapes")
+        self.steps = int(state["steps"])
+        self.exp_avg = [t.to(p.device, p.dtype).clone() for t, p in zip(state["exp_avg"], self.params)]
+        self.exp_avg_sq = [t.to(p.device, p.dtype).clone() for t, p in zip(state["exp_avg_sq"], self.params)]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.params:
             p.grad = None

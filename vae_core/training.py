@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 import numpy as np
@@ -230,13 +231,36 @@ def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0)
                 total_correlation=estimates.total_correlation, dimwise_kl=estimates.dimwise_kl)
 
 
+@dataclass
+class ResumeState:
+    """Where a run stands at the end of an epoch, beside its weights: what training on needs to continue as if it
+    had never stopped (with the same seed, on the CPU, the same weights to float rounding)."""
+    epochs_done: int = 0
+    steps_done: int = 0
+    optimizer: dict | None = None    # Adam.state_dict()
+    shuffle_rng: torch.Tensor | None = None  # the batch order's generator
+    torch_rng: torch.Tensor | None = None    # torch's global generator: the reparameterisation noise
+
+    def to_payload(self) -> dict:
+        return dict(epochs_done=self.epochs_done, steps_done=self.steps_done, optimizer=self.optimizer,
+                    shuffle_rng=self.shuffle_rng, torch_rng=self.torch_rng)
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> ResumeState:
+        return cls(int(payload["epochs_done"]), int(payload["steps_done"]), payload["optimizer"],
+                   payload["shuffle_rng"], payload["torch_rng"])
+
+
 def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event | None = None,
           beta: BetaControl | Callable[[], float] | None = None,
-          pause: PauseControl | None = None) -> Iterator[TrainEvent]:
+          pause: PauseControl | None = None, resume: ResumeState | None = None) -> Iterator[TrainEvent]:
     """Train `model` in place on data.train_x, yielding metric events (see the module docstring).
 
     stop: set it to end the run after the current step. beta: a BetaControl (or any callable
     returning a float) read before every step; defaults to config.beta. pause: waited on before every step.
+    resume: where a run stood after resume.epochs_done epochs, to train on from there up to config.epochs; it
+    is kept up to date at the end of each epoch, so a fresh ResumeState() passed in is what to save beside the
+    weights to train further later.
     """
     if tuple(data.image_shape) != tuple(model.config.image_shape):
         raise ValueError(f"model expects images {model.config.image_shape}, data has {data.image_shape}")
@@ -249,12 +273,18 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
     steps_per_epoch = math.ceil(n / config.batch_size)
     opt = Adam(model.parameters(), lr=config.lr)  # torch.optim.Adam's update, without its import of torch._dynamo
     shuffle = torch.Generator(device=device).manual_seed(config.seed)
+    start_epoch, step = 0, 0
+    if resume is not None and resume.epochs_done:
+        opt.load_state_dict(resume.optimizer)
+        shuffle.set_state(resume.shuffle_rng)
+        torch.set_rng_state(resume.torch_rng)
+        start_epoch, step = resume.epochs_done, resume.steps_done
     good = _Snapshot(model)
     yield StartEvent(type="start", total_steps=steps_per_epoch * config.epochs, steps_per_epoch=steps_per_epoch,
                      device=str(device), n_train=n, n_test=len(data.test_x))
-    step, t_start = 0, time.perf_counter()
+    t_start = time.perf_counter()
     window = _Window()
-    for epoch in range(config.epochs):
+    for epoch in range(start_epoch, config.epochs):
         order = torch.randperm(n, generator=shuffle, device=device)
         for i in range(0, n, config.batch_size):
             if pause is not None:
@@ -266,7 +296,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
             xb = as_float(x_train[order[i:i + config.batch_size]])
             out, mu, logvar = model(xb)
             terms = elbo(xb, out, mu, logvar, beta=b, likelihood=model.likelihood)
-            if step == 0:  # the untrained model's loss: what an explosion is measured against from the start
+            if good.best == math.inf:  # the first loss: what an explosion is measured against from the start
                 good.best = float(terms.loss.detach())
             opt.zero_grad(set_to_none=True)
             terms.loss.backward()
@@ -279,6 +309,9 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 yield event
         result = evaluate(model, data.test_x, seed=config.seed)
         good.check(result["test_loss"], step)
+        if resume is not None:  # up to date when the epoch's event is seen, for a consumer that saves on it
+            resume.epochs_done, resume.steps_done, resume.optimizer = epoch + 1, step, opt.state_dict()
+            resume.shuffle_rng, resume.torch_rng = shuffle.get_state(), torch.get_rng_state()
         yield EpochEvent(type="epoch", epoch=epoch + 1, step=step, beta=b, elapsed_s=time.perf_counter() - t_start, **result)
         window.t0 = time.perf_counter()  # samples/s counts training steps, not evaluation or what the consumer did
         if pause is not None:
