@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from vae_core import BetaControl, ModelChoice, RunSpec, TrainConfig, load_checkpoint
+from vae_core import BetaControl, CheckpointError, ModelChoice, RunSpec, TrainConfig, load_checkpoint
 from vae_core.replay import REPLAY_IMAGES
 from vae_core.runs import child, jobs
 from vae_core.runs.child import ChildMessage
@@ -254,3 +254,18 @@ def test_queued_runs_are_data_not_threads_and_start_strictly_in_order(digits):
         wait(job, lambda s: not s.live, timeout=120)
     started = [job.started for job in queued]
     assert all(job.snapshot().status == "finished" for job in queued) and started == sorted(started)
+
+
+def test_a_finished_run_saved_from_the_page_can_be_trained_further(registry, digits, tmp_path):
+    from vae_core.checkpoint import read_resume_state
+
+    job = new_job(registry, digits, epochs=2)
+    wait(job, lambda s: not s.live)
+    state = read_resume_state(job.save(tmp_path / "run.pt"))
+    assert (state.epochs_done, len(state.optimizer["exp_avg"])) == (2, len(list(job.model.parameters())))
+    stopped = new_job(registry, digits, epochs=1000)
+    wait(stopped, lambda s: len(s.events) > 2)
+    stopped.request_stop()
+    wait(stopped, lambda s: not s.live)
+    with pytest.raises(CheckpointError, match="saved without its optimizer state"):  # stopped mid-epoch: not exactly
+        read_resume_state(stopped.save(tmp_path / "stopped.pt"))

@@ -111,8 +111,8 @@ def read_resume_state(path) -> ResumeState:
     stored = read_payload(path).get("resume_state")
     if not isinstance(stored, dict):
         raise CheckpointError(f"{path} was saved without its optimizer state (checkpoints saved before this version, "
-                              "and those of the app's Train page, have none), so it cannot be trained further "
-                              "exactly: train a new model, or retrain this one with the CLI to get a file that can.")
+                              "and runs stopped before their last epoch, have none), so it cannot be trained "
+                              "further exactly: train a new model, or retrain this one to get a file that can.")
     try:
         return ResumeState.from_payload(stored)
     except (KeyError, TypeError, ValueError) as err:

@@ -173,7 +173,9 @@ def _train_further(args, out: Path) -> int:
     except ReplayError:
         replay = None  # a run saved without one: the replay starts here
     earlier = [e for e in meta.history if e.get("type") in ("step", "epoch")]
-    history = _run_with_progress(model, data, config, quiet=args.quiet, resume=state, replay=replay)
+    final_beta = meta.final_beta if meta.final_beta is not None else config.beta  # β changed while it trained
+    history = _run_with_progress(model, data, config, quiet=args.quiet, resume=state, replay=replay,
+                                 beta=lambda: final_beta)
     _, m = save_run(out, model, data, config, earlier + history, beta_changes=meta.beta_changes,
                     overwrite=args.force, resume_state=state)
     _saved(out, model.config.likelihood, m, f" after {state.epochs_done} epochs in all")
@@ -236,7 +238,7 @@ def _numbers(kind):
     return parse
 
 
-def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | None = None, replay=None):
+def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | None = None, replay=None, beta=None):
     """Train with a progress bar; -> the events and the replay as history entries. `replay`: earlier frames to
     go on from."""
     from tqdm import tqdm
@@ -248,7 +250,7 @@ def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | N
         recorder.replay.frames = list(replay.frames)
     replay = recorder
     try:
-        for event in train(model, data, config, resume=resume):
+        for event in train(model, data, config, beta=beta, resume=resume):
             if event["type"] == "start":
                 bar = tqdm(total=event["total_steps"], unit="step", disable=quiet, file=sys.stderr,
                            desc=f"train on {event['device']}")

@@ -15,7 +15,7 @@ import torch
 from ..config import TrainConfig
 from ..model import VAE
 from ..replay import ReplayFrame, ReplayRecorder
-from ..training import BetaControl, NonFiniteLossError, PauseControl, TrainEvent, train
+from ..training import BetaControl, NonFiniteLossError, PauseControl, ResumeState, TrainEvent, train
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class ChildMessage:
     beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
     error: str | None = None                    # failed
     weights: dict | None = None                 # end, failed: the final (or last finite) weights
+    resume: dict | None = None                  # end of a finished run: what training it further needs (ResumeState)
 
 
 def train_threads(torch_default: int) -> int:
@@ -48,14 +49,17 @@ def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, me
     model.load_state_dict(state)
     data = pickle.loads(data)
     replay = ReplayRecorder(data, vae_config.latent_dim)
+    resume = ResumeState()
     try:
-        for event in train(model, data, config, stop=stop, beta=beta, pause=pause):
+        for event in train(model, data, config, stop=stop, beta=beta, pause=pause, resume=resume):
             if event["type"] == "end":
                 beta.flush()  # the last value counts even if it had no time to settle
             if changes := beta.take_changes():
                 send(messages, ChildMessage("beta", beta_changes=changes))
             if event["type"] == "end":
-                send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict()))
+                # a run stopped mid-epoch has weights past its last epoch's state: it cannot go on exactly from there
+                finished = None if event["stopped"] else resume.to_payload()
+                send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict(), resume=finished))
             else:
                 frame = replay.record(model, event) if event["type"] == "epoch" else None
                 send(messages, ChildMessage("event", event=event, frame=frame))

@@ -29,7 +29,7 @@ from ..config import RunSpec, TrainConfig
 from ..data import Dataset
 from ..model import VAE
 from ..replay import Replay, ReplayFrame, new_replay, to_history
-from ..training import BetaControl, PauseControl, TrainEvent, evaluate
+from ..training import BetaControl, PauseControl, ResumeState, TrainEvent, evaluate
 from .child import ChildMessage, train_in_child
 from .processes import PROCESSES, start_training_processes
 
@@ -106,6 +106,7 @@ class Job:
     pause: PauseControl = field(default_factory=lambda: PauseControl(PROCESSES.Event(), PROCESSES.Event()))
     saved_as: str | None = None
     kept_weights: bool = False  # the child sent weights to keep (at the end, or the last good ones when it diverged)
+    resume_state: ResumeState | None = None  # a finished run's: saved beside the weights, to train it further
     discarded: bool = False
     save_to: Path | None = None  # where a finished run saves itself (a sweep started on the Compare page)
     created: float = field(default_factory=time.time)
@@ -186,7 +187,7 @@ class Job:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
         snap = self.snapshot()
         path, _ = save_run(path, self.model, self.data, self.config, snap.events + [to_history(snap.replay)],
-                           beta_changes=snap.beta_changes)
+                           beta_changes=snap.beta_changes, resume_state=self.resume_state)
         with self._lock:
             self.saved_as = path.name
         return path
@@ -242,6 +243,8 @@ class Job:
         if message.weights is not None:  # before the status changes, so the page can only offer to save them
             self.model.load_state_dict(message.weights)
             self.kept_weights = True
+        if message.resume is not None:
+            self.resume_state = ResumeState.from_payload(message.resume)
         if message.kind == "end":
             if self.save_to is not None and not message.event["stopped"]:  # a sweep's run saves itself, then ends
                 try:
