@@ -234,6 +234,46 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
     st.rerun()
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def resume_state_or_reason(path: str, mtime: int):
+    """(ResumeState, None) when the checkpoint can be trained further, else (None, why not)."""
+    from vae_core.checkpoint import read_resume_state
+
+    try:
+        return read_resume_state(path), None
+    except CheckpointError as err:
+        return None, str(err)
+
+
+def continue_controls(busy: bool) -> None:
+    """Train the sidebar's model further: its curves, β and replay go on where its run ended."""
+    row = next((r for r in catalogue.checkpoints() if r.name == session.checkpoint_name() and r.error is None), None)
+    if row is None:
+        return
+    with st.expander(f"Continue training {row.name}", icon=":material/fast_forward:"):
+        state, reason = resume_state_or_reason(row.path, row.mtime)
+        if state is None:
+            st.caption(plain(reason.replace(row.path, row.name)))
+            return
+        st.caption(f"The sidebar's model, {state.epochs_done} epochs so far: it trains on from there on its own data "
+                   "and settings, as if its run had gone on (pick another model in the sidebar to continue that one).")
+        more = st.number_input("More epochs", 1, 1000, 10, key="continue_epochs")
+        if st.button("Continue training", key="continue_start", disabled=busy, width="stretch"):
+            continue_run(row, state, int(more))
+
+
+def continue_run(row, state, more: int) -> None:
+    model, meta = catalogue.load_model(row.path, row.mtime)
+    data, problem = catalogue.dataset_for(meta)
+    if data is None:
+        st.error(f"Its data are not here, so it cannot train further: {problem}")
+        return
+    job = catalogue.job_registry().continue_run(model, meta, state, data, more)
+    add_session_run(job.id)
+    st.query_params["run"] = job.id
+    st.rerun()
+
+
 def progress(snap: RunSnapshot) -> None:
     if snap.status == "queued":
         registry = catalogue.job_registry()
@@ -487,6 +527,7 @@ def main() -> None:
         if st.button("Start training", type="primary", key="train_start", width="stretch",
                      disabled=snap is not None and snap.live):
             start_run(choice, model_opts, train_opts)
+        continue_controls(busy=snap is not None and snap.live)
     with view:
         if job is None:
             st.info("Choose a dataset and settings, then **Start training**. The curves of the reconstruction and KL "

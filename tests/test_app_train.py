@@ -325,3 +325,28 @@ def test_points_that_collapsed_alike_on_the_rate_distortion_plane_are_named_once
     row = lambda name, kl, recon, group="": SimpleNamespace(name=name, test_kl=kl, test_recon=recon, group=group)  # noqa: E731
     rows = [row("a", 0.0, 50.0), row("b", 0.001, 50.01), row("c", 10.0, 20.0), row("sweep-run", 5.0, 30.0, "sweep")]
     assert point_labels(rows) == ["a", "", "c", ""]  # b sits on a (both collapsed): hover names it
+
+
+def test_a_saved_model_can_be_trained_further_on_the_page(ckpt_dir):
+    from vae_core import TrainConfig, load_dataset, train
+    from vae_core.checkpoint import save_run
+    from vae_core.config import ModelChoice, RunSpec
+    from vae_core.training import ResumeState
+
+    data = load_dataset("digits")
+    spec = RunSpec(data=data.options, model=ModelChoice(latent_dim=2), train=TrainConfig(epochs=2, device="cpu"))
+    model, state = spec.build(data), ResumeState()
+    history = [e for e in train(model, data, spec.train, resume=state) if e["type"] in ("step", "epoch")]
+    save_run(ckpt_dir / "two.pt", model, data, spec.train, history, resume_state=state)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["checkpoint"] = "digits-2d"
+    at.run().switch_page("pages/train.py").run()
+    assert any("saved without its optimizer state" in c.value for c in at.caption)  # the shipped one: no state
+    at.session_state["checkpoint"] = "two"
+    at.run()
+    assert any("2 epochs so far" in c.value for c in at.caption)
+    at.number_input(key="continue_epochs").set_value(2)
+    at.button(key="continue_start").click().run()
+    at = wait_until_done(at)
+    assert "Status: **finished**" in [m.value for m in at.markdown] and not at.exception
+    assert any("epoch 4/4" in p.proto.text for p in at.get("progress"))  # the run went on from epoch 2 to 4

@@ -269,3 +269,23 @@ def test_a_finished_run_saved_from_the_page_can_be_trained_further(registry, dig
     wait(stopped, lambda s: not s.live)
     with pytest.raises(CheckpointError, match="saved without its optimizer state"):  # stopped mid-epoch: not exactly
         read_resume_state(stopped.save(tmp_path / "stopped.pt"))
+
+
+def test_a_saved_model_trained_further_on_the_page_goes_on_as_if_its_run_had(registry, digits, tmp_path):
+    from vae_core.checkpoint import read_resume_state
+
+    straight = new_job(registry, digits, epochs=4)
+    first = new_job(registry, digits, epochs=2)
+    wait(straight, lambda s: not s.live)
+    wait(first, lambda s: not s.live)
+    path = first.save(tmp_path / "two.pt")
+    model, meta = load_checkpoint(path)
+    more = registry.continue_run(model, meta, read_resume_state(path), digits, 2)
+    wait(more, lambda s: not s.live)
+    snap = more.snapshot()
+    assert snap.status == "finished" and [e["epoch"] for e in snap.epochs] == [1, 2, 3, 4]  # the curves go on
+    assert [f.epoch for f in snap.replay.frames] == [1, 2, 3, 4]
+    for name, value in straight.model.state_dict().items():  # the same weights as 4 epochs straight
+        torch.testing.assert_close(more.model.state_dict()[name], value, rtol=0, atol=1e-6)
+    again = load_checkpoint(more.save(tmp_path / "four.pt"))[1]
+    assert again.train.epochs == 4 and read_resume_state(tmp_path / "four.pt").epochs_done == 4

@@ -41,15 +41,19 @@ def train_threads(torch_default: int) -> int:
 
 
 def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, beta: BetaControl,
-                   lifeline, pause: PauseControl) -> None:
-    """The child process: rebuild the model, train, send every event (and a replay frame each epoch)."""
+                   lifeline, pause: PauseControl, start_state: dict | None = None,
+                   last_frame: ReplayFrame | None = None) -> None:
+    """The child process: rebuild the model, train, send every event (and a replay frame each epoch). A saved
+    model trained further goes on from `start_state` (a ResumeState), its replay from its `last_frame`."""
     threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
     torch.set_num_threads(train_threads(torch.get_num_threads()))
     model = VAE(vae_config)
     model.load_state_dict(state)
     data = pickle.loads(data)
     replay = ReplayRecorder(data, vae_config.latent_dim)
-    resume = ResumeState()
+    if last_frame is not None:  # the next map is turned to match it, as if the run had gone on
+        replay.replay.frames.append(last_frame)
+    resume = ResumeState.from_payload(start_state) if start_state else ResumeState()
     try:
         for event in train(model, data, config, stop=stop, beta=beta, pause=pause, resume=resume):
             if event["type"] == "end":

@@ -28,7 +28,7 @@ from ..checkpoint import save_run
 from ..config import RunSpec, TrainConfig
 from ..data import Dataset
 from ..model import VAE
-from ..replay import Replay, ReplayFrame, new_replay, to_history
+from ..replay import Replay, ReplayError, ReplayFrame, from_history, new_replay, to_history
 from ..training import BetaControl, PauseControl, ResumeState, TrainEvent, evaluate
 from .child import ChildMessage, train_in_child
 from .processes import PROCESSES, start_training_processes
@@ -112,6 +112,7 @@ class Job:
     created: float = field(default_factory=time.time)
     started: float | None = None  # when it left the queue
     _withdraw: Callable[[Job], None] | None = None  # the registry's: takes a queued run out of the line
+    _start_state: ResumeState | None = None  # a saved model trained further: where its training goes on from
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _final: dict | None = None
     _final_iwae: dict | None = None
@@ -214,7 +215,9 @@ class Job:
         try:
             child = PROCESSES.Process(target=train_in_child, daemon=True, name=f"train-{self.id}", args=(
                 self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
-                self.stop, self.beta, lifeline, self.pause))
+                self.stop, self.beta, lifeline, self.pause,
+                self._start_state.to_payload() if self._start_state else None,
+                self.replay.frames[-1] if self.replay.frames else None))
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
             self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
@@ -299,6 +302,27 @@ class JobRegistry:
         model = spec.build(data)
         job = Job(uuid.uuid4().hex[:12], model, data, spec.train, BetaControl(PROCESSES.Value("d", spec.train.beta)),
                   replay=new_replay(data, model.config.latent_dim), save_to=save_to, _withdraw=self._withdraw)
+        return self._queue_job(job)
+
+    def continue_run(self, model: VAE, meta, resume: ResumeState, data: Dataset, more_epochs: int) -> Job:
+        """Queue a saved model (its weights and CheckpointMeta, and the state it was saved with) to train
+        `more_epochs` more epochs on `data`, its own dataset: its curves, β changes and replay go on from where
+        they ended, at the β it ended with."""
+        config = replace(meta.train, epochs=resume.epochs_done + more_epochs)
+        beta = meta.final_beta if meta.final_beta is not None else config.beta
+        job = Job(uuid.uuid4().hex[:12], VAE(model.config), data, config, BetaControl(PROCESSES.Value("d", beta)),
+                  replay=new_replay(data, model.config.latent_dim), _withdraw=self._withdraw, _start_state=resume)
+        job.model.load_state_dict(model.state_dict())
+        job.events = [e for e in meta.history if e.get("type") in ("step", "epoch")]
+        job.beta_changes = list(meta.beta_changes)
+        try:
+            saved = from_history(meta.history, meta.beta_changes, meta.image_shape)
+        except ReplayError:  # a damaged one: the replay starts here
+            saved = None
+        job.replay.frames = list(saved.frames) if saved is not None else []  # none saved: it starts here
+        return self._queue_job(job)
+
+    def _queue_job(self, job: Job) -> Job:
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
