@@ -6,8 +6,10 @@ import gzip
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +105,21 @@ def epoch_train_seconds(history: list[dict], n_train: int, batch_size: int) -> l
         seconds[epoch] = seconds.get(epoch, 0.0) + (samples_at(event["step"]) - samples_at(prev)) / event["samples_per_s"]
         prev = event["step"]
     return [seconds[e] for e in sorted(seconds)]
+
+
+@contextmanager
+def checkouts(before: str | None):
+    """{"now": this checkout} and, with a git ref, {"before": a worktree of that ref}, removed afterwards: the
+    code before a change, run side by side with the code now."""
+    roots = {"now": ROOT}
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        if before:
+            subprocess.run(["git", "worktree", "add", "--detach", str(tmp / "before"), before], cwd=ROOT, check=True,
+                           capture_output=True)
+            roots["before"] = tmp / "before"
+        yield roots
+    finally:
+        if "before" in roots:
+            subprocess.run(["git", "worktree", "remove", "--force", str(roots["before"])], cwd=ROOT, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)

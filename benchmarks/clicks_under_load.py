@@ -11,20 +11,18 @@ same is run against a checkout of REF (a git worktree), the code before the chan
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_common import machine_line  # noqa: E402
+from bench_common import checkouts, machine_line  # noqa: E402
 from explore_latency import PANEL_STATE, POINTS  # noqa: E402  (puts tests/ on the path)
 
-from browser import ROOT, chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
+from browser import chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
 
 DROPPED_AFTER_S = 10.0
 
@@ -86,22 +84,12 @@ def main() -> None:
     parser.add_argument("--before", help="a git ref: the code to compare with")
     args = parser.parse_args()
     print(machine_line(), flush=True)
-    tmp = Path(tempfile.mkdtemp())
-    roots = {"now": ROOT}
-    if args.before:
-        subprocess.run(["git", "worktree", "add", "--detach", str(tmp / "before"), args.before], cwd=ROOT, check=True,
-                       capture_output=True)
-        roots["before"] = tmp / "before"
-    try:
+    with checkouts(args.before) as roots:
         for name, root in roots.items():
             times, dropped, first = clicks_on_a_busy_machine(root, args.clicks, args.first_clicks)
             print(f"{name}: {args.clicks} clicks with one core kept busy: {dropped} dropped; click to decoded image "
                   f"median {statistics.median(times) * 1000:.0f} ms (max {max(times) * 1000:.0f} ms); a click the "
                   f"moment the map is drawn, on {args.first_clicks} fresh page loads: {first} dropped", flush=True)
-    finally:
-        if args.before:
-            subprocess.run(["git", "worktree", "remove", "--force", str(roots["before"])], cwd=ROOT, check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

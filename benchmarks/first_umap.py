@@ -11,9 +11,7 @@ as on a machine where umap-learn was just installed.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,9 +20,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
-from bench_common import machine_line, warn_if_busy  # noqa: E402
+from bench_common import checkouts, machine_line, warn_if_busy  # noqa: E402
 
-from browser import ROOT, chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
+from browser import chromium_page, streamlit_server, wait_for_app_idle  # noqa: E402
 
 UMAP_DRAWN = "() => (document.querySelector('.js-plotly-plot .xtitle') || {}).textContent === 'UMAP 1'"
 
@@ -45,11 +43,6 @@ def first_umap_seconds(root: Path, think: float, cold_numba: bool) -> float:
             return time.perf_counter() - start
 
 
-def worktree(ref: str, where: Path) -> Path:
-    subprocess.run(["git", "worktree", "add", "--detach", str(where), ref], cwd=ROOT, check=True, capture_output=True)
-    return where
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -59,11 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     print(machine_line(), flush=True)
     warn_if_busy()
-    tmp = Path(tempfile.mkdtemp())
-    roots = {"now": ROOT}
-    if args.before:
-        roots["before"] = worktree(args.before, tmp / "before")
-    try:
+    with checkouts(args.before) as roots:
         times: dict[str, list[float]] = {name: [] for name in roots}
         for i in range(args.rounds):
             for name, root in roots.items():
@@ -77,10 +66,6 @@ def main() -> None:
         if args.before:
             ratio = statistics.median(times["now"]) / statistics.median(times["before"])
             print(f"ratio now / before: {ratio:.2f}", flush=True)
-    finally:
-        if args.before:
-            subprocess.run(["git", "worktree", "remove", "--force", str(roots["before"])], cwd=ROOT, check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

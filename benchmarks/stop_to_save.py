@@ -14,7 +14,6 @@ import argparse
 import io
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,9 +25,9 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
-from bench_common import machine_line, source_images, warn_if_busy  # noqa: E402
+from bench_common import checkouts, machine_line, source_images, warn_if_busy  # noqa: E402
 
-from browser import ROOT, chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
+from browser import chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
 
 
 def digits_zip(n: int) -> bytes:
@@ -74,13 +73,7 @@ def main() -> None:
     print(machine_line(), flush=True)
     warn_if_busy()
     zip_bytes = digits_zip(args.images)
-    tmp = Path(tempfile.mkdtemp())
-    roots = {"now": ROOT}
-    if args.before:
-        subprocess.run(["git", "worktree", "add", "--detach", str(tmp / "before"), args.before], cwd=ROOT, check=True,
-                       capture_output=True)
-        roots["before"] = tmp / "before"
-    try:
+    with checkouts(args.before) as roots:
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in roots}
         for i in range(args.rounds):
             for name, root in roots.items():
@@ -92,10 +85,6 @@ def main() -> None:
             saves, scores = [v[0] for v in values], [v[1] for v in values]
             print(f"{name}: Stop to Save median {statistics.median(saves):.2f} s ({', '.join(f'{v:.2f}' for v in saves)});"
                   f" Stop to every score shown median {statistics.median(scores):.2f} s", flush=True)
-    finally:
-        if args.before:
-            subprocess.run(["git", "worktree", "remove", "--force", str(roots["before"])], cwd=ROOT, check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
