@@ -5,6 +5,7 @@ Where the machine allows it (root, and mount permitted) the full disk is a real 
 same cases also run with the write failing as a full disk fails it (ENOSPC from fsync or write)."""
 import errno
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -28,7 +29,7 @@ def full_folder(request, tmp_path, monkeypatch):
     folder = tmp_path / "full"
     folder.mkdir()
     if request.param == "tmpfs":
-        mounted = os.geteuid() == 0 and subprocess.run(
+        mounted = os.geteuid() == 0 and shutil.which("mount") is not None and subprocess.run(
             ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True).returncode == 0
         if not mounted:
             pytest.skip("this machine does not allow mounting a tmpfs; the failing-writes case covers it")
