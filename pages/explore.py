@@ -144,13 +144,15 @@ def show_point(model, md, data, i: int) -> None:
 
     mu, logvar = md.mu[i:i + 1], md.logvar[i:i + 1]
     z = posterior_sample(mu, logvar, seed=i)  # the same sample on every rerun
-    recon, mean = decode_points(model, np.concatenate([z, mu]), session.image_shown())
+    shown = session.image_shown()
+    recon, mean = decode_points(model, np.concatenate([z, mu]), shown)
     label = md.label_name(md.labels[i])
     file = f" · `{data.test_names[i]}`" if data.test_names else ""
     st.markdown(f"**Test image #{i}**{file} · label **{label}**")
     cols = st.columns(3)
     for col, img, caption in zip(cols, (data.test_x[i], recon, mean),
-                                 ("original", "reconstruction (z ~ q(z|x))", "decoded mean")):
+                                 ("original", "reconstruction (z ~ q(z|x))",
+                                  "decoded mean" if shown == "mean" else "most likely x at μ")):
         col.image(crisp(img), caption=caption, width="stretch")
     st.caption("μ = " + _fmt(mu[0]) + " · σ = " + _fmt(np.exp(0.5 * logvar[0])))
     send_to_generate(mu[0], f"test image #{i} (label {label})")
