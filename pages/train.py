@@ -55,7 +55,8 @@ OPEN_RUN = "_open_run"          # the run the page showed last: shown again when
 UPLOADED = "_train_upload"      # the zip this session uploaded last (an Upload)
 DRAWN_LAYOUT = "_drawn_layout"  # (run, layout) the page was last drawn for whole: a change reruns it
 STATUS = {"queued": "queued", "starting": "starting…", "running": "training", "paused": "paused", "finished": "finished",
-          "stopped": "stopped", "failed": "failed", "cancelled": "cancelled before it started"}
+          "stopped": "stopped", "failed": "failed", "cancelled": "cancelled before it started",
+          "interrupted": "interrupted when the server stopped"}
 
 
 def source_image_shape(source: str, image_size: int, channels: str) -> tuple[int, int, int]:
@@ -390,6 +391,8 @@ def run_view(job, snap: RunSnapshot) -> None:
                        f"{snap.config.beta_schedule} schedule.")
     if snap.error:
         st.error(snap.error)
+    if snap.status == "interrupted":
+        resume_panel(job, snap)
     scores = None
     if snap.saveable:  # the outcome and saving first, above the fold (a diverged run keeps its last good weights)
         scores = st.container()  # filled last: Save and Discard show at once, the scores as they are computed
@@ -407,6 +410,35 @@ def run_view(job, snap: RunSnapshot) -> None:
     if scores is not None:  # last: the whole page is drawn before the scoring takes its time
         with scores:
             final_metrics(job)
+
+
+def resume_panel(job, snap: RunSnapshot) -> None:
+    """A run the server was training when it stopped: it goes on from its last snapshot, or is saved as it is."""
+    done = snap.epochs[-1]["epoch"] if snap.epochs else 0
+    st.info(f"The server stopped while this run trained. It was kept at the end of epoch {done} of "
+            f"{snap.config.epochs}: resume it from there, or save or discard it as it is.", icon=":material/restore:")
+    if st.button(f"Resume from epoch {done}", key=f"resume_run_{snap.id}", type="primary", width="stretch"):
+        catalogue.job_registry().resume(job)
+        if snap.id not in my_run_ids():
+            add_session_run(snap.id)
+        st.rerun()
+
+
+def restored_runs(current: str | None) -> None:
+    """Runs found on disk when the server started: interrupted, or over and never saved."""
+    runs = [job for job in catalogue.job_registry().restored() if job.id not in my_run_ids()]  # else listed there
+    if not runs:
+        return
+    with st.expander(f"Runs from before the server restarted ({len(runs)})", expanded=current is None,
+                     icon=":material/restore:"):
+        for job in runs:
+            snap = job.snapshot()
+            epochs = snap.epochs[-1]["epoch"] if snap.epochs else 0
+            a, b = st.columns([4, 1], vertical_alignment="center")
+            a.markdown(f"`{job.id}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
+                       f"**{STATUS[snap.status]}** at epoch {epochs} of {snap.config.epochs}")
+            b.button("Open", key=f"open_{job.id}", on_click=open_run, args=(job.id,), disabled=job.id == current,
+                     width="stretch")
 
 
 def replay_key(run_id: str) -> str:
@@ -518,6 +550,7 @@ def main() -> None:
     job = current_run()
     snap = job.snapshot() if job is not None else None
     session_runs(snap.id if snap else None)
+    restored_runs(snap.id if snap else None)
     controls, view = st.columns([1.4, 3], gap="large")
     with controls:
         st.markdown("**New run**")

@@ -14,6 +14,13 @@ os.environ.setdefault("VAE_EXPLORER_CACHE", tempfile.mkdtemp(prefix="vae-explore
 from vae_core import VAE, VAEConfig, load_dataset  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def own_runs_folder(tmp_path_factory, monkeypatch):
+    """Each test's run snapshots in a folder of its own (and its servers': they inherit it), so no test finds
+    another's runs as runs from before a restart."""
+    monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path_factory.mktemp("runs")))
+
+
 @pytest.fixture(scope="session")
 def digits():
     return load_dataset("digits")

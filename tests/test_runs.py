@@ -289,3 +289,44 @@ def test_a_saved_model_trained_further_on_the_page_goes_on_as_if_its_run_had(reg
         torch.testing.assert_close(more.model.state_dict()[name], value, rtol=0, atol=1e-6)
     again = load_checkpoint(more.save(tmp_path / "four.pt"))[1]
     assert again.train.epochs == 4 and read_resume_state(tmp_path / "four.pt").epochs_done == 4
+
+
+def test_a_run_interrupted_by_a_restart_is_listed_and_resumes_to_an_uninterrupted_runs_weights(digits, monkeypatch,
+                                                                                               tmp_path):
+    import shutil
+
+    monkeypatch.setenv("VAE_EXPLORER_SNAPSHOT_S", "0")  # a snapshot at every epoch's end
+    monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path / "runs"))
+    before = jobs.JobRegistry()
+    straight = new_job(before, digits, epochs=6)
+    wait(straight, lambda s: not s.live)
+    straight.discard()  # its snapshot goes
+    run = new_job(before, digits, epochs=6)
+    wait(run, lambda s: len(s.epochs) >= 2)
+    shutil.copytree(tmp_path / "runs", tmp_path / "after-a-crash")  # the disk as a killed server leaves it
+    run.request_stop()
+    wait(run, lambda s: not s.live)
+
+    monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path / "after-a-crash"))
+    after = jobs.JobRegistry()  # the server starts again
+    (restored,) = after.restored()
+    assert (restored.id, restored.status) == (run.id, "interrupted") and restored.snapshot().epochs
+    resumed = after.resume(restored)
+    wait(resumed, lambda s: not s.live)
+    snap = resumed.snapshot()
+    assert snap.status == "finished" and [e["epoch"] for e in snap.epochs] == [1, 2, 3, 4, 5, 6]
+    for name, value in straight.model.state_dict().items():  # as if it had never stopped
+        torch.testing.assert_close(resumed.model.state_dict()[name], value, rtol=0, atol=1e-6)
+    assert (tmp_path / "after-a-crash" / f"{run.id}.json").is_file()  # finished unsaved: still kept
+    resumed.save(tmp_path / "resumed.pt")
+    assert not list((tmp_path / "after-a-crash").glob(f"{run.id}.*"))  # saved: its snapshot is gone
+    assert jobs.JobRegistry().restored() == []
+
+
+def test_a_finished_unsaved_run_is_listed_after_a_restart_and_discarding_it_removes_it(digits, monkeypatch):
+    job = new_job(jobs.JobRegistry(), digits, epochs=2)
+    wait(job, lambda s: not s.live)
+    (found,) = jobs.JobRegistry().restored()
+    assert (found.id, found.status, found.snapshot().saveable) == (job.id, "finished", True)
+    found.discard()
+    assert jobs.JobRegistry().restored() == []

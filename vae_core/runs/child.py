@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import threading
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +17,7 @@ from ..config import TrainConfig
 from ..model import VAE
 from ..replay import ReplayFrame, ReplayRecorder
 from ..training import BetaControl, NonFiniteLossError, PauseControl, ResumeState, TrainEvent, train
+from .snapshots import SNAPSHOT_EVERY_S
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class ChildMessage:
     beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
     error: str | None = None                    # failed
     weights: dict | None = None                 # end, failed: the final (or last finite) weights
+    snapshot: dict | None = None                # event, after an epoch now and then: weights and ResumeState
     resume: dict | None = None                  # end of a finished run: what training it further needs (ResumeState)
 
 
@@ -42,9 +45,11 @@ def train_threads(torch_default: int) -> int:
 
 def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, beta: BetaControl,
                    lifeline, pause: PauseControl, start_state: dict | None = None,
-                   last_frame: ReplayFrame | None = None) -> None:
+                   last_frame: ReplayFrame | None = None, snapshot_s: float = SNAPSHOT_EVERY_S) -> None:
     """The child process: rebuild the model, train, send every event (and a replay frame each epoch). A saved
-    model trained further goes on from `start_state` (a ResumeState), its replay from its `last_frame`."""
+    model trained further goes on from `start_state` (a ResumeState), its replay from its `last_frame`. After an
+    epoch, at most every `snapshot_s` seconds, it sends its weights and state with the epoch's event, for the
+    server to keep on disk (vae_core.runs.snapshots)."""
     threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
     torch.set_num_threads(train_threads(torch.get_num_threads()))
     model = VAE(vae_config)
@@ -54,6 +59,7 @@ def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, me
     if last_frame is not None:  # the next map is turned to match it, as if the run had gone on
         replay.replay.frames.append(last_frame)
     resume = ResumeState.from_payload(start_state) if start_state else ResumeState()
+    last_snapshot = time.monotonic()
     try:
         for event in train(model, data, config, stop=stop, beta=beta, pause=pause, resume=resume):
             if event["type"] == "end":
@@ -66,7 +72,12 @@ def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, me
                 send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict(), resume=finished))
             else:
                 frame = replay.record(model, event) if event["type"] == "epoch" else None
-                send(messages, ChildMessage("event", event=event, frame=frame))
+                snapshot = None
+                if frame is not None and time.monotonic() - last_snapshot >= snapshot_s:
+                    last_snapshot = time.monotonic()
+                    snapshot = dict(weights={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                                    resume=resume.to_payload())
+                send(messages, ChildMessage("event", event=event, frame=frame, snapshot=snapshot))
     except NonFiniteLossError as err:  # the model holds the last good weights: send them too
         send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process

@@ -24,7 +24,7 @@ from typing import Literal
 import torch
 
 from ..bounds import iwae_log_likelihood
-from ..checkpoint import save_run
+from ..checkpoint import load_checkpoint, read_resume_state, save_checkpoint, save_run
 from ..config import RunSpec, TrainConfig
 from ..data import Dataset
 from ..model import VAE
@@ -32,11 +32,12 @@ from ..replay import Replay, ReplayError, ReplayFrame, from_history, new_replay,
 from ..training import BetaControl, PauseControl, ResumeState, TrainEvent, evaluate
 from .child import ChildMessage, train_in_child
 from .processes import PROCESSES, start_training_processes
+from .snapshots import remove_snapshot, snapshot_every_s, snapshots, write_snapshot
 
 FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8   # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
 
-Status = Literal["queued", "starting", "running", "finished", "stopped", "failed", "cancelled"]
+Status = Literal["queued", "starting", "running", "finished", "stopped", "failed", "cancelled", "interrupted"]
 LIVE = ("queued", "starting", "running")
 
 
@@ -113,6 +114,8 @@ class Job:
     started: float | None = None  # when it left the queue
     _withdraw: Callable[[Job], None] | None = None  # the registry's: takes a queued run out of the line
     _start_state: ResumeState | None = None  # a saved model trained further: where its training goes on from
+    restored: bool = False  # found on disk when the server started (vae_core.runs.snapshots)
+    restored_from: Path | None = None  # its snapshot's checkpoint file
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _final: dict | None = None
     _final_iwae: dict | None = None
@@ -161,7 +164,8 @@ class Job:
     def saveable(self) -> bool:
         """Over, with weights worth keeping: finished, stopped, or failed after its child sent the last good ones
         (a run that diverged)."""
-        return self.status in ("finished", "stopped") or (self.status == "failed" and self.kept_weights)
+        return (self.status in ("finished", "stopped", "interrupted")
+                or (self.status == "failed" and self.kept_weights))
 
     @property
     def unsaved(self) -> bool:
@@ -169,8 +173,9 @@ class Job:
         return self.saveable and not self.saved_as and not self.discarded
 
     def discard(self) -> None:
-        """The user does not want this run: it may now be dropped like a saved one."""
+        """The user does not want this run: it may now be dropped like a saved one, and its snapshot goes."""
         self.discarded = True
+        remove_snapshot(self.id)
 
     def test_metrics(self) -> dict:
         """The finished model's test terms (beta = 1) and active units; computed once."""
@@ -191,7 +196,19 @@ class Job:
                            beta_changes=snap.beta_changes, resume_state=self.resume_state)
         with self._lock:
             self.saved_as = path.name
+        remove_snapshot(self.id)
         return path
+
+    def write_snapshot(self, status: str, weights: dict, state: ResumeState | None) -> None:
+        """The run as it stands, on disk (vae_core.runs.snapshots): re-listed if the server stops before it is
+        saved or discarded."""
+        model = VAE(self.model.config)
+        model.load_state_dict(weights)
+        snap = self.snapshot()
+        write_snapshot(self.id, status, lambda path: save_checkpoint(
+            path, model, dataset=self.data.name, train_config=self.config, beta_changes=snap.beta_changes,
+            history=snap.events + [to_history(snap.replay)], class_names=self.data.class_names,
+            data_options=self.data.options, overwrite=True, resume_state=state))
 
     def leave_queue(self) -> None:
         with self._lock:
@@ -217,7 +234,7 @@ class Job:
                 self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
                 self.stop, self.beta, lifeline, self.pause,
                 self._start_state.to_payload() if self._start_state else None,
-                self.replay.frames[-1] if self.replay.frames else None))
+                self.replay.frames[-1] if self.replay.frames else None, snapshot_every_s()))
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
             self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
@@ -238,6 +255,9 @@ class Job:
         """Record one message; True when it was the last one."""
         if message.kind == "event":
             self._record(message.event, message.frame)
+            if message.snapshot is not None:
+                self.write_snapshot("training", message.snapshot["weights"],
+                                    ResumeState.from_payload(message.snapshot["resume"]))
             return False
         if message.kind == "beta":
             with self._lock:
@@ -248,6 +268,9 @@ class Job:
             self.kept_weights = True
         if message.resume is not None:
             self.resume_state = ResumeState.from_payload(message.resume)
+        if message.kind == "end" and self.save_to is None:  # over, unsaved: kept on disk until saved or discarded
+            self.write_snapshot("stopped" if message.event["stopped"] else "finished", message.weights,
+                                self.resume_state)
         if message.kind == "end":
             if self.save_to is not None and not message.event["stopped"]:  # a sweep's run saves itself, then ends
                 try:
@@ -285,6 +308,30 @@ class Job:
         self._news.wait(timeout)
 
 
+def restored_runs() -> list[Job]:
+    """The runs whose snapshots are on disk (vae_core.runs.snapshots), as they were when the server stopped: one
+    that was training is "interrupted" and can be resumed; a finished or stopped one can be saved or discarded.
+    A snapshot whose data are gone or that cannot be read stays on disk, unlisted."""
+    jobs = []
+    for found in snapshots():
+        try:
+            model, meta = load_checkpoint(found.checkpoint)
+            state = read_resume_state(found.checkpoint) if found.status != "stopped" else None
+            data = meta.data_options.load()
+            replay = from_history(meta.history, meta.beta_changes, meta.image_shape)
+        except Exception:  # noqa: BLE001 (an unreadable snapshot must not keep the server from starting)
+            continue
+        beta = meta.final_beta if meta.final_beta is not None else meta.train.beta
+        job = Job(found.run_id, model, data, meta.train, BetaControl(PROCESSES.Value("d", beta)),
+                  status="interrupted" if found.status == "training" else found.status,
+                  events=[e for e in meta.history if e.get("type") in ("step", "epoch")],
+                  beta_changes=list(meta.beta_changes), replay=replay or new_replay(data, model.config.latent_dim),
+                  kept_weights=True, resume_state=state, restored=True, restored_from=found.checkpoint)
+        job.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
+        jobs.append(job)
+    return jobs
+
+
 class JobRegistry:
     """All runs on this server, by id. Each browser session keeps its own run id, so runs never mix."""
 
@@ -295,6 +342,19 @@ class JobRegistry:
         self._lock = threading.Lock()
         self.max_runs = max_runs or max_concurrent_runs()
         start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
+        for job in restored_runs():
+            self._jobs[job.id] = job
+
+    def restored(self) -> list[Job]:
+        """The runs found on disk when the server started that are still neither saved nor discarded."""
+        with self._lock:
+            return [j for j in self._jobs.values() if j.restored and not j.saved_as and not j.discarded]
+
+    def resume(self, job: Job) -> Job:
+        """Train an interrupted run on to its last epoch, from its snapshot, under the same id."""
+        model, meta = load_checkpoint(job.restored_from)
+        state = read_resume_state(job.restored_from)
+        return self.continue_run(model, meta, state, job.data, meta.train.epochs - state.epochs_done, run_id=job.id)
 
     def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None) -> Job:
         """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded); it trains as
@@ -304,14 +364,16 @@ class JobRegistry:
                   replay=new_replay(data, model.config.latent_dim), save_to=save_to, _withdraw=self._withdraw)
         return self._queue_job(job)
 
-    def continue_run(self, model: VAE, meta, resume: ResumeState, data: Dataset, more_epochs: int) -> Job:
+    def continue_run(self, model: VAE, meta, resume: ResumeState, data: Dataset, more_epochs: int,
+                     run_id: str | None = None) -> Job:
         """Queue a saved model (its weights and CheckpointMeta, and the state it was saved with) to train
         `more_epochs` more epochs on `data`, its own dataset: its curves, β changes and replay go on from where
         they ended, at the β it ended with."""
         config = replace(meta.train, epochs=resume.epochs_done + more_epochs)
         beta = meta.final_beta if meta.final_beta is not None else config.beta
-        job = Job(uuid.uuid4().hex[:12], VAE(model.config), data, config, BetaControl(PROCESSES.Value("d", beta)),
-                  replay=new_replay(data, model.config.latent_dim), _withdraw=self._withdraw, _start_state=resume)
+        job = Job(run_id or uuid.uuid4().hex[:12], VAE(model.config), data, config,
+                  BetaControl(PROCESSES.Value("d", beta)), replay=new_replay(data, model.config.latent_dim),
+                  _withdraw=self._withdraw, _start_state=resume)
         job.model.load_state_dict(model.state_dict())
         job.events = [e for e in meta.history if e.get("type") in ("step", "epoch")]
         job.beta_changes = list(meta.beta_changes)

@@ -1,0 +1,74 @@
+"""Runs that survive the server: each unsaved run keeps a snapshot on disk, re-listed when the server starts.
+
+A snapshot is an ordinary checkpoint file (vae_core.checkpoint) of the run as it stands, with the state to train
+it on (`ResumeState`), under $VAE_EXPLORER_RUNS (by default `runs/` in the cache folder): `<run id>.pt`, and
+beside it `<run id>.json` saying whether the run was training, finished or stopped. A training run writes one at
+the end of an epoch at most every SNAPSHOT_EVERY_S seconds of training, and at its end; each replaces the last,
+written whole or not at all. Saving or discarding the run removes both files, so the folder holds one checkpoint-
+sized file per unsaved run.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..files import cache_dir
+
+SNAPSHOT_EVERY_S = 30.0  # seconds of training between two snapshots: each costs a write of the model's size
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("VAE_EXPLORER_RUNS", cache_dir() / "runs"))
+
+
+def snapshot_every_s() -> float:
+    """$VAE_EXPLORER_SNAPSHOT_S, else SNAPSHOT_EVERY_S."""
+    try:
+        return max(0.0, float(os.environ.get("VAE_EXPLORER_SNAPSHOT_S", "")))
+    except ValueError:
+        return SNAPSHOT_EVERY_S
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    run_id: str
+    checkpoint: Path
+    status: str  # "training" (interrupted when found at a start), "finished" or "stopped"
+
+
+def write_snapshot(run_id: str, status: str, save) -> None:
+    """`save(path)` writes the run's checkpoint to path (with overwrite); then its status beside it. A full or
+    read-only disk costs only the snapshot: the run trains on."""
+    folder = runs_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        save(folder / f"{run_id}.pt")
+        marker = folder / f".{run_id}.json.tmp"
+        marker.write_text(json.dumps({"status": status}))
+        os.replace(marker, folder / f"{run_id}.json")
+    except Exception:  # noqa: BLE001 (a snapshot must never end the run it protects)
+        pass
+
+
+def remove_snapshot(run_id: str) -> None:
+    for name in (f"{run_id}.pt", f"{run_id}.json"):
+        (runs_dir() / name).unlink(missing_ok=True)
+
+
+def snapshots() -> list[Snapshot]:
+    """The snapshots on disk, oldest first; a damaged marker is skipped (its checkpoint is checked when read)."""
+    found = []
+    folder = runs_dir()
+    if not folder.is_dir():
+        return []
+    for marker in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        checkpoint = marker.with_suffix(".pt")
+        try:
+            status = json.loads(marker.read_text())["status"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if checkpoint.is_file() and status in ("training", "finished", "stopped"):
+            found.append(Snapshot(marker.stem, checkpoint, status))
+    return found
