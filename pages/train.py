@@ -248,7 +248,7 @@ def resume_state_or_reason(path: str, mtime: int):
 
 def continue_controls(busy: bool) -> None:
     """Train the sidebar's model further: its curves, β and replay go on where its run ended."""
-    row = next((r for r in catalogue.checkpoints() if r.name == session.checkpoint_name() and r.error is None), None)
+    row = session.chosen_row()
     if row is None:
         return
     with st.expander(f"Continue training {row.name}", icon=":material/fast_forward:"):
@@ -414,13 +414,11 @@ def run_view(job, snap: RunSnapshot) -> None:
 
 def resume_panel(job, snap: RunSnapshot) -> None:
     """A run the server was training when it stopped: it goes on from its last snapshot, or is saved as it is."""
-    done = snap.epochs[-1]["epoch"] if snap.epochs else 0
+    done = snap.epochs_done
     st.info(f"The server stopped while this run trained. It was kept at the end of epoch {done} of "
             f"{snap.config.epochs}: resume it from there, or save or discard it as it is.", icon=":material/restore:")
     if st.button(f"Resume from epoch {done}", key=f"resume_run_{snap.id}", type="primary", width="stretch"):
-        catalogue.job_registry().resume(job)
-        if snap.id not in my_run_ids():
-            add_session_run(snap.id)
+        catalogue.job_registry().resume(job)  # under the same id: the page, opened on it, follows it
         st.rerun()
 
 
@@ -433,12 +431,7 @@ def restored_runs(current: str | None) -> None:
                      icon=":material/restore:"):
         for job in runs:
             snap = job.snapshot()
-            epochs = snap.epochs[-1]["epoch"] if snap.epochs else 0
-            a, b = st.columns([4, 1], vertical_alignment="center")
-            a.markdown(f"`{job.id}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
-                       f"**{STATUS[snap.status]}** at epoch {epochs} of {snap.config.epochs}")
-            b.button("Open", key=f"open_{job.id}", on_click=open_run, args=(job.id,), disabled=job.id == current,
-                     width="stretch")
+            run_row(snap, f"at epoch {snap.epochs_done} of {snap.config.epochs}", current)
 
 
 def replay_key(run_id: str) -> str:
@@ -510,14 +503,18 @@ def session_runs(current: str | None) -> None:
     if not runs:
         return
     with st.expander(f"Your runs ({len(runs)})", expanded=current is None):
-        for rid, snap in runs:
+        for _, snap in runs:
             done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
-            saved = f" · saved as `{snap.saved_as}`" if snap.saved_as else ""
-            a, b = st.columns([4, 1], vertical_alignment="center")
-            a.markdown(f"`{rid}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
-                       f"**{STATUS[snap.status]}** · {done:.0%}{saved}")
-            b.button("Open", key=f"open_{rid}", on_click=open_run, args=(rid,), disabled=rid == current,
-                     width="stretch")
+            run_row(snap, f"· {done:.0%}" + (f" · saved as `{snap.saved_as}`" if snap.saved_as else ""), current)
+
+
+def run_row(snap: RunSnapshot, where: str, current: str | None) -> None:
+    """One run in a list: what it is, its state, where it stands, and a way to open it."""
+    a, b = st.columns([4, 1], vertical_alignment="center")
+    a.markdown(f"`{snap.id}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
+               f"**{STATUS[snap.status]}** {where}")
+    b.button("Open", key=f"open_{snap.id}", on_click=open_run, args=(snap.id,), disabled=snap.id == current,
+             width="stretch")
 
 
 def current_run():

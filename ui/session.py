@@ -115,15 +115,20 @@ def image_choice(likelihood: str) -> None:
 
 def image_shown() -> str:
     """"mean" or "mode": what decoded images of the sidebar's model show (image_choice)."""
-    row = next((r for r in checkpoints() if r.name == checkpoint_name()), None)
+    row = chosen_row()
     if row is None or row.likelihood not in DIFFERENT_MODE:
         return "mean"
     return st.session_state.get(image_key(row.likelihood), "mean")
 
 
+def chosen_row() -> CheckpointRow | None:
+    """The sidebar's checkpoint (its summary, no model loaded), or None when there is no usable one."""
+    return next((r for r in checkpoints() if r.name == checkpoint_name() and r.error is None), None)
+
+
 def selected_row(purpose: str) -> CheckpointRow:
     """The sidebar's checkpoint (its summary, no model loaded); stops the page when there is none."""
-    row = next((r for r in checkpoints() if r.name == checkpoint_name() and r.error is None), None)
+    row = chosen_row()
     if row is None:
         st.info(f"No model to {purpose}: pick or train a checkpoint (see the sidebar).")
         st.stop()

@@ -173,9 +173,8 @@ def _train_further(args, out: Path) -> int:
     except ReplayError:
         replay = None  # a run saved without one: the replay starts here
     earlier = [e for e in meta.history if e.get("type") in ("step", "epoch")]
-    final_beta = meta.final_beta if meta.final_beta is not None else config.beta  # β changed while it trained
     history = _run_with_progress(model, data, config, quiet=args.quiet, resume=state, replay=replay,
-                                 beta=lambda: final_beta)
+                                 beta=lambda: meta.final_beta)  # where β ended, changed while it trained or not
     _, m = save_run(out, model, data, config, earlier + history, beta_changes=meta.beta_changes,
                     overwrite=args.force, resume_state=state)
     _saved(out, model.config.likelihood, m, f" after {state.epochs_done} epochs in all")

@@ -89,6 +89,15 @@ class RunSnapshot:
     def epochs(self) -> list:
         return [e for e in self.events if e["type"] == "epoch"]
 
+    @property
+    def history(self) -> list:
+        """What a checkpoint keeps of the run: its events and its replay."""
+        return self.events + [to_history(self.replay)]
+
+    @property
+    def epochs_done(self) -> int:
+        return self.epochs[-1]["epoch"] if self.epochs else 0
+
 
 @dataclass
 class Job:
@@ -192,8 +201,8 @@ class Job:
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
         snap = self.snapshot()
-        path, _ = save_run(path, self.model, self.data, self.config, snap.events + [to_history(snap.replay)],
-                           beta_changes=snap.beta_changes, resume_state=self.resume_state)
+        path, _ = save_run(path, self.model, self.data, self.config, snap.history, beta_changes=snap.beta_changes,
+                           resume_state=self.resume_state)
         with self._lock:
             self.saved_as = path.name
         remove_snapshot(self.id)
@@ -207,7 +216,7 @@ class Job:
         snap = self.snapshot()
         write_snapshot(self.id, status, lambda path: save_checkpoint(
             path, model, dataset=self.data.name, train_config=self.config, beta_changes=snap.beta_changes,
-            history=snap.events + [to_history(snap.replay)], class_names=self.data.class_names,
+            history=snap.history, class_names=self.data.class_names,
             data_options=self.data.options, overwrite=True, resume_state=state))
 
     def leave_queue(self) -> None:
@@ -318,18 +327,30 @@ def restored_runs() -> list[Job]:
             model, meta = load_checkpoint(found.checkpoint)
             state = read_resume_state(found.checkpoint) if found.status != "stopped" else None
             data = meta.data_options.load()
-            replay = from_history(meta.history, meta.beta_changes, meta.image_shape)
         except Exception:  # noqa: BLE001 (an unreadable snapshot must not keep the server from starting)
             continue
-        beta = meta.final_beta if meta.final_beta is not None else meta.train.beta
-        job = Job(found.run_id, model, data, meta.train, BetaControl(PROCESSES.Value("d", beta)),
-                  status="interrupted" if found.status == "training" else found.status,
-                  events=[e for e in meta.history if e.get("type") in ("step", "epoch")],
-                  beta_changes=list(meta.beta_changes), replay=replay or new_replay(data, model.config.latent_dim),
-                  kept_weights=True, resume_state=state, restored=True, restored_from=found.checkpoint)
+        job = job_from_checkpoint(found.run_id, model, meta, data, meta.train,
+                                  status="interrupted" if found.status == "training" else found.status,
+                                  kept_weights=True, resume_state=state, restored=True, restored_from=found.checkpoint)
         job.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
         jobs.append(job)
     return jobs
+
+
+def job_from_checkpoint(run_id: str, model: VAE, meta, data: Dataset, config: TrainConfig, **fields) -> Job:
+    """A run made of a saved model (its weights copied) and its CheckpointMeta: its events, β changes and replay
+    as saved, its β where it ended; `fields` set the rest of the Job."""
+    try:
+        saved = from_history(meta.history, meta.beta_changes, meta.image_shape)
+    except ReplayError:  # a damaged one: the replay starts here
+        saved = None
+    replay = new_replay(data, model.config.latent_dim)
+    replay.frames = list(saved.frames) if saved is not None else []
+    job = Job(run_id, VAE(model.config), data, config, BetaControl(PROCESSES.Value("d", meta.final_beta)),
+              events=[e for e in meta.history if e.get("type") in ("step", "epoch")],
+              beta_changes=list(meta.beta_changes), replay=replay, **fields)
+    job.model.load_state_dict(model.state_dict())
+    return job
 
 
 class JobRegistry:
@@ -370,19 +391,8 @@ class JobRegistry:
         `more_epochs` more epochs on `data`, its own dataset: its curves, β changes and replay go on from where
         they ended, at the β it ended with."""
         config = replace(meta.train, epochs=resume.epochs_done + more_epochs)
-        beta = meta.final_beta if meta.final_beta is not None else config.beta
-        job = Job(run_id or uuid.uuid4().hex[:12], VAE(model.config), data, config,
-                  BetaControl(PROCESSES.Value("d", beta)), replay=new_replay(data, model.config.latent_dim),
-                  _withdraw=self._withdraw, _start_state=resume)
-        job.model.load_state_dict(model.state_dict())
-        job.events = [e for e in meta.history if e.get("type") in ("step", "epoch")]
-        job.beta_changes = list(meta.beta_changes)
-        try:
-            saved = from_history(meta.history, meta.beta_changes, meta.image_shape)
-        except ReplayError:  # a damaged one: the replay starts here
-            saved = None
-        job.replay.frames = list(saved.frames) if saved is not None else []  # none saved: it starts here
-        return self._queue_job(job)
+        return self._queue_job(job_from_checkpoint(run_id or uuid.uuid4().hex[:12], model, meta, data, config,
+                                                   _withdraw=self._withdraw, _start_state=resume))
 
     def _queue_job(self, job: Job) -> Job:
         with self._lock:
