@@ -87,3 +87,27 @@ def test_a_checkpoint_without_optimizer_state_is_refused_for_training_further(tm
                  "--out", str(tmp_path / "more.pt"), check=False)
     assert result.returncode != 0 and "saved without its optimizer state" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "more.pt").exists()
+
+
+def test_train_on_sprites_and_measure_disentanglement(tmp_path):
+    out = tmp_path / "s.pt"
+    cli("train", "--data", "sprites", "--sprites-n", "300", "--image-size", "16", "--epochs", "2", "--out", str(out))
+    meta = load_checkpoint(out)[1]
+    assert meta.data_options.sprites_n == 300 and meta.data_options.image_size == 16
+    assert meta.image_shape == (1, 16, 16) and meta.class_names == ["square", "ellipse", "heart"]
+    epochs = [e for e in meta.history if e.get("type") == "epoch"]
+    assert all("mig" in e["disentanglement"] and e["disentanglement_s"] > 0 for e in epochs)  # 2 epochs: both measured
+    result = json.loads(cli("metrics", str(out), "--json").stdout)
+    assert result["n_images"] == 60
+    for name in ("mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae"):
+        assert 0 <= result[name] <= 1
+        assert result[name] == pytest.approx(meta.metrics[name])  # what the save measured, the same way
+    assert [f["name"] for f in result["factors"]] == ["shape", "scale", "orientation", "pos_x", "pos_y"]
+    assert all(0 <= f["best_dimension"] < meta.vae_config.latent_dim for f in result["factors"])
+    text = cli("metrics", str(out)).stdout
+    assert "MIG" in text and "FactorVAE score" in text and "pos_x: z" in text
+
+
+def test_metrics_on_data_without_factors_says_what_to_use(tmp_path):
+    proc = cli("metrics", str(ROOT / "checkpoints" / "digits-2d.pt"), check=False)
+    assert proc.returncode == 1 and "no known factors" in proc.stderr and "factors.csv" in proc.stderr

@@ -151,3 +151,13 @@ def test_ray_missing_is_a_message_with_the_install_command(tmp_path):
             f"sys.exit(main(['sweep', '--betas', '1', '--out-dir', {str(tmp_path)!r}, '--ray', 'local', '--quiet']))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "pip install '.[ray]'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_sweep_on_sprites_reports_each_runs_disentanglement(tmp_path):
+    proc = sweep("--data", "sprites", "--sprites-n", "200", "--image-size", "16", "--betas", "1,4", "--out-dir",
+                 str(tmp_path), "--workers", "2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    for row in json.loads(proc.stdout):
+        meta = load_checkpoint(row["path"])[1]
+        assert meta.dataset == "sprites" and row["mig"] == pytest.approx(meta.metrics["mig"])
+        assert 0 <= row["dci_disentanglement"] <= 1 and 0 <= row["factorvae"] <= 1

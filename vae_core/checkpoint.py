@@ -97,8 +97,12 @@ def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list
     """Save a trained model with what it takes to explore and compare it later: its dataset's name, options
     (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
     the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
-    has them too). -> (path, metrics)"""
+    has them too), with the disentanglement metrics on data with known factors. -> (path, metrics)"""
     metrics = evaluate(model, data.test_x, seed=config.seed)
+    if data.factors is not None:  # what Compare sets against beta: MIG, DCI, SAP, the FactorVAE score
+        from .metrics import score_model
+
+        metrics.update(score_model(model, data, seed=config.seed))
     metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
     path = save_checkpoint(path, model, dataset=data.name, train_config=config, beta_changes=beta_changes,
                            history=history, metrics=metrics, class_names=data.class_names,

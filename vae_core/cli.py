@@ -26,6 +26,7 @@ from .config import (
 )
 from .data import DatasetError
 from .likelihood import bits_per_dim
+from .sprites import DEFAULT_N as SPRITES_DEFAULT_N
 from .sweep import RAY_INSTALL, SweepError, run_path, sweep
 from .training import NonFiniteLossError, ResumeState, evaluate, pick_device, train
 
@@ -60,10 +61,13 @@ def _positive(text: str) -> int:
 
 def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> None:
     p.add_argument("--data", default=default_data,
-                   help="digits, mnist, fashion-mnist, or a folder of images (class sub-folders give labels)")
+                   help="digits, mnist, fashion-mnist, sprites (shapes with known factors, drawn here), or a folder of "
+                        "images (class sub-folders give labels; a factors.csv gives factors)")
     p.add_argument("--data-root", default="data", help="where MNIST / Fashion-MNIST are downloaded or kept")
     p.add_argument("--image-size", type=_positive, default=None,
-                   help="side length for folder images (default: the first image's, at most 64)")
+                   help="side length for folder images (default: the first image's, at most 64) or sprites (default 64)")
+    p.add_argument("--sprites-n", type=_positive, default=None,
+                   help=f"sprites: how many images to draw (default {SPRITES_DEFAULT_N})")
     p.add_argument("--channels", default="auto", choices=["auto", "grayscale", "rgb"], help="colour of folder images")
 
 
@@ -128,18 +132,32 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     e.add_argument("--seed", type=int, default=0, help="seeds the evaluation noise")
     e.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    m = sub.add_parser("metrics", formatter_class=fmt,
+                       help="disentanglement metrics (MIG, DCI, SAP, FactorVAE score) of a checkpoint on data with "
+                            "known factors")
+    m.add_argument("checkpoint", help="checkpoint file (.pt)")
+    _add_data_options(m, None)
+    m.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    m.add_argument("--seed", type=int, default=0, help="seeds the metrics' sampling and forests")
+    m.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     return parser
 
 
 def run_spec(args, beta: float, seed: int) -> RunSpec:
     """The run that `train`'s or `sweep`'s options describe."""
     return RunSpec(
-        data=DataOptions(name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels),
+        data=data_options(args),
         model=ModelChoice(arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden or (),
                           likelihood=args.likelihood),
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta,
                           beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=seed,
                           device=args.device, log_every=args.log_every))
+
+
+def data_options(args) -> DataOptions:
+    return DataOptions(name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels,
+                       sprites_n=args.sprites_n)
 
 
 def cmd_train(args) -> int:
@@ -267,15 +285,7 @@ def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | N
 
 
 def cmd_eval(args) -> int:
-    model, meta = load_checkpoint(args.checkpoint, device=pick_device(args.device))
-    options = meta.data_options
-    if args.data:
-        options = replace(options, name=args.data, root=args.data_root, image_size=args.image_size,
-                          channels=args.channels)
-    data = options.load(download=True)
-    if data.image_shape != model.config.image_shape:
-        raise DatasetError(f"{options.name} has images of shape {data.image_shape}, the model expects "
-                           f"{model.config.image_shape}.")
+    model, data = _model_and_data(args)
     result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
                   likelihood=model.config.likelihood,
                   **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed))
@@ -291,6 +301,44 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _model_and_data(args):
+    """The checkpoint's model and its own data, or the data --data names instead."""
+    model, meta = load_checkpoint(args.checkpoint, device=pick_device(args.device))
+    options = meta.data_options
+    if args.data:  # its split's share and seed kept
+        options = replace(options, **{k: v for k, v in data_options(args).to_dict().items()
+                                      if k not in ("test_fraction", "split_seed")})
+    data = options.load(download=True)
+    if data.image_shape != model.config.image_shape:
+        raise DatasetError(f"{options.name} has images of shape {data.image_shape}, the model expects "
+                           f"{model.config.image_shape}.")
+    return model, data
+
+
+def cmd_metrics(args) -> int:
+    from .metrics import METRIC_NAMES, METRIC_TITLES, score_model
+
+    model, data = _model_and_data(args)
+    if data.factors is None:
+        raise DatasetError(f"{data.name} has no known factors, so disentanglement cannot be measured: use --data "
+                           "sprites, or a folder whose factors.csv names each image's factors.")
+    scores = score_model(model, data, seed=args.seed)
+    result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_images=len(data.test_x),
+                  **{name: scores[name] for name in METRIC_NAMES},
+                  factors=[dict(name=name, best_dimension=d, share=share) for name, d, share
+                           in zip(data.factors.names, scores["best_dimension"], scores["best_share"])])
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{data.name}: {len(data.test_x)} test images, {model.config.latent_dim} latent dimensions")
+    for name in METRIC_NAMES:
+        print(f"{METRIC_TITLES[name]:>22}: {result[name]:.3f}")
+    print("factor: the latent dimension that carries most of it (its share of the factor's entropy)")
+    for f in result["factors"]:
+        print(f"{f['name']:>22}: z{f['best_dimension'] + 1} ({f['share']:.2f})")
+    return 0
+
+
 def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:
     gen = torch.Generator(device=model.device).manual_seed(seed)
     per_batch = max(1, batch_size * 50 // k)  # keep k * batch decoded images bounded in memory
@@ -303,7 +351,7 @@ def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval}[args.command](args)
+        return {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval, "metrics": cmd_metrics}[args.command](args)
     except (DatasetError, CheckpointError, NonFiniteLossError, ValueError, SweepError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

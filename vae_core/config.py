@@ -15,7 +15,7 @@ LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.
 IMAGES = ("mean", "mode")  # what an image shown of p(x|z) is: its mean E[x|z], or its most likely x
 DIFFERENT_MODE = ("bernoulli", "continuous-bernoulli")  # the likelihoods whose most likely x is not their mean
 SCHEDULES = ("constant", "linear", "cyclical")
-BUILTIN = ("digits", "mnist", "fashion-mnist")  # datasets by name; anything else is a folder of images
+BUILTIN = ("digits", "mnist", "fashion-mnist", "sprites")  # datasets by name; anything else is a folder of images
 SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
 
 
@@ -86,12 +86,14 @@ class TrainConfig:
 @dataclass(frozen=True)
 class DataOptions:
     """What names a dataset and its split: enough to load the same images again (vae_core.data.load_dataset)."""
-    name: str = "digits"             # digits, mnist, fashion-mnist, or a folder of images
+    name: str = "digits"             # digits, mnist, fashion-mnist, sprites, or a folder of images
     root: str = "data"               # where MNIST-like sets are kept
-    image_size: int | None = None    # folders: the side images are resized to (None: the first image's, capped)
+    image_size: int | None = None    # folders: the side images are resized to (None: the first image's, capped);
+                                     # sprites: the side they are drawn at (None: 64)
     channels: str = "auto"           # folders: auto | grayscale | rgb
     test_fraction: float = 0.2       # sources without their own split: the share held out, drawn once
-    split_seed: int = 0
+    split_seed: int = 0              # also the seed that draws the sprites
+    sprites_n: int | None = None     # sprites: how many images (None: vae_core.sprites.DEFAULT_N)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,6 +26,19 @@ class DatasetError(Exception):
 
 
 @dataclass
+class Factors:
+    """Ground-truth factors of a dataset's images (what made each image: its shape, its position, ...), for the
+    disentanglement metrics (vae_core.metrics) and for colouring maps."""
+    names: list[str]
+    train: np.ndarray        # (N_train, K) float64: each image's value of each factor
+    test: np.ndarray         # (N_test, K)
+    categories: dict = field(default_factory=dict)  # categorical factors: name -> the label of each code 0, 1, ...
+
+    def is_categorical(self, name: str) -> bool:
+        return name in self.categories
+
+
+@dataclass
 class Dataset:
     name: str
     train_x: torch.Tensor  # (N, C, H, W): uint8 (0..255) or float32 in [0, 1]; see as_float
@@ -35,10 +48,15 @@ class Dataset:
     class_names: list[str]
     options: DataOptions = field(default_factory=DataOptions)  # what names these images and this split
     test_names: list[str] = field(default_factory=list)  # file of each test image, for folders; else empty
+    factors: Factors | None = None  # the images' true factors: sprites, or a folder's factors.csv; else None
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.train_x.shape[1:])
+
+    @property
+    def factor_names(self) -> list[str] | None:
+        return None if self.factors is None else list(self.factors.names)
 
 
 def as_float(images: torch.Tensor) -> torch.Tensor:
@@ -48,18 +66,21 @@ def as_float(images: torch.Tensor) -> torch.Tensor:
 
 def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, download: bool = True,
                  image_size: int | None = None, channels: str = "auto",
-                 test_fraction: float = 0.2, split_seed: int = 0) -> Dataset:
-    """Load "digits", "mnist", "fashion-mnist" or a folder of images.
+                 test_fraction: float = 0.2, split_seed: int = 0, sprites_n: int | None = None) -> Dataset:
+    """Load "digits", "mnist", "fashion-mnist", "sprites" or a folder of images.
 
-    root: where torchvision keeps MNIST / Fashion-MNIST. image_size, channels ("auto", "grayscale",
-    "rgb"): only for folders. test_fraction, split_seed: the fixed split for sources that have none.
+    root: where torchvision keeps MNIST / Fashion-MNIST. image_size: the side of folder images or sprites.
+    channels ("auto", "grayscale", "rgb"): only for folders. test_fraction, split_seed: the fixed split for
+    sources that have none (split_seed also draws the sprites). sprites_n: how many sprites.
     """
     key = str(name_or_path).lower()
     options = DataOptions(name=str(name_or_path), root=root, image_size=image_size, channels=channels,
-                          test_fraction=test_fraction, split_seed=split_seed)
+                          test_fraction=test_fraction, split_seed=split_seed, sprites_n=sprites_n)
     if key == "digits":
         x, y, names = _digits()
         return _split(str(name_or_path), x, y, names, test_fraction, split_seed, options)
+    if key == "sprites":
+        return _sprites(options)
     if key in ("mnist", "fashion-mnist"):
         return _torchvision(key, root, download, options)
     if os.path.isdir(name_or_path):
@@ -67,14 +88,16 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
         remember_typed_folder(folder)  # named here by whoever loads it: the app may show its images
         options = replace(options, name=str(folder))
         x, y, names, files = _cached_folder(folder, image_size, channels)
-        return _split(str(folder), x, y, names, test_fraction, split_seed, options, files)
+        factors = read_factors_csv(folder, files)
+        return _split(str(folder), x, y, names, test_fraction, split_seed, options, files, factors)
     if os.path.isabs(name_or_path) or os.sep in str(name_or_path):
         raise DatasetError(f"The image folder {name_or_path} does not exist: was it moved or deleted? Put it back "
                            "there, or name where it is now with --data.")
     raise DatasetError(f"Unknown dataset {name_or_path!r}: use one of {', '.join(BUILTIN)} or a folder of images.")
 
 
-def _split(name, x, y, class_names, test_fraction, seed, options, files=()) -> Dataset:
+def _split(name, x, y, class_names, test_fraction, seed, options, files=(), factors=None) -> Dataset:
+    """factors: (names, (N, K) values, categories) of all N images, or None."""
     n = len(x)
     if n < 2:
         raise DatasetError(f"{name}: need at least 2 images to make a train/test split, found {n}.")
@@ -84,7 +107,85 @@ def _split(name, x, y, class_names, test_fraction, seed, options, files=()) -> D
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     test, train = order[:n_test], order[n_test:]
     test_names = [files[i] for i in test.tolist()] if len(files) else []
-    return Dataset(name, x[train], y[train], x[test], y[test], class_names, options, test_names)
+    split_factors = None
+    if factors is not None:
+        names, values, categories = factors
+        split_factors = Factors(list(names), values[train.numpy()], values[test.numpy()], dict(categories))
+    return Dataset(name, x[train], y[train], x[test], y[test], class_names, options, test_names, split_factors)
+
+
+def _sprites(options: DataOptions) -> Dataset:
+    """The procedural sprites (vae_core.sprites): labelled by shape, with all five factors."""
+    from . import sprites
+
+    n = sprites.DEFAULT_N if options.sprites_n is None else int(options.sprites_n)
+    size = options.image_size or sprites.DEFAULT_SIZE
+    if not 2 <= n <= sprites.MAX_N:
+        raise DatasetError(f"The number of sprites must be between 2 and {sprites.MAX_N:,}, not {n}.")
+    if not 8 <= size <= 128:
+        raise DatasetError(f"Sprites are drawn between 8 and 128 pixels wide, not {size}.")
+    values = sprites.sample_factors(n, options.split_seed)
+    x = torch.from_numpy(sprites.draw(values, size)).unsqueeze(1)  # (N, 1, H, W) uint8
+    y = torch.from_numpy(values[:, 0].astype(np.int64))
+    factors = (sprites.FACTOR_NAMES, values, sprites.factor_categories())
+    return _split("sprites", x, y, list(sprites.SHAPES), options.test_fraction, options.split_seed, options, (), factors)
+
+
+FACTORS_FILE = "factors.csv"
+MAX_FACTORS = 64
+
+
+def read_factors_csv(folder: Path, files: list[str]):
+    """A folder's own factors from its factors.csv: a `file` column (paths as below the folder, e.g. cats/1.png)
+    and one column per factor. A column of numbers is a numeric factor; any other is categorical, its values
+    coded 0, 1, ... in sorted order. -> (names, (N, K) values in the order of `files`, categories), or None
+    when the folder has no such file. A DatasetError says what is wrong with one."""
+    import csv
+
+    path = Path(folder) / FACTORS_FILE
+    if not path.is_file():
+        return None
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise DatasetError(f"{FACTORS_FILE} could not be read ({err}); save it as a UTF-8 CSV file.") from err
+    if not rows or "file" not in rows[0]:
+        raise DatasetError(f"{FACTORS_FILE} needs a header row with a column named file, then one column per factor.")
+    header = [h.strip() for h in rows[0]]
+    names = [h for h in header if h != "file"]
+    if not names or len(names) > MAX_FACTORS or len(set(names)) != len(names) or not all(names):
+        raise DatasetError(f"{FACTORS_FILE} needs between 1 and {MAX_FACTORS} named factor columns after file, each "
+                           "named once.")
+    by_file = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise DatasetError(f"{FACTORS_FILE}, line {number}: {len(row)} values where the header names {len(header)}.")
+        record = dict(zip(header, (cell.strip() for cell in row)))
+        by_file[record.pop("file").replace("\\", "/")] = record
+    missing = [f for f in files if f not in by_file]
+    if missing:
+        raise DatasetError(f"{FACTORS_FILE} has no row for {len(missing)} of the {len(files)} images (first: "
+                           f"{missing[0]}); give every image a row, its file as a path below the folder.")
+    columns = {name: [by_file[f][name] for f in files] for name in names}
+    categories = {}
+    values = np.empty((len(files), len(names)))
+    for k, name in enumerate(names):
+        numbers = _numbers(columns[name])
+        if numbers is None:
+            categories[name] = sorted(set(columns[name]))
+            numbers = [categories[name].index(v) for v in columns[name]]
+        values[:, k] = numbers
+    return names, values, categories
+
+
+def _numbers(cells: list[str]) -> list[float] | None:
+    """The cells as finite numbers, or None when any is not one (the column is then categorical)."""
+    try:
+        numbers = [float(c) for c in cells]
+    except ValueError:
+        return None
+    return numbers if np.isfinite(numbers).all() else None
 
 
 def _digits():
@@ -291,7 +392,8 @@ MAX_ZIP_DEPTH = 32  # folders in an entry's path: a class folder or two is norma
 
 
 def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: int = MAX_ZIP_BYTES) -> Path:
-    """Unpack the image files of a zip (path or file object) into `dest`; return the folder to load.
+    """Unpack the image files of a zip (path or file object), and its factors.csv, into `dest`; return the folder
+    to load.
 
     Safe against hostile archives: only image files are written, never outside `dest` (no absolute
     paths, no "..", no symlinks), and file count and actual uncompressed bytes are bounded, so a zip
@@ -308,9 +410,10 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
         raise DatasetError(f"The upload is not a readable zip archive ({err}).") from err
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()
-                   and PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES
+                   and (PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES
+                        or PurePosixPath(m.filename).name == FACTORS_FILE)
                    and "__MACOSX" not in PurePosixPath(m.filename).parts]
-        if not members:
+        if all(PurePosixPath(m.filename).name == FACTORS_FILE for m in members):
             raise DatasetError(f"The zip holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")
         if len(members) > max_files:
             raise DatasetError(f"The zip holds {len(members)} images; the limit is {max_files}.")

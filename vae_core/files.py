@@ -48,7 +48,8 @@ def file_listing(folder: Path, files: list[Path] | None = None) -> list[tuple]:
 
 def dataset_signature(options: DataOptions) -> str:
     """A digest that changes whenever the data a checkpoint's options name change: the options themselves, and
-    for a folder every image file's path, size and mtime (for MNIST-like sets, their raw files')."""
+    for a folder every image file's path, size and mtime and its factors.csv's (for MNIST-like sets, their raw
+    files')."""
     name = options.name
     files: list = []
     if name.lower() in TORCHVISION_FOLDERS:
@@ -56,6 +57,9 @@ def dataset_signature(options: DataOptions) -> str:
         files = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(raw.glob("*"))] if raw.is_dir() else []
     elif os.path.isdir(name):
         files = file_listing(Path(name))
+        factors = Path(name) / "factors.csv"  # its ground-truth factors, coloured on the map
+        if factors.is_file():
+            files.append(("factors.csv", factors.stat().st_size, factors.stat().st_mtime_ns))
     return hashlib.sha256(json.dumps([options.to_dict(), files], sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 

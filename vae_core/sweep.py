@@ -76,7 +76,11 @@ def finished_before(beta: float, seed: int, out: Path) -> dict | None:
 
 
 def _terms(metrics: dict) -> dict:
-    return {k: metrics.get(k) for k in ("test_recon", "test_kl", "test_loss")}
+    """The test terms, and the disentanglement metrics of data with known factors."""
+    from .metrics import METRIC_NAMES
+
+    return {**{k: metrics.get(k) for k in ("test_recon", "test_kl", "test_loss")},
+            **{k: metrics[k] for k in METRIC_NAMES if k in metrics}}
 
 
 def default_workers(n_runs: int) -> int:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 import torch
@@ -64,6 +64,10 @@ class EpochEvent(TypedDict):
     kl_aggregate: float
     total_correlation: float
     dimwise_kl: float
+    # data with known factors, every few epochs (disentanglement_epochs): vae_core.metrics.score_model's scores
+    # of the test set, and the seconds they took (not counted in samples_per_s)
+    disentanglement: NotRequired[dict]
+    disentanglement_s: NotRequired[float]
 
 
 ESTIMATE_IMAGES = 256  # enough to follow the trend at a small cost: the estimates take O(n^2 D)
@@ -309,6 +313,8 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 yield event
         result = evaluate(model, data.test_x, seed=config.seed)
         good.check(result["test_loss"], step)
+        if data.factors is not None and epoch + 1 in disentanglement_epochs(config.epochs):
+            result.update(_disentanglement(model, data, config.seed))
         if resume is not None:  # up to date when the epoch's event is seen, for a consumer that saves on it
             resume.epochs_done, resume.steps_done, resume.optimizer = epoch + 1, step, opt.state_dict()
             resume.shuffle_rng, resume.torch_rng = shuffle.get_state(), torch.get_rng_state()
@@ -317,6 +323,24 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
         if pause is not None:
             pause.epoch_ended()
     yield _end(False, step, config.epochs, t_start)
+
+
+METRIC_POINTS = 10  # times in a run the disentanglement metrics are measured: each costs about 0.7 s on sprites
+
+
+def disentanglement_epochs(epochs: int) -> set[int]:
+    """The epochs (counted from 1) after which a run on data with known factors measures its metrics: about
+    METRIC_POINTS of them, evenly spaced, and always the last."""
+    every = max(1, epochs // METRIC_POINTS)
+    return {*range(every, epochs + 1, every), epochs}
+
+
+def _disentanglement(model: VAE, data: Dataset, seed: int) -> dict:
+    from .metrics import score_model
+
+    t0 = time.perf_counter()
+    scores = score_model(model, data, seed=seed)
+    return dict(disentanglement=scores, disentanglement_s=time.perf_counter() - t0)
 
 
 def _end(stopped: bool, step: int, epochs_done: int, t_start: float) -> EndEvent:

@@ -1,0 +1,243 @@
+"""Disentanglement metrics: how far each true factor of the data is captured by one latent dimension alone.
+
+Every metric takes codes (N, D), such as an encoder's means, and the true factors (N, K) of the same images, so
+it works on any encoder. `categorical` names the factor columns whose values are categories (a shape), not
+quantities (a position); by default none are. All are between 0 and 1, higher is better.
+
+- MIG, the mutual information gap (Chen et al. 2018, "Isolating Sources of Disentanglement in VAEs"): per factor,
+  the gap between the two latent dimensions that know most about it, over the factor's entropy.
+- DCI (Eastwood & Williams 2018, "A Framework for the Quantitative Evaluation of Disentangled Representations"):
+  a random forest per factor predicts it from the code; its feature importances say which dimensions it uses.
+  Disentanglement: each dimension serves one factor; completeness: each factor is served by one dimension;
+  informativeness: the forests' held-out accuracy.
+- SAP, the separated attribute predictability (Kumar et al. 2018, "Variational Inference of Disentangled Latent
+  Concepts from Unlabeled Observations"): per factor, the gap between the two dimensions that predict it best
+  alone (R² of a line for quantities, a threshold classifier's accuracy above chance for categories).
+- The FactorVAE score (Kim & Mnih 2018, "Disentangling by Factorising"): hold one factor fixed in a batch; the
+  dimension that then varies least should always name that factor. Its chance level is about 1/K, not 0.
+
+The estimators are those of disentanglement_lib (Locatello et al. 2019) where they are fast enough: 20-bin
+histograms of the codes for MIG, 64-image batches and a majority vote for the FactorVAE score. DCI uses small
+random forests (Eastwood & Williams' choice) rather than disentanglement_lib's gradient boosting, which takes
+minutes on 10,000 codes; all four together take seconds (BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CODE_BINS = 20        # histogram bins per latent dimension (disentanglement_lib's default)
+MAX_CLASSES = 20      # a factor with at most this many values is used as it is; one with more (dSprites' positions
+                      # and angles) is binned as the codes are, else even a perfect code could not reach MIG 1
+COLLAPSED_VARIANCE = 0.05  # FactorVAE score: a dimension that varies less over the data casts no vote
+
+
+def discretize(values: np.ndarray, bins: int = CODE_BINS) -> np.ndarray:
+    """Integer codes 0..m-1: a column's own values when it has at most MAX_CLASSES of them, else equal-width bins."""
+    values = np.asarray(values, dtype=np.float64)
+    levels = np.unique(values)
+    if len(levels) <= MAX_CLASSES:
+        return np.searchsorted(levels, values)
+    return _bins(values, bins)
+
+
+def _bins(values: np.ndarray, bins: int) -> np.ndarray:
+    edges = np.histogram_bin_edges(values, bins)
+    return np.digitize(values, edges[1:-1])
+
+
+def entropy(labels: np.ndarray) -> float:
+    """Entropy of integer labels, in nats."""
+    p = np.bincount(labels) / len(labels)
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def mutual_info(a: np.ndarray, b: np.ndarray) -> float:
+    """I(a; b) in nats of two integer label arrays, from their joint histogram."""
+    joint = np.bincount(a * (b.max() + 1) + b, minlength=(a.max() + 1) * (b.max() + 1)).reshape(a.max() + 1, -1)
+    p = joint / len(a)
+    pa, pb = p.sum(1, keepdims=True), p.sum(0, keepdims=True)
+    nz = p > 0
+    return float((p[nz] * np.log(p[nz] / (pa @ pb)[nz])).sum())
+
+
+def _checked(codes, factors) -> tuple[np.ndarray, np.ndarray]:
+    codes, factors = np.asarray(codes, dtype=np.float64), np.asarray(factors, dtype=np.float64)
+    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors) or len(codes) < 2:
+        raise ValueError(f"codes (N, D) and factors (N, K) of the same N images are needed, got {codes.shape} and "
+                         f"{factors.shape}")
+    if not (np.isfinite(codes).all() and np.isfinite(factors).all()):
+        raise ValueError("codes and factors must be finite")
+    return codes, factors
+
+
+def normalized_mutual_info(codes, factors) -> np.ndarray:
+    """(D, K): I(z_d; v_k) / H(v_k), the share of each factor's entropy that each dimension (binned) carries."""
+    codes, factors = _checked(codes, factors)
+    binned = [_bins(c, CODE_BINS) for c in codes.T]
+    values = [discretize(f) for f in factors.T]
+    mi = np.array([[mutual_info(c, v) for v in values] for c in binned])
+    return mi / np.maximum([entropy(v) for v in values], 1e-12)
+
+
+def mig(codes, factors) -> float:
+    """Mutual information gap: mean over factors of the normalized MI of its best dimension minus its second best."""
+    nmi = normalized_mutual_info(codes, factors)
+    top = -np.sort(-nmi, axis=0)
+    second = top[1] if len(top) > 1 else np.zeros(nmi.shape[1])
+    return float(np.mean(top[0] - second))
+
+
+def best_dimensions(codes, factors) -> list[tuple[int, float]]:
+    """Per factor, the latent dimension that carries most of it and that share, (d, I(z_d; v_k) / H(v_k))."""
+    nmi = normalized_mutual_info(codes, factors)
+    return [(int(np.argmax(column)), float(column.max())) for column in nmi.T]
+
+
+def best_factors(codes, factors) -> list[tuple[int, float]]:
+    """Per latent dimension, the factor it carries most of and that share, (k, I(z_d; v_k) / H(v_k))."""
+    nmi = normalized_mutual_info(codes, factors)
+    return [(int(np.argmax(row)), float(row.max())) for row in nmi]
+
+
+def _split(n: int, seed: int, test_share: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(n * test_share)))
+    return order[n_test:], order[:n_test]
+
+
+def dci(codes, factors, seed: int = 0, trees: int = 20) -> dict:
+    """DCI: {"disentanglement", "completeness", "informativeness"} from a random forest per (discretized) factor
+    trained on 80% of the images; informativeness is their mean accuracy on the other 20%."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    codes, factors = _checked(codes, factors)
+    train, test = _split(len(codes), seed)
+    importance, accuracy = [], []
+    for column in factors.T:
+        labels = discretize(column)
+        # every split may use every dimension: a random subset would credit dimensions that carry nothing
+        forest = RandomForestClassifier(n_estimators=trees, max_depth=12, min_samples_leaf=2, max_features=None,
+                                        n_jobs=-1, random_state=seed).fit(codes[train], labels[train])
+        importance.append(forest.feature_importances_)
+        accuracy.append(forest.score(codes[test], labels[test]))
+    r = np.abs(np.array(importance).T)  # (D, K)
+    return dict(disentanglement=_dci_disentanglement(r), completeness=_dci_completeness(r),
+                informativeness=float(np.mean(accuracy)))
+
+
+def _one_minus_entropy(p: np.ndarray, axis: int) -> np.ndarray:
+    """1 − H(p) with log base the length of `axis`: 1 when one entry holds everything, 0 when all are equal."""
+    n = p.shape[axis]
+    if n < 2:
+        return np.ones(p.shape[1 - axis])
+    p = p / np.maximum(p.sum(axis=axis, keepdims=True), 1e-12)
+    logs = np.log(np.where(p > 0, p, 1.0)) / np.log(n)
+    return 1 + (p * logs).sum(axis=axis)
+
+
+def _dci_disentanglement(r: np.ndarray) -> float:
+    """Per dimension 1 − H_K(its importances over factors), weighted by its share of all importance."""
+    weights = r.sum(1) / max(r.sum(), 1e-12)
+    return float((weights * _one_minus_entropy(r, axis=1)).sum())
+
+
+def _dci_completeness(r: np.ndarray) -> float:
+    """Per factor 1 − H_D(its importances over dimensions), averaged over factors."""
+    return float(_one_minus_entropy(r, axis=0).mean())
+
+
+def sap(codes, factors, categorical=(), seed: int = 0) -> float:
+    """SAP: mean over factors of the gap between the two dimensions that predict it best, each dimension alone.
+    A quantity: the R² of a straight line (the squared correlation). A category (columns named in `categorical`
+    by index): the held-out accuracy of a threshold classifier on the one dimension, rescaled so that always
+    guessing the most common category is 0."""
+    codes, factors = _checked(codes, factors)
+    scores = np.array([[_category_score(c, discretize(f), seed) if k in categorical else _r_squared(c, f)
+                        for k, f in enumerate(factors.T)] for c in codes.T])  # (D, K)
+    top = -np.sort(-scores, axis=0)
+    second = top[1] if len(top) > 1 else np.zeros(scores.shape[1])
+    return float(np.mean(top[0] - second))
+
+
+def _r_squared(x: np.ndarray, y: np.ndarray) -> float:
+    if x.std() == 0 or y.std() == 0:
+        return 0.0
+    return float(np.corrcoef(x, y)[0, 1] ** 2)
+
+
+def _category_score(x: np.ndarray, labels: np.ndarray, seed: int) -> float:
+    from sklearn.tree import DecisionTreeClassifier
+
+    train, test = _split(len(x), seed)
+    n_classes = labels.max() + 1
+    tree = DecisionTreeClassifier(max_leaf_nodes=max(2, int(n_classes)), random_state=seed)
+    accuracy = tree.fit(x[train, None], labels[train]).score(x[test, None], labels[test])
+    chance = np.bincount(labels[train]).max() / len(train)
+    return float(max(0.0, (accuracy - chance) / max(1 - chance, 1e-12)))
+
+
+def factorvae_score(codes, factors, seed: int = 0, batch_size: int = 64, train_votes: int = 800,
+                    eval_votes: int = 400) -> float:
+    """FactorVAE score: each vote fixes one factor at one value, takes batch_size images that share it, and names
+    the active dimension whose values (scaled by its spread over all the data) vary least among them; a majority
+    vote per dimension learns which factor it names, and the score is that rule's accuracy on further votes.
+    Dimensions that barely vary over the data (variance under COLLAPSED_VARIANCE) are left out, as in the paper."""
+    codes, factors = _checked(codes, factors)
+    rng = np.random.default_rng(seed)
+    spread = codes.std(0)
+    active = np.flatnonzero(spread ** 2 > COLLAPSED_VARIANCE)
+    if len(active) == 0:
+        return 0.0
+    scaled = codes[:, active] / spread[active]
+    groups = [_groups(discretize(f)) for f in factors.T]
+
+    def votes(n: int) -> np.ndarray:
+        out = np.empty((n, 2), dtype=int)
+        for i in range(n):
+            k = rng.integers(len(groups))
+            members = groups[k][rng.integers(len(groups[k]))]
+            batch = scaled[rng.choice(members, batch_size, replace=len(members) < batch_size)]
+            out[i] = np.argmin(batch.var(0)), k
+        return out
+
+    train, test = votes(train_votes), votes(eval_votes)
+    counts = np.zeros((len(active), len(groups)), dtype=int)
+    np.add.at(counts, (train[:, 0], train[:, 1]), 1)
+    named = counts.argmax(1)
+    return float(np.mean(named[test[:, 0]] == test[:, 1]))
+
+
+def _groups(labels: np.ndarray) -> list[np.ndarray]:
+    """The images of each value of a factor, those values that at least two images share."""
+    order = np.argsort(labels, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+    return [g for g in groups if len(g) >= 2] or [order]
+
+
+METRIC_NAMES = ("mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae")
+METRIC_TITLES = dict(mig="MIG", dci_disentanglement="DCI disentanglement", dci_completeness="DCI completeness",
+                     dci_informativeness="DCI informativeness", sap="SAP", factorvae="FactorVAE score")
+
+
+def all_metrics(codes, factors, categorical=(), seed: int = 0) -> dict:
+    """Every metric at once: {"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap",
+    "factorvae"}."""
+    scores = dict(mig=mig(codes, factors))
+    scores.update({f"dci_{k}": v for k, v in dci(codes, factors, seed=seed).items()})
+    scores["sap"] = sap(codes, factors, categorical, seed=seed)
+    scores["factorvae"] = factorvae_score(codes, factors, seed=seed)
+    return scores
+
+
+def score_model(model, data, seed: int = 0) -> dict:
+    """Every metric of the model's posterior means on the dataset's test images (a vae_core Dataset with factors),
+    plus "best_dimension" and "best_share": per factor, the dimension that carries most of it, and how much."""
+    from .latent import encode_means
+
+    codes, _ = encode_means(model, data.test_x)
+    factors = data.factors
+    scores = all_metrics(codes, factors.test, [k for k, n in enumerate(factors.names) if factors.is_categorical(n)],
+                         seed=seed)
+    best = best_dimensions(codes, factors.test)
+    return dict(scores, best_dimension=[d for d, _ in best], best_share=[s for _, s in best])
