@@ -5,10 +5,11 @@ import re
 import streamlit as st
 
 from ui import catalogue, session
-from ui.figures import rate_distortion
+from ui.figures import disentanglement_against_beta, rate_distortion
 from ui.navigation import guarded, run_page
 from vae_core import DataOptions, DatasetError, RunSpec, TrainConfig
 from vae_core.config import BUILTIN
+from vae_core.metrics import METRIC_TITLES
 from vae_core.sweep import SweepError, check_grid, finished_before, run_path
 
 COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", "test_loss")
@@ -126,9 +127,18 @@ def main() -> None:
              "and a Gaussian one measure different things. So one plane per dataset and likelihood.")
     shown = sorted((r for r in rows if (r.dataset, r.likelihood) == (dataset, likelihood)),
                    key=lambda r: (r.beta is None, r.beta or 0))
-    st.plotly_chart(rate_distortion(shown), key="rate_distortion")
-    st.dataframe([{"name": r.name, "β": r.beta_text, **{k: getattr(r, k) for k in COLUMNS[1:]}} for r in shown],
-                 hide_index=True)
+    if any(r.scores for r in shown):  # data with known factors: the β-VAE trade-off, rate and disentanglement
+        plane, scores = st.columns(2)
+        plane.plotly_chart(rate_distortion(shown), key="rate_distortion")
+        scores.plotly_chart(disentanglement_against_beta(shown), key="disentanglement_beta")
+        scores.caption("Disentanglement against β: MIG (Chen et al. 2018) and DCI (Eastwood & Williams 2018) on the "
+                       "test images, the median over the runs at each β, bars from the lowest to the highest. "
+                       "Higher β should buy disentanglement with distortion (Higgins et al. 2017); whether it does "
+                       "varies with the seed as much as with β (Locatello et al. 2019).")
+    else:
+        st.plotly_chart(rate_distortion(shown), key="rate_distortion")
+    st.dataframe([{"name": r.name, "β": r.beta_text, **{k: getattr(r, k) for k in COLUMNS[1:]},
+                   **{METRIC_TITLES[k]: v for k, v in r.scores}} for r in shown], hide_index=True)
     if any(r.beta_path for r in shown):
         st.caption("◆ β was changed while the run trained: its colour is the final β, the table gives the path.")
 

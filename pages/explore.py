@@ -108,7 +108,18 @@ def keep_a_projection() -> None:
         st.session_state[PROJECTION] = st.session_state[SHOWN_PROJECTION]
 
 
-def view_options(projection: str, latent_dim: int) -> dict:
+def colour_choice(md, column) -> str:
+    """What colours the map's points: the label, or one of the data's true factors where they are known."""
+    if md.factors is None:
+        return "label"
+    if st.session_state.get("explore_colour") not in ["label", *md.factor_names]:  # kept from other data's model
+        st.session_state["explore_colour"] = "label"
+    return column.selectbox("Colour by", ["label", *md.factor_names], key="explore_colour", persist_state="session",
+                        help="The label, or one of the true factors that made each image. A factor that changes "
+                             "smoothly along one direction of the map is one the model has laid out by itself.")
+
+
+def view_options(projection: str, latent_dim: int, md) -> dict:
     a, b, c, d = st.columns(4)
     linear = projection == "pca"
     options = dict(
@@ -122,6 +133,7 @@ def view_options(projection: str, latent_dim: int) -> dict:
                           help=f"The spread of q(z|x) for {ELLIPSE_SAMPLE} random test images"
                                + ("." if linear else " (on linear maps only)."))
         and linear,
+        colour=colour_choice(md, b),
         grid_n=d.slider("Manifold grid", 6, MAX_MANIFOLD_GRID, 15, key="explore_grid_n", persist_state="session",
                         help="Images per side; each stays at least 24 px wide, so they can be read."))
     if linear:
@@ -154,8 +166,15 @@ def show_point(model, md, data, i: int) -> None:
                                  ("original", "reconstruction (z ~ q(z|x))",
                                   "decoded mean" if shown == "mean" else "most likely x at μ")):
         col.image(crisp(img), caption=caption, width="stretch")
+    if md.factors is not None:
+        st.caption("True factors: " + " · ".join(f"{name} **{factor_text(md, name, i)}**" for name in md.factor_names))
     st.caption("μ = " + _fmt(mu[0]) + " · σ = " + _fmt(np.exp(0.5 * logvar[0])))
     send_to_generate(mu[0], f"test image #{i} (label {label})")
+
+
+def factor_text(md, name: str, i: int) -> str:
+    value = md.factor(name)[i]
+    return md.factor_categories[name][int(value)] if name in md.factor_categories else f"{value:.3g}"
 
 
 def show_free(model, md, x: float, y: float) -> None:
@@ -311,7 +330,7 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
                        if choices["ellipses"] else None)
         underlays = (aggregate_posterior(row.path, row.mtime) if choices.get("aggregate") else
                      [round_trip_shading(md.projection)] if choices.get("errors") else [])
-        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays),
+        st.plotly_chart(latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays, colour_by=choices["colour"]),
                         key=map_chart_key(view), on_select="rerun",
                         selection_mode=("box", "lasso"),  # clicks come from ui.selection, never dropped
                         config={"displaylogo": False, "scrollZoom": False})  # the wheel scrolls the page, not the axes
@@ -350,7 +369,7 @@ def main() -> None:
     if md.missing_data:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")
-    options = view_options(projection, latent_dim)
+    options = view_options(projection, latent_dim, md)
     st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
     if options["hover"]:  # outside the fragment: sent once, not again with every click; after the map: torch
         show_hover(row, md, projection, key="explore_hover_grid")

@@ -135,10 +135,38 @@ def kl_order(meta: CheckpointMeta, md, latent_dim: int) -> tuple[list[int], list
     return traversal_order(kl), kl
 
 
-def traversal_section(model, md, data, meta: CheckpointMeta, name: str) -> None:
+@st.cache_data(show_spinner=False, max_entries=16)
+def factor_of_each_dimension(path: str, mtime: int, _md) -> list[tuple[str, float]] | None:
+    """Per latent dimension, the true factor it carries most of and its share of that factor's entropy (normalized
+    mutual information on the test set), for data with known factors; else None."""
+    if _md.factors is None or not len(_md.mu):
+        return None
+    from vae_core.metrics import best_factors
+
+    return [(_md.factor_names[k], share) for k, share in best_factors(_md.mu, _md.factors)]
+
+
+CAPTURES = 0.1  # a share of a factor's entropy below this is not worth naming: noise in the estimate
+
+
+def dimension_label(d: int, kl: list[float] | None, factors: list[tuple[str, float]] | None) -> str:
+    """A traversal row's label: the dimension, its KL, and the factor it captures best, with how much of it."""
+    text = f"**z{d + 1}**" + (f"  \nKL {kl[d]:.2f}" if kl is not None else "")
+    if factors is not None:
+        factor, share = factors[d]
+        text += f"  \n{factor} **{share:.2f}**" if share >= CAPTURES else "  \nno one factor"
+    return text
+
+
+def traversal_section(model, md, data, meta: CheckpointMeta, row) -> None:
+    name = row.name
+    factors = factor_of_each_dimension(row.path, row.mtime, md)
     st.caption("Each row sweeps one latent dimension from −r to r while the others stay at the chosen "
                "point. Rows are ordered by each dimension's KL on the test set: informative dimensions "
-               "first, collapsed ones (KL ≈ 0, the decoder ignores them) last.")
+               "first, collapsed ones (KL ≈ 0, the decoder ignores them) last."
+               + (" Under each dimension: the true factor it captures best, and how much of it (the share of the "
+                  "factor's entropy it carries, its normalized mutual information; 1 is all of it)."
+                  if factors is not None else ""))
     latent_dim = model.config.latent_dim
     picked = valid_picks(name, latent_dim)
     point_col, range_col, steps_col = st.columns(3)
@@ -154,7 +182,7 @@ def traversal_section(model, md, data, meta: CheckpointMeta, name: str) -> None:
     images = decode_points(model, z, session.image_shown())
     for r, d in enumerate(rows):
         label_col, image_col = st.columns([1, 7], vertical_alignment="center")
-        label_col.markdown(f"**z{d + 1}**" + (f"  \nKL {kl[d]:.2f}" if kl is not None else ""))
+        label_col.markdown(dimension_label(d, kl, factors))
         image_col.image(grid(images[r * steps:(r + 1) * steps], nrow=steps, width=620))
     st.caption(f"Through {chosen[1]}; columns from −{span:g} to {span:g}."
                + ("" if kl is not None else " No KL per dimension is known for this model: natural order."))
@@ -397,7 +425,7 @@ def main() -> None:
     with interp_tab:
         interpolation_section(model, md, data, row.name)
     with traverse_tab:
-        traversal_section(model, md, data, meta, row.name)
+        traversal_section(model, md, data, meta, row)
     with arithmetic_tab:
         arithmetic_section(model, md, data, row.name)
     with upload_tab:

@@ -97,3 +97,26 @@ print(loaded[0], "torch" in sys.modules)
     out = subprocess.run([sys.executable, "-c", code, str(ROOT / "app.py")], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[0] == "[] True"
+
+
+def test_a_map_keeps_its_datas_true_factors_and_a_factors_csv_changes_its_signature(tmp_path):
+    from PIL import Image
+
+    from vae_core import ModelChoice, RunSpec, TrainConfig, save_run
+
+    spec = RunSpec(DataOptions("sprites", image_size=16, sprites_n=60), ModelChoice(latent_dim=3), TrainConfig(epochs=1))
+    data = spec.data.load()
+    model = spec.build(data)
+    path, _ = save_run(tmp_path / "s.pt", model, data, spec.train, [])
+    build(path)
+    back = read_map(path, dataset_signature(spec.data))
+    assert np.array_equal(back.factors, data.factors.test) and back.factor_names == data.factor_names
+    assert back.factor_categories == {"shape": ["square", "ellipse", "heart"]}
+    assert back.factor("scale").tolist() == data.factors.test[:, 1].tolist()
+    folder = tmp_path / "images"
+    (folder / "a").mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "a" / "0.png")
+    options = DataOptions(name=str(folder))
+    before = dataset_signature(options)
+    (folder / "factors.csv").write_text("file,size\na/0.png,1\n")
+    assert dataset_signature(options) != before

@@ -17,6 +17,7 @@ import streamlit as st
 from ui.figures import (
     ACTIVE_KL,
     BETA_COLOR,
+    DISENTANGLEMENT_TERMS,
     KL_COLORSCALE,
     MARKED_EPOCHS,
     POSTERIOR_TERMS,
@@ -69,6 +70,15 @@ def posterior_terms_data(epochs: list[dict]) -> dict:
                 series=[dict(name=name, y=_floats([e[key] for e in done]), color=color)
                         for key, name, color in POSTERIOR_TERMS],
                 markers=len(done) <= MARKED_EPOCHS, description="the average KL split up, per epoch")
+
+
+def disentanglement_data(epochs: list[dict]) -> dict:
+    """ui.figures.disentanglement_curves as canvas data."""
+    done = [e for e in epochs if "disentanglement" in e]
+    return dict(kind="lines", x=[e["epoch"] for e in done], x_title="epoch", y_title="score",
+                series=[dict(name=name, y=_floats([e["disentanglement"][key] for e in done]), color=color)
+                        for key, name, color in DISENTANGLEMENT_TERMS],
+                markers=True, description="the disentanglement metrics, per measured epoch")
 
 
 def canvas_chart(data: dict, key: str, height: int = 260) -> None:

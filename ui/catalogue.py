@@ -23,6 +23,7 @@ from vae_core.config import BUILTIN, DataOptions
 from vae_core.files import CheckpointInfo, checkpoint_files, dataset_signature, remove_stale_temp_files, typed_folders
 from vae_core.maps import MapData
 from vae_core.meta import CheckpointMeta
+from vae_core.metrics import METRIC_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,6 +52,10 @@ class CheckpointRow:
     test_loss: float | None = None
     test_recon: float | None = None
     test_kl: float | None = None
+    scores: tuple = ()           # ((metric, value), ...): its disentanglement metrics, on data with known factors
+
+    def score(self, name: str) -> float | None:
+        return dict(self.scores).get(name)
 
     @property
     def beta_text(self) -> str:
@@ -119,7 +124,8 @@ def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
         name, str(info.path), mtime, dataset=meta.dataset, latent_dim=meta.vae_config.latent_dim,
         image_shape=meta.image_shape, arch=meta.vae_config.arch, likelihood=meta.likelihood,
         beta=meta.final_beta, beta_path=meta.beta_path, seed=None if train is None else train.seed, group=group,
-        test_loss=meta.metric("test_loss"), test_recon=meta.metric("test_recon"), test_kl=meta.metric("test_kl"))
+        test_loss=meta.metric("test_loss"), test_recon=meta.metric("test_recon"), test_kl=meta.metric("test_kl"),
+        scores=tuple((name, meta.metric(name)) for name in METRIC_NAMES if meta.metric(name) is not None))
 
 
 def uploads_dir() -> Path:
@@ -259,7 +265,7 @@ def _map_data(path: str, mtime: int, typed_folders_key: tuple) -> MapData:  # th
     data, reason = dataset_for(meta)
     if data is None:
         return build_map_without_data(model, meta.class_names, reason)
-    md = build_map(model, data.test_x, data.test_y, data.class_names)
+    md = build_map(model, data.test_x, data.test_y, data.class_names, data.factors)
     map_cache.write(Path(path), meta, md, dataset_signature(meta.data_options))
     return md
 

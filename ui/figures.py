@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -56,13 +57,16 @@ RING_RADIUS = 9  # pixels
 
 
 @figure_builder
-def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620, underlays: tuple = ()) -> go.Figure:
-    """Test means coloured by label and optional 1-sigma ellipses (clicks anywhere: ui.selection);
-    `underlays` (density or error shading) go beneath the points."""
-    fig = go.Figure([*underlays, *_label_traces(md, selectable=True)])
+def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620, underlays: tuple = (),
+               colour_by: str = "label") -> go.Figure:
+    """Test means coloured by label, or by one of their true factors, and optional 1-sigma ellipses (clicks
+    anywhere: ui.selection); `underlays` (density or error shading) go beneath the points."""
+    points = _label_traces(md, selectable=True) if colour_by == "label" else _factor_traces(md, colour_by)
+    fig = go.Figure([*underlays, *points])
     if ellipse_idx is not None and len(ellipse_idx):
         fig.add_trace(_ellipses(md, ellipse_idx))
     _map_layout(fig, md, height)
+    fig.update_layout(legend_title=colour_by)
     fig.update_layout(dragmode="pan", uirevision="latent-map")
     return fig
 
@@ -139,6 +143,22 @@ def _label_traces(md, selectable: bool = False, opacity: float = 1.0) -> list:
                         color=label_color(label)),
             hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>", **extra))
     return traces
+
+
+def _factor_traces(md, name: str) -> list:
+    """The test means coloured by one true factor: a colour per category, or a colour scale for a quantity."""
+    values = md.factor(name)
+    if name in md.factor_categories:
+        categories = md.factor_categories[name]
+        coded = SimpleNamespace(xy=md.xy, labels=values.astype(int), label_name=lambda c: label_name(categories, c))
+        return _label_traces(coded, selectable=True)
+    scatter = go.Scattergl if len(md.xy) > WEBGL_ABOVE else go.Scatter
+    return [scatter(x=md.xy[:, 0], y=md.xy[:, 1], mode="markers", name=name, customdata=np.arange(len(values)),
+                    text=[f"{v:.4g}" for v in values], showlegend=False,
+                    marker=dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0), color=values,
+                                colorscale="Viridis", colorbar=dict(title=dict(text=name), thickness=14)),
+                    hovertemplate=f"{name} %{{text}}<br>index %{{customdata}}<extra></extra>",
+                    selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)))]
 
 
 def _map_layout(fig: go.Figure, md, height: int) -> None:
@@ -229,12 +249,45 @@ def sweep_curve(group: str, rows: list) -> go.Scatter:
     betas = sorted({r.beta for r in rows if r.beta is not None})
     kl, recon = ([[getattr(r, k) for r in rows if r.beta == b] for b in betas] for k in ("test_kl", "test_recon"))
     mx, my = [float(np.median(v)) for v in kl], [float(np.median(v)) for v in recon]
-    spread = lambda values, mid: dict(type="data", symmetric=False, array=[max(v) - m for v, m in zip(values, mid)],  # noqa: E731
-                                      arrayminus=[m - min(v) for v, m in zip(values, mid)], thickness=1, width=3)
     return go.Scatter(x=mx, y=my, mode="lines+markers", name=f"{group}: median over seeds", showlegend=True,
-                      error_x=spread(kl, mx), error_y=spread(recon, my), line=dict(color="#444444", width=1.5),
+                      error_x=_spread(kl, mx), error_y=_spread(recon, my), line=dict(color="#444444", width=1.5),
                       marker=dict(size=6, color="#444444"), text=[f"β={b:g}" for b in betas],
                       hovertemplate=f"{group} %{{text}}<br>median KL %{{x:.2f}}, recon %{{y:.2f}}<extra></extra>")
+
+
+DISENTANGLEMENT_TERMS = (("mig", "MIG", "#0072B2"), ("dci_disentanglement", "DCI disentanglement", "#E69F00"),
+                         ("dci_completeness", "DCI completeness", "#009E73"),
+                         ("dci_informativeness", "DCI informativeness", "#999933"), ("sap", "SAP", "#CC79A7"),
+                         ("factorvae", "FactorVAE score", "#D55E00"))
+
+
+def _spread(values: list[list[float]], mid: list[float]) -> dict:
+    """Error bars from the lowest to the highest of each group of values, around its median."""
+    return dict(type="data", symmetric=False, array=[max(v) - m for v, m in zip(values, mid)],
+                arrayminus=[m - min(v) for v, m in zip(values, mid)], thickness=1, width=3)
+
+
+SWEEP_SCORES = ("mig", "dci_disentanglement", "dci_completeness")
+
+
+@figure_builder
+def disentanglement_against_beta(rows: list, height: int = 480) -> go.Figure:
+    """MIG and the DCI scores against β: per β the median over the runs trained at it, bars from the lowest to the
+    highest (the β-VAE trade-off, beside the rate-distortion plane)."""
+    scored = [r for r in rows if r.beta is not None and r.score("mig") is not None]
+    betas = sorted({r.beta for r in scored})
+    runs = [[r for r in scored if r.beta == b] for b in betas]
+    traces = []
+    for key, name, color in (t for t in DISENTANGLEMENT_TERMS if t[0] in SWEEP_SCORES):
+        values = [[r.score(key) for r in group] for group in runs]
+        mid = [float(np.median(v)) for v in values]
+        traces.append(go.Scatter(x=betas, y=mid, mode="lines+markers", name=name, error_y=_spread(values, mid),
+                                 line=dict(color=color, width=1.5), text=[f"{len(v)} runs" for v in values],
+                                 hovertemplate=f"{name}<br>β=%{{x:g}}: median %{{y:.3f}} of %{{text}}<extra></extra>"))
+    fig = go.Figure(traces)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.2),
+                      xaxis=dict(title="β (log scale)", type="log"), yaxis=dict(title="score", range=[0, 1.02]))
+    return fig
 
 
 POSTERIOR_TERMS = (("mutual_info", "I(x; z)", "#0072B2"), ("total_correlation", "total correlation", "#E69F00"),
@@ -251,6 +304,18 @@ def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
                      for key, name, color in POSTERIOR_TERMS])
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch", yaxis_title="nats",
                       legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+@figure_builder
+def disentanglement_curves(epochs: list[dict], height: int = 260) -> go.Figure:
+    """The disentanglement metrics of the epochs that measured them (data with known factors), from 0 to 1."""
+    done = [e for e in epochs if "disentanglement" in e]
+    x = [e["epoch"] for e in done]
+    fig = go.Figure([go.Scatter(x=x, y=[e["disentanglement"][key] for e in done], mode="lines+markers", name=name,
+                                line=dict(color=color)) for key, name, color in DISENTANGLEMENT_TERMS])
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch",
+                      yaxis=dict(title="score", range=[0, 1.02]), legend=dict(orientation="h", y=-0.3))
     return fig
 
 

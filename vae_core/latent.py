@@ -27,11 +27,14 @@ def map_points(model: VAE, x: torch.Tensor):
     return mu, logvar, projection, projection.transform(mu)
 
 
-def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: list) -> MapData:
-    """The map of the images x: their encodings, the fitted projection and the map's ranges."""
+def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: list, factors=None) -> MapData:
+    """The map of the images x: their encodings, the fitted projection and the map's ranges. factors: the
+    dataset's Factors (vae_core.data), when x is its test split."""
     mu, logvar, projection, xy = map_points(model, x)
+    known = {} if factors is None else dict(factors=factors.test, factor_names=list(factors.names),
+                                            factor_categories=dict(factors.categories))
     return MapData(xy, mu, logvar, labels.numpy(), list(class_names), projection,
-                   padded_range(xy[:, 0]), padded_range(xy[:, 1]))
+                   padded_range(xy[:, 0]), padded_range(xy[:, 1]), **known)
 
 
 def build_map_without_data(model: VAE, class_names: list, missing: str, n: int = 2000) -> MapData:

@@ -109,8 +109,11 @@ def read_map(checkpoint: Path, data_signature: str) -> MapData | None:
         projection = Projection(latent_dim=int(info["latent_dim"]),
                                 **{k: arrays[f"projection_{k}"] for k in ("mean", "components", "explained")
                                    if f"projection_{k}" in arrays})
+        known = {} if "factors" not in arrays else dict(
+            factors=arrays["factors"], factor_names=[str(n) for n in info["factor_names"]],
+            factor_categories={str(k): [str(v) for v in values] for k, values in info["factor_categories"].items()})
         md = MapData(*(arrays[k] for k in MAP_ARRAYS), [str(n) for n in info["class_names"]], projection,
-                     _range(info["x_range"]), _range(info["y_range"]))
+                     _range(info["x_range"]), _range(info["y_range"]), **known)
         return md if _whole(md) else None
     except (KeyError, TypeError, ValueError):
         return None
@@ -130,8 +133,9 @@ def _whole(md: MapData) -> bool:
     shapes_ok = (md.mu.shape == md.logvar.shape == (n, d) and md.xy.shape == (n, 2) and md.labels.shape == (n,)
                  and n > 0 and np.issubdtype(md.labels.dtype, np.integer)
                  and all(a is None or a.shape[-1] == d for a in (p.mean, p.components)))
-    arrays = [md.xy, md.mu, md.logvar, *(a for a in (p.mean, p.components, p.explained) if a is not None)]
-    return shapes_ok and all(np.isfinite(a).all() for a in arrays)
+    arrays = [md.xy, md.mu, md.logvar, *(a for a in (p.mean, p.components, p.explained, md.factors) if a is not None)]
+    factors_ok = md.factors is None or md.factors.shape == (n, len(md.factor_names))
+    return shapes_ok and factors_ok and all(np.isfinite(a).all() for a in arrays)
 
 
 def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, data_signature: str | None = None) -> None:
@@ -145,6 +149,9 @@ def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, dat
         header["map"] = dict(data=data_signature, latent_dim=md.projection.latent_dim, class_names=list(md.class_names),
                              x_range=list(md.x_range), y_range=list(md.y_range))
         arrays = {k: getattr(md, k) for k in MAP_ARRAYS}
+        if md.factors is not None:
+            arrays["factors"] = md.factors
+            header["map"].update(factor_names=list(md.factor_names), factor_categories=dict(md.factor_categories))
         arrays.update({f"projection_{k}": v for k, v in md.projection.arrays().items()
                        if k != "latent_dim" and v is not None})
     header["digest"] = _digest(json.dumps(header, default=_plain), arrays)
@@ -175,7 +182,7 @@ def build(checkpoint: Path) -> None:
 
     model, meta = load_checkpoint(checkpoint)
     data = meta.data_options.load()
-    write(checkpoint, meta, build_map(model, data.test_x, data.test_y, data.class_names),
+    write(checkpoint, meta, build_map(model, data.test_x, data.test_y, data.class_names, data.factors),
           dataset_signature(meta.data_options))
 
 

@@ -2,7 +2,7 @@
 drawn before either is imported: the projection (identity or PCA) and the map's data."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -113,8 +113,15 @@ class MapData:
     x_range: tuple
     y_range: tuple
     missing_data: str | None = None  # why no points are drawn
+    factors: np.ndarray | None = None  # (N, K) the test images' true factors, for data that have them
+    factor_names: list = field(default_factory=list)
+    factor_categories: dict = field(default_factory=dict)  # categorical factors: name -> label of each code
 
     def label_name(self, label: int) -> str:
         return label_name(self.class_names, label)
+
+    def factor(self, name: str) -> np.ndarray:
+        """One factor's value per point."""
+        return self.factors[:, self.factor_names.index(name)]
 
 
