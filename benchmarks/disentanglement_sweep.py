@@ -2,6 +2,8 @@
 long it took; and how long all the metrics take together on 10,000 codes.
 
     python benchmarks/disentanglement_sweep.py --out-dir /tmp/sprites-sweep > benchmarks/results/disentanglement_sweep.txt
+    python benchmarks/disentanglement_sweep.py --out-dir /tmp/sprites-long --image-size 32 --sprites-n 20000 \
+        --seeds 0 --codes 0 > benchmarks/results/disentanglement_sweep_longer.txt
 
 The sweep is `python -m vae_core sweep --data sprites` itself (local processes); each checkpoint's metrics are
 the ones its save measured on the 500 held-out sprites. Runs already in --out-dir are not trained again.
@@ -17,6 +19,8 @@ import time
 import numpy as np
 from bench_common import ROOT, machine_line, warn_if_busy
 
+sys.path.insert(0, str(ROOT))  # vae_core, for timing the metrics here
+
 COLUMNS = (("mig", "MIG"), ("dci_disentanglement", "DCI D"), ("dci_completeness", "DCI C"),
            ("dci_informativeness", "DCI I"), ("sap", "SAP"), ("factorvae", "FactorVAE"), ("test_recon", "recon"),
            ("test_kl", "KL"))
@@ -24,7 +28,8 @@ COLUMNS = (("mig", "MIG"), ("dci_disentanglement", "DCI D"), ("dci_completeness"
 
 def run_sweep(args) -> tuple[list[dict], float]:
     command = [sys.executable, "-m", "vae_core", "sweep", "--data", "sprites", "--betas", args.betas, "--seeds",
-               args.seeds, "--out-dir", args.out_dir, "--workers", str(args.workers), "--json", "--quiet"]
+               args.seeds, "--out-dir", args.out_dir, "--workers", str(args.workers), "--json", "--quiet",
+               "--image-size", str(args.image_size), "--sprites-n", str(args.sprites_n)]
     t0 = time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout), time.perf_counter() - t0
@@ -66,17 +71,23 @@ def main() -> None:
     p.add_argument("--betas", default="1,4,16")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--codes", type=int, default=10_000)
+    p.add_argument("--image-size", type=int, default=64)
+    p.add_argument("--sprites-n", type=int, default=2500)
+    p.add_argument("--codes", type=int, default=10_000, help="codes to time all metrics on (0: skip)")
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     warn_if_busy()
     print(machine_line())
     rows, seconds = run_sweep(args)
     trained = sum(r["status"] == "trained" for r in rows)
+    n_test = round(args.sprites_n * 0.2)
     print(f"sweep: {len(rows)} runs ({trained} trained now) in {seconds:.0f} s with {args.workers} workers; default "
-          "model (conv, 20-D), 30 epochs, 2,500 sprites (2,000 train, 500 test), 64x64")
+          f"model (conv, 20-D), 30 epochs, {args.sprites_n:,} sprites ({args.sprites_n - n_test:,} train, "
+          f"{n_test:,} test), {args.image_size}x{args.image_size}")
     print("per β: median over seeds [lowest, highest]; recon and KL in nats per image")
     print(table(rows))
+    if not args.codes:
+        return
     times = time_metrics(rows[0]["path"], args.codes, args.repeats)
     print(f"all metrics on {args.codes:,} codes: median {np.median(times):.2f} s of {len(times)} "
           f"({', '.join(f'{t:.2f}' for t in times)})")

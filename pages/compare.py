@@ -117,16 +117,16 @@ def main() -> None:
     if not rows:
         st.info("No checkpoint with test metrics yet: train and save one on the Train page.")
         return
-    groups = sorted({(r.dataset, r.likelihood) for r in rows})
+    group_of = lambda r: (r.dataset, r.likelihood, tuple(r.image_shape))
+    groups = sorted({group_of(r) for r in rows})
     selected = next((r for r in rows if r.name == session.checkpoint_name()), None)
-    default = groups.index((selected.dataset, selected.likelihood)) if selected else 0
-    dataset, likelihood = st.selectbox(
+    default = groups.index(group_of(selected)) if selected else 0
+    group = st.selectbox(
         "Dataset and likelihood", groups, index=default, key="compare_group",
-        format_func=lambda g: f"{catalogue.dataset_label(g[0])} · {g[1]}",
-        help="Losses are comparable only on the same data under the same likelihood: a Bernoulli loss in nats "
-             "and a Gaussian one measure different things. So one plane per dataset and likelihood.")
-    shown = sorted((r for r in rows if (r.dataset, r.likelihood) == (dataset, likelihood)),
-                   key=lambda r: (r.beta is None, r.beta or 0))
+        format_func=lambda g: f"{catalogue.dataset_label(g[0])} · {g[1]} · {g[2][1]}×{g[2][2]}",
+        help="Losses are comparable only on the same data, at the same image size, under the same likelihood: a "
+             "Bernoulli loss in nats and a Gaussian one measure different things. So one plane for each.")
+    shown = sorted((r for r in rows if group_of(r) == group), key=lambda r: (r.beta is None, r.beta or 0))
     if any(r.scores for r in shown):  # data with known factors: the β-VAE trade-off, rate and disentanglement
         plane, scores = st.columns(2)
         plane.plotly_chart(rate_distortion(shown), key="rate_distortion")

@@ -229,7 +229,8 @@ def upload_preview(folder: str) -> None:
     classes = ", ".join(f"{name} {n}" for name, n in list(summary.per_class.items())[:8])
     st.caption(f"**{summary.n_images:,} images** in {len(summary.per_class)} "
                f"{'class' if len(summary.per_class) == 1 else 'classes'} ({classes}"
-               f"{' …' if len(summary.per_class) > 8 else ''}); sizes {size_text}; {'grey' if grey else 'colour'}")
+               f"{' …' if len(summary.per_class) > 8 else ''}); sizes {size_text}; {'grey' if grey else 'colour'}"
+               + (f"; true factors from factors.csv: {plain(', '.join(summary.factors))}" if summary.factors else ""))
     st.image(grid(decode_for_preview(summary.samples), nrow=8, width=480), caption="a sample of the upload")
 
 

@@ -5,7 +5,7 @@ import torch
 
 from test_data import make_zip, png_bytes, save_png
 from vae_core import DatasetError, load_dataset, sprites
-from vae_core.data import extract_image_zip
+from vae_core.data import describe_folder, extract_image_zip
 
 
 def test_sprites_are_drawn_the_same_from_the_same_seed_and_differently_from_another():
@@ -66,6 +66,7 @@ def test_a_folders_factors_csv_gives_numeric_and_categorical_factors(tmp_path):
     lines = ["file,brightness,mood"] + [f"{'a' if i % 2 else 'b'}/{i}.png,{40 * i},{'sad' if i < 3 else 'glad'}"
                                         for i in range(6)]
     (folder / "factors.csv").write_text("\n".join(lines))
+    assert describe_folder(folder).factors == ["brightness", "mood"]  # what the upload's preview names
     data = load_dataset(str(folder), test_fraction=0.5)
     assert data.factor_names == ["brightness", "mood"] and data.factors.categories == {"mood": ["glad", "sad"]}
     for x, (brightness, mood) in zip(data.test_x, data.factors.test):

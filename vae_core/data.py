@@ -294,6 +294,7 @@ class FolderSummary:
     sizes: dict              # (width, height) -> number of images
     modes: dict              # PIL mode -> number of images
     samples: list            # a few image paths, spread over the classes
+    factors: list = field(default_factory=list)  # the factor columns its factors.csv names, if it has one
 
 
 def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
@@ -307,7 +308,19 @@ def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
     classes = Counter(_class_of(p, folder) for p in files)
     step = max(1, len(files) // n_samples)
     return FolderSummary(len(files), dict(sorted(classes.items())), dict(Counter(size for size, _ in headers)),
-                         dict(Counter(mode for _, mode in headers)), files[::step][:n_samples])
+                         dict(Counter(mode for _, mode in headers)), files[::step][:n_samples], _factor_columns(folder))
+
+
+def _factor_columns(folder: Path) -> list[str]:
+    """The factor names in the header of a folder's factors.csv (its rows are checked when the folder loads)."""
+    import csv
+
+    try:
+        with open(folder / FACTORS_FILE, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    return [h.strip() for h in header if h.strip() and h.strip() != "file"]
 
 
 def decode_for_preview(paths, size: int = 32) -> torch.Tensor:

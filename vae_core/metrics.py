@@ -106,9 +106,10 @@ def _split(n: int, seed: int, test_share: float = 0.2) -> tuple[np.ndarray, np.n
     return order[n_test:], order[:n_test]
 
 
-def dci(codes, factors, seed: int = 0, trees: int = 20) -> dict:
+def dci(codes, factors, seed: int = 0, trees: int = 20, n_jobs: int = -1) -> dict:
     """DCI: {"disentanglement", "completeness", "informativeness"} from a random forest per (discretized) factor
-    trained on 80% of the images; informativeness is their mean accuracy on the other 20%."""
+    trained on 80% of the images; informativeness is their mean accuracy on the other 20%. n_jobs: the threads
+    the forests may use (-1: every core)."""
     from sklearn.ensemble import RandomForestClassifier
 
     codes, factors = _checked(codes, factors)
@@ -118,7 +119,7 @@ def dci(codes, factors, seed: int = 0, trees: int = 20) -> dict:
         labels = discretize(column)
         # every split may use every dimension: a random subset would credit dimensions that carry nothing
         forest = RandomForestClassifier(n_estimators=trees, max_depth=12, min_samples_leaf=2, max_features=None,
-                                        n_jobs=-1, random_state=seed).fit(codes[train], labels[train])
+                                        n_jobs=n_jobs, random_state=seed).fit(codes[train], labels[train])
         importance.append(forest.feature_importances_)
         accuracy.append(forest.score(codes[test], labels[test]))
     r = np.abs(np.array(importance).T)  # (D, K)
@@ -220,11 +221,11 @@ METRIC_TITLES = dict(mig="MIG", dci_disentanglement="DCI disentanglement", dci_c
                      dci_informativeness="DCI informativeness", sap="SAP", factorvae="FactorVAE score")
 
 
-def all_metrics(codes, factors, categorical=(), seed: int = 0) -> dict:
+def all_metrics(codes, factors, categorical=(), seed: int = 0, n_jobs: int = -1) -> dict:
     """Every metric at once: {"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap",
     "factorvae"}."""
     scores = dict(mig=mig(codes, factors))
-    scores.update({f"dci_{k}": v for k, v in dci(codes, factors, seed=seed).items()})
+    scores.update({f"dci_{k}": v for k, v in dci(codes, factors, seed=seed, n_jobs=n_jobs).items()})
     scores["sap"] = sap(codes, factors, categorical, seed=seed)
     scores["factorvae"] = factorvae_score(codes, factors, seed=seed)
     return scores
@@ -232,12 +233,15 @@ def all_metrics(codes, factors, categorical=(), seed: int = 0) -> dict:
 
 def score_model(model, data, seed: int = 0) -> dict:
     """Every metric of the model's posterior means on the dataset's test images (a vae_core Dataset with factors),
-    plus "best_dimension" and "best_share": per factor, the dimension that carries most of it, and how much."""
+    plus "best_dimension" and "best_share": per factor, the dimension that carries most of it, and how much. On
+    as many threads as torch uses: in a training run, the run's share of the machine."""
+    import torch
+
     from .latent import encode_means
 
     codes, _ = encode_means(model, data.test_x)
     factors = data.factors
     scores = all_metrics(codes, factors.test, [k for k, n in enumerate(factors.names) if factors.is_categorical(n)],
-                         seed=seed)
+                         seed=seed, n_jobs=torch.get_num_threads())
     best = best_dimensions(codes, factors.test)
     return dict(scores, best_dimension=[d for d, _ in best], best_share=[s for _, s in best])
