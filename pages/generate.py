@@ -138,7 +138,7 @@ def kl_order(meta: CheckpointMeta, md, latent_dim: int) -> tuple[list[int], list
 @st.cache_data(show_spinner=False, max_entries=16)
 def factor_of_each_dimension(path: str, mtime: int, _md) -> list[tuple[str, float]] | None:
     """Per latent dimension, the true factor it carries most of and its share of that factor's entropy (normalized
-    mutual information on the test set), for data with known factors; else None."""
+    mutual information on the test set, adjusted for chance), for data with known factors; else None."""
     if _md.factors is None or not len(_md.mu):
         return None
     from vae_core.metrics import best_factors
@@ -165,7 +165,8 @@ def traversal_section(model, md, data, meta: CheckpointMeta, row) -> None:
                "point. Rows are ordered by each dimension's KL on the test set: informative dimensions "
                "first, collapsed ones (KL ≈ 0, the decoder ignores them) last."
                + (" Under each dimension: the true factor it captures best, and how much of it (the share of the "
-                  "factor's entropy it carries, its normalized mutual information; 1 is all of it)."
+                  "factor's entropy it carries beyond what chance shows on this many images: its normalized "
+                  "mutual information, adjusted for chance; 1 is all of it, 0 nothing)."
                   if factors is not None else ""))
     latent_dim = model.config.latent_dim
     picked = valid_picks(name, latent_dim)

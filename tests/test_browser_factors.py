@@ -30,7 +30,7 @@ def test_factor_colouring_named_traversals_and_disentanglement_against_beta_in_c
         choose(page, "Colour by", "orientation")
         title = page.locator(".js-plotly-plot .colorbar .cbtitle")
         title.wait_for()
-        assert title.inner_text() == "orientation"
+        assert title.text_content() == "orientation"  # an SVG node
         page.screenshot(path=str(ARTIFACTS / "factors-explore-orientation.png"))
         choose(page, "Colour by", "shape")
         for shape in ("square", "ellipse", "heart"):

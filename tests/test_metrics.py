@@ -101,3 +101,16 @@ def test_collapsed_dimensions_get_no_factorvae_vote(factors):
 def test_mismatched_or_non_finite_input_is_refused(codes, factors):
     with pytest.raises(ValueError):
         metrics.mig(codes, factors)
+
+
+def test_a_dimension_of_noise_carries_no_factor_once_chance_is_taken_off():
+    """On 60 images the histogram estimate gives noise half a factor; the shares shown are chance-corrected."""
+    rng = np.random.default_rng(4)
+    f = sprites.sample_factors(60, seed=4)
+    codes = np.concatenate([standardized(f)[:, 3:4], rng.normal(size=(60, 1))], 1)  # pos_x, then noise
+    raw = metrics.normalized_mutual_info(codes, f)
+    corrected = metrics.normalized_mutual_info(codes, f, chance_corrected=True)
+    assert raw[1].max() > 0.3 and corrected[1].max() < 0.1
+    assert corrected[0, 3] > 0.5  # the real one stays
+    (k, share), (_, noise) = metrics.best_factors(codes, f)
+    assert k == 3 and noise < 0.1

@@ -286,7 +286,7 @@ def disentanglement_against_beta(rows: list, height: int = 480) -> go.Figure:
                                  hovertemplate=f"{name}<br>β=%{{x:g}}: median %{{y:.3f}} of %{{text}}<extra></extra>"))
     fig = go.Figure(traces)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.2),
-                      xaxis=dict(title="β (log scale)", type="log"), yaxis=dict(title="score", range=[0, 1.02]))
+                      xaxis=dict(title="β (log scale)", type="log"), yaxis=dict(title="score", rangemode="tozero"))
     return fig
 
 
@@ -315,7 +315,7 @@ def disentanglement_curves(epochs: list[dict], height: int = 260) -> go.Figure:
     fig = go.Figure([go.Scatter(x=x, y=[e["disentanglement"][key] for e in done], mode="lines+markers", name=name,
                                 line=dict(color=color)) for key, name, color in DISENTANGLEMENT_TERMS])
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch",
-                      yaxis=dict(title="score", range=[0, 1.02]), legend=dict(orientation="h", y=-0.3))
+                      yaxis=dict(title="score", rangemode="tozero"), legend=dict(orientation="h", y=-0.3))
     return fig
 
 

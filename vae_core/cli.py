@@ -333,7 +333,7 @@ def cmd_metrics(args) -> int:
     print(f"{data.name}: {len(data.test_x)} test images, {model.config.latent_dim} latent dimensions")
     for name in METRIC_NAMES:
         print(f"{METRIC_TITLES[name]:>22}: {result[name]:.3f}")
-    print("factor: the latent dimension that carries most of it (its share of the factor's entropy)")
+    print("factor: the latent dimension that carries most of it (its share of the factor's entropy, beyond chance)")
     for f in result["factors"]:
         print(f"{f['name']:>22}: z{f['best_dimension'] + 1} ({f['share']:.2f})")
     return 0
