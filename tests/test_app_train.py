@@ -53,7 +53,8 @@ def test_controls_have_sensible_defaults(ckpt_dir):
     (empty,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert {"recon", "KL"} <= {t["name"] for t in empty["data"]} and all(not t["x"] for t in empty["data"])
     assert at.selectbox(key="train_source").value == "digits"
-    assert at.selectbox(key="train_source").options == ["digits", "mnist", "fashion-mnist", "a zip of images (upload)"]
+    assert at.selectbox(key="train_source").options == ["digits", "mnist", "fashion-mnist", "sprites",
+                                                        "a zip of images (upload)"]
     assert at.radio(key="train_arch").options == ["mlp", "conv"]
     assert at.number_input(key="train_beta").value == 1.0
     assert at.selectbox(key="train_schedule").options == ["constant", "linear", "cyclical"]
