@@ -28,6 +28,7 @@ import numpy as np
 CODE_BINS = 20        # histogram bins per latent dimension (disentanglement_lib's default)
 MAX_CLASSES = 20      # a factor with at most this many values is used as it is; one with more (dSprites' positions
                       # and angles) is binned as the codes are, else even a perfect code could not reach MIG 1
+THREADED_FORESTS = 5000  # codes from which DCI's forests train on several threads
 COLLAPSED_VARIANCE = 0.05  # FactorVAE score: a dimension that varies less over the data casts no vote
 
 
@@ -131,6 +132,7 @@ def dci(codes, factors, seed: int = 0, trees: int = 20, n_jobs: int = -1) -> dic
 
     codes, factors = _checked(codes, factors)
     train, test = _split(len(codes), seed)
+    n_jobs = n_jobs if len(codes) >= THREADED_FORESTS else 1  # on a few hundred codes threads cost more than they save
     importance, accuracy = [], []
     for column in factors.T:
         labels = discretize(column)
