@@ -350,7 +350,8 @@ def disentanglement_panel(snap: RunSnapshot) -> None:
     st.caption(f"On the {snap.n_test:,} test images, after epochs {', '.join(str(e['epoch']) for e in measured)}: "
                "MIG (Chen et al. 2018), DCI (Eastwood & Williams 2018), SAP (Kumar et al. 2018) and the FactorVAE "
                "score (Kim & Mnih 2018, chance ≈ 1/factors); 1 is a code with one dimension per factor. Measuring "
-               f"took {cost:.1f} s in all ({cost / training:.0%} of the training time), outside the samples/s above.")
+               f"took {cost:.1f} s in all, beside {training:.1f} s of training and testing, and is left out of the "
+               "samples/s above.")
     live_or_figure(snap.training, "disentanglement", lambda: disentanglement_data(snap.epochs),
                    lambda: disentanglement_curves(snap.epochs))
 

@@ -136,4 +136,4 @@ def test_a_sprites_run_on_train_measures_disentanglement_every_few_epochs(checkp
     assert not at.exception and "Status: **finished**" in [m.value for m in at.markdown]
     chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "FactorVAE score" in c.proto.spec)
     assert [t["x"] for t in chart["data"]][0] == [1, 2]
-    assert any("Measuring took" in c.value and "outside the samples/s" in c.value for c in at.caption)
+    assert any("Measuring took" in c.value and "left out of the samples/s" in c.value for c in at.caption)
