@@ -115,8 +115,8 @@ def colour_choice(md, column) -> str:
     if st.session_state.get("explore_colour") not in ["label", *md.factor_names]:  # kept from other data's model
         st.session_state["explore_colour"] = "label"
     return column.selectbox("Colour by", ["label", *md.factor_names], key="explore_colour", persist_state="session",
-                        help="The label, or one of the true factors that made each image. A factor that changes "
-                             "smoothly along one direction of the map is one the model has laid out by itself.")
+                            help="The label, or one of the true factors that made each image. A factor that changes "
+                                 "smoothly along one direction of the map is one the model has laid out by itself.")
 
 
 def view_options(projection: str, latent_dim: int, md) -> dict:

@@ -66,8 +66,7 @@ def latent_map(md, ellipse_idx: np.ndarray | None = None, height: int = 620, und
     if ellipse_idx is not None and len(ellipse_idx):
         fig.add_trace(_ellipses(md, ellipse_idx))
     _map_layout(fig, md, height)
-    fig.update_layout(legend_title=colour_by)
-    fig.update_layout(dragmode="pan", uirevision="latent-map")
+    fig.update_layout(dragmode="pan", uirevision="latent-map", legend_title=colour_by)
     return fig
 
 
