@@ -12,7 +12,7 @@ from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import guarded, run_page
 from ui.selection import new_click_key, show_selection
-from vae_core.config import DIFFERENT_MODE, negative_loss_note
+from vae_core.config import DIFFERENT_MODE, IMPORTED, negative_loss_note
 from vae_core.estimators import DEFINITIONS, density_grid
 from vae_core.nonlinear import TITLES, start_umap_warm_up
 
@@ -400,6 +400,10 @@ def replay_section(row) -> None:
     from ui.replay import replay_panel, run_every
 
     key = f"explore_replay_{row.name}"
+    if row.arch == IMPORTED:
+        st.info("This is an imported model (ONNX): it comes without its training history, so there is no replay "
+                "or training curve to show.", icon=":material/info:")
+        return
     replay = saved_replay(row.path, row.mtime)
     if isinstance(replay, str):
         st.warning(replay, icon=":material/warning:")

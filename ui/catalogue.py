@@ -19,8 +19,17 @@ import streamlit as st
 
 from ui.links import plain
 from vae_core import map_cache
-from vae_core.config import BUILTIN, DataOptions
-from vae_core.files import CheckpointInfo, checkpoint_files, dataset_signature, remove_stale_temp_files, typed_folders
+from vae_core.config import BUILTIN, IMPORTED, DataOptions
+from vae_core.files import (
+    MODEL_FOLDER_FILES,
+    CheckpointInfo,
+    checkpoint_files,
+    dataset_signature,
+    is_model_folder,
+    model_mtime,
+    remove_stale_temp_files,
+    typed_folders,
+)
 from vae_core.maps import MapData
 from vae_core.meta import CheckpointMeta
 from vae_core.metrics import METRIC_NAMES
@@ -67,21 +76,24 @@ class CheckpointRow:
     def describe(self) -> str:
         """The figures that tell models apart first, the name last: a narrow picker cuts off the end."""
         loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
-        return f"z={self.latent_dim} · β={self.beta_text}{loss} · {self.name}"
+        imported = " · ONNX" if self.arch == IMPORTED else ""
+        return f"z={self.latent_dim} · β={self.beta_text}{loss}{imported} · {self.name}"
 
 
 def _folder_signature(folder: Path) -> tuple:
     if not folder.is_dir():
         return ()
+    files = [folder.glob(pattern) for pattern in ("*.pt", "*/*.pt", *(f"{up}{name}" for up in ("*/", "*/*/")
+                                                                       for name in MODEL_FOLDER_FILES))]
     return tuple((str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
-                 for p in sorted([*folder.glob("*.pt"), *folder.glob("*/*.pt")]))
+                 for p in sorted(p for found in files for p in found))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
     """The folder's checkpoints and those one folder down (a sweep's: named "<sweep>/<run>", grouped)."""
     folder = Path(folder)
-    subfolders = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not is_model_folder(p)) if folder.is_dir() else []
     rows = []
     for sub in [folder, *subfolders]:
         group = "" if sub == folder else sub.name
@@ -116,7 +128,7 @@ def _summary(path: Path) -> CheckpointInfo:
 
 
 def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
-    mtime = info.path.stat().st_mtime_ns
+    mtime = model_mtime(info.path)
     if not info.ok:
         return CheckpointRow(name, str(info.path), mtime, error=info.error)
     meta, train = info.meta, info.meta.train

@@ -124,7 +124,15 @@ def read_resume_state(path) -> ResumeState:
 
 
 def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, CheckpointMeta]:
-    """-> (model in eval mode, its metadata)."""
+    """-> (model in eval mode, its metadata). A model folder (encoder.onnx, decoder.onnx, model.json) is run by
+    onnxruntime on the CPU (vae_core.onnx_io); a folder refused for safety is a CheckpointError with the reason."""
+    if Path(path).is_dir():
+        from .onnx_io import OnnxModelError, load_onnx_folder
+
+        try:
+            return load_onnx_folder(path)
+        except OnnxModelError as err:
+            raise CheckpointError(f"{path}: {err}") from None
     payload = read_payload(path)
     meta = read_meta(path, payload)
     try:

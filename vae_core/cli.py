@@ -1,4 +1,4 @@
-"""Command line: `python -m vae_core train ...` and `python -m vae_core eval CKPT ...`."""
+"""Command line: `python -m vae_core train|sweep|eval|metrics|export ...`."""
 from __future__ import annotations
 
 import argparse
@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     m.add_argument("--seed", type=int, default=0, help="seeds the metrics' sampling and forests")
     m.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    x = sub.add_parser("export", formatter_class=fmt,
+                       help="write a checkpoint as an ONNX model folder, or one of its views as a self-contained HTML file")
+    x.add_argument("checkpoint", help="checkpoint file (.pt) or ONNX model folder")
+    x.add_argument("--onnx", metavar="DIR", help="write DIR/encoder.onnx, DIR/decoder.onnx and DIR/model.json")
+    x.add_argument("--force", action="store_true", help="overwrite what is there")
     return parser
 
 
@@ -339,6 +345,21 @@ def cmd_metrics(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    if not args.onnx:
+        raise ValueError("say what to write: --onnx DIR")
+    from .onnx_io import FILES, export_onnx
+
+    folder = Path(args.onnx)
+    if any((folder / name).exists() for name in FILES) and not args.force:
+        raise CheckpointError(f"{folder} already holds a model; pass --force to overwrite it.")
+    model, meta = load_checkpoint(args.checkpoint)
+    export_onnx(model, meta, folder)
+    sizes = ", ".join(f"{name} {(folder / name).stat().st_size / 1024:.0f} KB" for name in FILES)
+    print(f"wrote {folder}: {sizes}", file=sys.stderr)
+    return 0
+
+
 def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:
     gen = torch.Generator(device=model.device).manual_seed(seed)
     per_batch = max(1, batch_size * 50 // k)  # keep k * batch decoded images bounded in memory
@@ -351,7 +372,8 @@ def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval, "metrics": cmd_metrics}[args.command](args)
+        commands = {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval, "metrics": cmd_metrics, "export": cmd_export}
+        return commands[args.command](args)
     except (DatasetError, CheckpointError, NonFiniteLossError, ValueError, SweepError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 
 ARCHS = ("mlp", "conv")
+IMPORTED = "onnx"  # the arch of a model brought in as ONNX (vae_core.onnx_io): run, not built or trained here
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.likelihood
 IMAGES = ("mean", "mode")  # what an image shown of p(x|z) is: its mean E[x|z], or its most likely x
@@ -31,14 +32,14 @@ class VAEConfig:
     def __post_init__(self):
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
-        if self.arch not in ARCHS:
+        if self.arch not in (*ARCHS, IMPORTED):
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             raise ValueError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
-        hidden = tuple(int(h) for h in self.hidden) or DEFAULT_HIDDEN[self.arch]
-        if min(hidden) < 1:
+        hidden = tuple(int(h) for h in self.hidden) or DEFAULT_HIDDEN.get(self.arch, ())
+        if hidden and min(hidden) < 1:
             raise ValueError(f"hidden sizes must be positive, got {hidden}")
         # frozen dataclass: normalise lists (e.g. from a checkpoint dict) to tuples
         object.__setattr__(self, "hidden", hidden)

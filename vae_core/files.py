@@ -109,9 +109,29 @@ class CheckpointInfo:
         return self.error is None
 
 
+MODEL_FOLDER_FILES = ("encoder.onnx", "decoder.onnx", "model.json")  # an ONNX model folder (vae_core.onnx_io)
+
+
 def checkpoint_files(folder: Path) -> list[Path]:
-    """The checkpoint files of a folder, sorted by name."""
-    return sorted(Path(folder).glob(f"*{SUFFIX}"))
+    """The checkpoint files of a folder, and its ONNX model folders (a model.json inside), sorted by name."""
+    folder = Path(folder)
+    models = [p for p in folder.iterdir() if is_model_folder(p)] if folder.is_dir() else []
+    return sorted([*folder.glob(f"*{SUFFIX}"), *models])
+
+
+def is_model_folder(path: Path) -> bool:
+    return path.is_dir() and (path / "model.json").is_file()
+
+
+def model_files(path: Path) -> list[Path]:
+    """What a model is made of: a checkpoint's one file, or a model folder's files that are there."""
+    path = Path(path)
+    return [f for name in MODEL_FOLDER_FILES if (f := path / name).is_file()] if path.is_dir() else [path]
+
+
+def model_mtime(path: Path) -> int:
+    """When a checkpoint, or any file of a model folder, last changed (ns)."""
+    return max((f.stat().st_mtime_ns for f in model_files(path)), default=0)
 
 
 STALE_TEMP_S = 600  # a save takes seconds: a temp file this old was left by an interrupted one

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import cache_dir, dataset_signature
+from .files import cache_dir, dataset_signature, model_files, model_mtime
 from .maps import MapData, Projection
 from .meta import CheckpointMeta, MetadataError
 
@@ -36,16 +36,23 @@ def _fallback_path(checkpoint: Path) -> Path:
 
 
 def file_sha256(path: Path) -> str:
+    """The hash of a checkpoint file, or of a model folder's files (their names and contents)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    for file in model_files(path):
+        if Path(path).is_dir():
+            digest.update(file.name.encode())
+        with open(file, "rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
     return digest.hexdigest()
 
 
+def _size(checkpoint: Path) -> int:
+    return sum(f.stat().st_size for f in model_files(checkpoint))
+
+
 def _identity(checkpoint: Path) -> dict:
-    stat = Path(checkpoint).stat()
-    return dict(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+    return dict(size=_size(checkpoint), mtime_ns=model_mtime(checkpoint))
 
 
 def _read(checkpoint: Path) -> dict | None:
@@ -82,7 +89,7 @@ def _digest(header_text: str, arrays: dict) -> str:
 def _belongs_to(header: dict, checkpoint: Path) -> bool:
     """Whether the cache was made from this checkpoint's very bytes: a cache copied beside another file of the
     same size and time (or written by hand) never describes it."""
-    return header["size"] == Path(checkpoint).stat().st_size and header["sha256"] == file_sha256(checkpoint)
+    return header["size"] == _size(checkpoint) and header["sha256"] == file_sha256(checkpoint)
 
 
 def read_summary(checkpoint: Path) -> CheckpointMeta | None:

@@ -1,0 +1,228 @@
+"""ONNX in and out: a checkpoint exported as a model folder runs in onnxruntime as it did in torch; a VAE written
+elsewhere, exported with torch.onnx.export, is a model here; hostile folders are refused with one line each."""
+import json
+import shutil
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from torch import nn
+
+from conftest import ROOT
+from test_cli import cli
+from vae_core import CheckpointError, TrainConfig, VAEConfig, load_checkpoint, load_dataset, onnx_io, save_run, train
+from vae_core.model import VAE
+
+
+def trained(tmp_path, likelihood: str, arch: str = "mlp") -> str:
+    data = load_dataset("digits")
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,) if arch == "mlp" else (8, 16), arch=arch,
+                          likelihood=likelihood))
+    config = TrainConfig(epochs=1)
+    history = [e for e in train(model, data, config) if e["type"] in ("step", "epoch")]
+    path, _ = save_run(tmp_path / f"{likelihood}-{arch}.pt", model, data, config, history)
+    return str(path)
+
+
+@pytest.mark.parametrize("likelihood, arch", [("bernoulli", "conv"), ("continuous-bernoulli", "mlp"),
+                                              ("gaussian", "mlp")])
+def test_an_exported_checkpoint_runs_in_onnxruntime_as_in_torch(tmp_path, likelihood, arch):
+    checkpoint = trained(tmp_path, likelihood, arch)
+    cli("export", checkpoint, "--onnx", str(tmp_path / "model"))
+    model, _ = load_checkpoint(checkpoint)
+    imported, meta = load_checkpoint(tmp_path / "model")
+    assert imported.config.arch == "onnx" and imported.config.likelihood == likelihood
+    x, z = torch.rand(9, 1, 8, 8), torch.randn(9, 3)
+    with torch.no_grad():
+        for ours, theirs in zip(model.encode(x), imported.encode(x)):
+            np.testing.assert_allclose(theirs, ours, atol=1e-4)
+        np.testing.assert_allclose(imported.decode(z), model.decode(z), atol=1e-4)
+        np.testing.assert_allclose(imported.decode_mean(z), model.decode_mean(z), atol=1e-4)
+        np.testing.assert_allclose(imported.decode_image(z, "mode"), model.decode_image(z, "mode"), atol=1e-4)
+        out = model.decode(z)
+        assert float(imported.likelihood.nll(x, out).sum()) == pytest.approx(float(model.likelihood.nll(x, out).sum()),
+                                                                             rel=1e-5)  # the Gaussian's sigma came along
+    description = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert description["image_shape"] == [1, 8, 8] and description["latent_dim"] == 3
+    assert meta.class_names == [str(d) for d in range(10)] and meta.data_options.name == "digits"
+    # eval on the folder: the same ELBO and IWAE bound as on the checkpoint
+    a, b = (json.loads(cli("eval", path, "--json", "--iwae-k", "10").stdout) for path in (checkpoint, str(tmp_path / "model")))
+    for key in ("test_loss", "test_recon", "test_kl", "iwae_nll"):
+        assert b[key] == pytest.approx(a[key], abs=1e-3)
+
+
+def test_export_says_how_to_install_onnx_when_it_is_missing(tmp_path, monkeypatch, capsys):
+    from vae_core.cli import main
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx then fails, as where it is not installed
+    assert main(["export", str(ROOT / "checkpoints" / "digits-2d.pt"), "--onnx", str(tmp_path / "m")]) == 1
+    assert "pip install" in capsys.readouterr().err and not (tmp_path / "m" / "model.json").exists()
+
+
+class OutsideVAE(nn.Module):
+    """A VAE written the way anyone might, sharing nothing with vae_core."""
+
+    def __init__(self, d=2):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Flatten(), nn.Linear(64, 48), nn.Tanh(), nn.Linear(48, 2 * d))
+        self.dec = nn.Sequential(nn.Linear(d, 48), nn.Tanh(), nn.Linear(48, 64))
+
+
+class OutsideEncoder(nn.Module):
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x):
+        mu, logvar = self.vae.enc(x).chunk(2, dim=1)
+        return mu, logvar
+
+
+class OutsideDecoder(nn.Module):
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z):
+        logits = self.vae.dec(z).view(-1, 1, 8, 8)
+        return logits, torch.sigmoid(logits)
+
+
+def export_outside_vae(folder, d=2, seed=0):
+    """What the README shows: torch.onnx.export of someone else's encoder and decoder, and a model.json."""
+    torch.manual_seed(seed)
+    vae = OutsideVAE(d).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(OutsideEncoder(vae), (torch.rand(1, 1, 8, 8),), folder / "encoder.onnx", input_names=["x"],
+                      output_names=["mu", "logvar"], dynamic_axes={"x": {0: "n"}, "mu": {0: "n"}, "logvar": {0: "n"}},
+                      dynamo=False)
+    torch.onnx.export(OutsideDecoder(vae), (torch.zeros(1, d),), folder / "decoder.onnx", input_names=["z"],
+                      output_names=["param", "mean"], dynamic_axes={"z": {0: "n"}, "param": {0: "n"}, "mean": {0: "n"}},
+                      dynamo=False)
+    (folder / "model.json").write_text(json.dumps({
+        "format": "vae-latent-explorer-onnx", "version": 1, "image_shape": [1, 8, 8], "latent_dim": d,
+        "likelihood": "bernoulli", "dataset": "digits", "class_names": [str(i) for i in range(10)]}))
+    return vae
+
+
+def test_a_vae_from_someone_elses_code_is_a_model_here(tmp_path):
+    vae = export_outside_vae(tmp_path / "theirs")
+    model, meta = load_checkpoint(tmp_path / "theirs")
+    x = torch.rand(4, 1, 8, 8)
+    np.testing.assert_allclose(model.encode(x)[0], vae.enc(x).chunk(2, dim=1)[0].detach(), atol=1e-5)
+    assert meta.train is None and meta.history == [] and meta.dataset == "digits"
+    result = json.loads(cli("eval", str(tmp_path / "theirs"), "--json").stdout)
+    assert result["n_test"] == 359 and result["test_loss"] == pytest.approx(result["test_recon"] + result["test_kl"])
+
+
+@pytest.fixture
+def exported(tmp_path):
+    folder = tmp_path / "model"
+    export_outside_vae(folder)
+    return folder
+
+
+def refused(folder) -> str:
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(folder)
+    return str(err.value)
+
+
+def test_external_data_is_refused(exported):
+    graph = onnx.load(str(exported / "encoder.onnx"))
+    weight = graph.graph.initializer[0]
+    weight.ClearField("raw_data")
+    weight.data_location = onnx.TensorProto.EXTERNAL
+    weight.external_data.add(key="location", value="../../../../etc/passwd")
+    onnx.save(graph, str(exported / "encoder.onnx"))
+    assert "refers to external data files" in refused(exported)
+
+
+def test_a_custom_operator_domain_is_refused(exported):
+    graph = onnx.load(str(exported / "decoder.onnx"))
+    graph.graph.node[0].domain = "com.example.evil"
+    graph.opset_import.add(domain="com.example.evil", version=1)
+    onnx.save(graph, str(exported / "decoder.onnx"))
+    assert "custom operator domain 'com.example.evil'" in refused(exported)
+
+
+def test_a_file_over_the_size_limit_is_refused(exported, monkeypatch):
+    monkeypatch.setattr(onnx_io, "MAX_ONNX_BYTES", 1000)
+    assert "over the limit" in refused(exported)
+
+
+def test_inputs_or_outputs_that_do_not_match_model_json_are_refused(exported):
+    description = json.loads((exported / "model.json").read_text())
+    (exported / "model.json").write_text(json.dumps(dict(description, latent_dim=3)))
+    assert "decoder.onnx's input z has shape N×2; model.json gives N×3" in refused(exported)
+    (exported / "model.json").write_text(json.dumps(description))
+    graph = onnx.load(str(exported / "encoder.onnx"))
+    graph.graph.output[0].name = "means"
+    for node in graph.graph.node:  # and the node that makes it
+        node.output[:] = ["means" if name == "mu" else name for name in node.output]
+    onnx.save(graph, str(exported / "encoder.onnx"))
+    assert "outputs are logvar, means; model.json's model needs exactly mu, logvar" in refused(exported)
+
+
+def test_shapes_that_would_take_more_memory_than_allowed_are_refused(exported):
+    description = json.loads((exported / "model.json").read_text())
+    (exported / "model.json").write_text(json.dumps(dict(description, image_shape=[3, 100_000, 100_000])))
+    assert "more than this machine can spare" in refused(exported)
+
+
+@pytest.mark.parametrize("text, message", [("not json", "not readable JSON"), ("{}", "format marker"),
+                                           ('{"format": "vae-latent-explorer-onnx", "version": 1, "image_shape": '
+                                            '[1, 8], "latent_dim": 2, "likelihood": "bernoulli"}', "image_shape")])
+def test_a_broken_model_json_is_refused(exported, text, message):
+    (exported / "model.json").write_text(text)
+    assert message in refused(exported)
+
+
+def test_a_missing_file_is_refused(exported):
+    (exported / "decoder.onnx").unlink()
+    assert "lacks decoder.onnx" in refused(exported)
+
+
+def test_the_app_lists_model_folders_marked_onnx_and_refused_ones_with_the_reason(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    shutil.copy(ROOT / "checkpoints" / "digits-2d.pt", folder)
+    export_outside_vae(folder / "theirs")
+    export_outside_vae(folder / "hostile")
+    graph = onnx.load(str(folder / "hostile" / "decoder.onnx"))
+    graph.graph.node[0].domain = "com.example.evil"
+    onnx.save(graph, str(folder / "hostile" / "decoder.onnx"))
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(folder))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["checkpoint"] = "theirs"
+    at.run()
+    assert not at.exception and not at.main.error
+    options = at.selectbox(key="checkpoint").options
+    assert any(o.endswith("· ONNX · theirs") for o in options) and not any("hostile" in o for o in options)
+    assert "onnx VAE" in " ".join(c.value for c in at.caption)
+    assert any("hostile" in e.value and "custom operator domain" in e.value
+               for e in [*at.sidebar.error, *at.sidebar.warning, *at.sidebar.caption, *at.sidebar.markdown])
+    at.toggle(key="explore_replay").set_value(True).run()
+    assert any("imported model (ONNX)" in i.value and "no replay" in i.value for i in at.info)
+    for page in ("pages/generate.py", "pages/side_by_side.py", "pages/compare.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.main.error, page
+    at.switch_page("pages/train.py").run()
+    assert any("imported model (ONNX)" in c.value.replace("\\", "") for c in at.caption)
+
+
+def test_a_graph_whose_output_shape_is_left_open_is_still_checked_on_one_image(exported):
+    """A decoder that says nothing of its output's size but makes 7x7 images where model.json says 8x8."""
+    class Small(nn.Module):
+        def forward(self, z):
+            logits = z.sum(1, keepdim=True)[:, :, None, None].expand(-1, 1, 7, 7)
+            return logits, torch.sigmoid(logits)
+
+    torch.onnx.export(Small(), (torch.zeros(1, 2),), exported / "decoder.onnx", input_names=["z"],
+                      output_names=["param", "mean"], dynamic_axes={"z": {0: "n"}, "param": {0: "n", 2: "h", 3: "w"},
+                                                                   "mean": {0: "n", 2: "h", 3: "w"}}, dynamo=False)
+    assert "its param for one image has shape (1, 1, 7, 7); model.json gives (1, 1, 8, 8)" in refused(exported)
