@@ -373,10 +373,28 @@ def main() -> None:
     st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
     if options["hover"]:  # outside the fragment: sent once, not again with every click; after the map: torch
         show_hover(row, md, projection, key="explore_hover_grid")
+    html_download(row, md, projection, options["colour"])
     catalogue.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
     if latent_dim > 2:  # UMAP is a click away: its code compiles while this map is looked at
         start_umap_warm_up()
     replay_section(row)
+
+
+def html_download(row, md, projection: str, colour_by: str) -> None:
+    """This view (model, map, colouring) as one HTML file that opens without a server: built when clicked."""
+    from vae_core.html_export import export_html
+
+    model, meta = catalogue.load_model(row.path, row.mtime)
+    data = None if md.missing_data else catalogue.dataset_for(meta)[0]
+    test_x = None if data is None else data.test_x
+    shown = session.image_shown()
+    st.download_button(
+        "Download this view as HTML", key="explore_html", icon=":material/download:", mime="text/html",
+        file_name=f"{row.name.replace('/', '-')}-{projection}-{colour_by}.html", on_click="ignore",
+        data=lambda: export_html(model, meta, md, test_x, projection, colour_by, shown, row.name),
+        help="One file with the map coloured as here, the image decoded under the cursor, a clicked dot's test image "
+             "and reconstruction, the decoded manifold and the training curves. It opens from disk in any browser, "
+             "with no server and no network (about 5 MB: plotly.js is inside).")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # one shared copy: st.cache_data would copy it per view

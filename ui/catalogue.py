@@ -288,16 +288,11 @@ _NONLINEAR: dict = {}  # (path, mtime, kind) -> MapData: in memory for this serv
 def nonlinear_map(row: CheckpointRow, md: MapData, kind: str, progress) -> MapData:
     """The test set's map by UMAP or t-SNE (vae_core.nonlinear): fitted once per model, then read from disk.
     `progress(message, fraction)` is called while a fit runs."""
-    from dataclasses import replace
-
-    from vae_core.files import cache_dir
-    from vae_core.nonlinear import cached_fit
+    from vae_core.latent import nonlinear_map as fitted
 
     key = (row.path, row.mtime, kind)
     if key not in _NONLINEAR:
-        projection = cached_fit(md.mu, kind, cache_dir() / "maps", progress=progress)
-        _NONLINEAR[key] = replace(md, xy=projection.xy, projection=projection, x_range=projection.error_x,
-                                  y_range=projection.error_y)
+        _NONLINEAR[key] = fitted(md, kind, progress)
     return _NONLINEAR[key]
 
 

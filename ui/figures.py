@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.geometry import ellipse_paths
-from vae_core.maps import label_name
+from vae_core.maps import LABEL_COLORS, label_name
 
 
 def wait_for_import(name: str) -> None:
@@ -32,11 +32,6 @@ def figure_builder(build):
         wait_for_import("pandas")
         return build(*args, **kwargs)
     return settled
-
-# One colour per label on every map, from palettes made to stay distinct with colour blindness (Okabe & Ito
-# 2008, Tol 2021), all dark enough to read on white; more labels than colours repeat the cycle.
-LABEL_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#000000",
-                "#999933", "#882255")
 
 
 def label_color(label: int) -> str:

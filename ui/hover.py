@@ -9,37 +9,17 @@ decodes exactly on the server (pages/explore.py); the preview is the nearest nod
 import streamlit as st
 
 from ui import catalogue
-from ui.images import png_data_url
 from ui.scripts import component_script
-
-HOVER_GRID = 32     # tiles per side: at 32, neighbouring tiles differ by about as much as the eye resolves
-MAX_SPRITE = 1024   # pixels per side: models with large images get fewer tiles, so the sprite stays small
+from vae_core.html_export import decode_sprite
 
 HOVER_JS = component_script("hover.js")
 _show_hover = st.components.v2.component("vae_explorer_hover", js=HOVER_JS)
 
 
-def grid_size(image_shape) -> int:
-    """Tiles per side of the hover grid for images of this (C, H, W) shape."""
-    return max(8, min(HOVER_GRID, MAX_SPRITE // max(image_shape[-2:])))
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def hover_grid(path: str, mtime: int, projection: str, shown: str, _md) -> dict:
     """The sprite of decodes on the hover grid over `_md` (this model's map by this projection) and its layout."""
-    return build_sprite(catalogue.load_model(path, mtime)[0], _md, shown)
-
-
-def build_sprite(model, md, shown: str = "mean") -> dict:
-    from vae_core.latent import decode_grid, to_grid_image
-
-    n = grid_size(model.config.image_shape)
-    images = decode_grid(model, md.projection, md.x_range, md.y_range, n, shown)  # (n*n, C, H, W), from the top-left
-    pixels = to_grid_image(images, nrow=n, padding=0)
-    if images.shape[1] == 1:  # grey: a one-channel PNG is a third of the bytes, and quicker to encode
-        pixels = pixels[..., 0]
-    return dict(sprite=png_data_url(pixels), n=n, tile=list(images.shape[-2:]),
-                x_range=[float(v) for v in md.x_range], y_range=[float(v) for v in md.y_range])
+    return decode_sprite(catalogue.load_model(path, mtime)[0], _md, shown)
 
 
 def show_hover(row, md, projection: str, key: str) -> None:

@@ -7,13 +7,14 @@ tests). A data URL travels inside the page update, so there is nothing to fetch 
 """
 from __future__ import annotations
 
-import base64
 import io
 import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from vae_core.html_export import png_data_url  # noqa: F401  (part of this module's API)
 
 if TYPE_CHECKING:
     import torch
@@ -44,8 +45,3 @@ def thumbnail(data: bytes, side: int = 256) -> str:
     return png_data_url(np.asarray(im))
 
 
-def png_data_url(pixels: np.ndarray) -> str:
-    """uint8 (H, W, 3) -> "data:image/png;base64,..." for st.image."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

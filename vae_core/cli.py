@@ -25,6 +25,7 @@ from .config import (
     parse_hidden,
 )
 from .data import DatasetError
+from .files import write_failure
 from .likelihood import bits_per_dim
 from .sprites import DEFAULT_N as SPRITES_DEFAULT_N
 from .sweep import RAY_INSTALL, SweepError, run_path, sweep
@@ -146,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write a checkpoint as an ONNX model folder, or one of its views as a self-contained HTML file")
     x.add_argument("checkpoint", help="checkpoint file (.pt) or ONNX model folder")
     x.add_argument("--onnx", metavar="DIR", help="write DIR/encoder.onnx, DIR/decoder.onnx and DIR/model.json")
+    x.add_argument("--html", metavar="FILE", help="write the latent map as one HTML file that opens without a server")
+    x.add_argument("--map", default="pca", choices=("pca", "umap", "tsne"), help="--html: the map's projection")
+    x.add_argument("--colour", default="label", help="--html: colour by label or by one of the data's factors")
+    x.add_argument("--image", default="mean", choices=("mean", "mode"),
+                   help="--html: decoded images show the mean E[x|z] or the most likely x")
     x.add_argument("--force", action="store_true", help="overwrite what is there")
     return parser
 
@@ -346,18 +352,56 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_export(args) -> int:
-    if not args.onnx:
-        raise ValueError("say what to write: --onnx DIR")
+    if not (args.onnx or args.html):
+        raise ValueError("say what to write: --onnx DIR, --html FILE, or both")
+    model, meta = load_checkpoint(args.checkpoint)
+    if args.onnx:
+        _export_onnx(model, meta, Path(args.onnx), args.force)
+    if args.html:
+        _export_html(model, meta, Path(args.html), args)
+    return 0
+
+
+def _export_onnx(model, meta, folder: Path, force: bool) -> None:
     from .onnx_io import FILES, export_onnx
 
-    folder = Path(args.onnx)
-    if any((folder / name).exists() for name in FILES) and not args.force:
+    if any((folder / name).exists() for name in FILES) and not force:
         raise CheckpointError(f"{folder} already holds a model; pass --force to overwrite it.")
-    model, meta = load_checkpoint(args.checkpoint)
     export_onnx(model, meta, folder)
     sizes = ", ".join(f"{name} {(folder / name).stat().st_size / 1024:.0f} KB" for name in FILES)
     print(f"wrote {folder}: {sizes}", file=sys.stderr)
-    return 0
+
+
+def _export_html(model, meta, out: Path, args) -> None:
+    from .html_export import export_html
+    from .latent import build_map, build_map_without_data, nonlinear_map
+
+    if out.exists() and not args.force:
+        raise CheckpointError(f"{out} already exists; pass --force to overwrite it.")
+    try:
+        data = meta.data_options.load(download=False)
+    except DatasetError as err:  # the map is drawn from the model's own samples; no dots, no thumbnails
+        print(f"note: {err} The page shows the decoded map without test images.", file=sys.stderr)
+        data = None
+    if data is None:
+        md, test_x = build_map_without_data(model, meta.class_names, "its data are not here"), None
+    else:
+        md, test_x = build_map(model, data.test_x, data.test_y, data.class_names, data.factors), data.test_x
+    if args.colour != "label" and args.colour not in md.factor_names:
+        raise ValueError(f"--colour must be label{''.join(', ' + n for n in md.factor_names)}, not {args.colour!r}")
+    projection = args.map if model.config.latent_dim > 2 and len(md.mu) else "pca"  # 2-D: the map is the space
+    if projection != "pca":
+        md = nonlinear_map(md, projection)
+    page = export_html(model, meta, md, test_x, projection, args.colour, args.image, Path(args.checkpoint).stem)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, out)  # whole or absent
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(write_failure(err, f"the page {out.name}", out.parent)) from err
+    print(f"wrote {out}: {out.stat().st_size / 2**20:.1f} MB", file=sys.stderr)
 
 
 def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:

@@ -37,6 +37,17 @@ def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: li
                    padded_range(xy[:, 0]), padded_range(xy[:, 1]), **known)
 
 
+def nonlinear_map(md: MapData, kind: str, progress=lambda message, fraction: None) -> MapData:
+    """The same map by UMAP or t-SNE (vae_core.nonlinear), fitted once and then read from the cache folder."""
+    from dataclasses import replace
+
+    from .files import cache_dir
+    from .nonlinear import cached_fit
+
+    projection = cached_fit(md.mu, kind, cache_dir() / "maps", progress=progress)
+    return replace(md, xy=projection.xy, projection=projection, x_range=projection.error_x, y_range=projection.error_y)
+
+
 def build_map_without_data(model: VAE, class_names: list, missing: str, n: int = 2000) -> MapData:
     """A map with no points, for a model whose data are not here: laid out from the model's own samples,
     encoded back (its aggregate posterior), so the decoded manifold and free clicks still work."""

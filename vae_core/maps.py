@@ -86,6 +86,12 @@ class Projection:
         return points[:, :self.latent_dim].astype(np.float32)
 
 
+# One colour per label on every map, from palettes made to stay distinct with colour blindness (Okabe & Ito
+# 2008, Tol 2021), all dark enough to read on white; more labels than colours repeat the cycle.
+LABEL_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#000000",
+                "#999933", "#882255")
+
+
 def label_name(class_names, label: int) -> str:
     """A label's class name (its number when the dataset names no classes, or not this one)."""
     label = int(label)

@@ -1,0 +1,82 @@
+"""Real browser: the exported HTML view opens from disk with the network blocked, decodes under the cursor and
+shows a clicked dot's test image; and a VAE from someone else's code, brought in as ONNX, is explored in the app."""
+import sys
+
+import pytest
+
+from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
+from conftest import ROOT
+from test_browser_explore import wait_for_image
+from test_onnx import export_outside_vae
+
+pytestmark = pytest.mark.browser
+
+
+def export(tmp_path, checkpoint: str, *options) -> str:
+    import subprocess
+
+    out = tmp_path / "view.html"
+    subprocess.run([sys.executable, "-m", "vae_core", "export", str(ROOT / "checkpoints" / checkpoint), "--html",
+                    str(out), *options], cwd=ROOT, check=True, capture_output=True, timeout=300)
+    return out
+
+
+def dot_position(page, trace: int = 0, point: int = 0) -> tuple[float, float]:
+    """Where a dot of the map is on the screen, from plotly's own axes."""
+    return page.evaluate("""([t, p]) => {
+        const gd = document.getElementById("map"), L = gd._fullLayout, r = gd.getBoundingClientRect();
+        const d = gd.data[t];
+        return [r.left + L._size.l + L.xaxis.c2p(d.x[p]), r.top + L._size.t + L.yaxis.c2p(d.y[p])];
+    }""", [trace, point])
+
+
+def test_the_html_view_works_from_disk_with_no_network(tmp_path):
+    out = export(tmp_path, "digits-16d.pt")
+    assert out.stat().st_size < 8 * 2**20
+    asked = []
+    with chromium_page(height=1300) as page:
+        page.route("**/*", lambda route: (asked.append(route.request.url), route.abort()
+                                          if not route.request.url.startswith(("file:", "data:")) else route.continue_()))
+        page.goto(out.as_uri())
+        page.locator("#map .main-svg").first.wait_for()
+        assert page.locator("#map .legendtext").count() == 10  # a trace per label, as in the app
+        x, y = dot_position(page, trace=3, point=0)
+        page.mouse.move(x + 5, y + 5)
+        page.wait_for_function("document.getElementById('hover').style.display === 'block'")
+        assert page.evaluate("document.getElementById('hover').dataset.tile").count(",") == 1
+        page.screenshot(path=str(ARTIFACTS / "export-hover.png"))
+        painted = "(id) => { const c = document.getElementById(id), d = c.getContext('2d').getImageData(0, 0, c.width, " \
+                  "c.height).data; let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s; }"
+        page.mouse.click(x, y)
+        page.wait_for_function("document.getElementById('picked').textContent.startsWith('Test image #')")
+        assert page.evaluate(painted, "original") > 0 and page.evaluate(painted, "recon") > 0
+        page.locator("#curves .main-svg").first.wait_for()  # the run's curves, from its history
+        page.screenshot(path=str(ARTIFACTS / "export-view.png"))
+    assert all(url.startswith(("file:", "data:")) for url in asked), [u for u in asked if not u.startswith("file:")]
+
+
+def test_a_vae_from_outside_vae_core_is_explored_in_chromium(tmp_path):
+    folder = tmp_path / "checkpoints"
+    export_outside_vae(folder / "theirs")
+    with streamlit_server({"VAE_EXPLORER_CHECKPOINTS": str(folder)}) as url, chromium_page(height=1100) as page:
+        page.goto(url)
+        page.get_by_text("theirs: onnx VAE").wait_for(timeout=60_000)
+        select_checkpoint(page, "theirs")
+        gd = page.locator('[data-testid="stMain"] .js-plotly-plot').first
+        box = gd.locator(".nsewdrag").first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.04, box["y"] + box["height"] * 0.04)  # a corner: no dot there
+        wait_for_image(page, "decoded image")
+        wait_for_app_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "onnx-explore.png"))
+
+
+def test_explore_downloads_the_view_it_shows_as_html(tmp_path):
+    with streamlit_server() as url, chromium_page(height=1100) as page:
+        page.goto(url)
+        page.get_by_role("button", name="Download this view as HTML").wait_for(timeout=60_000)
+        with page.expect_download(timeout=60_000) as info:
+            page.get_by_role("button", name="Download this view as HTML").click()
+        text, name = info.value.path().read_text(), info.value.suggested_filename
+    assert text.startswith("<!doctype html>") and "Plotly.newPlot" in text and len(text) < 8 * 2**20
+    assert "digits-2d · latent map" in text and '"name":"7"' in text  # the label traces, as on the page
+    assert name == "digits-2d-pca-label.html"

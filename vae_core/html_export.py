@@ -1,0 +1,230 @@
+"""A view of a model as one self-contained HTML file: it opens from disk, with no server, and asks no host for
+anything (plotly.js and every image are inside it).
+
+It shows the latent map coloured as in the app (by label, or by a true factor), the image decoded under the
+cursor (from a sprite of decodes on a grid over the map, the same one the app's hover preview uses), a clicked
+dot's test image beside its reconstruction (thumbnails of up to MAX_THUMBNAILS test images), the decoded
+manifold, and the run's training curves where it has some.
+
+Torch-free at import: the app's pages import png_data_url from here before torch is loaded.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .maps import LABEL_COLORS, label_name
+
+HOVER_GRID = 32        # tiles per side: at 32, neighbouring tiles differ by about as much as the eye resolves
+MAX_SPRITE = 1024      # pixels per side: models with large images get fewer tiles, so the sprite stays small
+MAX_THUMBNAILS = 2000  # test images (and reconstructions) kept for clicks; further dots show no thumbnail
+MAX_CURVE_POINTS = 2000
+WEBGL_ABOVE = 3000     # points
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """uint8 (H, W, 3) or (H, W) -> "data:image/png;base64,..."."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def grid_size(image_shape) -> int:
+    """Tiles per side of the hover grid for images of this (C, H, W) shape."""
+    return max(8, min(HOVER_GRID, MAX_SPRITE // max(image_shape[-2:])))
+
+
+def _sprite_url(images, nrow: int) -> str:
+    """(N, C, H, W) in [0, 1] -> one PNG, nrow tiles a row, no gaps; grey images as one channel (a third the bytes)."""
+    from .latent import to_grid_image
+
+    pixels = to_grid_image(images, nrow=nrow, padding=0)
+    return png_data_url(pixels[..., 0] if images.shape[1] == 1 else pixels)
+
+
+def decode_sprite(model, md, shown: str = "mean") -> dict:
+    """The decodes on an n x n grid over the map `md` (row-major from the top-left), as one sprite, and its layout."""
+    from .latent import decode_grid
+
+    n = grid_size(model.config.image_shape)
+    images = decode_grid(model, md.projection, md.x_range, md.y_range, n, shown)
+    return dict(sprite=_sprite_url(images, n), n=n, tile=list(images.shape[-2:]),
+                x_range=[float(v) for v in md.x_range], y_range=[float(v) for v in md.y_range])
+
+
+def thumbnails(model, md, test_x, shown: str = "mean") -> dict:
+    """The first MAX_THUMBNAILS test images and their reconstructions (decoded at their posterior means), as two
+    sprites of `per_row` tiles a row; none when test_x is None (the data are not here)."""
+    from .latent import decode_points
+
+    n = 0 if test_x is None else min(len(md.mu), len(test_x), MAX_THUMBNAILS)
+    if n == 0:
+        return dict(count=0)
+    from .data import as_float
+
+    per_row = int(np.ceil(np.sqrt(n)))
+    originals = as_float(test_x[:n])
+    recons = decode_points(model, md.mu[:n], shown)
+    return dict(count=n, per_row=per_row, tile=list(recons.shape[-2:]), originals=_sprite_url(originals, per_row),
+                recons=_sprite_url(recons, per_row))
+
+
+def map_figure(md, colour_by: str = "label") -> dict:
+    """The map as a plotly figure in plain JSON: a trace per label or category, or one with a colour scale for a
+    quantity. customdata is each dot's index among the test images."""
+    marker = dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0))
+    kind = "scattergl" if len(md.xy) > WEBGL_ABOVE else "scatter"  # as the app: SVG is slow beyond a few thousand
+    if colour_by == "label" or colour_by in md.factor_categories:
+        codes = md.labels if colour_by == "label" else md.factor(colour_by).astype(int)
+        names = md.class_names if colour_by == "label" else md.factor_categories[colour_by]
+        data = [dict(type=kind, mode="markers", x=md.xy[idx, 0].tolist(), y=md.xy[idx, 1].tolist(),
+                     customdata=idx.tolist(), name=label_name(names, code),
+                     marker=dict(marker, color=LABEL_COLORS[int(code) % len(LABEL_COLORS)]),
+                     hovertemplate=f"{html.escape(label_name(names, code))}<br>#%{{customdata}}<extra></extra>")
+                for code in np.unique(codes) for idx in [np.flatnonzero(codes == code)]]
+    else:
+        values = md.factor(colour_by)
+        data = [dict(type=kind, mode="markers", x=md.xy[:, 0].tolist(), y=md.xy[:, 1].tolist(),
+                     customdata=list(range(len(values))), name=colour_by, showlegend=False,
+                     marker=dict(marker, color=values.tolist(), colorscale="Viridis",
+                                 colorbar=dict(title=dict(text=colour_by), thickness=14)),
+                     hovertemplate="#%{customdata}<extra></extra>")]
+    x_title, y_title = md.projection.axis_names
+    layout = dict(height=600, margin=dict(l=60, r=10, t=30, b=50), hovermode="closest", dragmode="pan",
+                  legend=dict(title=dict(text=colour_by), itemsizing="constant"),
+                  xaxis=dict(title=dict(text=x_title), range=list(md.x_range), zeroline=False, automargin=True),
+                  yaxis=dict(title=dict(text=y_title), range=list(md.y_range), zeroline=False, automargin=True))
+    return dict(data=data, layout=layout)
+
+
+def curves(history: list) -> dict | None:
+    """The run's reconstruction, KL and loss per logged step, thinned to MAX_CURVE_POINTS; None without a history."""
+    steps = [e for e in history if isinstance(e, dict) and e.get("type") == "step"]
+    if not steps:
+        return None
+    steps = steps[::max(1, len(steps) // MAX_CURVE_POINTS)]
+    return {key: [float(e[key]) for e in steps] for key in ("step", "recon", "kl", "loss")}
+
+
+def view_html(title: str, description: str, figure: dict, sprite: dict, thumbs: dict, run_curves: dict | None) -> str:
+    """The page: plotly.js, the view's data and the script that draws it, all inline."""
+    view = dict(figure=figure, sprite=sprite, thumbs=thumbs, curves=run_curves)
+    data = json.dumps(view, separators=(",", ":")).replace("</", "<\\/")  # no "</script>" inside the script
+    return (_TEMPLATE.replace("__TITLE__", html.escape(title)).replace("__DESCRIPTION__", html.escape(description))
+            .replace("__PLOTLY__", plotly_js()).replace("__VIEW__", data).replace("__SCRIPT__", _SCRIPT))
+
+
+def plotly_js() -> str:
+    """plotly.js as the plotly package ships it: the same version the app draws with."""
+    import plotly
+
+    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+
+
+def export_html(model, meta, md, test_x, projection: str = "pca", colour_by: str = "label", shown: str = "mean",
+                name: str = "") -> str:
+    """The whole view of a model's map `md` (by `projection`: pca, umap or tsne) as a self-contained HTML page."""
+    from .nonlinear import TITLES
+
+    name = name or Path(meta.path).stem or "model"
+    d = model.config.latent_dim
+    how = f"the {d}-D latent space" if d <= 2 else f"a {TITLES[projection]} projection of the {d}-D latent space"
+    description = (f"{name}: a {meta.vae_config.arch} VAE ({meta.likelihood} likelihood) on {Path(meta.dataset).name}; "
+                   f"the map shows {how}, coloured by {colour_by}. Move the mouse over the map to see the image "
+                   "decoded there; click a dot to see that test image and its reconstruction.")
+    return view_html(f"{name} · latent map", description, map_figure(md, colour_by), decode_sprite(model, md, shown),
+                     thumbnails(model, md, test_x, shown), curves(meta.history))
+
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval';
+ style-src 'unsafe-inline'; img-src data: blob:; font-src data:">
+<style>
+body{font-family:system-ui,sans-serif;margin:24px;color:#222}h1{font-size:22px;margin:0 0 6px}
+p.lead{color:#555;max-width:1100px;font-size:14px}#row{display:flex;gap:24px;flex-wrap:wrap}#map{width:640px}
+#side{width:540px}#side h2,#curves-title{font-size:15px;margin:12px 0 6px}canvas.pic{image-rendering:pixelated;
+border:1px solid #ccc;width:160px;height:160px;margin-right:8px}#manifold{image-rendering:pixelated;
+border:1px solid #ccc}#hover{position:fixed;display:none;pointer-events:none;padding:3px;background:#fff;
+border:1px solid #999;border-radius:4px;box-shadow:0 2px 8px rgba(0,0,0,.25)}#hover canvas{display:block;
+image-rendering:pixelated}.caption{font-size:12px;color:#666}
+</style>
+<script>__PLOTLY__</script>
+</head><body>
+<h1>__TITLE__</h1><p class="lead">__DESCRIPTION__</p>
+<div id="row"><div id="map"></div><div id="side">
+<h2>Clicked</h2><div id="picked" class="caption">Click a dot on the map.</div>
+<canvas id="original" class="pic" width="160" height="160"></canvas><canvas id="recon" class="pic" width="160"
+height="160"></canvas><div class="caption">test image · reconstruction (decoded at its posterior mean)</div>
+<h2>Decoded manifold</h2><img id="manifold" alt="decoded manifold"><div class="caption">images decoded on a
+regular grid over the map's region</div></div></div>
+<div id="curves-box"><h2 id="curves-title">Training curves</h2><div id="curves"></div></div>
+<div id="hover"><canvas width="104" height="104"></canvas></div>
+<script>const VIEW = __VIEW__;
+__SCRIPT__</script>
+</body></html>
+"""
+
+_SCRIPT = """
+function loadImage(src) { const im = new Image(); im.src = src; return im; }
+function drawTile(canvas, image, col, row, h, w) {
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(image, col * w, row * h, w, h, 0, 0, canvas.width, canvas.height);
+}
+const gd = document.getElementById("map");
+Plotly.newPlot(gd, VIEW.figure.data, VIEW.figure.layout, {displaylogo: false, scrollZoom: false, responsive: true});
+const sprite = loadImage(VIEW.sprite.sprite);
+const manifold = document.getElementById("manifold");
+manifold.onload = () => {  // a whole number of screen pixels per image pixel, so the tiles stay crisp
+  manifold.style.width = manifold.naturalWidth * Math.max(1, Math.floor(520 / manifold.naturalWidth)) + "px";
+};
+manifold.src = VIEW.sprite.sprite;
+const box = document.getElementById("hover"), hoverCanvas = box.querySelector("canvas");
+gd.addEventListener("mousemove", (e) => {
+  const g = VIEW.sprite, size = gd._fullLayout._size, rect = gd.getBoundingClientRect();
+  const px = e.clientX - rect.left - size.l, py = e.clientY - rect.top - size.t;
+  if (px < 0 || py < 0 || px > size.w || py > size.h || !sprite.complete) { box.style.display = "none"; return; }
+  const x = gd._fullLayout.xaxis.p2c(px), y = gd._fullLayout.yaxis.p2c(py);
+  const j = Math.round((x - g.x_range[0]) / (g.x_range[1] - g.x_range[0]) * (g.n - 1));
+  const i = Math.round((g.y_range[1] - y) / (g.y_range[1] - g.y_range[0]) * (g.n - 1));
+  if (i < 0 || j < 0 || i >= g.n || j >= g.n) { box.style.display = "none"; return; }
+  drawTile(hoverCanvas, sprite, j, i, g.tile[0], g.tile[1]);
+  box.style.display = "block";
+  box.style.left = Math.max(0, e.clientX - 16 - box.offsetWidth) + "px";
+  box.style.top = Math.max(0, e.clientY - 16 - box.offsetHeight) + "px";
+  box.dataset.tile = i + "," + j;
+});
+gd.addEventListener("mouseleave", () => { box.style.display = "none"; });
+const t = VIEW.thumbs;
+const originals = t.count ? loadImage(t.originals) : null, recons = t.count ? loadImage(t.recons) : null;
+gd.on("plotly_click", (ev) => {
+  const index = ev.points[0].customdata, picked = document.getElementById("picked");
+  if (!t.count || index >= t.count) { picked.textContent = "Test image #" + index + ": no thumbnail kept."; return; }
+  const col = index % t.per_row, row = Math.floor(index / t.per_row);
+  drawTile(document.getElementById("original"), originals, col, row, t.tile[0], t.tile[1]);
+  drawTile(document.getElementById("recon"), recons, col, row, t.tile[0], t.tile[1]);
+  picked.textContent = "Test image #" + index + " (" + ev.points[0].data.name + ")";
+});
+if (VIEW.curves) {
+  const c = VIEW.curves;
+  Plotly.newPlot("curves", [
+    {type: "scatter", mode: "lines", name: "recon", x: c.step, y: c.recon},
+    {type: "scatter", mode: "lines", name: "loss = recon + β·KL", x: c.step, y: c.loss},
+    {type: "scatter", mode: "lines", name: "KL", x: c.step, y: c.kl, yaxis: "y2"}],
+    {height: 320, margin: {l: 50, r: 50, t: 10, b: 40}, xaxis: {title: {text: "step"}},
+     yaxis: {title: {text: "nats per image"}}, yaxis2: {overlaying: "y", side: "right", title: {text: "KL"}},
+     legend: {orientation: "h", y: -0.25}}, {displaylogo: false});
+} else {
+  document.getElementById("curves-box").innerHTML =
+    "<p class='caption'>This model has no training history (it was imported, or built by hand).</p>";
+}
+"""
