@@ -36,8 +36,8 @@ PLOT_AREA = """() => { const gd = document.querySelector('[data-testid="stMain"]
 
 def sprite_build_ms(rounds: int = 7) -> dict:
     """Median ms to build the hover grid (decode 32x32 points through the map's inverse, pack, PNG) per model."""
-    from ui.hover import build_sprite
     from vae_core import load_checkpoint, load_dataset
+    from vae_core.html_export import decode_sprite
     from vae_core.latent import build_map
 
     data = load_dataset("digits")
@@ -48,7 +48,7 @@ def sprite_build_ms(rounds: int = 7) -> dict:
         times = []
         for _ in range(rounds):
             t = time.perf_counter()
-            build_sprite(model, md)
+            decode_sprite(model, md)
             times.append(1000 * (time.perf_counter() - t))
         out[name] = statistics.median(times)
     return out

@@ -13,8 +13,8 @@ from PIL import Image
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from test_browser_explore import POINTS, point_centers, wait_for_image
-from ui.hover import grid_size
 from vae_core import load_checkpoint
+from vae_core.html_export import grid_size
 from vae_core.latent import decode_points, grid_node, grid_points
 
 pytestmark = pytest.mark.browser

@@ -174,7 +174,10 @@ def test_shapes_that_would_take_more_memory_than_allowed_are_refused(exported):
 
 @pytest.mark.parametrize("text, message", [("not json", "not readable JSON"), ("{}", "format marker"),
                                            ('{"format": "vae-latent-explorer-onnx", "version": 1, "image_shape": '
-                                            '[1, 8], "latent_dim": 2, "likelihood": "bernoulli"}', "image_shape")])
+                                            '[1, 8], "latent_dim": 2, "likelihood": "bernoulli"}', "image_shape"),
+                                           ('{"format": "vae-latent-explorer-onnx", "version": 1, "image_shape": '
+                                            '[1, 8, 8], "latent_dim": 2, "likelihood": "gaussian", '
+                                            '"likelihood_params": {"sigma": "wide"}}', "sigma must be a number")])
 def test_a_broken_model_json_is_refused(exported, text, message):
     (exported / "model.json").write_text(text)
     assert message in refused(exported)
@@ -226,3 +229,24 @@ def test_a_graph_whose_output_shape_is_left_open_is_still_checked_on_one_image(e
                       output_names=["param", "mean"], dynamic_axes={"z": {0: "n"}, "param": {0: "n", 2: "h", 3: "w"},
                                                                    "mean": {0: "n", 2: "h", 3: "w"}}, dynamo=False)
     assert "its param for one image has shape (1, 1, 7, 7); model.json gives (1, 1, 8, 8)" in refused(exported)
+
+
+def test_a_graph_that_would_allocate_a_huge_tensor_is_refused_before_it_runs(exported):
+    graph = onnx.load(str(exported / "decoder.onnx"))
+    graph.graph.initializer.append(onnx.helper.make_tensor("huge_shape", onnx.TensorProto.INT64, [2],
+                                                           [1_000_000, 1_000_000]))
+    graph.graph.node.append(onnx.helper.make_node("ConstantOfShape", ["huge_shape"], ["huge"]))
+    onnx.save(graph, str(exported / "decoder.onnx"))
+    assert "decoder.onnx's tensor huge would take 3725 GB for one image" in refused(exported)
+
+
+def test_a_model_that_gives_nan_is_refused(exported):
+    class Broken(nn.Module):
+        def forward(self, z):
+            logits = (z.sum(1) * float("nan"))[:, None, None, None].expand(-1, 1, 8, 8)
+            return logits, torch.sigmoid(logits)
+
+    torch.onnx.export(Broken(), (torch.zeros(1, 2),), exported / "decoder.onnx", input_names=["z"],
+                      output_names=["param", "mean"], dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")},
+                      dynamo=False)
+    assert "its param for one image is not finite" in refused(exported)

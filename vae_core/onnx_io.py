@@ -190,6 +190,9 @@ def probe(model: OnnxVAE) -> None:
                                ("mean", mean, (1, c, h, w))):
         if tuple(value.shape) != shape:
             raise OnnxModelError(f"its {name} for one image has shape {tuple(value.shape)}; model.json gives {shape}.")
+        if not torch.isfinite(value).all():
+            raise OnnxModelError(f"its {name} for one image is not finite (NaN or infinite): it cannot encode or "
+                                 "decode anything.")
 
 
 def read_description(folder: Path) -> dict:
@@ -217,6 +220,9 @@ def read_description(folder: Path) -> dict:
     if description.get("likelihood") not in LIKELIHOODS:
         raise OnnxModelError(f"model.json's likelihood must be one of {', '.join(LIKELIHOODS)}, "
                              f"not {description.get('likelihood')!r}.")
+    sigma = (description.get("likelihood_params") or {}).get("sigma", SIGMA_MIN + 0.09)
+    if not (isinstance(sigma, (int, float)) and SIGMA_MIN < sigma < 1e6):
+        raise OnnxModelError(f"model.json's likelihood_params.sigma must be a number above {SIGMA_MIN}, not {sigma!r}.")
     return description
 
 
@@ -249,9 +255,28 @@ def check_graph(onnx, path: Path, inputs: dict, outputs: dict):
         onnx.checker.check_model(graph_model)
     except Exception as err:
         raise OnnxModelError(f"{path.name} is not a valid ONNX model ({_first_line(err)}).") from None
+    _check_sizes(onnx, path.name, graph_model)
     _check_io(path.name, "input", graph_model.graph.input, inputs, {t.name for t in graph_model.graph.initializer})
     _check_io(path.name, "output", graph_model.graph.output, outputs)
     return graph_model
+
+
+def _check_sizes(onnx, name: str, graph_model) -> None:
+    """Every tensor whose size the graph fixes (shape inference, constants propagated; the batch counted as 1) must
+    fit in the memory the app may take: a ConstantOfShape of a trillion floats is refused before it runs."""
+    from .model import free_memory_bytes
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(graph_model, data_prop=True)
+    except Exception:  # a graph shape inference cannot follow: the one-image probe still runs it, shapes checked
+        return
+    limit = free_memory_bytes() // 2
+    for value in [*inferred.graph.value_info, *inferred.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        elements = math.prod(d.dim_value for d in dims if d.HasField("dim_value"))
+        if dims and elements * 4 > limit:
+            raise OnnxModelError(f"{name}'s tensor {value.name} would take {elements * 4 / 2**30:.0f} GB for one image, "
+                                 "more than this machine can spare.")
 
 
 def _check_io(name: str, kind: str, values, expected: dict, weights=frozenset()) -> None:
