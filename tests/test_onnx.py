@@ -250,3 +250,17 @@ def test_a_model_that_gives_nan_is_refused(exported):
                       output_names=["param", "mean"], dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")},
                       dynamo=False)
     assert "its param for one image is not finite" in refused(exported)
+
+
+def test_the_disentanglement_metrics_of_an_imported_model_are_those_of_its_checkpoint(tmp_path):
+    from vae_core import DataOptions, ModelChoice, RunSpec
+
+    spec = RunSpec(DataOptions("sprites", image_size=16, sprites_n=200), ModelChoice(latent_dim=3), TrainConfig(epochs=1))
+    data = spec.data.load()
+    model = spec.build(data)
+    history = [e for e in train(model, data, spec.train) if e["type"] in ("step", "epoch")]
+    checkpoint, _ = save_run(tmp_path / "s.pt", model, data, spec.train, history)
+    cli("export", str(checkpoint), "--onnx", str(tmp_path / "s-onnx"))
+    ours, theirs = (json.loads(cli("metrics", str(p), "--json").stdout) for p in (checkpoint, tmp_path / "s-onnx"))
+    for key in ("mig", "dci_disentanglement", "sap", "factorvae"):
+        assert theirs[key] == pytest.approx(ours[key], abs=1e-3)
