@@ -60,6 +60,45 @@ def elbo(x, out, mu, logvar, beta: float = 1.0, likelihood: Likelihood | None = 
     return ELBO(recon + beta * kl, recon, kl)
 
 
+def free_bits_penalty(mu, logvar, free_bits: float) -> torch.Tensor:
+    """Σ_d max(0, F − KL̄_d), KL̄_d the batch-mean KL of dimension d: added to the KL term it makes
+    Σ_d max(F, KL̄_d), the free-bits KL (Kingma et al. 2016), which stops pushing a dimension below F nats."""
+    return torch.relu(free_bits - kl_per_dim(mu, logvar).mean(0)).sum()
+
+
+def iwae_terms(model, x, k: int, beta: float = 1.0) -> tuple[ELBO, torch.Tensor, torch.Tensor]:
+    """The k-sample importance-weighted bound of a batch (Burda et al. 2016) as a loss, with the ELBO's terms of its
+    first sample for the curves: -> (ELBO(loss, recon, kl), mu, logvar).
+
+        log w_i = log p(x|z_i) + β (log p(z_i) − log q(z_i|x)),   z_i ~ q(z|x), i = 1..k
+        loss    = −mean over the batch of log (1/k Σ_i w_i)
+
+    β = 1 is the IWAE bound itself; with k = 1 its expectation is the ELBO (a Monte Carlo KL for the closed form).
+    """
+    mu, logvar = model.encode(x)                                   # (B, D)
+    eps = torch.randn((k, *mu.shape), device=mu.device)
+    z = reparameterize(mu, logvar, eps)                            # (k, B, D)
+    out = model.decode(z.flatten(0, 1))                            # (k*B, C, H, W)
+    x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
+    log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)  # (k, B)
+    log_w = log_px_z + beta * (_log_normal(z, torch.zeros_like(z), torch.zeros_like(z)) - _log_normal(z, mu, logvar))
+    bound = torch.logsumexp(log_w, dim=0) - math.log(k)
+    return ELBO(-bound.mean(), -log_px_z[0].mean(), kl_per_dim(mu, logvar).sum(1).mean()), mu, logvar
+
+
+def training_terms(model, x, beta: float, config) -> ELBO:
+    """What a training step minimises under the run's TrainConfig (objective, iwae_k, free_bits), with the recon and
+    true KL terms of the same batch for the curves."""
+    if config.objective == "iwae":
+        terms, mu, logvar = iwae_terms(model, x, config.iwae_k, beta)
+    else:
+        out, mu, logvar = model(x)
+        terms = elbo(x, out, mu, logvar, beta=beta, likelihood=model.likelihood)
+    if config.free_bits > 0:
+        terms = terms._replace(loss=terms.loss + beta * free_bits_penalty(mu, logvar, config.free_bits))
+    return terms
+
+
 def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
     """Dimensions whose posterior mean varies across the data: Cov_x(E_q[z_d]) > threshold (Burda et al. 2015)."""
     if mu.shape[0] < 2:

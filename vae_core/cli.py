@@ -16,6 +16,7 @@ from .config import (
     ARCHS,
     DEFAULT_HIDDEN,
     LIKELIHOODS,
+    OBJECTIVES,
     SCHEDULES,
     DataOptions,
     ModelChoice,
@@ -60,6 +61,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> None:
     p.add_argument("--data", default=default_data,
                    help="digits, mnist, fashion-mnist, sprites (shapes with known factors, drawn here), or a folder of "
@@ -92,6 +103,11 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                    help="linear: epochs to ramp beta up from 0; cyclical: epochs per cycle")
     p.add_argument("--device", default=DEFAULTS.device, help="auto, cpu, cuda or mps")
     p.add_argument("--log-every", type=int, default=DEFAULTS.log_every, help="steps between logged metrics")
+    p.add_argument("--objective", default=DEFAULTS.objective, choices=OBJECTIVES,
+                   help="what training minimises: elbo (β-weighted), or iwae, the importance-weighted bound")
+    p.add_argument("--iwae-k", type=_positive, default=DEFAULTS.iwae_k, help="iwae: samples per image")
+    p.add_argument("--free-bits", type=_non_negative, default=DEFAULTS.free_bits,
+                   help="nats per latent dimension that each one's batch-mean KL counts at least (0: off)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +180,8 @@ def run_spec(args, beta: float, seed: int) -> RunSpec:
                           likelihood=args.likelihood),
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta,
                           beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=seed,
-                          device=args.device, log_every=args.log_every))
+                          device=args.device, log_every=args.log_every, objective=args.objective, iwae_k=args.iwae_k,
+                          free_bits=args.free_bits))
 
 
 def data_options(args) -> DataOptions:
@@ -297,9 +314,11 @@ def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | N
 
 
 def cmd_eval(args) -> int:
-    model, data = _model_and_data(args)
+    model, meta, data = _model_and_data(args)
+    trained = meta.train  # None: built by hand or imported; its objective is not known
     result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
-                  likelihood=model.config.likelihood,
+                  likelihood=model.config.likelihood, objective=None if trained is None else trained.objective,
+                  free_bits=None if trained is None else trained.free_bits,
                   **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed))
     result["bits_per_dim"] = bits_per_dim(result["test_loss"], model.config.image_shape)
     if args.iwae_k > 0:
@@ -324,13 +343,13 @@ def _model_and_data(args):
     if data.image_shape != model.config.image_shape:
         raise DatasetError(f"{options.name} has images of shape {data.image_shape}, the model expects "
                            f"{model.config.image_shape}.")
-    return model, data
+    return model, meta, data
 
 
 def cmd_metrics(args) -> int:
     from .metrics import METRIC_NAMES, METRIC_TITLES, score_model
 
-    model, data = _model_and_data(args)
+    model, _, data = _model_and_data(args)
     if data.factors is None:
         raise DatasetError(f"{data.name} has no known factors, so disentanglement cannot be measured: use --data "
                            "sprites, or a folder whose factors.csv names each image's factors.")

@@ -18,7 +18,7 @@ from typing import Literal, NotRequired, TypedDict
 import numpy as np
 import torch
 
-from .bounds import active_units, elbo, kl_per_dim, recon_per_image
+from .bounds import active_units, kl_per_dim, recon_per_image, training_terms
 from .config import TrainConfig
 from .data import Dataset, as_float
 from .estimators import posterior_estimates
@@ -298,8 +298,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 return
             b = read_beta() * schedule_factor(config.beta_schedule, step / steps_per_epoch, config.warmup_epochs)
             xb = as_float(x_train[order[i:i + config.batch_size]])
-            out, mu, logvar = model(xb)
-            terms = elbo(xb, out, mu, logvar, beta=b, likelihood=model.likelihood)
+            terms = training_terms(model, xb, b, config)
             if good.best == math.inf:  # the first loss: what an explosion is measured against from the start
                 good.best = float(terms.loss.detach())
             opt.zero_grad(set_to_none=True)

@@ -1,0 +1,92 @@
+"""Training objectives beside the β-ELBO (issue 25, point 2, in part): the IWAE bound and free bits."""
+import json
+import math
+
+import pytest
+import torch
+
+from test_cli import cli
+from vae_core import TrainConfig, VAEConfig, load_checkpoint
+from vae_core.bounds import elbo, free_bits_penalty, iwae_terms, kl_per_dim, recon_per_image, training_terms
+from vae_core.model import VAE
+
+
+@pytest.fixture(scope="module")
+def model_and_batch():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(16,)))
+    return model, torch.rand(32, 1, 8, 8)
+
+
+def log_normal(z, mu, logvar):
+    return torch.distributions.Normal(mu, (0.5 * logvar).exp()).log_prob(z).sum(-1)
+
+
+def test_with_one_sample_the_iwae_loss_is_the_elbo_with_a_sampled_kl(model_and_batch):
+    model, x = model_and_batch
+    torch.manual_seed(3)
+    terms, mu, logvar = iwae_terms(model, x, k=1)
+    torch.manual_seed(3)
+    eps = torch.randn(1, *mu.shape)[0]
+    z = mu + (0.5 * logvar).exp() * eps
+    by_hand = recon_per_image(x, model.decode(z), model.likelihood) + log_normal(z, mu, logvar) - log_normal(
+        z, torch.zeros_like(z), torch.zeros_like(z))
+    assert float(terms.loss) == pytest.approx(float(by_hand.mean()), rel=1e-5)
+
+
+def test_on_average_one_sample_gives_the_elbo_and_more_samples_a_tighter_bound(model_and_batch):
+    model, x = model_and_batch
+    torch.manual_seed(4)
+    with torch.no_grad():
+        k1 = torch.stack([iwae_terms(model, x, k=1)[0].loss for _ in range(400)]).mean()
+        k20 = torch.stack([iwae_terms(model, x, k=20)[0].loss for _ in range(100)]).mean()
+        mu, logvar = model.encode(x)
+        exact_kl = kl_per_dim(mu, logvar).sum(1).mean()
+        recon = torch.stack([recon_per_image(x, model.decode(model.reparameterize(mu, logvar)), model.likelihood).mean()
+                             for _ in range(400)]).mean()
+    assert float(k1) == pytest.approx(float(recon + exact_kl), rel=2e-3)
+    assert float(k20) < float(k1) - 0.01  # Burda et al.: the bound tightens with k
+
+
+def test_free_bits_make_each_dimensions_kl_count_at_least_f(model_and_batch):
+    model, x = model_and_batch
+    torch.manual_seed(5)
+    plain = training_terms(model, x, 2.0, TrainConfig())
+    torch.manual_seed(5)
+    floored = training_terms(model, x, 2.0, TrainConfig(free_bits=0.5))
+    mu, logvar = model.encode(x)
+    per_dim = kl_per_dim(mu, logvar).mean(0)
+    expected = plain.recon + 2.0 * torch.clamp(per_dim, min=0.5).sum()
+    assert float(floored.loss) == pytest.approx(float(expected), rel=1e-5)
+    assert float(floored.kl) == pytest.approx(float(plain.kl))  # the curves still show the true KL
+    # below F a dimension gets no push from the KL term: its gradient is the reconstruction's alone
+    logvar = logvar.detach().requires_grad_()
+    (free_bits_penalty(mu.detach(), logvar, 1e6) + kl_per_dim(mu.detach(), logvar).mean(0).sum()).backward()
+    assert torch.allclose(logvar.grad, torch.zeros_like(logvar.grad), atol=1e-6)
+
+
+def test_the_elbo_objective_is_the_elbo(model_and_batch):
+    model, x = model_and_batch
+    torch.manual_seed(6)
+    terms = training_terms(model, x, 1.5, TrainConfig())
+    torch.manual_seed(6)
+    out, mu, logvar = model(x)
+    assert float(terms.loss) == float(elbo(x, out, mu, logvar, beta=1.5).loss)
+
+
+@pytest.mark.parametrize("bad", [dict(objective="vimco"), dict(iwae_k=0), dict(free_bits=-0.1), dict(free_bits=math.nan)])
+def test_bad_objective_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)
+
+
+def test_the_cli_trains_on_the_iwae_bound_with_free_bits_and_eval_says_so(tmp_path):
+    out = tmp_path / "iw.pt"
+    cli("train", "--epochs", "2", "--latent-dim", "3", "--hidden", "32", "--objective", "iwae", "--iwae-k", "4",
+        "--free-bits", "0.25", "--out", str(out))
+    train = load_checkpoint(out)[1].train
+    assert (train.objective, train.iwae_k, train.free_bits) == ("iwae", 4, 0.25)
+    result = json.loads(cli("eval", str(out), "--json", "--iwae-k", "10").stdout)
+    assert result["objective"] == "iwae" and result["free_bits"] == 0.25 and "iwae_nll" in result
+    old = json.loads(cli("eval", "checkpoints/digits-2d.pt", "--json").stdout)  # saved before objectives: the ELBO
+    assert old["objective"] == "elbo" and old["free_bits"] == 0.0
