@@ -19,6 +19,7 @@ from vae_core.config import (
     ARCHS,
     DEFAULT_HIDDEN,
     LIKELIHOODS,
+    OBJECTIVES,
     SCHEDULES,
     DataOptions,
     ModelChoice,
@@ -90,6 +91,7 @@ def form_defaults() -> dict:
                 train_latent_dim=latent_dim, train_hidden="", train_likelihood=MODEL.likelihood,
                 train_epochs=TRAIN.epochs, train_batch=TRAIN.batch_size, train_lr=TRAIN.lr, train_seed=TRAIN.seed,
                 train_beta=TRAIN.beta, train_schedule=TRAIN.beta_schedule, train_warmup=TRAIN.warmup_epochs,
+                train_objective=TRAIN.objective, train_iwae_k=TRAIN.iwae_k, train_free_bits=TRAIN.free_bits,
                 train_device=available_devices()[0])
 
 
@@ -191,10 +193,23 @@ def training_controls() -> dict:
     warmup = TRAIN.warmup_epochs
     if schedule != "constant":
         warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, key="train_warmup", persist_state="session")
+    objective = st.selectbox("Objective", OBJECTIVES, key="train_objective", persist_state="session",
+                             format_func={"elbo": "ELBO (β-weighted)", "iwae": "IWAE bound"}.get,
+                             help="ELBO: recon + β·KL. IWAE: the k-sample importance-weighted bound (Burda et al. "
+                                  "2016), tighter than the ELBO; its curves show it beside the ELBO's terms.")
+    iwae_k = TRAIN.iwae_k
+    if objective == "iwae":
+        iwae_k = st.number_input("IWAE samples k", 1, 100, key="train_iwae_k", persist_state="session")
+    free_bits = st.number_input("Free bits (nats per dimension)", 0.0, 10.0, step=0.05, key="train_free_bits",
+                                persist_state="session",
+                                help="Each latent dimension's KL counts at least this much, so the KL term stops "
+                                     "pushing a dimension toward the prior below it (Kingma et al. 2016): a remedy "
+                                     "for collapsed dimensions. 0: off. The curves still show the true KL.")
     options = available_devices()
     device = st.selectbox("Device", options, key="train_device", persist_state="session") if len(options) > 1 else "cpu"
     return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), beta=float(beta),
-                beta_schedule=schedule, warmup_epochs=float(warmup), device=device)
+                beta_schedule=schedule, warmup_epochs=float(warmup), device=device, objective=objective,
+                iwae_k=int(iwae_k), free_bits=float(free_bits))
 
 
 def load_training_data(choice: dict):
@@ -451,7 +466,7 @@ def run_view(job, snap: RunSnapshot) -> None:
         st.fragment(run_every=POLL_S)(guarded(live_view))(snap.id)
     else:
         live_view(snap.id)
-    formulas_panel(snap.likelihood)  # outside the polled fragment: drawn once, not twice a second
+    formulas_panel(snap.likelihood, snap.config)  # outside the polled fragment: drawn once, not twice a second
     idle = DIAGNOSTICS_POLL_S if snap.live else None  # a finished run's replay reruns only while playing
     st.fragment(run_every=run_every(replay_key(snap.id), idle))(guarded(diagnostics))(snap.id)
     if scores is not None:  # last: the whole page is drawn before the scoring takes its time
@@ -498,9 +513,10 @@ def pause_controls(job, snap: RunSnapshot) -> None:
              width="stretch", help="Train to the end of this epoch, show it, then pause again.")
 
 
-def formulas_panel(likelihood: str) -> None:
-    """The objective and its terms, as this run's likelihood defines them, under the panels they are drawn in."""
-    f = elbo_formulas(likelihood)
+def formulas_panel(likelihood: str, config: TrainConfig) -> None:
+    """The objective and its terms, as this run's likelihood and objective define them, under the panels they are
+    drawn in."""
+    f = elbo_formulas(likelihood, config.objective, config.iwae_k, config.free_bits)
     left, right = st.columns([4, 3])  # the reconstruction term is the longer formula
     with left:
         st.caption(f"Left panel · grey: the loss minimised; blue: the reconstruction term ({likelihood}), at one z")

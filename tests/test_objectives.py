@@ -90,3 +90,24 @@ def test_the_cli_trains_on_the_iwae_bound_with_free_bits_and_eval_says_so(tmp_pa
     assert result["objective"] == "iwae" and result["free_bits"] == 0.25 and "iwae_nll" in result
     old = json.loads(cli("eval", "checkpoints/digits-2d.pt", "--json").stdout)  # saved before objectives: the ELBO
     assert old["objective"] == "elbo" and old["free_bits"] == 0.0
+
+
+def test_the_train_page_trains_on_the_iwae_bound_with_free_bits(tmp_path, monkeypatch):
+    from test_app_train import current_run_id, train_page, wait_until_done
+
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    at = train_page()
+    assert at.selectbox(key="train_objective").value == "elbo" and at.number_input(key="train_free_bits").value == 0.0
+    at.selectbox(key="train_objective").set_value("iwae").run()
+    at.number_input(key="train_iwae_k").set_value(3)
+    at.number_input(key="train_free_bits").set_value(0.25)
+    at.number_input(key="train_epochs").set_value(2)
+    at.button(key="train_start").click().run()
+    run_id = current_run_id(at)
+    at = wait_until_done(at)
+    assert not at.exception and "Status: **finished**" in [m.value for m in at.markdown]
+    assert any(r"\frac{1}{k}" in f.body and "k = 3" in f.body and r"\max(0, F" in f.body for f in at.latex)
+    at.text_input(key=f"save_name_{run_id}").set_value("iwae-run").run()
+    at.button(key=f"save_{run_id}").click().run()
+    train = load_checkpoint(tmp_path / "iwae-run.pt")[1].train
+    assert (train.objective, train.iwae_k, train.free_bits) == ("iwae", 3, 0.25)

@@ -157,10 +157,23 @@ LOSS_LATEX = r"\text{loss} = \text{recon} + \beta \cdot \text{KL}"
 SAMPLE_LATEX = r"z = \mu + \sigma \odot \varepsilon,\;\; \varepsilon \sim \mathcal{N}(0, I)"
 
 
-def elbo_formulas(likelihood: str) -> dict[str, str]:
-    """The loss, its two terms under this likelihood (and what the decoder's output is), and the sample the
-    reconstruction is taken at, in LaTeX."""
+def loss_latex(objective: str = "elbo", iwae_k: int = 5, free_bits: float = 0.0) -> str:
+    """What a run minimises, in LaTeX (vae_core.bounds.training_terms): the β-ELBO or the IWAE bound, with free bits."""
+    floor = rf",\;\; F = {free_bits:g}" if free_bits > 0 else ""
+    if objective == "iwae":
+        bound = (r"\text{loss} = -\log \frac{1}{k} \sum_{i=1}^{k} \frac{p(x \mid z_i)\, p(z_i)^{\beta}}"
+                 rf"{{q(z_i \mid x)^{{\beta}}}},\;\; k = {iwae_k}")
+        return bound + (r" + \beta \sum_d \max(0, F - \overline{\text{KL}}_d)" + floor if free_bits > 0 else "")
+    if free_bits > 0:
+        return r"\text{loss} = \text{recon} + \beta \sum_d \max(F, \overline{\text{KL}}_d)" + floor
+    return LOSS_LATEX
+
+
+def elbo_formulas(likelihood: str, objective: str = "elbo", iwae_k: int = 5, free_bits: float = 0.0) -> dict[str, str]:
+    """The loss (as the run's objective defines it), its two terms under this likelihood (and what the decoder's
+    output is), and the sample the reconstruction is taken at, in LaTeX."""
     if likelihood not in RECON_LATEX:
         raise ValueError(f"unknown likelihood {likelihood!r}; expected one of {LIKELIHOODS}")
     recon, where = RECON_LATEX[likelihood]
-    return dict(loss=LOSS_LATEX, recon=recon, where=where, kl=KL_LATEX, sample=SAMPLE_LATEX)
+    return dict(loss=loss_latex(objective, iwae_k, free_bits), recon=recon, where=where, kl=KL_LATEX,
+                sample=SAMPLE_LATEX)
