@@ -91,7 +91,8 @@ def form_defaults() -> dict:
                 train_latent_dim=latent_dim, train_hidden="", train_likelihood=MODEL.likelihood,
                 train_epochs=TRAIN.epochs, train_batch=TRAIN.batch_size, train_lr=TRAIN.lr, train_seed=TRAIN.seed,
                 train_beta=TRAIN.beta, train_schedule=TRAIN.beta_schedule, train_warmup=TRAIN.warmup_epochs,
-                train_objective=TRAIN.objective, train_iwae_k=TRAIN.iwae_k, train_free_bits=TRAIN.free_bits,
+                train_objective=TRAIN.objective, train_iwae_k=TRAIN.iwae_k, train_tc_weight=TRAIN.tc_weight,
+                train_free_bits=TRAIN.free_bits,
                 train_device=available_devices()[0])
 
 
@@ -194,12 +195,18 @@ def training_controls() -> dict:
     if schedule != "constant":
         warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, key="train_warmup", persist_state="session")
     objective = st.selectbox("Objective", OBJECTIVES, key="train_objective", persist_state="session",
-                             format_func={"elbo": "ELBO (β-weighted)", "iwae": "IWAE bound"}.get,
+                             format_func={"elbo": "ELBO (β-weighted)", "iwae": "IWAE bound", "tcvae": "β-TCVAE"}.get,
                              help="ELBO: recon + β·KL. IWAE: the k-sample importance-weighted bound (Burda et al. "
-                                  "2016), tighter than the ELBO; its curves show it beside the ELBO's terms.")
-    iwae_k = TRAIN.iwae_k
+                                  "2016), tighter than the ELBO; its curves show it beside the ELBO's terms. "
+                                  "β-TCVAE (Chen et al. 2018): the KL split into I(x; z), total correlation and "
+                                  "dimension-wise KL, with its own weight W on the total correlation.")
+    iwae_k, tc_weight = TRAIN.iwae_k, TRAIN.tc_weight
     if objective == "iwae":
         iwae_k = st.number_input("IWAE samples k", 1, 100, key="train_iwae_k", persist_state="session")
+    if objective == "tcvae":
+        tc_weight = st.number_input("TC weight W", 0.0, 100.0, step=0.5, key="train_tc_weight", persist_state="session",
+                                    help="The weight of the total correlation between the code's dimensions; above β "
+                                         "it pushes the dimensions apart more than the rest of the KL.")
     free_bits = st.number_input("Free bits (nats per dimension)", 0.0, 10.0, step=0.05, key="train_free_bits",
                                 persist_state="session",
                                 help="Each latent dimension's KL counts at least this much, so the KL term stops "
@@ -209,7 +216,7 @@ def training_controls() -> dict:
     device = st.selectbox("Device", options, key="train_device", persist_state="session") if len(options) > 1 else "cpu"
     return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), beta=float(beta),
                 beta_schedule=schedule, warmup_epochs=float(warmup), device=device, objective=objective,
-                iwae_k=int(iwae_k), free_bits=float(free_bits))
+                iwae_k=int(iwae_k), tc_weight=float(tc_weight), free_bits=float(free_bits))
 
 
 def load_training_data(choice: dict):
@@ -516,7 +523,7 @@ def pause_controls(job, snap: RunSnapshot) -> None:
 def formulas_panel(likelihood: str, config: TrainConfig) -> None:
     """The objective and its terms, as this run's likelihood and objective define them, under the panels they are
     drawn in."""
-    f = elbo_formulas(likelihood, config.objective, config.iwae_k, config.free_bits)
+    f = elbo_formulas(likelihood, config.objective, config.iwae_k, config.free_bits, config.tc_weight)
     left, right = st.columns([4, 3])  # the reconstruction term is the longer formula
     with left:
         st.caption(f"Left panel · grey: the loss minimised; blue: the reconstruction term ({likelihood}), at one z")

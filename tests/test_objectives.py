@@ -111,3 +111,53 @@ def test_the_train_page_trains_on_the_iwae_bound_with_free_bits(tmp_path, monkey
     at.button(key=f"save_{run_id}").click().run()
     train = load_checkpoint(tmp_path / "iwae-run.pt")[1].train
     assert (train.objective, train.iwae_k, train.free_bits) == ("iwae", 3, 0.25)
+
+
+def test_the_tc_decomposition_on_a_batch_of_the_whole_dataset_is_the_exact_mixture_estimate():
+    """Gaussian toys: with every posterior in the batch, the minibatch q(z) is the dataset's mixture itself, so MI, TC
+    and dimension-wise KL equal vae_core.estimators' exact mixture estimates at the same samples."""
+    import numpy as np
+
+    from vae_core.bounds import kl_decomposition
+    from vae_core.estimators import aggregate_log_densities
+
+    rng = np.random.default_rng(0)
+    mu = rng.normal(size=(64, 3)) @ np.array([[1.0, 0.6, 0.0], [0.0, 0.8, 0.3], [0.0, 0.0, 0.5]])  # correlated codes
+    logvar = rng.normal(-1.5, 0.3, size=(64, 3))
+    z = mu + np.exp(0.5 * logvar) * rng.normal(size=mu.shape)
+    mi, tc, dim_kl = (float(t) for t in kl_decomposition(*(torch.tensor(a) for a in (z, mu, logvar))))
+    log_q, log_q_dims = aggregate_log_densities(z, mu, logvar)
+    log_qzx = (-0.5 * (np.log(2 * np.pi) + logvar + (z - mu) ** 2 / np.exp(logvar))).sum(1)
+    log_p_dims = -0.5 * (np.log(2 * np.pi) + z ** 2)
+    assert mi == pytest.approx(np.mean(log_qzx - log_q), rel=1e-9)
+    assert tc == pytest.approx(np.mean(log_q - log_q_dims.sum(1)), rel=1e-9)
+    assert dim_kl == pytest.approx(np.mean((log_q_dims - log_p_dims).sum(1)), rel=1e-9)
+    assert tc > 0.05  # the toy's correlated codes: a total correlation to find
+    assert mi + tc + dim_kl == pytest.approx(np.mean(log_qzx - log_p_dims.sum(1)), rel=1e-9)  # a sampled KL
+
+
+def test_tcvae_with_the_tc_weight_at_beta_is_the_beta_elbo_with_a_sampled_kl(model_and_batch):
+    from vae_core.bounds import kl_decomposition, tcvae_terms
+
+    model, x = model_and_batch
+    torch.manual_seed(7)
+    terms, mu, logvar = tcvae_terms(model, x, beta=2.0, tc_weight=2.0)
+    torch.manual_seed(7)
+    mu2, logvar2 = model.encode(x)
+    z = model.reparameterize(mu2, logvar2)
+    recon = recon_per_image(x, model.decode(z), model.likelihood).mean()
+    sampled_kl = (log_normal(z, mu2, logvar2) - log_normal(z, torch.zeros_like(z), torch.zeros_like(z))).mean()
+    assert float(terms.loss) == pytest.approx(float(recon + 2.0 * sampled_kl), rel=1e-5)
+    torch.manual_seed(7)
+    heavier, _, _ = tcvae_terms(model, x, beta=2.0, tc_weight=8.0)
+    tc = kl_decomposition(z, mu2, logvar2)[1]
+    assert float(heavier.loss - terms.loss) == pytest.approx(6.0 * float(tc), rel=1e-4)  # W weighs the TC alone
+
+
+def test_the_cli_trains_a_tcvae_and_keeps_its_tc_weight(tmp_path):
+    out = tmp_path / "tc.pt"
+    cli("train", "--epochs", "2", "--latent-dim", "3", "--hidden", "32", "--objective", "tcvae", "--tc-weight", "6",
+        "--out", str(out))
+    train = load_checkpoint(out)[1].train
+    assert (train.objective, train.tc_weight) == ("tcvae", 6.0)
+    assert json.loads(cli("eval", str(out), "--json").stdout)["objective"] == "tcvae"

@@ -86,11 +86,46 @@ def iwae_terms(model, x, k: int, beta: float = 1.0) -> tuple[ELBO, torch.Tensor,
     return ELBO(-bound.mean(), -log_px_z[0].mean(), kl_per_dim(mu, logvar).sum(1).mean()), mu, logvar
 
 
+def kl_decomposition(z, mu, logvar) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The KL term split up on a batch (Chen et al. 2018, β-TCVAE): (index-code MI, total correlation, dimension-wise
+    KL), each a batch mean, for samples z (B, D) of the batch's posteriors N(mu, exp(logvar)) (B, D):
+
+        MI  = E[log q(z|x) − log q(z)]      TC = E[log q(z) − Σ_d log q(z_d)]      dim-KL = E[Σ_d log q(z_d) − log p(z_d)]
+
+    q(z) and q(z_d) are the batch's mixture of posteriors: the minibatch-weighted sampling estimate less its
+    constant log N per term (no gradient), so on a batch that holds the whole dataset they are the exact mixture
+    densities of vae_core.estimators. MI + TC + dim-KL = E[log q(z|x) − log p(z)], a sampled KL."""
+    per_dim = _log_normal_dims(z.unsqueeze(1), mu.unsqueeze(0), logvar.unsqueeze(0))  # (B, B, D): z_i under q(.|x_j)
+    log_m = math.log(len(z))
+    log_qz = torch.logsumexp(per_dim.sum(2), dim=1) - log_m                             # (B,)
+    log_qz_dims = torch.logsumexp(per_dim, dim=1) - log_m                               # (B, D)
+    log_qzx = _log_normal(z, mu, logvar)
+    log_pz_dims = _log_normal_dims(z, torch.zeros_like(z), torch.zeros_like(z))
+    mi = (log_qzx - log_qz).mean()
+    tc = (log_qz - log_qz_dims.sum(1)).mean()
+    dim_kl = (log_qz_dims - log_pz_dims).sum(1).mean()
+    return mi, tc, dim_kl
+
+
+def tcvae_terms(model, x, beta: float = 1.0, tc_weight: float = 1.0) -> tuple[ELBO, torch.Tensor, torch.Tensor]:
+    """β-TCVAE (Chen et al. 2018) as a loss, with the ELBO's terms of the batch for the curves:
+    loss = recon + β (MI + dim-KL) + W · TC (kl_decomposition). With W = β it is the β-ELBO with a sampled KL.
+    -> (ELBO(loss, recon, kl), mu, logvar)"""
+    mu, logvar = model.encode(x)
+    z = model.reparameterize(mu, logvar)
+    recon = recon_per_image(x, model.decode(z), model.likelihood).mean()
+    mi, tc, dim_kl = kl_decomposition(z, mu, logvar)
+    loss = recon + beta * (mi + dim_kl) + tc_weight * tc
+    return ELBO(loss, recon, kl_per_dim(mu, logvar).sum(1).mean()), mu, logvar
+
+
 def training_terms(model, x, beta: float, config) -> ELBO:
     """What a training step minimises under the run's TrainConfig (objective, iwae_k, free_bits), with the recon and
     true KL terms of the same batch for the curves."""
     if config.objective == "iwae":
         terms, mu, logvar = iwae_terms(model, x, config.iwae_k, beta)
+    elif config.objective == "tcvae":
+        terms, mu, logvar = tcvae_terms(model, x, beta, config.tc_weight)
     else:
         out, mu, logvar = model(x)
         terms = elbo(x, out, mu, logvar, beta=beta, likelihood=model.likelihood)
@@ -106,9 +141,14 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
     return int((mu.var(dim=0) > threshold).sum())
 
 
+def _log_normal_dims(z, mu, logvar):
+    """log N(z; mu, exp(logvar)) per dimension (broadcast)."""
+    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp())
+
+
 def _log_normal(z, mu, logvar):
     """log N(z; mu, diag(exp(logvar))) summed over the last dim."""
-    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)
+    return _log_normal_dims(z, mu, logvar).sum(-1)
 
 
 @torch.no_grad()

@@ -104,8 +104,11 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=DEFAULTS.device, help="auto, cpu, cuda or mps")
     p.add_argument("--log-every", type=int, default=DEFAULTS.log_every, help="steps between logged metrics")
     p.add_argument("--objective", default=DEFAULTS.objective, choices=OBJECTIVES,
-                   help="what training minimises: elbo (β-weighted), or iwae, the importance-weighted bound")
+                   help="what training minimises: elbo (β-weighted), iwae (the importance-weighted bound) or tcvae "
+                        "(β-TCVAE: the KL split up, --tc-weight on its total correlation)")
     p.add_argument("--iwae-k", type=_positive, default=DEFAULTS.iwae_k, help="iwae: samples per image")
+    p.add_argument("--tc-weight", type=_non_negative, default=DEFAULTS.tc_weight,
+                   help="tcvae: the weight of the total correlation (β weighs the other two terms)")
     p.add_argument("--free-bits", type=_non_negative, default=DEFAULTS.free_bits,
                    help="nats per latent dimension that each one's batch-mean KL counts at least (0: off)")
 
@@ -181,7 +184,7 @@ def run_spec(args, beta: float, seed: int) -> RunSpec:
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta,
                           beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=seed,
                           device=args.device, log_every=args.log_every, objective=args.objective, iwae_k=args.iwae_k,
-                          free_bits=args.free_bits))
+                          tc_weight=args.tc_weight, free_bits=args.free_bits))
 
 
 def data_options(args) -> DataOptions:

@@ -16,7 +16,7 @@ LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.
 IMAGES = ("mean", "mode")  # what an image shown of p(x|z) is: its mean E[x|z], or its most likely x
 DIFFERENT_MODE = ("bernoulli", "continuous-bernoulli")  # the likelihoods whose most likely x is not their mean
 SCHEDULES = ("constant", "linear", "cyclical")
-OBJECTIVES = ("elbo", "iwae")  # what training minimises (vae_core.bounds.training_terms)
+OBJECTIVES = ("elbo", "iwae", "tcvae")  # what training minimises (vae_core.bounds.training_terms)
 BUILTIN = ("digits", "mnist", "fashion-mnist", "sprites")  # datasets by name; anything else is a folder of images
 SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
 
@@ -66,8 +66,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"             # auto | cpu | cuda | mps
     log_every: int = 10              # steps between step events
-    objective: str = "elbo"          # elbo | iwae (the k-sample importance-weighted bound, Burda et al. 2016)
+    objective: str = "elbo"          # elbo | iwae (the k-sample importance-weighted bound, Burda et al. 2016) | tcvae
     iwae_k: int = 5                  # iwae: samples per image
+    tc_weight: float = 1.0           # tcvae: the weight of the total correlation (β-TCVAE, Chen et al. 2018)
     free_bits: float = 0.0           # nats per latent dimension each one's batch-mean KL counts at least (Kingma
                                      # et al. 2016); 0: off
 
@@ -76,9 +77,9 @@ class TrainConfig:
             raise ValueError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        if self.iwae_k < 1 or not self.free_bits >= 0:
-            raise ValueError(f"iwae_k must be at least 1 and free_bits non-negative, got {self.iwae_k} and "
-                             f"{self.free_bits}")
+        if self.iwae_k < 1 or not self.free_bits >= 0 or not self.tc_weight >= 0:
+            raise ValueError(f"iwae_k must be at least 1, free_bits and tc_weight non-negative, got {self.iwae_k}, "
+                             f"{self.free_bits} and {self.tc_weight}")
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -157,23 +157,28 @@ LOSS_LATEX = r"\text{loss} = \text{recon} + \beta \cdot \text{KL}"
 SAMPLE_LATEX = r"z = \mu + \sigma \odot \varepsilon,\;\; \varepsilon \sim \mathcal{N}(0, I)"
 
 
-def loss_latex(objective: str = "elbo", iwae_k: int = 5, free_bits: float = 0.0) -> str:
-    """What a run minimises, in LaTeX (vae_core.bounds.training_terms): the β-ELBO or the IWAE bound, with free bits."""
+def loss_latex(objective: str = "elbo", iwae_k: int = 5, free_bits: float = 0.0, tc_weight: float = 1.0) -> str:
+    """What a run minimises, in LaTeX (vae_core.bounds.training_terms): the β-ELBO, the IWAE bound or β-TCVAE,
+    with free bits."""
     floor = rf",\;\; F = {free_bits:g}" if free_bits > 0 else ""
+    extra = r" + \beta \sum_d \max(0, F - \overline{\text{KL}}_d)" + floor if free_bits > 0 else ""
     if objective == "iwae":
-        bound = (r"\text{loss} = -\log \frac{1}{k} \sum_{i=1}^{k} \frac{p(x \mid z_i)\, p(z_i)^{\beta}}"
-                 rf"{{q(z_i \mid x)^{{\beta}}}},\;\; k = {iwae_k}")
-        return bound + (r" + \beta \sum_d \max(0, F - \overline{\text{KL}}_d)" + floor if free_bits > 0 else "")
+        return (r"\text{loss} = -\log \frac{1}{k} \sum_{i=1}^{k} \frac{p(x \mid z_i)\, p(z_i)^{\beta}}"
+                rf"{{q(z_i \mid x)^{{\beta}}}},\;\; k = {iwae_k}" + extra)
+    if objective == "tcvae":
+        return (r"\text{loss} = \text{recon} + \beta \big(I(x; z) + \textstyle\sum_d \text{KL}(q(z_d) \,\|\, p(z_d))\big)"
+                rf" + W \cdot \text{{TC}},\;\; W = {tc_weight:g}" + extra)
     if free_bits > 0:
         return r"\text{loss} = \text{recon} + \beta \sum_d \max(F, \overline{\text{KL}}_d)" + floor
     return LOSS_LATEX
 
 
-def elbo_formulas(likelihood: str, objective: str = "elbo", iwae_k: int = 5, free_bits: float = 0.0) -> dict[str, str]:
+def elbo_formulas(likelihood: str, objective: str = "elbo", iwae_k: int = 5, free_bits: float = 0.0,
+                  tc_weight: float = 1.0) -> dict[str, str]:
     """The loss (as the run's objective defines it), its two terms under this likelihood (and what the decoder's
     output is), and the sample the reconstruction is taken at, in LaTeX."""
     if likelihood not in RECON_LATEX:
         raise ValueError(f"unknown likelihood {likelihood!r}; expected one of {LIKELIHOODS}")
     recon, where = RECON_LATEX[likelihood]
-    return dict(loss=loss_latex(objective, iwae_k, free_bits), recon=recon, where=where, kl=KL_LATEX,
+    return dict(loss=loss_latex(objective, iwae_k, free_bits, tc_weight), recon=recon, where=where, kl=KL_LATEX,
                 sample=SAMPLE_LATEX)
