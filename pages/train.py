@@ -31,7 +31,6 @@ from vae_core.config import (
     suggest_architecture,
 )
 from vae_core.data import GRAY_MODES, decode_for_preview, describe_folder
-from vae_core.files import is_model_folder
 from vae_core.likelihood import elbo_formulas
 from vae_core.runs.jobs import RunSnapshot
 from vae_core.training import ESTIMATE_IMAGES, epoch_under_way
@@ -288,9 +287,6 @@ def resume_state_or_reason(path: str, mtime: int):
     """(ResumeState, None) when the checkpoint can be trained further, else (None, why not)."""
     from vae_core.checkpoint import read_resume_state
 
-    if is_model_folder(Path(path)):
-        return None, ("It is an imported model (ONNX): it has no training history or optimizer state here, so it "
-                      "cannot be trained further; it can be explored, sampled and compared.")
     try:
         return read_resume_state(path), None
     except CheckpointError as err:

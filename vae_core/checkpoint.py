@@ -112,6 +112,9 @@ def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list
 
 def read_resume_state(path) -> ResumeState:
     """What training a saved model further needs; a CheckpointError when the file was saved without it."""
+    if Path(path).is_dir():
+        raise CheckpointError(f"{path} is an imported model (ONNX): it has no training history or optimizer state "
+                              "here, so it cannot be trained further; it can be explored, sampled and compared.")
     stored = read_payload(path).get("resume_state")
     if not isinstance(stored, dict):
         raise CheckpointError(f"{path} was saved without its optimizer state (checkpoints saved before this version, "

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .config import IMPORTED, LIKELIHOODS, DataOptions, TrainConfig, VAEConfig
+from .config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig
 from .files import MODEL_FOLDER_FILES
 from .likelihood import SIGMA_MIN, make_likelihood
 from .meta import CheckpointMeta, MetadataError
@@ -316,21 +316,20 @@ def _is_external(tensor) -> bool:
 
 
 def _meta(folder: Path, description: dict, config: VAEConfig) -> CheckpointMeta:
+    """model.json's description as a checkpoint's metadata record (its test metrics: the numeric ones only)."""
     dataset = str(description.get("dataset") or "")
+    numeric = lambda v: isinstance(v, (int, float)) or (isinstance(v, list) and all(isinstance(x, (int, float)) for x in v))
     try:
         options = DataOptions.from_dict(description.get("data_options") or {"name": dataset})
-        train = TrainConfig.from_dict(description["train"]) if isinstance(description.get("train"), dict) else None
-        metrics = {k: v for k, v in (description.get("metrics") or {}).items()
-                   if isinstance(v, (int, float)) or (isinstance(v, list) and all(isinstance(x, (int, float)) for x in v))}
-        meta = CheckpointMeta.from_payload(dict(dataset=dataset or options.name, vae_config=config.to_dict(),
-                                                train_config=None, metrics=metrics,
-                                                class_names=[str(n) for n in description.get("class_names") or []],
-                                                data_options=options.to_dict()), str(folder))
+        train = description.get("train")
+        return CheckpointMeta.from_payload(dict(
+            dataset=dataset or options.name, vae_config=config.to_dict(),
+            train_config=train if isinstance(train, dict) else {},
+            metrics={k: v for k, v in (description.get("metrics") or {}).items() if numeric(v)},
+            class_names=[str(n) for n in description.get("class_names") or []], data_options=options.to_dict()),
+            str(folder))
     except (MetadataError, TypeError, ValueError) as err:
         raise OnnxModelError(f"model.json's data or training settings are not usable ({_first_line(err)}).") from None
-    from dataclasses import replace
-
-    return replace(meta, train=train)
 
 
 def _first_line(err: Exception) -> str:
