@@ -117,15 +117,17 @@ def main() -> None:
     if not rows:
         st.info("No checkpoint with test metrics yet: train and save one on the Train page.")
         return
-    group_of = lambda r: (r.dataset, r.likelihood, tuple(r.image_shape))
+    group_of = lambda r: (r.dataset, r.likelihood, tuple(r.image_shape), r.bound)
     groups = sorted({group_of(r) for r in rows})
     selected = next((r for r in rows if r.name == session.checkpoint_name()), None)
     default = groups.index(group_of(selected)) if selected else 0
     group = st.selectbox(
         "Dataset and likelihood", groups, index=default, key="compare_group",
-        format_func=lambda g: f"{catalogue.dataset_label(g[0])} · {g[1]} · {g[2][1]}×{g[2][2]}",
+        format_func=lambda g: f"{catalogue.dataset_label(g[0])} · {g[1]} · {g[2][1]}×{g[2][2]} · bounds {g[3]}",
         help="Losses are comparable only on the same data, at the same image size, under the same likelihood: a "
-             "Bernoulli loss in nats and a Gaussian one measure different things. So one plane for each.")
+             "Bernoulli loss in nats and a Gaussian one measure different things. A conditional VAE's loss bounds "
+             "−log p(x|y), the image given its label, which is lower than −log p(x) by what the label tells. So "
+             "one plane for each.")
     shown = sorted((r for r in rows if group_of(r) == group), key=lambda r: (r.beta is None, r.beta or 0))
     if any(r.scores for r in shown):  # data with known factors: the β-VAE trade-off, rate and disentanglement
         plane, scores = st.columns(2)

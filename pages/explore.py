@@ -58,11 +58,11 @@ def remember_selection(view: str, selection: Selection | None) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def manifold_image(path: str, mtime: int, n: int, projection: str, shown: str, _md) -> str:
-    """The decoded grid over `_md`, the map of this model by this projection (the key's last two parts)."""
+def manifold_image(path: str, mtime: int, n: int, projection: str, shown: str, label: int | None, _md) -> str:
+    """The decoded grid over `_md`, the map of this model by this projection, under `label` for a conditional model."""
     from vae_core.latent import decode_grid
 
-    model, _ = catalogue.load_model(path, mtime)
+    model = catalogue.load_model(path, mtime)[0].with_label(label)
     images = decode_grid(model, _md.projection, _md.x_range, _md.y_range, n, shown)
     return grid(images, nrow=n, width=max(520, 24 * n))
 
@@ -119,7 +119,22 @@ def colour_choice(md, column) -> str:
                                  "smoothly along one direction of the map is one the model has laid out by itself.")
 
 
-def view_options(projection: str, latent_dim: int, md) -> dict:
+LABEL = "explore_label"  # a conditional model's label, what clicks and the manifold decode under
+
+
+def label_choice(md, column) -> int:
+    """The label a conditional model decodes the map's points under: a class number."""
+    names = md.class_names
+    if st.session_state.get(LABEL) not in range(len(names)):  # kept from another model's classes
+        st.session_state[LABEL] = 0
+    return column.selectbox("Decode under the label", range(len(names)), key=LABEL, persist_state="session",
+                            format_func=lambda k: str(names[k]),
+                            help="A conditional VAE decodes a code together with a label: the same point of the map "
+                                 "is the same style drawn as another class. Clicks, the hover preview and the "
+                                 "decoded manifold use this label; a dot's reconstruction uses its own.")
+
+
+def view_options(projection: str, latent_dim: int, md, conditional: bool) -> dict:
     a, b, c, d = st.columns(4)
     linear = projection == "pca"
     options = dict(
@@ -135,7 +150,8 @@ def view_options(projection: str, latent_dim: int, md) -> dict:
         and linear,
         colour=colour_choice(md, b),
         grid_n=d.slider("Manifold grid", 6, MAX_MANIFOLD_GRID, 15, key="explore_grid_n", persist_state="session",
-                        help="Images per side; each stays at least 24 px wide, so they can be read."))
+                        help="Images per side; each stays at least 24 px wide, so they can be read."),
+        label=label_choice(md, d) if conditional else None)
     if linear:
         options["aggregate"] = c.toggle("q(z) and the prior", value=False, key="explore_aggregate", persist_state="session",
                                         disabled=latent_dim < 2,
@@ -157,7 +173,7 @@ def show_point(model, md, data, i: int) -> None:
     mu, logvar = md.mu[i:i + 1], md.logvar[i:i + 1]
     z = posterior_sample(mu, logvar, seed=i)  # the same sample on every rerun
     shown = session.image_shown()
-    recon, mean = decode_points(model, np.concatenate([z, mu]), shown)
+    recon, mean = decode_points(model, np.concatenate([z, mu]), shown, y=int(md.labels[i]))  # under its own label
     label = md.label_name(md.labels[i])
     file = f" · `{data.test_names[i]}`" if data.test_names else ""
     st.markdown(f"**Test image #{i}**{file} · label **{label}**")
@@ -216,7 +232,8 @@ def show_region(model, md, indices: np.ndarray) -> None:
     shown = indices[:MAX_REGION_IMAGES]
     st.markdown(f"**{len(indices)} points selected**" + (f" (first {len(shown)} shown)" if len(indices) > len(shown) else ""))
     nrow = int(np.ceil(np.sqrt(len(shown))))
-    st.image(grid(decode_points(model, md.mu[shown], session.image_shown()), nrow=nrow, width=420),
+    images = decode_points(model, md.mu[shown], session.image_shown(), y=md.labels[shown])  # each under its own label
+    st.image(grid(images, nrow=nrow, width=420),
              caption="decoded from their means")
     labels, counts = np.unique(md.labels[indices], return_counts=True)
     label = f"{len(indices)} points selected on Explore (mostly {md.label_name(labels[np.argmax(counts)])})"
@@ -289,13 +306,14 @@ def write_link(name: str, projection: str, selection: Selection | None) -> None:
     session.remember_written_link(params)
 
 
-def selection_panel(row, md, view: str, selection: Selection | None) -> None:
+def selection_panel(row, md, view: str, selection: Selection | None, label: int | None) -> None:
     if selection is None:
         st.info("Click anywhere on the map to decode that point into an image.")
         return
     st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=clear_selection,
               args=(view,))
     model, meta = catalogue.load_model(row.path, row.mtime)
+    model = model.with_label(label)
     if selection.kind == "point":
         show_point(model, md, catalogue.dataset_for(meta)[0], selection.index)
     elif selection.kind == "free":
@@ -337,10 +355,12 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
         show_selection(selection, view, key="explore_selection")
     with side_col:
         with st.container(border=True):
-            selection_panel(row, md, view, selection)
+            selection_panel(row, md, view, selection, choices["label"])
         if choices["manifold"]:
-            st.image(manifold_image(row.path, row.mtime, choices["grid_n"], projection, session.image_shown(), md),
-                     caption=f"Decoded manifold: {choices['grid_n']}×{choices['grid_n']} grid over the map's region")
+            under = "" if choices["label"] is None else f", under the label {md.label_name(choices['label'])}"
+            st.image(manifold_image(row.path, row.mtime, choices["grid_n"], projection, session.image_shown(),
+                                    choices["label"], md),
+                     caption=f"Decoded manifold: {choices['grid_n']}×{choices['grid_n']} grid over the map's region{under}")
         estimates_panel(row)
 
 
@@ -366,25 +386,64 @@ def main() -> None:
                + (f" Decoded images show {session.IMAGE_TITLES[session.image_shown()]}."
                   if row.likelihood in DIFFERENT_MODE else "")
                + (f" {negative_loss_note(row.likelihood)}" if (row.test_loss or 0) < 0 else ""))
+    if row.num_classes:
+        st.info("A **conditional VAE**: it is given each image's label, so its code need not hold the class and "
+                "holds the style instead (slant, thickness, size). The dots are coloured by label, and the classes "
+                "overlap on the map rather than form clusters. A click decodes the point under the label chosen "
+                "beside the map.", icon=":material/label:")
     if md.missing_data:
         st.warning(f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
                    "The decoded manifold and free clicks still work.")
-    options = view_options(projection, latent_dim, md)
+    options = view_options(projection, latent_dim, md, row.num_classes > 0)
     st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
     if options["hover"]:  # outside the fragment: sent once, not again with every click; after the map: torch
-        show_hover(row, md, projection, key="explore_hover_grid")
-    html_download(row, md, projection, options["colour"])
+        show_hover(row, md, projection, key="explore_hover_grid", label=options["label"])
+    html_download(row, md, projection, options["colour"], options["label"])
     catalogue.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
     if latent_dim > 2:  # UMAP is a click away: its code compiles while this map is looked at
         start_umap_warm_up()
+    doctor_section(row, md)
     replay_section(row)
 
 
-def html_download(row, md, projection: str, colour_by: str) -> None:
-    """This view (model, map, colouring) as one HTML file that opens without a server: built when clicked."""
+@st.cache_data(show_spinner="IWAE bound of the original…", max_entries=8)
+def checkpoint_scores(path: str, mtime: int) -> tuple[dict, dict | None]:
+    """The model's saved test metrics and its IWAE bound (as a finished run's, vae_core.runs.jobs.final_iwae)."""
+    from vae_core.runs.jobs import final_iwae
+
+    model, meta = catalogue.load_model(path, mtime)
+    data = catalogue.dataset_for(meta)[0]
+    return dict(meta.metrics), None if data is None else final_iwae(model, data)
+
+
+def doctor_section(row, md) -> None:
+    """The collapse doctor (ui/doctor.py), when some of the model's dimensions have collapsed."""
+    from ui.doctor import doctor_panel
+    from vae_core import DatasetError
+    from vae_core.doctor import original_spec
+
+    meta = catalogue.load_model(row.path, row.mtime)[1]
+    try:
+        spec, why_not = original_spec(meta), ""
+    except ValueError as err:
+        spec, why_not = None, str(err)
+
+    def load_data():
+        data, problem = catalogue.dataset_for(meta)
+        if data is None:
+            raise DatasetError(f"its data are not here, so it cannot be retrained: {problem}")
+        return data
+
+    doctor_panel(row.path, row.name, meta.metrics.get("kl_per_dim") or [], spec, load_data,
+                 lambda: checkpoint_scores(row.path, row.mtime), why_not)
+
+
+def html_download(row, md, projection: str, colour_by: str, label: int | None) -> None:
+    """This view (model, map, colouring, label) as one HTML file that opens without a server: built when clicked."""
     from vae_core.html_export import export_html
 
     model, meta = catalogue.load_model(row.path, row.mtime)
+    model = model.with_label(label)
     data = None if md.missing_data else catalogue.dataset_for(meta)[0]
     test_x = None if data is None else data.test_x
     shown = session.image_shown()

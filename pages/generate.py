@@ -18,8 +18,10 @@ from vae_core.latent import (
     attribute_row,
     attribute_vector,
     decode_points,
+    every_label,
     interpolate,
     prior_latents,
+    samples_by_class,
     traversal_order,
     traverse,
 )
@@ -50,7 +52,7 @@ def downloads(images: torch.Tensor, nrow: int, csv: bytes, stem: str) -> None:
                       key=f"{stem}:csv", icon=":material/download:", on_click="ignore")
 
 
-def prior_section(model, name: str) -> None:
+def prior_section(model, name: str, names: list) -> None:
     st.caption("Images decoded from z ~ N(0, T²·I): what the model makes from its prior alone. A low "
                "temperature T stays near the prior's centre; a high one reaches into its tails.")
     a, b, c, d = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
@@ -58,10 +60,48 @@ def prior_section(model, name: str) -> None:
     temperature = b.slider("Temperature T", 0.1, 2.0, 1.0, 0.1, key="gen_temperature")
     side = c.slider("Grid side", 4, 16, 8, key="gen_grid")
     d.button("New samples", key="gen_new", on_click=next_prior_seed, icon=":material/casino:", width="stretch")
+    if model.config.conditional:
+        class_rows(model, names, name, side, temperature, int(seed))
+        return
     z = prior_latents(side * side, model.config.latent_dim, temperature, int(seed))
     images = decode_points(model, z, session.image_shown())
     st.image(grid(images, nrow=side, width=560), caption=f"{side * side} samples · T = {temperature:g} · seed {seed}")
     downloads(images, side, points_csv(z, sample=range(len(z))), f"{name}-prior-T{temperature:g}-seed{seed}")
+
+
+def class_rows(model, names: list, name: str, per_class: int, temperature: float, seed: int) -> None:
+    """A conditional model's prior samples: one row per class, the same codes down each column."""
+    images = samples_by_class(model, per_class, temperature, seed, session.image_shown())
+    st.image(grid(images, nrow=per_class, width=min(720, 56 * per_class)),
+             caption=f"One row per class, from the top: {', '.join(names)}. Each column is one code z ~ N(0, T²·I) "
+                     f"decoded under every label: one style, every class · T = {temperature:g} · seed {seed}")
+    z = prior_latents(per_class, model.config.latent_dim, temperature, seed)
+    downloads(images, per_class, points_csv(np.tile(z, (len(names), 1)), sample=np.tile(range(per_class), len(names)),
+                                            label=np.repeat(names, per_class)),
+              f"{name}-prior-by-class-T{temperature:g}-seed{seed}")
+
+
+def style_section(model, md, data, name: str) -> None:
+    """A conditional model's code of one image, decoded under each label in turn: its style in every class."""
+    st.caption("A conditional VAE's code holds what the label does not: the style. Take the code of one image (a "
+               "test image, encoded under its own label, or a point picked on Explore) and decode it under each "
+               "label: the same style in every class. *Your own image* does the same for an upload or a drawing.")
+    picked = valid_picks(name, model.config.latent_dim)
+    left, _ = st.columns([1, 2])
+    with left:
+        chosen = choose_latent("Style from", "gen_style", "A", md, data, picked, 0)
+    if chosen is None:
+        st.info("This model's test images are not available here: pick a point on the Explore map with *Use as A*.")
+        return
+    style_row(model, md.class_names, chosen[0], f"the code of {chosen[1]}", f"{name}-style")
+
+
+def style_row(model, names: list, z: np.ndarray, what: str, stem: str) -> None:
+    """The code z (D,) decoded under every label of a conditional model, as one row with the class names."""
+    images = every_label(model, z[None], session.image_shown())
+    st.image(grid(images, nrow=len(names), width=min(720, 64 * len(names))),
+             caption=f"One style, every class: {what} decoded under each label, from the left: {', '.join(names)}")
+    downloads(images, len(names), points_csv(np.repeat(z[None], len(names), 0), label=names), stem)
 
 
 def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, default_index: int,
@@ -266,10 +306,12 @@ def data_fill(path: str, mtime: int) -> float:
 
 
 @st.cache_data(show_spinner="Encoding your image…", max_entries=16)
-def upload_terms(path: str, mtime: int, data: bytes, invert: bool) -> tuple[torch.Tensor, ImageTerms, torch.Tensor]:
+def upload_terms(path: str, mtime: int, data: bytes, invert: bool,
+                 label: int | None) -> tuple[torch.Tensor, ImageTerms, torch.Tensor]:
     """The image as the model sees it, its ELBO terms (the reconstruction term averaged over IWAE_K samples of
-    q(z|x), so it does not jump with one lucky sample), and two decodings: one sample of q(z|x) and the mean."""
-    model, _ = catalogue.load_model(path, mtime)
+    q(z|x), so it does not jump with one lucky sample), and two decodings: one sample of q(z|x) and the mean.
+    label: what a conditional model reads the image as."""
+    model = catalogue.load_model(path, mtime)[0].with_label(label)
     x = model_input(data, model.config.image_shape, data_fill(path, mtime))
     x = 1 - x if invert else x
     read = read_image(model, x, samples=IWAE_K)
@@ -287,7 +329,8 @@ def draws_light_on_dark(path: str, mtime: int) -> bool:
     they are not here, its own samples (which a barely trained model may draw too dark)."""
     model, meta = catalogue.load_model(path, mtime)
     data, _ = catalogue.dataset_for(meta)
-    images = data.test_x[:1000] if data is not None else decode_points(model, prior_latents(64, model.config.latent_dim))
+    images = (data.test_x[:1000] if data is not None else
+              decode_points(model.with_label(0), prior_latents(64, model.config.latent_dim)))
     return float(as_float(images).mean()) < 0.5
 
 
@@ -352,7 +395,8 @@ def show_own_image(model, md, data, meta: CheckpointMeta, row, image: OwnImage, 
     invert = invert_choice(model, row, image)
     if invert is None:
         return
-    x, terms, (reconstruction, mean) = upload_terms(row.path, row.mtime, image.data, invert)
+    label = getattr(model, "label", None)  # a conditional model's, chosen at the top of the page
+    x, terms, (reconstruction, mean) = upload_terms(row.path, row.mtime, image.data, invert, label)
     cols = st.columns(4)
     for col, img, caption in zip(cols, (x, reconstruction, mean),
                                  ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")):
@@ -374,6 +418,9 @@ def show_own_image(model, md, data, meta: CheckpointMeta, row, image: OwnImage, 
         downloads(images, 3, points_csv(terms.mu[None], xy, image=[image.name],
                                         **{f"sigma{d + 1}": [s] for d, s in enumerate(terms.sigma)}),
                   f"{row.name}-your-image")
+    if label is not None:
+        style_row(model, md.class_names, terms.mu, f"the code of {image.name}, read as {md.label_name(label)},",
+                  f"{row.name}-your-image-style")
 
 
 def invert_choice(model, row, image: OwnImage) -> bool | None:
@@ -410,19 +457,33 @@ def show_terms(terms: ImageTerms, meta: CheckpointMeta) -> None:
              help="A tighter lower bound on the log-likelihood than the ELBO (Burda et al. 2015)")
 
 
+def label_choice(md) -> int:
+    """The label a conditional model's views decode (and your image is read) under."""
+    names = md.class_names
+    if st.session_state.get("gen_label") not in range(len(names)):  # kept from another model's classes
+        st.session_state["gen_label"] = 0
+    return st.selectbox("Label", range(len(names)), key="gen_label", format_func=lambda k: str(names[k]),
+                        help="A conditional VAE decodes a code together with a label. Interpolation, traversals, "
+                             "arithmetic and your own image use this one; the prior samples and One style, every "
+                             "class show every label at once.")
+
+
 def main() -> None:
     sel = session.selected_model("generate from")
     row, model, meta, md = sel.row, sel.model, sel.meta, sel.map
     data = catalogue.dataset_for(meta)[0] if not md.missing_data else None
     st.title("Generate")
     st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}, "
-               f"{model.config.latent_dim}-D latent space.")
+               f"{model.config.latent_dim}-D latent space" + (", conditional on the label." if row.num_classes else "."))
     if md.missing_data:
         st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")
-    prior_tab, interp_tab, traverse_tab, arithmetic_tab, upload_tab = st.tabs(
-        ["Prior samples", "Interpolation", "Traversal", "Latent arithmetic", "Your own image"])
+    tabs = ["Prior samples", "Interpolation", "Traversal", "Latent arithmetic", "Your own image"]
+    if model.config.conditional:
+        model = model.with_label(label_choice(md))
+        tabs.append("One style, every class")
+    prior_tab, interp_tab, traverse_tab, arithmetic_tab, upload_tab, *style_tab = st.tabs(tabs)
     with prior_tab:
-        prior_section(model, row.name)
+        prior_section(model, row.name, md.class_names)
     with interp_tab:
         interpolation_section(model, md, data, row.name)
     with traverse_tab:
@@ -431,6 +492,9 @@ def main() -> None:
         arithmetic_section(model, md, data, row.name)
     with upload_tab:
         own_image_section(model, md, data, meta, row)
+    for tab in style_tab:
+        with tab:
+            style_section(model, md, data, row.name)
 
 
 run_page(main)

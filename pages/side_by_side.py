@@ -67,7 +67,8 @@ def reading(model: tuple, data_of: tuple, index: int):
     Cached per model, not per pair: picking another B does not read the image with A again. The noise seed is the
     same for every model (read_image), so the two readings differ only by the models."""
     data, _ = catalogue.dataset_for(catalogue.load_model(*data_of)[1])
-    return read_image(catalogue.load_model(*model)[0], data.test_x[index], samples=SAMPLES)
+    label = int(data.test_y[index])  # what a conditional model reads it as: its own label
+    return read_image(catalogue.load_model(*model)[0].with_label(label), data.test_x[index], samples=SAMPLES)
 
 
 def image_index(n: int) -> int:
@@ -97,18 +98,19 @@ def terms_table(a, b, reading_a, reading_b) -> None:
 
 
 def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
-    """The same test image through both models; returns A's posterior mean of it, or None without a shared image."""
+    """The same test image through both models; returns A's posterior mean of it and the image's label, or (None, 0)
+    without a shared image."""
     st.subheader("The same test image through both")
     if not catalogue.same_data(meta_a, meta_b):
         da, db = catalogue.dataset_label(a.dataset), catalogue.dataset_label(b.dataset)
         what = f"A was trained on {da}, B on {db}" if da != db else f"A and B were trained on different splits of {da}"
         st.warning(f"{what}: they share no test image, so their terms on one would not compare. Pick a B trained on "
                    "A's data to see this part; the same z below goes through both all the same.", icon=":material/info:")
-        return None
+        return None, 0
     data, reason = catalogue.dataset_for(meta_a)
     if data is None:
         st.warning(f"The models' dataset is not on this machine, so there is no test image to read. {reason}")
-        return None
+        return None, 0
     index = image_index(len(data.test_x))
     reading_a, reading_b = (reading(row, (a.path, a.mtime), index) for row in ((a.path, a.mtime), (b.path, b.mtime)))
     label = int(data.test_y[index])
@@ -122,10 +124,15 @@ def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
     terms_table(a, b, reading_a, reading_b)
     apart = ("" if a.likelihood == b.likelihood else
              f" A's likelihood is {a.likelihood} and B's {b.likelihood}: their losses measure different things.")
+    if a.bound != b.bound:
+        apart += (f" A's −ELBO bounds {a.bound} and B's {b.bound}: a conditional model is given the label, so its "
+                  "loss leaves out what the label tells and is not the same quantity.")
+    elif a.num_classes:
+        apart += " Both are conditional: each −ELBO bounds −log p(x|y), the image given its label."
     st.caption(f"At β = 1: reconstruction = E[−log p(x|z)] over {SAMPLES} draws z ~ q(z|x) (the same noise for both; "
                "the reconstruction shown decodes the first), KL = KL(q(z|x) ‖ N(0, I)), −ELBO = their sum. Lower "
                "−ELBO: the model explains the image better." + apart)
-    return reading_a.terms.mu
+    return reading_a.terms.mu, label
 
 
 def same_z(mu_a, latent_dim: int) -> tuple[np.ndarray, str]:
@@ -140,7 +147,8 @@ def same_z(mu_a, latent_dim: int) -> tuple[np.ndarray, str]:
     return prior_latents(PRIOR_ROW, latent_dim, seed=seed), f"{PRIOR_ROW} prior samples (seed {seed})"
 
 
-def same_z_section(a, b, model_a, model_b, mu_a) -> None:
+def same_z_section(a, b, model_a, model_b, mu_a, label: int) -> None:
+    """label: what a conditional model decodes the z under (the test image's above, else the first)."""
     st.subheader("The same z through both")
     da, db = model_a.config.latent_dim, model_b.config.latent_dim
     if da != db:
@@ -149,8 +157,10 @@ def same_z_section(a, b, model_a, model_b, mu_a) -> None:
         return
     z, what = same_z(mu_a, da)
     width = min(720, max(168, 90 * len(z)))  # one image as large as those above; a row of 8 still fits the page
-    for slot, row, images in zip("AB", (a, b), decode_with_each([model_a, model_b], z)):
-        st.image(grid(images, nrow=len(z), width=width), caption=f"{what} through {slot} · {row.name}")
+    models = [model.with_label(label) for model in (model_a, model_b)]
+    under = f", decoded under the label {label}" if a.num_classes or b.num_classes else ""
+    for slot, row, images in zip("AB", (a, b), decode_with_each(models, z)):
+        st.image(grid(images, nrow=len(z), width=width), caption=f"{what} through {slot} · {row.name}{under}")
     st.caption("Two VAEs trained apart owe each other nothing: the prior is the same, but which image a z stands "
                "for is each model's own, so the rows agree only where their codes happen to line up.")
 
@@ -173,8 +183,8 @@ def main() -> None:
     if b is None or (loaded_a := load(a)) is None or (loaded_b := load(b)) is None:
         return
     (model_a, meta_a), (model_b, meta_b) = loaded_a, loaded_b
-    mu_a = image_section(a, b, meta_a, meta_b)
-    same_z_section(a, b, model_a, model_b, mu_a)
+    mu_a, label = image_section(a, b, meta_a, meta_b)
+    same_z_section(a, b, model_a, model_b, mu_a, label)
 
 
 run_page(main)

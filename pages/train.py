@@ -52,7 +52,6 @@ LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact f
                    "image washed out (Explore then shows the most likely x). gaussian: the decoder gives each "
                    "pixel's mean, with one learned σ. The two densities give negative losses; losses of different "
                    "likelihoods are not comparable.")
-SESSION_RUNS = "_runs"          # ids of the runs this session started or opened, oldest first
 OPEN_RUN = "_open_run"          # the run the page showed last: shown again when the page is opened without one
 UPLOADED = "_train_upload"      # the zip this session uploaded last (an Upload)
 DRAWN_LAYOUT = "_drawn_layout"  # (run, layout) the page was last drawn for whole: a change reruns it
@@ -87,7 +86,7 @@ def form_defaults() -> dict:
     return dict(train_source=SOURCES[0], train_image_size=UPLOAD_IMAGE_SIZE, train_channels="auto",
                 train_sprites_size=sprites.DEFAULT_SIZE, train_sprites_n=sprites.DEFAULT_N,
                 train_test_share=0.2, train_arch=arch,
-                train_latent_dim=latent_dim, train_hidden="", train_likelihood=MODEL.likelihood,
+                train_latent_dim=latent_dim, train_hidden="", train_likelihood=MODEL.likelihood, train_conditional=False,
                 train_epochs=TRAIN.epochs, train_batch=TRAIN.batch_size, train_lr=TRAIN.lr, train_seed=TRAIN.seed,
                 train_beta=TRAIN.beta, train_schedule=TRAIN.beta_schedule, train_warmup=TRAIN.warmup_epochs,
                 train_objective=TRAIN.objective, train_iwae_k=TRAIN.iwae_k, train_tc_weight=TRAIN.tc_weight,
@@ -177,7 +176,12 @@ def model_controls() -> dict:
                            help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
     likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, key="train_likelihood", persist_state="session",
                               help=LIKELIHOOD_HELP)
-    return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden, likelihood=likelihood)
+    conditional = st.toggle("Conditional on the label", key="train_conditional", persist_state="session",
+                            help="A conditional VAE: the encoder sees the image and its label, the decoder the code "
+                                 "and the label, so the code holds the style and the label the class. Needs "
+                                 "labelled images (an upload with one sub-folder per class). Its loss bounds "
+                                 "−log p(x|y), not −log p(x).")
+    return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden, likelihood=likelihood, conditional=conditional)
 
 
 def training_controls() -> dict:
@@ -277,7 +281,7 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
     except (DatasetError, ValueError) as err:
         st.error(str(err))
         return
-    add_session_run(job.id)
+    session.add_session_run(job.id)
     st.query_params["run"] = job.id  # a reload re-attaches to this run
     st.rerun()
 
@@ -317,7 +321,7 @@ def continue_run(row, state, more: int) -> None:
         st.error(f"Its data are not here, so it cannot train further: {problem}")
         return
     job = catalogue.job_registry().continue_run(model, meta, state, data, more)
-    add_session_run(job.id)
+    session.add_session_run(job.id)
     st.query_params["run"] = job.id
     st.rerun()
 
@@ -442,7 +446,8 @@ def save_panel(job, snap: RunSnapshot) -> None:
 def run_view(job, snap: RunSnapshot) -> None:
     head, stop_col = st.columns([4, 1])
     head.subheader(f"Run `{snap.id}`")
-    head.caption(f"{snap.arch} VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
+    conditional = "conditional " if job.model.config.conditional else ""
+    head.caption(f"{snap.arch} {conditional}VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
                  f"{catalogue.dataset_label(snap.dataset)} "
                  f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
     if snap.live:
@@ -458,10 +463,11 @@ def run_view(job, snap: RunSnapshot) -> None:
         st.error(snap.error)
     if snap.status == "interrupted":
         resume_panel(job, snap)
-    scores = None
+    scores = doctor = None
     if snap.saveable:  # the outcome and saving first, above the fold (a diverged run keeps its last good weights)
         scores = st.container()  # filled last: Save and Discard show at once, the scores as they are computed
         save_panel(job, snap)
+        doctor = st.container()
     st.session_state[DRAWN_LAYOUT] = (snap.id, page_layout(snap))
     if snap.status == "queued":  # nothing moves but the place in line: look now and then
         st.fragment(run_every=QUEUED_POLL_S)(guarded(live_view))(snap.id)
@@ -475,6 +481,8 @@ def run_view(job, snap: RunSnapshot) -> None:
     if scores is not None:  # last: the whole page is drawn before the scoring takes its time
         with scores:
             final_metrics(job)
+        with doctor:
+            run_doctor(job, snap)
 
 
 def resume_panel(job, snap: RunSnapshot) -> None:
@@ -489,7 +497,7 @@ def resume_panel(job, snap: RunSnapshot) -> None:
 
 def restored_runs(current: str | None) -> None:
     """Runs found on disk when the server started: interrupted, or over and never saved."""
-    runs = [job for job in catalogue.job_registry().restored() if job.id not in my_run_ids()]  # else listed there
+    runs = [job for job in catalogue.job_registry().restored() if job.id not in session.my_run_ids()]  # else listed there
     if not runs:
         return
     with st.expander(f"Runs from before the server restarted ({len(runs)})", expanded=current is None,
@@ -549,22 +557,24 @@ def final_metrics(job) -> None:
         st.caption(note)
 
 
-def my_run_ids() -> list[str]:
-    return list(st.session_state.get(SESSION_RUNS, []))
-
-
-def add_session_run(run_id: str) -> None:
-    st.session_state[SESSION_RUNS] = [*my_run_ids(), run_id]
-
-
 def open_run(run_id: str) -> None:
     st.query_params["run"] = run_id
+
+
+def run_doctor(job, snap: RunSnapshot) -> None:
+    """The collapse doctor (ui/doctor.py) for a finished run, when some of its dimensions have collapsed."""
+    from ui.doctor import doctor_panel
+    from vae_core.doctor import spec_of
+
+    spec = spec_of(job.model.config, job.config, job.data.options, snap.beta)
+    doctor_panel(snap.id, f"run {snap.id}", job.test_metrics()["kl_per_dim"], spec, lambda: job.data,
+                 lambda: (job.test_metrics(), job.iwae_bound()))
 
 
 def session_runs(current: str | None) -> None:
     """This session's runs on the server, newest first, each with its status, progress and a way back to it."""
     registry = catalogue.job_registry()
-    runs = [(rid, registry.get(rid)) for rid in reversed(my_run_ids())]
+    runs = [(rid, registry.get(rid)) for rid in reversed(session.my_run_ids())]
     runs = [(rid, job.snapshot()) for rid, job in runs if job is not None]
     if not runs:
         return
@@ -588,7 +598,7 @@ def current_run():
     leaving the page loses nothing."""
     registry = catalogue.job_registry()
     if not st.query_params.get("run"):
-        candidates = [st.session_state.get(OPEN_RUN), *reversed(my_run_ids())]
+        candidates = [st.session_state.get(OPEN_RUN), *reversed(session.my_run_ids())]
         shown = next((rid for rid in candidates if (job := registry.get(rid)) and not job.discarded
                       and (job.live or rid == candidates[0])), None)
         if shown:
@@ -599,8 +609,8 @@ def current_run():
                    "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one.")
         del st.query_params["run"]
     st.session_state[OPEN_RUN] = job.id if job is not None else None
-    if job is not None and job.id not in my_run_ids():  # opened by its address: listed with this session's runs
-        add_session_run(job.id)
+    if job is not None and job.id not in session.my_run_ids():  # opened by its address: listed with this session's runs
+        session.add_session_run(job.id)
     return job
 
 

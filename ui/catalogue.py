@@ -62,6 +62,7 @@ class CheckpointRow:
     test_recon: float | None = None
     test_kl: float | None = None
     scores: tuple = ()           # ((metric, value), ...): its disentanglement metrics, on data with known factors
+    num_classes: int = 0         # a conditional VAE's labels; 0: unconditional
 
     def score(self, name: str) -> float | None:
         return dict(self.scores).get(name)
@@ -73,11 +74,17 @@ class CheckpointRow:
             return " → ".join(f"{b:g}" for b in self.beta_path)
         return "?" if self.beta is None else f"{self.beta:g}"
 
+    @property
+    def bound(self) -> str:
+        """What its losses bound: −log p(x), or −log p(x|y) for a conditional model, which is given the label."""
+        return "−log p(x|y)" if self.num_classes else "−log p(x)"
+
     def describe(self) -> str:
         """The figures that tell models apart first, the name last: a narrow picker cuts off the end."""
         loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
         imported = " · ONNX" if self.arch == IMPORTED else ""
-        return f"z={self.latent_dim} · β={self.beta_text}{loss}{imported} · {self.name}"
+        conditional = " · conditional" if self.num_classes else ""
+        return f"z={self.latent_dim} · β={self.beta_text}{loss}{imported}{conditional} · {self.name}"
 
 
 def _folder_signature(folder: Path) -> tuple:
@@ -137,7 +144,8 @@ def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
         image_shape=meta.image_shape, arch=meta.vae_config.arch, likelihood=meta.likelihood,
         beta=meta.final_beta, beta_path=meta.beta_path, seed=None if train is None else train.seed, group=group,
         test_loss=meta.metric("test_loss"), test_recon=meta.metric("test_recon"), test_kl=meta.metric("test_kl"),
-        scores=tuple((name, meta.metric(name)) for name in METRIC_NAMES if meta.metric(name) is not None))
+        scores=tuple((name, meta.metric(name)) for name in METRIC_NAMES if meta.metric(name) is not None),
+        num_classes=meta.vae_config.num_classes)
 
 
 def uploads_dir() -> Path:

@@ -17,13 +17,14 @@ _show_hover = st.components.v2.component("vae_explorer_hover", js=HOVER_JS)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def hover_grid(path: str, mtime: int, projection: str, shown: str, _md) -> dict:
-    """The sprite of decodes on the hover grid over `_md` (this model's map by this projection) and its layout."""
-    return decode_sprite(catalogue.load_model(path, mtime)[0], _md, shown)
+def hover_grid(path: str, mtime: int, projection: str, shown: str, label: int | None, _md) -> dict:
+    """The sprite of decodes on the hover grid over `_md` (this model's map by this projection) and its layout,
+    under `label` for a conditional model."""
+    return decode_sprite(catalogue.load_model(path, mtime)[0].with_label(label), _md, shown)
 
 
-def show_hover(row, md, projection: str, key: str) -> None:
+def show_hover(row, md, projection: str, key: str, label: int | None = None) -> None:
     """Hover previews on the page's map; call it after the map is sent: the sprite needs the model (torch)."""
     from ui.session import image_shown
 
-    _show_hover(data=hover_grid(row.path, row.mtime, projection, image_shown(), md), key=key)
+    _show_hover(data=hover_grid(row.path, row.mtime, projection, image_shown(), label, md), key=key)

@@ -21,6 +21,7 @@ CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected che
 NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
 EXPLORE_LINK = "_explore_link"       # the query parameters Explore last wrote (ui.links)
 PICK_NOTE = "_pick_note"             # what the last "Use as A/B" did, said by the run it causes
+SESSION_RUNS = "_runs"               # ids of the training runs this session started or opened, oldest first
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,12 @@ def picked_groups(checkpoint: str) -> dict:
 
 
 
+
+
+def my_run_ids() -> list[str]:
+    """The training runs this session started or opened (on Train, or as the collapse doctor's retrains)."""
+    return list(st.session_state.get(SESSION_RUNS, []))
+
+
+def add_session_run(run_id: str) -> None:
+    st.session_state[SESSION_RUNS] = [*my_run_ids(), run_id]

@@ -66,7 +66,7 @@ def free_bits_penalty(mu, logvar, free_bits: float) -> torch.Tensor:
     return torch.relu(free_bits - kl_per_dim(mu, logvar).mean(0)).sum()
 
 
-def iwae_terms(model, x, k: int, beta: float = 1.0) -> tuple[ELBO, torch.Tensor, torch.Tensor]:
+def iwae_terms(model, x, k: int, beta: float = 1.0, y=None) -> tuple[ELBO, torch.Tensor, torch.Tensor]:
     """The k-sample importance-weighted bound of a batch (Burda et al. 2016) as a loss, with the ELBO's terms of its
     first sample for the curves: -> (ELBO(loss, recon, kl), mu, logvar).
 
@@ -74,11 +74,12 @@ def iwae_terms(model, x, k: int, beta: float = 1.0) -> tuple[ELBO, torch.Tensor,
         loss    = −mean over the batch of log (1/k Σ_i w_i)
 
     β = 1 is the IWAE bound itself; with k = 1 its expectation is the ELBO (a Monte Carlo KL for the closed form).
+    y: a conditional model's labels (B,); the bound is then on log p(x|y).
     """
-    mu, logvar = model.encode(x)                                   # (B, D)
+    mu, logvar = model.encode(x, y)                                # (B, D)
     eps = torch.randn((k, *mu.shape), device=mu.device)
     z = reparameterize(mu, logvar, eps)                            # (k, B, D)
-    out = model.decode(z.flatten(0, 1))                            # (k*B, C, H, W)
+    out = model.decode(z.flatten(0, 1), _repeat(y, k))             # (k*B, C, H, W)
     x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
     log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)  # (k, B)
     log_w = log_px_z + beta * (_log_normal(z, torch.zeros_like(z), torch.zeros_like(z)) - _log_normal(z, mu, logvar))
@@ -107,27 +108,27 @@ def kl_decomposition(z, mu, logvar) -> tuple[torch.Tensor, torch.Tensor, torch.T
     return mi, tc, dim_kl
 
 
-def tcvae_terms(model, x, beta: float = 1.0, tc_weight: float = 1.0) -> tuple[ELBO, torch.Tensor, torch.Tensor]:
+def tcvae_terms(model, x, beta: float = 1.0, tc_weight: float = 1.0, y=None) -> tuple[ELBO, torch.Tensor, torch.Tensor]:
     """β-TCVAE (Chen et al. 2018) as a loss, with the ELBO's terms of the batch for the curves:
     loss = recon + β (MI + dim-KL) + W · TC (kl_decomposition). With W = β it is the β-ELBO with a sampled KL.
     -> (ELBO(loss, recon, kl), mu, logvar)"""
-    mu, logvar = model.encode(x)
+    mu, logvar = model.encode(x, y)
     z = model.reparameterize(mu, logvar)
-    recon = recon_per_image(x, model.decode(z), model.likelihood).mean()
+    recon = recon_per_image(x, model.decode(z, y), model.likelihood).mean()
     mi, tc, dim_kl = kl_decomposition(z, mu, logvar)
     loss = recon + beta * (mi + dim_kl) + tc_weight * tc
     return ELBO(loss, recon, kl_per_dim(mu, logvar).sum(1).mean()), mu, logvar
 
 
-def training_terms(model, x, beta: float, config) -> ELBO:
+def training_terms(model, x, beta: float, config, y=None) -> ELBO:
     """What a training step minimises under the run's TrainConfig (objective, iwae_k, free_bits), with the recon and
-    true KL terms of the same batch for the curves."""
+    true KL terms of the same batch for the curves. y: a conditional model's labels of the batch."""
     if config.objective == "iwae":
-        terms, mu, logvar = iwae_terms(model, x, config.iwae_k, beta)
+        terms, mu, logvar = iwae_terms(model, x, config.iwae_k, beta, y)
     elif config.objective == "tcvae":
-        terms, mu, logvar = tcvae_terms(model, x, beta, config.tc_weight)
+        terms, mu, logvar = tcvae_terms(model, x, beta, config.tc_weight, y)
     else:
-        out, mu, logvar = model(x)
+        out, mu, logvar = model(x, y)
         terms = elbo(x, out, mu, logvar, beta=beta, likelihood=model.likelihood)
     if config.free_bits > 0:
         terms = terms._replace(loss=terms.loss + beta * free_bits_penalty(mu, logvar, config.free_bits))
@@ -141,6 +142,13 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
     return int((mu.var(dim=0) > threshold).sum())
 
 
+def _repeat(y, k: int):
+    """Labels (B,) for k samples of each image laid out as (k, B) flattened: y repeated k times (one label as is)."""
+    if y is None or torch.as_tensor(y).dim() == 0:
+        return y
+    return torch.as_tensor(y).repeat(k)
+
+
 def _log_normal_dims(z, mu, logvar):
     """log N(z; mu, exp(logvar)) per dimension (broadcast)."""
     return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp())
@@ -152,22 +160,33 @@ def _log_normal(z, mu, logvar):
 
 
 @torch.no_grad()
-def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None) -> torch.Tensor:
+def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None,
+                        y=None) -> torch.Tensor:
     """Importance-weighted estimate of log p(x) per image with k samples (Burda et al. 2015): (B,).
 
     log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x); the bound tightens as k grows and equals
-    the ELBO for k = 1 in expectation.
+    the ELBO for k = 1 in expectation. y: a conditional model's labels (B,): the estimate is then of log p(x|y).
     """
     x = as_float(x.to(model.device))                               # as evaluate(): data may be on the CPU, uint8
-    mu, logvar = model.encode(x)                                   # (B, D)
+    mu, logvar = model.encode(x, y)                                # (B, D)
     eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device)
     z = reparameterize(mu, logvar, eps)                            # (k, B, D)
-    out = model.decode(z.flatten(0, 1))                            # (k*B, C, H, W)
+    out = model.decode(z.flatten(0, 1), _repeat(y, k))             # (k*B, C, H, W)
     x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
     log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)  # (k, B)
     log_pz = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
     log_qz = _log_normal(z, mu, logvar)
     return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
+
+
+def iwae_nll(model, x: torch.Tensor, y=None, k: int = 100, batch: int = 100, seed: int = 0) -> float:
+    """−log p(x) by the k-sample IWAE bound, averaged over the images x, `batch` at a time (k * batch decoded images
+    in memory); −log p(x|y) for a conditional model, which reads the labels y."""
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    total = sum(iwae_log_likelihood(model, x[i:i + batch].to(model.device), k, generator,
+                                    None if y is None else y[i:i + batch]).sum().item()
+                for i in range(0, len(x), batch))
+    return -total / max(len(x), 1)
 
 
 class ImageTerms(NamedTuple):

@@ -98,7 +98,7 @@ def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list
     (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
     the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
     has them too), with the disentanglement metrics on data with known factors. -> (path, metrics)"""
-    metrics = evaluate(model, data.test_x, seed=config.seed)
+    metrics = evaluate(model, data.test_x, seed=config.seed, y=data.test_y)
     if data.factors is not None:  # what Compare sets against beta: MIG, DCI, SAP, the FactorVAE score
         from .metrics import score_model
 

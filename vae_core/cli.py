@@ -8,9 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import torch
-
-from .bounds import iwae_log_likelihood
+from .bounds import iwae_nll
 from .checkpoint import CheckpointError, load_checkpoint, read_resume_state, save_run
 from .config import (
     ARCHS,
@@ -95,6 +93,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                         "space; 20 otherwise)")
     p.add_argument("--likelihood", default=MODEL_DEFAULTS.likelihood, choices=LIKELIHOODS,
                    help="p(x|z): bernoulli, continuous-bernoulli (a density for grey levels) or gaussian (learned sigma)")
+    p.add_argument("--conditional", action="store_true",
+                   help="a conditional VAE: the encoder sees the image and its label, the decoder the code and the "
+                        "label (needs labelled data: a folder with one sub-folder per class)")
     p.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
     p.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="images per step")
     p.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
@@ -180,7 +181,7 @@ def run_spec(args, beta: float, seed: int) -> RunSpec:
     return RunSpec(
         data=data_options(args),
         model=ModelChoice(arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden or (),
-                          likelihood=args.likelihood),
+                          likelihood=args.likelihood, conditional=args.conditional),
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta,
                           beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=seed,
                           device=args.device, log_every=args.log_every, objective=args.objective, iwae_k=args.iwae_k,
@@ -321,12 +322,13 @@ def cmd_eval(args) -> int:
     trained = meta.train  # None: built by hand or imported; its objective is not known
     result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
                   likelihood=model.config.likelihood, objective=None if trained is None else trained.objective,
-                  free_bits=None if trained is None else trained.free_bits,
-                  **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed))
+                  free_bits=None if trained is None else trained.free_bits, conditional=model.config.conditional,
+                  **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed, y=data.test_y))
     result["bits_per_dim"] = bits_per_dim(result["test_loss"], model.config.image_shape)
     if args.iwae_k > 0:
         result["iwae_k"] = args.iwae_k
-        result["iwae_nll"] = _iwae_nll(model, data.test_x, args.iwae_k, args.batch_size, args.seed)
+        per_batch = max(1, args.batch_size * 50 // args.iwae_k)  # keep k * batch decoded images bounded in memory
+        result["iwae_nll"] = iwae_nll(model, data.test_x, data.test_y, args.iwae_k, per_batch, args.seed)
     if args.json:
         print(json.dumps(result))
     else:
@@ -424,15 +426,6 @@ def _export_html(model, meta, out: Path, args) -> None:
         tmp.unlink(missing_ok=True)
         raise CheckpointError(write_failure(err, f"the page {out.name}", out.parent)) from err
     print(f"wrote {out}: {out.stat().st_size / 2**20:.1f} MB", file=sys.stderr)
-
-
-def _iwae_nll(model, x, k: int, batch_size: int, seed: int) -> float:
-    gen = torch.Generator(device=model.device).manual_seed(seed)
-    per_batch = max(1, batch_size * 50 // k)  # keep k * batch decoded images bounded in memory
-    total = 0.0
-    for i in range(0, len(x), per_batch):
-        total += iwae_log_likelihood(model, x[i:i + per_batch].to(model.device), k, gen).sum().item()
-    return -total / len(x)
 
 
 def main(argv=None) -> int:

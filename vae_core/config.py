@@ -29,8 +29,11 @@ class VAEConfig:
     hidden: tuple[int, ...] = field(default=())
     arch: str = "mlp"
     likelihood: str = "bernoulli"  # see LIKELIHOODS
+    num_classes: int = 0  # a conditional VAE's number of labels (the encoder sees x and y, the decoder z and y); 0: none
 
     def __post_init__(self):
+        if self.num_classes < 0 or self.num_classes == 1:
+            raise ValueError(f"num_classes must be 0 (not conditional) or at least 2, got {self.num_classes}")
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
         if self.arch not in (*ARCHS, IMPORTED):
@@ -46,13 +49,18 @@ class VAEConfig:
         object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
 
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
+        """From a stored dict; one saved before conditional models is unconditional."""
         return cls(image_shape=tuple(d["image_shape"]), latent_dim=int(d["latent_dim"]), hidden=tuple(d["hidden"]),
-                   arch=d["arch"], likelihood=d["likelihood"])
+                   arch=d["arch"], likelihood=d["likelihood"], num_classes=int(d.get("num_classes", 0)))
 
 
 @dataclass(frozen=True)
@@ -129,16 +137,23 @@ class ModelChoice:
     latent_dim: int | None = None
     hidden: tuple[int, ...] = ()
     likelihood: str = "bernoulli"
+    conditional: bool = False  # condition encoder and decoder on the image's label (a conditional VAE)
 
     def __post_init__(self):
         if self.latent_dim is not None and self.latent_dim < 1:
             raise ValueError(f"latent_dim must be at least 1 (or None: suggested for the images), got {self.latent_dim}")
 
-    def config_for(self, image_shape) -> VAEConfig:
+    def config_for(self, image_shape, class_names=()) -> VAEConfig:
+        """The VAEConfig for images of this shape; a conditional one takes one label per class name, and data
+        without labels (fewer than two classes) is refused with a message that says so."""
         arch, latent_dim = suggest_architecture(image_shape)
+        if self.conditional and len(class_names) < 2:
+            raise ValueError(
+                "A conditional VAE needs labelled images, and these have no labels (one class only): put a folder's "
+                "images in one sub-folder per class (cat/, dog/, ...), or train without --conditional.")
         return VAEConfig(image_shape=tuple(image_shape), latent_dim=self.latent_dim or latent_dim,
                          hidden=tuple(self.hidden), arch=arch if self.arch == "auto" else self.arch,
-                         likelihood=self.likelihood)
+                         likelihood=self.likelihood, num_classes=len(class_names) if self.conditional else 0)
 
 
 @dataclass(frozen=True)
@@ -158,8 +173,9 @@ class RunSpec:
         from .model import VAE
         from .training import seed_everything
 
+        config = self.model.config_for(data.image_shape, data.class_names)
         seed_everything(self.train.seed)
-        return VAE(self.model.config_for(data.image_shape))
+        return VAE(config)
 
 
 def suggest_architecture(image_shape) -> tuple[str, int]:

@@ -71,7 +71,7 @@ def thumbnails(model, md, test_x, shown: str = "mean") -> dict:
 
     per_row = int(np.ceil(np.sqrt(n)))
     originals = as_float(test_x[:n])
-    recons = decode_points(model, md.mu[:n], shown)
+    recons = decode_points(model, md.mu[:n], shown, y=md.labels[:n])  # a conditional model: each under its own label
     return dict(count=n, per_row=per_row, tile=list(recons.shape[-2:]), originals=_sprite_url(originals, per_row),
                 recons=_sprite_url(recons, per_row))
 

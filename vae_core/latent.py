@@ -10,19 +10,22 @@ from .model import VAE
 
 
 @torch.no_grad()
-def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior means and log-variances of all images: two (N, D) float32 arrays."""
+def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048, y=None) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and log-variances of all images: two (N, D) float32 arrays. y: the images' labels (N,),
+    which a conditional model encodes them under (an unconditional one ignores them)."""
     mus, logvars = [], []
     for i in range(0, len(x), batch_size):
-        mu, logvar = model.encode(as_float(x[i:i + batch_size].to(model.device)))
+        labels = None if y is None else y[i:i + batch_size]
+        mu, logvar = model.encode(as_float(x[i:i + batch_size].to(model.device)), labels)
         mus.append(mu.cpu())
         logvars.append(logvar.cpu())
     return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
 
 
-def map_points(model: VAE, x: torch.Tensor):
-    """Everything a latent map needs: means and log-variances (N, D), the fitted projection, positions (N, 2)."""
-    mu, logvar = encode_means(model, x)
+def map_points(model: VAE, x: torch.Tensor, y=None):
+    """Everything a latent map needs: means and log-variances (N, D), the fitted projection, positions (N, 2).
+    y: the images' labels, for a conditional model."""
+    mu, logvar = encode_means(model, x, y=y)
     projection = Projection(mu)
     return mu, logvar, projection, projection.transform(mu)
 
@@ -30,7 +33,7 @@ def map_points(model: VAE, x: torch.Tensor):
 def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: list, factors=None) -> MapData:
     """The map of the images x: their encodings, the fitted projection and the map's ranges. factors: the
     dataset's Factors (vae_core.data), when x is its test split."""
-    mu, logvar, projection, xy = map_points(model, x)
+    mu, logvar, projection, xy = map_points(model, x, labels)
     known = {} if factors is None else dict(factors=factors.test, factor_names=list(factors.names),
                                             factor_categories=dict(factors.categories))
     return MapData(xy, mu, logvar, labels.numpy(), list(class_names), projection,
@@ -52,7 +55,8 @@ def build_map_without_data(model: VAE, class_names: list, missing: str, n: int =
     """A map with no points, for a model whose data are not here: laid out from the model's own samples,
     encoded back (its aggregate posterior), so the decoded manifold and free clicks still work."""
     prior = torch.randn(n, model.config.latent_dim, generator=torch.Generator().manual_seed(0))
-    mu, _, projection, own = map_points(model, decode_points(model, prior))
+    labels = torch.arange(n) % model.config.num_classes if model.config.conditional else None  # every class alike
+    mu, _, projection, own = map_points(model, decode_points(model, prior, y=labels), labels)
     d = mu.shape[1]
     return MapData(np.zeros((0, 2), np.float32), np.zeros((0, d), np.float32), np.zeros((0, d), np.float32),
                    np.zeros(0, np.int64), list(class_names), projection,
@@ -60,11 +64,28 @@ def build_map_without_data(model: VAE, class_names: list, missing: str, n: int =
 
 
 @torch.no_grad()
-def decode_points(model: VAE, z, shown: str = "mean") -> torch.Tensor:
+def decode_points(model: VAE, z, shown: str = "mean", y=None) -> torch.Tensor:
     """Latent points (N, D) -> the images to show (N, C, H, W) in [0, 1], on the CPU: E[x|z], or the most likely
-    x with shown="mode"."""
+    x with shown="mode". y: a conditional model's labels (N,) or one label for all."""
     z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=model.device)
-    return model.decode_image(z, shown).cpu()
+    return model.decode_image(z, shown, y=y).cpu()
+
+
+def every_label(model: VAE, z, shown: str = "mean") -> torch.Tensor:
+    """A conditional model's "one style, every class": each code of z (N, D) decoded under each label in turn,
+    (N * num_classes, C, H, W), one row of num_classes images per code."""
+    z = np.asarray(z, dtype=np.float32)
+    k = model.config.num_classes
+    return decode_points(model, np.repeat(z, k, axis=0), shown, y=torch.arange(k).repeat(len(z)))
+
+
+def samples_by_class(model: VAE, per_class: int, temperature: float = 1.0, seed: int = 0,
+                     shown: str = "mean") -> torch.Tensor:
+    """A conditional model's prior samples, one row per class: the same per_class codes z ~ N(0, t^2 I) decoded
+    under each label, (num_classes * per_class, C, H, W). The same z down a column: one style, every class."""
+    z = prior_latents(per_class, model.config.latent_dim, temperature, seed)
+    k = model.config.num_classes
+    return decode_points(model, np.tile(z, (k, 1)), shown, y=torch.arange(k).repeat_interleave(per_class))
 
 
 def grid_points(x_range, y_range, n: int) -> np.ndarray:

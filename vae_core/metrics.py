@@ -258,7 +258,7 @@ def score_model(model, data, seed: int = 0) -> dict:
 
     from .latent import encode_means
 
-    codes, _ = encode_means(model, data.test_x)
+    codes, _ = encode_means(model, data.test_x, y=data.test_y)
     factors = data.factors
     scores = all_metrics(codes, factors.test, [k for k, n in enumerate(factors.names) if factors.is_categorical(n)],
                          seed=seed, n_jobs=torch.get_num_threads())

@@ -39,7 +39,10 @@ def parameter_count(config: VAEConfig) -> int:
         # 3x3 convs in the encoder, the same transposed (biases of the smaller side) in the decoder
         convs = sum(2 * a * b * 9 + a + b for a, b in pairs([c, *hidden]))
         total = convs + linear(d, feat)
-    return total + linear(feat, 2 * d) + (1 if config.likelihood == "gaussian" else 0)
+    # a conditional model's one-hot label joins the encoder's features and the decoder's input
+    first_decoder_width = hidden[-1] if config.arch == "mlp" else feat
+    labels = config.num_classes * (2 * d + first_decoder_width)
+    return total + labels + linear(feat, 2 * d) + (1 if config.likelihood == "gaussian" else 0)
 
 
 TRAINING_COPIES = 4  # weights, gradients and Adam's two moments, float32 each
@@ -95,14 +98,14 @@ class VAE(nn.Module):
         super().__init__()
         self.config = config
         c, h, w = config.image_shape
-        d = config.latent_dim
+        d, k = config.latent_dim, config.num_classes
         if config.arch == "mlp":
             self.encoder = nn.Sequential(nn.Flatten(), _mlp([c * h * w, *config.hidden]), nn.ReLU())
             feat = config.hidden[-1]
-            self.decoder = _mlp([d, *reversed(config.hidden), c * h * w])
+            self.decoder = _mlp([d + k, *reversed(config.hidden), c * h * w])
         else:
-            self.encoder, self.decoder, feat = self._conv_stacks(c, h, w, d, config.hidden)
-        self.to_stats = nn.Linear(feat, 2 * d)  # -> (mu, logvar)
+            self.encoder, self.decoder, feat = self._conv_stacks(c, h, w, d + k, config.hidden)
+        self.to_stats = nn.Linear(feat + k, 2 * d)  # (features, one-hot y) -> (mu, logvar)
         self.likelihood = make_likelihood(config.likelihood)  # holds the Gaussian's learned sigma
 
     @staticmethod
@@ -125,33 +128,84 @@ class VAE(nn.Module):
                 dec.append(nn.ReLU())
         return nn.Sequential(*enc), nn.Sequential(*dec), feat
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, C, H, W) in [0, 1] -> mu, logvar: (B, D)."""
-        mu, logvar = self.to_stats(self.encoder(x)).chunk(2, dim=1)
+    def encode(self, x: torch.Tensor, y=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, C, H, W) in [0, 1] -> mu, logvar: (B, D). y: a conditional model's labels (B,), or one label for
+        all; an unconditional model ignores it."""
+        features = self.encoder(x)
+        if self.config.conditional:
+            features = torch.cat([features, self.one_hot(y, len(x))], dim=1)
+        mu, logvar = self.to_stats(features).chunk(2, dim=1)
         return mu, logvar
 
     def reparameterize(self, mu, logvar, eps: torch.Tensor | None = None) -> torch.Tensor:
         """z = mu + sigma * eps keeps the sample differentiable in mu and logvar."""
         return reparameterize(mu, logvar, eps)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z: (B, D) -> the likelihood's per-pixel parameter (B, C, H, W): logits, or the Gaussian's mean."""
+    def decode(self, z: torch.Tensor, y=None) -> torch.Tensor:
+        """z: (B, D) -> the likelihood's per-pixel parameter (B, C, H, W): logits, or the Gaussian's mean. y: as
+        encode's."""
+        if self.config.conditional:
+            z = torch.cat([z, self.one_hot(y, len(z))], dim=1)
         return self.decoder(z).view(-1, *self.config.image_shape)
 
-    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_mean(self, z: torch.Tensor, y=None) -> torch.Tensor:
         """z: (B, D) -> E[x|z] (B, C, H, W) in [0, 1]."""
-        return self.likelihood.mean(self.decode(z))
+        return self.likelihood.mean(self.decode(z, y))
 
-    def decode_image(self, z: torch.Tensor, shown: str = "mean") -> torch.Tensor:
+    def decode_image(self, z: torch.Tensor, shown: str = "mean", y=None) -> torch.Tensor:
         """z: (B, D) -> the image to show (B, C, H, W) in [0, 1]: the mean E[x|z], or with shown="mode" the most
         likely x."""
-        return self.likelihood.image(self.decode(z), shown)
+        return self.likelihood.image(self.decode(z, y), shown)
 
-    def forward(self, x: torch.Tensor):
-        mu, logvar = self.encode(x)
+    def forward(self, x: torch.Tensor, y=None):
+        mu, logvar = self.encode(x, y)
         z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
+        return self.decode(z, y), mu, logvar
+
+    def one_hot(self, y, batch: int) -> torch.Tensor:
+        """Labels (B,), or one label for the whole batch, as a float one-hot (B, num_classes); a conditional model
+        refuses to run without them."""
+        k = self.config.num_classes
+        if y is None:
+            raise ValueError("This is a conditional VAE: it encodes and decodes under a label, and none was given.")
+        y = torch.as_tensor(y, dtype=torch.int64, device=self.device)
+        if y.dim() == 0:
+            y = y.expand(batch)
+        if len(y) != batch or (len(y) and not 0 <= int(y.min()) <= int(y.max()) < k):
+            raise ValueError(f"labels must be {batch} class numbers in 0..{k - 1}, got {y.tolist()[:8]}")
+        return nn.functional.one_hot(y, k).float()
+
+    def with_label(self, label: int | None) -> VAE | LabelledVAE:
+        """This model with one label fixed, for views that encode and decode under a label the user chooses: it
+        answers encode(x), decode(z) and the rest as the model does. An unconditional model (or no label) is itself."""
+        return LabelledVAE(self, int(label)) if self.config.conditional and label is not None else self
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+
+class LabelledVAE:
+    """A conditional VAE under one label: the model's interface (config, device, likelihood, encode, decode, ...)
+    with y fixed, so code written for unconditional models (maps, grids, traversals) runs on it unchanged."""
+
+    def __init__(self, model: VAE, label: int):
+        self.model, self.label = model, label
+
+    def __getattr__(self, name):  # config, device, likelihood, reparameterize, eval, ...: the model's own
+        return getattr(self.model, name)
+
+    def encode(self, x, y=None):
+        return self.model.encode(x, self.label if y is None else y)
+
+    def decode(self, z, y=None):
+        return self.model.decode(z, self.label if y is None else y)
+
+    def decode_mean(self, z, y=None):
+        return self.model.decode_mean(z, self.label if y is None else y)
+
+    def decode_image(self, z, shown: str = "mean", y=None):
+        return self.model.decode_image(z, shown, self.label if y is None else y)
+
+    def __call__(self, x, y=None):
+        return self.model(x, self.label if y is None else y)

@@ -81,6 +81,9 @@ class _Decoder(nn.Module):
 
 def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
     """Write the model as a model folder (encoder.onnx, decoder.onnx, model.json); -> the folder."""
+    if model.config.conditional:  # the folder format has no label input yet
+        raise OnnxModelError("A conditional VAE cannot be exported to ONNX yet: the model folder format has no label "
+                             "input. Export an unconditional model, or share the .pt checkpoint.")
     _modules()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,7 +130,8 @@ class OnnxVAE(nn.Module):
         array = value.detach().to("cpu", torch.float32).contiguous().numpy()
         return [torch.from_numpy(out) for out in session.run(None, {name: array})]
 
-    def encode(self, x):
+    # y: the labels a conditional VAE takes; an imported model is unconditional and ignores them
+    def encode(self, x, y=None):
         mu, logvar = self._run(self._encoder, "x", x)
         return mu, logvar
 
@@ -136,16 +140,19 @@ class OnnxVAE(nn.Module):
 
         return reparameterize(mu, logvar, eps)
 
-    def decode(self, z):
+    def decode(self, z, y=None):
         return self._run(self._decoder, "z", z)[0]
 
-    def decode_mean(self, z):
+    def decode_mean(self, z, y=None):
         return self._run(self._decoder, "z", z)[1]
 
-    def decode_image(self, z, shown: str = "mean"):
+    def decode_image(self, z, shown: str = "mean", y=None):
         return self.decode_mean(z) if shown == "mean" else self.likelihood.image(self.decode(z), shown)
 
-    def forward(self, x):
+    def with_label(self, label: int):
+        return self
+
+    def forward(self, x, y=None):
         mu, logvar = self.encode(x)
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar
 

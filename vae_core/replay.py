@@ -83,6 +83,7 @@ class ReplayRecorder:
 
     def __init__(self, data: Dataset, latent_dim: int, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES):
         self.x = as_float(data.test_x[:points])  # converted once, not at every epoch
+        self.y = data.test_y[:points]  # what a conditional model encodes them under
         self.replay = new_replay(data, latent_dim, points, images)
         self.images = len(self.replay.originals)
 
@@ -90,10 +91,10 @@ class ReplayRecorder:
     def record(self, model, epoch_event: dict) -> ReplayFrame:
         was_training = model.training
         model.eval()
-        mu, _, projection, xy = map_points(model, self.x)
+        mu, _, projection, xy = map_points(model, self.x, self.y)
         if projection.is_pca and self.replay.frames:  # centred on the mean, so the turn is about the map's middle
             xy = procrustes_align(xy, self.replay.frames[-1].xy)
-        recons = _to_uint8(decode_points(model, mu[:self.images]))
+        recons = _to_uint8(decode_points(model, mu[:self.images], y=self.y[:self.images]))
         model.train(was_training)
         frame = ReplayFrame(int(epoch_event["epoch"]), int(epoch_event["step"]), float(epoch_event["beta"]), xy,
                             recons, [float(v) for v in epoch_event["kl_per_dim"]])

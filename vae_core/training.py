@@ -210,17 +210,19 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.no_grad()
-def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0) -> dict:
-    """Test-set terms at beta = 1 with fixed noise, so epochs are comparable."""
+def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0, y=None) -> dict:
+    """Test-set terms at beta = 1 with fixed noise, so epochs are comparable. y: the images' labels, which a
+    conditional model needs (its terms are then those of log p(x|y))."""
     was_training = model.training
     model.eval()
     gen = torch.Generator(device=model.device).manual_seed(seed)
     recon, kl_dims, mus, logvars = [], [], [], []
     for i in range(0, len(x), batch_size):
         xb = as_float(x[i:i + batch_size].to(model.device, non_blocking=True))
-        mu, logvar = model.encode(xb)
+        yb = None if y is None else y[i:i + batch_size]
+        mu, logvar = model.encode(xb, yb)
         eps = torch.randn(mu.shape, generator=gen, device=mu.device)
-        recon.append(recon_per_image(xb, model.decode(model.reparameterize(mu, logvar, eps)), model.likelihood))
+        recon.append(recon_per_image(xb, model.decode(model.reparameterize(mu, logvar, eps), yb), model.likelihood))
         kl_dims.append(kl_per_dim(mu, logvar))
         mus.append(mu)
         logvars.append(logvar)
@@ -273,6 +275,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
     seed_everything(config.seed)
     model.to(device).train()
     x_train = data.train_x.to(device)
+    y_train = data.train_y.to(device) if model.config.conditional else None
     n = len(x_train)
     steps_per_epoch = math.ceil(n / config.batch_size)
     opt = Adam(model.parameters(), lr=config.lr)  # torch.optim.Adam's update, without its import of torch._dynamo
@@ -297,8 +300,9 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 yield _end(True, step, epoch, t_start)
                 return
             b = read_beta() * schedule_factor(config.beta_schedule, step / steps_per_epoch, config.warmup_epochs)
-            xb = as_float(x_train[order[i:i + config.batch_size]])
-            terms = training_terms(model, xb, b, config)
+            batch = order[i:i + config.batch_size]
+            xb = as_float(x_train[batch])
+            terms = training_terms(model, xb, b, config, None if y_train is None else y_train[batch])
             if good.best == math.inf:  # the first loss: what an explosion is measured against from the start
                 good.best = float(terms.loss.detach())
             opt.zero_grad(set_to_none=True)
@@ -310,7 +314,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 event = window.flush(step, step / steps_per_epoch)
                 good.check(event["loss"], step)
                 yield event
-        result = evaluate(model, data.test_x, seed=config.seed)
+        result = evaluate(model, data.test_x, seed=config.seed, y=data.test_y)
         good.check(result["test_loss"], step)
         if data.factors is not None and epoch + 1 in disentanglement_epochs(config.epochs):
             result.update(_disentanglement(model, data, config.seed))

@@ -21,9 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-import torch
-
-from ..bounds import iwae_log_likelihood
+from ..bounds import iwae_nll
 from ..checkpoint import load_checkpoint, read_resume_state, save_checkpoint, save_run
 from ..config import RunSpec, TrainConfig
 from ..data import Dataset
@@ -189,13 +187,13 @@ class Job:
     def test_metrics(self) -> dict:
         """The finished model's test terms (beta = 1) and active units; computed once."""
         if self._final is None:  # outside the lock: snapshots must not wait for the scoring
-            self._final = evaluate(self.model, self.data.test_x, seed=self.config.seed)
+            self._final = evaluate(self.model, self.data.test_x, seed=self.config.seed, y=self.data.test_y)
         return self._final
 
     def iwae_bound(self) -> dict:
         """An IWAE bound on a test subsample: the slow part of the scoring, so asked for on its own; computed once."""
         if self._final_iwae is None:
-            self._final_iwae = _iwae(self.model, self.data.test_x[:FINAL_IWAE_IMAGES])
+            self._final_iwae = final_iwae(self.model, self.data)
         return self._final_iwae
 
     def save(self, path: Path) -> Path:
@@ -448,8 +446,7 @@ class JobRegistry:
             del self._jobs[job.id]
 
 
-def _iwae(model: VAE, x: torch.Tensor, batch: int = 100) -> dict:
-    generator = torch.Generator(device=model.device).manual_seed(0)
-    total = sum(iwae_log_likelihood(model, x[i:i + batch], FINAL_IWAE_K, generator).sum().item()
-                for i in range(0, len(x), batch))
-    return dict(iwae_nll=-total / max(len(x), 1), iwae_k=FINAL_IWAE_K, iwae_images=len(x))
+def final_iwae(model: VAE, data: Dataset) -> dict:
+    """A model's IWAE bound as finished runs report it: FINAL_IWAE_K samples on the first FINAL_IWAE_IMAGES test images."""
+    x, y = data.test_x[:FINAL_IWAE_IMAGES], data.test_y[:FINAL_IWAE_IMAGES]
+    return dict(iwae_nll=iwae_nll(model, x, y, FINAL_IWAE_K), iwae_k=FINAL_IWAE_K, iwae_images=len(x))

@@ -1,0 +1,105 @@
+"""The collapse doctor on a page (vae_core.doctor): which latent dimensions collapsed, a retrain per remedy at a
+click, queued as ordinary runs, and a table of how each did against the original. Explore shows it for a saved
+model, Train for a finished run; nothing is retrained without a click."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import replace
+
+import streamlit as st
+
+from ui import catalogue, session
+from ui.navigation import guarded
+from vae_core.config import RunSpec
+from vae_core.data import DatasetError
+from vae_core.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
+
+DOCTOR_RUNS = "_doctor_runs"  # {original: [(remedy key, what it changes, run id), ...]}, this session's retrains
+POLL_S = 2.0                  # the table, while a retrain is queued or training
+
+
+def widget_id(original: str) -> str:
+    """A short, stable name for the original in widget keys (a path may hold characters keys should not)."""
+    return hashlib.sha1(original.encode()).hexdigest()[:10]
+
+
+def retrains(original: str) -> list[tuple[str, str, str]]:
+    return list(st.session_state.get(DOCTOR_RUNS, {}).get(original, []))
+
+
+def start_retrain(original: str, spec: RunSpec, load_data: Callable, key: str, change: str) -> None:
+    """Queue one remedy's run, an ordinary run (listed on Train with this session's runs)."""
+    try:
+        job = catalogue.job_registry().start(spec, load_data())
+    except (ValueError, DatasetError) as err:
+        st.session_state[f"_doctor_error:{original}"] = str(err)
+        return
+    session.add_session_run(job.id)
+    runs = dict(st.session_state.get(DOCTOR_RUNS, {}))
+    runs[original] = [*runs.get(original, []), (key, change, job.id)]
+    st.session_state[DOCTOR_RUNS] = runs
+
+
+def doctor_panel(original: str, name: str, kl_per_dim: list, spec: RunSpec | None, load_data: Callable,
+                 scores: Callable[[], tuple[dict, dict | None]], why_not: str = "") -> None:
+    """original: what identifies the model (a checkpoint's path, a run's id); spec: the run that trained it (None when
+    it cannot be retrained, why_not says why); load_data: its dataset; scores: its (test metrics, IWAE bound)."""
+    collapsed = collapsed_dimensions(kl_per_dim)
+    started = retrains(original)
+    if not collapsed and not started:
+        return
+    with st.container(border=True, key=f"doctor_{widget_id(original)}"):
+        st.markdown("**Collapse doctor**")
+        if collapsed:
+            dims = ", ".join(f"z{d + 1}" for d in collapsed)
+            st.warning(f"{len(collapsed)} of {len(kl_per_dim)} latent dimensions of **{name}** have collapsed: {dims} "
+                       f"(average KL under {COLLAPSED_KL} nats). Their posterior is the prior whatever the image, so "
+                       "they carry nothing. Each remedy below retrains the model once with one change (same data, "
+                       "model, epochs and seed).", icon=":material/healing:")
+        if spec is None:
+            st.caption(why_not)
+        else:
+            remedy_buttons(original, spec, load_data, {key for key, _, _ in started})
+        if error := st.session_state.pop(f"_doctor_error:{original}", None):
+            st.error(f"The retrain could not start: {error}")
+        if started:
+            live = any(job.live for _, _, rid in started if (job := catalogue.job_registry().get(rid)) is not None)
+            table = lambda: comparison_table(original, name, scores)  # noqa: E731
+            st.fragment(run_every=POLL_S if live else None)(guarded(table))()
+
+
+def remedy_buttons(original: str, spec: RunSpec, load_data: Callable, started: set) -> None:
+    options = remedies(spec.train)
+    for column, (remedy, train) in zip(st.columns(len(options)), options):
+        column.button(remedy.title, key=f"doctor_{remedy.key}_{widget_id(original)}", width="stretch",
+                      disabled=remedy.key in started, on_click=start_retrain,
+                      args=(original, replace(spec, train=train), load_data, remedy.key, remedy.change),
+                      help=f"Retrain with {remedy.change}, queued as an ordinary run; it is then listed on Train.")
+
+
+def comparison_table(original: str, name: str, scores: Callable) -> None:
+    """Each retrain against the original: active units, I(x; z), test −ELBO, the IWAE bound; a retrain still queued
+    or training shows how far it is."""
+    registry = catalogue.job_registry()
+    metrics, iwae = scores()
+    rows = [comparison_row(name, "the original", metrics, iwae)]
+    for _, change, run_id in retrains(original):
+        job = registry.get(run_id)
+        if job is None:
+            rows.append(comparison_row(f"`{run_id}`", f"{change} (no longer on this server)", {}, None))
+            continue
+        snap = job.snapshot()
+        if snap.live or not snap.saveable:
+            done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
+            rows.append(comparison_row(f"`{run_id}`", f"{change} · {snap.status} {done:.0%}", {}, None))
+        else:
+            rows.append(comparison_row(f"`{run_id}`", change, job.test_metrics(), job.iwae_bound()))
+    columns = list(rows[0])
+    fmt = lambda v: "…" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
+    st.markdown("\n".join([f"| {' | '.join(columns)} |", "| --- | --- |" + " ---: |" * (len(columns) - 2),
+                           *(f"| {' | '.join(fmt(row[c]) for c in columns)} |" for row in rows)]))
+    st.caption("Active units: dimensions whose mean varies across the test images (Burda et al. 2016). I(x; z): what "
+               "the code says about the image, on 256 test images. Test −ELBO at β = 1 and the IWAE bound on −log p(x) "
+               "(1,000 test images): lower is better, and the IWAE bound is the one to compare across objectives. "
+               "Open a retrain on the Train page to see its curves and save it.")
