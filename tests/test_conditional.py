@@ -259,3 +259,30 @@ def test_train_page_switch_trains_a_conditional_model(tmp_path, monkeypatch):
     at = wait_until_done(at)
     assert not at.exception
     assert any(re.search(r"mlp conditional VAE, 2-D latent", c.value) for c in at.caption)
+
+
+def test_the_marginal_bound_sums_the_label_out():
+    """With the label's weights zeroed the model ignores y, so p(x) = Σ_y p(y) p(x|y) is p(x|y) for any y; and the
+    marginal is never below the p(y)-weighted bound of one label alone (a sum of positive terms)."""
+    from vae_core.bounds import iwae_log_likelihood, marginal_log_likelihood
+
+    model = conditional().eval()
+    x = torch.rand(6, 1, 8, 8)
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    marginal = marginal_log_likelihood(model, x, k=50, generator=gen())
+    one = iwae_log_likelihood(model, x, 50, gen(), 0)  # the first label's, with the marginal's first noise
+    assert (marginal >= one + np.log(0.1) - 1e-4).all()
+    with torch.no_grad():
+        model.to_stats.weight[:, -10:] = 0
+        model.decoder[0].weight[:, -10:] = 0
+    blind = marginal_log_likelihood(model, x, k=2000, generator=gen())
+    assert torch.allclose(blind, iwae_log_likelihood(model, x, 2000, gen(), 3), atol=0.05)
+    prior = torch.tensor([0.5, 0.5] + [0.0] * 8)
+    assert torch.allclose(marginal_log_likelihood(model, x, 2000, gen(), prior), blind, atol=0.05)
+
+
+def test_eval_reports_the_marginal_bound_of_a_conditional_model(folder, capsys):
+    assert cli.main(["eval", str(folder / "cond.pt"), "--json", "--iwae-k", "10"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    # -log p(x) >= -log p(x|y) - log p(y) on average: the label's information, at most log 10 nats
+    assert result["iwae_nll"] - 0.5 < result["iwae_nll_marginal"] < result["iwae_nll"] + np.log(10) + 0.5

@@ -189,6 +189,28 @@ def iwae_nll(model, x: torch.Tensor, y=None, k: int = 100, batch: int = 100, see
     return -total / max(len(x), 1)
 
 
+@torch.no_grad()
+def marginal_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None,
+                            prior=None) -> torch.Tensor:
+    """A conditional model's log p(x) with the label summed out, per image (B,): log Σ_y p(y) p(x|y), each p(x|y) by
+    the k-sample IWAE estimate. Those are unbiased for p(x|y), so their p(y)-weighted sum is unbiased for p(x) and its
+    log a lower bound on log p(x), as the IWAE bound is: a number comparable with an unconditional model's log p(x).
+    prior: p(y) (num_classes,), e.g. the training labels' frequencies; uniform when not given."""
+    classes = model.config.num_classes
+    log_prior = (torch.full((classes,), -math.log(classes)) if prior is None else
+                 torch.log(torch.as_tensor(prior, dtype=torch.float32)))
+    per_label = torch.stack([iwae_log_likelihood(model, x, k, generator, label) for label in range(classes)])  # (Y, B)
+    return torch.logsumexp(per_label + log_prior[:, None].to(per_label.device), dim=0)
+
+
+def marginal_nll(model, x: torch.Tensor, k: int = 100, batch: int = 100, seed: int = 0, prior=None) -> float:
+    """−log p(x) of a conditional model, the label summed out (marginal_log_likelihood), averaged over the images."""
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    total = sum(marginal_log_likelihood(model, x[i:i + batch].to(model.device), k, generator, prior).sum().item()
+                for i in range(0, len(x), batch))
+    return -total / max(len(x), 1)
+
+
 class ImageTerms(NamedTuple):
     """The ELBO terms of one image, as the Generate page reports them (nats)."""
     recon: float          # -E_q[log p(x|z)], averaged over the samples

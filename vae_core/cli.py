@@ -8,7 +8,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .bounds import iwae_nll
+import torch
+
+from .bounds import iwae_nll, marginal_nll
 from .checkpoint import CheckpointError, load_checkpoint, read_resume_state, save_run
 from .config import (
     ARCHS,
@@ -329,6 +331,9 @@ def cmd_eval(args) -> int:
         result["iwae_k"] = args.iwae_k
         per_batch = max(1, args.batch_size * 50 // args.iwae_k)  # keep k * batch decoded images bounded in memory
         result["iwae_nll"] = iwae_nll(model, data.test_x, data.test_y, args.iwae_k, per_batch, args.seed)
+        if model.config.conditional:  # iwae_nll bounds -log p(x|y); this one -log p(x), comparable with any model's
+            prior = torch.bincount(data.train_y, minlength=model.config.num_classes).float() / len(data.train_y)
+            result["iwae_nll_marginal"] = marginal_nll(model, data.test_x, args.iwae_k, per_batch, args.seed, prior)
     if args.json:
         print(json.dumps(result))
     else:
