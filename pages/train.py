@@ -424,7 +424,8 @@ def save_panel(job, snap: RunSnapshot) -> None:
         return
     likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
     beta = "beta-varied" if snap.beta_changes else f"beta{snap.beta:g}"  # not the last value of a changed beta
-    default = f"{catalogue.dataset_short_name(snap.dataset)}-{snap.arch}-z{snap.latent_dim}{likelihood}-{beta}"
+    conditional = "-cond" if job.model.config.conditional else ""
+    default = f"{catalogue.dataset_short_name(snap.dataset)}-{snap.arch}{conditional}-z{snap.latent_dim}{likelihood}-{beta}"
     name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
     save_col, discard_col = st.columns(2)
     if discard_col.button("Discard this run", key=f"discard_{snap.id}", width="stretch",

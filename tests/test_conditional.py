@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from test_app_explore import click_on, figure
 from test_app_generate import generate
-from test_app_train import train_page, wait_until_done
+from test_app_train import current_run_id, train_page, wait_until_done
 from vae_core import (
     VAE,
     DataOptions,
@@ -259,6 +259,7 @@ def test_train_page_switch_trains_a_conditional_model(tmp_path, monkeypatch):
     at = wait_until_done(at)
     assert not at.exception
     assert any(re.search(r"mlp conditional VAE, 2-D latent", c.value) for c in at.caption)
+    assert at.text_input(key=f"save_name_{current_run_id(at)}").value == "digits-mlp-cond-z2-beta1"
 
 
 def test_the_marginal_bound_sums_the_label_out():
@@ -286,3 +287,11 @@ def test_eval_reports_the_marginal_bound_of_a_conditional_model(folder, capsys):
     result = json.loads(capsys.readouterr().out)
     # -log p(x) >= -log p(x|y) - log p(y) on average: the label's information, at most log 10 nats
     assert result["iwae_nll"] - 0.5 < result["iwae_nll_marginal"] < result["iwae_nll"] + np.log(10) + 0.5
+
+
+def test_html_export_of_a_conditional_model_draws_it_under_a_label(folder, tmp_path, capsys):
+    out = tmp_path / "cond.html"
+    assert cli.main(["export", str(folder / "cond.pt"), "--html", str(out), "--label", "7"]) == 0
+    assert out.stat().st_size > 100_000
+    assert cli.main(["export", str(folder / "cond.pt"), "--html", str(tmp_path / "x.html"), "--label", "cat"]) == 1
+    assert "--label must be one of the model's classes (0, 1" in capsys.readouterr().err

@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--colour", default="label", help="--html: colour by label or by one of the data's factors")
     x.add_argument("--image", default="mean", choices=("mean", "mode"),
                    help="--html: decoded images show the mean E[x|z] or the most likely x")
+    x.add_argument("--label", default=None,
+                   help="--html, a conditional model: the class the decoded map is drawn under (default: the first)")
     x.add_argument("--force", action="store_true", help="overwrite what is there")
     return parser
 
@@ -391,6 +393,16 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _label_index(label: str | None, class_names: list) -> int:
+    """--label as a class number: a class name, or its number; the first class when not given."""
+    names = [str(n) for n in class_names]
+    if label is None:
+        return 0
+    if label in names:
+        return names.index(label)
+    raise ValueError(f"--label must be one of the model's classes ({', '.join(names)}), not {label!r}")
+
+
 def _export_onnx(model, meta, folder: Path, force: bool) -> None:
     from .onnx_io import FILES, export_onnx
 
@@ -421,6 +433,7 @@ def _export_html(model, meta, out: Path, args) -> None:
     projection = args.map if model.config.latent_dim > 2 and len(md.mu) else "pca"  # 2-D: the map is the space
     if projection != "pca":
         md = nonlinear_map(md, projection)
+    model = model.with_label(_label_index(args.label, md.class_names)) if model.config.conditional else model
     page = export_html(model, meta, md, test_x, projection, args.colour, args.image, Path(args.checkpoint).stem)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
