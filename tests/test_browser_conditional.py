@@ -2,9 +2,10 @@
 (rows per class, one style in every class), and the collapse doctor's retrain clicked on Explore."""
 import pytest
 
-from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server
 from conftest import ROOT
 from test_browser_explore import emptiest_spot, wait_for_image
+from test_browser_factors import choose
 from test_conditional import CONDITIONAL
 from test_doctor import COLLAPSING
 from vae_core.sweep import train_one
@@ -20,12 +21,6 @@ def server(tmp_path_factory):
     assert train_one(COLLAPSING, str(folder / "collapsed.pt"))["status"] == "trained"
     with streamlit_server({"VAE_EXPLORER_CHECKPOINTS": str(folder)}) as url:
         yield url
-
-
-def choose(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app_idle(page)
 
 
 def test_conditional_explore_and_generate_in_chromium(server):

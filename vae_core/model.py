@@ -171,7 +171,8 @@ class VAE(nn.Module):
         y = torch.as_tensor(y, dtype=torch.int64, device=self.device)
         if y.dim() == 0:
             y = y.expand(batch)
-        if len(y) != batch or (len(y) and not 0 <= int(y.min()) <= int(y.max()) < k):
+        # the range is checked on the CPU only: on a GPU it would wait for the device at every step
+        if len(y) != batch or (y.device.type == "cpu" and len(y) and not 0 <= int(y.min()) <= int(y.max()) < k):
             raise ValueError(f"labels must be {batch} class numbers in 0..{k - 1}, got {y.tolist()[:8]}")
         return nn.functional.one_hot(y, k).float()
 
