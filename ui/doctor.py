@@ -28,6 +28,12 @@ def retrains(original: str) -> list[tuple[str, str, str]]:
     return list(st.session_state.get(DOCTOR_RUNS, {}).get(original, []))
 
 
+def any_live(original: str) -> bool:
+    """Whether a retrain of the original is still queued or training."""
+    registry = catalogue.job_registry()
+    return any(job.live for _, _, rid in retrains(original) if (job := registry.get(rid)) is not None)
+
+
 def start_retrain(original: str, spec: RunSpec, load_data: Callable, key: str, change: str) -> None:
     """Queue one remedy's run, an ordinary run (listed on Train with this session's runs)."""
     try:
@@ -64,8 +70,8 @@ def doctor_panel(original: str, name: str, kl_per_dim: list, spec: RunSpec | Non
         if error := st.session_state.pop(f"_doctor_error:{original}", None):
             st.error(f"The retrain could not start: {error}")
         if started:
-            live = any(job.live for _, _, rid in started if (job := catalogue.job_registry().get(rid)) is not None)
-            table = lambda: comparison_table(original, name, scores)  # noqa: E731
+            live = any_live(original)
+            table = lambda: comparison_table(original, name, scores, polled=live)  # noqa: E731
             st.fragment(run_every=POLL_S if live else None)(guarded(table))()
 
 
@@ -78,9 +84,10 @@ def remedy_buttons(original: str, spec: RunSpec, load_data: Callable, started: s
                       help=f"Retrain with {remedy.change}, queued as an ordinary run; it is then listed on Train.")
 
 
-def comparison_table(original: str, name: str, scores: Callable) -> None:
+def comparison_table(original: str, name: str, scores: Callable, polled: bool) -> None:
     """Each retrain against the original: active units, I(x; z), test −ELBO, the IWAE bound; a retrain still queued
-    or training shows how far it is."""
+    or training shows how far it is. polled: drawn by a polling fragment, which stops (a rerun of the page) once no
+    retrain is live."""
     registry = catalogue.job_registry()
     metrics, iwae = scores()
     rows = [comparison_row(name, "the original", metrics, iwae)]
@@ -95,6 +102,8 @@ def comparison_table(original: str, name: str, scores: Callable) -> None:
             rows.append(comparison_row(f"`{run_id}`", f"{change} · {snap.status} {done:.0%}", {}, None))
         else:
             rows.append(comparison_row(f"`{run_id}`", change, job.test_metrics(), job.iwae_bound()))
+    if polled and not any_live(original):
+        st.rerun(scope="app")
     columns = list(rows[0])
     fmt = lambda v: "…" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
     st.markdown("\n".join([f"| {' | '.join(columns)} |", "| --- | --- |" + " ---: |" * (len(columns) - 2),
