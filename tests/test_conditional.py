@@ -295,3 +295,14 @@ def test_html_export_of_a_conditional_model_draws_it_under_a_label(folder, tmp_p
     assert out.stat().st_size > 100_000
     assert cli.main(["export", str(folder / "cond.pt"), "--html", str(tmp_path / "x.html"), "--label", "cat"]) == 1
     assert "--label must be one of the model's classes (0, 1" in capsys.readouterr().err
+
+
+def test_side_by_side_reads_a_test_image_under_its_label_and_says_the_bounds_differ(checkpoints):
+    from test_app_side_by_side import side_by_side
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["checkpoint"] = "cond"
+    at = side_by_side(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "A's −ELBO bounds −log p(x|y) and B's −log p(x)" in captions
+    assert any("decoded under the label" in i.caption for el in at.get("image") for i in el.proto.imgs)
