@@ -568,7 +568,7 @@ def run_doctor(job, snap: RunSnapshot) -> None:
     from vae_core.doctor import spec_of
 
     spec = spec_of(job.model.config, job.config, job.data.options, snap.beta)
-    doctor_panel(snap.id, f"run {snap.id}", job.test_metrics()["kl_per_dim"], spec, lambda: job.data,
+    doctor_panel(snap.id, "this run", job.test_metrics()["kl_per_dim"], spec, lambda: job.data,
                  lambda: (job.test_metrics(), job.iwae_bound()))
 
 

@@ -107,7 +107,7 @@ def test_each_traversal_row_names_the_factor_its_dimension_captures(checkpoints)
 def test_compare_sets_disentanglement_against_beta_beside_the_rate_distortion_plane(checkpoints):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/compare.py").run()
-    at.selectbox(key="compare_group").set_value(("sprites", "bernoulli", (1, 16, 16))).run()
+    at.selectbox(key="compare_group").set_value(("sprites", "bernoulli", (1, 16, 16), "−log p(x)")).run()
     assert not at.exception
     charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
     (chart,) = [c for c in charts.values() if c["layout"]["xaxis"].get("type") == "log"]

@@ -46,7 +46,7 @@ def test_factor_colouring_named_traversals_and_disentanglement_against_beta_in_c
         page.screenshot(path=str(ARTIFACTS / "factors-generate-traversal.png"), full_page=True)
 
         page.get_by_role("link", name="Compare").click()
-        choose(page, "Dataset and likelihood", "sprites · bernoulli · 16×16")
+        choose(page, "Dataset and likelihood", "sprites · bernoulli · 16×16 · bounds −log p(x)")
         page.get_by_text("β (log scale)").wait_for()
         for name in ("MIG", "DCI disentanglement", "DCI completeness"):
             page.locator(".js-plotly-plot .legendtext", has_text=name).first.wait_for()

@@ -137,7 +137,7 @@ def test_a_finished_run_on_train_gets_the_doctor(tmp_path, monkeypatch):
     at = wait_until_done(at)
     at.run()
     assert not at.exception
-    assert any("latent dimensions of **run" in w.value and "collapsed" in w.value for w in at.warning)
+    assert any("latent dimensions of **this run** have collapsed" in w.value for w in at.warning)
     (smaller,) = [b for b in at.button if b.label.startswith("Smaller β")]
     smaller.click().run()
     rows = retrain_done(at)

@@ -48,7 +48,7 @@ def test_the_tile_for_a_map_position_is_the_decode_at_its_grid_node():
     own inverse (PCA here: a 16-D model)."""
     mtime = CHECKPOINT.stat().st_mtime_ns
     md = catalogue.map_data(str(CHECKPOINT), mtime)
-    grid = hover_grid(str(CHECKPOINT), mtime, "pca", "mean", md)
+    grid = hover_grid(str(CHECKPOINT), mtime, "pca", "mean", None, md)
     n, (h, w) = grid["n"], grid["tile"]
     pixels = sprite_pixels(grid["sprite"])
     assert pixels.shape == (n * h, n * w) and grid["x_range"] == list(md.x_range)
