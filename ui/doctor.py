@@ -77,7 +77,9 @@ def doctor_panel(original: str, name: str, kl_per_dim: list, spec: RunSpec | Non
 
 def remedy_buttons(original: str, spec: RunSpec, load_data: Callable, started: set) -> None:
     options = remedies(spec.train)
-    for column, (remedy, train) in zip(st.columns(len(options)), options):
+    columns = st.columns(2)  # two a row: their labels stay whole in Train's narrow column too
+    for i, (remedy, train) in enumerate(options):
+        column = columns[i % 2]
         column.button(remedy.title, key=f"doctor_{remedy.key}_{widget_id(original)}", width="stretch",
                       disabled=remedy.key in started, on_click=start_retrain,
                       args=(original, replace(spec, train=train), load_data, remedy.key, remedy.change),
