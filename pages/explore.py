@@ -124,14 +124,11 @@ LABEL = "explore_label"  # a conditional model's label, what clicks and the mani
 
 def label_choice(md, column) -> int:
     """The label a conditional model decodes the map's points under: a class number."""
-    names = md.class_names
-    if st.session_state.get(LABEL) not in range(len(names)):  # kept from another model's classes
-        st.session_state[LABEL] = 0
-    return column.selectbox("Decode under the label", range(len(names)), key=LABEL, persist_state="session",
-                            format_func=lambda k: str(names[k]),
-                            help="A conditional VAE decodes a code together with a label: the same point of the map "
-                                 "is the same style drawn as another class. Clicks, the hover preview and the "
-                                 "decoded manifold use this label; a dot's reconstruction uses its own.")
+    return session.label_choice(column, "Decode under the label", LABEL, md.class_names,
+                                help="A conditional VAE decodes a code together with a label: the same point of the "
+                                     "map is the same style drawn as another class. Clicks, the hover preview and "
+                                     "the decoded manifold use this label; a dot's reconstruction uses its own.",
+                                persist_state="session")
 
 
 def view_options(projection: str, latent_dim: int, md, conditional: bool) -> dict:

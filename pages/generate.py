@@ -459,13 +459,10 @@ def show_terms(terms: ImageTerms, meta: CheckpointMeta) -> None:
 
 def label_choice(md) -> int:
     """The label a conditional model's views decode (and your image is read) under."""
-    names = md.class_names
-    if st.session_state.get("gen_label") not in range(len(names)):  # kept from another model's classes
-        st.session_state["gen_label"] = 0
-    return st.columns([1, 2])[0].selectbox("Label", range(len(names)), key="gen_label", format_func=lambda k: str(names[k]),
-                        help="A conditional VAE decodes a code together with a label. Interpolation, traversals, "
-                             "arithmetic and your own image use this one; the prior samples and One style, every "
-                             "class show every label at once.")
+    return session.label_choice(st.columns([1, 2])[0], "Label", "gen_label", md.class_names,
+                                help="A conditional VAE decodes a code together with a label. Interpolation, "
+                                     "traversals, arithmetic and your own image use this one; the prior samples and "
+                                     "One style, every class show every label at once.")
 
 
 def main() -> None:

@@ -183,3 +183,13 @@ def my_run_ids() -> list[str]:
 
 def add_session_run(run_id: str) -> None:
     st.session_state[SESSION_RUNS] = [*my_run_ids(), run_id]
+
+
+def label_choice(where, text: str, key: str, class_names: list, help: str, **widget) -> int:
+    """A conditional model's label: a class number, chosen by its name in a selectbox drawn in `where` (a column,
+    or st; `widget`: more of the selectbox's options). One kept from another model's classes starts again at the
+    first."""
+    if st.session_state.get(key) not in range(len(class_names)):
+        st.session_state[key] = 0
+    return where.selectbox(text, range(len(class_names)), key=key, format_func=lambda k: str(class_names[k]),
+                           help=help, **widget)
