@@ -394,7 +394,7 @@ def cmd_export(args) -> int:
 
 
 def _label_index(label: str | None, class_names: list) -> int:
-    """--label as a class number: a class name, or its number; the first class when not given."""
+    """--label, a class name, as its class number; the first class when not given."""
     names = [str(n) for n in class_names]
     if label is None:
         return 0
