@@ -2,7 +2,7 @@
 (rows per class, one style in every class), and the collapse doctor's retrain clicked on Explore."""
 import pytest
 
-from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server
+from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from test_browser_explore import emptiest_spot, wait_for_image
 from test_browser_factors import choose
@@ -45,19 +45,25 @@ def test_conditional_explore_and_generate_in_chromium(server):
         page.screenshot(path=str(ARTIFACTS / "conditional-generate-style.png"), full_page=True)
 
 
-RETRAIN_ROW_DONE = """() => [...document.querySelectorAll('table tr')]
-    .some(tr => tr.innerText.includes('free bits 0.5 nats per dimension') && !tr.innerText.includes('…'))"""
+DOCTOR_ROWS_DONE = """n => { const rows = [...document.querySelectorAll("[class*='st-key-doctor_'] table tr")].slice(1);
+    return rows.length == n && rows.every(tr => !tr.innerText.includes('…')); }"""
+REMEDIES = ("Free bits (0.5 nats)", "Cyclical β", "Smaller β (0.25)", "IWAE objective (k=5)")
 
 
 def test_the_collapse_doctor_retrains_at_a_click_in_chromium(server):
+    """Each remedy clicked once, one after the other as soon as the page is idle: every click starts its retrain
+    (a click whose start waited for the run registry while the next click came used to be lost)."""
     with chromium_page(height=1400) as page:
         page.goto(server)
         page.get_by_text("digits-2d: mlp VAE").wait_for(timeout=60_000)
         select_checkpoint(page, "collapsed")
         page.get_by_text("latent dimensions of collapsed have collapsed").wait_for(timeout=30_000)
-        page.get_by_role("button", name="Free bits (0.5 nats)").click()
-        page.get_by_text("the original").wait_for(timeout=30_000)  # the table, with the retrain queued or training
-        page.wait_for_function(RETRAIN_ROW_DONE, timeout=120_000)  # polled by the page until it finishes
-        assert page.get_by_role("button", name="Free bits (0.5 nats)").is_disabled()
-        page.locator("table").last.scroll_into_view_if_needed()
+        for name in REMEDIES:
+            page.get_by_role("button", name=name).click()
+            wait_for_app_idle(page)
+        page.wait_for_function(DOCTOR_ROWS_DONE, arg=1 + len(REMEDIES), timeout=120_000)  # polled until all finish
+        assert all(page.get_by_role("button", name=name).is_disabled() for name in REMEDIES)
+        changes = page.locator("[class*='st-key-doctor_'] table tr td:nth-child(2)").all_inner_texts()
+        assert changes[0] == "the original" and changes[1].startswith("free bits 0.5") and len(changes) == 5
+        page.locator("[class*='st-key-doctor_']").first.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "doctor-explore.png"))

@@ -142,3 +142,20 @@ def test_a_finished_run_on_train_gets_the_doctor(tmp_path, monkeypatch):
     smaller.click().run()
     rows = retrain_done(at)
     assert "β 1 → 0.25" in rows[1]
+
+
+def test_a_noted_click_is_started_by_the_next_run(checkpoints):
+    """A remedy's button only notes the click (ui/doctor.py): a run stopped before it started the retrain leaves the
+    click noted, and the next run starts it, once."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["checkpoint"] = "collapsed"
+    at.run()
+    path = str(checkpoints / "collapsed.pt")
+    at.session_state["_doctor_clicked"] = {path: ["cyclical"]}  # as a stopped run leaves it
+    at.run()
+    assert not at.exception
+    assert [key for key, _, _ in at.session_state["_doctor_runs"][path]] == ["cyclical"]
+    assert at.session_state["_doctor_clicked"][path] == [] and len(at.session_state["_runs"]) == 1
+    at.run()
+    assert len(at.session_state["_runs"]) == 1  # started once
+    assert [b for b in at.button if b.label == "Cyclical β"][0].disabled

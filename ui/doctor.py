@@ -16,6 +16,7 @@ from vae_core.data import DatasetError
 from vae_core.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
 
 DOCTOR_RUNS = "_doctor_runs"  # {original: [(remedy key, what it changes, run id), ...]}, this session's retrains
+CLICKED = "_doctor_clicked"   # {original: [remedy key, ...]}: clicked, not started yet
 POLL_S = 2.0                  # the table, while a retrain is queued or training
 
 
@@ -34,17 +35,47 @@ def any_live(original: str) -> bool:
     return any(job.live for _, _, rid in retrains(original) if (job := registry.get(rid)) is not None)
 
 
-def start_retrain(original: str, spec: RunSpec, load_data: Callable, key: str, change: str) -> None:
-    """Queue one remedy's run, an ordinary run (listed on Train with this session's runs)."""
-    try:
-        job = catalogue.job_registry().start(spec, load_data())
-    except (ValueError, DatasetError) as err:
-        st.session_state[f"_doctor_error:{original}"] = str(err)
+def clicked(original: str) -> list[str]:
+    return list(st.session_state.get(CLICKED, {}).get(original, []))
+
+
+def set_clicked(original: str, keys: list[str]) -> None:
+    st.session_state[CLICKED] = {**st.session_state.get(CLICKED, {}), original: keys}
+
+
+def click_retrain(original: str, key: str) -> None:
+    """A remedy's button: only notes the click. Starting the run waits for the registry and the data, and a rerun
+    asked for meanwhile (another click, a chart's event) stops a callback that waits, which would lose the click;
+    start_clicked starts it in the script, where a stopped attempt is tried again by the next run."""
+    set_clicked(original, [*clicked(original), key])
+
+
+def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
+    """Queue the retrains clicked for the original, each an ordinary run (listed on Train with this session's runs)."""
+    keys = clicked(original)
+    if not keys:
         return
-    session.add_session_run(job.id)
-    runs = dict(st.session_state.get(DOCTOR_RUNS, {}))
-    runs[original] = [*runs.get(original, []), (key, change, job.id)]
-    st.session_state[DOCTOR_RUNS] = runs
+    try:
+        registry, data = catalogue.job_registry(), load_data()  # where a rerun may stop it: the clicks stay noted
+    except DatasetError as err:
+        set_clicked(original, [])
+        st.error(f"The retrain could not start: {err}")
+        return
+    trains = {remedy.key: (remedy.change, train) for remedy, train in remedies(spec.train)}
+    started, errors = retrains(original), []
+    for key in keys:  # no Streamlit call from here to the record: nothing stops it between a start and its record
+        change, train = trains[key]
+        try:
+            job = registry.start(replace(spec, train=train), data)
+        except ValueError as err:
+            errors.append(str(err))
+            continue
+        session.add_session_run(job.id)
+        started.append((key, change, job.id))
+    st.session_state[DOCTOR_RUNS] = {**st.session_state.get(DOCTOR_RUNS, {}), original: started}
+    set_clicked(original, [])
+    for error in errors:
+        st.error(f"The retrain could not start: {error}")
 
 
 def doctor_panel(original: str, name: str, kl_per_dim: list, spec: RunSpec | None, load_data: Callable,
@@ -66,23 +97,22 @@ def doctor_panel(original: str, name: str, kl_per_dim: list, spec: RunSpec | Non
         if spec is None:
             st.caption(why_not)
         else:
-            remedy_buttons(original, spec, load_data, {key for key, _, _ in started})
-        if error := st.session_state.pop(f"_doctor_error:{original}", None):
-            st.error(f"The retrain could not start: {error}")
+            start_clicked(original, spec, load_data)
+            started = retrains(original)
+            remedy_buttons(original, spec, {key for key, _, _ in started})
         if started:
             live = any_live(original)
             table = lambda: comparison_table(original, name, scores, polled=live)  # noqa: E731
             st.fragment(run_every=POLL_S if live else None)(guarded(table))()
 
 
-def remedy_buttons(original: str, spec: RunSpec, load_data: Callable, started: set) -> None:
+def remedy_buttons(original: str, spec: RunSpec, started: set) -> None:
     options = remedies(spec.train)
     columns = st.columns(2)  # two a row: their labels stay whole in Train's narrow column too
-    for i, (remedy, train) in enumerate(options):
+    for i, (remedy, _) in enumerate(options):
         column = columns[i % 2]
         column.button(remedy.title, key=f"doctor_{remedy.key}_{widget_id(original)}", width="stretch",
-                      disabled=remedy.key in started, on_click=start_retrain,
-                      args=(original, replace(spec, train=train), load_data, remedy.key, remedy.change),
+                      disabled=remedy.key in started, on_click=click_retrain, args=(original, remedy.key),
                       help=f"Retrain with {remedy.change}, queued as an ordinary run; it is then listed on Train.")
 
 
