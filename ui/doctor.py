@@ -51,29 +51,33 @@ def click_retrain(original: str, key: str) -> None:
 
 
 def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
-    """Queue the retrains clicked for the original, each an ordinary run (listed on Train with this session's runs)."""
-    keys = clicked(original)
-    if not keys:
+    """Queue the retrains clicked for the original, each an ordinary run (listed on Train with this session's runs).
+    Any Streamlit call, a read or write of session state included, may stop the script for a rerun; so the lists
+    below are taken from session state first and then changed in place, and no such call comes between a run's
+    start and its record."""
+    if not clicked(original):
         return
+    noted = st.session_state[CLICKED][original]
+    record = st.session_state.setdefault(DOCTOR_RUNS, {}).setdefault(original, [])
+    mine = st.session_state.setdefault(session.SESSION_RUNS, [])
     try:
         registry, data = catalogue.job_registry(), load_data()  # where a rerun may stop it: the clicks stay noted
     except DatasetError as err:
-        set_clicked(original, [])
+        noted.clear()
         st.error(f"The retrain could not start: {err}")
         return
     trains = {remedy.key: (remedy.change, train) for remedy, train in remedies(spec.train)}
-    started, errors = retrains(original), []
-    for key in keys:  # no Streamlit call from here to the record: nothing stops it between a start and its record
-        change, train = trains[key]
+    errors = []
+    while noted:
+        change, train = trains[noted[0]]
         try:
             job = registry.start(replace(spec, train=train), data)
         except ValueError as err:
             errors.append(str(err))
-            continue
-        session.add_session_run(job.id)
-        started.append((key, change, job.id))
-    st.session_state[DOCTOR_RUNS] = {**st.session_state.get(DOCTOR_RUNS, {}), original: started}
-    set_clicked(original, [])
+        else:
+            record.append((noted[0], change, job.id))
+            mine.append(job.id)
+        noted.pop(0)
     for error in errors:
         st.error(f"The retrain could not start: {error}")
 
