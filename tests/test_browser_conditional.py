@@ -51,17 +51,25 @@ REMEDIES = ("Free bits (0.5 nats)", "Cyclical β", "Smaller β (0.25)", "IWAE ob
 
 
 def test_the_collapse_doctor_retrains_at_a_click_in_chromium(server):
-    """Each remedy clicked once, one after the other as soon as the page is idle: every click starts its retrain
-    (a click whose start waited for the run registry while the next click came used to be lost)."""
+    """Each remedy clicked once, one after the other: every click starts its retrain, and the table sets all four
+    against the original once they finish."""
     with chromium_page(height=1400) as page:
         page.goto(server)
         page.get_by_text("digits-2d: mlp VAE").wait_for(timeout=60_000)
         select_checkpoint(page, "collapsed")
         page.get_by_text("latent dimensions of collapsed have collapsed").wait_for(timeout=30_000)
-        for name in REMEDIES:
-            page.get_by_role("button", name=name).click()
+        for name in REMEDIES:  # each click, once, must take: its button is disabled once its retrain is queued
+            button = page.get_by_role("button", name=name)
+            button.click()
+            page.wait_for_function("""name => [...document.querySelectorAll("button")]
+                .some(b => b.innerText.trim() === name && b.disabled)""", arg=name, timeout=30_000)
             wait_for_app_idle(page)
-        page.wait_for_function(DOCTOR_ROWS_DONE, arg=1 + len(REMEDIES), timeout=120_000)  # polled until all finish
+        try:
+            page.wait_for_function(DOCTOR_ROWS_DONE, arg=1 + len(REMEDIES), timeout=120_000)  # polled until all finish
+        except Exception as err:
+            page.screenshot(path=str(ARTIFACTS / "doctor-failure.png"), full_page=True)
+            doctor = page.locator("[class*='st-key-doctor_']").first.inner_text()
+            raise AssertionError(f"the retrains did not all finish; the doctor shows:\n{doctor}") from err
         assert all(page.get_by_role("button", name=name).is_disabled() for name in REMEDIES)
         changes = page.locator("[class*='st-key-doctor_'] table tr td:nth-child(2)").all_inner_texts()
         assert changes[0] == "the original" and changes[1].startswith("free bits 0.5") and len(changes) == 5
