@@ -123,3 +123,10 @@ def checkouts(before: str | None):
         if "before" in roots:
             subprocess.run(["git", "worktree", "remove", "--force", str(roots["before"])], cwd=ROOT, check=False)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def medians(rows: list[tuple]) -> list[float]:
+    """The median of each column of a list of equal-length rows (one row per seed)."""
+    import statistics
+
+    return [statistics.median(column) for column in zip(*rows)]

@@ -11,12 +11,11 @@ held back, split by a fixed seed (the split of benchmarks/objectives.py).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 
 import torch
-from bench_common import ROOT, machine_line, warn_if_busy
+from bench_common import ROOT, machine_line, medians, warn_if_busy
 from objectives import digits
 
 sys.path.insert(0, str(ROOT))  # vae_core
@@ -59,9 +58,9 @@ def main() -> None:
                   f"{time.perf_counter() - t0 - trained:>8.0f}", flush=True)
     print("medians over the seeds")
     for name, values in rows.items():
-        medians = [statistics.median(column) for column in zip(*values)]
-        print(f"{name:<14} bound {medians[0]:.2f}  -log p(x) {medians[1]:.2f}  test -ELBO {medians[2]:.2f}  "
-              f"active {medians[3]:.0f}  train s {medians[4]:.0f}")
+        m = medians(values)
+        print(f"{name:<14} bound {m[0]:.2f}  -log p(x) {m[1]:.2f}  test -ELBO {m[2]:.2f}  "
+              f"active {m[3]:.0f}  train s {m[4]:.0f}")
 
 
 if __name__ == "__main__":

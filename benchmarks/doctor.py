@@ -9,12 +9,11 @@ IWAE-100 bound on -log p(x).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from dataclasses import replace
 
-from bench_common import ROOT, machine_line, warn_if_busy
+from bench_common import ROOT, machine_line, medians, warn_if_busy
 
 sys.path.insert(0, str(ROOT))  # vae_core
 
@@ -56,7 +55,7 @@ def main() -> None:
                   f"{row[5]:>8.1f}", flush=True)
     print("medians over the seeds")
     for name, values in rows.items():
-        m = [statistics.median(column) for column in zip(*values)]
+        m = medians(values)
         print(f"{name:<40} active {m[0]:.0f}  collapsed {m[1]:.0f}  I(x;z) {m[2]:.2f}  test -ELBO {m[3]:.2f}  "
               f"IWAE-100 {m[4]:.2f}  train s {m[5]:.1f}")
 

@@ -76,14 +76,8 @@ def iwae_terms(model, x, k: int, beta: float = 1.0, y=None) -> tuple[ELBO, torch
     β = 1 is the IWAE bound itself; with k = 1 its expectation is the ELBO (a Monte Carlo KL for the closed form).
     y: a conditional model's labels (B,); the bound is then on log p(x|y).
     """
-    mu, logvar = model.encode(x, y)                                # (B, D)
-    eps = torch.randn((k, *mu.shape), device=mu.device)
-    z = reparameterize(mu, logvar, eps)                            # (k, B, D)
-    out = model.decode(z.flatten(0, 1), _repeat(y, k))             # (k*B, C, H, W)
-    x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
-    log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)  # (k, B)
-    log_w = log_px_z + beta * (_log_normal(z, torch.zeros_like(z), torch.zeros_like(z)) - _log_normal(z, mu, logvar))
-    bound = torch.logsumexp(log_w, dim=0) - math.log(k)
+    mu, logvar, log_px_z, log_pz, log_qz = _importance_samples(model, x, k, y)
+    bound = torch.logsumexp(log_px_z + beta * (log_pz - log_qz), dim=0) - math.log(k)
     return ELBO(-bound.mean(), -log_px_z[0].mean(), kl_per_dim(mu, logvar).sum(1).mean()), mu, logvar
 
 
@@ -142,6 +136,19 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
     return int((mu.var(dim=0) > threshold).sum())
 
 
+def _importance_samples(model, x, k: int, y=None, generator: torch.Generator | None = None):
+    """k samples z_i ~ q(z|x) of each image of the batch, and the log-densities an importance-weighted bound weighs
+    them by: -> (mu, logvar (B, D), log p(x|z_i), log p(z_i), log q(z_i|x), each (k, B)). y: a conditional model's
+    labels."""
+    mu, logvar = model.encode(x, y)                                # (B, D)
+    eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device)
+    z = reparameterize(mu, logvar, eps)                            # (k, B, D)
+    out = model.decode(z.flatten(0, 1), _repeat(y, k))             # (k*B, C, H, W)
+    x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
+    log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)
+    return mu, logvar, log_px_z, _log_normal(z, torch.zeros_like(z), torch.zeros_like(z)), _log_normal(z, mu, logvar)
+
+
 def _repeat(y, k: int):
     """Labels (B,) for k samples of each image laid out as (k, B) flattened: y repeated k times (one label as is)."""
     if y is None or torch.as_tensor(y).dim() == 0:
@@ -168,25 +175,15 @@ def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.G
     the ELBO for k = 1 in expectation. y: a conditional model's labels (B,): the estimate is then of log p(x|y).
     """
     x = as_float(x.to(model.device))                               # as evaluate(): data may be on the CPU, uint8
-    mu, logvar = model.encode(x, y)                                # (B, D)
-    eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device)
-    z = reparameterize(mu, logvar, eps)                            # (k, B, D)
-    out = model.decode(z.flatten(0, 1), _repeat(y, k))             # (k*B, C, H, W)
-    x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
-    log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)  # (k, B)
-    log_pz = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
-    log_qz = _log_normal(z, mu, logvar)
+    _, _, log_px_z, log_pz, log_qz = _importance_samples(model, x, k, y, generator)
     return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
 
 
 def iwae_nll(model, x: torch.Tensor, y=None, k: int = 100, batch: int = 100, seed: int = 0) -> float:
     """−log p(x) by the k-sample IWAE bound, averaged over the images x, `batch` at a time (k * batch decoded images
     in memory); −log p(x|y) for a conditional model, which reads the labels y."""
-    generator = torch.Generator(device=model.device).manual_seed(seed)
-    total = sum(iwae_log_likelihood(model, x[i:i + batch].to(model.device), k, generator,
-                                    None if y is None else y[i:i + batch]).sum().item()
-                for i in range(0, len(x), batch))
-    return -total / max(len(x), 1)
+    return _mean_nll(model, x, batch, seed, lambda xb, i, generator: iwae_log_likelihood(
+        model, xb, k, generator, None if y is None else y[i:i + batch]))
 
 
 @torch.no_grad()
@@ -205,8 +202,15 @@ def marginal_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: tor
 
 def marginal_nll(model, x: torch.Tensor, k: int = 100, batch: int = 100, seed: int = 0, prior=None) -> float:
     """−log p(x) of a conditional model, the label summed out (marginal_log_likelihood), averaged over the images."""
+    return _mean_nll(model, x, batch, seed,
+                     lambda xb, _, generator: marginal_log_likelihood(model, xb, k, generator, prior))
+
+
+def _mean_nll(model, x: torch.Tensor, batch: int, seed: int, log_likelihood) -> float:
+    """−mean of log_likelihood(images, index of the first, generator) (B,) over x, `batch` images at a time, with one
+    seeded generator for all of them."""
     generator = torch.Generator(device=model.device).manual_seed(seed)
-    total = sum(marginal_log_likelihood(model, x[i:i + batch].to(model.device), k, generator, prior).sum().item()
+    total = sum(log_likelihood(x[i:i + batch].to(model.device), i, generator).sum().item()
                 for i in range(0, len(x), batch))
     return -total / max(len(x), 1)
 
