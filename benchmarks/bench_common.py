@@ -1,5 +1,6 @@
 """Helpers shared by recipe_compare.py and scaling.py: the machine line, benchmark images, PNG folders,
 and per-epoch training time recovered from a vae_core history."""
+
 from __future__ import annotations
 
 import gzip
@@ -29,15 +30,21 @@ def machine_line() -> str:
     except OSError:
         pass
     # torch's threads slow down many-fold when another process is busy on the same cores: the load shows it
-    return (f"{model}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f} at start")
+    return (
+        f"{model}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f} at start"
+    )
 
 
 def warn_if_busy(limit: float = 0.5) -> None:
     load = os.getloadavg()[0]
     if load > limit:
-        print(f"warning: load average {load:.2f}: the CPU was busy in the last minute (another process, or a run "
-              "just before); timings may be inflated", file=sys.stderr, flush=True)
+        print(
+            f"warning: load average {load:.2f}: the CPU was busy in the last minute (another process, or a run "
+            "just before); timings may be inflated",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def source_images() -> tuple[np.ndarray, np.ndarray, str]:
@@ -115,8 +122,9 @@ def checkouts(before: str | None):
     tmp = Path(tempfile.mkdtemp())
     try:
         if before:
-            subprocess.run(["git", "worktree", "add", "--detach", str(tmp / "before"), before], cwd=ROOT, check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(tmp / "before"), before], cwd=ROOT, check=True, capture_output=True
+            )
             roots["before"] = tmp / "before"
         yield roots
     finally:

@@ -8,6 +8,7 @@ page's registry (vae_core.runs.jobs.JobRegistry: a process forked from the forks
 queue) in a fresh Python process, with VAE_EXPLORER_TRAIN_THREADS set; "cli" is `python -m vae_core train` with
 OMP_NUM_THREADS set. Throughput as in train_overhead.py: training images over training-loop time.
 """
+
 import argparse
 import os
 import statistics
@@ -40,8 +41,12 @@ def cli(folder: Path, threads: int, epochs: int, i: int) -> float:
 
 def job(folder: Path, threads: int, epochs: int, i: int) -> float:
     out = folder / f"job{threads}-{i}.pt"
-    subprocess.run([sys.executable, "-c", JOB.format(root=str(ROOT), epochs=epochs, out=str(out))], cwd=ROOT,
-                   check=True, env=dict(os.environ, VAE_EXPLORER_TRAIN_THREADS=str(threads)))
+    subprocess.run(
+        [sys.executable, "-c", JOB.format(root=str(ROOT), epochs=epochs, out=str(out))],
+        cwd=ROOT,
+        check=True,
+        env=dict(os.environ, VAE_EXPLORER_TRAIN_THREADS=str(threads)),
+    )
     return throughput(out)
 
 
@@ -60,9 +65,11 @@ def main() -> None:
         print(f"round {i}: " + ", ".join(f"{k} {t} thread(s) {v[-1]:,.0f}" for (k, t), v in rates.items()), flush=True)
     median = {name: statistics.median(v) for name, v in rates.items()}
     print("median samples/s: " + ", ".join(f"{k} {t} thread(s) {v:,.0f}" for (k, t), v in median.items()))
-    print(f"job/cli at 2 threads {median['job', 2] / median['cli', 2]:.2f}, at 1 thread "
-          f"{median['job', 1] / median['cli', 1]:.2f}; cli 1 thread / cli 2 threads "
-          f"{median['cli', 1] / median['cli', 2]:.2f}")
+    print(
+        f"job/cli at 2 threads {median['job', 2] / median['cli', 2]:.2f}, at 1 thread "
+        f"{median['job', 1] / median['cli', 1]:.2f}; cli 1 thread / cli 2 threads "
+        f"{median['cli', 1] / median['cli', 2]:.2f}"
+    )
 
 
 if __name__ == "__main__":

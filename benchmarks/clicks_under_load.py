@@ -8,6 +8,7 @@ changed 10 s later. Click to decoded image as in explore_latency.py. Then `first
 afresh and a point clicked the moment the map's points are drawn, as an eager person does. With --before, the
 same is run against a checkout of REF (a git worktree), the code before the change.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,9 @@ DROPPED_AFTER_S = 10.0
 
 def changed_within(page, before, seconds: float) -> bool:
     try:
-        page.wait_for_function(f"prev => {{ const s = ({PANEL_STATE})(); return s !== null && s !== prev; }}",
-                               arg=before, timeout=seconds * 1000)
+        page.wait_for_function(
+            f"prev => {{ const s = ({PANEL_STATE})(); return s !== null && s !== prev; }}", arg=before, timeout=seconds * 1000
+        )
         return True
     except Exception:  # no new panel: the click was lost
         return False
@@ -41,8 +43,9 @@ def first_clicks_dropped(page, url: str, n: int) -> int:
     for _ in range(n):
         page.goto(url)
         page.wait_for_selector(POINTS, timeout=60_000)
-        x, y = page.eval_on_selector(POINTS, "e => { const r = e.getBoundingClientRect(); "
-                                             "return [r.x + r.width / 2, r.y + r.height / 2]; }")
+        x, y = page.eval_on_selector(
+            POINTS, "e => { const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }"
+        )
         page.mouse.click(x, y)
         try:
             page.get_by_text("Test image #").wait_for(timeout=DROPPED_AFTER_S * 1000)
@@ -59,8 +62,13 @@ def clicks_on_a_busy_machine(root: Path, n: int, first: int) -> tuple[list[float
             page.wait_for_selector(POINTS, timeout=60_000)
             wait_for_app_idle(page)
             area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-            spots = [(area["x"] + area["width"] * (0.1 + 0.8 * ((i * 0.37) % 1)),
-                      area["y"] + area["height"] * (0.1 + 0.8 * ((i * 0.61) % 1))) for i in range(n)]
+            spots = [
+                (
+                    area["x"] + area["width"] * (0.1 + 0.8 * ((i * 0.37) % 1)),
+                    area["y"] + area["height"] * (0.1 + 0.8 * ((i * 0.61) % 1)),
+                )
+                for i in range(n)
+            ]
             times, dropped = [], 0
             for x, y in spots:
                 before = page.evaluate(PANEL_STATE)
@@ -87,9 +95,12 @@ def main() -> None:
     with checkouts(args.before) as roots:
         for name, root in roots.items():
             times, dropped, first = clicks_on_a_busy_machine(root, args.clicks, args.first_clicks)
-            print(f"{name}: {args.clicks} clicks with one core kept busy: {dropped} dropped; click to decoded image "
-                  f"median {statistics.median(times) * 1000:.0f} ms (max {max(times) * 1000:.0f} ms); a click the "
-                  f"moment the map is drawn, on {args.first_clicks} fresh page loads: {first} dropped", flush=True)
+            print(
+                f"{name}: {args.clicks} clicks with one core kept busy: {dropped} dropped; click to decoded image "
+                f"median {statistics.median(times) * 1000:.0f} ms (max {max(times) * 1000:.0f} ms); a click the "
+                f"moment the map is drawn, on {args.first_clicks} fresh page loads: {first} dropped",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

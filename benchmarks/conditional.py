@@ -8,6 +8,7 @@ out (vae_core.bounds.marginal_nll, p(y) the training labels' frequencies) -log p
 The digits are the MNIST test split in ../shared/datasets (for benchmarks only), 8,000 to train on and 2,000
 held back, split by a fixed seed (the split of benchmarks/objectives.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,15 +34,20 @@ def main() -> None:
     print(machine_line())
     data, what = digits()
     prior = torch.bincount(data.train_y, minlength=10).float() / len(data.train_y)
-    print(f"{what}: {len(data.train_x):,} to train on, {len(data.test_x):,} held back; default model (conv, 20-D), "
-          f"{args.epochs} epochs, seeds {args.seeds}")
-    print(f"{'model':<14} {'seed':>4} {'IWAE-100 bound':>15} {'on':>12} {'-log p(x)':>10} {'test -ELBO':>10} "
-          f"{'active':>6} {'train s':>8} {'score s':>8}")
+    print(
+        f"{what}: {len(data.train_x):,} to train on, {len(data.test_x):,} held back; default model (conv, 20-D), "
+        f"{args.epochs} epochs, seeds {args.seeds}"
+    )
+    print(
+        f"{'model':<14} {'seed':>4} {'IWAE-100 bound':>15} {'on':>12} {'-log p(x)':>10} {'test -ELBO':>10} "
+        f"{'active':>6} {'train s':>8} {'score s':>8}"
+    )
     rows = {}
     for conditional in (False, True):
         for seed in args.seeds:
-            spec = RunSpec(data=data.options, model=ModelChoice(conditional=conditional),
-                           train=TrainConfig(epochs=args.epochs, seed=seed))
+            spec = RunSpec(
+                data=data.options, model=ModelChoice(conditional=conditional), train=TrainConfig(epochs=args.epochs, seed=seed)
+            )
             model = spec.build(data)
             t0 = time.perf_counter()
             for _ in train(model, data, spec.train):
@@ -53,14 +59,18 @@ def main() -> None:
             scores = evaluate(model, data.test_x, y=data.test_y)
             name = "conditional" if conditional else "unconditional"
             rows.setdefault(name, []).append((bound, marginal, scores["test_loss"], scores["active_units"], trained))
-            print(f"{name:<14} {seed:>4} {bound:>15.2f} {'-log p(x|y)' if conditional else '-log p(x)':>12} "
-                  f"{marginal:>10.2f} {scores['test_loss']:>10.2f} {scores['active_units']:>6} {trained:>8.0f} "
-                  f"{time.perf_counter() - t0 - trained:>8.0f}", flush=True)
+            print(
+                f"{name:<14} {seed:>4} {bound:>15.2f} {'-log p(x|y)' if conditional else '-log p(x)':>12} "
+                f"{marginal:>10.2f} {scores['test_loss']:>10.2f} {scores['active_units']:>6} {trained:>8.0f} "
+                f"{time.perf_counter() - t0 - trained:>8.0f}",
+                flush=True,
+            )
     print("medians over the seeds")
     for name, values in rows.items():
         m = medians(values)
-        print(f"{name:<14} bound {m[0]:.2f}  -log p(x) {m[1]:.2f}  test -ELBO {m[2]:.2f}  "
-              f"active {m[3]:.0f}  train s {m[4]:.0f}")
+        print(
+            f"{name:<14} bound {m[0]:.2f}  -log p(x) {m[1]:.2f}  test -ELBO {m[2]:.2f}  active {m[3]:.0f}  train s {m[4]:.0f}"
+        )
 
 
 if __name__ == "__main__":

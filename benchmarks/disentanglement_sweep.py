@@ -8,6 +8,7 @@ long it took; and how long all the metrics take together on 10,000 codes.
 The sweep is `python -m vae_core sweep --data sprites` itself (local processes); each checkpoint's metrics are
 the ones its save measured on the 500 held-out sprites. Runs already in --out-dir are not trained again.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,15 +22,41 @@ from bench_common import ROOT, machine_line, warn_if_busy
 
 sys.path.insert(0, str(ROOT))  # vae_core, for timing the metrics here
 
-COLUMNS = (("mig", "MIG"), ("dci_disentanglement", "DCI D"), ("dci_completeness", "DCI C"),
-           ("dci_informativeness", "DCI I"), ("sap", "SAP"), ("factorvae", "FactorVAE"), ("test_recon", "recon"),
-           ("test_kl", "KL"))
+COLUMNS = (
+    ("mig", "MIG"),
+    ("dci_disentanglement", "DCI D"),
+    ("dci_completeness", "DCI C"),
+    ("dci_informativeness", "DCI I"),
+    ("sap", "SAP"),
+    ("factorvae", "FactorVAE"),
+    ("test_recon", "recon"),
+    ("test_kl", "KL"),
+)
 
 
 def run_sweep(args) -> tuple[list[dict], float]:
-    command = [sys.executable, "-m", "vae_core", "sweep", "--data", "sprites", "--betas", args.betas, "--seeds",
-               args.seeds, "--out-dir", args.out_dir, "--workers", str(args.workers), "--json", "--quiet",
-               "--image-size", str(args.image_size), "--sprites-n", str(args.sprites_n)]
+    command = [
+        sys.executable,
+        "-m",
+        "vae_core",
+        "sweep",
+        "--data",
+        "sprites",
+        "--betas",
+        args.betas,
+        "--seeds",
+        args.seeds,
+        "--out-dir",
+        args.out_dir,
+        "--workers",
+        str(args.workers),
+        "--json",
+        "--quiet",
+        "--image-size",
+        str(args.image_size),
+        "--sprites-n",
+        str(args.sprites_n),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout), time.perf_counter() - t0
@@ -42,8 +69,11 @@ def table(rows: list[dict]) -> str:
         cells = []
         for key, _ in COLUMNS:
             v = np.array([r[key] for r in runs])
-            cells.append(f"{np.median(v):7.3f} [{v.min():.2f},{v.max():.2f}]" if key not in ("test_recon", "test_kl")
-                         else f"{np.median(v):7.1f} [{v.min():.0f},{v.max():.0f}]")
+            cells.append(
+                f"{np.median(v):7.3f} [{v.min():.2f},{v.max():.2f}]"
+                if key not in ("test_recon", "test_kl")
+                else f"{np.median(v):7.1f} [{v.min():.0f},{v.max():.0f}]"
+            )
         lines.append(f"{beta:>5g} {len(runs):>4} " + " ".join(f"{c:>17}" for c in cells))
     return "\n".join(lines)
 
@@ -81,16 +111,20 @@ def main() -> None:
     rows, seconds = run_sweep(args)
     trained = sum(r["status"] == "trained" for r in rows)
     n_test = round(args.sprites_n * 0.2)
-    print(f"sweep: {len(rows)} runs ({trained} trained now) in {seconds:.0f} s with {args.workers} workers; default "
-          f"model (conv, 20-D), 30 epochs, {args.sprites_n:,} sprites ({args.sprites_n - n_test:,} train, "
-          f"{n_test:,} test), {args.image_size}x{args.image_size}")
+    print(
+        f"sweep: {len(rows)} runs ({trained} trained now) in {seconds:.0f} s with {args.workers} workers; default "
+        f"model (conv, 20-D), 30 epochs, {args.sprites_n:,} sprites ({args.sprites_n - n_test:,} train, "
+        f"{n_test:,} test), {args.image_size}x{args.image_size}"
+    )
     print("per β: median over seeds [lowest, highest]; recon and KL in nats per image")
     print(table(rows))
     if not args.codes:
         return
     times = time_metrics(rows[0]["path"], args.codes, args.repeats)
-    print(f"all metrics on {args.codes:,} codes: median {np.median(times):.2f} s of {len(times)} "
-          f"({', '.join(f'{t:.2f}' for t in times)})")
+    print(
+        f"all metrics on {args.codes:,} codes: median {np.median(times):.2f} s of {len(times)} "
+        f"({', '.join(f'{t:.2f}' for t in times)})"
+    )
 
 
 if __name__ == "__main__":

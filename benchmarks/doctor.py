@@ -6,6 +6,7 @@ IWAE-100 bound on -log p(x).
 
     python benchmarks/doctor.py > benchmarks/results/doctor.txt
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,10 +33,14 @@ def main() -> None:
     data = spec.data.load()
     runs = [("original", spec.train), ("free bits 0.25", replace(spec.train, free_bits=0.25))]
     runs += [(remedy.change, config) for remedy, config in remedies(spec.train)]
-    print(f"digits-16d's run: {spec.model.arch} {spec.model.latent_dim}-D, {spec.train.epochs} epochs, β "
-          f"{spec.train.beta:g}; {len(data.train_x)} train / {len(data.test_x)} test digits; seeds {args.seeds}")
-    print(f"{'run':<40} {'seed':>4} {'active':>6} {'collapsed':>9} {'I(x;z)':>7} {'test -ELBO':>10} {'IWAE-100':>9} "
-          f"{'train s':>8}")
+    print(
+        f"digits-16d's run: {spec.model.arch} {spec.model.latent_dim}-D, {spec.train.epochs} epochs, β "
+        f"{spec.train.beta:g}; {len(data.train_x)} train / {len(data.test_x)} test digits; seeds {args.seeds}"
+    )
+    print(
+        f"{'run':<40} {'seed':>4} {'active':>6} {'collapsed':>9} {'I(x;z)':>7} {'test -ELBO':>10} {'IWAE-100':>9} "
+        f"{'train s':>8}"
+    )
     rows = {}
     for name, config in runs:
         for seed in args.seeds:
@@ -51,13 +56,17 @@ def main() -> None:
             nll = iwae_nll(model, data.test_x, k=100)
             row = (scores["active_units"], collapsed, scores["mutual_info"], scores["test_loss"], nll, seconds)
             rows.setdefault(name, []).append(row)
-            print(f"{name:<40} {seed:>4} {row[0]:>6} {row[1]:>9} {row[2]:>7.2f} {row[3]:>10.2f} {row[4]:>9.2f} "
-                  f"{row[5]:>8.1f}", flush=True)
+            print(
+                f"{name:<40} {seed:>4} {row[0]:>6} {row[1]:>9} {row[2]:>7.2f} {row[3]:>10.2f} {row[4]:>9.2f} {row[5]:>8.1f}",
+                flush=True,
+            )
     print("medians over the seeds")
     for name, values in rows.items():
         m = medians(values)
-        print(f"{name:<40} active {m[0]:.0f}  collapsed {m[1]:.0f}  I(x;z) {m[2]:.2f}  test -ELBO {m[3]:.2f}  "
-              f"IWAE-100 {m[4]:.2f}  train s {m[5]:.1f}")
+        print(
+            f"{name:<40} active {m[0]:.0f}  collapsed {m[1]:.0f}  I(x;z) {m[2]:.2f}  test -ELBO {m[3]:.2f}  "
+            f"IWAE-100 {m[4]:.2f}  train s {m[5]:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Cold start: from launching `streamlit run app.py` to the data points drawn in Ch
 each run). Click: from the mouse click to the new decoded image displayed (text updated, image
 decoded by the browser, script finished), alternating between spots across the map.
 """
+
 import argparse
 import statistics
 import sys
@@ -41,15 +42,21 @@ def click_latencies(page, url: str, n: int, checkpoint: str) -> list[float]:
     wait_for_app_idle(page)
     select_checkpoint(page, checkpoint)
     area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-    spots = [(area["x"] + area["width"] * (0.15 + 0.7 * ((i * 0.37) % 1)),
-              area["y"] + area["height"] * (0.15 + 0.7 * ((i * 0.61) % 1))) for i in range(n + 1)]
+    spots = [
+        (
+            area["x"] + area["width"] * (0.15 + 0.7 * ((i * 0.37) % 1)),
+            area["y"] + area["height"] * (0.15 + 0.7 * ((i * 0.61) % 1)),
+        )
+        for i in range(n + 1)
+    ]
     times = []
     for i, (x, y) in enumerate(spots):
         before = page.evaluate(PANEL_STATE)
         t0 = time.perf_counter()
         page.mouse.click(x, y)
-        page.wait_for_function(f"prev => {{ const s = ({PANEL_STATE})(); return s !== null && s !== prev; }}",
-                               arg=before, timeout=30_000)
+        page.wait_for_function(
+            f"prev => {{ const s = ({PANEL_STATE})(); return s !== null && s !== prev; }}", arg=before, timeout=30_000
+        )
         if i > 0:  # the first click also warms caches for the decoded panel
             times.append(time.perf_counter() - t0)
         time.sleep(0.3)
@@ -66,10 +73,14 @@ def main() -> None:
         colds = [cold_start(page) for _ in range(args.runs)]
         with streamlit_server() as url:
             clicks = click_latencies(page, url, args.clicks, args.checkpoint)
-    print(f"cold start to drawn map: median {statistics.median(colds):.2f} s over {len(colds)} runs "
-          f"({', '.join(f'{c:.2f}' for c in colds)})")
-    print(f"click to decoded image ({args.checkpoint}): median {statistics.median(clicks) * 1000:.0f} ms over "
-          f"{len(clicks)} clicks (min {min(clicks) * 1000:.0f}, max {max(clicks) * 1000:.0f})")
+    print(
+        f"cold start to drawn map: median {statistics.median(colds):.2f} s over {len(colds)} runs "
+        f"({', '.join(f'{c:.2f}' for c in colds)})"
+    )
+    print(
+        f"click to decoded image ({args.checkpoint}): median {statistics.median(clicks) * 1000:.0f} ms over "
+        f"{len(clicks)} clicks (min {min(clicks) * 1000:.0f}, max {max(clicks) * 1000:.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ have each pressed Start on the Train page, on one server, in real Chromium.
 The runs past the server's cap ($VAE_EXPLORER_MAX_RUNS, default half the cores) queue; the script reports
 how many trained and how many waited, and the click latency medians side by side.
 """
+
 import argparse
 import statistics
 import sys
@@ -53,16 +54,24 @@ def main() -> None:
     training = sum("training" in s for s in statuses)
     queued = sum("queued" in s for s in statuses)
     print(machine_line())
-    print(f"{args.sessions} sessions pressed Start: {training} training, {queued} queued, "
-          f"{args.sessions - training - queued} other ({statuses})")
-    print(f"click to decoded image, alone: median {statistics.median(alone) * 1000:.0f} ms "
-          f"(min {min(alone) * 1000:.0f}, max {max(alone) * 1000:.0f})")
-    print(f"click to decoded image, beside {args.sessions} started runs: median {statistics.median(busy) * 1000:.0f} ms "
-          f"(min {min(busy) * 1000:.0f}, max {max(busy) * 1000:.0f}); "
-          f"ratio {statistics.median(busy) / statistics.median(alone):.2f} (their ten browser tabs on this machine too)")
-    print(f"click to decoded image, the ten tabs closed, their runs going on: median "
-          f"{statistics.median(closed) * 1000:.0f} ms (min {min(closed) * 1000:.0f}, max {max(closed) * 1000:.0f}); "
-          f"ratio {statistics.median(closed) / statistics.median(alone):.2f}; runs listed for a new session: {still}")
+    print(
+        f"{args.sessions} sessions pressed Start: {training} training, {queued} queued, "
+        f"{args.sessions - training - queued} other ({statuses})"
+    )
+    print(
+        f"click to decoded image, alone: median {statistics.median(alone) * 1000:.0f} ms "
+        f"(min {min(alone) * 1000:.0f}, max {max(alone) * 1000:.0f})"
+    )
+    print(
+        f"click to decoded image, beside {args.sessions} started runs: median {statistics.median(busy) * 1000:.0f} ms "
+        f"(min {min(busy) * 1000:.0f}, max {max(busy) * 1000:.0f}); "
+        f"ratio {statistics.median(busy) / statistics.median(alone):.2f} (their ten browser tabs on this machine too)"
+    )
+    print(
+        f"click to decoded image, the ten tabs closed, their runs going on: median "
+        f"{statistics.median(closed) * 1000:.0f} ms (min {min(closed) * 1000:.0f}, max {max(closed) * 1000:.0f}); "
+        f"ratio {statistics.median(closed) / statistics.median(alone):.2f}; runs listed for a new session: {still}"
+    )
 
 
 if __name__ == "__main__":

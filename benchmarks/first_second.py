@@ -15,6 +15,7 @@ scale      Explore cold render (fresh server, the map drawn) of a model whose te
 
 Train throughput, page against CLI, is benchmarks/train_overhead.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,9 +67,12 @@ def cold(page, rounds: int) -> None:
         app.append(drawn_after_launch(page))
         print(f"  bare {bare[-1]:.2f} s, app {app[-1]:.2f} s", flush=True)
     ratio = statistics.median(app) / statistics.median(bare)
-    print(f"cold start to the drawn map ({n} points): app median {statistics.median(app):.2f} s "
-          f"({_list(app)}), bare plotly page {statistics.median(bare):.2f} s ({_list(bare)}): "
-          f"ratio {ratio:.2f}", flush=True)
+    print(
+        f"cold start to the drawn map ({n} points): app median {statistics.median(app):.2f} s "
+        f"({_list(app)}), bare plotly page {statistics.median(bare):.2f} s ({_list(bare)}): "
+        f"ratio {ratio:.2f}",
+        flush=True,
+    )
 
 
 def first_run(page, rounds: int, think: float = 0.0) -> None:
@@ -85,16 +89,22 @@ def first_run(page, rounds: int, think: float = 0.0) -> None:
             page.wait_for_function(CURVE_POINTS, timeout=120_000)
             times.append(time.perf_counter() - t0)
             print(f"  first run: {times[-1]:.2f} s", flush=True)
-    print(f"fresh server, Start clicked {think:g} s after it shows, to the first curve points: "
-          f"median {statistics.median(times):.2f} s "
-          f"({_list(times)})", flush=True)
+    print(
+        f"fresh server, Start clicked {think:g} s after it shows, to the first curve points: "
+        f"median {statistics.median(times):.2f} s "
+        f"({_list(times)})",
+        flush=True,
+    )
 
 
 def clicks(page, n: int) -> None:
     with streamlit_server() as url:
         times = click_latencies(page, url, n, "digits-2d")
-    print(f"click to decoded image (digits-2d): median {statistics.median(times) * 1000:.0f} ms over {len(times)} "
-          f"clicks (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})", flush=True)
+    print(
+        f"click to decoded image (digits-2d): median {statistics.median(times) * 1000:.0f} ms over {len(times)} "
+        f"clicks (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})",
+        flush=True,
+    )
 
 
 def scale(page, rounds: int) -> None:
@@ -116,8 +126,11 @@ def scale(page, rounds: int) -> None:
                 renders[n].append(drawn_after_launch(page, env={"VAE_EXPLORER_CHECKPOINTS": str(folders[n])}))
                 print(f"  {n:,} points: {renders[n][-1]:.2f} s", flush=True)
     small, large = statistics.median(renders[1000]), statistics.median(renders[60000])
-    print(f"Explore cold render ({description}): 60k points median {large:.2f} s ({_list(renders[60000])}), "
-          f"1k points {small:.2f} s ({_list(renders[1000])}): ratio {large / small:.2f}", flush=True)
+    print(
+        f"Explore cold render ({description}): 60k points median {large:.2f} s ({_list(renders[60000])}), "
+        f"1k points {small:.2f} s ({_list(renders[1000])}): ratio {large / small:.2f}",
+        flush=True,
+    )
 
 
 def _list(values: list[float]) -> str:

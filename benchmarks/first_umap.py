@@ -8,6 +8,7 @@ UMAP and times until the UMAP map is drawn. With --before, the same rounds run, 
 of REF (a git worktree), the code before the change. --cold-numba gives every server an empty numba disk cache,
 as on a machine where umap-learn was just installed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,11 @@ def main() -> None:
                 print(f"  round {i + 1} {name}: click on UMAP to map drawn {seconds:.2f} s", flush=True)
         numba = "empty numba disk cache" if args.cold_numba else "numba disk cache filled"
         for name, values in times.items():
-            print(f"{name}: first UMAP on a fresh server, {args.think:g} s on the PCA map first, {numba}: median "
-                  f"{statistics.median(values):.2f} s ({', '.join(f'{v:.2f}' for v in values)})", flush=True)
+            print(
+                f"{name}: first UMAP on a fresh server, {args.think:g} s on the PCA map first, {numba}: median "
+                f"{statistics.median(values):.2f} s ({', '.join(f'{v:.2f}' for v in values)})",
+                flush=True,
+            )
         if args.before:
             ratio = statistics.median(times["now"]) / statistics.median(times["before"])
             print(f"ratio now / before: {ratio:.2f}", flush=True)

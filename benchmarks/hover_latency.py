@@ -8,6 +8,7 @@ mousemove event to the second animation frame after it (the frame that shows the
 page's own mousemove handlers take. Also counts the websocket messages the page sent meanwhile (a server
 round trip per movement would be one each), and times building the grid of decodes (the sprite) in process.
 """
+
 import argparse
 import statistics
 import sys
@@ -79,9 +80,11 @@ def main() -> None:
         latency, handler = page.evaluate("window.__lat"), page.evaluate("window.__handler")
         messages = len(sent) - before
     q = statistics.quantiles(latency, n=10)
-    print(f"mousemove to the frame showing the tile: median {statistics.median(latency):.1f} ms, 90th percentile "
-          f"{q[-1]:.1f} ms ({len(latency)} moves); the page's mousemove handlers: median "
-          f"{statistics.median(handler):.2f} ms; websocket messages sent during the moves: {messages}")
+    print(
+        f"mousemove to the frame showing the tile: median {statistics.median(latency):.1f} ms, 90th percentile "
+        f"{q[-1]:.1f} ms ({len(latency)} moves); the page's mousemove handlers: median "
+        f"{statistics.median(handler):.2f} ms; websocket messages sent during the moves: {messages}"
+    )
     for name, ms in sprite_build_ms().items():
         print(f"building the hover grid (32x32 decodes, packed, PNG) for {name}: median {ms:.0f} ms")
 

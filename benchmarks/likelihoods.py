@@ -17,6 +17,7 @@ folders, split 8,000 / 2,000 by vae_core's folder loader:
 Only losses of the same likelihood are comparable: a Gaussian or continuous Bernoulli density on [0, 1]
 is not a Bernoulli probability.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,20 @@ def cli(*args) -> str:
 
 
 def train_and_eval(folder: Path, out: Path, options: list[str], epochs: int, seed: int, iwae_k: int = 0) -> dict:
-    cli("train", "--data", str(folder), "--epochs", str(epochs), "--seed", str(seed), "--quiet", "--force",
-        "--out", str(out), *options)
+    cli(
+        "train",
+        "--data",
+        str(folder),
+        "--epochs",
+        str(epochs),
+        "--seed",
+        str(seed),
+        "--quiet",
+        "--force",
+        "--out",
+        str(out),
+        *options,
+    )
     result = json.loads(cli("eval", str(out), "--json", *(["--iwae-k", str(iwae_k)] if iwae_k else [])))
     _, meta = load_checkpoint(out)
     epochs_done = [e for e in meta.history if e["type"] == "epoch"]
@@ -73,7 +86,8 @@ def shapes_28(n_per_class: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.nd
             cx, cy = rng.uniform(36, 76, 2)
             r, turn, grey = rng.uniform(16, 34), rng.uniform(0, np.pi), int(rng.integers(120, 256))
             corners = lambda k, cx=cx, cy=cy, r=r, turn=turn: [  # k corners of a regular polygon
-                (cx + r * np.cos(turn + 2 * np.pi * i / k), cy + r * np.sin(turn + 2 * np.pi * i / k)) for i in range(k)]
+                (cx + r * np.cos(turn + 2 * np.pi * i / k), cy + r * np.sin(turn + 2 * np.pi * i / k)) for i in range(k)
+            ]
             if shape == "ellipse":
                 draw.ellipse([cx - r, cy - r * rng.uniform(0.4, 1), cx + r, cy + r * rng.uniform(0.4, 1)], fill=grey)
             elif shape in ("box", "triangle"):
@@ -100,8 +114,10 @@ def picture(checkpoint: Path, folder: Path, out: Path, n: int = 10) -> None:
 def likelihood_table(mnist: Path, work: Path, epochs: int) -> tuple[list[str], list[dict]]:
     runs = [(f"defaults, {name}", ["--likelihood", name]) for name in ("bernoulli", "continuous-bernoulli", "gaussian")]
     runs.append(("pytorch/examples recipe network (784-400-20 MLP), bernoulli", RECIPE))
-    lines = ["| model and likelihood | test loss (nats) | bits/dim | IWAE-100 NLL (nats) | training (s) | picture |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| model and likelihood | test loss (nats) | bits/dim | IWAE-100 NLL (nats) | training (s) | picture |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     raw = []
     for label, options in runs:
         name = label.split(", ")[-1] if label.startswith("defaults") else "recipe"
@@ -110,17 +126,25 @@ def likelihood_table(mnist: Path, work: Path, epochs: int) -> tuple[list[str], l
         png = RESULTS / f"likelihood-{name}.png"
         picture(out, mnist, png)
         raw.append(dict(r, label=label))
-        lines.append(f"| {label} | {r['test_loss']:.1f} | {r['bits_per_dim']:.3f} | {r['iwae_nll']:.1f} | "
-                     f"{r['train_s']:.1f} | `results/{png.name}` |")
+        lines.append(
+            f"| {label} | {r['test_loss']:.1f} | {r['bits_per_dim']:.3f} | {r['iwae_nll']:.1f} | "
+            f"{r['train_s']:.1f} | `results/{png.name}` |"
+        )
         print(lines[-1], flush=True)
     return lines, raw
 
 
 def defaults_table(sets: dict[str, Path], work: Path, epochs: int, seeds: int) -> tuple[list[str], list[dict]]:
-    runs = [("CLI defaults (no architecture options)", []), ("784-400-20 MLP", RECIPE), ("conv net, 20 latent", CONV),
-            ("before: 512-256 MLP, 2-D code", BEFORE)]
-    lines = ["| data | " + " | ".join(label for label, _ in runs) + " | defaults / best reference |",
-             "| --- | " + " | ".join("---" for _ in runs) + " | --- |"]
+    runs = [
+        ("CLI defaults (no architecture options)", []),
+        ("784-400-20 MLP", RECIPE),
+        ("conv net, 20 latent", CONV),
+        ("before: 512-256 MLP, 2-D code", BEFORE),
+    ]
+    lines = [
+        "| data | " + " | ".join(label for label, _ in runs) + " | defaults / best reference |",
+        "| --- | " + " | ".join("---" for _ in runs) + " | --- |",
+    ]
     raw = []
     for data_name, folder in sets.items():
         medians = {}
@@ -148,15 +172,23 @@ def main() -> None:
         mnist = write_png_folder(images, labels, work / "mnist")
         shapes = write_png_folder(*shapes_28(), work / "shapes")
         likelihood_lines, likelihood_raw = likelihood_table(mnist, work, args.epochs)
-        default_lines, default_raw = defaults_table({description: mnist, "28x28 grey shapes (10,000, made here)": shapes},
-                                                    work, args.epochs, args.seeds)
+        default_lines, default_raw = defaults_table(
+            {description: mnist, "28x28 grey shapes (10,000, made here)": shapes}, work, args.epochs, args.seeds
+        )
     command = f"python benchmarks/likelihoods.py --epochs {args.epochs} --seeds {args.seeds}"
-    text = "\n".join([f"{machine}\n\n`{command}`; {args.epochs} epochs, 8,000 train / 2,000 test images.\n",
-                      "Likelihoods (seed 0):\n", *likelihood_lines,
-                      f"\nDefaults: median test loss (Bernoulli, nats) over {args.seeds} seeds:\n", *default_lines])
+    text = "\n".join(
+        [
+            f"{machine}\n\n`{command}`; {args.epochs} epochs, 8,000 train / 2,000 test images.\n",
+            "Likelihoods (seed 0):\n",
+            *likelihood_lines,
+            f"\nDefaults: median test loss (Bernoulli, nats) over {args.seeds} seeds:\n",
+            *default_lines,
+        ]
+    )
     (RESULTS / "likelihoods.md").write_text(text + "\n")
-    (RESULTS / "likelihoods.json").write_text(json.dumps(dict(machine=machine, command=command, likelihoods=likelihood_raw,
-                                                              defaults=default_raw), indent=1))
+    (RESULTS / "likelihoods.json").write_text(
+        json.dumps(dict(machine=machine, command=command, likelihoods=likelihood_raw, defaults=default_raw), indent=1)
+    )
     print(text)
 
 

@@ -7,6 +7,7 @@ Each round starts a digits run of 1000 epochs from the page, waits 4 s, samples 
 --tree runs the same measurement against other checkouts (for example a worktree of an earlier commit), in
 alternating rounds, so that a before/after comparison shares the machine's noise.
 """
+
 import argparse
 import os
 import statistics
@@ -83,8 +84,7 @@ def main() -> None:
             print(f"round {i} {tree}: " + ", ".join(f"{k} {v:.0f}" for k, v in rows[tree][-1].items()), flush=True)
     for tree in trees:
         median = {k: statistics.median(r[k] for r in rows[tree]) for k in rows[tree][0]}
-        print(f"median, {tree} (% of one core; layouts per second): "
-              + ", ".join(f"{k} {v:.0f}" for k, v in median.items()))
+        print(f"median, {tree} (% of one core; layouts per second): " + ", ".join(f"{k} {v:.0f}" for k, v in median.items()))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from the run's own history: the seconds spent measuring, against the run's whole
 
     python benchmarks/metrics_cost.py > benchmarks/results/metrics_cost.txt
 """
+
 from __future__ import annotations
 
 import statistics
@@ -25,8 +26,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sprites.pt"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "sprites", "--out", str(out), "--quiet"],
-                       cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "vae_core", "train", "--data", "sprites", "--out", str(out), "--quiet"], cwd=ROOT, check=True
+        )
         wall = time.perf_counter() - t0
         _, meta = load_checkpoint(out)
     epochs = [e for e in meta.history if e.get("type") == "epoch"]
@@ -36,8 +38,10 @@ def main() -> None:
     rate = statistics.median(e["samples_per_s"] for e in meta.history if e.get("type") == "step")
     print(f"train --data sprites (defaults): {wall:.1f} s in all, {loop:.1f} s in the training loop")
     each = ", ".join(f"{e['disentanglement_s']:.2f}" for e in measured)
-    print(f"metrics measured after {len(measured)} of {len(epochs)} epochs: {cost:.2f} s in all "
-          f"({cost / loop:.1%} of the loop), each {each} s")
+    print(
+        f"metrics measured after {len(measured)} of {len(epochs)} epochs: {cost:.2f} s in all "
+        f"({cost / loop:.1%} of the loop), each {each} s"
+    )
     print(f"samples/s (median of the step events, measuring left out): {rate:,.0f}")
 
 

@@ -12,6 +12,7 @@ second process reads the same fit from the disk cache. Rounds alternate.
 Clicks: Chromium against one `streamlit run app.py`, digits-16d opened by link with proj=pca and proj=umap
 (its fit cached first), free clicks alternating between the two maps, as explore_latency.click_latencies.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,14 @@ def latents(n: int = 2000) -> tuple[np.ndarray, str]:
 
 
 def fit_seconds(path: Path, kind: str, cache: str) -> tuple[float, float, float]:
-    out = subprocess.run([sys.executable, "-c", FIT, str(path), kind, cache], cwd=HERE.parent, check=True,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        [sys.executable, "-c", FIT, str(path), kind, cache],
+        cwd=HERE.parent,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     seconds, error, span = (float(v) for v in out.stdout.split())
     return seconds, error, span
 
@@ -78,12 +85,18 @@ def fits(rounds: int) -> None:
                 again, _, _ = fit_seconds(path, kind, cache)
                 results[kind]["first"].append(first)
                 results[kind]["again"].append(again)
-                print(f"  {kind}: first fit {first:.2f} s, from the cache {again:.3f} s; round-trip error median "
-                      f"{error:.2f} ({error / span:.0%} of the map's width)", flush=True)
+                print(
+                    f"  {kind}: first fit {first:.2f} s, from the cache {again:.3f} s; round-trip error median "
+                    f"{error:.2f} ({error / span:.0%} of the map's width)",
+                    flush=True,
+                )
     for kind, r in results.items():
-        print(f"{kind} on {description}: first fit in a fresh process median {statistics.median(r['first']):.2f} s "
-              f"({', '.join(f'{v:.2f}' for v in r['first'])}); second open from the disk cache median "
-              f"{statistics.median(r['again']):.3f} s", flush=True)
+        print(
+            f"{kind} on {description}: first fit in a fresh process median {statistics.median(r['first']):.2f} s "
+            f"({', '.join(f'{v:.2f}' for v in r['first'])}); second open from the disk cache median "
+            f"{statistics.median(r['again']):.3f} s",
+            flush=True,
+        )
 
 
 def clicks(n: int) -> None:
@@ -96,8 +109,11 @@ def clicks(n: int) -> None:
             for proj in times:  # digits-2d: click_latencies' own model choice is skipped, the link picks the model
                 times[proj] += click_latencies(page, f"{url}/?model=digits-16d&proj={proj}", n // 2, "digits-2d")
     pca, umap = statistics.median(times["pca"]), statistics.median(times["umap"])
-    print(f"free click to decoded image, digits-16d: UMAP map (cached) median {umap * 1000:.0f} ms, PCA map median "
-          f"{pca * 1000:.0f} ms over {len(times['pca'])} clicks each: ratio {umap / pca:.2f}", flush=True)
+    print(
+        f"free click to decoded image, digits-16d: UMAP map (cached) median {umap * 1000:.0f} ms, PCA map median "
+        f"{pca * 1000:.0f} ms over {len(times['pca'])} clicks each: ratio {umap / pca:.2f}",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ objectives), the test -ELBO and its active units.
 The digits are the MNIST test split in ../shared/datasets (for benchmarks only), 8,000 to train on and 2,000
 held back, split by a fixed seed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,13 @@ from bench_common import ROOT, machine_line, source_images, warn_if_busy
 
 sys.path.insert(0, str(ROOT))  # vae_core
 
-RUNS = (("ELBO", dict()), ("IWAE k=5", dict(objective="iwae", iwae_k=5)),
-        ("IWAE k=20", dict(objective="iwae", iwae_k=20)), ("ELBO, free bits 0.25", dict(free_bits=0.25)),
-        ("ELBO, free bits 0.5", dict(free_bits=0.5)))
+RUNS = (
+    ("ELBO", dict()),
+    ("IWAE k=5", dict(objective="iwae", iwae_k=5)),
+    ("IWAE k=20", dict(objective="iwae", iwae_k=20)),
+    ("ELBO, free bits 0.25", dict(free_bits=0.25)),
+    ("ELBO, free bits 0.5", dict(free_bits=0.5)),
+)
 
 
 def digits():
@@ -33,8 +38,7 @@ def digits():
     test, train = order[:2000], order[2000:]
     images = torch.from_numpy(x).unsqueeze(1)
     labels = torch.from_numpy(y).long()
-    return Dataset("mnist-t10k", images[train], labels[train], images[test], labels[test],
-                   [str(d) for d in range(10)]), what
+    return Dataset("mnist-t10k", images[train], labels[train], images[test], labels[test], [str(d) for d in range(10)]), what
 
 
 def iwae_nll(model, x, k: int = 100, batch: int = 50, seed: int = 0) -> float:
@@ -42,8 +46,7 @@ def iwae_nll(model, x, k: int = 100, batch: int = 50, seed: int = 0) -> float:
 
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        return -float(torch.cat([iwae_log_likelihood(model, x[i:i + batch], k, gen)
-                                 for i in range(0, len(x), batch)]).mean())
+        return -float(torch.cat([iwae_log_likelihood(model, x[i : i + batch], k, gen) for i in range(0, len(x), batch)]).mean())
 
 
 def main() -> None:
@@ -58,8 +61,10 @@ def main() -> None:
     warn_if_busy()
     print(machine_line())
     data, what = digits()
-    print(f"{what}: {len(data.train_x):,} to train on, {len(data.test_x):,} held back; default model "
-          f"({ModelChoice().config_for(data.image_shape).arch}, 20-D), {args.epochs} epochs, seed {args.seed}")
+    print(
+        f"{what}: {len(data.train_x):,} to train on, {len(data.test_x):,} held back; default model "
+        f"({ModelChoice().config_for(data.image_shape).arch}, 20-D), {args.epochs} epochs, seed {args.seed}"
+    )
     print(f"{'objective':<22} {'IWAE-100 NLL':>12} {'test -ELBO':>10} {'active':>6} {'train s':>8}")
     for name, options in RUNS:
         config = TrainConfig(epochs=args.epochs, seed=args.seed, **options)
@@ -71,8 +76,11 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         model.eval()
         scores = evaluate(model, data.test_x, seed=0)
-        print(f"{name:<22} {iwae_nll(model, data.test_x):>12.2f} {scores['test_loss']:>10.2f} "
-              f"{scores['active_units']:>6} {seconds:>8.0f}", flush=True)
+        print(
+            f"{name:<22} {iwae_nll(model, data.test_x):>12.2f} {scores['test_loss']:>10.2f} "
+            f"{scores['active_units']:>6} {seconds:>8.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

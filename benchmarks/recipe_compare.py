@@ -24,6 +24,7 @@ Quality: every model is scored by the same code, `python -m vae_core eval --json
 BCE there, BCE-with-logits here: the same function, checked on a batch). "own final test loss" is what
 each engine itself reported after its last epoch (a different noise draw, same quantity).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,10 @@ def prepare(work: Path):
     # vae_core's own split code applied to file numbers instead of images gives the split's files
     o = data.options
     idx = _split("files", torch.arange(len(files)), torch.arange(len(files)), [], o["test_fraction"], o["split_seed"], {})
-    split = {part: [str(files[i].relative_to(folder)) for i in ids.tolist()]
-             for part, ids in (("train", idx.train_x), ("test", idx.test_x))}
+    split = {
+        part: [str(files[i].relative_to(folder)) for i in ids.tolist()]
+        for part, ids in (("train", idx.train_x), ("test", idx.test_x))
+    }
     for part, x in (("train", data.train_x), ("test", data.test_x)):
         check_same_images(folder, split[part], x)
     split_file = work / "split.json"
@@ -84,37 +87,84 @@ def timed(cmd: list[str], log: Path) -> float:
 
 
 def run_vae_core(arch: str, folder: Path, out: Path, epochs: int, seed: int, n_train: int) -> dict:
-    cmd = [sys.executable, "-m", "vae_core", "train", "--data", str(folder), "--arch", arch, "--latent-dim", "20",
-           "--epochs", str(epochs), "--batch-size", str(BATCH), "--lr", "1e-3", "--seed", str(seed), "--device", "cpu",
-           "--out", str(out / "model.pt"), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vae_core",
+        "train",
+        "--data",
+        str(folder),
+        "--arch",
+        arch,
+        "--latent-dim",
+        "20",
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        str(BATCH),
+        "--lr",
+        "1e-3",
+        "--seed",
+        str(seed),
+        "--device",
+        "cpu",
+        "--out",
+        str(out / "model.pt"),
+        "--quiet",
+    ]
     if arch == "mlp":
         cmd += ["--hidden", "400"]
     wall = timed(cmd, out / "log.txt")
     _, meta = load_checkpoint(out / "model.pt")
-    return dict(wall_s=wall, epoch_train_s=epoch_train_seconds(meta.history, n_train, BATCH),
-                own_test_loss=meta.metrics["test_loss"], checkpoint=str(out / "model.pt"))
+    return dict(
+        wall_s=wall,
+        epoch_train_s=epoch_train_seconds(meta.history, n_train, BATCH),
+        own_test_loss=meta.metrics["test_loss"],
+        checkpoint=str(out / "model.pt"),
+    )
 
 
 def run_recipe(source: str, folder: Path, split_file: Path, out: Path, epochs: int, seed: int, data) -> dict:
-    cmd = [sys.executable, str(HERE / "recipe_pytorch_examples.py"), "--data", str(folder), "--split", str(split_file),
-           "--out", str(out), "--epochs", str(epochs), "--seed", str(seed), "--source", source]
+    cmd = [
+        sys.executable,
+        str(HERE / "recipe_pytorch_examples.py"),
+        "--data",
+        str(folder),
+        "--split",
+        str(split_file),
+        "--out",
+        str(out),
+        "--epochs",
+        str(epochs),
+        "--seed",
+        str(seed),
+        "--source",
+        source,
+    ]
     wall = timed(cmd, out.with_suffix(".log"))
     metrics = json.loads((out / "metrics.json").read_text())
     checkpoint = recipe_as_vae_core(out / "model.pt", data, out / "as-vae-core.pt")
-    return dict(wall_s=wall, epoch_train_s=metrics["epoch_train_s"], own_test_loss=metrics["test_loss"][-1],
-                checkpoint=str(checkpoint))
+    return dict(
+        wall_s=wall, epoch_train_s=metrics["epoch_train_s"], own_test_loss=metrics["test_loss"][-1], checkpoint=str(checkpoint)
+    )
 
 
 def recipe_as_vae_core(state_file: Path, data, out: Path) -> Path:
     """The recipe's weights in the identical vae_core MLP (fc21/fc22 stacked into to_stats), saved as a checkpoint."""
     s = torch.load(state_file, weights_only=True)
     model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=20, hidden=(400,), arch="mlp"))
-    model.load_state_dict({
-        "encoder.1.0.weight": s["fc1.weight"], "encoder.1.0.bias": s["fc1.bias"],
-        "to_stats.weight": torch.cat([s["fc21.weight"], s["fc22.weight"]]),
-        "to_stats.bias": torch.cat([s["fc21.bias"], s["fc22.bias"]]),
-        "decoder.0.weight": s["fc3.weight"], "decoder.0.bias": s["fc3.bias"],
-        "decoder.2.weight": s["fc4.weight"], "decoder.2.bias": s["fc4.bias"]})
+    model.load_state_dict(
+        {
+            "encoder.1.0.weight": s["fc1.weight"],
+            "encoder.1.0.bias": s["fc1.bias"],
+            "to_stats.weight": torch.cat([s["fc21.weight"], s["fc22.weight"]]),
+            "to_stats.bias": torch.cat([s["fc21.bias"], s["fc22.bias"]]),
+            "decoder.0.weight": s["fc3.weight"],
+            "decoder.0.bias": s["fc3.bias"],
+            "decoder.2.weight": s["fc4.weight"],
+            "decoder.2.bias": s["fc4.bias"],
+        }
+    )
     check_same_function(model.eval(), s, as_float(data.test_x[:BATCH]))
     return save_checkpoint(out, model, dataset=data.name, data_options=data.options, overwrite=True)
 
@@ -129,15 +179,23 @@ def check_same_function(model: VAE, recipe_state: dict, x: torch.Tensor) -> None
     logits = model.decode(mu)
     recipe_loss = loss_function(recipe.decode(mu), x, mu, logvar, recipe.pixels).item() / len(x)
     ours = elbo(x, logits, mu, logvar).loss.item()
-    if not (torch.allclose(mu, r_mu, atol=1e-5) and torch.allclose(logvar, r_logvar, atol=1e-5)
-            and torch.allclose(torch.sigmoid(logits).flatten(1), recipe.decode(mu), atol=1e-5)
-            and abs(recipe_loss - ours) < 1e-3 * abs(ours)):
+    if not (
+        torch.allclose(mu, r_mu, atol=1e-5)
+        and torch.allclose(logvar, r_logvar, atol=1e-5)
+        and torch.allclose(torch.sigmoid(logits).flatten(1), recipe.decode(mu), atol=1e-5)
+        and abs(recipe_loss - ours) < 1e-3 * abs(ours)
+    ):
         raise RuntimeError(f"recipe and vae_core MLP disagree (loss {recipe_loss:.4f} vs {ours:.4f})")
 
 
 def evaluate(checkpoint: str, iwae_k: int) -> dict:
-    out = subprocess.run([sys.executable, "-m", "vae_core", "eval", checkpoint, "--json", "--iwae-k", str(iwae_k),
-                          "--device", "cpu"], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "vae_core", "eval", checkpoint, "--json", "--iwae-k", str(iwae_k), "--device", "cpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -159,8 +217,10 @@ def summarize(runs: list[dict], contenders: list[str]) -> dict:
     summary = {}
     for name in contenders:
         mine = [dict(r, **r["eval"]) for r in runs if r["contender"] == name]
-        s = {k: statistics.median(r[k] for r in mine)
-             for k in ("wall_s", "samples_per_s", "test_loss", "iwae_nll", "own_test_loss", "active_units")}
+        s = {
+            k: statistics.median(r[k] for r in mine)
+            for k in ("wall_s", "samples_per_s", "test_loss", "iwae_nll", "own_test_loss", "active_units")
+        }
         s.update({f"{k}_range": [min(r[k] for r in mine), max(r[k] for r in mine)] for k in ("test_loss", "iwae_nll")})
         summary[name] = s
     for base in ("recipe", "recipe-memory"):
@@ -173,18 +233,32 @@ def summarize(runs: list[dict], contenders: list[str]) -> dict:
 def table(summary: dict, iwae_k: int) -> str:
     """Ratios against the folder recipe (it reads the same files as vae_core); a line each against recipe-memory."""
     base = "recipe" if "recipe" in summary else "recipe-memory"
-    rows = [f"| contender | whole process (s) | train samples/s | x {base} (samples/s) | x {base} (wall) "
-            f"| test -ELBO | IWAE-{iwae_k} NLL | own final test loss | active units |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        f"| contender | whole process (s) | train samples/s | x {base} (samples/s) | x {base} (wall) "
+        f"| test -ELBO | IWAE-{iwae_k} NLL | own final test loss | active units |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, s in summary.items():
-        cells = [f"{s['wall_s']:.1f}", f"{s['samples_per_s']:,.0f}", f"{s.get(f'x_{base}_samples_per_s', 0):.2f}",
-                 f"{s.get(f'x_{base}_wall', 0):.2f}", _with_range(s["test_loss"], s["test_loss_range"]),
-                 _with_range(s["iwae_nll"], s["iwae_nll_range"]), f"{s['own_test_loss']:.2f}", f"{s['active_units']:.0f}"]
+        cells = [
+            f"{s['wall_s']:.1f}",
+            f"{s['samples_per_s']:,.0f}",
+            f"{s.get(f'x_{base}_samples_per_s', 0):.2f}",
+            f"{s.get(f'x_{base}_wall', 0):.2f}",
+            _with_range(s["test_loss"], s["test_loss_range"]),
+            _with_range(s["iwae_nll"], s["iwae_nll_range"]),
+            f"{s['own_test_loss']:.2f}",
+            f"{s['active_units']:.0f}",
+        ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     if base == "recipe" and "recipe-memory" in summary:
-        rows.append("\nAgainst recipe-memory (the recipe's in-memory path, as torchvision.datasets.MNIST): " + ", ".join(
-            f"{name} x{s['x_recipe-memory_samples_per_s']:.2f} samples/s, x{s['x_recipe-memory_wall']:.2f} wall"
-            for name, s in summary.items() if name != "recipe-memory"))
+        rows.append(
+            "\nAgainst recipe-memory (the recipe's in-memory path, as torchvision.datasets.MNIST): "
+            + ", ".join(
+                f"{name} x{s['x_recipe-memory_samples_per_s']:.2f} samples/s, x{s['x_recipe-memory_wall']:.2f} wall"
+                for name, s in summary.items()
+                if name != "recipe-memory"
+            )
+        )
     return "\n".join(rows)
 
 
@@ -197,8 +271,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iwae-k", type=int, default=100)
-    parser.add_argument("--vary-seed", action="store_true",
-                        help="round r trains with seed r (a quality spread across seeds); default: seed 0 every round")
+    parser.add_argument(
+        "--vary-seed",
+        action="store_true",
+        help="round r trains with seed r (a quality spread across seeds); default: seed 0 every round",
+    )
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated, from the default")
     parser.add_argument("--json", help="write the raw numbers here")
     args = parser.parse_args()
@@ -212,25 +289,39 @@ def main() -> None:
         folder, data, split_file, description = prepare(work)
         runs = []
         for r in range(args.rounds):
-            for name in contenders[r % len(contenders):] + contenders[:r % len(contenders)]:
+            for name in contenders[r % len(contenders) :] + contenders[: r % len(contenders)]:
                 seed = r if args.vary_seed else 0
                 result = run_one(name, work / f"round{r}", args, seed, folder, data, split_file)
                 runs.append(dict(round=r, seed=seed, contender=name, **result))
-                print(f"round {r} {name}: {result['wall_s']:.1f} s, {result['samples_per_s']:,.0f} samples/s, "
-                      f"test -ELBO {result['eval']['test_loss']:.2f}, IWAE NLL {result['eval']['iwae_nll']:.2f}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"round {r} {name}: {result['wall_s']:.1f} s, {result['samples_per_s']:,.0f} samples/s, "
+                    f"test -ELBO {result['eval']['test_loss']:.2f}, IWAE NLL {result['eval']['iwae_nll']:.2f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     summary = summarize(runs, contenders)
     seeds = "seed = round" if args.vary_seed else "seed 0"
-    header = (f"{machine}\n\nData: {description}; {len(data.train_x):,} train / {len(data.test_x):,} test "
-              f"{'x'.join(map(str, data.image_shape))} images. Epochs: {args.epochs}, {seeds}, CPU; medians over "
-              f"rounds: {args.rounds} [min, max where they differ]. Losses: nats per image on the test split, "
-              "scored by `vae_core eval`.\n")
+    header = (
+        f"{machine}\n\nData: {description}; {len(data.train_x):,} train / {len(data.test_x):,} test "
+        f"{'x'.join(map(str, data.image_shape))} images. Epochs: {args.epochs}, {seeds}, CPU; medians over "
+        f"rounds: {args.rounds} [min, max where they differ]. Losses: nats per image on the test split, "
+        "scored by `vae_core eval`.\n"
+    )
     print(header)
     print(table(summary, args.iwae_k))
     if args.json:
-        raw = dict(machine=machine, data=description, n_train=len(data.train_x), n_test=len(data.test_x),
-                   epochs=args.epochs, rounds=args.rounds, vary_seed=args.vary_seed, iwae_k=args.iwae_k,
-                   summary=summary, runs=runs)
+        raw = dict(
+            machine=machine,
+            data=description,
+            n_train=len(data.train_x),
+            n_test=len(data.test_x),
+            epochs=args.epochs,
+            rounds=args.rounds,
+            vary_seed=args.vary_seed,
+            iwae_k=args.iwae_k,
+            summary=summary,
+            runs=runs,
+        )
         Path(args.json).write_text(json.dumps(raw, indent=1))
 
 

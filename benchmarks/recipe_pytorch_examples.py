@@ -15,6 +15,7 @@ torchvision.datasets.MNIST does (Image.fromarray, then ToTensor): the recipe's o
 Writes DIR/model.pt (state dict) and DIR/metrics.json: per-epoch train-loop seconds (the batches of the
 epoch, its test pass and sample images excluded), average train loss and test loss (nats per image).
 """
+
 import argparse
 import json
 import time
@@ -98,8 +99,10 @@ def loaders(folder: str, split_file: str, batch_size: int, source: str):
     else:
         raw.transform = transforms.ToTensor()
     train_set, test_set = torch.utils.data.Subset(raw, train_idx), torch.utils.data.Subset(raw, test_idx)
-    return (torch.utils.data.DataLoader(train_set, batch_size=batch_size, shuffle=True),
-            torch.utils.data.DataLoader(test_set, batch_size=batch_size, shuffle=True))
+    return (
+        torch.utils.data.DataLoader(train_set, batch_size=batch_size, shuffle=True),
+        torch.utils.data.DataLoader(test_set, batch_size=batch_size, shuffle=True),
+    )
 
 
 def train(model, optimizer, loader, epoch, log_interval=10):
@@ -113,8 +116,10 @@ def train(model, optimizer, loader, epoch, log_interval=10):
         train_loss += loss.item()
         optimizer.step()
         if batch_idx % log_interval == 0:
-            print(f"Train Epoch: {epoch} [{batch_idx * len(data)}/{len(loader.dataset)} "
-                  f"({100.0 * batch_idx / len(loader):.0f}%)]\tLoss: {loss.item() / len(data):.6f}")
+            print(
+                f"Train Epoch: {epoch} [{batch_idx * len(data)}/{len(loader.dataset)} "
+                f"({100.0 * batch_idx / len(loader):.0f}%)]\tLoss: {loss.item() / len(data):.6f}"
+            )
     print(f"====> Epoch: {epoch} Average loss: {train_loss / len(loader.dataset):.4f}")
     return train_loss / len(loader.dataset)
 
@@ -152,8 +157,14 @@ def main() -> None:
     shape = tuple(train_loader.dataset[0][0].shape)  # (C, H, W)
     model = VAE(pixels=shape[0] * shape[1] * shape[2])
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    metrics = dict(source=args.source, n_train=len(train_loader.dataset), n_test=len(test_loader.dataset),
-                   epoch_train_s=[], train_loss=[], test_loss=[])
+    metrics = dict(
+        source=args.source,
+        n_train=len(train_loader.dataset),
+        n_test=len(test_loader.dataset),
+        epoch_train_s=[],
+        train_loss=[],
+        test_loss=[],
+    )
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
         metrics["train_loss"].append(train(model, optimizer, train_loader, epoch))

@@ -7,6 +7,7 @@ whole run (train() plus, when on, ReplayRecorder.record at each epoch end), and 
 the bundled digits with the default 2-D MLP, and MNIST t10k (8,000 train / 2,000 test) with the default conv net
 (20-D, PCA frames aligned by Procrustes), when ../shared/datasets/mnist-t10k is there.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,10 @@ def measure(name: str, data: Dataset, epochs: int, rounds: int) -> None:
         without_s.append(one_run(data, epochs, False)[0])
     w, wo = statistics.median(with_s), statistics.median(without_s)
     print(f"| {name} | {epochs} | {wo:.2f} s | {w:.2f} s | **{wo / w:.3f}** | {1000 * statistics.median(frames):.1f} ms |")
-    print(f"  rounds without: {', '.join(f'{t:.2f}' for t in without_s)}; with: {', '.join(f'{t:.2f}' for t in with_s)}",
-          file=sys.stderr)
+    print(
+        f"  rounds without: {', '.join(f'{t:.2f}' for t in without_s)}; with: {', '.join(f'{t:.2f}' for t in with_s)}",
+        file=sys.stderr,
+    )
 
 
 def main() -> None:

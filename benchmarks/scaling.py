@@ -20,6 +20,7 @@ the other 0.25 N. Measured:
   click        click to decoded image, as in explore_latency.py (its click_latencies), median
 The PNG folders' write and load (vae_core.load_dataset) times are reported too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,12 +54,17 @@ def as_float(images: np.ndarray) -> torch.Tensor:
 def epoch_seconds(images: np.ndarray, labels: np.ndarray, n: int, epochs: int) -> list[float]:
     """Train-loop seconds per epoch on n images; a small test split, since evaluation is not counted."""
     x, y = tiled(images, labels, n)
-    data = Dataset(f"tiled-{n}", as_float(x), torch.from_numpy(y).long(), as_float(images[:256]),
-                   torch.from_numpy(labels[:256]).long(), [str(c) for c in range(int(labels.max()) + 1)])
+    data = Dataset(
+        f"tiled-{n}",
+        as_float(x),
+        torch.from_numpy(y).long(),
+        as_float(images[:256]),
+        torch.from_numpy(labels[:256]).long(),
+        [str(c) for c in range(int(labels.max()) + 1)],
+    )
     torch.manual_seed(0)
     model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=2))
-    history = [e for e in train(model, data, TrainConfig(epochs=epochs, batch_size=BATCH, device="cpu"))
-               if e["type"] == "step"]
+    history = [e for e in train(model, data, TrainConfig(epochs=epochs, batch_size=BATCH, device="cpu")) if e["type"] == "step"]
     return epoch_train_seconds(history, n, BATCH)
 
 
@@ -77,17 +83,28 @@ def map_checkpoint(images: np.ndarray, labels: np.ndarray, n: int, work: Path) -
     config = TrainConfig(epochs=1, batch_size=BATCH, device="cpu")
     events = list(train(model, data, config))
     last = next(e for e in reversed(events) if e["type"] == "epoch")
-    save_checkpoint(work / f"checkpoints-{n}" / f"map-{n}.pt", model, dataset=data.name,
-                    train_config=config, history=[e for e in events if e["type"] == "epoch"],
-                    metrics={k: last[k] for k in ("test_loss", "test_recon", "test_kl")},
-                    class_names=data.class_names, data_options=data.options)
+    save_checkpoint(
+        work / f"checkpoints-{n}" / f"map-{n}.pt",
+        model,
+        dataset=data.name,
+        train_config=config,
+        history=[e for e in events if e["type"] == "epoch"],
+        metrics={k: last[k] for k in ("test_loss", "test_recon", "test_kl")},
+        class_names=data.class_names,
+        data_options=data.options,
+    )
     return work / f"checkpoints-{n}", dict(pngs=total, png_write_s=t1 - t0, folder_load_s=t2 - t1)
 
 
-COLUMNS = [("epoch time (s)", "epoch_s", "{:.2f}"), ("folder PNGs", "pngs", "{:,}"),
-           ("PNG write (s)", "png_write_s", "{:.1f}"), ("folder load (s)", "folder_load_s", "{:.1f}"),
-           ("cold render (s)", "cold_render_s", "{:.1f}"), ("warm render (s)", "warm_render_s", "{:.2f}"),
-           ("click median (ms)", "click_median_ms", "{:.0f}")]
+COLUMNS = [
+    ("epoch time (s)", "epoch_s", "{:.2f}"),
+    ("folder PNGs", "pngs", "{:,}"),
+    ("PNG write (s)", "png_write_s", "{:.1f}"),
+    ("folder load (s)", "folder_load_s", "{:.1f}"),
+    ("cold render (s)", "cold_render_s", "{:.1f}"),
+    ("warm render (s)", "warm_render_s", "{:.2f}"),
+    ("click median (ms)", "click_median_ms", "{:.0f}"),
+]
 
 
 def render(page, url: str) -> tuple[float, float]:
@@ -105,8 +122,14 @@ def explore(page, checkpoints: Path, n: int, clicks: int) -> dict:
     with streamlit_server(env={"VAE_EXPLORER_CHECKPOINTS": str(checkpoints)}) as url:
         cold, warm = render(page, url), render(page, url)
         times = click_latencies(page, url, clicks, f"map-{n}")
-    return dict(cold_render_s=cold[0], cold_idle_s=cold[1], warm_render_s=warm[0], warm_idle_s=warm[1],
-                clicks_s=times, click_median_ms=1000 * statistics.median(times))
+    return dict(
+        cold_render_s=cold[0],
+        cold_idle_s=cold[1],
+        warm_render_s=warm[0],
+        warm_idle_s=warm[1],
+        clicks_s=times,
+        click_median_ms=1000 * statistics.median(times),
+    )
 
 
 def slope(a: dict, b: dict, key: str) -> str:
@@ -149,20 +172,32 @@ def main() -> None:
             for row in rows:
                 checkpoints, io = map_checkpoint(images, labels, row["n"], Path(tmp))
                 row.update(io)
-                print(f"{row['n']:,} points: {io['pngs']:,} PNGs written in {io['png_write_s']:.1f} s, "
-                      f"loaded in {io['folder_load_s']:.1f} s", file=sys.stderr, flush=True)
+                print(
+                    f"{row['n']:,} points: {io['pngs']:,} PNGs written in {io['png_write_s']:.1f} s, "
+                    f"loaded in {io['folder_load_s']:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 try:
                     row.update(explore(page, checkpoints, row["n"], args.clicks))
                 except Exception as err:  # a size the page cannot handle is a result, not the end of the run
                     row["explore_error"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
-                print(f"{row['n']:,} points: " + ", ".join(f"{k} {row[k]:.2f}" for k in
-                      ("cold_render_s", "warm_render_s", "click_median_ms") if k in row) + row.get("explore_error", ""),
-                      file=sys.stderr, flush=True)
-    print(f"{machine}\n\nData: {description}, repeated with pixel shifts to each size; "
-          f"image {'x'.join(map(str, images.shape[1:]))}.\n")
+                print(
+                    f"{row['n']:,} points: "
+                    + ", ".join(f"{k} {row[k]:.2f}" for k in ("cold_render_s", "warm_render_s", "click_median_ms") if k in row)
+                    + row.get("explore_error", ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+    print(
+        f"{machine}\n\nData: {description}, repeated with pixel shifts to each size; "
+        f"image {'x'.join(map(str, images.shape[1:]))}.\n"
+    )
     print(table(rows))
-    print("\nCold render: the first page load on a fresh server (imports, the whole PNG folder loaded, the test "
-          "split encoded); warm render: the page loaded again; click: median, first click not counted.")
+    print(
+        "\nCold render: the first page load on a fresh server (imports, the whole PNG folder loaded, the test "
+        "split encoded); warm render: the page loaded again; click: median, first click not counted."
+    )
     for row in rows:
         if "explore_error" in row:
             print(f"\n{row['n']:,} points: the Explore page failed: {row['explore_error']}")

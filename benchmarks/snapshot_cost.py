@@ -7,6 +7,7 @@ writes a snapshot at an epoch's end every `every` seconds (the app's default is 
 rate) with one that never does, and times each run from leaving the queue to its end. Cases: the digits with the
 default 2-D MLP, and 28x28 MNIST t10k digits (8,000 train) with the default conv net.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,9 @@ def cases():
     images, labels, description = source_images()
     x, y = torch.from_numpy(images[:10_000]).unsqueeze(1), torch.from_numpy(labels[:10_000]).long()
     data = Dataset("bench", x[2000:], y[2000:], x[:2000], y[:2000], [str(c) for c in range(10)])
-    spec = RunSpec(data=digits.options, model=ModelChoice(arch="conv", latent_dim=20),
-                   train=TrainConfig(epochs=3, device="cpu"))
+    spec = RunSpec(
+        data=digits.options, model=ModelChoice(arch="conv", latent_dim=20), train=TrainConfig(epochs=3, device="cpu")
+    )
     yield f"{description.split(' (')[0]}, conv 20-D, 3 epochs", spec, data
 
 
@@ -67,8 +69,11 @@ def main() -> None:
                     times[variant].append(run_seconds(spec, data, every, Path(tmp) / f"runs-{i}-{variant}"))
                     print(f"  {name}, round {i + 1}, {variant} snapshots: {times[variant][-1]:.2f} s", flush=True)
             without, with_ = statistics.median(times["without"]), statistics.median(times["with"])
-            print(f"{name}: median {without:.2f} s without snapshots, {with_:.2f} s with one every {args.every:g} s: "
-                  f"throughput with / without {without / with_:.3f}", flush=True)
+            print(
+                f"{name}: median {without:.2f} s without snapshots, {with_:.2f} s with one every {args.every:g} s: "
+                f"throughput with / without {without / with_:.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

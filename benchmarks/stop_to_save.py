@@ -8,6 +8,7 @@ share of 0.2: 600 test images; the page suggests a conv net for them), trains un
 clicks Stop and times until Save shows and until the IWAE bound shows. With --before, the same rounds run,
 alternating, against a checkout of REF (a git worktree), the code before the change.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,8 @@ def stop_to_save(root: Path, zip_bytes: bytes, n: int) -> tuple[float, float]:
             page.get_by_role("combobox", name="Dataset").click()
             page.get_by_role("option", name="a zip of images (upload)").click()
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-                files=[{"name": "digits.zip", "mimeType": "application/zip", "buffer": zip_bytes}])
+                files=[{"name": "digits.zip", "mimeType": "application/zip", "buffer": zip_bytes}]
+            )
             page.get_by_text(f"{n:,} images").wait_for(timeout=120_000)
             wait_for_app_idle(page)
             fill_input(page, "Epochs", "50")
@@ -79,12 +81,17 @@ def main() -> None:
             for name, root in roots.items():
                 save, scores = stop_to_save(root, zip_bytes, args.images)
                 times[name].append((save, scores))
-                print(f"  round {i + 1} {name}: Stop to Save shown {save:.2f} s, to the IWAE bound shown {scores:.2f} s",
-                      flush=True)
+                print(
+                    f"  round {i + 1} {name}: Stop to Save shown {save:.2f} s, to the IWAE bound shown {scores:.2f} s",
+                    flush=True,
+                )
         for name, values in times.items():
             saves, scores = [v[0] for v in values], [v[1] for v in values]
-            print(f"{name}: Stop to Save median {statistics.median(saves):.2f} s ({', '.join(f'{v:.2f}' for v in saves)});"
-                  f" Stop to every score shown median {statistics.median(scores):.2f} s", flush=True)
+            print(
+                f"{name}: Stop to Save median {statistics.median(saves):.2f} s ({', '.join(f'{v:.2f}' for v in saves)});"
+                f" Stop to every score shown median {statistics.median(scores):.2f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

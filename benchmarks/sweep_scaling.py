@@ -6,6 +6,7 @@ The same grid (digits, 6 betas x 2 seeds) through `python -m vae_core sweep`, ea
 ways alternating so that a busy moment of the machine does not fall on one of them only. Each run starts
 from an empty folder. Reports the median wall time per way and its speed-up over one worker.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,28 @@ WAYS = {"1 local worker": ["--workers", "1"], "2 local workers": ["--workers", "
 def one_sweep(options: list[str], epochs: int) -> tuple[float, list[dict]]:
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "vae_core", "sweep", "--betas", BETAS, "--seeds", SEEDS,
-                               "--epochs", str(epochs), "--out-dir", out, "--json", "--quiet", *options],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vae_core",
+                "sweep",
+                "--betas",
+                BETAS,
+                "--seeds",
+                SEEDS,
+                "--epochs",
+                str(epochs),
+                "--out-dir",
+                out,
+                "--json",
+                "--quiet",
+                *options,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
@@ -51,9 +71,13 @@ def main() -> None:
             walls[way].append(wall)
             print(f"round {r + 1}: {way}: {wall:.1f} s ({len(rows)} runs)", flush=True)
     base = statistics.median(walls["1 local worker"])
-    lines = [f"{machine}\n", f"`python benchmarks/sweep_scaling.py --rounds {args.rounds} --epochs {args.epochs}`: "
-             f"digits, betas {BETAS} x seeds {SEEDS} (12 runs), {args.epochs} epochs each.\n",
-             "| way | wall time, median (s) | rounds (s) | speed-up over 1 worker |", "| --- | --- | --- | --- |"]
+    lines = [
+        f"{machine}\n",
+        f"`python benchmarks/sweep_scaling.py --rounds {args.rounds} --epochs {args.epochs}`: "
+        f"digits, betas {BETAS} x seeds {SEEDS} (12 runs), {args.epochs} epochs each.\n",
+        "| way | wall time, median (s) | rounds (s) | speed-up over 1 worker |",
+        "| --- | --- | --- | --- |",
+    ]
     for way, values in walls.items():
         median = statistics.median(values)
         lines.append(f"| {way} | {median:.1f} | {', '.join(f'{v:.1f}' for v in values)} | {base / median:.2f}x |")

@@ -11,6 +11,7 @@ the time between changes of its progress text as the browser shows it (one chang
 --train-threads (VAE_EXPLORER_TRAIN_THREADS) and --tree (another checkout's app.py) add pages, each with its
 own server and browser, run in turn in every round.
 """
+
 import argparse
 import os
 import statistics
@@ -45,9 +46,29 @@ def throughput(path: Path) -> float:
 def cli_run(out: Path, epochs: int, device: str = "cpu", env: dict | None = None) -> float:
     """The benchmarks' run (digits, 2-D latent) trained by `python -m vae_core train` into `out`, with `env` added
     to the environment; its throughput."""
-    subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--latent-dim", "2",
-                    "--epochs", str(epochs), "--out", str(out), "--quiet", "--device", device], cwd=ROOT, check=True,
-                   env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vae_core",
+            "train",
+            "--data",
+            "digits",
+            "--latent-dim",
+            "2",
+            "--epochs",
+            str(epochs),
+            "--out",
+            str(out),
+            "--quiet",
+            "--device",
+            device,
+        ],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+    )
     return throughput(out)
 
 
@@ -121,17 +142,19 @@ def main() -> None:
                 rates[label].append(rate)
                 intervals[label] += gaps
                 starts[label].append(start)
-            print(f"round {i}: " + ", ".join(f"{label} {r[-1]:,.0f}" for label, r in rates.items()) + " samples/s",
-                  flush=True)
+            print(f"round {i}: " + ", ".join(f"{label} {r[-1]:,.0f}" for label, r in rates.items()) + " samples/s", flush=True)
     c = statistics.median(rates["cli"])
     print(f"median: cli {c:,.0f} samples/s")
     for label in pages:
         w, gap = statistics.median(rates[label]), statistics.median(intervals[label])
-        print(f"{label}: {w:,.0f} samples/s, page/cli = {w / c:.2f} (rounds "
-              + ", ".join(f"{r / k:.2f}" for r, k in zip(rates[label], rates["cli"])) + "); live view: median "
-              f"{gap * 1000:.0f} ms between refreshes ({1 / gap:.1f} per second; 90th percentile "
-              f"{statistics.quantiles(intervals[label], n=10)[-1] * 1000:.0f} ms); click on Start to the first "
-              f"step shown: median {statistics.median(starts[label]):.1f} s")
+        print(
+            f"{label}: {w:,.0f} samples/s, page/cli = {w / c:.2f} (rounds "
+            + ", ".join(f"{r / k:.2f}" for r, k in zip(rates[label], rates["cli"]))
+            + "); live view: median "
+            f"{gap * 1000:.0f} ms between refreshes ({1 / gap:.1f} per second; 90th percentile "
+            f"{statistics.quantiles(intervals[label], n=10)[-1] * 1000:.0f} ms); click on Start to the first "
+            f"step shown: median {statistics.median(starts[label]):.1f} s"
+        )
 
 
 if __name__ == "__main__":

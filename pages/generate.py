@@ -1,5 +1,6 @@
 """Generate: prior samples, interpolation, traversals, latent arithmetic and your own image (uploaded or drawn),
 for the selected model."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,15 +47,31 @@ def next_prior_seed() -> None:
 def downloads(images: torch.Tensor, nrow: int, csv: bytes, stem: str) -> None:
     """PNG of the grid (made only when clicked: torchvision is slow to import) and CSV of its latent points."""
     a, b = st.columns(2)
-    a.download_button("Grid as PNG", data=lambda: png_bytes(images, nrow), file_name=f"{stem}.png",
-                      mime="image/png", key=f"{stem}:png", icon=":material/download:", on_click="ignore")
-    b.download_button("Latent points as CSV", data=csv, file_name=f"{stem}.csv", mime="text/csv",
-                      key=f"{stem}:csv", icon=":material/download:", on_click="ignore")
+    a.download_button(
+        "Grid as PNG",
+        data=lambda: png_bytes(images, nrow),
+        file_name=f"{stem}.png",
+        mime="image/png",
+        key=f"{stem}:png",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    b.download_button(
+        "Latent points as CSV",
+        data=csv,
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"{stem}:csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 def prior_section(model, name: str, names: list) -> None:
-    st.caption("Images decoded from z ~ N(0, T²·I): what the model makes from its prior alone. A low "
-               "temperature T stays near the prior's centre; a high one reaches into its tails.")
+    st.caption(
+        "Images decoded from z ~ N(0, T²·I): what the model makes from its prior alone. A low "
+        "temperature T stays near the prior's centre; a high one reaches into its tails."
+    )
     a, b, c, d = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
     seed = a.number_input("Seed", 0, 2**31 - 1, key=PRIOR_SEED)
     temperature = b.slider("Temperature T", 0.1, 2.0, 1.0, 0.1, key="gen_temperature")
@@ -72,20 +89,29 @@ def prior_section(model, name: str, names: list) -> None:
 def class_rows(model, names: list, name: str, per_class: int, temperature: float, seed: int) -> None:
     """A conditional model's prior samples: one row per class, the same codes down each column."""
     images = samples_by_class(model, per_class, temperature, seed, session.image_shown())
-    st.image(grid(images, nrow=per_class, width=min(720, 56 * per_class)),
-             caption=f"One row per class, from the top: {', '.join(names)}. Each column is one code z ~ N(0, T²·I) "
-                     f"decoded under every label: one style, every class · T = {temperature:g} · seed {seed}")
+    st.image(
+        grid(images, nrow=per_class, width=min(720, 56 * per_class)),
+        caption=f"One row per class, from the top: {', '.join(names)}. Each column is one code z ~ N(0, T²·I) "
+        f"decoded under every label: one style, every class · T = {temperature:g} · seed {seed}",
+    )
     z = prior_latents(per_class, model.config.latent_dim, temperature, seed)
-    downloads(images, per_class, points_csv(np.tile(z, (len(names), 1)), sample=np.tile(range(per_class), len(names)),
-                                            label=np.repeat(names, per_class)),
-              f"{name}-prior-by-class-T{temperature:g}-seed{seed}")
+    downloads(
+        images,
+        per_class,
+        points_csv(
+            np.tile(z, (len(names), 1)), sample=np.tile(range(per_class), len(names)), label=np.repeat(names, per_class)
+        ),
+        f"{name}-prior-by-class-T{temperature:g}-seed{seed}",
+    )
 
 
 def style_section(model, md, data, name: str) -> None:
     """A conditional model's code of one image, decoded under each label in turn: its style in every class."""
-    st.caption("A conditional VAE's code holds what the label does not: the style. Take the code of one image (a "
-               "test image, encoded under its own label, or a point picked on Explore) and decode it under each "
-               "label: the same style in every class. *Your own image* does the same for an upload or a drawing.")
+    st.caption(
+        "A conditional VAE's code holds what the label does not: the style. Take the code of one image (a "
+        "test image, encoded under its own label, or a point picked on Explore) and decode it under each "
+        "label: the same style in every class. *Your own image* does the same for an upload or a drawing."
+    )
     picked = valid_picks(name, model.config.latent_dim)
     left, _ = st.columns([1, 2])
     with left:
@@ -99,13 +125,14 @@ def style_section(model, md, data, name: str) -> None:
 def style_row(model, names: list, z: np.ndarray, what: str, stem: str) -> None:
     """The code z (D,) decoded under every label of a conditional model, as one row with the class names."""
     images = every_label(model, z[None], session.image_shown())
-    st.image(grid(images, nrow=len(names), width=min(720, 64 * len(names))),
-             caption=f"One style, every class: {what} decoded under each label, from the left: {', '.join(names)}")
+    st.image(
+        grid(images, nrow=len(names), width=min(720, 64 * len(names))),
+        caption=f"One style, every class: {what} decoded under each label, from the left: {', '.join(names)}",
+    )
     downloads(images, len(names), points_csv(np.repeat(z[None], len(names), 0), label=names), stem)
 
 
-def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, default_index: int,
-                  sources=("explore", "test")):
+def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, default_index: int, sources=("explore", "test")):
     """A latent point: Explore pick `slot`, a test image's mean or the origin. (z, description), or None."""
     names = {"explore": f"Explore pick {slot}", "test": "a test image", "origin": "the origin (z = 0)"}
     options = [s for s in sources if (s != "explore" or slot in picked) and (s != "test" or data is not None)]
@@ -128,9 +155,11 @@ def valid_picks(name: str, latent_dim: int) -> dict:
 
 
 def interpolation_section(model, md, data, name: str) -> None:
-    st.caption("The decoded path between two latent points. Linear goes straight; spherical (slerp) keeps "
-               "to the shell where a Gaussian prior's mass lies in many dimensions (White 2016). "
-               "Pick endpoints here or with *Use as A/B* on the Explore page.")
+    st.caption(
+        "The decoded path between two latent points. Linear goes straight; spherical (slerp) keeps "
+        "to the shell where a Gaussian prior's mass lies in many dimensions (White 2016). "
+        "Pick endpoints here or with *Use as A/B* on the Explore page."
+    )
     picked = valid_picks(name, model.config.latent_dim)
     left, right, options = st.columns(3)
     with left:
@@ -138,8 +167,10 @@ def interpolation_section(model, md, data, name: str) -> None:
     with right:
         b = choose_latent("B from", "gen_B", "B", md, data, picked, first_other_label(md))
     if a is None or b is None:
-        st.info("This model's test images are not available here: pick two points on the Explore map with "
-                "*Use as A* and *Use as B*.")
+        st.info(
+            "This model's test images are not available here: pick two points on the Explore map with "
+            "*Use as A* and *Use as B*."
+        )
         return
     steps = options.slider("Steps", 3, 20, 10, key="gen_steps")
     paths = {method: interpolate(a[0], b[0], steps, method) for method in PATH_COLORS}
@@ -147,13 +178,20 @@ def interpolation_section(model, md, data, name: str) -> None:
     images = decode_points(model, z, session.image_shown())
     xy = md.projection.transform(z)
     grid_col, map_col = st.columns([3, 2])
-    grid_col.image(grid(images, nrow=steps, width=max(640, 56 * steps)),
-                   caption=f"From A ({a[1]}) to B ({b[1]}). Top row: linear. Bottom row: spherical (slerp).")
+    grid_col.image(
+        grid(images, nrow=steps, width=max(640, 56 * steps)),
+        caption=f"From A ({a[1]}) to B ({b[1]}). Top row: linear. Bottom row: spherical (slerp).",
+    )
     ends = np.stack([xy[0], xy[steps - 1]])
-    overlays = [path_trace(m, xy[i * steps:(i + 1) * steps], c, text=[f"t = {t:.2f}" for t in np.linspace(0, 1, steps)])
-                for i, (m, c) in enumerate(PATH_COLORS.items())]
-    map_col.plotly_chart(overlay_map(md, overlays + [point_trace("A, B", ends, text=["A", "B"])]),
-                         key="gen_interp_map", config={"displaylogo": False})
+    overlays = [
+        path_trace(m, xy[i * steps : (i + 1) * steps], c, text=[f"t = {t:.2f}" for t in np.linspace(0, 1, steps)])
+        for i, (m, c) in enumerate(PATH_COLORS.items())
+    ]
+    map_col.plotly_chart(
+        overlay_map(md, overlays + [point_trace("A, B", ends, text=["A", "B"])]),
+        key="gen_interp_map",
+        config={"displaylogo": False},
+    )
     with grid_col:
         t = np.tile(np.linspace(0, 1, steps), 2)
         downloads(images, steps, points_csv(z, xy, path=np.repeat(list(paths), steps), t=t), f"{name}-interpolation")
@@ -201,13 +239,18 @@ def dimension_label(d: int, kl: list[float] | None, factors: list[tuple[str, flo
 def traversal_section(model, md, data, meta: CheckpointMeta, row) -> None:
     name = row.name
     factors = factor_of_each_dimension(row.path, row.mtime, md)
-    st.caption("Each row sweeps one latent dimension from −r to r while the others stay at the chosen "
-               "point. Rows are ordered by each dimension's KL on the test set: informative dimensions "
-               "first, collapsed ones (KL ≈ 0, the decoder ignores them) last."
-               + (" Under each dimension: the true factor it captures best, and how much of it (the share of the "
-                  "factor's entropy it carries beyond what chance shows on this many images: its normalized "
-                  "mutual information, adjusted for chance; 1 is all of it, 0 nothing)."
-                  if factors is not None else ""))
+    st.caption(
+        "Each row sweeps one latent dimension from −r to r while the others stay at the chosen "
+        "point. Rows are ordered by each dimension's KL on the test set: informative dimensions "
+        "first, collapsed ones (KL ≈ 0, the decoder ignores them) last."
+        + (
+            " Under each dimension: the true factor it captures best, and how much of it (the share of the "
+            "factor's entropy it carries beyond what chance shows on this many images: its normalized "
+            "mutual information, adjusted for chance; 1 is all of it, 0 nothing)."
+            if factors is not None
+            else ""
+        )
+    )
     latent_dim = model.config.latent_dim
     picked = valid_picks(name, latent_dim)
     point_col, range_col, steps_col = st.columns(3)
@@ -218,25 +261,30 @@ def traversal_section(model, md, data, meta: CheckpointMeta, row) -> None:
     order, kl = kl_order(meta, md, latent_dim)
     rows = order
     if latent_dim > 2:
-        rows = order[:range_col.slider("Dimensions shown", 1, latent_dim, min(latent_dim, 10), key="gen_dims")]
+        rows = order[: range_col.slider("Dimensions shown", 1, latent_dim, min(latent_dim, 10), key="gen_dims")]
     z = traverse(chosen[0], rows, span, steps)
     images = decode_points(model, z, session.image_shown())
     for r, d in enumerate(rows):
         label_col, image_col = st.columns([1, 7], vertical_alignment="center")
         label_col.markdown(dimension_label(d, kl, factors))
-        image_col.image(grid(images[r * steps:(r + 1) * steps], nrow=steps, width=620))
-    st.caption(f"Through {chosen[1]}; columns from −{span:g} to {span:g}."
-               + ("" if kl is not None else " No KL per dimension is known for this model: natural order."))
+        image_col.image(grid(images[r * steps : (r + 1) * steps], nrow=steps, width=620))
+    st.caption(
+        f"Through {chosen[1]}; columns from −{span:g} to {span:g}."
+        + ("" if kl is not None else " No KL per dimension is known for this model: natural order.")
+    )
     values = np.tile(np.linspace(-span, span, steps), len(rows))
-    downloads(images, steps, points_csv(z, dimension=[f"z{d + 1}" for d in np.repeat(rows, steps)], value=values),
-              f"{name}-traversal")
+    downloads(
+        images, steps, points_csv(z, dimension=[f"z{d + 1}" for d in np.repeat(rows, steps)], value=values), f"{name}-traversal"
+    )
 
 
 def arithmetic_section(model, md, data, name: str) -> None:
-    st.caption("Latent arithmetic: v = mean(μ of group B) − mean(μ of group A) is the step from A's average code to "
-               "B's. Added to a point with strength s, it moves that point's image from A towards B (s = 1 is the "
-               "whole step; a negative s goes the other way). Groups are two classes, or two selections made on the "
-               "Explore map with *Use as group A/B*.")
+    st.caption(
+        "Latent arithmetic: v = mean(μ of group B) − mean(μ of group A) is the step from A's average code to "
+        "B's. Added to a point with strength s, it moves that point's image from A towards B (s = 1 is the "
+        "whole step; a negative s goes the other way). Groups are two classes, or two selections made on the "
+        "Explore map with *Use as group A/B*."
+    )
     if not len(md.mu):
         st.info("This model's test images are not available here, and the groups are made of their codes.")
         return
@@ -244,20 +292,37 @@ def arithmetic_section(model, md, data, name: str) -> None:
     with groups_col:
         (a, label_a), (b, label_b) = choose_groups(md, name)
     with point_col:
-        point = choose_latent("Applied to", "gen_arith", "A", md, data, valid_picks(name, model.config.latent_dim),
-                              int(a[0]), sources=("test", "explore"))
-    strength = strength_col.slider("Strength s", -3.0, 3.0, 1.0, 0.25, key="gen_arith_strength",
-                                   help="The row goes from the point (s = 0) to the point + s·v.")
+        point = choose_latent(
+            "Applied to",
+            "gen_arith",
+            "A",
+            md,
+            data,
+            valid_picks(name, model.config.latent_dim),
+            int(a[0]),
+            sources=("test", "explore"),
+        )
+    strength = strength_col.slider(
+        "Strength s",
+        -3.0,
+        3.0,
+        1.0,
+        0.25,
+        key="gen_arith_strength",
+        help="The row goes from the point (s = 0) to the point + s·v.",
+    )
     vector = attribute_vector(md.mu, a, b)
-    strengths, z, images = attribute_row(model, point[0], vector, strength, ARITHMETIC_STEPS,
-                                       session.image_shown())
+    strengths, z, images = attribute_row(model, point[0], vector, strength, ARITHMETIC_STEPS, session.image_shown())
     grid_col, map_col = st.columns([3, 2])
-    grid_col.image(grid(images, nrow=ARITHMETIC_STEPS, width=640),
-                   caption=f"{point[1]} + s·v for s from 0 to {strength:g}; v from A ({label_a}, {len(a)} images) to "
-                           f"B ({label_b}, {len(b)} images), ‖v‖ = {np.linalg.norm(vector):.2f}.")
+    grid_col.image(
+        grid(images, nrow=ARITHMETIC_STEPS, width=640),
+        caption=f"{point[1]} + s·v for s from 0 to {strength:g}; v from A ({label_a}, {len(a)} images) to "
+        f"B ({label_b}, {len(b)} images), ‖v‖ = {np.linalg.norm(vector):.2f}.",
+    )
     xy = md.projection.transform(z)
-    map_col.plotly_chart(overlay_map(md, arithmetic_overlays(md, xy, strengths, a, b)), key="gen_arith_map",
-                         config={"displaylogo": False})
+    map_col.plotly_chart(
+        overlay_map(md, arithmetic_overlays(md, xy, strengths, a, b)), key="gen_arith_map", config={"displaylogo": False}
+    )
     with grid_col:
         downloads(images, ARITHMETIC_STEPS, points_csv(z, xy, strength=strengths), f"{name}-arithmetic")
 
@@ -284,10 +349,14 @@ def arithmetic_overlays(md, xy: np.ndarray, strengths: np.ndarray, a: np.ndarray
     """The row's points on the map (xy), its two ends marked, and the two group means the vector joins."""
     means = md.projection.transform(np.stack([md.mu[a].mean(0), md.mu[b].mean(0)]))
     # a point often starts next to its group's mean: labels on either side, the stars over the diamonds
-    return [path_trace("z + s·v", xy, "black", text=[f"s = {s:g}" for s in strengths]),
-            {**point_trace("group means", means, color="#d4007a", symbol="diamond", text=["mean A", "mean B"]),
-             "textposition": "middle right"},
-            {**point_trace("start, end", xy[[0, -1]], text=["", f"s = {strengths[-1]:g}"]), "textposition": "middle left"}]
+    return [
+        path_trace("z + s·v", xy, "black", text=[f"s = {s:g}" for s in strengths]),
+        {
+            **point_trace("group means", means, color="#d4007a", symbol="diamond", text=["mean A", "mean B"]),
+            "textposition": "middle right",
+        },
+        {**point_trace("start, end", xy[[0, -1]], text=["", f"s = {strengths[-1]:g}"]), "textposition": "middle left"},
+    ]
 
 
 # The page reruns on every widget in every tab: an upload is decoded, converted and scored once, not
@@ -306,8 +375,9 @@ def data_fill(path: str, mtime: int) -> float:
 
 
 @st.cache_data(show_spinner="Encoding your image…", max_entries=16)
-def upload_terms(path: str, mtime: int, data: bytes, invert: bool,
-                 label: int | None) -> tuple[torch.Tensor, ImageTerms, torch.Tensor]:
+def upload_terms(
+    path: str, mtime: int, data: bytes, invert: bool, label: int | None
+) -> tuple[torch.Tensor, ImageTerms, torch.Tensor]:
     """The image as the model sees it, its ELBO terms (the reconstruction term averaged over IWAE_K samples of
     q(z|x), so it does not jump with one lucky sample), and two decodings: one sample of q(z|x) and the mean.
     label: what a conditional model reads the image as."""
@@ -329,26 +399,38 @@ def draws_light_on_dark(path: str, mtime: int) -> bool:
     they are not here, its own samples (which a barely trained model may draw too dark)."""
     model, meta = catalogue.load_model(path, mtime)
     data, _ = catalogue.dataset_for(meta)
-    images = (data.test_x[:1000] if data is not None else
-              decode_points(model.with_label(0), prior_latents(64, model.config.latent_dim)))
+    images = (
+        data.test_x[:1000]
+        if data is not None
+        else decode_points(model.with_label(0), prior_latents(64, model.config.latent_dim))
+    )
     return float(as_float(images).mean()) < 0.5
 
 
 @dataclass(frozen=True)
 class OwnImage:
     """An image to place on the map, uploaded or drawn: both take the same way to the model (show_own_image)."""
-    data: bytes       # the file's bytes: PNG, JPEG, ... (the canvas sends a PNG)
-    name: str         # in messages and the CSV
-    caption: str      # under its preview
-    invert_key: str   # the invert checkbox: one per upload, one for all the strokes of a drawing
+
+    data: bytes  # the file's bytes: PNG, JPEG, ... (the canvas sends a PNG)
+    name: str  # in messages and the CSV
+    caption: str  # under its preview
+    invert_key: str  # the invert checkbox: one per upload, one for all the strokes of a drawing
 
 
 def own_image_section(model, md, data, meta: CheckpointMeta, row) -> None:
     c, h, w = model.config.image_shape
-    st.caption(f"Upload an image of any size or draw one: it is converted to the model's {h}×{w} "
-               f"{'grey' if c == 1 else 'colour'} input, encoded, placed on the map and reconstructed.")
-    source = st.radio("Your image", list(OWN_SOURCES), format_func=OWN_SOURCES.get, key="gen_own_source",
-                      horizontal=True, label_visibility="collapsed")
+    st.caption(
+        f"Upload an image of any size or draw one: it is converted to the model's {h}×{w} "
+        f"{'grey' if c == 1 else 'colour'} input, encoded, placed on the map and reconstructed."
+    )
+    source = st.radio(
+        "Your image",
+        list(OWN_SOURCES),
+        format_func=OWN_SOURCES.get,
+        key="gen_own_source",
+        horizontal=True,
+        label_visibility="collapsed",
+    )
     map_col = None
     if source == "upload":
         image = uploaded_image()
@@ -363,8 +445,9 @@ def own_image_section(model, md, data, meta: CheckpointMeta, row) -> None:
 
 
 def uploaded_image() -> OwnImage | None:
-    upload = st.file_uploader("An image (PNG, JPEG, BMP, GIF or WebP)", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                              key="gen_upload")
+    upload = st.file_uploader(
+        "An image (PNG, JPEG, BMP, GIF or WebP)", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], key="gen_upload"
+    )
     if upload is None:
         return None
     return OwnImage(upload.getvalue(), upload.name, f"uploaded: {upload.name}", f"gen_invert:{upload.file_id}")
@@ -377,12 +460,22 @@ def drawn_image(row) -> OwnImage | None:
     light = draws_light_on_dark(row.path, row.mtime)
     ink, paper = ("#ffffff", "#000000") if light else ("#000000", "#ffffff")
     st.space(20)  # the canvas's toolbar shows above it on hover: room for it, not over the choice above
-    canvas = st_canvas(stroke_width=BRUSH, stroke_color=ink, background_color=paper, update_streamlit=True,
-                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", return_image_data=True,
-                       key=f"gen_canvas:{paper}")
-    st.caption(f"{'White on black' if light else 'Black on white'}, as this model's images are drawn, so nothing "
-               "needs inverting. Each stroke is sent when you lift the mouse; hover for the toolbar: undo, or the bin "
-               "to start again.")
+    canvas = st_canvas(
+        stroke_width=BRUSH,
+        stroke_color=ink,
+        background_color=paper,
+        update_streamlit=True,
+        height=CANVAS_SIDE,
+        width=CANVAS_SIDE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"gen_canvas:{paper}",
+    )
+    st.caption(
+        f"{'White on black' if light else 'Black on white'}, as this model's images are drawn, so nothing "
+        "needs inverting. Each stroke is sent when you lift the mouse; hover for the toolbar: undo, or the bin "
+        "to start again."
+    )
     if canvas.image_bytes is None or not (canvas.json_data or {}).get("objects"):
         st.info("Draw a digit on the canvas: it lands on the map as soon as you lift the mouse.", icon=":material/draw:")
         return None
@@ -398,8 +491,9 @@ def show_own_image(model, md, data, meta: CheckpointMeta, row, image: OwnImage, 
     label = getattr(model, "label", None)  # a conditional model's, chosen at the top of the page
     x, terms, (reconstruction, mean) = upload_terms(row.path, row.mtime, image.data, invert, label)
     cols = st.columns(4)
-    for col, img, caption in zip(cols, (x, reconstruction, mean),
-                                 ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")):
+    for col, img, caption in zip(
+        cols, (x, reconstruction, mean), ("as the model sees it", "reconstruction (z ~ q(z|x))", "decoded mean")
+    ):
         col.image(crisp(img), caption=caption, width="stretch")
     cols[3].image(upload_preview(image.data), caption=image.caption, width="stretch")
     show_terms(terms, meta)
@@ -415,12 +509,20 @@ def show_own_image(model, md, data, meta: CheckpointMeta, row, image: OwnImage, 
         near_col.image(grid(data.test_x[near], nrow=4, width=360), caption=f"Nearest test images in latent space: {labels}")
     with near_col:
         images = torch.stack([x, reconstruction, mean])
-        downloads(images, 3, points_csv(terms.mu[None], xy, image=[image.name],
-                                        **{f"sigma{d + 1}": [s] for d, s in enumerate(terms.sigma)}),
-                  f"{row.name}-your-image")
+        downloads(
+            images,
+            3,
+            points_csv(terms.mu[None], xy, image=[image.name], **{f"sigma{d + 1}": [s] for d, s in enumerate(terms.sigma)}),
+            f"{row.name}-your-image",
+        )
     if label is not None:
-        style_row(model, md.class_names, terms.mu, f"the code of {image.name}, read as {md.label_name(label)},",
-                  f"{row.name}-your-image-style")
+        style_row(
+            model,
+            md.class_names,
+            terms.mu,
+            f"the code of {image.name}, read as {md.label_name(label)},",
+            f"{row.name}-your-image-style",
+        )
 
 
 def invert_choice(model, row, image: OwnImage) -> bool | None:
@@ -434,9 +536,13 @@ def invert_choice(model, row, image: OwnImage) -> bool | None:
         st.error(f"**{image.name}**: {err}")
         return None
     model_dark = draws_light_on_dark(row.path, row.mtime)
-    return st.checkbox("Invert colours", value=model_dark != image_dark, key=image.invert_key,
-                       help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
-                            "inverting is preselected when your image is the other way round.")
+    return st.checkbox(
+        "Invert colours",
+        value=model_dark != image_dark,
+        key=image.invert_key,
+        help=f"This model draws {'light on dark' if model_dark else 'dark on light'}; "
+        "inverting is preselected when your image is the other way round.",
+    )
 
 
 def own_image_map(md, where, xy: np.ndarray | None = None) -> None:
@@ -451,18 +557,31 @@ def show_terms(terms: ImageTerms, meta: CheckpointMeta) -> None:
     a.metric("Reconstruction", f"{terms.recon:.1f} nats", help=f"E[−log p(x|z)] over {IWAE_K} samples z ~ q(z|x)")
     b.metric("KL", f"{terms.kl:.2f} nats", help="KL(q(z|x) ‖ N(0, I)): the information z carries about x")
     delta = None if test.get("test_loss") is None else f"{terms.loss - test['test_loss']:+.1f} vs test mean"
-    c.metric("−ELBO", f"{terms.loss:.1f} nats", delta=delta, delta_color="inverse",
-             help="Reconstruction + KL. Far above the test mean: the image is unlike the training data.")
-    d.metric(f"log p(x) ≥ (IWAE, k={IWAE_K})", f"{terms.log_px:.1f} nats",
-             help="A tighter lower bound on the log-likelihood than the ELBO (Burda et al. 2015)")
+    c.metric(
+        "−ELBO",
+        f"{terms.loss:.1f} nats",
+        delta=delta,
+        delta_color="inverse",
+        help="Reconstruction + KL. Far above the test mean: the image is unlike the training data.",
+    )
+    d.metric(
+        f"log p(x) ≥ (IWAE, k={IWAE_K})",
+        f"{terms.log_px:.1f} nats",
+        help="A tighter lower bound on the log-likelihood than the ELBO (Burda et al. 2015)",
+    )
 
 
 def label_choice(md) -> int:
     """The label a conditional model's views decode (and your image is read) under."""
-    return session.label_choice(st.columns([1, 2])[0], "Label", "gen_label", md.class_names,
-                                help="A conditional VAE decodes a code together with a label. Interpolation, "
-                                     "traversals, arithmetic and your own image use this one; the prior samples and "
-                                     "One style, every class show every label at once.")
+    return session.label_choice(
+        st.columns([1, 2])[0],
+        "Label",
+        "gen_label",
+        md.class_names,
+        help="A conditional VAE decodes a code together with a label. Interpolation, "
+        "traversals, arithmetic and your own image use this one; the prior samples and "
+        "One style, every class show every label at once.",
+    )
 
 
 def main() -> None:
@@ -470,8 +589,10 @@ def main() -> None:
     row, model, meta, md = sel.row, sel.model, sel.meta, sel.map
     data = catalogue.dataset_for(meta)[0] if not md.missing_data else None
     st.title("Generate")
-    st.caption(f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}, "
-               f"{model.config.latent_dim}-D latent space" + (", conditional on the label." if row.num_classes else "."))
+    st.caption(
+        f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}, "
+        f"{model.config.latent_dim}-D latent space" + (", conditional on the label." if row.num_classes else ".")
+    )
     if md.missing_data:
         st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")
     tabs = ["Prior samples", "Interpolation", "Traversal", "Latent arithmetic", "Your own image"]

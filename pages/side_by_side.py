@@ -1,5 +1,6 @@
 """Side by side: two models read the same test image and decode the same z, so their ELBO terms and what their
 codes mean compare directly, on one screen."""
+
 import numpy as np
 import streamlit as st
 
@@ -12,8 +13,8 @@ from vae_core.latent import decode_with_each, prior_latents
 from vae_core.maps import label_name
 from vae_core.meta import CheckpointMeta
 
-SAMPLES = 500    # draws of q(z|x) behind each reconstruction term: one draw would jump from image to image
-PRIOR_ROW = 8    # prior samples in each same-z row
+SAMPLES = 500  # draws of q(z|x) behind each reconstruction term: one draw would jump from image to image
+PRIOR_ROW = 8  # prior samples in each same-z row
 Z_SOURCES = {"prior": "prior samples", "posterior": "A's posterior mean of the test image"}
 # the page's controls: model A, model B, the test image both read, where the shared z comes from
 SIDE_A, SIDE_B, SIDE_INDEX, SIDE_Z = "sbs_a", "sbs_b", "sbs_index", "sbs_z_source"
@@ -43,12 +44,21 @@ def pick_models(usable: list) -> tuple:
     fits = {r.name: r for r in catalogue.partners(usable, a)}
     if not fits:
         c, h, w = a.image_shape
-        b_col.info(f"No other checkpoint takes A's {h}×{w} {'grey' if c == 1 else 'colour'} images: train one on "
-                   "the same data on the Train page.")
+        b_col.info(
+            f"No other checkpoint takes A's {h}×{w} {'grey' if c == 1 else 'colour'} images: train one on "
+            "the same data on the Train page."
+        )
         return a, None
     keep_choice(SIDE_B, fits, next(iter(fits)))
-    b = fits[b_col.selectbox("Model B", list(fits), key=SIDE_B, format_func=lambda n: fits[n].describe(),
-                             help="The checkpoints whose images have A's shape; those on A's dataset first.")]
+    b = fits[
+        b_col.selectbox(
+            "Model B",
+            list(fits),
+            key=SIDE_B,
+            format_func=lambda n: fits[n].describe(),
+            help="The checkpoints whose images have A's shape; those on A's dataset first.",
+        )
+    ]
     return a, b
 
 
@@ -75,8 +85,15 @@ def image_index(n: int) -> int:
     keep_choice(SIDE_INDEX, range(n), 0)
     pick, roll, _ = st.columns([2, 1, 4], vertical_alignment="bottom")
     index = pick.number_input(f"Test image (0 to {n - 1})", 0, n - 1, step=1, key=SIDE_INDEX)
-    roll.button("Random", key="sbs_random", icon=":material/casino:", on_click=random_test_index, args=(n,),
-                disabled=n < 2, width="stretch")
+    roll.button(
+        "Random",
+        key="sbs_random",
+        icon=":material/casino:",
+        on_click=random_test_index,
+        args=(n,),
+        disabled=n < 2,
+        width="stretch",
+    )
     return int(index)
 
 
@@ -104,8 +121,11 @@ def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
     if not catalogue.same_data(meta_a, meta_b):
         da, db = catalogue.dataset_label(a.dataset), catalogue.dataset_label(b.dataset)
         what = f"A was trained on {da}, B on {db}" if da != db else f"A and B were trained on different splits of {da}"
-        st.warning(f"{what}: they share no test image, so their terms on one would not compare. Pick a B trained on "
-                   "A's data to see this part; the same z below goes through both all the same.", icon=":material/info:")
+        st.warning(
+            f"{what}: they share no test image, so their terms on one would not compare. Pick a B trained on "
+            "A's data to see this part; the same z below goes through both all the same.",
+            icon=":material/info:",
+        )
         return None, 0
     data, reason = catalogue.dataset_for(meta_a)
     if data is None:
@@ -122,16 +142,23 @@ def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
     with b_col:
         show_decodings("B", b, reading_b)
     terms_table(a, b, reading_a, reading_b)
-    apart = ("" if a.likelihood == b.likelihood else
-             f" A's likelihood is {a.likelihood} and B's {b.likelihood}: their losses measure different things.")
+    apart = (
+        ""
+        if a.likelihood == b.likelihood
+        else f" A's likelihood is {a.likelihood} and B's {b.likelihood}: their losses measure different things."
+    )
     if a.bound != b.bound:
-        apart += (f" A's −ELBO bounds {a.bound} and B's {b.bound}: a conditional model is given the label, so its "
-                  "loss leaves out what the label tells and is not the same quantity.")
+        apart += (
+            f" A's −ELBO bounds {a.bound} and B's {b.bound}: a conditional model is given the label, so its "
+            "loss leaves out what the label tells and is not the same quantity."
+        )
     elif a.num_classes:
         apart += " Both are conditional: each −ELBO bounds −log p(x|y), the image given its label."
-    st.caption(f"At β = 1: reconstruction = E[−log p(x|z)] over {SAMPLES} draws z ~ q(z|x) (the same noise for both; "
-               "the reconstruction shown decodes the first), KL = KL(q(z|x) ‖ N(0, I)), −ELBO = their sum. Lower "
-               "−ELBO: the model explains the image better." + apart)
+    st.caption(
+        f"At β = 1: reconstruction = E[−log p(x|z)] over {SAMPLES} draws z ~ q(z|x) (the same noise for both; "
+        "the reconstruction shown decodes the first), KL = KL(q(z|x) ‖ N(0, I)), −ELBO = their sum. Lower "
+        "−ELBO: the model explains the image better." + apart
+    )
     return reading_a.terms.mu, label
 
 
@@ -152,8 +179,11 @@ def same_z_section(a, b, model_a, model_b, mu_a, label: int) -> None:
     st.subheader("The same z through both")
     da, db = model_a.config.latent_dim, model_b.config.latent_dim
     if da != db:
-        st.info(f"A has a {da}-D code, B {db}-D: the same z cannot go through both. Pick a B with a {da}-D code "
-                "to decode one z with both.", icon=":material/block:")
+        st.info(
+            f"A has a {da}-D code, B {db}-D: the same z cannot go through both. Pick a B with a {da}-D code "
+            "to decode one z with both.",
+            icon=":material/block:",
+        )
         return
     z, what = same_z(mu_a, da)
     width = min(720, max(168, 90 * len(z)))  # one image as large as those above; a row of 8 still fits the page
@@ -161,22 +191,29 @@ def same_z_section(a, b, model_a, model_b, mu_a, label: int) -> None:
     under = f", decoded under the label {label}" if a.num_classes or b.num_classes else ""
     for slot, row, images in zip("AB", (a, b), decode_with_each(models, z)):
         st.image(grid(images, nrow=len(z), width=width), caption=f"{what} through {slot} · {row.name}{under}")
-    st.caption("Two VAEs trained apart owe each other nothing: the prior is the same, but which image a z stands "
-               "for is each model's own, so the rows agree only where their codes happen to line up.")
+    st.caption(
+        "Two VAEs trained apart owe each other nothing: the prior is the same, but which image a z stands "
+        "for is each model's own, so the rows agree only where their codes happen to line up."
+    )
 
 
 def main() -> None:
     st.title("Two models side by side")
-    st.caption("The same test image through two checkpoints, with each one's ELBO terms; and, where their codes "
-               "have one size, the same z decoded by both.")
+    st.caption(
+        "The same test image through two checkpoints, with each one's ELBO terms; and, where their codes "
+        "have one size, the same z decoded by both."
+    )
     rows = catalogue.checkpoints()
     usable = [r for r in rows if r.error is None]
     unusable = [r.name for r in rows if r.error is not None]
     if unusable:
         st.caption(f"Not offered, unusable (the sidebar says why): {', '.join(unusable)}.")
     if len(usable) < 2:
-        st.info(f"Side by side needs two usable checkpoints; `{catalogue.checkpoint_dir()}` has {len(usable)}. Train a "
-                "second one on the Train page and save it: it is offered here.", icon=":material/info:")
+        st.info(
+            f"Side by side needs two usable checkpoints; `{catalogue.checkpoint_dir()}` has {len(usable)}. Train a "
+            "second one on the Train page and save it: it is offered here.",
+            icon=":material/info:",
+        )
         st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
         return
     a, b = pick_models(usable)

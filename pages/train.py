@@ -1,4 +1,5 @@
 """Train: a VAE in a background process, with live ELBO curves and the KL weight (beta) in hand."""
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,26 +39,36 @@ from vae_core.training import ESTIMATE_IMAGES, epoch_under_way
 UPLOAD = "a zip of images (upload)"
 SOURCES = ["digits", "mnist", "fashion-mnist", "sprites", UPLOAD]
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024]
-UPLOAD_IMAGE_SIZE = 28     # the side most small image sets (MNIST-like) have
+UPLOAD_IMAGE_SIZE = 28  # the side most small image sets (MNIST-like) have
 FIXED_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 SPRITE_SIZES = [16, 32, 64]
-POLL_S = 0.5               # curves and progress
-DIAGNOSTICS_POLL_S = 2.0   # per-epoch views: slower, as redrawing them steals CPU from training
-QUEUED_POLL_S = 3.0        # a queued run's page: only its place in line changes
+POLL_S = 0.5  # curves and progress
+DIAGNOSTICS_POLL_S = 2.0  # per-epoch views: slower, as redrawing them steals CPU from training
+QUEUED_POLL_S = 3.0  # a queued run's page: only its place in line changes
 TRAIN, MODEL = TrainConfig(), VAEConfig()  # the widgets' defaults, the same as the CLI's
-LIKELIHOOD_HELP = ("bernoulli: binary cross-entropy, the classic choice, exact for black-and-white pixels, and on "
-                   "grey digits the sharpest reconstructions and samples in our benchmark (BENCHMARKS.md): start "
-                   "with it. continuous-bernoulli: its normalised version, a true density for grey levels in "
-                   "[0, 1], for when the log-likelihood itself matters; its samples were blurrier and its mean "
-                   "image washed out (Explore then shows the most likely x). gaussian: the decoder gives each "
-                   "pixel's mean, with one learned σ. The two densities give negative losses; losses of different "
-                   "likelihoods are not comparable.")
-OPEN_RUN = "_open_run"          # the run the page showed last: shown again when the page is opened without one
-UPLOADED = "_train_upload"      # the zip this session uploaded last (an Upload)
+LIKELIHOOD_HELP = (
+    "bernoulli: binary cross-entropy, the classic choice, exact for black-and-white pixels, and on "
+    "grey digits the sharpest reconstructions and samples in our benchmark (BENCHMARKS.md): start "
+    "with it. continuous-bernoulli: its normalised version, a true density for grey levels in "
+    "[0, 1], for when the log-likelihood itself matters; its samples were blurrier and its mean "
+    "image washed out (Explore then shows the most likely x). gaussian: the decoder gives each "
+    "pixel's mean, with one learned σ. The two densities give negative losses; losses of different "
+    "likelihoods are not comparable."
+)
+OPEN_RUN = "_open_run"  # the run the page showed last: shown again when the page is opened without one
+UPLOADED = "_train_upload"  # the zip this session uploaded last (an Upload)
 DRAWN_LAYOUT = "_drawn_layout"  # (run, layout) the page was last drawn for whole: a change reruns it
-STATUS = {"queued": "queued", "starting": "starting…", "running": "training", "paused": "paused", "finished": "finished",
-          "stopped": "stopped", "failed": "failed", "cancelled": "cancelled before it started",
-          "interrupted": "interrupted when the server stopped"}
+STATUS = {
+    "queued": "queued",
+    "starting": "starting…",
+    "running": "training",
+    "paused": "paused",
+    "finished": "finished",
+    "stopped": "stopped",
+    "failed": "failed",
+    "cancelled": "cancelled before it started",
+    "interrupted": "interrupted when the server stopped",
+}
 
 
 def source_image_shape(source: str, image_size: int, channels: str) -> tuple[int, int, int]:
@@ -72,9 +83,11 @@ def source_image_shape(source: str, image_size: int, channels: str) -> tuple[int
 
 def suggest_model() -> None:
     """When the data change, preset the architecture and latent size that suit their images, as the CLI does."""
-    shape = source_image_shape(st.session_state.get("train_source", SOURCES[0]),
-                               st.session_state.get("train_image_size", UPLOAD_IMAGE_SIZE),
-                               st.session_state.get("train_channels", "auto"))
+    shape = source_image_shape(
+        st.session_state.get("train_source", SOURCES[0]),
+        st.session_state.get("train_image_size", UPLOAD_IMAGE_SIZE),
+        st.session_state.get("train_channels", "auto"),
+    )
     st.session_state["train_arch"], st.session_state["train_latent_dim"] = suggest_architecture(shape)
 
 
@@ -83,62 +96,101 @@ def form_defaults() -> dict:
     first dataset's images (the CLI's defaults too). Set in session state once rather than passed to the
     widgets (persist_state="session" keeps their values across pages)."""
     arch, latent_dim = suggest_architecture(FIXED_SHAPES[SOURCES[0]])
-    return dict(train_source=SOURCES[0], train_image_size=UPLOAD_IMAGE_SIZE, train_channels="auto",
-                train_sprites_size=sprites.DEFAULT_SIZE, train_sprites_n=sprites.DEFAULT_N,
-                train_test_share=0.2, train_arch=arch,
-                train_latent_dim=latent_dim, train_hidden="", train_likelihood=MODEL.likelihood, train_conditional=False,
-                train_epochs=TRAIN.epochs, train_batch=TRAIN.batch_size, train_lr=TRAIN.lr, train_seed=TRAIN.seed,
-                train_beta=TRAIN.beta, train_schedule=TRAIN.beta_schedule, train_warmup=TRAIN.warmup_epochs,
-                train_objective=TRAIN.objective, train_iwae_k=TRAIN.iwae_k, train_tc_weight=TRAIN.tc_weight,
-                train_free_bits=TRAIN.free_bits,
-                train_device=available_devices()[0])
+    return dict(
+        train_source=SOURCES[0],
+        train_image_size=UPLOAD_IMAGE_SIZE,
+        train_channels="auto",
+        train_sprites_size=sprites.DEFAULT_SIZE,
+        train_sprites_n=sprites.DEFAULT_N,
+        train_test_share=0.2,
+        train_arch=arch,
+        train_latent_dim=latent_dim,
+        train_hidden="",
+        train_likelihood=MODEL.likelihood,
+        train_conditional=False,
+        train_epochs=TRAIN.epochs,
+        train_batch=TRAIN.batch_size,
+        train_lr=TRAIN.lr,
+        train_seed=TRAIN.seed,
+        train_beta=TRAIN.beta,
+        train_schedule=TRAIN.beta_schedule,
+        train_warmup=TRAIN.warmup_epochs,
+        train_objective=TRAIN.objective,
+        train_iwae_k=TRAIN.iwae_k,
+        train_tc_weight=TRAIN.tc_weight,
+        train_free_bits=TRAIN.free_bits,
+        train_device=available_devices()[0],
+    )
 
 
 def dataset_controls() -> dict:
     source = st.selectbox("Dataset", SOURCES, key="train_source", persist_state="session", on_change=suggest_model)
     choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2)
     if source in ("mnist", "fashion-mnist"):
-        st.caption(f"Downloaded by torchvision into `{catalogue.data_root()}/` on first use. Without a network, "
-                   "put the four raw IDX files into its `raw/` folder by hand.")
+        st.caption(
+            f"Downloaded by torchvision into `{catalogue.data_root()}/` on first use. Without a network, "
+            "put the four raw IDX files into its `raw/` folder by hand."
+        )
     if source == "sprites":
         sprite_controls(choice)
     if source == UPLOAD:
-        upload = st.file_uploader("Zip of images (PNG, JPEG, BMP, GIF, WebP, TIFF); class sub-folders give labels; "
-                                  "a factors.csv (file, then a column per factor) gives each image's true factors",
-                                  type=["zip"], key="train_zip", on_change=forget_a_removed_upload)
+        upload = st.file_uploader(
+            "Zip of images (PNG, JPEG, BMP, GIF, WebP, TIFF); class sub-folders give labels; "
+            "a factors.csv (file, then a column per factor) gives each image's true factors",
+            type=["zip"],
+            key="train_zip",
+            on_change=forget_a_removed_upload,
+        )
         choice["upload"] = unpacked_upload(upload) if upload is not None else kept_upload()
         if upload is None and choice["upload"] is not None:  # the uploader forgets its file on another page
-            st.caption(f"Using **{plain(choice['upload'].name)}**, uploaded earlier in this session. "
-                       "Upload another zip to replace it.")
+            st.caption(
+                f"Using **{plain(choice['upload'].name)}**, uploaded earlier in this session. Upload another zip to replace it."
+            )
         if choice["upload"] is not None:
             upload_preview(choice["upload"].folder)
-        choice["image_size"] = st.number_input("Image size (pixels)", 4, 64, key="train_image_size",
-                                               persist_state="session", on_change=suggest_model)
-        choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels",
-                                          persist_state="session")
-        choice["test_share"] = st.number_input("Test share", 0.05, 0.5, step=0.05, key="train_test_share",
-                                               persist_state="session",
-                                               help="The part of the images held out to measure the model on, "
-                                                    "drawn at random once (the same split every time).")
+        choice["image_size"] = st.number_input(
+            "Image size (pixels)", 4, 64, key="train_image_size", persist_state="session", on_change=suggest_model
+        )
+        choice["channels"] = st.selectbox("Colour", ["auto", "grayscale", "rgb"], key="train_channels", persist_state="session")
+        choice["test_share"] = st.number_input(
+            "Test share",
+            0.05,
+            0.5,
+            step=0.05,
+            key="train_test_share",
+            persist_state="session",
+            help="The part of the images held out to measure the model on, drawn at random once (the same split every time).",
+        )
     return choice
 
 
 def sprite_controls(choice: dict) -> None:
     """How many sprites, and how large: drawn on this server from a fixed seed, the same set every time."""
-    st.caption("White shapes on black, drawn here, whose true factors are known: shape, scale, orientation and x, y "
-               "position (as in dSprites). The map can be coloured by each, and the run measures how far each "
-               "latent dimension captures one factor (MIG, DCI, SAP, FactorVAE score).")
+    st.caption(
+        "White shapes on black, drawn here, whose true factors are known: shape, scale, orientation and x, y "
+        "position (as in dSprites). The map can be coloured by each, and the run measures how far each "
+        "latent dimension captures one factor (MIG, DCI, SAP, FactorVAE score)."
+    )
     a, b = st.columns(2)
-    choice["image_size"] = a.selectbox("Image size (pixels)", SPRITE_SIZES, key="train_sprites_size",
-                                       persist_state="session", on_change=suggest_model)
-    choice["sprites_n"] = b.number_input("Images", 200, 50_000, step=500, key="train_sprites_n", persist_state="session",
-                                         help=f"Factor combinations drawn at random; {sprites.DEFAULT_N:,} train the "
-                                              "default model's 30 epochs in about a minute on two cores.")
+    choice["image_size"] = a.selectbox(
+        "Image size (pixels)", SPRITE_SIZES, key="train_sprites_size", persist_state="session", on_change=suggest_model
+    )
+    choice["sprites_n"] = b.number_input(
+        "Images",
+        200,
+        50_000,
+        step=500,
+        key="train_sprites_n",
+        persist_state="session",
+        help=f"Factor combinations drawn at random; {sprites.DEFAULT_N:,} train the "
+        "default model's 30 epochs in about a minute on two cores.",
+    )
 
 
 @dataclass(frozen=True)
 class Upload:
     """A zip uploaded in this session, unpacked on the server: its image folder and the zip's own name."""
+
     folder: str
     name: str
 
@@ -167,20 +219,35 @@ def kept_upload() -> Upload | None:
 
 
 def model_controls() -> dict:
-    arch = st.radio("Architecture", ARCHS, horizontal=True, key="train_arch", persist_state="session",
-                    help="Suggested for the data's image size: an MLP with a 2-D code for tiny images (the map is "
-                         "then the latent space), a conv net with 20 dimensions for larger ones.")
+    arch = st.radio(
+        "Architecture",
+        ARCHS,
+        horizontal=True,
+        key="train_arch",
+        persist_state="session",
+        help="Suggested for the data's image size: an MLP with a 2-D code for tiny images (the map is "
+        "then the latent space), a conv net with 20 dimensions for larger ones.",
+    )
     latent_dim = st.number_input("Latent dimensions", 1, 128, key="train_latent_dim", persist_state="session")
-    hidden = st.text_input("Hidden sizes", key="train_hidden", persist_state="session",
-                           placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
-                           help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.")
-    likelihood = st.selectbox("Likelihood p(x|z)", LIKELIHOODS, key="train_likelihood", persist_state="session",
-                              help=LIKELIHOOD_HELP)
-    conditional = st.toggle("Conditional on the label", key="train_conditional", persist_state="session",
-                            help="A conditional VAE: the encoder sees the image and its label, the decoder the code "
-                                 "and the label, so the code holds the style and the label the class. Needs "
-                                 "labelled images (an upload with one sub-folder per class). Its loss bounds "
-                                 "−log p(x|y), not −log p(x).")
+    hidden = st.text_input(
+        "Hidden sizes",
+        key="train_hidden",
+        persist_state="session",
+        placeholder=",".join(map(str, DEFAULT_HIDDEN[arch])),
+        help="mlp: layer widths; conv: channels per stride-2 layer. Empty: the default shown.",
+    )
+    likelihood = st.selectbox(
+        "Likelihood p(x|z)", LIKELIHOODS, key="train_likelihood", persist_state="session", help=LIKELIHOOD_HELP
+    )
+    conditional = st.toggle(
+        "Conditional on the label",
+        key="train_conditional",
+        persist_state="session",
+        help="A conditional VAE: the encoder sees the image and its label, the decoder the code "
+        "and the label, so the code holds the style and the label the class. Needs "
+        "labelled images (an upload with one sub-folder per class). Its loss bounds "
+        "−log p(x|y), not −log p(x).",
+    )
     return dict(arch=arch, latent_dim=int(latent_dim), hidden=hidden, likelihood=likelihood, conditional=conditional)
 
 
@@ -190,36 +257,77 @@ def training_controls() -> dict:
     batch_size = b.selectbox("Batch size", BATCH_SIZES, key="train_batch", persist_state="session")
     lr = a.number_input("Learning rate", 1e-6, 1e3, step=1e-4, format="%.1e", key="train_lr", persist_state="session")
     seed = b.number_input("Seed", 0, 2**31 - 1, key="train_seed", persist_state="session")
-    beta = st.number_input("β (KL weight)", 0.0, 100.0, step=0.1, key="train_beta", persist_state="session",
-                           help="1 is the true ELBO; larger pushes q(z|x) toward the prior; 0 is a plain autoencoder.")
-    schedule = st.selectbox("β schedule", SCHEDULES, key="train_schedule", persist_state="session",
-                            help="linear: warm-up from 0; cyclical: repeated warm-ups (Fu et al. 2019).")
+    beta = st.number_input(
+        "β (KL weight)",
+        0.0,
+        100.0,
+        step=0.1,
+        key="train_beta",
+        persist_state="session",
+        help="1 is the true ELBO; larger pushes q(z|x) toward the prior; 0 is a plain autoencoder.",
+    )
+    schedule = st.selectbox(
+        "β schedule",
+        SCHEDULES,
+        key="train_schedule",
+        persist_state="session",
+        help="linear: warm-up from 0; cyclical: repeated warm-ups (Fu et al. 2019).",
+    )
     warmup = TRAIN.warmup_epochs
     if schedule != "constant":
         warmup = st.number_input("Warm-up / cycle length (epochs)", 0.5, 1000.0, key="train_warmup", persist_state="session")
-    objective = st.selectbox("Objective", OBJECTIVES, key="train_objective", persist_state="session",
-                             format_func={"elbo": "ELBO (β-weighted)", "iwae": "IWAE bound", "tcvae": "β-TCVAE"}.get,
-                             help="ELBO: recon + β·KL. IWAE: the k-sample importance-weighted bound (Burda et al. "
-                                  "2016), tighter than the ELBO; its curves show it beside the ELBO's terms. "
-                                  "β-TCVAE (Chen et al. 2018): the KL split into I(x; z), total correlation and "
-                                  "dimension-wise KL, with its own weight W on the total correlation.")
+    objective = st.selectbox(
+        "Objective",
+        OBJECTIVES,
+        key="train_objective",
+        persist_state="session",
+        format_func={"elbo": "ELBO (β-weighted)", "iwae": "IWAE bound", "tcvae": "β-TCVAE"}.get,
+        help="ELBO: recon + β·KL. IWAE: the k-sample importance-weighted bound (Burda et al. "
+        "2016), tighter than the ELBO; its curves show it beside the ELBO's terms. "
+        "β-TCVAE (Chen et al. 2018): the KL split into I(x; z), total correlation and "
+        "dimension-wise KL, with its own weight W on the total correlation.",
+    )
     iwae_k, tc_weight = TRAIN.iwae_k, TRAIN.tc_weight
     if objective == "iwae":
         iwae_k = st.number_input("IWAE samples k", 1, 100, key="train_iwae_k", persist_state="session")
     if objective == "tcvae":
-        tc_weight = st.number_input("TC weight W", 0.0, 100.0, step=0.5, key="train_tc_weight", persist_state="session",
-                                    help="The weight of the total correlation between the code's dimensions; above β "
-                                         "it pushes the dimensions apart more than the rest of the KL.")
-    free_bits = st.number_input("Free bits (nats per dimension)", 0.0, 10.0, step=0.05, key="train_free_bits",
-                                persist_state="session",
-                                help="Each latent dimension's KL counts at least this much, so the KL term stops "
-                                     "pushing a dimension toward the prior below it (Kingma et al. 2016): a remedy "
-                                     "for collapsed dimensions. 0: off. The curves still show the true KL.")
+        tc_weight = st.number_input(
+            "TC weight W",
+            0.0,
+            100.0,
+            step=0.5,
+            key="train_tc_weight",
+            persist_state="session",
+            help="The weight of the total correlation between the code's dimensions; above β "
+            "it pushes the dimensions apart more than the rest of the KL.",
+        )
+    free_bits = st.number_input(
+        "Free bits (nats per dimension)",
+        0.0,
+        10.0,
+        step=0.05,
+        key="train_free_bits",
+        persist_state="session",
+        help="Each latent dimension's KL counts at least this much, so the KL term stops "
+        "pushing a dimension toward the prior below it (Kingma et al. 2016): a remedy "
+        "for collapsed dimensions. 0: off. The curves still show the true KL.",
+    )
     options = available_devices()
     device = st.selectbox("Device", options, key="train_device", persist_state="session") if len(options) > 1 else "cpu"
-    return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), beta=float(beta),
-                beta_schedule=schedule, warmup_epochs=float(warmup), device=device, objective=objective,
-                iwae_k=int(iwae_k), tc_weight=float(tc_weight), free_bits=float(free_bits))
+    return dict(
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        lr=float(lr),
+        seed=int(seed),
+        beta=float(beta),
+        beta_schedule=schedule,
+        warmup_epochs=float(warmup),
+        device=device,
+        objective=objective,
+        iwae_k=int(iwae_k),
+        tc_weight=float(tc_weight),
+        free_bits=float(free_bits),
+    )
 
 
 def load_training_data(choice: dict):
@@ -233,10 +341,15 @@ def load_training_data(choice: dict):
         raise DatasetError("Choose a zip file to upload first.")
     root = Path(choice["upload"].folder)  # kept: Explore reads it later
     hold_upload(root)
-    data = DataOptions(str(root), image_size=int(choice["image_size"]), channels=choice["channels"],
-                       test_fraction=float(choice["test_share"])).load()
-    in_use = ({r.dataset for r in catalogue.checkpoints() if r.error is None} | catalogue.job_registry().datasets()
-              | held_uploads() | {data.name})
+    data = DataOptions(
+        str(root), image_size=int(choice["image_size"]), channels=choice["channels"], test_fraction=float(choice["test_share"])
+    ).load()
+    in_use = (
+        {r.dataset for r in catalogue.checkpoints() if r.error is None}
+        | catalogue.job_registry().datasets()
+        | held_uploads()
+        | {data.name}
+    )
     remove_unused_uploads(catalogue.uploads_dir(), in_use)
     return data
 
@@ -253,10 +366,12 @@ def upload_preview(folder: str) -> None:
     size_text = ", ".join(f"{w}×{h} ({n})" for (w, h), n in sizes[:3]) + (" …" if len(sizes) > 3 else "")
     grey = all(m in GRAY_MODES for m in summary.modes)
     classes = ", ".join(f"{name} {n}" for name, n in list(summary.per_class.items())[:8])
-    st.caption(f"**{summary.n_images:,} images** in {len(summary.per_class)} "
-               f"{'class' if len(summary.per_class) == 1 else 'classes'} ({classes}"
-               f"{' …' if len(summary.per_class) > 8 else ''}); sizes {size_text}; {'grey' if grey else 'colour'}"
-               + (f"; true factors from factors.csv: {plain(', '.join(summary.factors))}" if summary.factors else ""))
+    st.caption(
+        f"**{summary.n_images:,} images** in {len(summary.per_class)} "
+        f"{'class' if len(summary.per_class) == 1 else 'classes'} ({classes}"
+        f"{' …' if len(summary.per_class) > 8 else ''}); sizes {size_text}; {'grey' if grey else 'colour'}"
+        + (f"; true factors from factors.csv: {plain(', '.join(summary.factors))}" if summary.factors else "")
+    )
     st.image(grid(decode_for_preview(summary.samples), nrow=8, width=480), caption="a sample of the upload")
 
 
@@ -268,8 +383,11 @@ def describe_upload(folder: str):
 
 def run_spec(data_options: DataOptions, model_opts: dict, train_opts: dict) -> RunSpec:
     """The run the form describes, on the data it loaded."""
-    return RunSpec(data=data_options, model=ModelChoice(**dict(model_opts, hidden=parse_hidden(model_opts["hidden"]))),
-                   train=TrainConfig(**train_opts))
+    return RunSpec(
+        data=data_options,
+        model=ModelChoice(**dict(model_opts, hidden=parse_hidden(model_opts["hidden"]))),
+        train=TrainConfig(**train_opts),
+    )
 
 
 def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
@@ -307,8 +425,10 @@ def continue_controls(busy: bool) -> None:
         if state is None:
             st.caption(plain(reason.replace(row.path, row.name)))
             return
-        st.caption(f"The sidebar's model, {state.epochs_done} epochs so far: it trains on from there on its own data "
-                   "and settings, as if its run had gone on (pick another model in the sidebar to continue that one).")
+        st.caption(
+            f"The sidebar's model, {state.epochs_done} epochs so far: it trains on from there on its own data "
+            "and settings, as if its run had gone on (pick another model in the sidebar to continue that one)."
+        )
         more = st.number_input("More epochs", 1, 1000, 10, key="continue_epochs")
         if st.button("Continue training", key="continue_start", disabled=busy, width="stretch"):
             continue_run(row, state, int(more))
@@ -330,8 +450,11 @@ def progress(snap: RunSnapshot) -> None:
     if snap.status == "queued":
         registry = catalogue.job_registry()
         place, waiting = registry.queue_position(snap.id)
-        st.progress(0.0, text=f"queued: {place} of {waiting} waiting · {registry.max_runs} "
-                              f"{'run trains' if registry.max_runs == 1 else 'runs train'} at a time on this server")
+        st.progress(
+            0.0,
+            text=f"queued: {place} of {waiting} waiting · {registry.max_runs} "
+            f"{'run trains' if registry.max_runs == 1 else 'runs train'} at a time on this server",
+        )
         return
     if not snap.steps:
         st.progress(0.0, text="starting…" if snap.live else "no steps trained")
@@ -339,9 +462,10 @@ def progress(snap: RunSnapshot) -> None:
     last, total, config = snap.steps[-1], max(snap.total_steps, 1), snap.config
     eta = (total - last["step"]) * config.batch_size / max(last["samples_per_s"], 1e-9)
     epoch = epoch_under_way(last["epoch"], config.epochs)
-    text = (f"epoch {epoch}/{config.epochs} · step {last['step']}/{total} · "
-            f"{last['samples_per_s']:,.0f} samples/s · β {last['beta']:.2f}"
-            + (f" · ETA {eta:.0f} s" if snap.training else ""))  # paused, no time to arrival means anything
+    text = (
+        f"epoch {epoch}/{config.epochs} · step {last['step']}/{total} · "
+        f"{last['samples_per_s']:,.0f} samples/s · β {last['beta']:.2f}" + (f" · ETA {eta:.0f} s" if snap.training else "")
+    )  # paused, no time to arrival means anything
     st.progress(min(last["step"] / total, 1.0), text=text)
 
 
@@ -349,19 +473,26 @@ def diagnostics(run_id: str) -> None:
     """The replay of the epochs so far (the map forming), and the KL term split up per epoch."""
     snap = catalogue.job_registry().get(run_id).snapshot()
     st.markdown("**Replay: the latent map forming, epoch by epoch**")
-    replay_panel(snap.replay, replay_key(run_id), live=snap.training,  # while training: on canvases (ui/canvas_charts.py)
-                 empty_note=NO_FRAMES if snap.live else "No epoch ended before the run did: nothing to replay.")
+    replay_panel(
+        snap.replay,
+        replay_key(run_id),
+        live=snap.training,  # while training: on canvases (ui/canvas_charts.py)
+        empty_note=NO_FRAMES if snap.live else "No epoch ended before the run did: nothing to replay.",
+    )
     if not snap.epochs:
         return
     last = snap.epochs[-1]
     if "mutual_info" in last:
         st.markdown("**The average KL, split up**")
-        st.caption(f"Per epoch, on {ESTIMATE_IMAGES} test images: I(x; z), what the code says about the image; the "
-                   "total correlation between its dimensions; the dimension-wise KL of each marginal to N(0, 1). "
-                   f"Together they make the KL term (last epoch: {last['mutual_info']:.2f} + "
-                   f"{last['total_correlation']:.2f} + {last['dimwise_kl']:.2f} ≈ {last['test_kl']:.2f} nats).")
-        live_or_figure(snap.training, "posterior_terms", lambda: posterior_terms_data(snap.epochs),
-                       lambda: posterior_terms(snap.epochs))
+        st.caption(
+            f"Per epoch, on {ESTIMATE_IMAGES} test images: I(x; z), what the code says about the image; the "
+            "total correlation between its dimensions; the dimension-wise KL of each marginal to N(0, 1). "
+            f"Together they make the KL term (last epoch: {last['mutual_info']:.2f} + "
+            f"{last['total_correlation']:.2f} + {last['dimwise_kl']:.2f} ≈ {last['test_kl']:.2f} nats)."
+        )
+        live_or_figure(
+            snap.training, "posterior_terms", lambda: posterior_terms_data(snap.epochs), lambda: posterior_terms(snap.epochs)
+        )
     disentanglement_panel(snap)
 
 
@@ -373,13 +504,16 @@ def disentanglement_panel(snap: RunSnapshot) -> None:
     cost = sum(e["disentanglement_s"] for e in measured)
     training = max(snap.epochs[-1]["elapsed_s"] - cost, 1e-9)
     st.markdown("**Disentanglement: does one latent dimension hold one factor?**")
-    st.caption(f"On the {snap.n_test:,} test images, after epochs {', '.join(str(e['epoch']) for e in measured)}: "
-               "MIG (Chen et al. 2018), DCI (Eastwood & Williams 2018), SAP (Kumar et al. 2018) and the FactorVAE "
-               "score (Kim & Mnih 2018, chance ≈ 1/factors); 1 is a code with one dimension per factor. Measuring "
-               f"took {cost:.1f} s in all, beside {training:.1f} s of training and testing, and is left out of the "
-               "samples/s above.")
-    live_or_figure(snap.training, "disentanglement", lambda: disentanglement_data(snap.epochs),
-                   lambda: disentanglement_curves(snap.epochs))
+    st.caption(
+        f"On the {snap.n_test:,} test images, after epochs {', '.join(str(e['epoch']) for e in measured)}: "
+        "MIG (Chen et al. 2018), DCI (Eastwood & Williams 2018), SAP (Kumar et al. 2018) and the FactorVAE "
+        "score (Kim & Mnih 2018, chance ≈ 1/factors); 1 is a code with one dimension per factor. Measuring "
+        f"took {cost:.1f} s in all, beside {training:.1f} s of training and testing, and is left out of the "
+        "samples/s above."
+    )
+    live_or_figure(
+        snap.training, "disentanglement", lambda: disentanglement_data(snap.epochs), lambda: disentanglement_curves(snap.epochs)
+    )
 
 
 FIRST_STEPS_WAIT_S = 2.0  # a run just started reports its first steps within about half a second
@@ -428,8 +562,12 @@ def save_panel(job, snap: RunSnapshot) -> None:
     default = f"{catalogue.dataset_short_name(snap.dataset)}-{snap.arch}{conditional}-z{snap.latent_dim}{likelihood}-{beta}"
     name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
     save_col, discard_col = st.columns(2)
-    if discard_col.button("Discard this run", key=f"discard_{snap.id}", width="stretch",
-                          help="Unsaved runs stay on the server until saved or discarded."):
+    if discard_col.button(
+        "Discard this run",
+        key=f"discard_{snap.id}",
+        width="stretch",
+        help="Unsaved runs stay on the server until saved or discarded.",
+    ):
         job.discard()
         del st.query_params["run"]
         st.rerun()
@@ -448,18 +586,27 @@ def run_view(job, snap: RunSnapshot) -> None:
     head, stop_col = st.columns([4, 1])
     head.subheader(f"Run `{snap.id}`")
     conditional = "conditional " if job.model.config.conditional else ""
-    head.caption(f"{snap.arch} {conditional}VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
-                 f"{catalogue.dataset_label(snap.dataset)} "
-                 f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}")
+    head.caption(
+        f"{snap.arch} {conditional}VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
+        f"{catalogue.dataset_label(snap.dataset)} "
+        f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}"
+    )
     if snap.live:
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
         scheduled = snap.config.beta_schedule != "constant"
-        st.slider("β base, live: applies at the next step" if scheduled else "β, live: applies at the next step",
-                  0.0, max(10.0, snap.beta), snap.beta, 0.05,
-                  key=f"live_beta_{snap.id}", on_change=lambda: job.set_beta(st.session_state[f"live_beta_{snap.id}"]))
+        st.slider(
+            "β base, live: applies at the next step" if scheduled else "β, live: applies at the next step",
+            0.0,
+            max(10.0, snap.beta),
+            snap.beta,
+            0.05,
+            key=f"live_beta_{snap.id}",
+            on_change=lambda: job.set_beta(st.session_state[f"live_beta_{snap.id}"]),
+        )
         if scheduled and snap.steps:
-            st.caption(f"In force now: **β = {snap.steps[-1]['beta']:.3g}**, the base times the "
-                       f"{snap.config.beta_schedule} schedule.")
+            st.caption(
+                f"In force now: **β = {snap.steps[-1]['beta']:.3g}**, the base times the {snap.config.beta_schedule} schedule."
+            )
     if snap.error:
         st.error(snap.error)
     if snap.status == "interrupted":
@@ -489,8 +636,11 @@ def run_view(job, snap: RunSnapshot) -> None:
 def resume_panel(job, snap: RunSnapshot) -> None:
     """A run the server was training when it stopped: it goes on from its last snapshot, or is saved as it is."""
     done = snap.epochs_done
-    st.info(f"The server stopped while this run trained. It was kept at the end of epoch {done} of "
-            f"{snap.config.epochs}: resume it from there, or save or discard it as it is.", icon=":material/restore:")
+    st.info(
+        f"The server stopped while this run trained. It was kept at the end of epoch {done} of "
+        f"{snap.config.epochs}: resume it from there, or save or discard it as it is.",
+        icon=":material/restore:",
+    )
     if st.button(f"Resume from epoch {done}", key=f"resume_run_{snap.id}", type="primary", width="stretch"):
         catalogue.job_registry().resume(job)  # under the same id: the page, opened on it, follows it
         st.rerun()
@@ -501,8 +651,9 @@ def restored_runs(current: str | None) -> None:
     runs = [job for job in catalogue.job_registry().restored() if job.id not in session.my_run_ids()]  # else listed there
     if not runs:
         return
-    with st.expander(f"Runs from before the server restarted ({len(runs)})", expanded=current is None,
-                     icon=":material/restore:"):
+    with st.expander(
+        f"Runs from before the server restarted ({len(runs)})", expanded=current is None, icon=":material/restore:"
+    ):
         for job in runs:
             snap = job.snapshot()
             run_row(snap, f"at epoch {snap.epochs_done} of {snap.config.epochs}", current)
@@ -516,13 +667,17 @@ def pause_controls(job, snap: RunSnapshot) -> None:
     """Pause and resume, or one epoch at a time: the run waits between steps, its process and weights kept."""
     a, b, _ = st.columns([1, 1, 3])
     if snap.paused:
-        a.button("Resume", key=f"resume_{snap.id}", on_click=job.resume_training, icon=":material/play_arrow:",
-                 width="stretch")
+        a.button("Resume", key=f"resume_{snap.id}", on_click=job.resume_training, icon=":material/play_arrow:", width="stretch")
     else:
-        a.button("Pause", key=f"pause_{snap.id}", on_click=job.pause_training, icon=":material/pause:",
-                 width="stretch")
-    b.button("One epoch", key=f"epoch_{snap.id}", on_click=job.train_one_epoch, icon=":material/skip_next:",
-             width="stretch", help="Train to the end of this epoch, show it, then pause again.")
+        a.button("Pause", key=f"pause_{snap.id}", on_click=job.pause_training, icon=":material/pause:", width="stretch")
+    b.button(
+        "One epoch",
+        key=f"epoch_{snap.id}",
+        on_click=job.train_one_epoch,
+        icon=":material/skip_next:",
+        width="stretch",
+        help="Train to the end of this epoch, show it, then pause again.",
+    )
 
 
 def formulas_panel(likelihood: str, config: TrainConfig) -> None:
@@ -552,8 +707,11 @@ def final_metrics(job) -> None:
     cols[3].metric("active units", f"{m['active_units']} / {len(m['kl_per_dim'])}")
     with cols[4], st.spinner("IWAE bound…"):
         iw = job.iwae_bound()
-    cols[4].metric(f"IWAE-{iw['iwae_k']} NLL", f"{iw['iwae_nll']:.2f}",
-                   help=f"Importance-weighted bound on −log p(x), on {iw['iwae_images']:,} test images")
+    cols[4].metric(
+        f"IWAE-{iw['iwae_k']} NLL",
+        f"{iw['iwae_nll']:.2f}",
+        help=f"Importance-weighted bound on −log p(x), on {iw['iwae_images']:,} test images",
+    )
     if note := negative_loss_note(job.model.config.likelihood):
         st.caption(note)
 
@@ -568,8 +726,14 @@ def run_doctor(job, snap: RunSnapshot) -> None:
     from vae_core.doctor import spec_of
 
     spec = spec_of(job.model.config, job.config, job.data.options, snap.beta)
-    doctor_panel(snap.id, "this run", job.test_metrics()["kl_per_dim"], spec, lambda: job.data,
-                 lambda: (job.test_metrics(), job.iwae_bound()))
+    doctor_panel(
+        snap.id,
+        "this run",
+        job.test_metrics()["kl_per_dim"],
+        spec,
+        lambda: job.data,
+        lambda: (job.test_metrics(), job.iwae_bound()),
+    )
 
 
 def session_runs(current: str | None) -> None:
@@ -588,10 +752,11 @@ def session_runs(current: str | None) -> None:
 def run_row(snap: RunSnapshot, where: str, current: str | None) -> None:
     """One run in a list: what it is, its state, where it stands, and a way to open it."""
     a, b = st.columns([4, 1], vertical_alignment="center")
-    a.markdown(f"`{snap.id}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
-               f"**{STATUS[snap.status]}** {where}")
-    b.button("Open", key=f"open_{snap.id}", on_click=open_run, args=(snap.id,), disabled=snap.id == current,
-             width="stretch")
+    a.markdown(
+        f"`{snap.id}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
+        f"**{STATUS[snap.status]}** {where}"
+    )
+    b.button("Open", key=f"open_{snap.id}", on_click=open_run, args=(snap.id,), disabled=snap.id == current, width="stretch")
 
 
 def current_run():
@@ -600,14 +765,22 @@ def current_run():
     registry = catalogue.job_registry()
     if not st.query_params.get("run"):
         candidates = [st.session_state.get(OPEN_RUN), *reversed(session.my_run_ids())]
-        shown = next((rid for rid in candidates if (job := registry.get(rid)) and not job.discarded
-                      and (job.live or rid == candidates[0])), None)
+        shown = next(
+            (
+                rid
+                for rid in candidates
+                if (job := registry.get(rid)) and not job.discarded and (job.live or rid == candidates[0])
+            ),
+            None,
+        )
         if shown:
             st.query_params["run"] = shown
     job = registry.get(st.query_params.get("run"))
     if st.query_params.get("run") and job is None:
-        st.warning("That run is no longer on this server: the server was restarted, or the run was saved or "
-                   "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one.")
+        st.warning(
+            "That run is no longer on this server: the server was restarted, or the run was saved or "
+            "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one."
+        )
         del st.query_params["run"]
     st.session_state[OPEN_RUN] = job.id if job is not None else None
     if job is not None and job.id not in session.my_run_ids():  # opened by its address: listed with this session's runs
@@ -631,14 +804,17 @@ def main() -> None:
         choice = dataset_controls()
         model_opts = model_controls()
         train_opts = training_controls()
-        if st.button("Start training", type="primary", key="train_start", width="stretch",
-                     disabled=snap is not None and snap.live):
+        if st.button(
+            "Start training", type="primary", key="train_start", width="stretch", disabled=snap is not None and snap.live
+        ):
             start_run(choice, model_opts, train_opts)
         continue_controls(busy=snap is not None and snap.live)
     with view:
         if job is None:
-            st.info("Choose a dataset and settings, then **Start training**. The curves of the reconstruction and KL "
-                    "terms appear here and move live; change β while it runs to see what the KL weight does.")
+            st.info(
+                "Choose a dataset and settings, then **Start training**. The curves of the reconstruction and KL "
+                "terms appear here and move live; change β while it runs to see what the KL weight does."
+            )
             # their empty axes: the browser also loads Plotly's code now, while the form is read, not when the
             # first run is paused or ends (while it trains, its charts are canvases)
             st.plotly_chart(training_curves([], [], st.session_state["train_likelihood"]), key="curves_empty")

@@ -1,4 +1,5 @@
 """Generate's latent arithmetic through AppTest: an attribute vector between two classes or two Explore groups."""
+
 import base64
 import io
 
@@ -37,11 +38,11 @@ def expected_row(model, z: np.ndarray, v: np.ndarray, strength: float) -> tuple[
 def test_two_classes_give_a_row_from_the_point_along_the_difference_of_their_means(digits_2d):
     model, mu, labels = digits_2d
     at = generate()
-    assert at.radio(key="gen_arith_groups").options == ["two classes"]   # nothing picked on Explore yet
+    assert at.radio(key="gen_arith_groups").options == ["two classes"]  # nothing picked on Explore yet
     a, b = at.selectbox(key="gen_arith_class_A").value, at.selectbox(key="gen_arith_class_B").value
     assert (a, b) == (0, 1)
     start_index = at.number_input(key="gen_arith_index").value
-    assert labels[start_index] == 0                                      # the point starts in group A
+    assert labels[start_index] == 0  # the point starts in group A
     v = mu[labels == 1].mean(0) - mu[labels == 0].mean(0)
     points, pixels = expected_row(model, mu[start_index], v, 1.0)
     found = traces(at)
@@ -49,7 +50,7 @@ def test_two_classes_give_a_row_from_the_point_along_the_difference_of_their_mea
     np.testing.assert_allclose(found["start, end"], points[[0, -1]], atol=1e-4)
     np.testing.assert_allclose(found["group means"], [mu[labels == 0].mean(0), mu[labels == 1].mean(0)], atol=1e-4)
     caption, shown = row_image(at)
-    assert shown.shape == pixels.shape == (100, 640, 3)                  # one row of seven 8x8 images
+    assert shown.shape == pixels.shape == (100, 640, 3)  # one row of seven 8x8 images
     assert np.abs(shown.astype(int) - pixels).max() <= 1
     assert f"test image #{start_index} + s·v for s from 0 to 1" in caption and "B (class 1, 31 images)" in caption
 
@@ -58,7 +59,7 @@ def test_two_classes_give_a_row_from_the_point_along_the_difference_of_their_mea
     np.testing.assert_allclose(traces(at)["z + s·v"], points2, atol=1e-4)
     caption2, shown2 = row_image(at)
     assert np.abs(shown2.astype(int) - pixels2).max() <= 1 and np.abs(shown2.astype(int) - shown).max() > 50
-    np.testing.assert_array_equal(shown2[:, :91], shown[:, :91])         # the first image is the point at any strength
+    np.testing.assert_array_equal(shown2[:, :91], shown[:, :91])  # the first image is the point at any strength
 
     at.selectbox(key="gen_arith_class_B").set_value(7).run()
     v7 = mu[labels == 7].mean(0) - mu[labels == 0].mean(0)
@@ -73,8 +74,9 @@ def test_groups_selected_on_explore_become_groups_a_and_b(digits_2d):
     upper, lower = {"x": [-10.0, 10.0], "y": [middle, 10.0]}, {"x": [-10.0, 10.0], "y": [-10.0, middle]}
     at = start(**{"map:digits-2d": selection(box=[upper])})
     at.button(key="group_A").click().run()
-    assert any(t.value.startswith("Group A on the Generate page: ") and "points selected on Explore" in t.value
-               for t in at.toast)
+    assert any(
+        t.value.startswith("Group A on the Generate page: ") and "points selected on Explore" in t.value for t in at.toast
+    )
     at.session_state["map:digits-2d"] = selection(box=[lower])
     at.run()
     at.button(key="group_B").click().run()

@@ -3,6 +3,7 @@
 AppTest cannot move a mouse, but it can hand the page what the canvas component sends after a stroke: its state
 under the canvas's key, with the drawing as a PNG data URL (as streamlit-drawable-canvas 0.13 sends it).
 """
+
 import base64
 import io
 import json
@@ -27,7 +28,7 @@ def stroke(columns=(120, 160), rows=(40, 240), side: int = SIDE) -> np.ndarray:
     """What the canvas holds after one stroke: an opaque black RGBA picture with a white bar drawn on it."""
     rgba = np.zeros((side, side, 4), np.uint8)
     rgba[..., 3] = 255
-    rgba[rows[0]:rows[1], columns[0]:columns[1], :3] = 255
+    rgba[rows[0] : rows[1], columns[0] : columns[1], :3] = 255
     return rgba
 
 
@@ -59,7 +60,7 @@ def test_a_canvas_stroke_converts_to_a_light_on_dark_image_of_the_models_size(di
     composited onto white, and a white stroke would vanish), cropped to the stroke and framed like the data."""
     x = image_to_tensor(png(stroke()), digits.image_shape, content_fraction(digits.test_x))
     assert x.shape == (1, 8, 8)
-    assert float(x.mean()) < 0.5 and float(x.max()) > 0.6            # light on dark, like the digits
+    assert float(x.mean()) < 0.5 and float(x.max()) > 0.6  # light on dark, like the digits
     columns = x[0].mean(0)
     assert int(columns.argmax()) in (3, 4) and max(columns[:2].max(), columns[-2:].max()) < 0.05  # a bar in the middle
     transparent = stroke()
@@ -96,7 +97,7 @@ def test_a_drawing_is_scored_and_placed_on_the_map_exactly_as_the_same_upload(na
 
     at.radio(key="gen_own_source").set_value("upload").run()
     at.file_uploader(key="gen_upload").upload("bar.png", png(stroke()), "image/png").run()
-    assert metrics(at) == drawn                                          # one way to the model for both
+    assert metrics(at) == drawn  # one way to the model for both
     np.testing.assert_allclose(traces(at)["your image"], expected, atol=1e-4)
 
 
@@ -106,12 +107,12 @@ def test_a_second_stroke_moves_the_drawing_and_changes_its_terms():
     at.run()
     first, first_xy = metrics(at), traces(at)["your image"]
     two_strokes = stroke()
-    two_strokes[40:80, 40:240, :3] = 255                                 # a bar across the top: a 7 of sorts
+    two_strokes[40:80, 40:240, :3] = 255  # a bar across the top: a 7 of sorts
     at.session_state[CANVAS] = canvas_state(two_strokes)
     at.run()
     assert not at.exception and metrics(at) != first
     assert np.abs(traces(at)["your image"] - first_xy).max() > 1e-3
-    at.session_state[CANVAS] = canvas_state(None)                          # the toolbar's reset: empty again
+    at.session_state[CANVAS] = canvas_state(None)  # the toolbar's reset: empty again
     at.run()
     assert any(i.value.startswith("Draw a digit on the canvas") for i in at.info) and not at.metric
 

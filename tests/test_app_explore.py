@@ -1,4 +1,5 @@
 """The Explore page through Streamlit's AppTest: map, clicks on points and free space, regions, models."""
+
 import base64
 import json
 import shutil
@@ -74,7 +75,7 @@ def test_start_page_draws_the_map_of_the_default_model():
     fig = figure(at)
     data_traces = [t for t in fig["data"] if t.get("customdata") is not None]
     assert [t["name"] for t in data_traces] == [str(i) for i in range(10)]
-    assert sum(trace_length(t["x"]) for t in data_traces) == 359          # every test image
+    assert sum(trace_length(t["x"]) for t in data_traces) == 359  # every test image
     assert fig["layout"]["xaxis"]["title"]["text"] == "z1"
     assert any("manifold" in c for c in image_captions(at))
     assert "Click anywhere" in " ".join(i.value for i in at.info)
@@ -150,8 +151,12 @@ def test_a_model_whose_data_is_missing_still_decodes(tmp_path, monkeypatch):
     from vae_core import VAE, VAEConfig, save_checkpoint
 
     torch.manual_seed(0)
-    save_checkpoint(tmp_path / "mnist-model.pt", VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=4)),
-                    dataset="mnist", data_options={"name": "mnist", "root": str(tmp_path / "no-data")})
+    save_checkpoint(
+        tmp_path / "mnist-model.pt",
+        VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=4)),
+        dataset="mnist",
+        data_options={"name": "mnist", "root": str(tmp_path / "no-data")},
+    )
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     at = start(**click("mnist-model", 0.1, 0.2))
     assert not at.exception
@@ -188,7 +193,7 @@ def test_each_label_has_one_readable_colour_on_every_map():
     train = {t.name: t.marker.color for t in small_map(xy, labels, ("z1", "z2"), [str(i) for i in range(10)]).data}
     assert explore == train and len(set(explore.values())) == 10
     for color in LABEL_COLORS:  # none pale on white: relative luminance well below white's
-        r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
         assert 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.75
 
 
@@ -198,8 +203,13 @@ def test_a_continuous_bernoulli_model_shows_its_most_likely_images_and_says_so(t
     from vae_core import VAE, VAEConfig, save_checkpoint
 
     torch.manual_seed(0)
-    save_checkpoint(tmp_path / "cb.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, likelihood="continuous-bernoulli")),
-                    dataset="digits", data_options={"name": "digits"}, metrics={"test_loss": -40.0})
+    save_checkpoint(
+        tmp_path / "cb.pt",
+        VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, likelihood="continuous-bernoulli")),
+        dataset="digits",
+        data_options={"name": "digits"},
+        metrics={"test_loss": -40.0},
+    )
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     at = start(**click("cb", 0.1, 0.2))
     assert not at.exception

@@ -1,5 +1,6 @@
 """Data with known factors in the app (AppTest): the map coloured by a factor, traversals that name the factor of
 each dimension, disentanglement against β on Compare, and the metrics while a sprites run trains."""
+
 import json
 import shutil
 
@@ -100,7 +101,7 @@ def test_each_traversal_row_names_the_factor_its_dimension_captures(checkpoints)
     for text in rows:
         d = int(text.split("**")[1][1:]) - 1
         factor, share = expected[d]
-        assert (f"{sprites.FACTOR_NAMES[factor]} **{share:.2f}**" in text if share >= 0.1 else "no one factor" in text)
+        assert f"{sprites.FACTOR_NAMES[factor]} **{share:.2f}**" in text if share >= 0.1 else "no one factor" in text
     assert any("normalized mutual information" in c.value for c in at.caption)
 
 
@@ -113,8 +114,10 @@ def test_compare_sets_disentanglement_against_beta_beside_the_rate_distortion_pl
     (chart,) = [c for c in charts.values() if c["layout"]["xaxis"].get("type") == "log"]
     by_name = {t["name"]: t for t in chart["data"]}
     assert list(by_name) == ["MIG", "DCI disentanglement", "DCI completeness"]
-    runs = {1: ["sprites.pt", "sweep/beta1-seed0.pt", "sweep/beta1-seed1.pt"],  # the lone model has β 1 too
-            4: ["sweep/beta4-seed0.pt", "sweep/beta4-seed1.pt"]}
+    runs = {
+        1: ["sprites.pt", "sweep/beta1-seed0.pt", "sweep/beta1-seed1.pt"],  # the lone model has β 1 too
+        4: ["sweep/beta4-seed0.pt", "sweep/beta4-seed1.pt"],
+    }
     for key, name in (("mig", "MIG"), ("dci_disentanglement", "DCI disentanglement")):
         medians = [np.median([load_checkpoint(checkpoints / path)[1].metrics[key] for path in runs[b]]) for b in (1, 4)]
         assert by_name[name]["x"] == [1.0, 4.0]

@@ -1,4 +1,5 @@
 """The Generate page through Streamlit's AppTest: prior samples, interpolation, traversal, your own image."""
+
 import base64
 import io
 import json
@@ -53,7 +54,7 @@ def drawn_seven() -> bytes:
     canvas[60:80, 110:210] = 0
     for r in range(80, 200):
         c = 210 - (r - 80) // 2
-        canvas[r, c - 10:c + 10] = 0
+        canvas[r, c - 10 : c + 10] = 0
     buffer = io.BytesIO()
     Image.fromarray(canvas).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -67,7 +68,7 @@ def test_prior_samples_follow_seed_temperature_and_grid_size(name):
     at.button(key="gen_new").click().run()
     assert at.number_input(key="gen_seed").value == 1
     second = image_with_caption(at, "64 samples")
-    assert second.caption.endswith("seed 1") and second.url != first.url   # new samples, new picture
+    assert second.caption.endswith("seed 1") and second.url != first.url  # new samples, new picture
     at.slider(key="gen_temperature").set_value(0.5)
     at.slider(key="gen_grid").set_value(4).run()
     assert image_with_caption(at, "16 samples").caption == "16 samples · T = 0.5 · seed 1"
@@ -142,7 +143,7 @@ def test_an_uploaded_image_is_converted_placed_on_the_map_and_scored(name):
     at.file_uploader(key="gen_upload").upload("seven.png", drawn_seven(), "image/png").run()
     assert not at.exception and not at.error
     invert = next(c for c in at.checkbox if c.label == "Invert colours")
-    assert invert.value is True               # dark on white, unlike the model's light on dark: inverted for you
+    assert invert.value is True  # dark on white, unlike the model's light on dark: inverted for you
     metrics = {m.label: float(m.value.split()[0]) for m in at.metric}
     assert metrics["Reconstruction"] > 0 and metrics["KL"] > 0
     assert metrics["−ELBO"] == pytest.approx(metrics["Reconstruction"] + metrics["KL"], abs=0.11)
@@ -173,8 +174,12 @@ def test_a_model_whose_data_is_missing_still_generates(tmp_path, monkeypatch):
     from vae_core import VAE, VAEConfig, save_checkpoint
 
     torch.manual_seed(0)
-    save_checkpoint(tmp_path / "mnist-model.pt", VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=4)),
-                    dataset="mnist", data_options={"name": "mnist", "root": str(tmp_path / "no-data")})
+    save_checkpoint(
+        tmp_path / "mnist-model.pt",
+        VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=4)),
+        dataset="mnist",
+        data_options={"name": "mnist", "root": str(tmp_path / "no-data")},
+    )
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     at = generate("mnist-model")
     assert "not available here" in at.warning[0].value

@@ -1,4 +1,5 @@
 """Explore's projections, the aggregate posterior, and shareable links, through AppTest."""
+
 import base64
 
 import numpy as np
@@ -86,7 +87,7 @@ def test_a_hole_in_the_aggregate_posterior_can_be_clicked_and_decoded():
     density = next(t for t in figure(at)["data"] if t.get("name") == "q(z)")
     xs, ys, z = (plotly_array(density[key]) for key in ("x", "y", "z"))
     gx, gy = np.meshgrid(xs, ys)
-    inside = gx ** 2 + gy ** 2 < 4  # the prior's 2σ circle (N(0, I) on the 2-D latent)
+    inside = gx**2 + gy**2 < 4  # the prior's 2σ circle (N(0, I) on the 2-D latent)
     row, col = np.unravel_index(np.where(inside, z, np.inf).argmin(), z.shape)
     assert z[row, col] < 0.05 * z.max()  # a real hole: almost no posterior mass there
     click_on(at, "digits-2d", xs[col], ys[row])

@@ -1,4 +1,5 @@
 """Explore replays a saved model's training from its checkpoint (the Train page's replay: test_app_train.py)."""
+
 import io
 import subprocess
 import sys
@@ -17,8 +18,27 @@ APP = str(ROOT / "app.py")
 @pytest.fixture(scope="module")
 def ckpt_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("checkpoints")
-    subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--epochs", "4", "--latent-dim", "2",
-                    "--hidden", "64", "--quiet", "--out", str(folder / "replayed.pt")], cwd=ROOT, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vae_core",
+            "train",
+            "--data",
+            "digits",
+            "--epochs",
+            "4",
+            "--latent-dim",
+            "2",
+            "--hidden",
+            "64",
+            "--quiet",
+            "--out",
+            str(folder / "replayed.pt"),
+        ],
+        cwd=ROOT,
+        check=True,
+    )
     torch.manual_seed(0)  # and one saved without a replay, as models were before replays were kept
     model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,)))
     save_run(folder / "old.pt", model, load_dataset("digits"), TrainConfig(epochs=1), [])

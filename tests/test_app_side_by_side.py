@@ -1,4 +1,5 @@
 """The Side by side page through Streamlit's AppTest: one test image through two models, one z through both."""
+
 import base64
 import io
 import shutil
@@ -30,8 +31,11 @@ def side_by_side(at: AppTest | None = None) -> AppTest:
 
 def images(at) -> dict:
     """caption -> the image's pixels, (H, W, 3) uint8."""
-    return {img.caption: np.asarray(Image.open(io.BytesIO(base64.b64decode(img.url.split(",", 1)[1]))).convert("RGB"))
-            for el in at.get("image") for img in el.proto.imgs}
+    return {
+        img.caption: np.asarray(Image.open(io.BytesIO(base64.b64decode(img.url.split(",", 1)[1]))).convert("RGB"))
+        for el in at.get("image")
+        for img in el.proto.imgs
+    }
 
 
 def offered(at, key: str) -> list[str]:
@@ -67,12 +71,15 @@ def test_the_same_test_image_through_both_shipped_models(digits):
     at = side_by_side()
     assert (at.selectbox(key="sbs_a").value, at.selectbox(key="sbs_b").value) == ("digits-2d", "digits-16d")
     at.number_input(key="sbs_index").set_value(11).run()
-    a, b = (image_terms(load_checkpoint(SHIPPED / f"{name}.pt")[0], digits.test_x[11], samples=500, seed=0)
-            for name in ("digits-2d", "digits-16d"))
+    a, b = (
+        image_terms(load_checkpoint(SHIPPED / f"{name}.pt")[0], digits.test_x[11], samples=500, seed=0)
+        for name in ("digits-2d", "digits-16d")
+    )
     shown = terms(at)
-    assert shown == {label: [f"{getattr(a, key):.2f}", f"{getattr(b, key):.2f}",
-                             f"{getattr(b, key) - getattr(a, key):+.2f}"]
-                     for label, key in (("−ELBO", "loss"), ("reconstruction", "recon"), ("KL", "kl"))}
+    assert shown == {
+        label: [f"{getattr(a, key):.2f}", f"{getattr(b, key):.2f}", f"{getattr(b, key) - getattr(a, key):+.2f}"]
+        for label, key in (("−ELBO", "loss"), ("reconstruction", "recon"), ("KL", "kl"))
+    }
     assert all(shown[label][0] != shown[label][1] for label in shown)  # two models, two readings of one image
     original = images(at)[f"original · #11 · label {digits.class_names[int(digits.test_y[11])]}"]
     assert (original[::21, ::21, 0] == np.round(digits.test_x[11, 0].numpy() * 255)).all()  # 168 px: 21 per pixel
@@ -109,8 +116,12 @@ def test_a_second_model_with_the_same_code_size_decodes_the_same_z(folder, tiny_
 def test_models_on_different_data_get_a_message_not_a_traceback(folder, digits):
     shutil.copy(SHIPPED / "digits-2d.pt", folder)
     torch.manual_seed(0)
-    save_checkpoint(folder / "resplit.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
-                    dataset="digits", data_options=replace(digits.options, split_seed=1))
+    save_checkpoint(
+        folder / "resplit.pt",
+        VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
+        dataset="digits",
+        data_options=replace(digits.options, split_seed=1),
+    )
     (folder / "broken.pt").write_bytes(b"not a checkpoint")
     at = side_by_side()
     assert offered(at, "sbs_a") == ["digits-2d", "resplit"] and offered(at, "sbs_b") == ["resplit"]

@@ -1,4 +1,5 @@
 """The Train and Compare pages through AppTest, and the background-run registry behind them."""
+
 import json
 import shutil
 import time
@@ -53,8 +54,13 @@ def test_controls_have_sensible_defaults(ckpt_dir):
     (empty,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert {"recon", "KL"} <= {t["name"] for t in empty["data"]} and all(not t["x"] for t in empty["data"])
     assert at.selectbox(key="train_source").value == "digits"
-    assert at.selectbox(key="train_source").options == ["digits", "mnist", "fashion-mnist", "sprites",
-                                                        "a zip of images (upload)"]
+    assert at.selectbox(key="train_source").options == [
+        "digits",
+        "mnist",
+        "fashion-mnist",
+        "sprites",
+        "a zip of images (upload)",
+    ]
     assert at.radio(key="train_arch").options == ["mlp", "conv"]
     assert at.number_input(key="train_beta").value == 1.0
     assert at.selectbox(key="train_schedule").options == ["constant", "linear", "cyclical"]
@@ -124,17 +130,12 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     assert at.selectbox(key="checkpoint").value == "evil-name"  # at once selectable, and preselected
 
 
-
-
-
 def live_curves_sent(at) -> list[dict]:
-    return [json.loads(c.proto.json) for c in at.get("bidi_component")
-            if c.proto.component_name == "vae_explorer_live_curves"]
+    return [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == "vae_explorer_live_curves"]
 
 
 def canvas_charts(at) -> list[dict]:
-    return [json.loads(c.proto.json) for c in at.get("bidi_component")
-            if c.proto.component_name == "vae_explorer_canvas_chart"]
+    return [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == "vae_explorer_canvas_chart"]
 
 
 def test_a_live_run_is_drawn_on_canvases_sent_only_new_points_and_a_paused_one_by_plotly(ckpt_dir):
@@ -216,9 +217,15 @@ def test_compare_shows_the_beta_path_of_a_run_whose_beta_changed(ckpt_dir):
     from vae_core.training import evaluate
 
     model, meta = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
-    save_checkpoint(ckpt_dir / "varied.pt", model, dataset="digits", train_config=meta.train,
-                    beta_changes=[(40, 4.0), (900, 0.1)], metrics=evaluate(model, load_dataset_digits().test_x),
-                    data_options=meta.data_options)
+    save_checkpoint(
+        ckpt_dir / "varied.pt",
+        model,
+        dataset="digits",
+        train_config=meta.train,
+        beta_changes=[(40, 4.0), (900, 0.1)],
+        metrics=evaluate(model, load_dataset_digits().test_x),
+        data_options=meta.data_options,
+    )
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert any("varied" in o and "β=1 → 4 → 0.1" in o for o in at.selectbox(key="checkpoint").options)
     at.switch_page("pages/compare.py").run()

@@ -1,5 +1,6 @@
 """Real browser: a conditional VAE on Explore (a click decoded under the label chosen beside the map) and Generate
 (rows per class, one style in every class), and the collapse doctor's retrain clicked on Explore."""
+
 import pytest
 
 from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
@@ -61,8 +62,12 @@ def test_the_collapse_doctor_retrains_at_a_click_in_chromium(server):
         for name in REMEDIES:  # each click, once, must take: its button is disabled once its retrain is queued
             button = page.get_by_role("button", name=name)
             button.click()
-            page.wait_for_function("""name => [...document.querySelectorAll("button")]
-                .some(b => b.innerText.trim() === name && b.disabled)""", arg=name, timeout=30_000)
+            page.wait_for_function(
+                """name => [...document.querySelectorAll("button")]
+                .some(b => b.innerText.trim() === name && b.disabled)""",
+                arg=name,
+                timeout=30_000,
+            )
             wait_for_app_idle(page)
         try:
             page.wait_for_function(DOCTOR_ROWS_DONE, arg=1 + len(REMEDIES), timeout=120_000)  # polled until all finish

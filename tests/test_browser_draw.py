@@ -1,4 +1,5 @@
 """Real browser: draw on Generate's canvas with the mouse, and see it scored and on the map; latent arithmetic."""
+
 import pytest
 
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
@@ -22,8 +23,12 @@ def stroke(page, canvas: dict, points: list[tuple[float, float]]) -> None:
 
 def terms_shown(page, other_than: list[str] | None = None, timeout: float = 30_000) -> list[str]:
     """The four ELBO terms once they are on the page (and differ from `other_than`)."""
-    page.wait_for_function(f"""old => {{ const v = ({METRIC_VALUES})();
-        return v.length === 4 && JSON.stringify(v) !== JSON.stringify(old); }}""", arg=other_than, timeout=timeout)
+    page.wait_for_function(
+        f"""old => {{ const v = ({METRIC_VALUES})();
+        return v.length === 4 && JSON.stringify(v) !== JSON.stringify(old); }}""",
+        arg=other_than,
+        timeout=timeout,
+    )
     wait_for_app_idle(page)
     return page.evaluate(METRIC_VALUES)
 
@@ -43,21 +48,21 @@ def test_draw_a_digit_and_see_it_scored_and_on_the_map(server):
         page.get_by_text("Draw one", exact=True).click()
         hint = page.get_by_text("Draw a digit on the canvas")
         hint.wait_for(timeout=30_000)
-        upper = page.locator("canvas.upper-canvas")                   # fabric's canvas that takes the mouse
+        upper = page.locator("canvas.upper-canvas")  # fabric's canvas that takes the mouse
         upper.wait_for(timeout=30_000)
         wait_for_app_idle(page)
         canvas = upper.bounding_box()
         assert canvas["width"] == canvas["height"] == 280
 
-        stroke(page, canvas, [(0.5, 0.12), (0.52, 0.35), (0.5, 0.6), (0.48, 0.88)])      # a 1
+        stroke(page, canvas, [(0.5, 0.12), (0.52, 0.35), (0.5, 0.6), (0.48, 0.88)])  # a 1
         first = terms_shown(page)
         assert all(v.endswith("nats") for v in first)
         wait_for_image(page, "as the model sees it")
         page.locator(".js-plotly-plot .legendtext", has_text="your image").first.wait_for()
-        assert page.locator(".js-plotly-plot .scatterlayer .trace .point").count() > 359    # the data and the mark
+        assert page.locator(".js-plotly-plot .scatterlayer .trace .point").count() > 359  # the data and the mark
         assert hint.count() == 0
 
-        stroke(page, canvas, [(0.2, 0.15), (0.5, 0.13), (0.8, 0.12)])                      # a bar on top: a 7
+        stroke(page, canvas, [(0.2, 0.15), (0.5, 0.13), (0.8, 0.12)])  # a bar on top: a 7
         second = terms_shown(page, other_than=first)
         assert second != first
         page.locator(".js-plotly-plot .legendtext", has_text="your image").first.wait_for()

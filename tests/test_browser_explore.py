@@ -1,4 +1,5 @@
 """Real browser: `streamlit run app.py` on 127.0.0.1, Chromium driven by Playwright, clicks on the map."""
+
 import pytest
 
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
@@ -10,8 +11,11 @@ POINTS = ".js-plotly-plot .scatterlayer .trace .point"
 
 
 def point_centers(page) -> list[tuple[float, float]]:
-    return page.eval_on_selector_all(POINTS, """els => els.map(e => {
-        const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })""")
+    return page.eval_on_selector_all(
+        POINTS,
+        """els => els.map(e => {
+        const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })""",
+    )
 
 
 def emptiest_spot(page) -> tuple[float, float]:
@@ -19,8 +23,14 @@ def emptiest_spot(page) -> tuple[float, float]:
     area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
     centers = point_centers(page)
     # inset from the edges: plotly's corner handles (zoom drags) take the clicks there
-    candidates = [(area["x"] + area["width"] * (0.08 + 0.84 * (i + 0.5) / 12),
-                   area["y"] + area["height"] * (0.08 + 0.84 * (j + 0.5) / 12)) for i in range(12) for j in range(12)]
+    candidates = [
+        (
+            area["x"] + area["width"] * (0.08 + 0.84 * (i + 0.5) / 12),
+            area["y"] + area["height"] * (0.08 + 0.84 * (j + 0.5) / 12),
+        )
+        for i in range(12)
+        for j in range(12)
+    ]
     return max(candidates, key=lambda c: min((c[0] - x) ** 2 + (c[1] - y) ** 2 for x, y in centers))
 
 
@@ -67,13 +77,16 @@ def test_click_a_point_and_empty_space_in_chromium():
         wait_for_image(page, "decoded image")
         assert page.get_by_text("Test image #").count() == 0
         # a ring where the click landed, drawn onto the same chart: a click does not make a new plot
-        ring = page.wait_for_function("""() => { const gd = document.querySelector('.js-plotly-plot');
+        ring = page.wait_for_function(
+            """() => { const gd = document.querySelector('.js-plotly-plot');
             const ring = (gd.layout.shapes || []).find(s => s.name === 'selection' && s.type === 'circle');
             if (!ring) return null;
             const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
             return [box.x + xa.d2p((ring.x0 + ring.x1) / 2), box.y + ya.d2p((ring.y0 + ring.y1) / 2),
-                    xa.d2p(ring.x1) - xa.d2p(ring.x0), gd === window.__map]; }""", timeout=5_000).json_value()
+                    xa.d2p(ring.x1) - xa.d2p(ring.x0), gd === window.__map]; }""",
+            timeout=5_000,
+        ).json_value()
         # centred where the click landed, RING_RADIUS pixels round, on the same chart
         assert abs(ring[0] - x) < 3 and abs(ring[1] - y) < 3 and abs(ring[2] - 2 * RING_RADIUS) < 1 and ring[3]
         page.screenshot(path=str(ARTIFACTS / "explore-free-click.png"))
@@ -116,8 +129,11 @@ def test_a_box_selection_after_a_click_shows_its_points_not_a_black_blob_in_chro
         wait_for_app_idle(page)
         assert page.get_by_text("points selected").count() == 1  # the panel still matches the drawn outline
         # drawn again onto the new chart by ui/selection.py
-        page.wait_for_function("() => (document.querySelector('.js-plotly-plot').layout.shapes || [])"
-                               ".some(s => s.name === 'selection' && s.type === 'path')", timeout=5_000)
+        page.wait_for_function(
+            "() => (document.querySelector('.js-plotly-plot').layout.shapes || [])"
+            ".some(s => s.name === 'selection' && s.type === 'path')",
+            timeout=5_000,
+        )
 
 
 SCROLLED = """() => [...document.querySelectorAll('*')].some(el => el.scrollTop > 0) || window.scrollY > 0"""

@@ -1,5 +1,6 @@
 """Real browser: the exported HTML view opens from disk with the network blocked, decodes under the cursor and
 shows a clicked dot's test image; and a VAE from someone else's code, brought in as ONNX, is explored in the app."""
+
 import sys
 
 import pytest
@@ -16,18 +17,26 @@ def export(tmp_path, checkpoint: str, *options) -> str:
     import subprocess
 
     out = tmp_path / "view.html"
-    subprocess.run([sys.executable, "-m", "vae_core", "export", str(ROOT / "checkpoints" / checkpoint), "--html",
-                    str(out), *options], cwd=ROOT, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "vae_core", "export", str(ROOT / "checkpoints" / checkpoint), "--html", str(out), *options],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return out
 
 
 def dot_position(page, trace: int = 0, point: int = 0) -> tuple[float, float]:
     """Where a dot of the map is on the screen, from plotly's own axes."""
-    return page.evaluate("""([t, p]) => {
+    return page.evaluate(
+        """([t, p]) => {
         const gd = document.getElementById("map"), L = gd._fullLayout, r = gd.getBoundingClientRect();
         const d = gd.data[t];
         return [r.left + L._size.l + L.xaxis.c2p(d.x[p]), r.top + L._size.t + L.yaxis.c2p(d.y[p])];
-    }""", [trace, point])
+    }""",
+        [trace, point],
+    )
 
 
 def test_the_html_view_works_from_disk_with_no_network(tmp_path):
@@ -35,8 +44,13 @@ def test_the_html_view_works_from_disk_with_no_network(tmp_path):
     assert out.stat().st_size < 8 * 2**20
     asked = []
     with chromium_page(height=1300) as page:
-        page.route("**/*", lambda route: (asked.append(route.request.url), route.abort()
-                                          if not route.request.url.startswith(("file:", "data:")) else route.continue_()))
+        page.route(
+            "**/*",
+            lambda route: (
+                asked.append(route.request.url),
+                route.abort() if not route.request.url.startswith(("file:", "data:")) else route.continue_(),
+            ),
+        )
         page.goto(out.as_uri())
         page.locator("#map .main-svg").first.wait_for()
         assert page.locator("#map .legendtext").count() == 10  # a trace per label, as in the app
@@ -45,8 +59,10 @@ def test_the_html_view_works_from_disk_with_no_network(tmp_path):
         page.wait_for_function("document.getElementById('hover').style.display === 'block'")
         assert page.evaluate("document.getElementById('hover').dataset.tile").count(",") == 1
         page.screenshot(path=str(ARTIFACTS / "export-hover.png"))
-        painted = "(id) => { const c = document.getElementById(id), d = c.getContext('2d').getImageData(0, 0, c.width, " \
-                  "c.height).data; let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s; }"
+        painted = (
+            "(id) => { const c = document.getElementById(id), d = c.getContext('2d').getImageData(0, 0, c.width, "
+            "c.height).data; let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s; }"
+        )
         page.mouse.click(x, y)
         page.wait_for_function("document.getElementById('picked').textContent.startsWith('Test image #')")
         assert page.evaluate(painted, "original") > 0 and page.evaluate(painted, "recon") > 0

@@ -1,5 +1,6 @@
 """Real browser: data with known factors. The sprites map coloured by a factor, the traversal rows that name
 each dimension's factor, and disentanglement against β on Compare."""
+
 import pytest
 
 from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
@@ -41,8 +42,9 @@ def test_factor_colouring_named_traversals_and_disentanglement_against_beta_in_c
         page.get_by_text("columns from −3 to 3").wait_for()
         rows = page.locator("[data-testid=stMarkdownContainer]", has_text="KL").filter(has_text="z")
         texts = rows.all_inner_texts()
-        assert len(texts) == 4 and all(any(f in t for f in ("shape", "scale", "orientation", "pos_x", "pos_y",
-                                                              "no one factor")) for t in texts)
+        assert len(texts) == 4 and all(
+            any(f in t for f in ("shape", "scale", "orientation", "pos_x", "pos_y", "no one factor")) for t in texts
+        )
         page.screenshot(path=str(ARTIFACTS / "factors-generate-traversal.png"), full_page=True)
 
         page.get_by_role("link", name="Compare").click()

@@ -1,4 +1,5 @@
 """Real browser: the Generate page's four sections on both shipped models, downloads included."""
+
 import csv
 import io
 

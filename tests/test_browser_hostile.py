@@ -1,4 +1,5 @@
 """Real browser: hostile files in the checkpoints folder (issue 29) cost one row of the sidebar, never a page."""
+
 import json
 import shutil
 from urllib.parse import quote
@@ -13,8 +14,13 @@ from vae_core.map_cache import cache_path
 
 pytestmark = pytest.mark.browser
 SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"
-PAGES = {"": "Explore the latent space", "generate": "Generate", "train": "Train a VAE", "compare": "Compare runs",
-         "side_by_side": "Two models side by side"}  # each page's title
+PAGES = {
+    "": "Explore the latent space",
+    "generate": "Generate",
+    "train": "Train a VAE",
+    "compare": "Compare runs",
+    "side_by_side": "Two models side by side",
+}  # each page's title
 
 
 def test_a_malformed_checkpoint_and_a_malformed_cache_break_no_page(tmp_path):
@@ -42,13 +48,21 @@ def test_a_malformed_checkpoint_and_a_malformed_cache_break_no_page(tmp_path):
 
 
 def test_a_url_parameter_is_never_markdown_and_no_page_requests_another_host():
-    params = ["model=" + quote("![t](http://evil.example/t.png)"), "model=" + quote("[here](http://evil.example/)"),
-              "proj=" + quote("![p](http://evil.example/p.png)"), "model=digits-2d&point=" + quote("![q](//evil.example/q)"),
-              "model=digits-2d&x=" + quote("[x](http://evil.example/)") + "&y=1"]
+    params = [
+        "model=" + quote("![t](http://evil.example/t.png)"),
+        "model=" + quote("[here](http://evil.example/)"),
+        "proj=" + quote("![p](http://evil.example/p.png)"),
+        "model=digits-2d&point=" + quote("![q](//evil.example/q)"),
+        "model=digits-2d&x=" + quote("[x](http://evil.example/)") + "&y=1",
+    ]
     with streamlit_server() as url, chromium_page() as page:
         elsewhere = []
-        page.on("request", lambda request: None if request.url.removeprefix("blob:").startswith((url, "data:"))
-                else elsewhere.append(request.url))
+        page.on(
+            "request",
+            lambda request: (
+                None if request.url.removeprefix("blob:").startswith((url, "data:")) else elsewhere.append(request.url)
+            ),
+        )
         for query in params:
             page.goto(f"{url}/?{query}")
             page.locator('[data-testid="stAlertContentWarning"]').first.wait_for(timeout=60_000)
@@ -64,8 +78,9 @@ def test_a_model_with_nan_weights_is_named_unusable_with_no_script_error(tmp_pat
     folder.mkdir()
     shutil.copy2(SHIPPED, folder)
     payload = torch.load(SHIPPED, weights_only=True)
-    payload["model_state"] = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-                              for k, v in payload["model_state"].items()}
+    payload["model_state"] = {
+        k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in payload["model_state"].items()
+    }
     torch.save(payload, folder / "nan.pt")
     env = {"VAE_EXPLORER_CHECKPOINTS": str(folder), "VAE_EXPLORER_DATA": str(tmp_path / "data")}
     with streamlit_server(env=env) as url, chromium_page() as page:
@@ -87,7 +102,8 @@ def choose_upload(page, url: str, zip_bytes: bytes, name: str) -> None:
     page.get_by_role("combobox", name="Dataset").click()
     page.get_by_role("option", name="a zip of images (upload)").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-        files=[{"name": name, "mimeType": "application/zip", "buffer": zip_bytes}])
+        files=[{"name": name, "mimeType": "application/zip", "buffer": zip_bytes}]
+    )
     page.get_by_text("12 images").wait_for(timeout=60_000)
     wait_for_app_idle(page)
 

@@ -2,6 +2,7 @@
 
 docs/hover.png is a copy of the screenshot this test takes (test-artifacts/hover.png).
 """
+
 import base64
 import io
 import time
@@ -30,8 +31,11 @@ PLOT_AREA = """() => { const gd = document.querySelector('[data-testid="stMain"]
 def empty_spots(page, area: dict, count: int = 2, apart: float = 150) -> list[tuple[float, float]]:
     """Spots inside the plot area far from every data point (so no plotly hover label), `apart` pixels apart."""
     centers = np.array(point_centers(page))
-    grid = [(area["left"] + area["width"] * (0.1 + 0.8 * i / 15), area["top"] + area["height"] * (0.1 + 0.8 * j / 15))
-            for i in range(16) for j in range(16)]
+    grid = [
+        (area["left"] + area["width"] * (0.1 + 0.8 * i / 15), area["top"] + area["height"] * (0.1 + 0.8 * j / 15))
+        for i in range(16)
+        for j in range(16)
+    ]
     grid.sort(key=lambda c: -np.min(((centers - c) ** 2).sum(axis=1)))
     spots = []
     for c in grid:
@@ -66,13 +70,16 @@ def preview_image(page) -> np.ndarray:
     url = page.evaluate(f"() => document.querySelector('{PREVIEW} canvas').toDataURL('image/png')")
     pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L")) / 255.0
     scale = pixels.shape[0] // 8
-    return pixels[scale // 2::scale, scale // 2::scale]
+    return pixels[scale // 2 :: scale, scale // 2 :: scale]
 
 
 def hover_at(page, node: Node) -> dict:
     page.mouse.move(node.px, node.py, steps=4)
-    page.wait_for_function("([i, j]) => window.__vaeHover && window.__vaeHover.i === i && window.__vaeHover.j === j",
-                           arg=[node.i, node.j], timeout=5_000)
+    page.wait_for_function(
+        "([i, j]) => window.__vaeHover && window.__vaeHover.i === i && window.__vaeHover.j === j",
+        arg=[node.i, node.j],
+        timeout=5_000,
+    )
     return page.evaluate(HOVER)
 
 

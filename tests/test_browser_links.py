@@ -1,5 +1,6 @@
 """Real browser: a shared link to a UMAP map opens on a fresh server, a free click is decoded, and the URL it
 leaves brings the same view back on another fresh server."""
+
 import re
 
 import pytest
@@ -32,8 +33,8 @@ def test_a_umap_link_restores_the_view_and_follows_clicks(tmp_path):
             page.screenshot(path=str(ARTIFACTS / "explore-umap-link.png"))
         assert re.search(r"model=digits-16d&proj=umap&x=[-\d.e+]+&y=[-\d.e+]+$", shared), shared
         with streamlit_server(env={"VAE_EXPLORER_CACHE": str(tmp_path)}) as url:  # fresh: only the URL carries the view
-            page.goto(url + shared[shared.index("/?"):])
+            page.goto(url + shared[shared.index("/?") :])
             page.get_by_text(re.compile(r"^Decoded at")).wait_for(timeout=120_000)
             wait_for_image(page, "decoded image")
             assert decoded_at(page) == spot
-            assert page.url.endswith(shared[shared.index("/?"):])
+            assert page.url.endswith(shared[shared.index("/?") :])

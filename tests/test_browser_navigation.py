@@ -3,6 +3,7 @@
 With a `pages/` folder beside app.py, Streamlit runs such a request's page script on its own (old-style
 navigation from file names, no sidebar model picker) unless the app steps in (ui/navigation.py).
 """
+
 import pytest
 
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
@@ -13,8 +14,15 @@ NAV_LINKS = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"]
     .map(a => a.innerText.trim().split('\\n').pop())"""  # the link's last line: its title after the icon's name
 
 
-@pytest.mark.parametrize("path, heading", [("/generate", "Generate"), ("/train?run=0123456789ab", "Train a VAE"),
-                                           ("/compare", "Compare runs"), ("/side_by_side", "Two models side by side")])
+@pytest.mark.parametrize(
+    "path, heading",
+    [
+        ("/generate", "Generate"),
+        ("/train?run=0123456789ab", "Train a VAE"),
+        ("/compare", "Compare runs"),
+        ("/side_by_side", "Two models side by side"),
+    ],
+)
 def test_a_deep_link_into_a_fresh_server_shows_the_apps_navigation(path, heading):
     with streamlit_server() as url, chromium_page() as page:  # a fresh server for each: the first request counts
         page.goto(url + path)
@@ -34,8 +42,12 @@ def test_no_page_asks_anything_of_another_host():
     with streamlit_server() as url, chromium_page() as page:
         requests = []
         page.on("request", lambda r: requests.append(r.url))
-        for path, heading in (("/", "Explore the latent space"), ("/generate", "Generate"), ("/train", "Train a VAE"),
-                              ("/compare", "Compare runs")):
+        for path, heading in (
+            ("/", "Explore the latent space"),
+            ("/generate", "Generate"),
+            ("/train", "Train a VAE"),
+            ("/compare", "Compare runs"),
+        ):
             page.goto(url + path)
             page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
             wait_for_app_idle(page)

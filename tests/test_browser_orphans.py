@@ -1,4 +1,5 @@
 """Real browser and real processes: training processes end with the server, even when it is killed."""
+
 import os
 import signal
 import time

@@ -1,4 +1,5 @@
 """Real browser: the replay's Play runs through the epochs and Pause stops it (issue 24, point 1)."""
+
 import pytest
 
 from browser import chromium_page, streamlit_server, wait_for_app_idle

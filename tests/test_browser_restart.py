@@ -1,5 +1,6 @@
 """Real browser and a real kill: a run the server was training when it was killed (SIGKILL) is listed as
 interrupted when the server starts again, resumes to its last epoch and is saved (issue 28, point 1)."""
+
 import json
 import os
 import re
@@ -30,8 +31,11 @@ def snapshot_epochs(runs) -> int:
 def test_a_run_killed_with_its_server_resumes_after_a_restart_and_is_saved(tmp_path):
     shutil.copytree(ROOT / "checkpoints", tmp_path / "checkpoints")
     runs = tmp_path / "runs"
-    env = {"VAE_EXPLORER_CHECKPOINTS": str(tmp_path / "checkpoints"), "VAE_EXPLORER_RUNS": str(runs),
-           "VAE_EXPLORER_SNAPSHOT_S": "0"}  # a snapshot at every epoch's end
+    env = {
+        "VAE_EXPLORER_CHECKPOINTS": str(tmp_path / "checkpoints"),
+        "VAE_EXPLORER_RUNS": str(runs),
+        "VAE_EXPLORER_SNAPSHOT_S": "0",
+    }  # a snapshot at every epoch's end
     with chromium_page() as page:
         with streamlit_process(env) as (url, server):
             start_training(page, url, epochs=EPOCHS)

@@ -1,5 +1,6 @@
 """The JavaScript of the app's components (ui/js/*.js, joined by ui/scripts.py) parsed by Chromium's own engine as
 the ES modules Streamlit runs: a syntax error is reported here with its message, not as a blank chart."""
+
 import base64
 
 import pytest
@@ -30,9 +31,15 @@ def load_as_module(page, script: str) -> str:
 def test_every_component_script_is_a_module_with_a_default_function():
     with chromium_page() as page:
         page.goto("about:blank")
-        results = {name: load_as_module(page, script) for name, script in
-                   (("charts", CHARTS_JS), ("live curves", LIVE_CURVES_JS), ("hover", HOVER_JS),
-                                                      ("selection", SHOW_SELECTION_JS))}
+        results = {
+            name: load_as_module(page, script)
+            for name, script in (
+                ("charts", CHARTS_JS),
+                ("live curves", LIVE_CURVES_JS),
+                ("hover", HOVER_JS),
+                ("selection", SHOW_SELECTION_JS),
+            )
+        }
         broken = load_as_module(page, CHARTS_JS.replace("function lines(", "function lines((", 1))
     assert results == dict.fromkeys(("charts", "live curves", "hover", "selection"), "function")
     assert broken.startswith("SyntaxError")  # the check sees what a broken file would do

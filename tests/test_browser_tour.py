@@ -1,5 +1,6 @@
 """Real browser: a tour across every page keeps what each page was left with: the Train page its uploaded zip,
 its form and its run; Explore its map type, its clicked point and its address."""
+
 import re
 import shutil
 
@@ -24,8 +25,11 @@ def go_to(page, title: str) -> None:
 
 def test_a_tour_across_every_page_loses_neither_the_upload_nor_the_run_nor_the_map_type(tmp_path):
     shutil.copytree(ROOT / "checkpoints", tmp_path / "checkpoints")
-    env = {"VAE_EXPLORER_CHECKPOINTS": str(tmp_path / "checkpoints"), "VAE_EXPLORER_DATA": str(tmp_path / "data"),
-           "VAE_EXPLORER_CACHE": str(tmp_path / "cache")}
+    env = {
+        "VAE_EXPLORER_CHECKPOINTS": str(tmp_path / "checkpoints"),
+        "VAE_EXPLORER_DATA": str(tmp_path / "data"),
+        "VAE_EXPLORER_CACHE": str(tmp_path / "cache"),
+    }
     with streamlit_server(env=env) as url, chromium_page(height=1100) as page:
         choose_upload(page, url, zip_of_images(0), "characters.zip")
         fill_input(page, "Epochs", "2")
@@ -36,14 +40,15 @@ def test_a_tour_across_every_page_loses_neither_the_upload_nor_the_run_nor_the_m
         go_to(page, "Explore")
         select_checkpoint(page, "digits-16d")
         page.get_by_role("radio", name="t-SNE").click()
-        page.wait_for_function("() => (document.querySelector('.js-plotly-plot .xtitle') || {}).textContent"
-                               " === 't-SNE 1'", timeout=120_000)
+        page.wait_for_function(
+            "() => (document.querySelector('.js-plotly-plot .xtitle') || {}).textContent === 't-SNE 1'", timeout=120_000
+        )
         page.wait_for_url(re.compile(r".*proj=tsne.*"), timeout=10_000)
         page.wait_for_selector(POINTS, timeout=30_000)
         wait_for_app_idle(page)
         click_map(page, *point_centers(page)[7], "Test image #")
         page.wait_for_url(re.compile(r".*proj=tsne&point=\d+$"), timeout=10_000)
-        shown = page.url[page.url.index("?"):]
+        shown = page.url[page.url.index("?") :]
 
         for title in ("Generate", "Compare", "Side by side", "Explore"):
             go_to(page, title)

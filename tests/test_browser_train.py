@@ -1,4 +1,5 @@
 """Real browser: start a training run on the Train page, watch the curves grow, stop it, save it."""
+
 import shutil
 import time
 

@@ -1,4 +1,5 @@
 """What the canvas charts of a training run are sent: the same data as the Plotly figures they stand in for."""
+
 import json
 
 import numpy as np
@@ -9,11 +10,24 @@ from vae_core.replay import Replay, ReplayFrame
 
 
 def replay(kl_rows, betas) -> Replay:
-    frames = [ReplayFrame(epoch=i + 1, step=10 * (i + 1), beta=b, xy=np.zeros((3, 2), np.float32),
-                          recons=np.zeros((1, 1, 2, 2), np.uint8), kl_per_dim=kl)
-              for i, (kl, b) in enumerate(zip(kl_rows, betas))]
-    return Replay(labels=np.zeros(3, int), class_names=[], originals=np.zeros((1, 1, 2, 2), np.uint8),
-                  axis_names=("z1", "z2"), frames=frames)
+    frames = [
+        ReplayFrame(
+            epoch=i + 1,
+            step=10 * (i + 1),
+            beta=b,
+            xy=np.zeros((3, 2), np.float32),
+            recons=np.zeros((1, 1, 2, 2), np.uint8),
+            kl_per_dim=kl,
+        )
+        for i, (kl, b) in enumerate(zip(kl_rows, betas))
+    ]
+    return Replay(
+        labels=np.zeros(3, int),
+        class_names=[],
+        originals=np.zeros((1, 1, 2, 2), np.uint8),
+        axis_names=("z1", "z2"),
+        frames=frames,
+    )
 
 
 def test_the_map_groups_points_by_label_in_the_maps_colours():

@@ -8,8 +8,15 @@ from vae_core import VAE, CheckpointError, TrainConfig, VAEConfig, list_checkpoi
 
 def test_round_trip_keeps_weights_and_metadata(tmp_path, small_model):
     history = [{"type": "epoch", "epoch": 1, "test_loss": 30.5, "kl_per_dim": [0.1, 0.2, 0.3]}]
-    path = save_checkpoint(tmp_path / "m.pt", small_model, dataset="digits", train_config=TrainConfig(beta=2.0),
-                           history=history, metrics={"test_loss": 30.5}, class_names=list("0123456789"))
+    path = save_checkpoint(
+        tmp_path / "m.pt",
+        small_model,
+        dataset="digits",
+        train_config=TrainConfig(beta=2.0),
+        history=history,
+        metrics={"test_loss": 30.5},
+        class_names=list("0123456789"),
+    )
     model, meta = load_checkpoint(path)
     assert not model.training and model.config == small_model.config
     for a, b in zip(model.state_dict().values(), small_model.state_dict().values()):
@@ -97,8 +104,13 @@ def test_save_run_stores_dataset_metrics_and_history(tmp_path, digits):
 def test_metadata_is_one_typed_record_and_older_files_read_the_same(tmp_path, small_model):
     """On disk: the train config with beta at its start and one list of changes. A file the Train page saved
     before that (beta its last value, beta_start its first) and one without data options read the same."""
-    path = save_checkpoint(tmp_path / "new.pt", small_model, dataset="digits", train_config=TrainConfig(beta=1.0),
-                           beta_changes=[(40, 4.0), (900, 0.1)])
+    path = save_checkpoint(
+        tmp_path / "new.pt",
+        small_model,
+        dataset="digits",
+        train_config=TrainConfig(beta=1.0),
+        beta_changes=[(40, 4.0), (900, 0.1)],
+    )
     payload = torch.load(path, weights_only=True)
     assert payload["train_config"]["beta"] == 1.0 and payload["train_config"]["beta_changes"] == [[40, 4.0], [900, 0.1]]
     assert "beta_start" not in payload["train_config"]
@@ -112,9 +124,14 @@ def test_metadata_is_one_typed_record_and_older_files_read_the_same(tmp_path, sm
     assert old_meta.data_options.name == "digits"
 
 
-@pytest.mark.parametrize("key, value, reason", [("metrics", "a string", "its metrics is a str, not a dict"),
-                                                ("train_config", {"epochs": "many"}, "training settings"),
-                                                ("history", {"type": "epoch"}, "its history is a dict")])
+@pytest.mark.parametrize(
+    "key, value, reason",
+    [
+        ("metrics", "a string", "its metrics is a str, not a dict"),
+        ("train_config", {"epochs": "many"}, "training settings"),
+        ("history", {"type": "epoch"}, "its history is a dict"),
+    ],
+)
 def test_metadata_of_the_wrong_kind_is_one_clear_error(tmp_path, small_model, key, value, reason):
     payload = torch.load(save_checkpoint(tmp_path / "m.pt", small_model, dataset="digits"), weights_only=True)
     torch.save(dict(payload, **{key: value}), tmp_path / "bad.pt")

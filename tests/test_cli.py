@@ -70,8 +70,18 @@ def test_a_saved_model_trains_further_as_if_its_run_had_gone_on(tmp_path):
     common = ("--data", "digits", "--latent-dim", "2", "--device", "cpu", "--quiet")
     cli("train", *common, "--epochs", "4", "--out", str(tmp_path / "four.pt"))
     cli("train", *common, "--epochs", "2", "--out", str(tmp_path / "two.pt"))
-    result = cli("train", "--resume", str(tmp_path / "two.pt"), "--epochs", "2", "--device", "cpu", "--quiet",
-                 "--out", str(tmp_path / "two-plus-two.pt"))
+    result = cli(
+        "train",
+        "--resume",
+        str(tmp_path / "two.pt"),
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(tmp_path / "two-plus-two.pt"),
+    )
     assert "after 4 epochs in all" in result.stderr
     straight, _ = load_checkpoint(tmp_path / "four.pt")
     resumed, meta = load_checkpoint(tmp_path / "two-plus-two.pt")
@@ -83,8 +93,17 @@ def test_a_saved_model_trains_further_as_if_its_run_had_gone_on(tmp_path):
 
 
 def test_a_checkpoint_without_optimizer_state_is_refused_for_training_further(tmp_path):
-    result = cli("train", "--resume", str(ROOT / "checkpoints" / "digits-2d.pt"), "--epochs", "2", "--quiet",
-                 "--out", str(tmp_path / "more.pt"), check=False)
+    result = cli(
+        "train",
+        "--resume",
+        str(ROOT / "checkpoints" / "digits-2d.pt"),
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        str(tmp_path / "more.pt"),
+        check=False,
+    )
     assert result.returncode != 0 and "saved without its optimizer state" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "more.pt").exists()
 

@@ -1,5 +1,6 @@
 """Colour images end to end: a folder (or zip) of RGB images through the CLI, the Train page, Explore,
 Generate (your own image included) and the PNG export, at 32x32 and 64x64, on a small set made here."""
+
 import base64
 import io
 import json
@@ -56,11 +57,34 @@ def test_the_cli_trains_and_evaluates_a_colour_folder(tmp_path, side):
     folder = make_colour_folder(tmp_path / "shapes", side)
     out = tmp_path / "m.pt"
     cli = [sys.executable, "-m", "vae_core"]
-    subprocess.run([*cli, "train", "--data", str(folder), "--arch", "conv", "--epochs", "2", "--latent-dim", "4",
-                    "--likelihood", "continuous-bernoulli", "--quiet", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=300)
-    result = json.loads(subprocess.run([*cli, "eval", str(out), "--json"], cwd=ROOT, check=True, capture_output=True,
-                                       text=True, timeout=300).stdout)
+    subprocess.run(
+        [
+            *cli,
+            "train",
+            "--data",
+            str(folder),
+            "--arch",
+            "conv",
+            "--epochs",
+            "2",
+            "--latent-dim",
+            "4",
+            "--likelihood",
+            "continuous-bernoulli",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    result = json.loads(
+        subprocess.run(
+            [*cli, "eval", str(out), "--json"], cwd=ROOT, check=True, capture_output=True, text=True, timeout=300
+        ).stdout
+    )
     assert result["likelihood"] == "continuous-bernoulli" and result["n_test"] == 8
     assert result["bits_per_dim"] == pytest.approx(result["test_loss"] / (3 * side * side * np.log(2)))
     model, meta = load_checkpoint(out)
@@ -153,4 +177,3 @@ def test_the_train_page_trains_on_a_zip_of_colour_images(tmp_path, monkeypatch):
     (saved,) = (tmp_path / "checkpoints").glob("*.pt")
     model, meta = load_checkpoint(saved)
     assert model.config.image_shape == (3, 32, 32) and model.config.likelihood == "continuous-bernoulli"
-

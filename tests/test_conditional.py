@@ -1,5 +1,6 @@
 """Conditional VAEs (VAEConfig.num_classes): the label into encoder and decoder, MLP and conv, from Python, the CLI
 and the app (Explore's label control, Generate's rows per class and "one style, every class", Compare's planes)."""
+
 import json
 import re
 
@@ -52,8 +53,9 @@ def checkpoints(folder, monkeypatch):
 
 def conditional(arch="mlp", shape=(1, 8, 8), k=10) -> VAE:
     torch.manual_seed(0)
-    return VAE(VAEConfig(image_shape=shape, latent_dim=3, arch=arch, hidden=(16, 8) if arch == "conv" else (32,),
-                         num_classes=k))
+    return VAE(
+        VAEConfig(image_shape=shape, latent_dim=3, arch=arch, hidden=(16, 8) if arch == "conv" else (32,), num_classes=k)
+    )
 
 
 def test_a_stored_config_without_labels_is_unconditional_and_a_conditional_one_round_trips():
@@ -125,19 +127,21 @@ def test_a_trained_conditional_model_draws_the_class_it_is_given(digits):
     for _ in train(model, digits, CONDITIONAL.train):
         pass
     model.eval()
-    images = samples_by_class(model, per_class=20, seed=1)                 # (10 * 20, 1, 8, 8): one row per class
+    images = samples_by_class(model, per_class=20, seed=1)  # (10 * 20, 1, 8, 8): one row per class
     means = torch.stack([as_float(digits.train_x[digits.train_y == k]).mean(0) for k in range(10)])
     nearest = ((images.flatten(1)[:, None] - means.flatten(1)[None]) ** 2).sum(-1).argmin(1)
     drawn = torch.arange(10).repeat_interleave(20)
     assert (nearest == drawn).float().mean() > 0.7, "the decoded classes should follow the labels given"
-    style = every_label(model, prior_latents(20, 2, seed=1)[:2])         # 2 codes, each under every label
+    style = every_label(model, prior_latents(20, 2, seed=1)[:2])  # 2 codes, each under every label
     assert style.shape == (20, 1, 8, 8) and torch.allclose(style[:10], images[::20], atol=1e-6)  # a column above
     # its bound is on -log p(x|y), and the label helps: lower than the same network's with wrong labels
     right = iwae_nll(model, digits.test_x, digits.test_y, k=20)
     wrong = iwae_nll(model, digits.test_x, (digits.test_y + 1) % 10, k=20)
     assert right < wrong - 2
-    assert evaluate(model, digits.test_x, y=digits.test_y)["test_loss"] < evaluate(
-        model, digits.test_x, y=(digits.test_y + 1) % 10)["test_loss"]
+    assert (
+        evaluate(model, digits.test_x, y=digits.test_y)["test_loss"]
+        < evaluate(model, digits.test_x, y=(digits.test_y + 1) % 10)["test_loss"]
+    )
 
 
 def test_data_without_labels_is_refused_with_a_message(tmp_path, capsys):
@@ -147,8 +151,12 @@ def test_data_without_labels_is_refused_with_a_message(tmp_path, capsys):
 
     for i in range(6):
         Image.fromarray((np.random.default_rng(i).random((8, 8)) * 255).astype(np.uint8)).save(tmp_path / f"{i}.png")
-    assert cli.main(["train", "--data", str(tmp_path), "--epochs", "1", "--conditional", "--out",
-                     str(tmp_path / "m.pt"), "--quiet"]) == 1
+    assert (
+        cli.main(
+            ["train", "--data", str(tmp_path), "--epochs", "1", "--conditional", "--out", str(tmp_path / "m.pt"), "--quiet"]
+        )
+        == 1
+    )
     assert "no labels" in capsys.readouterr().err and not (tmp_path / "m.pt").exists()
 
 
@@ -163,16 +171,37 @@ def test_cli_trains_sweeps_and_evaluates_conditional_models(tmp_path, capsys):
     assert result["conditional"] is True and np.isfinite(result["iwae_nll"])
     assert cli.main(["eval", str(ROOT / "checkpoints" / "digits-2d.pt"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["conditional"] is False
-    assert cli.main(["sweep", "--data", "digits", "--epochs", "1", "--conditional", "--betas", "1", "--seeds", "0",
-                     "--out-dir", str(tmp_path / "sweep"), "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "sweep",
+                "--data",
+                "digits",
+                "--epochs",
+                "1",
+                "--conditional",
+                "--betas",
+                "1",
+                "--seeds",
+                "0",
+                "--out-dir",
+                str(tmp_path / "sweep"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     (swept,) = (tmp_path / "sweep").glob("*.pt")
     assert load_checkpoint(swept)[0].config.num_classes == 10
 
 
 def test_conv_conditional_runs_through_a_run_spec():
     data = DataOptions("sprites", image_size=16, sprites_n=200).load()
-    spec = RunSpec(data=data.options, model=ModelChoice(arch="conv", latent_dim=4, conditional=True),
-                   train=TrainConfig(epochs=1, batch_size=64))
+    spec = RunSpec(
+        data=data.options,
+        model=ModelChoice(arch="conv", latent_dim=4, conditional=True),
+        train=TrainConfig(epochs=1, batch_size=64),
+    )
     model = spec.build(data)
     assert model.config.num_classes == len(data.class_names) == 3
     events = list(train(model, data, spec.train))
@@ -189,6 +218,7 @@ def test_onnx_export_refuses_a_conditional_model(tmp_path, folder):
 
 
 # --- the app --------------------------------------------------------------------------------------------------
+
 
 def explore(name: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
@@ -246,8 +276,7 @@ def test_compare_puts_conditional_bounds_on_a_plane_of_their_own(checkpoints):
     at.switch_page("pages/compare.py").run()
     assert not at.exception
     groups = at.selectbox(key="compare_group").options
-    assert any("bounds −log p(x|y)" in g for g in groups) and any("bounds −log p(x)" in g and "|y" not in g
-                                                                     for g in groups)
+    assert any("bounds −log p(x|y)" in g for g in groups) and any("bounds −log p(x)" in g and "|y" not in g for g in groups)
 
 
 def test_train_page_switch_trains_a_conditional_model(tmp_path, monkeypatch):

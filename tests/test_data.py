@@ -115,7 +115,7 @@ def make_zip(path, entries: dict, symlink: str | None = None):
             zf.writestr(name, data)
         if symlink:
             info = zipfile.ZipInfo(symlink)
-            info.external_attr = (0o120777 << 16)  # S_IFLNK
+            info.external_attr = 0o120777 << 16  # S_IFLNK
             zf.writestr(info, "/etc/passwd")
     return path
 
@@ -169,6 +169,7 @@ def test_zip_symlinks_bombs_and_junk_are_refused(tmp_path):
 
 # One uploaded image -> the model's input.
 
+
 def png(array: np.ndarray, mode: str | None = None) -> bytes:
     import io
 
@@ -181,12 +182,12 @@ def test_an_image_of_any_size_is_cropped_to_its_content_and_fits_the_model():
     from vae_core.data import image_to_tensor
 
     canvas = np.full((300, 500), 255, np.uint8)
-    canvas[50:250, 300:340] = 0                       # a dark bar far right of centre on white
+    canvas[50:250, 300:340] = 0  # a dark bar far right of centre on white
     x = image_to_tensor(png(canvas), (1, 8, 8))
     assert x.shape == (1, 8, 8) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
     columns = x[0].mean(0)
-    assert columns[3:5].mean() < columns[0] - 0.3                 # cropped and centred: the bar is in the middle,
-    assert abs(columns[:4].mean() - columns[4:].mean()) < 0.05    # not right of centre as on the canvas
+    assert columns[3:5].mean() < columns[0] - 0.3  # cropped and centred: the bar is in the middle,
+    assert abs(columns[:4].mean() - columns[4:].mean()) < 0.05  # not right of centre as on the canvas
     rgb = image_to_tensor(png(np.stack([canvas] * 3, axis=-1)), (3, 28, 28))
     assert rgb.shape == (3, 28, 28)
 
@@ -194,17 +195,20 @@ def test_an_image_of_any_size_is_cropped_to_its_content_and_fits_the_model():
 def test_transparent_areas_become_white():
     from vae_core.data import image_to_tensor
 
-    rgba = np.zeros((20, 20, 4), np.uint8)            # fully transparent black
-    rgba[5:15, 5:15] = (0, 0, 0, 255)                 # an opaque black square
+    rgba = np.zeros((20, 20, 4), np.uint8)  # fully transparent black
+    rgba[5:15, 5:15] = (0, 0, 0, 255)  # an opaque black square
     x = image_to_tensor(png(rgba, "RGBA"), (1, 10, 10))
     assert x[0, 0, 0] > 0.9 and x[0, 5, 5] < 0.05  # the corner pixel: white, but for an edge of the square
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"%PDF-1.4 not an image", "not an image"),
-    (png(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))[:2000], "damaged or incomplete"),
-    (b"", "not an image"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"%PDF-1.4 not an image", "not an image"),
+        (png(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))[:2000], "damaged or incomplete"),
+        (b"", "not an image"),
+    ],
+)
 def test_unreadable_uploads_get_a_clear_message(data, message):
     from vae_core.data import image_to_tensor
 
@@ -226,16 +230,16 @@ def test_an_upload_is_framed_as_the_models_data_are():
     from vae_core.data import content_fraction, image_to_tensor
 
     canvas = np.full((400, 600), 255, np.uint8)
-    canvas[40:360, 420:470] = 0                          # a tall bar, far right, on a large white canvas
-    canvas[40:90, 300:470] = 0                           # and a top stroke to its left: a 7
+    canvas[40:360, 420:470] = 0  # a tall bar, far right, on a large white canvas
+    canvas[40:90, 300:470] = 0  # and a top stroke to its left: a 7
     x = 1 - image_to_tensor(png(canvas), (1, 28, 28), fill=20 / 28)[0]  # ink, as MNIST draws it
     rows, cols = np.nonzero(x.numpy() > 0.5)
     assert max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) in (19, 20, 21)
     mass = x.numpy() / x.sum().item()
     cy, cx = (mass.sum(1) * (np.arange(28) + 0.5)).sum(), (mass.sum(0) * (np.arange(28) + 0.5)).sum()
-    assert abs(cy - 14) < 0.6 and abs(cx - 14) < 0.6    # centred by mass, not by its box
+    assert abs(cy - 14) < 0.6 and abs(cx - 14) < 0.6  # centred by mass, not by its box
     mnist_like = torch.zeros(10, 1, 28, 28, dtype=torch.uint8)
-    mnist_like[:, :, 4:24, 6:20] = 255                   # 20 px tall in 28
+    mnist_like[:, :, 4:24, 6:20] = 255  # 20 px tall in 28
     assert content_fraction(mnist_like) == pytest.approx(20 / 28)
 
 
@@ -258,8 +262,9 @@ def test_a_decoded_folder_is_cached_and_decoded_again_only_when_it_changes(tmp_p
     save_png(folder / "a" / "0.png", np.full((12, 12), 255))  # a file changed: decoded again
     os.utime(folder / "a" / "0.png", ns=(10**18, 10**18))
     changed = load_dataset(str(folder), image_size=8)
-    assert len(decoded) == 6 and not torch.equal(torch.cat([changed.train_x, changed.test_x]).sort(0)[0],
-                                                 torch.cat([first.train_x, first.test_x]).sort(0)[0])
+    assert len(decoded) == 6 and not torch.equal(
+        torch.cat([changed.train_x, changed.test_x]).sort(0)[0], torch.cat([first.train_x, first.test_x]).sort(0)[0]
+    )
     for cache in (tmp_path / "cache").glob("*.pt"):
         cache.write_bytes(b"damaged")  # a broken cache file is ignored and rebuilt
     assert torch.equal(load_dataset(str(folder), image_size=8).test_x, changed.test_x)

@@ -1,5 +1,6 @@
 """The collapse doctor (vae_core/doctor.py, ui/doctor.py): collapsed dimensions found, the remedies as one-change
 retrains that do treat the collapse, and the retrain at a click on Explore and Train with its comparison table."""
+
 import time
 from dataclasses import fields, replace
 
@@ -40,10 +41,16 @@ def test_each_remedy_is_one_change_to_the_original_run_and_a_change_to_nothing_i
     original = TrainConfig(epochs=12, beta=2.0)
     found = {remedy.key: config for remedy, config in remedies(original)}
     assert set(found) == {"free_bits", "cyclical", "smaller_beta", "iwae"}
-    changed = {key: {f.name for f in fields(TrainConfig) if getattr(c, f.name) != getattr(original, f.name)}
-               for key, c in found.items()}
-    assert changed == {"free_bits": {"free_bits"}, "cyclical": {"beta_schedule", "warmup_epochs"},
-                       "smaller_beta": {"beta"}, "iwae": {"objective"}}  # k: the default 5
+    changed = {
+        key: {f.name for f in fields(TrainConfig) if getattr(c, f.name) != getattr(original, f.name)}
+        for key, c in found.items()
+    }
+    assert changed == {
+        "free_bits": {"free_bits"},
+        "cyclical": {"beta_schedule", "warmup_epochs"},
+        "smaller_beta": {"beta"},
+        "iwae": {"objective"},
+    }  # k: the default 5
     assert found["free_bits"].free_bits == 0.5 and found["smaller_beta"].beta == 0.5
     assert found["cyclical"].warmup_epochs == 3.0  # four cycles over the run's epochs
     already = replace(original, objective="iwae", iwae_k=5, beta_schedule="cyclical", warmup_epochs=3.0)
@@ -76,10 +83,21 @@ def test_the_retrains_treat_the_collapse(digits):
 
 
 def test_a_comparison_row_reads_a_run_s_metrics():
-    row = comparison_row("a", "free bits", dict(active_units=3, kl_per_dim=[1.0, 0.001, 0.5, 0.2], mutual_info=2.5,
-                                                test_loss=30.0), dict(iwae_nll=29.0, iwae_k=100))
-    assert row == {"run": "a", "change": "free bits", "active units": "3 / 4", "collapsed": 1, "I(x; z)": 2.5,
-                   "test −ELBO": 30.0, "IWAE-100": 29.0}
+    row = comparison_row(
+        "a",
+        "free bits",
+        dict(active_units=3, kl_per_dim=[1.0, 0.001, 0.5, 0.2], mutual_info=2.5, test_loss=30.0),
+        dict(iwae_nll=29.0, iwae_k=100),
+    )
+    assert row == {
+        "run": "a",
+        "change": "free bits",
+        "active units": "3 / 4",
+        "collapsed": 1,
+        "I(x; z)": 2.5,
+        "test −ELBO": 30.0,
+        "IWAE-100": 29.0,
+    }
     assert comparison_row("b", "queued", {}, None)["IWAE-100"] is None
 
 

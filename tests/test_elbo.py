@@ -54,7 +54,7 @@ def test_gradients_reach_the_encoder_through_the_sample():
 
 def test_active_units_counts_varying_dimensions():
     mu = torch.zeros(100, 3)
-    mu[:, 0] = torch.linspace(-1, 1, 100)   # variance ~0.34: active
+    mu[:, 0] = torch.linspace(-1, 1, 100)  # variance ~0.34: active
     mu[:, 1] = torch.linspace(-0.01, 0.01, 100)  # variance ~3e-5: inactive
     assert active_units(mu) == 1
 
@@ -71,9 +71,9 @@ def test_iwae_bounds_the_elbo_and_tightens_with_k(digits):
     neg_elbo = evaluate(model, x)["test_loss"]
     gen = torch.Generator(device=model.device).manual_seed(0)  # train() moved the model to a GPU if there is one
     ll = {k: iwae_log_likelihood(model, x, k, gen).mean().item() for k in (1, 10, 100)}
-    assert abs(-ll[1] - neg_elbo) < 0.5          # k = 1 is the ELBO (up to sampling noise)
-    assert ll[100] >= -neg_elbo                    # a tighter bound on log p(x)
-    assert ll[1] < ll[10] < ll[100]                # and it tightens with k
+    assert abs(-ll[1] - neg_elbo) < 0.5  # k = 1 is the ELBO (up to sampling noise)
+    assert ll[100] >= -neg_elbo  # a tighter bound on log p(x)
+    assert ll[1] < ll[10] < ll[100]  # and it tightens with k
 
 
 def test_reparameterize_is_mu_plus_sigma_times_eps():

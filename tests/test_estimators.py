@@ -1,4 +1,5 @@
 """The aggregate-posterior estimators against closed forms on Gaussian toys."""
+
 import math
 
 import numpy as np

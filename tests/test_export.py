@@ -1,4 +1,5 @@
 """Downloads: grids as PNG (torchvision's save_image) and latent points as CSV."""
+
 import csv
 import io
 

@@ -12,4 +12,3 @@ def test_training_curves_keep_their_labels_off_the_titles_and_the_toolbar():
     assert beta_labels and all(a.y < 1 and a.yanchor == "top" for a in beta_labels)  # inside the KL panel
     titles = [a for a in layout.annotations if "nats/image" in a.text]
     assert [t.xanchor for t in titles] == ["left", "left"] and titles[1].x < 0.6  # clear of the toolbar's corner
-

@@ -1,4 +1,5 @@
 """A figure is never built against a module another thread is still importing (ui.figures.wait_for_import)."""
+
 import subprocess
 import sys
 
@@ -31,8 +32,16 @@ def test_waiting_for_an_import_under_way_sees_the_whole_module(tmp_path):
 
 
 def test_a_module_nobody_imported_is_not_imported():
-    out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from ui.figures import "
-                          "wait_for_import; wait_for_import('pandas'); print('pandas' in sys.modules)", str(ROOT)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); from ui.figures import "
+            "wait_for_import; wait_for_import('pandas'); print('pandas' in sys.modules)",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

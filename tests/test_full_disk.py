@@ -3,6 +3,7 @@ message, leaves no partial file, keeps an older file whole, and a run stays in m
 
 Where the machine allows it (root, and mount permitted) the full disk is a real 64 KiB tmpfs; everywhere the
 same cases also run with the write failing as a full disk fails it (ENOSPC from fsync or write)."""
+
 import errno
 import os
 import shutil
@@ -29,8 +30,12 @@ def full_folder(request, tmp_path, monkeypatch):
     folder = tmp_path / "full"
     folder.mkdir()
     if request.param == "tmpfs":
-        mounted = os.geteuid() == 0 and shutil.which("mount") is not None and subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True).returncode == 0
+        mounted = (
+            os.geteuid() == 0
+            and shutil.which("mount") is not None
+            and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True).returncode
+            == 0
+        )
         if not mounted:
             pytest.skip("this machine does not allow mounting a tmpfs; the failing-writes case covers it")
         yield folder

@@ -1,4 +1,5 @@
 """Map geometry behind clicks and selections (ui/geometry.py): plain numpy, no Streamlit."""
+
 import numpy as np
 import pytest
 

@@ -5,6 +5,7 @@ Checkpoints whose metadata is malformed are one unusable row with the reason; ca
 must (a checkpoint's map and summary, a fitted UMAP or t-SNE map, a decoded image folder) are ignored and
 rebuilt, so the app shows the truth.
 """
+
 import json
 import shutil
 import subprocess
@@ -53,8 +54,10 @@ def explore():
 MALFORMED_METADATA = {
     "metrics a string": (dict(metrics="a string"), "its metrics is a str"),
     "a metric not a number": (dict(metrics={"test_loss": "low"}), "its metric 'test_loss'"),
-    "latent size a word": (dict(vae_config=dict(image_shape=[1, 8, 8], latent_dim="seven", hidden=[16], arch="mlp")),
-                           "model or data settings are not usable"),
+    "latent size a word": (
+        dict(vae_config=dict(image_shape=[1, 8, 8], latent_dim="seven", hidden=[16], arch="mlp")),
+        "model or data settings are not usable",
+    ),
     "train config a list": (dict(train_config=[1, 2]), "its train_config is a list"),
     "dataset a number": (dict(dataset=7), "its dataset is a int"),
     "history a dict": (dict(history={"type": "epoch"}), "its history is a dict"),
@@ -84,6 +87,7 @@ def without(key):
     def edit(header, arrays):
         header.pop(key)
         return header, arrays
+
     return edit
 
 
@@ -91,6 +95,7 @@ def changed_array(name, change):
     def edit(header, arrays):
         arrays[name] = change(arrays[name].copy())
         return header, arrays
+
     return edit
 
 
@@ -114,8 +119,10 @@ BAD_MAP_CACHES = {
     "NaN coordinates": changed_array("xy", nan_at_start),
     "labels of another length": changed_array("labels", lambda labels: labels[:5]),
     "a forged summary": forged_summary,
-    "a summary of the wrong types": lambda header, arrays: ({**header, "summary": {**header["summary"], "metrics": "x"}},
-                                                            arrays),
+    "a summary of the wrong types": lambda header, arrays: (
+        {**header, "summary": {**header["summary"], "metrics": "x"}},
+        arrays,
+    ),
 }
 
 
@@ -148,8 +155,13 @@ def test_a_stored_nonlinear_map_that_does_not_fit_its_latents_is_fitted_again(tm
     from vae_core import nonlinear
 
     latents = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
-    good = dict(xy=np.zeros((40, 2), np.float32), fit_index=np.arange(40), error_x=np.array([-1.0, 1.0]),
-                error_y=np.array([-1.0, 1.0]), errors=np.zeros((nonlinear.ERROR_GRID,) * 2, np.float32))
+    good = dict(
+        xy=np.zeros((40, 2), np.float32),
+        fit_index=np.arange(40),
+        error_x=np.array([-1.0, 1.0]),
+        error_y=np.array([-1.0, 1.0]),
+        errors=np.zeros((nonlinear.ERROR_GRID,) * 2, np.float32),
+    )
     path = tmp_path / f"map-umap-{nonlinear.cache_key(latents, 'umap', 0, nonlinear.FIT_MAX)}.npz"
     np.savez(path, **good)
     assert nonlinear.cached_fit(latents, "umap", tmp_path).xy.shape == (40, 2)  # a whole one is read as it is
@@ -188,8 +200,7 @@ def test_a_decoded_folder_cache_that_does_not_hold_the_folder_is_decoded_again(t
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 CLI_REFUSALS = {  # arguments -> what the one-line error says; nothing is trained or written
@@ -217,8 +228,9 @@ def test_betas_that_differ_in_the_seventh_digit_get_files_of_their_own(tmp_path)
 
     assert run_path(tmp_path, 1.0, 0).name == "beta1-seed0.pt" and run_path(tmp_path, 0.25, 3).name == "beta0.25-seed3.pt"
     assert run_path(tmp_path, 1.0000001, 0).name == "beta1.0000001-seed0.pt"
-    proc = cli("sweep", "--betas", "1,1.0000001", "--epochs", "1", "--hidden", "16", "--out-dir", str(tmp_path),
-               "--json", "--quiet")
+    proc = cli(
+        "sweep", "--betas", "1,1.0000001", "--epochs", "1", "--hidden", "16", "--out-dir", str(tmp_path), "--json", "--quiet"
+    )
     rows = json.loads(proc.stdout)
     assert proc.returncode == 0 and [r["status"] for r in rows] == ["trained", "trained"]
     assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["beta1-seed0.pt", "beta1.0000001-seed0.pt"]
@@ -236,9 +248,16 @@ def start_compare_sweep(at, betas: str, seeds: str = "0"):
     return at.button(key="sweep_start").click().run()
 
 
-@pytest.mark.parametrize("betas, seeds, message", [("1,1.0", "0", "1 came twice"), ("nan,inf", "0", "finite"),
-                                                   ("1", "0,0", "0 came twice"), ("one", "0", "not a list of numbers"),
-                                                   ("0.1,0.2,0.3,0.4,0.5", "0,1,2,3,4", "at most 24")])
+@pytest.mark.parametrize(
+    "betas, seeds, message",
+    [
+        ("1,1.0", "0", "1 came twice"),
+        ("nan,inf", "0", "finite"),
+        ("1", "0,0", "0 came twice"),
+        ("one", "0", "not a list of numbers"),
+        ("0.1,0.2,0.3,0.4,0.5", "0,1,2,3,4", "at most 24"),
+    ],
+)
 def test_compare_refuses_a_bad_sweep_before_queueing_anything(folder, betas, seeds, message):
     at = start_compare_sweep(compare_page(), betas, seeds)
     assert not at.exception and any(message in e.value for e in at.main.error)
@@ -290,8 +309,9 @@ def test_a_zip_with_a_file_and_a_folder_of_one_name_says_which_entry(tmp_path, o
 
 def test_a_checkpoint_with_non_finite_weights_is_refused_with_the_reason(folder):
     payload = torch.load(SHIPPED, weights_only=True)
-    payload["model_state"] = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-                              for k, v in payload["model_state"].items()}
+    payload["model_state"] = {
+        k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in payload["model_state"].items()
+    }
     torch.save(payload, folder / "nan.pt")
     at = explore()
     assert at.selectbox(key="checkpoint").options == [TRUTH]
@@ -303,9 +323,29 @@ def test_ctrl_c_in_a_local_sweep_says_what_was_saved_and_shows_no_traceback(tmp_
     import os
     import signal
 
-    proc = subprocess.Popen([sys.executable, "-m", "vae_core", "sweep", "--betas", "1,2,3,4", "--epochs", "40",
-                             "--hidden", "16", "--workers", "1", "--out-dir", str(tmp_path)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vae_core",
+            "sweep",
+            "--betas",
+            "1,2,3,4",
+            "--epochs",
+            "40",
+            "--hidden",
+            "16",
+            "--workers",
+            "1",
+            "--out-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     seen = []
     for line in proc.stderr:  # progress lines; the first run's end, then Ctrl-C for the terminal's whole group
         seen.append(line)
@@ -371,12 +411,17 @@ def test_a_large_history_is_not_read_into_memory_until_used(tmp_path):
     payload = torch.load(SHIPPED, weights_only=True)
     payload["history"].append({"type": "blob", "data": torch.zeros(200 * 2**20, dtype=torch.uint8)})
     torch.save(payload, tmp_path / "big.pt")
-    code = ("import sys; from vae_core import load_checkpoint\n"
-            "def anonymous_mb():\n"
-            "    return int(next(l for l in open('/proc/self/status') if l.startswith('RssAnon')).split()[1]) // 1024\n"
-            "before = anonymous_mb(); model, meta = load_checkpoint(sys.argv[1]); print(anonymous_mb() - before)")
-    grown_mb = int(subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.pt")], cwd=ROOT, check=True,
-                                  capture_output=True, text=True).stdout)
+    code = (
+        "import sys; from vae_core import load_checkpoint\n"
+        "def anonymous_mb():\n"
+        "    return int(next(l for l in open('/proc/self/status') if l.startswith('RssAnon')).split()[1]) // 1024\n"
+        "before = anonymous_mb(); model, meta = load_checkpoint(sys.argv[1]); print(anonymous_mb() - before)"
+    )
+    grown_mb = int(
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "big.pt")], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout
+    )
     assert grown_mb < 50, f"loading took {grown_mb} MB more"
 
 

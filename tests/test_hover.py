@@ -1,4 +1,5 @@
 """Hover to decode on the Explore map: the grid node for a map position, the sprite of decodes, the page's part."""
+
 import base64
 import io
 import json
@@ -22,7 +23,7 @@ CHECKPOINT = ROOT / "checkpoints" / "digits-16d.pt"
 def sprite_pixels(url: str) -> np.ndarray:
     prefix = "data:image/png;base64,"
     assert url.startswith(prefix)
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url[len(prefix):]))))
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url[len(prefix) :]))))
 
 
 def test_grid_node_is_the_nearest_node_of_grid_points():
@@ -32,9 +33,9 @@ def test_grid_node_is_the_nearest_node_of_grid_points():
     for x, y in np.random.default_rng(0).uniform((-2.0, -1.0), (3.0, 1.5), size=(200, 2)):
         row, column = grid_node(x, y, x_range, y_range, n)
         assert row * n + column == np.argmin((((nodes - (x, y)) / steps) ** 2).sum(axis=1))  # in steps of the grid
-    assert grid_node(3.0, 1.5, x_range, y_range, n) == (0, n - 1)             # top right: row 0 is the highest y
-    assert grid_node(-2.0 - 0.4, -1.0, x_range, y_range, n) == (n - 1, 0)     # within half a step outside: the edge
-    assert grid_node(-2.0 - 0.5, 0.0, x_range, y_range, n) is None            # beyond it: no tile
+    assert grid_node(3.0, 1.5, x_range, y_range, n) == (0, n - 1)  # top right: row 0 is the highest y
+    assert grid_node(-2.0 - 0.4, -1.0, x_range, y_range, n) == (n - 1, 0)  # within half a step outside: the edge
+    assert grid_node(-2.0 - 0.5, 0.0, x_range, y_range, n) is None  # beyond it: no tile
     assert grid_node(0.0, 1.5 + 0.25, x_range, y_range, n) is None
 
 
@@ -56,7 +57,7 @@ def test_the_tile_for_a_map_position_is_the_decode_at_its_grid_node():
     nodes = grid_points(md.x_range, md.y_range, n)
     for x, y in ((0.1, 0.2), (md.x_range[0] + 0.01, md.y_range[1] - 0.01), (1.3, -0.7)):
         row, column = grid_node(x, y, md.x_range, md.y_range, n)
-        tile = pixels[row * h:(row + 1) * h, column * w:(column + 1) * w] / 255.0
+        tile = pixels[row * h : (row + 1) * h, column * w : (column + 1) * w] / 255.0
         expected = decode_points(model, md.projection.inverse(nodes[row * n + column][None]))[0, 0].numpy()
         np.testing.assert_allclose(tile, expected, atol=1 / 255 + 1e-6)
         for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)):  # a neighbour's tile (off by one) would not do
@@ -100,7 +101,6 @@ assert not at.exception, at.exception
 print(events)
 """
     env = {**os.environ, "VAE_EXPLORER_CACHE": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "app.py")], cwd=ROOT, env=env, capture_output=True,
-                         text=True)
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "app.py")], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().split("\n")[-1] == str([("map", False), ("sprite", True)])

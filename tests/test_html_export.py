@@ -1,5 +1,6 @@
 """`export CHECKPOINT --html FILE`: one self-contained page of a model's map (the browser side is in
 test_browser_export.py)."""
+
 import json
 
 import pytest
@@ -14,7 +15,7 @@ def view_of(path) -> dict:
     """The data the page draws, as embedded in it."""
     text = path.read_text()
     start = text.index("const VIEW = ") + len("const VIEW = ")
-    return json.loads(text[start:text.index("\n", start)].rstrip(";").replace("<\\/", "</"))
+    return json.loads(text[start : text.index("\n", start)].rstrip(";").replace("<\\/", "</"))
 
 
 def test_a_checkpoint_becomes_one_page_with_its_map_decodes_thumbnails_and_curves(tmp_path):

@@ -1,4 +1,5 @@
 """Display images: grids and thumbnails as PNG data URLs for st.image."""
+
 import base64
 import io
 
@@ -12,7 +13,7 @@ from ui.images import grid, thumbnail
 def decode(url: str) -> np.ndarray:
     prefix = "data:image/png;base64,"
     assert url.startswith(prefix)
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url[len(prefix):]))))
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url[len(prefix) :]))))
 
 
 def test_grid_is_a_png_data_url_of_the_upscaled_grid():

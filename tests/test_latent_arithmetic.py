@@ -1,4 +1,5 @@
 """Latent arithmetic: the attribute vector between two groups of codes, applied to a point over strengths."""
+
 import numpy as np
 import pytest
 import torch
@@ -53,5 +54,5 @@ def test_a_row_is_decoded_from_the_point_out_along_the_vector():
     assert points.shape == (7, 3) and images.shape == (7, 1, 8, 8)
     np.testing.assert_allclose(points[-1], z + 2 * v, atol=1e-6)
     torch.testing.assert_close(images[0], decode_points(model, z[None])[0])  # the first column is the point itself
-    assert (images[-1] - images[0]).abs().max() > 1e-3                       # and the row moves away from it
+    assert (images[-1] - images[0]).abs().max() > 1e-3  # and the row moves away from it
     assert 0 <= float(images.min()) and float(images.max()) <= 1

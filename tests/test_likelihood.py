@@ -1,4 +1,5 @@
 """The decoder likelihoods (vae_core/likelihood.py) against torch.distributions, and how models carry them."""
+
 import math
 
 import pytest
@@ -37,8 +38,9 @@ def test_continuous_bernoulli_matches_torch_everywhere_including_lambda_one_half
     ours = ContinuousBernoulli().nll(as_images(x), as_images(LOGITS))
     assert torch.isfinite(ours).all()
     torch.testing.assert_close(ours.double(), ref, atol=1e-4, rtol=1e-5)
-    torch.testing.assert_close(cb_mean(LOGITS).double(), D.ContinuousBernoulli(logits=LOGITS.double()).mean,
-                               atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        cb_mean(LOGITS).double(), D.ContinuousBernoulli(logits=LOGITS.double()).mean, atol=1e-5, rtol=1e-5
+    )
 
 
 def test_continuous_bernoulli_is_exact_for_confident_logits():
@@ -58,8 +60,7 @@ def test_continuous_bernoulli_normaliser_is_smooth_and_exact_at_one_half():
     # it integrates: C(lambda) * integral of lambda^x (1 - lambda)^(1 - x) dx over [0, 1] = 1
     x = torch.linspace(0, 1, 20001, dtype=torch.float64)
     for eta in (-3.0, -0.2, 0.004, 2.5):
-        density = torch.exp(-ContinuousBernoulli().nll(as_images(x), torch.full((len(x), 1, 1, 1), eta,
-                                                                                 dtype=torch.float64)))
+        density = torch.exp(-ContinuousBernoulli().nll(as_images(x), torch.full((len(x), 1, 1, 1), eta, dtype=torch.float64)))
         assert torch.trapezoid(density, x).item() == pytest.approx(1.0, abs=1e-4)
 
 

@@ -1,4 +1,5 @@
 """Parsing and writing Explore links."""
+
 import numpy as np
 
 from ui.geometry import Selection
@@ -18,12 +19,18 @@ def test_a_free_point_link_selects_that_spot():
 
 
 def test_bad_values_are_named_and_select_nothing():
-    for params, words in [({"point": "7"}, "no test image #7"), ({"point": "five"}, "not a test image number"),
-                          ({"x": "1"}, "not a point"), ({"x": "nan", "y": "0"}, "finite")]:
+    for params, words in [
+        ({"point": "7"}, "no test image #7"),
+        ({"point": "five"}, "not a test image number"),
+        ({"x": "1"}, "not a point"),
+        ({"x": "nan", "y": "0"}, "finite"),
+    ]:
         sel, problem = read_selection_params(params, XY)
         assert sel is None and words in problem
-    assert read_projection({"proj": "isomap"}) == (None, "There is no map projection “isomap”: choose pca, umap or "
-                                                         "tsne. Showing PCA.")
+    assert read_projection({"proj": "isomap"}) == (
+        None,
+        "There is no map projection “isomap”: choose pca, umap or tsne. Showing PCA.",
+    )
     assert read_projection({"proj": "UMAP"}) == ("umap", None) and read_projection({}) == (None, None)
 
 

@@ -1,5 +1,6 @@
 """A checkpoint's cached summary and map: used only while checkpoint and data are unchanged, rebuilt when damaged,
 and enough to draw the Explore map before torch is imported."""
+
 import os
 import shutil
 import subprocess
@@ -46,8 +47,13 @@ def test_a_changed_checkpoint_or_dataset_is_never_read_from_a_stale_cache(tmp_pa
     os.utime(path, ns=(1, 1))  # the same bytes with another mtime (a fresh clone): still this checkpoint
     assert read_map(path, signature) is not None
     torch.manual_seed(1)  # saved again under the same name: a different model
-    save_checkpoint(path, VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2)), dataset="digits",
-                    data_options=dict(name="digits"), overwrite=True)
+    save_checkpoint(
+        path,
+        VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2)),
+        dataset="digits",
+        data_options=dict(name="digits"),
+        overwrite=True,
+    )
     assert read_summary(path) is None and read_map(path, signature) is None
 
 

@@ -1,5 +1,6 @@
 """The disentanglement metrics on codes whose answer is known: the factors themselves (an oracle), random codes,
 and the factors mixed by a rotation (each dimension then carries parts of two factors)."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import mutual_info_score
@@ -34,8 +35,7 @@ def scores(factors):
     return {name: metrics.all_metrics(c, factors, categorical=SHAPE) for name, c in codes.items()}
 
 
-@pytest.mark.parametrize("name", ["mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap",
-                                  "factorvae"])
+@pytest.mark.parametrize("name", ["mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae"])
 def test_a_code_that_is_the_factors_scores_near_one(scores, name):
     assert scores["oracle"][name] > 0.95
 
@@ -96,8 +96,10 @@ def test_collapsed_dimensions_get_no_factorvae_vote(factors):
     assert metrics.factorvae_score(codes, factors) > 0.95
 
 
-@pytest.mark.parametrize("codes, factors", [(np.zeros((5, 2)), np.zeros((4, 1))), (np.zeros(5), np.zeros((5, 1))),
-                                            (np.full((5, 2), np.nan), np.zeros((5, 1)))])
+@pytest.mark.parametrize(
+    "codes, factors",
+    [(np.zeros((5, 2)), np.zeros((4, 1))), (np.zeros(5), np.zeros((5, 1))), (np.full((5, 2), np.nan), np.zeros((5, 1)))],
+)
 def test_mismatched_or_non_finite_input_is_refused(codes, factors):
     with pytest.raises(ValueError):
         metrics.mig(codes, factors)

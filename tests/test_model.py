@@ -42,10 +42,15 @@ def test_parse_hidden_reads_comma_separated_sizes():
             parse_hidden(bad)
 
 
-@pytest.mark.parametrize("config", [
-    VAEConfig(), VAEConfig(image_shape=(3, 32, 32), latent_dim=20, arch="conv", likelihood="gaussian"),
-    VAEConfig(image_shape=(1, 28, 28), hidden=(400,), latent_dim=20),
-    VAEConfig(image_shape=(1, 13, 17), hidden=(8, 16, 32), arch="conv")])
+@pytest.mark.parametrize(
+    "config",
+    [
+        VAEConfig(),
+        VAEConfig(image_shape=(3, 32, 32), latent_dim=20, arch="conv", likelihood="gaussian"),
+        VAEConfig(image_shape=(1, 28, 28), hidden=(400,), latent_dim=20),
+        VAEConfig(image_shape=(1, 13, 17), hidden=(8, 16, 32), arch="conv"),
+    ],
+)
 def test_parameter_count_is_exact_without_building(config):
     from vae_core.model import parameter_count
 

@@ -1,4 +1,5 @@
 """UMAP and t-SNE maps and their inverse: clicks decode near the data, the error is measured, fits are cached."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,9 @@ def test_a_fit_is_cached_on_disk_and_a_damaged_file_is_fitted_again(tmp_path, di
 
 
 def test_umap_and_numba_are_imported_only_when_asked_for():
-    code = ("import sys, vae_core.nonlinear, ui.catalogue, ui.session; "
-            "print(sorted(m for m in ('umap', 'numba', 'openTSNE') if m in sys.modules))")
+    code = (
+        "import sys, vae_core.nonlinear, ui.catalogue, ui.session; "
+        "print(sorted(m for m in ('umap', 'numba', 'openTSNE') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,4 +1,5 @@
 """Training objectives beside the β-ELBO (issue 25, point 2, in part): the IWAE bound and free bits."""
+
 import json
 import math
 
@@ -29,8 +30,11 @@ def test_with_one_sample_the_iwae_loss_is_the_elbo_with_a_sampled_kl(model_and_b
     torch.manual_seed(3)
     eps = torch.randn(1, *mu.shape)[0]
     z = mu + (0.5 * logvar).exp() * eps
-    by_hand = recon_per_image(x, model.decode(z), model.likelihood) + log_normal(z, mu, logvar) - log_normal(
-        z, torch.zeros_like(z), torch.zeros_like(z))
+    by_hand = (
+        recon_per_image(x, model.decode(z), model.likelihood)
+        + log_normal(z, mu, logvar)
+        - log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+    )
     assert float(terms.loss) == pytest.approx(float(by_hand.mean()), rel=1e-5)
 
 
@@ -42,8 +46,9 @@ def test_on_average_one_sample_gives_the_elbo_and_more_samples_a_tighter_bound(m
         k20 = torch.stack([iwae_terms(model, x, k=20)[0].loss for _ in range(100)]).mean()
         mu, logvar = model.encode(x)
         exact_kl = kl_per_dim(mu, logvar).sum(1).mean()
-        recon = torch.stack([recon_per_image(x, model.decode(model.reparameterize(mu, logvar)), model.likelihood).mean()
-                             for _ in range(400)]).mean()
+        recon = torch.stack(
+            [recon_per_image(x, model.decode(model.reparameterize(mu, logvar)), model.likelihood).mean() for _ in range(400)]
+        ).mean()
     assert float(k1) == pytest.approx(float(recon + exact_kl), rel=2e-3)
     assert float(k20) < float(k1) - 0.01  # Burda et al.: the bound tightens with k
 
@@ -82,8 +87,23 @@ def test_bad_objective_settings_are_refused(bad):
 
 def test_the_cli_trains_on_the_iwae_bound_with_free_bits_and_eval_says_so(tmp_path):
     out = tmp_path / "iw.pt"
-    cli("train", "--epochs", "2", "--latent-dim", "3", "--hidden", "32", "--objective", "iwae", "--iwae-k", "4",
-        "--free-bits", "0.25", "--out", str(out))
+    cli(
+        "train",
+        "--epochs",
+        "2",
+        "--latent-dim",
+        "3",
+        "--hidden",
+        "32",
+        "--objective",
+        "iwae",
+        "--iwae-k",
+        "4",
+        "--free-bits",
+        "0.25",
+        "--out",
+        str(out),
+    )
     train = load_checkpoint(out)[1].train
     assert (train.objective, train.iwae_k, train.free_bits) == ("iwae", 4, 0.25)
     result = json.loads(cli("eval", str(out), "--json", "--iwae-k", "10").stdout)
@@ -128,7 +148,7 @@ def test_the_tc_decomposition_on_a_batch_of_the_whole_dataset_is_the_exact_mixtu
     mi, tc, dim_kl = (float(t) for t in kl_decomposition(*(torch.tensor(a) for a in (z, mu, logvar))))
     log_q, log_q_dims = aggregate_log_densities(z, mu, logvar)
     log_qzx = (-0.5 * (np.log(2 * np.pi) + logvar + (z - mu) ** 2 / np.exp(logvar))).sum(1)
-    log_p_dims = -0.5 * (np.log(2 * np.pi) + z ** 2)
+    log_p_dims = -0.5 * (np.log(2 * np.pi) + z**2)
     assert mi == pytest.approx(np.mean(log_qzx - log_q), rel=1e-9)
     assert tc == pytest.approx(np.mean(log_q - log_q_dims.sum(1)), rel=1e-9)
     assert dim_kl == pytest.approx(np.mean((log_q_dims - log_p_dims).sum(1)), rel=1e-9)
@@ -156,8 +176,21 @@ def test_tcvae_with_the_tc_weight_at_beta_is_the_beta_elbo_with_a_sampled_kl(mod
 
 def test_the_cli_trains_a_tcvae_and_keeps_its_tc_weight(tmp_path):
     out = tmp_path / "tc.pt"
-    cli("train", "--epochs", "2", "--latent-dim", "3", "--hidden", "32", "--objective", "tcvae", "--tc-weight", "6",
-        "--out", str(out))
+    cli(
+        "train",
+        "--epochs",
+        "2",
+        "--latent-dim",
+        "3",
+        "--hidden",
+        "32",
+        "--objective",
+        "tcvae",
+        "--tc-weight",
+        "6",
+        "--out",
+        str(out),
+    )
     train = load_checkpoint(out)[1].train
     assert (train.objective, train.tc_weight) == ("tcvae", 6.0)
     assert json.loads(cli("eval", str(out), "--json").stdout)["objective"] == "tcvae"

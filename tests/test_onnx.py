@@ -1,5 +1,6 @@
 """ONNX in and out: a checkpoint exported as a model folder runs in onnxruntime as it did in torch; a VAE written
 elsewhere, exported with torch.onnx.export, is a model here; hostile folders are refused with one line each."""
+
 import json
 import shutil
 import sys
@@ -18,16 +19,18 @@ from vae_core.model import VAE
 
 def trained(tmp_path, likelihood: str, arch: str = "mlp") -> str:
     data = load_dataset("digits")
-    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,) if arch == "mlp" else (8, 16), arch=arch,
-                          likelihood=likelihood))
+    model = VAE(
+        VAEConfig(
+            image_shape=(1, 8, 8), latent_dim=3, hidden=(32,) if arch == "mlp" else (8, 16), arch=arch, likelihood=likelihood
+        )
+    )
     config = TrainConfig(epochs=1)
     history = [e for e in train(model, data, config) if e["type"] in ("step", "epoch")]
     path, _ = save_run(tmp_path / f"{likelihood}-{arch}.pt", model, data, config, history)
     return str(path)
 
 
-@pytest.mark.parametrize("likelihood, arch", [("bernoulli", "conv"), ("continuous-bernoulli", "mlp"),
-                                              ("gaussian", "mlp")])
+@pytest.mark.parametrize("likelihood, arch", [("bernoulli", "conv"), ("continuous-bernoulli", "mlp"), ("gaussian", "mlp")])
 def test_an_exported_checkpoint_runs_in_onnxruntime_as_in_torch(tmp_path, likelihood, arch):
     checkpoint = trained(tmp_path, likelihood, arch)
     cli("export", checkpoint, "--onnx", str(tmp_path / "model"))
@@ -42,8 +45,9 @@ def test_an_exported_checkpoint_runs_in_onnxruntime_as_in_torch(tmp_path, likeli
         np.testing.assert_allclose(imported.decode_mean(z), model.decode_mean(z), atol=1e-4)
         np.testing.assert_allclose(imported.decode_image(z, "mode"), model.decode_image(z, "mode"), atol=1e-4)
         out = model.decode(z)
-        assert float(imported.likelihood.nll(x, out).sum()) == pytest.approx(float(model.likelihood.nll(x, out).sum()),
-                                                                             rel=1e-5)  # the Gaussian's sigma came along
+        assert float(imported.likelihood.nll(x, out).sum()) == pytest.approx(
+            float(model.likelihood.nll(x, out).sum()), rel=1e-5
+        )  # the Gaussian's sigma came along
     description = json.loads((tmp_path / "model" / "model.json").read_text())
     assert description["image_shape"] == [1, 8, 8] and description["latent_dim"] == 3
     assert meta.class_names == [str(d) for d in range(10)] and meta.data_options.name == "digits"
@@ -95,15 +99,37 @@ def export_outside_vae(folder, d=2, seed=0):
     torch.manual_seed(seed)
     vae = OutsideVAE(d).eval()
     folder.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(OutsideEncoder(vae), (torch.rand(1, 1, 8, 8),), folder / "encoder.onnx", input_names=["x"],
-                      output_names=["mu", "logvar"], dynamic_axes={"x": {0: "n"}, "mu": {0: "n"}, "logvar": {0: "n"}},
-                      dynamo=False)
-    torch.onnx.export(OutsideDecoder(vae), (torch.zeros(1, d),), folder / "decoder.onnx", input_names=["z"],
-                      output_names=["param", "mean"], dynamic_axes={"z": {0: "n"}, "param": {0: "n"}, "mean": {0: "n"}},
-                      dynamo=False)
-    (folder / "model.json").write_text(json.dumps({
-        "format": "vae-latent-explorer-onnx", "version": 1, "image_shape": [1, 8, 8], "latent_dim": d,
-        "likelihood": "bernoulli", "dataset": "digits", "class_names": [str(i) for i in range(10)]}))
+    torch.onnx.export(
+        OutsideEncoder(vae),
+        (torch.rand(1, 1, 8, 8),),
+        folder / "encoder.onnx",
+        input_names=["x"],
+        output_names=["mu", "logvar"],
+        dynamic_axes={"x": {0: "n"}, "mu": {0: "n"}, "logvar": {0: "n"}},
+        dynamo=False,
+    )
+    torch.onnx.export(
+        OutsideDecoder(vae),
+        (torch.zeros(1, d),),
+        folder / "decoder.onnx",
+        input_names=["z"],
+        output_names=["param", "mean"],
+        dynamic_axes={"z": {0: "n"}, "param": {0: "n"}, "mean": {0: "n"}},
+        dynamo=False,
+    )
+    (folder / "model.json").write_text(
+        json.dumps(
+            {
+                "format": "vae-latent-explorer-onnx",
+                "version": 1,
+                "image_shape": [1, 8, 8],
+                "latent_dim": d,
+                "likelihood": "bernoulli",
+                "dataset": "digits",
+                "class_names": [str(i) for i in range(10)],
+            }
+        )
+    )
     return vae
 
 
@@ -172,12 +198,24 @@ def test_shapes_that_would_take_more_memory_than_allowed_are_refused(exported):
     assert "more than this machine can spare" in refused(exported)
 
 
-@pytest.mark.parametrize("text, message", [("not json", "not readable JSON"), ("{}", "format marker"),
-                                           ('{"format": "vae-latent-explorer-onnx", "version": 1, "image_shape": '
-                                            '[1, 8], "latent_dim": 2, "likelihood": "bernoulli"}', "image_shape"),
-                                           ('{"format": "vae-latent-explorer-onnx", "version": 1, "image_shape": '
-                                            '[1, 8, 8], "latent_dim": 2, "likelihood": "gaussian", '
-                                            '"likelihood_params": {"sigma": "wide"}}', "sigma must be a number")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("not json", "not readable JSON"),
+        ("{}", "format marker"),
+        (
+            '{"format": "vae-latent-explorer-onnx", "version": 1, "image_shape": '
+            '[1, 8], "latent_dim": 2, "likelihood": "bernoulli"}',
+            "image_shape",
+        ),
+        (
+            '{"format": "vae-latent-explorer-onnx", "version": 1, "image_shape": '
+            '[1, 8, 8], "latent_dim": 2, "likelihood": "gaussian", '
+            '"likelihood_params": {"sigma": "wide"}}',
+            "sigma must be a number",
+        ),
+    ],
+)
 def test_a_broken_model_json_is_refused(exported, text, message):
     (exported / "model.json").write_text(text)
     assert message in refused(exported)
@@ -207,8 +245,10 @@ def test_the_app_lists_model_folders_marked_onnx_and_refused_ones_with_the_reaso
     options = at.selectbox(key="checkpoint").options
     assert any(o.endswith("· ONNX · theirs") for o in options) and not any("hostile" in o for o in options)
     assert "onnx VAE" in " ".join(c.value for c in at.caption)
-    assert any("hostile" in e.value and "custom operator domain" in e.value
-               for e in [*at.sidebar.error, *at.sidebar.warning, *at.sidebar.caption, *at.sidebar.markdown])
+    assert any(
+        "hostile" in e.value and "custom operator domain" in e.value
+        for e in [*at.sidebar.error, *at.sidebar.warning, *at.sidebar.caption, *at.sidebar.markdown]
+    )
     at.toggle(key="explore_replay").set_value(True).run()
     assert any("imported model (ONNX)" in i.value and "no replay" in i.value for i in at.info)
     for page in ("pages/generate.py", "pages/side_by_side.py", "pages/compare.py"):
@@ -220,21 +260,27 @@ def test_the_app_lists_model_folders_marked_onnx_and_refused_ones_with_the_reaso
 
 def test_a_graph_whose_output_shape_is_left_open_is_still_checked_on_one_image(exported):
     """A decoder that says nothing of its output's size but makes 7x7 images where model.json says 8x8."""
+
     class Small(nn.Module):
         def forward(self, z):
             logits = z.sum(1, keepdim=True)[:, :, None, None].expand(-1, 1, 7, 7)
             return logits, torch.sigmoid(logits)
 
-    torch.onnx.export(Small(), (torch.zeros(1, 2),), exported / "decoder.onnx", input_names=["z"],
-                      output_names=["param", "mean"], dynamic_axes={"z": {0: "n"}, "param": {0: "n", 2: "h", 3: "w"},
-                                                                   "mean": {0: "n", 2: "h", 3: "w"}}, dynamo=False)
+    torch.onnx.export(
+        Small(),
+        (torch.zeros(1, 2),),
+        exported / "decoder.onnx",
+        input_names=["z"],
+        output_names=["param", "mean"],
+        dynamic_axes={"z": {0: "n"}, "param": {0: "n", 2: "h", 3: "w"}, "mean": {0: "n", 2: "h", 3: "w"}},
+        dynamo=False,
+    )
     assert "its param for one image has shape (1, 1, 7, 7); model.json gives (1, 1, 8, 8)" in refused(exported)
 
 
 def test_a_graph_that_would_allocate_a_huge_tensor_is_refused_before_it_runs(exported):
     graph = onnx.load(str(exported / "decoder.onnx"))
-    graph.graph.initializer.append(onnx.helper.make_tensor("huge_shape", onnx.TensorProto.INT64, [2],
-                                                           [1_000_000, 1_000_000]))
+    graph.graph.initializer.append(onnx.helper.make_tensor("huge_shape", onnx.TensorProto.INT64, [2], [1_000_000, 1_000_000]))
     graph.graph.node.append(onnx.helper.make_node("ConstantOfShape", ["huge_shape"], ["huge"]))
     onnx.save(graph, str(exported / "decoder.onnx"))
     assert "decoder.onnx's tensor huge would take 3725 GB for one image" in refused(exported)
@@ -246,9 +292,15 @@ def test_a_model_that_gives_nan_is_refused(exported):
             logits = (z.sum(1) * float("nan"))[:, None, None, None].expand(-1, 1, 8, 8)
             return logits, torch.sigmoid(logits)
 
-    torch.onnx.export(Broken(), (torch.zeros(1, 2),), exported / "decoder.onnx", input_names=["z"],
-                      output_names=["param", "mean"], dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")},
-                      dynamo=False)
+    torch.onnx.export(
+        Broken(),
+        (torch.zeros(1, 2),),
+        exported / "decoder.onnx",
+        input_names=["z"],
+        output_names=["param", "mean"],
+        dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")},
+        dynamo=False,
+    )
     assert "its param for one image is not finite" in refused(exported)
 
 

@@ -1,4 +1,5 @@
 """vae_core.optim.Adam makes torch.optim.Adam's updates, and does not import torch._dynamo."""
+
 import subprocess
 import sys
 
@@ -33,9 +34,11 @@ def test_the_same_updates_as_torch_adam(digits, likelihood):
 
 
 def test_training_does_not_import_torch_dynamo():
-    code = ("import sys, vae_core; from vae_core import TrainConfig, VAE, VAEConfig, load_dataset, train\n"
-            "d = load_dataset('digits'); m = VAE(VAEConfig(image_shape=d.image_shape, latent_dim=2, hidden=(16,)))\n"
-            "list(train(m, d, TrainConfig(epochs=1)))\n"
-            "print('torch._dynamo' in sys.modules)")
+    code = (
+        "import sys, vae_core; from vae_core import TrainConfig, VAE, VAEConfig, load_dataset, train\n"
+        "d = load_dataset('digits'); m = VAE(VAEConfig(image_shape=d.image_shape, latent_dim=2, hidden=(16,)))\n"
+        "list(train(m, d, TrainConfig(epochs=1)))\n"
+        "print('torch._dynamo' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

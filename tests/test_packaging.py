@@ -4,6 +4,7 @@ The wheel is built from this checkout and installed without its dependencies int
 environment that borrows them from the test environment (a .pth file), so the test needs no network
 and no second copy of torch; what it checks is what the package itself carries.
 """
+
 import json
 import os
 import subprocess
@@ -30,8 +31,9 @@ def installed(tmp_path_factory) -> Path:
     python = venv / "bin" / "python"
     (wheel,) = (tmp / "wheel").glob("*.whl")
     run(sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel))
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     Path(site, "test-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     return venv
 
@@ -39,25 +41,48 @@ def installed(tmp_path_factory) -> Path:
 def test_the_installed_cli_trains_and_evaluates(installed, tmp_path):
     python = installed / "bin" / "python"
     out = tmp_path / "m.pt"
-    subprocess.run([python, "-m", "vae_core", "train", "--epochs", "1", "--quiet", "--out", str(out)],
-                   cwd=tmp_path, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [python, "-m", "vae_core", "train", "--epochs", "1", "--quiet", "--out", str(out)],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     shipped = installed / "share" / "vae-latent-explorer" / "checkpoints" / "digits-2d.pt"
     for checkpoint in (out, shipped):
-        proc = subprocess.run([python, "-m", "vae_core", "eval", str(checkpoint), "--json"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [python, "-m", "vae_core", "eval", str(checkpoint), "--json"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["test_loss"] > 0
-    where = subprocess.run([python, "-c", "import vae_core; print(vae_core.__file__)"], cwd=tmp_path,
-                           capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [python, "-c", "import vae_core; print(vae_core.__file__)"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
     assert str(installed) in where  # the installed package, not the checkout
 
 
 def test_vae_explorer_starts_the_app(installed, tmp_path):
     port = free_port()
     log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen([installed / "bin" / "vae-explorer", "--server.port", str(port), "--server.headless", "true",
-                               "--browser.gatherUsageStats", "false"], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                              env={k: v for k, v in os.environ.items() if not k.startswith("VAE_EXPLORER")})
+    server = subprocess.Popen(
+        [
+            installed / "bin" / "vae-explorer",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("VAE_EXPLORER")},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url, server, 60, str(tmp_path / "server.log"))

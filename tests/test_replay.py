@@ -1,4 +1,5 @@
 """Replays (vae_core/replay.py): frames per epoch, aligned maps, stored in checkpoints; the GIF (ui/replay.py)."""
+
 import io
 from dataclasses import replace
 
@@ -58,8 +59,14 @@ def test_pca_frames_are_aligned_so_the_map_does_not_jump(digits):
 def test_a_replay_survives_a_checkpoint_read_with_weights_only(digits, tmp_path):
     model, replay, history = trained_replay(digits, latent_dim=2, epochs=3)
     replay.beta_changes = [(20, 2.0)]
-    path, _ = save_run(tmp_path / "r.pt", model, digits, TrainConfig(epochs=3), history + [to_history(replay)],
-                       beta_changes=replay.beta_changes)
+    path, _ = save_run(
+        tmp_path / "r.pt",
+        model,
+        digits,
+        TrainConfig(epochs=3),
+        history + [to_history(replay)],
+        beta_changes=replay.beta_changes,
+    )
     _, meta = load_checkpoint(path)  # weights_only=True inside
     back = from_history(meta.history, meta.beta_changes)
     assert [f.epoch for f in back.frames] == [1, 2, 3]
@@ -101,4 +108,3 @@ def test_a_long_runs_gif_keeps_as_many_frames_as_a_saved_replay(digits):
     _, replay, _ = trained_replay(digits, latent_dim=2, epochs=2)
     replay.frames = [replace(replay.frames[i % 2], epoch=i + 1) for i in range(300)]  # as a 300-epoch live run
     assert Image.open(io.BytesIO(replay_gif(replay))).n_frames == MAX_SAVED_FRAMES
-

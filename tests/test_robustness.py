@@ -1,4 +1,5 @@
 """What a careless or hostile user might type or upload: clear messages, bounded memory, nothing lost."""
+
 import io
 import json
 import os
@@ -34,8 +35,14 @@ APP = str(ROOT / "app.py")
 
 
 def cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "vae_core", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 @pytest.fixture
@@ -48,6 +55,7 @@ def app_env(tmp_path, monkeypatch):
 
 
 # 1. No traceback reaches the user
+
 
 def test_huge_hidden_sizes_get_a_message_on_the_page_and_in_the_cli(app_env, tmp_path):
     at = AppTest.from_file(APP, default_timeout=60).run()
@@ -102,8 +110,9 @@ def test_an_unexpected_error_on_a_page_is_a_message_not_a_traceback(monkeypatch)
     monkeypatch.setattr(ui.figures, "latent_map", broken)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert any("Something went wrong on this page: RuntimeError: the figure could not be drawn" in e.value
-               for e in at.main.error)
+    assert any(
+        "Something went wrong on this page: RuntimeError: the figure could not be drawn" in e.value for e in at.main.error
+    )
 
 
 def test_an_unexpected_cli_error_is_one_line_with_a_nonzero_exit(monkeypatch, capsys):
@@ -174,6 +183,7 @@ def test_large_images_are_decoded_one_at_a_time_and_shrunk(tmp_path):
 
 # 4. A slow divergence
 
+
 def test_a_loss_that_explodes_without_becoming_nan_stops_the_run(digits, tmp_path):
     torch.manual_seed(0)
     model = VAE(VAEConfig(image_shape=digits.image_shape))
@@ -186,6 +196,7 @@ def test_a_loss_that_explodes_without_becoming_nan_stops_the_run(digits, tmp_pat
 
 
 # 6. Litter
+
 
 def test_temp_files_of_interrupted_saves_are_swept_when_old(tmp_path, small_model):
     save_checkpoint(tmp_path / "a.pt", small_model, dataset="digits")
@@ -211,6 +222,7 @@ def test_an_upload_is_unpacked_once_and_unused_copies_are_swept(tmp_path):
 
 
 # 7. Messages
+
 
 class Anything:
     """Any class: unpickling it would import and call code."""

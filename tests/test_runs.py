@@ -1,4 +1,5 @@
 """The run registry and the training process behind it (vae_core.runs), which the Train page drives."""
+
 import pickle
 import threading
 import time
@@ -20,8 +21,9 @@ def registry():
 
 
 def new_job(registry, data, **config):
-    spec = RunSpec(data=data.options, model=ModelChoice(arch="mlp", latent_dim=2, hidden=(32,)),
-                   train=TrainConfig(log_every=1, **config))
+    spec = RunSpec(
+        data=data.options, model=ModelChoice(arch="mlp", latent_dim=2, hidden=(32,)), train=TrainConfig(log_every=1, **config)
+    )
     return registry.start(spec, data)
 
 
@@ -95,7 +97,7 @@ def test_beta_change_reaches_the_running_loop_and_is_recorded(registry, digits):
     job.request_stop()
     wait(job, lambda s: not s.live)
     snap = job.snapshot()
-    (step, beta), = snap.beta_changes
+    ((step, beta),) = snap.beta_changes
     assert beta == 3.0 and snap.beta == 3.0
     later = [e for e in snap.steps if e["step"] > step + 1]
     assert later and all(e["beta"] == 3.0 for e in later)
@@ -240,7 +242,6 @@ def test_training_threads_follow_the_setting_and_default_to_half(monkeypatch):
     assert child.train_threads(8) == 4
 
 
-
 def test_queued_runs_are_data_not_threads_and_start_strictly_in_order(digits):
     registry = JobRegistry(max_runs=1)
     first = new_job(registry, digits, epochs=1000)
@@ -291,8 +292,7 @@ def test_a_saved_model_trained_further_on_the_page_goes_on_as_if_its_run_had(reg
     assert again.train.epochs == 4 and read_resume_state(tmp_path / "four.pt").epochs_done == 4
 
 
-def test_a_run_interrupted_by_a_restart_is_listed_and_resumes_to_an_uninterrupted_runs_weights(digits, monkeypatch,
-                                                                                               tmp_path):
+def test_a_run_interrupted_by_a_restart_is_listed_and_resumes_to_an_uninterrupted_runs_weights(digits, monkeypatch, tmp_path):
     import shutil
 
     monkeypatch.setenv("VAE_EXPLORER_SNAPSHOT_S", "0")  # a snapshot at every epoch's end

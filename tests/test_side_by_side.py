@@ -1,5 +1,6 @@
 """The helpers behind the Side by side page: one image read by several models, one z decoded by several, and
 which checkpoints can stand beside which."""
+
 import shutil
 from dataclasses import replace
 
@@ -49,10 +50,18 @@ def folder(tmp_path, monkeypatch, digits):
     for name in ("digits-2d", "digits-16d"):
         shutil.copy(ROOT / "checkpoints" / f"{name}.pt", tmp_path)
     torch.manual_seed(0)
-    save_checkpoint(tmp_path / "big.pt", VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=2, hidden=(16,))),
-                    dataset="mnist", data_options={"name": "mnist"})
-    save_checkpoint(tmp_path / "resplit.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
-                    dataset="digits", data_options=replace(digits.options, split_seed=1))
+    save_checkpoint(
+        tmp_path / "big.pt",
+        VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=2, hidden=(16,))),
+        dataset="mnist",
+        data_options={"name": "mnist"},
+    )
+    save_checkpoint(
+        tmp_path / "resplit.pt",
+        VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
+        dataset="digits",
+        data_options=replace(digits.options, split_seed=1),
+    )
     (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     return tmp_path
@@ -84,8 +93,12 @@ def test_partners_on_the_same_dataset_come_first(folder):
     from ui import catalogue
 
     torch.manual_seed(0)
-    save_checkpoint(folder / "a-elsewhere.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
-                    dataset="/somewhere/else", data_options={"name": "/somewhere/else"})
+    save_checkpoint(
+        folder / "a-elsewhere.pt",
+        VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))),
+        dataset="/somewhere/else",
+        data_options={"name": "/somewhere/else"},
+    )
     rows = {r.name: r for r in catalogue.checkpoints()}
     order = [r.name for r in catalogue.partners(list(rows.values()), rows["digits-2d"])]
     assert order == ["digits-16d", "resplit", "a-elsewhere"]  # by name it would come first

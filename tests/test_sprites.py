@@ -1,4 +1,5 @@
 """The procedural sprites and datasets that bring their own factors (a folder's factors.csv)."""
+
 import numpy as np
 import pytest
 import torch
@@ -36,11 +37,11 @@ def test_each_factor_changes_the_picture_as_it_says():
     cols, rows = np.arange(64), np.arange(64)[:, None]
     centroid = lambda im: ((im * cols).sum() / im.sum(), (im * rows).sum() / im.sum())
     assert ink(moved(scale=0.5)).sum() == pytest.approx(base.sum() / 4, rel=0.1)  # half the size, a quarter the area
-    assert centroid(ink(moved(pos_x=1.0)))[0] > centroid(base)[0] + 10                # right
-    assert centroid(ink(moved(pos_y=1.0)))[1] < centroid(base)[1] - 10                # up, as y grows
+    assert centroid(ink(moved(pos_x=1.0)))[0] > centroid(base)[0] + 10  # right
+    assert centroid(ink(moved(pos_y=1.0)))[1] < centroid(base)[1] - 10  # up, as y grows
     assert ink(moved(orientation=90.0)).sum() == pytest.approx(base.sum(), rel=0.02)  # turned, not resized
     assert not np.array_equal(moved(orientation=90.0), moved())
-    assert len({round(ink(moved(shape=s)).sum()) for s in range(3)}) == 3           # three different shapes
+    assert len({round(ink(moved(shape=s)).sum()) for s in range(3)}) == 3  # three different shapes
 
 
 def test_sprites_at_a_smaller_size_and_a_bad_count_or_size():
@@ -63,8 +64,9 @@ def image_folder(root, n=6):
 
 def test_a_folders_factors_csv_gives_numeric_and_categorical_factors(tmp_path):
     folder = image_folder(tmp_path / "set")
-    lines = ["file,brightness,mood"] + [f"{'a' if i % 2 else 'b'}/{i}.png,{40 * i},{'sad' if i < 3 else 'glad'}"
-                                        for i in range(6)]
+    lines = ["file,brightness,mood"] + [
+        f"{'a' if i % 2 else 'b'}/{i}.png,{40 * i},{'sad' if i < 3 else 'glad'}" for i in range(6)
+    ]
     (folder / "factors.csv").write_text("\n".join(lines))
     assert describe_folder(folder).factors == ["brightness", "mood"]  # what the upload's preview names
     data = load_dataset(str(folder), test_fraction=0.5)
@@ -73,12 +75,15 @@ def test_a_folders_factors_csv_gives_numeric_and_categorical_factors(tmp_path):
         assert int(x.max()) == brightness and ["glad", "sad"][int(mood)] == ("sad" if brightness < 120 else "glad")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name,b\na/1.png,1", "column named file"),
-    ("file,b\na/1.png,1\n", "no row for 5 of the 6 images"),
-    ("file\n" + "\n".join(f"x/{i}.png" for i in range(6)), "named factor columns"),
-    ("file,b\na/1.png,1,2", "line 2: 3 values"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name,b\na/1.png,1", "column named file"),
+        ("file,b\na/1.png,1\n", "no row for 5 of the 6 images"),
+        ("file\n" + "\n".join(f"x/{i}.png" for i in range(6)), "named factor columns"),
+        ("file,b\na/1.png,1,2", "line 2: 3 values"),
+    ],
+)
 def test_a_broken_factors_csv_says_what_is_wrong(tmp_path, text, message):
     folder = image_folder(tmp_path / "set")
     (folder / "factors.csv").write_text(text)
@@ -88,8 +93,12 @@ def test_a_broken_factors_csv_says_what_is_wrong(tmp_path, text, message):
 
 def test_a_zip_brings_its_factors_csv_along(tmp_path):
     rows = "\n".join(f"c/{i}.png,{i}" for i in range(3))
-    source = make_zip(tmp_path / "up.zip", {**{f"set/c/{i}.png": png_bytes(i) for i in range(3)},
-                                            "set/factors.csv": f"file,size\n{rows}".encode()})
+    source = make_zip(
+        tmp_path / "up.zip",
+        {**{f"set/c/{i}.png": png_bytes(i) for i in range(3)}, "set/factors.csv": f"file,size\n{rows}".encode()},
+    )
     folder = extract_image_zip(source, tmp_path / "out")
-    assert sorted(load_dataset(str(folder), test_fraction=0.34).factors.train[:, 0].tolist() +
-                  load_dataset(str(folder), test_fraction=0.34).factors.test[:, 0].tolist()) == [0, 1, 2]
+    assert sorted(
+        load_dataset(str(folder), test_fraction=0.34).factors.train[:, 0].tolist()
+        + load_dataset(str(folder), test_fraction=0.34).factors.test[:, 0].tolist()
+    ) == [0, 1, 2]

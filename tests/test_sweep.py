@@ -1,5 +1,6 @@
 """`python -m vae_core sweep`: a grid of betas x seeds, one ordinary checkpoint each, resumable, and robust to a
 run that fails (diverges, or its process dies)."""
+
 import json
 import os
 import subprocess
@@ -17,8 +18,13 @@ OPTIONS = ["--epochs", "2", "--hidden", "32"]
 
 
 def sweep(*args, quiet=True):
-    return subprocess.run([sys.executable, "-m", "vae_core", "sweep", *OPTIONS, *(["--quiet"] if quiet else []), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "vae_core", "sweep", *OPTIONS, *(["--quiet"] if quiet else []), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_a_sweep_trains_the_grid_and_resumes(tmp_path):
@@ -129,9 +135,25 @@ def ended(proc: subprocess.Popen, within_s: float) -> bool:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the sockets from Linux's /proc")
 def test_a_local_ray_cluster_listens_on_loopback_only(tmp_path):
     """Ray runs any job it is sent: during a `--ray local` sweep no process of it may listen beyond 127.0.0.1."""
-    proc = subprocess.Popen([sys.executable, "-m", "vae_core", "sweep", *OPTIONS, "--quiet", "--betas", "1,2",
-                             "--out-dir", str(tmp_path), "--ray", "local"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vae_core",
+            "sweep",
+            *OPTIONS,
+            "--quiet",
+            "--betas",
+            "1,2",
+            "--out-dir",
+            str(tmp_path),
+            "--ray",
+            "local",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     seen, deadline = set(), time.monotonic() + 600
     while not ended(proc, within_s=0.2):  # look until the sweep is over: Ray's servers and workers come and go
         seen.update(listening_sockets(descendants(proc.pid) - {proc.pid}))
@@ -146,16 +168,31 @@ def test_a_local_ray_cluster_listens_on_loopback_only(tmp_path):
 
 
 def test_ray_missing_is_a_message_with_the_install_command(tmp_path):
-    code = ("import sys; sys.modules['ray'] = None  # as if Ray were not installed\n"
-            "from vae_core.cli import main\n"
-            f"sys.exit(main(['sweep', '--betas', '1', '--out-dir', {str(tmp_path)!r}, '--ray', 'local', '--quiet']))")
+    code = (
+        "import sys; sys.modules['ray'] = None  # as if Ray were not installed\n"
+        "from vae_core.cli import main\n"
+        f"sys.exit(main(['sweep', '--betas', '1', '--out-dir', {str(tmp_path)!r}, '--ray', 'local', '--quiet']))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "pip install '.[ray]'" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_a_sweep_on_sprites_reports_each_runs_disentanglement(tmp_path):
-    proc = sweep("--data", "sprites", "--sprites-n", "200", "--image-size", "16", "--betas", "1,4", "--out-dir",
-                 str(tmp_path), "--workers", "2", "--json")
+    proc = sweep(
+        "--data",
+        "sprites",
+        "--sprites-n",
+        "200",
+        "--image-size",
+        "16",
+        "--betas",
+        "1,4",
+        "--out-dir",
+        str(tmp_path),
+        "--workers",
+        "2",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     for row in json.loads(proc.stdout):
         meta = load_checkpoint(row["path"])[1]

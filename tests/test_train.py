@@ -76,7 +76,7 @@ def test_beta_schedules():
     assert schedule_factor("linear", 25.0, 10) == 1.0
     assert schedule_factor("cyclical", 2.5, 10) == pytest.approx(0.5)
     assert schedule_factor("cyclical", 7.0, 10) == 1.0
-    assert schedule_factor("cyclical", 10.0, 10) == 0.0   # a new cycle starts again from 0
+    assert schedule_factor("cyclical", 10.0, 10) == 0.0  # a new cycle starts again from 0
 
 
 def test_linear_warmup_is_applied(digits, small_model):

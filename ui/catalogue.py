@@ -7,6 +7,7 @@ checkpoint's mtime, so a file saved again under the same name is picked up. Noth
 import time: the sidebar's list and the Explore map come from each checkpoint's cache (vae_core.map_cache), so
 the start page draws its map before torch is loaded. Model, data and encoding are imported where needed.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,31 +46,32 @@ def data_root() -> str:
 @dataclass(frozen=True)
 class CheckpointRow:
     """One checkpoint file as the sidebar and Compare list it; `error` says why an unusable one is unusable."""
+
     name: str
     path: str
     mtime: int
     error: str | None = None
     dataset: str = ""
     latent_dim: int = 0
-    image_shape: tuple = ()      # (C, H, W) of its images
+    image_shape: tuple = ()  # (C, H, W) of its images
     arch: str = ""
     likelihood: str = "bernoulli"
     beta: float | None = None
-    beta_path: tuple = ()        # (start, ..., end) when beta was changed during training, else ()
+    beta_path: tuple = ()  # (start, ..., end) when beta was changed during training, else ()
     seed: int | None = None
-    group: str = ""              # the sub-folder a sweep wrote it to, "" for the folder itself
+    group: str = ""  # the sub-folder a sweep wrote it to, "" for the folder itself
     test_loss: float | None = None
     test_recon: float | None = None
     test_kl: float | None = None
-    scores: tuple = ()           # ((metric, value), ...): its disentanglement metrics, on data with known factors
-    num_classes: int = 0         # a conditional VAE's labels; 0: unconditional
+    scores: tuple = ()  # ((metric, value), ...): its disentanglement metrics, on data with known factors
+    num_classes: int = 0  # a conditional VAE's labels; 0: unconditional
 
     def score(self, name: str) -> float | None:
         return dict(self.scores).get(name)
 
     @property
     def beta_text(self) -> str:
-        """"1", or "1 → 4 → 0.1" for a run whose beta was changed while it trained."""
+        """ "1", or "1 → 4 → 0.1" for a run whose beta was changed while it trained."""
         if self.beta_path:
             return " → ".join(f"{b:g}" for b in self.beta_path)
         return "?" if self.beta is None else f"{self.beta:g}"
@@ -90,10 +92,14 @@ class CheckpointRow:
 def _folder_signature(folder: Path) -> tuple:
     if not folder.is_dir():
         return ()
-    files = [folder.glob(pattern) for pattern in ("*.pt", "*/*.pt", *(f"{up}{name}" for up in ("*/", "*/*/")
-                                                                       for name in MODEL_FOLDER_FILES))]
-    return tuple((str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
-                 for p in sorted(p for found in files for p in found))
+    files = [
+        folder.glob(pattern)
+        for pattern in ("*.pt", "*/*.pt", *(f"{up}{name}" for up in ("*/", "*/*/") for name in MODEL_FOLDER_FILES))
+    ]
+    return tuple(
+        (str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(p for found in files for p in found)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -140,12 +146,24 @@ def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
         return CheckpointRow(name, str(info.path), mtime, error=info.error)
     meta, train = info.meta, info.meta.train
     return CheckpointRow(
-        name, str(info.path), mtime, dataset=meta.dataset, latent_dim=meta.vae_config.latent_dim,
-        image_shape=meta.image_shape, arch=meta.vae_config.arch, likelihood=meta.likelihood,
-        beta=meta.final_beta, beta_path=meta.beta_path, seed=None if train is None else train.seed, group=group,
-        test_loss=meta.metric("test_loss"), test_recon=meta.metric("test_recon"), test_kl=meta.metric("test_kl"),
+        name,
+        str(info.path),
+        mtime,
+        dataset=meta.dataset,
+        latent_dim=meta.vae_config.latent_dim,
+        image_shape=meta.image_shape,
+        arch=meta.vae_config.arch,
+        likelihood=meta.likelihood,
+        beta=meta.final_beta,
+        beta_path=meta.beta_path,
+        seed=None if train is None else train.seed,
+        group=group,
+        test_loss=meta.metric("test_loss"),
+        test_recon=meta.metric("test_recon"),
+        test_kl=meta.metric("test_kl"),
         scores=tuple((name, meta.metric(name)) for name in METRIC_NAMES if meta.metric(name) is not None),
-        num_classes=meta.vae_config.num_classes)
+        num_classes=meta.vae_config.num_classes,
+    )
 
 
 def uploads_dir() -> Path:
@@ -244,12 +262,15 @@ def data_refusal(options: DataOptions) -> str | None:
     if options.name.lower() in BUILTIN:
         return None
     folder = Path(options.name).resolve()
-    if str(folder) in typed_folders() or any(folder == place or place in folder.parents
-                                             for place in (checkpoint_dir().resolve(), uploads_dir().resolve())):
+    if str(folder) in typed_folders() or any(
+        folder == place or place in folder.parents for place in (checkpoint_dir().resolve(), uploads_dir().resolve())
+    ):
         return None
-    return (f"Its images would come from a folder “{plain(folder.name)}” that nobody named on this server, so they "
-            "are not read: the app reads a model's image folder only inside the checkpoints or uploads folder, or "
-            "once someone has loaded it by name (`--data FOLDER`).")
+    return (
+        f"Its images would come from a folder “{plain(folder.name)}” that nobody named on this server, so they "
+        "are not read: the app reads a model's image folder only inside the checkpoints or uploads folder, or "
+        "once someone has loaded it by name (`--data FOLDER`)."
+    )
 
 
 def dataset_for(meta: CheckpointMeta):
@@ -324,5 +345,3 @@ def same_data(meta_a: CheckpointMeta, meta_b: CheckpointMeta) -> bool:
     """Whether two checkpoints were trained on the same data with the same split, so that a test image of one is
     a test image of the other."""
     return meta_a.data_options == meta_b.data_options
-
-

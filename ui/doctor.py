@@ -1,6 +1,7 @@
 """The collapse doctor on a page (vae_core.doctor): which latent dimensions collapsed, a retrain per remedy at a
 click, queued as ordinary runs, and a table of how each did against the original. Explore shows it for a saved
 model, Train for a finished run; nothing is retrained without a click."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,8 @@ from vae_core.data import DatasetError
 from vae_core.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
 
 DOCTOR_RUNS = "_doctor_runs"  # {original: [(remedy key, what it changes, run id), ...]}, this session's retrains
-CLICKED = "_doctor_clicked"   # {original: [remedy key, ...]}: clicked, not started yet
-POLL_S = 2.0                  # the table, while a retrain is queued or training
+CLICKED = "_doctor_clicked"  # {original: [remedy key, ...]}: clicked, not started yet
+POLL_S = 2.0  # the table, while a retrain is queued or training
 
 
 def widget_id(original: str) -> str:
@@ -82,8 +83,15 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
         st.error(f"The retrain could not start: {error}")
 
 
-def doctor_panel(original: str, name: str, kl_per_dim: list, spec: RunSpec | None, load_data: Callable,
-                 scores: Callable[[], tuple[dict, dict | None]], why_not: str = "") -> None:
+def doctor_panel(
+    original: str,
+    name: str,
+    kl_per_dim: list,
+    spec: RunSpec | None,
+    load_data: Callable,
+    scores: Callable[[], tuple[dict, dict | None]],
+    why_not: str = "",
+) -> None:
     """original: what identifies the model (a checkpoint's path, a run's id); spec: the run that trained it (None when
     it cannot be retrained, why_not says why); load_data: its dataset; scores: its (test metrics, IWAE bound)."""
     collapsed = collapsed_dimensions(kl_per_dim)
@@ -94,10 +102,13 @@ def doctor_panel(original: str, name: str, kl_per_dim: list, spec: RunSpec | Non
         st.markdown("**Collapse doctor**")
         if collapsed:
             dims = ", ".join(f"z{d + 1}" for d in collapsed)
-            st.warning(f"{len(collapsed)} of {len(kl_per_dim)} latent dimensions of **{name}** have collapsed: {dims} "
-                       f"(average KL under {COLLAPSED_KL} nats). Their posterior is the prior whatever the image, so "
-                       "they carry nothing. Each remedy below retrains the model once with one change (same data, "
-                       "model, epochs and seed).", icon=":material/healing:")
+            st.warning(
+                f"{len(collapsed)} of {len(kl_per_dim)} latent dimensions of **{name}** have collapsed: {dims} "
+                f"(average KL under {COLLAPSED_KL} nats). Their posterior is the prior whatever the image, so "
+                "they carry nothing. Each remedy below retrains the model once with one change (same data, "
+                "model, epochs and seed).",
+                icon=":material/healing:",
+            )
         if spec is None:
             st.caption(why_not)
         else:
@@ -115,9 +126,15 @@ def remedy_buttons(original: str, spec: RunSpec, started: set) -> None:
     columns = st.columns(2)  # two a row: their labels stay whole in Train's narrow column too
     for i, (remedy, _) in enumerate(options):
         column = columns[i % 2]
-        column.button(remedy.title, key=f"doctor_{remedy.key}_{widget_id(original)}", width="stretch",
-                      disabled=remedy.key in started, on_click=click_retrain, args=(original, remedy.key),
-                      help=f"Retrain with {remedy.change}, queued as an ordinary run; it is then listed on Train.")
+        column.button(
+            remedy.title,
+            key=f"doctor_{remedy.key}_{widget_id(original)}",
+            width="stretch",
+            disabled=remedy.key in started,
+            on_click=click_retrain,
+            args=(original, remedy.key),
+            help=f"Retrain with {remedy.change}, queued as an ordinary run; it is then listed on Train.",
+        )
 
 
 def comparison_table(original: str, name: str, scores: Callable, polled: bool) -> None:
@@ -142,9 +159,18 @@ def comparison_table(original: str, name: str, scores: Callable, polled: bool) -
         st.rerun(scope="app")
     columns = list(rows[0])
     fmt = lambda v: "…" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
-    st.markdown("\n".join([f"| {' | '.join(columns)} |", "| --- | --- |" + " ---: |" * (len(columns) - 2),
-                           *(f"| {' | '.join(fmt(row[c]) for c in columns)} |" for row in rows)]))
-    st.caption("Active units: dimensions whose mean varies across the test images (Burda et al. 2016). I(x; z): what "
-               "the code says about the image, on 256 test images. Test −ELBO at β = 1 and the IWAE bound on −log p(x) "
-               "(1,000 test images): lower is better, and the IWAE bound is the one to compare across objectives. "
-               "Open a retrain on the Train page to see its curves and save it.")
+    st.markdown(
+        "\n".join(
+            [
+                f"| {' | '.join(columns)} |",
+                "| --- | --- |" + " ---: |" * (len(columns) - 2),
+                *(f"| {' | '.join(fmt(row[c]) for c in columns)} |" for row in rows),
+            ]
+        )
+    )
+    st.caption(
+        "Active units: dimensions whose mean varies across the test images (Burda et al. 2016). I(x; z): what "
+        "the code says about the image, on 256 test images. Test −ELBO at β = 1 and the IWAE bound on −log p(x) "
+        "(1,000 test images): lower is better, and the IWAE bound is the one to compare across objectives. "
+        "Open a retrain on the Train page to see its curves and save it."
+    )

@@ -1,4 +1,5 @@
 """Downloads: image grids as PNG files and latent points as CSV. No Streamlit here."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """Map geometry for clicks and selections: plain numpy, no Streamlit, so it is unit-testable."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ def nearest_point(xy: np.ndarray, x: float, y: float, radius: float) -> int | No
         return None
     d2 = (xy[:, 0] - x) ** 2 + (xy[:, 1] - y) ** 2
     i = int(np.argmin(d2))
-    return i if d2[i] <= radius ** 2 else None
+    return i if d2[i] <= radius**2 else None
 
 
 def click_radius(x_range, y_range, fraction: float = 0.015) -> float:
@@ -57,6 +58,7 @@ class Selection:
     free:   a click on empty map at (x, y), a location to decode.
     region: a box or lasso selection holding the test images `indices`, drawn along `outline` (xs, ys).
     """
+
     kind: Literal["point", "free", "region"]
     x: float | None = None
     y: float | None = None
@@ -72,8 +74,9 @@ def read_selection(event, xy: np.ndarray) -> Selection | None:
     box, lasso = sel.get("box") or [], sel.get("lasso") or []
     if box:
         (x0, x1), (y0, y1) = box[-1]["x"], box[-1]["y"]
-        return Selection("region", indices=points_in_box(xy, [x0, x1], [y0, y1]),
-                         outline=([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]))
+        return Selection(
+            "region", indices=points_in_box(xy, [x0, x1], [y0, y1]), outline=([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
+        )
     if lasso:
         xs, ys = list(lasso[-1]["x"]), list(lasso[-1]["y"])
         return Selection("region", indices=points_in_polygon(xy, xs, ys), outline=(xs + xs[:1], ys + ys[:1]))

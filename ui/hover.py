@@ -6,6 +6,7 @@ sprite image, and a tiny st.components.v2 script picks the tile of the grid node
 (vae_core.latent.grid_node, the same rule) and draws it in a small box beside the cursor. A click still
 decodes exactly on the server (pages/explore.py); the preview is the nearest node's image.
 """
+
 import streamlit as st
 
 from ui import catalogue

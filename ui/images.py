@@ -5,6 +5,7 @@ deletes when a later rerun ends without drawing it, and a browser that asked for
 after such a rerun showed a broken image (seen on Explore after a click on the map, in the browser
 tests). A data URL travels inside the page update, so there is nothing to fetch and nothing to lose.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,5 +44,3 @@ def thumbnail(data: bytes, side: int = 256) -> str:
         im = ImageOps.exif_transpose(im).convert("RGB")
     im.thumbnail((side, side))
     return png_data_url(np.asarray(im))
-
-

@@ -2,6 +2,7 @@
 
 Any arguments go to `streamlit run` (for example `--server.port 8600`).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ def app_dir() -> Path:
     for folder in (checkout, Path(sysconfig.get_path("data")) / "share" / SHARE):
         if (folder / "app.py").is_file() and (folder / "pages").is_dir():
             return folder
-    raise SystemExit(f"error: the app's files (app.py, pages/) are neither in {checkout} nor installed; "
-                     "reinstall with `pip install .`")
+    raise SystemExit(
+        f"error: the app's files (app.py, pages/) are neither in {checkout} nor installed; reinstall with `pip install .`"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

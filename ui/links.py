@@ -1,5 +1,6 @@
 """Shareable Explore links: `?model=NAME&proj=pca|umap|tsne` plus `&point=I` (a test image) or `&x=..&y=..`
 (a free click). Parsing and writing only; the page decides when a URL is a new link (ui.session)."""
+
 from __future__ import annotations
 
 import math
@@ -28,6 +29,7 @@ def plain(text: str) -> str:
 @dataclass
 class LinkedView:
     """What a link asks for on a map, and what in it could not be used (said to the user)."""
+
     projection: str | None = None
     selection: Selection | None = None
     problems: list[str] = field(default_factory=list)
@@ -64,8 +66,14 @@ def read_selection_params(params, xy: np.ndarray, x_range=None, y_range=None) ->
         if x_range is None or y_range is None:
             return Selection("free", x=x, y=y), None
         inside = (float(np.clip(x, *x_range)), float(np.clip(y, *y_range)))
-        moved = None if inside == (x, y) else (f"The linked point ({x:.4g}, {y:.4g}) lies outside this map: it was "
-                                               f"moved onto its edge, at ({inside[0]:.4g}, {inside[1]:.4g}).")
+        moved = (
+            None
+            if inside == (x, y)
+            else (
+                f"The linked point ({x:.4g}, {y:.4g}) lies outside this map: it was "
+                f"moved onto its edge, at ({inside[0]:.4g}, {inside[1]:.4g})."
+            )
+        )
         return Selection("free", x=inside[0], y=inside[1]), moved
     return None, None
 

@@ -18,9 +18,17 @@ from ui.scripts import component_script
 HEIGHT = 380  # px, as the Plotly figure
 
 # the figure's own constants, so the canvas and ui.figures.training_curves draw alike
-LIVE_CURVES_JS = component_script("canvas.js", "live_curves.js", constants=dict(
-    BETA_COLOR=BETA_COLOR, CURVE_COLORS=CURVE_COLORS, MARKED_EPOCHS=MARKED_EPOCHS, MAX_BETA_LABELS=MAX_BETA_LABELS,
-    HEIGHT=HEIGHT))
+LIVE_CURVES_JS = component_script(
+    "canvas.js",
+    "live_curves.js",
+    constants=dict(
+        BETA_COLOR=BETA_COLOR,
+        CURVE_COLORS=CURVE_COLORS,
+        MARKED_EPOCHS=MARKED_EPOCHS,
+        MAX_BETA_LABELS=MAX_BETA_LABELS,
+        HEIGHT=HEIGHT,
+    ),
+)
 
 _mount = st.components.v2.component("vae_explorer_live_curves", js=LIVE_CURVES_JS, isolate_styles=False)
 
@@ -30,8 +38,10 @@ def curve_rows(events: list[dict], from_step: int = 0, from_epoch: int = 0) -> t
     given positions on: what the browser does not have yet."""
     steps = [e for e in events if e["type"] == "step"][from_step:]
     epochs = [e for e in events if e["type"] == "epoch"][from_epoch:]
-    return ([[e["step"], e["recon"], e["loss"], e["kl"], e["beta"]] for e in steps],
-            [[e["step"], e["test_recon"], e["test_loss"], e["test_kl"]] for e in epochs])
+    return (
+        [[e["step"], e["recon"], e["loss"], e["kl"], e["beta"]] for e in steps],
+        [[e["step"], e["test_recon"], e["test_loss"], e["test_kl"]] for e in epochs],
+    )
 
 
 def _sent_key(key: str) -> str:
@@ -48,7 +58,18 @@ def live_curves(run_id: str, events: list[dict], beta_changes: list, likelihood:
     key = f"live_curves_{run_id}"
     from_step, from_epoch = st.session_state.get(_sent_key(key), (0, 0))
     steps, epochs = curve_rows(events, from_step, from_epoch)
-    _mount(data=dict(run=run_id, from_step=from_step, steps=steps, from_epoch=from_epoch, epochs=epochs,
-                     beta_changes=[[int(s), float(b)] for s, b in beta_changes], likelihood=likelihood),
-           key=key, on_have_change=lambda: _resend_from_what_it_has(key), width="stretch")
+    _mount(
+        data=dict(
+            run=run_id,
+            from_step=from_step,
+            steps=steps,
+            from_epoch=from_epoch,
+            epochs=epochs,
+            beta_changes=[[int(s), float(b)] for s, b in beta_changes],
+            likelihood=likelihood,
+        ),
+        key=key,
+        on_have_change=lambda: _resend_from_what_it_has(key),
+        width="stretch",
+    )
     st.session_state[_sent_key(key)] = (from_step + len(steps), from_epoch + len(epochs))

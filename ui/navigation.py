@@ -11,6 +11,7 @@ runs app.py in place of the script Streamlit picked: app.py's `st.navigation` th
 (a page's id is its URL path, the same either way), in this same script run, so the query string and any
 button press of this run are kept. Then it stops the outer script.
 """
+
 import logging
 import runpy
 
@@ -40,6 +41,7 @@ def run_page(main) -> None:
 def guarded(function):
     """`function`, with an unexpected error shown as a message (and logged) instead of raised. Pages run in it,
     and so must fragments: Streamlit handles an error inside a fragment before the page's own guard sees it."""
+
     def run(*args, **kwargs) -> None:
         try:
             function(*args, **kwargs)
@@ -47,6 +49,10 @@ def guarded(function):
             raise
         except Exception as err:  # Streamlit's own stop and rerun signals are BaseExceptions and pass through
             LOG.exception("page failed")
-            st.error(f"Something went wrong on this page: {type(err).__name__}: {str(err)[:300]}. Nothing saved "
-                     "was lost; the server's log has the details.", icon=":material/error:")
+            st.error(
+                f"Something went wrong on this page: {type(err).__name__}: {str(err)[:300]}. Nothing saved "
+                "was lost; the server's log has the details.",
+                icon=":material/error:",
+            )
+
     return run

@@ -5,6 +5,7 @@ The panel runs inside a fragment the page sets up with `run_every(key, idle)`: w
 every PLAY_S and moves the scrubber on by one epoch; otherwise at the page's own pace (a live run's poll, or
 never).
 """
+
 from __future__ import annotations
 
 import io
@@ -20,7 +21,7 @@ from ui.images import grid
 from vae_core.data import as_float
 from vae_core.replay import MAX_SAVED_FRAMES, Replay, thin
 
-PLAY_S = 0.6       # seconds an epoch is shown while playing
+PLAY_S = 0.6  # seconds an epoch is shown while playing
 GIF_FRAME_MS = 400
 
 
@@ -95,8 +96,7 @@ def _current_epoch(key: str, n: int) -> int:
     return shown
 
 
-NO_FRAMES = ("The replay starts after the first epoch: each epoch keeps the map, a few reconstructions and the KL "
-             "per dimension.")
+NO_FRAMES = "The replay starts after the first epoch: each epoch keeps the map, a few reconstructions and the KL per dimension."
 
 
 def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES, live: bool = False) -> None:
@@ -111,25 +111,49 @@ def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES, l
     shown = _current_epoch(key, n)
     controls(replay, key, n)
     frame_view(replay, shown - 1, key, live)
-    live_or_figure(live, f"{key}_heatmap", lambda: kl_heatmap_data(replay, shown - 1),
-                   lambda: kl_heatmap(replay, shown - 1), height=240)
-    st.caption("KL per dimension over the epochs: a dimension that goes pale has collapsed to the prior (it "
-               "carries nothing about the image). Dotted lines: β moved; the frame shown is outlined.")
+    live_or_figure(
+        live, f"{key}_heatmap", lambda: kl_heatmap_data(replay, shown - 1), lambda: kl_heatmap(replay, shown - 1), height=240
+    )
+    st.caption(
+        "KL per dimension over the epochs: a dimension that goes pale has collapsed to the prior (it "
+        "carries nothing about the image). Dotted lines: β moved; the frame shown is outlined."
+    )
 
 
 def controls(replay: Replay, key: str, n: int) -> None:
     play_col, slider_col, gif_col = st.columns([1.5, 5, 1.2], vertical_alignment="bottom")
     playing = st.session_state.get(_playing_key(key), False)
-    play_col.button("Pause" if playing else "Play", key=f"{key}_play", on_click=_toggle_play, args=(key, n),
-                    icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch")
+    play_col.button(
+        "Pause" if playing else "Play",
+        key=f"{key}_play",
+        on_click=_toggle_play,
+        args=(key, n),
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        width="stretch",
+    )
     if n > 1:  # positions are frames (a long run keeps every k-th epoch), labelled by their epoch
-        slider_col.select_slider("Epoch of the replay", range(1, n + 1), key=_epoch_key(key),
-                                 format_func=lambda i: f"epoch {replay.frames[i - 1].epoch}", disabled=playing,
-                                 on_change=_moved_by_hand, args=(key,), help="Pause to move it.")
+        slider_col.select_slider(
+            "Epoch of the replay",
+            range(1, n + 1),
+            key=_epoch_key(key),
+            format_func=lambda i: f"epoch {replay.frames[i - 1].epoch}",
+            disabled=playing,
+            on_change=_moved_by_hand,
+            args=(key,),
+            help="Pause to move it.",
+        )
     # made when clicked (Streamlit runs a callable then), not at every poll of a live run or tick of Play
-    gif_col.download_button("GIF", data=lambda: replay_gif(replay), file_name="replay.gif", on_click="ignore", mime="image/gif",
-                            key=f"{key}_gif", icon=":material/download:", width="stretch",
-                            help="The replay as an animated GIF: the map and reconstructions of every epoch.")
+    gif_col.download_button(
+        "GIF",
+        data=lambda: replay_gif(replay),
+        file_name="replay.gif",
+        on_click="ignore",
+        mime="image/gif",
+        key=f"{key}_gif",
+        icon=":material/download:",
+        width="stretch",
+        help="The replay as an animated GIF: the map and reconstructions of every epoch.",
+    )
 
 
 def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
@@ -139,15 +163,22 @@ def frame_view(replay: Replay, i: int, key: str, live: bool = False) -> None:
     x_range, y_range = replay.ranges()
     a, b, c = st.columns([3, 3, 2])
     with a:
-        live_or_figure(live, f"{key}_map",
-                       lambda: small_map_data(frame.xy, replay.labels, replay.axis_names, replay.class_names,
-                                              x_range, y_range),
-                       lambda: small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names).update_layout(
-                           xaxis_range=x_range, yaxis_range=y_range), height=SMALL_MAP_HEIGHT)
+        live_or_figure(
+            live,
+            f"{key}_map",
+            lambda: small_map_data(frame.xy, replay.labels, replay.axis_names, replay.class_names, x_range, y_range),
+            lambda: small_map(frame.xy, replay.labels, replay.axis_names, replay.class_names).update_layout(
+                xaxis_range=x_range, yaxis_range=y_range
+            ),
+            height=SMALL_MAP_HEIGHT,
+        )
     with b:
         images = np.concatenate([replay.originals, frame.recons])
-        st.image(grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420), width="stretch",
-                 caption="test images above, their reconstructions at this epoch below")
+        st.image(
+            grid(as_float(torch.from_numpy(images)), nrow=len(replay.originals), width=420),
+            width="stretch",
+            caption="test images above, their reconstructions at this epoch below",
+        )
     with c:
         active = sum(v > ACTIVE_KL for v in frame.kl_per_dim)
         st.caption(f"KL per dimension: {active} of {len(frame.kl_per_dim)} active units")
@@ -187,7 +218,7 @@ def _tiles(originals: np.ndarray, recons: np.ndarray, size: int) -> Image.Image:
     """Originals in one column, reconstructions in the next, scaled up to fill the map's height."""
     gap = np.full(originals.shape[:3] + (1,), 255, np.uint8)  # a white line between each image and its recon
     pairs = np.concatenate([originals, gap, recons], axis=3)  # (R, C, H, 2W + 1)
-    column = np.concatenate(list(pairs), axis=1)         # (C, R*H, 2W)
+    column = np.concatenate(list(pairs), axis=1)  # (C, R*H, 2W)
     image = Image.fromarray(column[0] if column.shape[0] == 1 else column.transpose(1, 2, 0))
     scale = size / image.height
     return image.resize((round(image.width * scale), size), Image.NEAREST)

@@ -1,6 +1,7 @@
 """The JavaScript of the app's own components lives in ui/js/ as plain .js files, where an editor and a syntax
 check see it (tests/test_browser_scripts.py). Here each component's files are joined into the one ES module it
 runs, after the constants it shares with the Python side."""
+
 import json
 from pathlib import Path
 

@@ -11,6 +11,7 @@ clicks in the select mode Streamlit's chart selections use (plotly/plotly.js#689
 widget's update that arrives while the page's script still runs, so each click is numbered and sent until the
 server has taken it. Box and lasso selections still come from the chart.
 """
+
 import streamlit as st
 
 from ui.figures import selection_shape
@@ -30,6 +31,7 @@ def new_click_key(view: str) -> str:
 def show_selection(selection, view: str, key: str) -> None:
     """Draw this selection (a ui.geometry.Selection, or None for none) on the page's map, and pass each of the
     map's clicks on, once, to the next run under new_click_key(view)."""
+
     def take_click() -> None:
         click = st.session_state[key].get("click")
         if click is not None and click["n"] > st.session_state.get(CLICKS_SEEN, 0):
@@ -37,5 +39,4 @@ def show_selection(selection, view: str, key: str) -> None:
             st.session_state[new_click_key(view)] = dict(x=float(click["x"]), y=float(click["y"]))
 
     shapes = [] if selection is None else [selection_shape(selection)]
-    _show_selection(data={"shapes": shapes, "seen": st.session_state.get(CLICKS_SEEN, 0)}, key=key,
-                    on_click_change=take_click)
+    _show_selection(data={"shapes": shapes, "seen": st.session_state.get(CLICKS_SEEN, 0)}, key=key, on_click_change=take_click)

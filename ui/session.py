@@ -3,6 +3,7 @@ picker that draws it), the Explore link this session last wrote, points and grou
 Generate. A key that one page alone uses lives in that page. (The Train form and Explore's view controls keep
 their values across pages themselves, with persist_state="session".)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,18 +18,19 @@ from vae_core.meta import CheckpointMeta
 
 # Widget keys ("checkpoint") are also what their widgets are created with.
 DEFAULT_CHECKPOINT = "digits-2d"
-CHECKPOINT = "checkpoint"            # the sidebar's selectbox: the selected checkpoint's name
+CHECKPOINT = "checkpoint"  # the sidebar's selectbox: the selected checkpoint's name
 NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
-EXPLORE_LINK = "_explore_link"       # the query parameters Explore last wrote (ui.links)
-PICK_NOTE = "_pick_note"             # what the last "Use as A/B" did, said by the run it causes
-SESSION_RUNS = "_runs"               # ids of the training runs this session started or opened, oldest first
+EXPLORE_LINK = "_explore_link"  # the query parameters Explore last wrote (ui.links)
+PICK_NOTE = "_pick_note"  # what the last "Use as A/B" did, said by the run it causes
+SESSION_RUNS = "_runs"  # ids of the training runs this session started or opened, oldest first
 
 
 @dataclass(frozen=True)
 class SelectedModel:
     """The sidebar's checkpoint with its model, metadata and latent map of the test set."""
+
     row: CheckpointRow
-    model: object            # vae_core.VAE
+    model: object  # vae_core.VAE
     meta: CheckpointMeta
     map: MapData
 
@@ -52,8 +54,11 @@ def follow_model_link(usable: dict) -> None:
     if linked in usable:
         st.session_state[CHECKPOINT] = linked
     else:
-        st.warning(f"There is no usable model named “{plain(linked)}” here; showing "
-                   f"{st.session_state.get(CHECKPOINT) or DEFAULT_CHECKPOINT} instead.", icon=":material/link_off:")
+        st.warning(
+            f"There is no usable model named “{plain(linked)}” here; showing "
+            f"{st.session_state.get(CHECKPOINT) or DEFAULT_CHECKPOINT} instead.",
+            icon=":material/link_off:",
+        )
     remember_written_link({**written_link(), "model": linked})
 
 
@@ -76,16 +81,25 @@ def checkpoint_picker() -> CheckpointRow | None:
     with st.sidebar:
         st.subheader("Model")
         if not usable:
-            st.error(f"No usable checkpoint in `{checkpoint_dir()}`. Train one on the Train page, "
-                     "or rebuild the shipped ones with `make checkpoints`.")
+            st.error(
+                f"No usable checkpoint in `{checkpoint_dir()}`. Train one on the Train page, "
+                "or rebuild the shipped ones with `make checkpoints`."
+            )
         else:
             if checkpoint_name() not in usable:
                 st.session_state[CHECKPOINT] = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in usable else next(iter(usable))
-            st.selectbox("Checkpoint", list(usable), key=CHECKPOINT, format_func=lambda n: usable[n].describe(),
-                         help=f"Files in {checkpoint_dir()}")
+            st.selectbox(
+                "Checkpoint",
+                list(usable),
+                key=CHECKPOINT,
+                format_func=lambda n: usable[n].describe(),
+                help=f"Files in {checkpoint_dir()}",
+            )
             row = usable[checkpoint_name()]  # in full, wrapped: the picker cuts a long name off
-            st.caption(f"**{plain(row.name)}**: {row.arch}, z={row.latent_dim}, β {row.beta_text}, "
-                       f"{row.likelihood} likelihood, on {plain(dataset_label(row.dataset))}")
+            st.caption(
+                f"**{plain(row.name)}**: {row.arch}, z={row.latent_dim}, β {row.beta_text}, "
+                f"{row.likelihood} likelihood, on {plain(dataset_label(row.dataset))}"
+            )
             image_choice(row.likelihood)
         for row in rows:
             if row.error is not None:
@@ -94,10 +108,12 @@ def checkpoint_picker() -> CheckpointRow | None:
 
 
 IMAGE_TITLES = {"mean": "the mean E[x|z]", "mode": "the most likely x"}
-IMAGE_HELP = ("What an image decoded from z shows. The mean E[x|z] averages over the pixel values p(x|z) allows: "
-              "grey where the model is unsure. The most likely x takes each pixel's likeliest value: black or white "
-              "under these likelihoods. A continuous Bernoulli's mean is pulled toward grey even where its λ is sure, "
-              "so for it the most likely x is shown first.")
+IMAGE_HELP = (
+    "What an image decoded from z shows. The mean E[x|z] averages over the pixel values p(x|z) allows: "
+    "grey where the model is unsure. The most likely x takes each pixel's likeliest value: black or white "
+    "under these likelihoods. A continuous Bernoulli's mean is pulled toward grey even where its λ is sure, "
+    "so for it the most likely x is shown first."
+)
 
 
 def image_key(likelihood: str) -> str:
@@ -110,12 +126,18 @@ def image_choice(likelihood: str) -> None:
     if likelihood not in DIFFERENT_MODE:
         return
     st.session_state.setdefault(image_key(likelihood), "mode" if likelihood == "continuous-bernoulli" else "mean")
-    st.radio("Decoded images show", IMAGES, format_func=IMAGE_TITLES.get, key=image_key(likelihood),
-             persist_state="session", help=IMAGE_HELP)
+    st.radio(
+        "Decoded images show",
+        IMAGES,
+        format_func=IMAGE_TITLES.get,
+        key=image_key(likelihood),
+        persist_state="session",
+        help=IMAGE_HELP,
+    )
 
 
 def image_shown() -> str:
-    """"mean" or "mode": what decoded images of the sidebar's model show (image_choice)."""
+    """ "mean" or "mode": what decoded images of the sidebar's model show (image_choice)."""
     row = chosen_row()
     if row is None or row.likelihood not in DIFFERENT_MODE:
         return "mean"
@@ -173,9 +195,6 @@ def picked_groups(checkpoint: str) -> dict:
     return st.session_state.get(f"groups:{checkpoint}", {})
 
 
-
-
-
 def my_run_ids() -> list[str]:
     """The training runs this session started or opened (on Train, or as the collapse doctor's retrains)."""
     return list(st.session_state.get(SESSION_RUNS, []))
@@ -191,5 +210,6 @@ def label_choice(where, text: str, key: str, class_names: list, help: str, **wid
     first."""
     if st.session_state.get(key) not in range(len(class_names)):
         st.session_state[key] = 0
-    return where.selectbox(text, range(len(class_names)), key=key, format_func=lambda k: str(class_names[k]),
-                           help=help, **widget)
+    return where.selectbox(
+        text, range(len(class_names)), key=key, format_func=lambda k: str(class_names[k]), help=help, **widget
+    )

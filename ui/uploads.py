@@ -4,6 +4,7 @@ Each upload unpacks into $VAE_EXPLORER_DATA/uploads/upload-<first 16 hex of its 
 twice is unpacked once. A folder stays while a checkpoint names it as its dataset, a run on the server trains
 on it, or a session showed or chose it lately (hold_upload); `remove_unused_uploads` removes the rest.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 STALE_UNPACK_S = 600  # a half-unpacked temp folder this old was left by a crash
-HOLD_S = 3600         # an upload some session previewed or chose within this time is in use, whoever's it is
+HOLD_S = 3600  # an upload some session previewed or chose within this time is in use, whoever's it is
 
 _held: dict[str, float] = {}  # upload folder -> when a session last showed or chose it (this server's sessions)
 _held_lock = threading.Lock()
@@ -77,8 +78,9 @@ def remove_unused_uploads(root: Path, in_use: set[str]) -> list[Path]:
     removed = []
     for folder in root.iterdir():
         stale = folder.name.startswith(".unpacking-") and time.time() - folder.stat().st_mtime > STALE_UNPACK_S
-        unused = folder.name.startswith("upload-") and not any(u == folder.resolve() or folder.resolve() in u.parents
-                                                                for u in used)
+        unused = folder.name.startswith("upload-") and not any(
+            u == folder.resolve() or folder.resolve() in u.parents for u in used
+        )
         if folder.is_dir() and (stale or unused):
             shutil.rmtree(folder, ignore_errors=True)
             folder.with_suffix(".name").unlink(missing_ok=True)

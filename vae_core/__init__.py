@@ -5,6 +5,7 @@ The names below load their module on first use (PEP 562), so `import vae_core.ma
 is loaded. No module is named after a function exported here (`train` lives in `training`, `elbo` in `bounds`),
 so importing a module never replaces the function of its name on the package.
 """
+
 import importlib
 
 _HOME = {
@@ -14,8 +15,7 @@ _HOME = {
     "data": ["Dataset", "DatasetError", "load_dataset"],
     "meta": ["CheckpointMeta"],
     "model": ["VAE"],
-    "training": ["BetaControl", "NonFiniteLossError", "PauseControl", "TrainEvent", "available_devices", "evaluate",
-                 "train"],
+    "training": ["BetaControl", "NonFiniteLossError", "PauseControl", "TrainEvent", "available_devices", "evaluate", "train"],
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 __all__ = list(_MODULE_OF)

@@ -2,6 +2,7 @@
 
 All values are nats per image: sums over pixels and latent dimensions, means over the batch.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,9 +17,9 @@ from .model import reparameterize
 
 
 class ELBO(NamedTuple):
-    loss: torch.Tensor   # recon + beta * kl (beta = 1: the negative ELBO)
+    loss: torch.Tensor  # recon + beta * kl (beta = 1: the negative ELBO)
     recon: torch.Tensor  # -E_q[log p(x|z)], one sample
-    kl: torch.Tensor     # KL(q(z|x) || N(0, I))
+    kl: torch.Tensor  # KL(q(z|x) || N(0, I))
 
 
 _BERNOULLI = Bernoulli()
@@ -92,8 +93,8 @@ def kl_decomposition(z, mu, logvar) -> tuple[torch.Tensor, torch.Tensor, torch.T
     densities of vae_core.estimators. MI + TC + dim-KL = E[log q(z|x) − log p(z)], a sampled KL."""
     per_dim = _log_normal_dims(z.unsqueeze(1), mu.unsqueeze(0), logvar.unsqueeze(0))  # (B, B, D): z_i under q(.|x_j)
     log_m = math.log(len(z))
-    log_qz = torch.logsumexp(per_dim.sum(2), dim=1) - log_m                             # (B,)
-    log_qz_dims = torch.logsumexp(per_dim, dim=1) - log_m                               # (B, D)
+    log_qz = torch.logsumexp(per_dim.sum(2), dim=1) - log_m  # (B,)
+    log_qz_dims = torch.logsumexp(per_dim, dim=1) - log_m  # (B, D)
     log_qzx = _log_normal(z, mu, logvar)
     log_pz_dims = _log_normal_dims(z, torch.zeros_like(z), torch.zeros_like(z))
     mi = (log_qzx - log_qz).mean()
@@ -140,10 +141,10 @@ def _importance_samples(model, x, k: int, y=None, generator: torch.Generator | N
     """k samples z_i ~ q(z|x) of each image of the batch, and the log-densities an importance-weighted bound weighs
     them by: -> (mu, logvar (B, D), log p(x|z_i), log p(z_i), log q(z_i|x), each (k, B)). y: a conditional model's
     labels."""
-    mu, logvar = model.encode(x, y)                                # (B, D)
+    mu, logvar = model.encode(x, y)  # (B, D)
     eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device)
-    z = reparameterize(mu, logvar, eps)                            # (k, B, D)
-    out = model.decode(z.flatten(0, 1), _repeat(y, k))             # (k*B, C, H, W)
+    z = reparameterize(mu, logvar, eps)  # (k, B, D)
+    out = model.decode(z.flatten(0, 1), _repeat(y, k))  # (k*B, C, H, W)
     x_rep = x.unsqueeze(0).expand(k, *x.shape).flatten(0, 1)
     log_px_z = -recon_per_image(x_rep, out, model.likelihood).view(k, -1)
     return mu, logvar, log_px_z, _log_normal(z, torch.zeros_like(z), torch.zeros_like(z)), _log_normal(z, mu, logvar)
@@ -167,14 +168,13 @@ def _log_normal(z, mu, logvar):
 
 
 @torch.no_grad()
-def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None,
-                        y=None) -> torch.Tensor:
+def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None, y=None) -> torch.Tensor:
     """Importance-weighted estimate of log p(x) per image with k samples (Burda et al. 2015): (B,).
 
     log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x); the bound tightens as k grows and equals
     the ELBO for k = 1 in expectation. y: a conditional model's labels (B,): the estimate is then of log p(x|y).
     """
-    x = as_float(x.to(model.device))                               # as evaluate(): data may be on the CPU, uint8
+    x = as_float(x.to(model.device))  # as evaluate(): data may be on the CPU, uint8
     _, _, log_px_z, log_pz, log_qz = _importance_samples(model, x, k, y, generator)
     return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
 
@@ -182,47 +182,53 @@ def iwae_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.G
 def iwae_nll(model, x: torch.Tensor, y=None, k: int = 100, batch: int = 100, seed: int = 0) -> float:
     """−log p(x) by the k-sample IWAE bound, averaged over the images x, `batch` at a time (k * batch decoded images
     in memory); −log p(x|y) for a conditional model, which reads the labels y."""
-    return _mean_nll(model, x, batch, seed, lambda xb, i, generator: iwae_log_likelihood(
-        model, xb, k, generator, None if y is None else y[i:i + batch]))
+    return _mean_nll(
+        model,
+        x,
+        batch,
+        seed,
+        lambda xb, i, generator: iwae_log_likelihood(model, xb, k, generator, None if y is None else y[i : i + batch]),
+    )
 
 
 @torch.no_grad()
-def marginal_log_likelihood(model, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None,
-                            prior=None) -> torch.Tensor:
+def marginal_log_likelihood(
+    model, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None, prior=None
+) -> torch.Tensor:
     """A conditional model's log p(x) with the label summed out, per image (B,): log Σ_y p(y) p(x|y), each p(x|y) by
     the k-sample IWAE estimate. Those are unbiased for p(x|y), so their p(y)-weighted sum is unbiased for p(x) and its
     log a lower bound on log p(x), as the IWAE bound is: a number comparable with an unconditional model's log p(x).
     prior: p(y) (num_classes,), e.g. the training labels' frequencies; uniform when not given."""
     classes = model.config.num_classes
-    log_prior = (torch.full((classes,), -math.log(classes)) if prior is None else
-                 torch.log(torch.as_tensor(prior, dtype=torch.float32)))
+    log_prior = (
+        torch.full((classes,), -math.log(classes)) if prior is None else torch.log(torch.as_tensor(prior, dtype=torch.float32))
+    )
     per_label = torch.stack([iwae_log_likelihood(model, x, k, generator, label) for label in range(classes)])  # (Y, B)
     return torch.logsumexp(per_label + log_prior[:, None].to(per_label.device), dim=0)
 
 
 def marginal_nll(model, x: torch.Tensor, k: int = 100, batch: int = 100, seed: int = 0, prior=None) -> float:
     """−log p(x) of a conditional model, the label summed out (marginal_log_likelihood), averaged over the images."""
-    return _mean_nll(model, x, batch, seed,
-                     lambda xb, _, generator: marginal_log_likelihood(model, xb, k, generator, prior))
+    return _mean_nll(model, x, batch, seed, lambda xb, _, generator: marginal_log_likelihood(model, xb, k, generator, prior))
 
 
 def _mean_nll(model, x: torch.Tensor, batch: int, seed: int, log_likelihood) -> float:
     """−mean of log_likelihood(images, index of the first, generator) (B,) over x, `batch` images at a time, with one
     seeded generator for all of them."""
     generator = torch.Generator(device=model.device).manual_seed(seed)
-    total = sum(log_likelihood(x[i:i + batch].to(model.device), i, generator).sum().item()
-                for i in range(0, len(x), batch))
+    total = sum(log_likelihood(x[i : i + batch].to(model.device), i, generator).sum().item() for i in range(0, len(x), batch))
     return -total / max(len(x), 1)
 
 
 class ImageTerms(NamedTuple):
     """The ELBO terms of one image, as the Generate page reports them (nats)."""
-    recon: float          # -E_q[log p(x|z)], averaged over the samples
-    kl: float             # KL(q(z|x) || N(0, I))
-    loss: float           # recon + kl: the negative ELBO
-    log_px: float         # the IWAE lower bound on log p(x) from the same samples
-    mu: np.ndarray        # (D,) posterior mean
-    sigma: np.ndarray     # (D,) posterior standard deviation
+
+    recon: float  # -E_q[log p(x|z)], averaged over the samples
+    kl: float  # KL(q(z|x) || N(0, I))
+    loss: float  # recon + kl: the negative ELBO
+    log_px: float  # the IWAE lower bound on log p(x) from the same samples
+    mu: np.ndarray  # (D,) posterior mean
+    sigma: np.ndarray  # (D,) posterior standard deviation
     z_sample: np.ndarray  # (D,) the first sample of q(z|x), for a reconstruction to show
 
 
@@ -231,20 +237,22 @@ def image_terms(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> Im
     """ELBO terms and IWAE bound of one image x (C, H, W), with `samples` draws of q(z|x) and fixed noise."""
     x = x.unsqueeze(0).to(model.device)
     generator = torch.Generator(device=model.device).manual_seed(seed)
-    mu, logvar = model.encode(x)                                   # (1, D)
+    mu, logvar = model.encode(x)  # (1, D)
     z = reparameterize(mu, logvar, torch.randn((samples, mu.shape[1]), generator=generator, device=mu.device))
     recon = float(recon_per_image(x.expand(samples, *x.shape[1:]), model.decode(z), model.likelihood).mean())
     kl = float(kl_per_dim(mu, logvar).sum())
     log_px = float(iwae_log_likelihood(model, x, k=samples, generator=generator)[0])
-    return ImageTerms(recon, kl, recon + kl, log_px, mu[0].cpu().numpy(), torch.exp(0.5 * logvar[0]).cpu().numpy(),
-                      z[0].cpu().numpy())
+    return ImageTerms(
+        recon, kl, recon + kl, log_px, mu[0].cpu().numpy(), torch.exp(0.5 * logvar[0]).cpu().numpy(), z[0].cpu().numpy()
+    )
 
 
 class ImageReading(NamedTuple):
     """One image as one model reads it: its ELBO terms and the two decodings the pages show."""
+
     terms: ImageTerms
     reconstruction: torch.Tensor  # (C, H, W): decoded from the first sample of q(z|x)
-    mean: torch.Tensor            # (C, H, W): decoded from the posterior mean
+    mean: torch.Tensor  # (C, H, W): decoded from the posterior mean
 
 
 def read_image(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> ImageReading:

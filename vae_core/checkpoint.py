@@ -3,6 +3,7 @@
 weights_only=True means loading a file can never run code from it; anything it cannot read
 (a corrupt file, a pickle of arbitrary objects, another program's checkpoint) becomes a CheckpointError.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,17 +35,27 @@ def safe_checkpoint_path(folder, name: str) -> Path:
     """folder/NAME.pt for a user-typed name, reduced to letters, digits, '.', '_' and '-' so it cannot
     leave the folder ("../x" becomes "x") or hide ("./.x" becomes "x")."""
     stem = name.strip()
-    stem = stem[:-len(SUFFIX)] if stem.endswith(SUFFIX) else stem
+    stem = stem[: -len(SUFFIX)] if stem.endswith(SUFFIX) else stem
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_")[:64]
     if not stem:
         raise CheckpointError(f"{name!r} is not a usable checkpoint name: use letters, digits, '.', '_' or '-'.")
     return Path(folder) / f"{stem}{SUFFIX}"
 
 
-def save_checkpoint(path, model: VAE, *, dataset: str, train_config: TrainConfig | None = None,
-                    beta_changes=(), history: list | None = None, metrics: dict | None = None,
-                    class_names: list | None = None, data_options: DataOptions | dict | None = None,
-                    overwrite: bool = False, resume_state: ResumeState | None = None) -> Path:
+def save_checkpoint(
+    path,
+    model: VAE,
+    *,
+    dataset: str,
+    train_config: TrainConfig | None = None,
+    beta_changes=(),
+    history: list | None = None,
+    metrics: dict | None = None,
+    class_names: list | None = None,
+    data_options: DataOptions | dict | None = None,
+    overwrite: bool = False,
+    resume_state: ResumeState | None = None,
+) -> Path:
     """Write the checkpoint to `path` atomically: a temp file in the same folder, then a rename.
 
     A reader never sees half a file, and with overwrite=False an existing file is never replaced. With a
@@ -54,12 +65,23 @@ def save_checkpoint(path, model: VAE, *, dataset: str, train_config: TrainConfig
     path = Path(path)
     if isinstance(data_options, dict):
         data_options = DataOptions.from_dict(data_options)
-    meta = CheckpointMeta(dataset=str(dataset), vae_config=model.config, train=train_config,
-                          beta_changes=tuple(beta_changes), metrics=dict(metrics or {}), history=list(history or []),
-                          class_names=list(class_names or []), data_options=data_options or DataOptions(str(dataset)),
-                          created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    payload = dict(format=FORMAT, version=VERSION, **meta.to_payload(),
-                   model_state={k: v.detach().cpu() for k, v in model.state_dict().items()})
+    meta = CheckpointMeta(
+        dataset=str(dataset),
+        vae_config=model.config,
+        train=train_config,
+        beta_changes=tuple(beta_changes),
+        metrics=dict(metrics or {}),
+        history=list(history or []),
+        class_names=list(class_names or []),
+        data_options=data_options or DataOptions(str(dataset)),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    payload = dict(
+        format=FORMAT,
+        version=VERSION,
+        **meta.to_payload(),
+        model_state={k: v.detach().cpu() for k, v in model.state_dict().items()},
+    )
     if resume_state is not None and resume_state.epochs_done:
         payload["resume_state"] = resume_state.to_payload()
     tmp = None
@@ -92,8 +114,16 @@ def serialized(payload: dict) -> bytes:
     return buffer.getvalue()
 
 
-def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list, beta_changes=(),
-             overwrite: bool = False, resume_state: ResumeState | None = None) -> tuple[Path, dict]:
+def save_run(
+    path,
+    model: VAE,
+    data: Dataset,
+    config: TrainConfig,
+    history: list,
+    beta_changes=(),
+    overwrite: bool = False,
+    resume_state: ResumeState | None = None,
+) -> tuple[Path, dict]:
     """Save a trained model with what it takes to explore and compare it later: its dataset's name, options
     (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
     the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
@@ -104,22 +134,36 @@ def save_run(path, model: VAE, data: Dataset, config: TrainConfig, history: list
 
         metrics.update(score_model(model, data, seed=config.seed))
     metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
-    path = save_checkpoint(path, model, dataset=data.name, train_config=config, beta_changes=beta_changes,
-                           history=history, metrics=metrics, class_names=data.class_names,
-                           data_options=data.options, overwrite=overwrite, resume_state=resume_state)
+    path = save_checkpoint(
+        path,
+        model,
+        dataset=data.name,
+        train_config=config,
+        beta_changes=beta_changes,
+        history=history,
+        metrics=metrics,
+        class_names=data.class_names,
+        data_options=data.options,
+        overwrite=overwrite,
+        resume_state=resume_state,
+    )
     return path, metrics
 
 
 def read_resume_state(path) -> ResumeState:
     """What training a saved model further needs; a CheckpointError when the file was saved without it."""
     if Path(path).is_dir():
-        raise CheckpointError(f"{path} is an imported model (ONNX): it has no training history or optimizer state "
-                              "here, so it cannot be trained further; it can be explored, sampled and compared.")
+        raise CheckpointError(
+            f"{path} is an imported model (ONNX): it has no training history or optimizer state "
+            "here, so it cannot be trained further; it can be explored, sampled and compared."
+        )
     stored = read_payload(path).get("resume_state")
     if not isinstance(stored, dict):
-        raise CheckpointError(f"{path} was saved without its optimizer state (checkpoints saved before this version, "
-                              "and runs stopped before their last epoch, have none), so it cannot be trained "
-                              "further exactly: train a new model, or retrain this one to get a file that can.")
+        raise CheckpointError(
+            f"{path} was saved without its optimizer state (checkpoints saved before this version, "
+            "and runs stopped before their last epoch, have none), so it cannot be trained "
+            "further exactly: train a new model, or retrain this one to get a file that can."
+        )
     try:
         return ResumeState.from_payload(stored)
     except (KeyError, TypeError, ValueError) as err:
@@ -144,8 +188,10 @@ def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, Chec
     except Exception as err:  # weights of another shape or kind
         raise CheckpointError(f"{path}: weights do not match the stored model config ({_short(err)}).") from err
     if not all(torch.isfinite(p).all() for p in model.state_dict().values() if p.is_floating_point()):
-        raise CheckpointError(f"{path}: the model holds non-finite weights (NaN or infinite), so it cannot encode "
-                              "or decode anything; retrain it, or use a checkpoint saved before it diverged.")
+        raise CheckpointError(
+            f"{path}: the model holds non-finite weights (NaN or infinite), so it cannot encode "
+            "or decode anything; retrain it, or use a checkpoint saved before it diverged."
+        )
     return model.to(device).eval(), meta
 
 
@@ -166,15 +212,18 @@ def read_payload(path) -> dict:
         # only for what is shown, and the file's pages are shared by every copy the caches hold
         payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except pickle.UnpicklingError as err:  # weights_only refused what the pickle asked to build
-        raise CheckpointError(f"{path}: it holds Python objects that could run code when loaded, so it was refused "
-                              "(checkpoints of this app hold only tensors and plain values).") from err
+        raise CheckpointError(
+            f"{path}: it holds Python objects that could run code when loaded, so it was refused "
+            "(checkpoints of this app hold only tensors and plain values)."
+        ) from err
     except Exception as err:  # truncated/corrupt zip, not a torch file
         raise CheckpointError(f"{path}: not a readable checkpoint ({_short(err)}).") from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a checkpoint of this app (no '{FORMAT}' format marker).")
     if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {payload.get('version')!r}, "
-                              f"this app reads version {VERSION}.")
+        raise CheckpointError(
+            f"{path}: checkpoint format version {payload.get('version')!r}, this app reads version {VERSION}."
+        )
     missing = {"model_state", "vae_config", "dataset"} - payload.keys()
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {', '.join(sorted(missing))}.")

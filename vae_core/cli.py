@@ -1,4 +1,5 @@
 """Command line: `python -m vae_core train|sweep|eval|metrics|export ...`."""
+
 from __future__ import annotations
 
 import argparse
@@ -72,48 +73,91 @@ def _non_negative(text: str) -> float:
 
 
 def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> None:
-    p.add_argument("--data", default=default_data,
-                   help="digits, mnist, fashion-mnist, sprites (shapes with known factors, drawn here), or a folder of "
-                        "images (class sub-folders give labels; a factors.csv gives factors)")
+    p.add_argument(
+        "--data",
+        default=default_data,
+        help="digits, mnist, fashion-mnist, sprites (shapes with known factors, drawn here), or a folder of "
+        "images (class sub-folders give labels; a factors.csv gives factors)",
+    )
     p.add_argument("--data-root", default="data", help="where MNIST / Fashion-MNIST are downloaded or kept")
-    p.add_argument("--image-size", type=_positive, default=None,
-                   help="side length for folder images (default: the first image's, at most 64) or sprites (default 64)")
-    p.add_argument("--sprites-n", type=_positive, default=None,
-                   help=f"sprites: how many images to draw (default {SPRITES_DEFAULT_N})")
+    p.add_argument(
+        "--image-size",
+        type=_positive,
+        default=None,
+        help="side length for folder images (default: the first image's, at most 64) or sprites (default 64)",
+    )
+    p.add_argument(
+        "--sprites-n", type=_positive, default=None, help=f"sprites: how many images to draw (default {SPRITES_DEFAULT_N})"
+    )
     p.add_argument("--channels", default="auto", choices=["auto", "grayscale", "rgb"], help="colour of folder images")
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     """The architecture and training options of `train`, which `sweep` shares (all but beta and seed)."""
-    p.add_argument("--arch", default="auto", choices=("auto", *ARCHS),
-                   help="encoder/decoder architecture; auto: mlp for images under 16 px, conv otherwise")
-    p.add_argument("--hidden", type=_hidden_sizes, default=None,
-                   help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
-                        + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items()) + ")")
-    p.add_argument("--latent-dim", type=_positive, default=None,
-                   help="number of latent dimensions (default: 2 for images under 16 px, so the map is the latent "
-                        "space; 20 otherwise)")
-    p.add_argument("--likelihood", default=MODEL_DEFAULTS.likelihood, choices=LIKELIHOODS,
-                   help="p(x|z): bernoulli, continuous-bernoulli (a density for grey levels) or gaussian (learned sigma)")
-    p.add_argument("--conditional", action="store_true",
-                   help="a conditional VAE: the encoder sees the image and its label, the decoder the code and the "
-                        "label (needs labelled data: a folder with one sub-folder per class)")
+    p.add_argument(
+        "--arch",
+        default="auto",
+        choices=("auto", *ARCHS),
+        help="encoder/decoder architecture; auto: mlp for images under 16 px, conv otherwise",
+    )
+    p.add_argument(
+        "--hidden",
+        type=_hidden_sizes,
+        default=None,
+        help="mlp: hidden widths; conv: channels per stride-2 layer (default: "
+        + ", ".join(f"{','.join(map(str, h))} for {a}" for a, h in DEFAULT_HIDDEN.items())
+        + ")",
+    )
+    p.add_argument(
+        "--latent-dim",
+        type=_positive,
+        default=None,
+        help="number of latent dimensions (default: 2 for images under 16 px, so the map is the latent space; 20 otherwise)",
+    )
+    p.add_argument(
+        "--likelihood",
+        default=MODEL_DEFAULTS.likelihood,
+        choices=LIKELIHOODS,
+        help="p(x|z): bernoulli, continuous-bernoulli (a density for grey levels) or gaussian (learned sigma)",
+    )
+    p.add_argument(
+        "--conditional",
+        action="store_true",
+        help="a conditional VAE: the encoder sees the image and its label, the decoder the code and the "
+        "label (needs labelled data: a folder with one sub-folder per class)",
+    )
     p.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="passes over the training set")
     p.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="images per step")
     p.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
     p.add_argument("--beta-schedule", default=DEFAULTS.beta_schedule, choices=SCHEDULES, help="how beta moves over training")
-    p.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
-                   help="linear: epochs to ramp beta up from 0; cyclical: epochs per cycle")
+    p.add_argument(
+        "--warmup-epochs",
+        type=float,
+        default=DEFAULTS.warmup_epochs,
+        help="linear: epochs to ramp beta up from 0; cyclical: epochs per cycle",
+    )
     p.add_argument("--device", default=DEFAULTS.device, help="auto, cpu, cuda or mps")
     p.add_argument("--log-every", type=int, default=DEFAULTS.log_every, help="steps between logged metrics")
-    p.add_argument("--objective", default=DEFAULTS.objective, choices=OBJECTIVES,
-                   help="what training minimises: elbo (β-weighted), iwae (the importance-weighted bound) or tcvae "
-                        "(β-TCVAE: the KL split up, --tc-weight on its total correlation)")
+    p.add_argument(
+        "--objective",
+        default=DEFAULTS.objective,
+        choices=OBJECTIVES,
+        help="what training minimises: elbo (β-weighted), iwae (the importance-weighted bound) or tcvae "
+        "(β-TCVAE: the KL split up, --tc-weight on its total correlation)",
+    )
     p.add_argument("--iwae-k", type=_positive, default=DEFAULTS.iwae_k, help="iwae: samples per image")
-    p.add_argument("--tc-weight", type=_non_negative, default=DEFAULTS.tc_weight,
-                   help="tcvae: the weight of the total correlation (β weighs the other two terms)")
-    p.add_argument("--free-bits", type=_non_negative, default=DEFAULTS.free_bits,
-                   help="nats per latent dimension that each one's batch-mean KL counts at least (0: off)")
+    p.add_argument(
+        "--tc-weight",
+        type=_non_negative,
+        default=DEFAULTS.tc_weight,
+        help="tcvae: the weight of the total correlation (β weighs the other two terms)",
+    )
+    p.add_argument(
+        "--free-bits",
+        type=_non_negative,
+        default=DEFAULTS.free_bits,
+        help="nats per latent dimension that each one's batch-mean KL counts at least (0: off)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,9 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds weights, shuffling and noise")
     t.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
     t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    t.add_argument("--resume", metavar="CHECKPOINT", default=None,
-                   help="train this saved model --epochs more epochs, on its own data and settings (the data and "
-                        "model options are then ignored); its history, beta changes and replay go on")
+    t.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        default=None,
+        help="train this saved model --epochs more epochs, on its own data and settings (the data and "
+        "model options are then ignored); its history, beta changes and replay go on",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     w = sub.add_parser("sweep", formatter_class=fmt, help="train a grid of betas x seeds, one checkpoint each")
@@ -138,12 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(w)
     w.add_argument("--betas", type=_numbers(float), required=True, help="KL weights, comma-separated: 0.25,1,4")
     w.add_argument("--seeds", type=_numbers(int), default=(0,), help="seeds, comma-separated: 0,1,2")
-    w.add_argument("--out-dir", required=True, help="folder for the checkpoints (beta<B>-seed<S>.pt); runs already "
-                                                    "there are not trained again")
-    w.add_argument("--workers", type=_positive, default=None,
-                   help="local runs at a time (default: half the cores, at most one per run)")
-    w.add_argument("--ray", default=None, metavar="ADDRESS|local",
-                   help="run on a Ray cluster instead (local: start one on this machine); " + RAY_INSTALL)
+    w.add_argument(
+        "--out-dir",
+        required=True,
+        help="folder for the checkpoints (beta<B>-seed<S>.pt); runs already there are not trained again",
+    )
+    w.add_argument(
+        "--workers", type=_positive, default=None, help="local runs at a time (default: half the cores, at most one per run)"
+    )
+    w.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS|local",
+        help="run on a Ray cluster instead (local: start one on this machine); " + RAY_INSTALL,
+    )
     w.add_argument("--json", action="store_true", help="print a JSON list of the runs instead of a table")
     w.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -156,26 +212,38 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="seeds the evaluation noise")
     e.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
-    m = sub.add_parser("metrics", formatter_class=fmt,
-                       help="disentanglement metrics (MIG, DCI, SAP, FactorVAE score) of a checkpoint on data with "
-                            "known factors")
+    m = sub.add_parser(
+        "metrics",
+        formatter_class=fmt,
+        help="disentanglement metrics (MIG, DCI, SAP, FactorVAE score) of a checkpoint on data with known factors",
+    )
     m.add_argument("checkpoint", help="checkpoint file (.pt)")
     _add_data_options(m, None)
     m.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     m.add_argument("--seed", type=int, default=0, help="seeds the metrics' sampling and forests")
     m.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
-    x = sub.add_parser("export", formatter_class=fmt,
-                       help="write a checkpoint as an ONNX model folder, or one of its views as a self-contained HTML file")
+    x = sub.add_parser(
+        "export",
+        formatter_class=fmt,
+        help="write a checkpoint as an ONNX model folder, or one of its views as a self-contained HTML file",
+    )
     x.add_argument("checkpoint", help="checkpoint file (.pt) or ONNX model folder")
     x.add_argument("--onnx", metavar="DIR", help="write DIR/encoder.onnx, DIR/decoder.onnx and DIR/model.json")
     x.add_argument("--html", metavar="FILE", help="write the latent map as one HTML file that opens without a server")
     x.add_argument("--map", default="pca", choices=("pca", "umap", "tsne"), help="--html: the map's projection")
     x.add_argument("--colour", default="label", help="--html: colour by label or by one of the data's factors")
-    x.add_argument("--image", default="mean", choices=("mean", "mode"),
-                   help="--html: decoded images show the mean E[x|z] or the most likely x")
-    x.add_argument("--label", default=None,
-                   help="--html, a conditional model: the class the decoded map is drawn under (default: the first)")
+    x.add_argument(
+        "--image",
+        default="mean",
+        choices=("mean", "mode"),
+        help="--html: decoded images show the mean E[x|z] or the most likely x",
+    )
+    x.add_argument(
+        "--label",
+        default=None,
+        help="--html, a conditional model: the class the decoded map is drawn under (default: the first)",
+    )
     x.add_argument("--force", action="store_true", help="overwrite what is there")
     return parser
 
@@ -184,17 +252,35 @@ def run_spec(args, beta: float, seed: int) -> RunSpec:
     """The run that `train`'s or `sweep`'s options describe."""
     return RunSpec(
         data=data_options(args),
-        model=ModelChoice(arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden or (),
-                          likelihood=args.likelihood, conditional=args.conditional),
-        train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta,
-                          beta_schedule=args.beta_schedule, warmup_epochs=args.warmup_epochs, seed=seed,
-                          device=args.device, log_every=args.log_every, objective=args.objective, iwae_k=args.iwae_k,
-                          tc_weight=args.tc_weight, free_bits=args.free_bits))
+        model=ModelChoice(
+            arch=args.arch,
+            latent_dim=args.latent_dim,
+            hidden=args.hidden or (),
+            likelihood=args.likelihood,
+            conditional=args.conditional,
+        ),
+        train=TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            beta=beta,
+            beta_schedule=args.beta_schedule,
+            warmup_epochs=args.warmup_epochs,
+            seed=seed,
+            device=args.device,
+            log_every=args.log_every,
+            objective=args.objective,
+            iwae_k=args.iwae_k,
+            tc_weight=args.tc_weight,
+            free_bits=args.free_bits,
+        ),
+    )
 
 
 def data_options(args) -> DataOptions:
-    return DataOptions(name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels,
-                       sprites_n=args.sprites_n)
+    return DataOptions(
+        name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels, sprites_n=args.sprites_n
+    )
 
 
 def cmd_train(args) -> int:
@@ -228,17 +314,22 @@ def _train_further(args, out: Path) -> int:
     except ReplayError:
         replay = None  # a run saved without one: the replay starts here
     earlier = [e for e in meta.history if e.get("type") in ("step", "epoch")]
-    history = _run_with_progress(model, data, config, quiet=args.quiet, resume=state, replay=replay,
-                                 beta=lambda: meta.final_beta)  # where β ended, changed while it trained or not
-    _, m = save_run(out, model, data, config, earlier + history, beta_changes=meta.beta_changes,
-                    overwrite=args.force, resume_state=state)
+    history = _run_with_progress(
+        model, data, config, quiet=args.quiet, resume=state, replay=replay, beta=lambda: meta.final_beta
+    )  # where β ended, changed while it trained or not
+    _, m = save_run(
+        out, model, data, config, earlier + history, beta_changes=meta.beta_changes, overwrite=args.force, resume_state=state
+    )
     _saved(out, model.config.likelihood, m, f" after {state.epochs_done} epochs in all")
     return 0
 
 
 def _saved(out: Path, likelihood: str, m: dict, note: str = "") -> None:
-    print(f"saved {out}{note}: test loss ({likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "
-          f"KL {m['test_kl']:.2f}), {m['active_units']} active units", file=sys.stderr)
+    print(
+        f"saved {out}{note}: test loss ({likelihood}) {m['test_loss']:.2f} nats (recon {m['test_recon']:.2f}, "
+        f"KL {m['test_kl']:.2f}), {m['active_units']} active units",
+        file=sys.stderr,
+    )
 
 
 def cmd_sweep(args) -> int:
@@ -253,20 +344,33 @@ def cmd_sweep(args) -> int:
 
     def done(row):
         if not args.quiet:
-            what = row.get("error") or (f"test loss {row['test_loss']:.2f} (recon {row['test_recon']:.2f}, "
-                                        f"KL {row['test_kl']:.2f})")
+            what = row.get("error") or (
+                f"test loss {row['test_loss']:.2f} (recon {row['test_recon']:.2f}, KL {row['test_kl']:.2f})"
+            )
             bar.write(f"{row['status']:<8} beta={row['beta']:g} seed={row['seed']}: {what}", file=sys.stderr)
         bar.update(1)
 
     try:
-        rows = sweep(run_spec(args, beta=DEFAULTS.beta, seed=DEFAULTS.seed), args.betas, args.seeds, args.out_dir,
-                     args.workers, args.ray, started, done)
+        rows = sweep(
+            run_spec(args, beta=DEFAULTS.beta, seed=DEFAULTS.seed),
+            args.betas,
+            args.seeds,
+            args.out_dir,
+            args.workers,
+            args.ray,
+            started,
+            done,
+        )
     except KeyboardInterrupt:
         bar.close()
-        kept = [str(path) for beta in args.betas for seed in args.seeds
-                if (path := run_path(args.out_dir, beta, seed)).is_file()]  # a save is whole or absent
-        print(f"interrupted: {len(kept)} of {grid} runs saved{': ' if kept else ''}{', '.join(kept)}; run the same "
-              "command again to train the rest (saved runs are not trained again)", file=sys.stderr)
+        kept = [
+            str(path) for beta in args.betas for seed in args.seeds if (path := run_path(args.out_dir, beta, seed)).is_file()
+        ]  # a save is whole or absent
+        print(
+            f"interrupted: {len(kept)} of {grid} runs saved{': ' if kept else ''}{', '.join(kept)}; run the same "
+            "command again to train the rest (saved runs are not trained again)",
+            file=sys.stderr,
+        )
         return 130
     finally:
         bar.close()
@@ -277,8 +381,11 @@ def cmd_sweep(args) -> int:
 def _sweep_table(rows: list[dict]) -> str:
     lines = [f"{'beta':>8} {'seed':>5} {'status':<11} {'recon':>9} {'KL':>8} {'-ELBO':>9}  path or reason"]
     for r in rows:
-        terms = ("{:9.2f} {:8.2f} {:9.2f}".format(r["test_recon"], r["test_kl"], r["test_loss"])
-                 if r["status"] != "failed" else f"{'':9} {'':8} {'':9}")
+        terms = (
+            "{:9.2f} {:8.2f} {:9.2f}".format(r["test_recon"], r["test_kl"], r["test_loss"])
+            if r["status"] != "failed"
+            else f"{'':9} {'':8} {'':9}"
+        )
         lines.append(f"{r['beta']:>8g} {r['seed']:>5} {r['status']:<11} {terms}  {r.get('error') or r['path']}")
     return "\n".join(lines)
 
@@ -289,6 +396,7 @@ def _numbers(kind):
             return tuple(kind(part) for part in text.split(",") if part.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.25,1,4, got {text!r}") from None
+
     return parse
 
 
@@ -306,8 +414,9 @@ def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | N
     try:
         for event in train(model, data, config, beta=beta, resume=resume):
             if event["type"] == "start":
-                bar = tqdm(total=event["total_steps"], unit="step", disable=quiet, file=sys.stderr,
-                           desc=f"train on {event['device']}")
+                bar = tqdm(
+                    total=event["total_steps"], unit="step", disable=quiet, file=sys.stderr, desc=f"train on {event['device']}"
+                )
             elif event["type"] == "step":
                 bar.update(event["step"] - bar.n)
                 bar.set_postfix(loss=f"{event['loss']:.2f}", kl=f"{event['kl']:.2f}", beta=f"{event['beta']:.2f}")
@@ -324,10 +433,16 @@ def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | N
 def cmd_eval(args) -> int:
     model, meta, data = _model_and_data(args)
     trained = meta.train  # None: built by hand or imported; its objective is not known
-    result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_test=len(data.test_x),
-                  likelihood=model.config.likelihood, objective=None if trained is None else trained.objective,
-                  free_bits=None if trained is None else trained.free_bits, conditional=model.config.conditional,
-                  **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed, y=data.test_y))
+    result = dict(
+        checkpoint=str(args.checkpoint),
+        dataset=data.name,
+        n_test=len(data.test_x),
+        likelihood=model.config.likelihood,
+        objective=None if trained is None else trained.objective,
+        free_bits=None if trained is None else trained.free_bits,
+        conditional=model.config.conditional,
+        **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed, y=data.test_y),
+    )
     result["bits_per_dim"] = bits_per_dim(result["test_loss"], model.config.image_shape)
     if args.iwae_k > 0:
         result["iwae_k"] = args.iwae_k
@@ -349,12 +464,14 @@ def _model_and_data(args):
     model, meta = load_checkpoint(args.checkpoint, device=pick_device(args.device))
     options = meta.data_options
     if args.data:  # its split's share and seed kept
-        options = replace(options, **{k: v for k, v in data_options(args).to_dict().items()
-                                      if k not in ("test_fraction", "split_seed")})
+        options = replace(
+            options, **{k: v for k, v in data_options(args).to_dict().items() if k not in ("test_fraction", "split_seed")}
+        )
     data = options.load(download=True)
     if data.image_shape != model.config.image_shape:
-        raise DatasetError(f"{options.name} has images of shape {data.image_shape}, the model expects "
-                           f"{model.config.image_shape}.")
+        raise DatasetError(
+            f"{options.name} has images of shape {data.image_shape}, the model expects {model.config.image_shape}."
+        )
     return model, meta, data
 
 
@@ -363,13 +480,21 @@ def cmd_metrics(args) -> int:
 
     model, _, data = _model_and_data(args)
     if data.factors is None:
-        raise DatasetError(f"{data.name} has no known factors, so disentanglement cannot be measured: use --data "
-                           "sprites, or a folder whose factors.csv names each image's factors.")
+        raise DatasetError(
+            f"{data.name} has no known factors, so disentanglement cannot be measured: use --data "
+            "sprites, or a folder whose factors.csv names each image's factors."
+        )
     scores = score_model(model, data, seed=args.seed)
-    result = dict(checkpoint=str(args.checkpoint), dataset=data.name, n_images=len(data.test_x),
-                  **{name: scores[name] for name in METRIC_NAMES},
-                  factors=[dict(name=name, best_dimension=d, share=share) for name, d, share
-                           in zip(data.factors.names, scores["best_dimension"], scores["best_share"])])
+    result = dict(
+        checkpoint=str(args.checkpoint),
+        dataset=data.name,
+        n_images=len(data.test_x),
+        **{name: scores[name] for name in METRIC_NAMES},
+        factors=[
+            dict(name=name, best_dimension=d, share=share)
+            for name, d, share in zip(data.factors.names, scores["best_dimension"], scores["best_share"])
+        ],
+    )
     if args.json:
         print(json.dumps(result))
         return 0
@@ -460,6 +585,9 @@ def main(argv=None) -> int:
     except Exception as err:  # anything else still ends in one line, not a traceback (VAE_DEBUG=1 shows it)
         if os.environ.get("VAE_DEBUG"):
             raise
-        print(f"error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unexpected failure'} "
-              "(set VAE_DEBUG=1 for the details)", file=sys.stderr)
+        print(
+            f"error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unexpected failure'} "
+            "(set VAE_DEBUG=1 for the details)",
+            file=sys.stderr,
+        )
         return 1

@@ -5,6 +5,7 @@ the three together (RunSpec). The CLI, the Train page, Compare's sweeps and `swe
 
 Torch-free, so the app can read checkpoint summaries (vae_core.meta) before torch is imported.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -59,8 +60,14 @@ class VAEConfig:
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
         """From a stored dict; one saved before conditional models is unconditional."""
-        return cls(image_shape=tuple(d["image_shape"]), latent_dim=int(d["latent_dim"]), hidden=tuple(d["hidden"]),
-                   arch=d["arch"], likelihood=d["likelihood"], num_classes=int(d.get("num_classes", 0)))
+        return cls(
+            image_shape=tuple(d["image_shape"]),
+            latent_dim=int(d["latent_dim"]),
+            hidden=tuple(d["hidden"]),
+            arch=d["arch"],
+            likelihood=d["likelihood"],
+            num_classes=int(d.get("num_classes", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -68,17 +75,17 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 128
     lr: float = 1e-3
-    beta: float = 1.0                # the KL weight at the start; changes made while training are kept beside it
+    beta: float = 1.0  # the KL weight at the start; changes made while training are kept beside it
     beta_schedule: str = "constant"  # constant | linear (warm-up from 0) | cyclical (Fu et al. 2019)
-    warmup_epochs: float = 10.0      # linear: epochs to reach beta; cyclical: epochs per cycle
+    warmup_epochs: float = 10.0  # linear: epochs to reach beta; cyclical: epochs per cycle
     seed: int = 0
-    device: str = "auto"             # auto | cpu | cuda | mps
-    log_every: int = 10              # steps between step events
-    objective: str = "elbo"          # elbo | iwae (the k-sample importance-weighted bound, Burda et al. 2016) | tcvae
-    iwae_k: int = 5                  # iwae: samples per image
-    tc_weight: float = 1.0           # tcvae: the weight of the total correlation (β-TCVAE, Chen et al. 2018)
-    free_bits: float = 0.0           # nats per latent dimension each one's batch-mean KL counts at least (Kingma
-                                     # et al. 2016); 0: off
+    device: str = "auto"  # auto | cpu | cuda | mps
+    log_every: int = 10  # steps between step events
+    objective: str = "elbo"  # elbo | iwae (the k-sample importance-weighted bound, Burda et al. 2016) | tcvae
+    iwae_k: int = 5  # iwae: samples per image
+    tc_weight: float = 1.0  # tcvae: the weight of the total correlation (β-TCVAE, Chen et al. 2018)
+    free_bits: float = 0.0  # nats per latent dimension each one's batch-mean KL counts at least (Kingma
+    # et al. 2016); 0: off
 
     def __post_init__(self):
         if self.beta_schedule not in SCHEDULES:
@@ -86,8 +93,10 @@ class TrainConfig:
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.iwae_k < 1 or not self.free_bits >= 0 or not self.tc_weight >= 0:
-            raise ValueError(f"iwae_k must be at least 1, free_bits and tc_weight non-negative, got {self.iwae_k}, "
-                             f"{self.free_bits} and {self.tc_weight}")
+            raise ValueError(
+                f"iwae_k must be at least 1, free_bits and tc_weight non-negative, got {self.iwae_k}, "
+                f"{self.free_bits} and {self.tc_weight}"
+            )
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -106,14 +115,15 @@ class TrainConfig:
 @dataclass(frozen=True)
 class DataOptions:
     """What names a dataset and its split: enough to load the same images again (vae_core.data.load_dataset)."""
-    name: str = "digits"             # digits, mnist, fashion-mnist, sprites, or a folder of images
-    root: str = "data"               # where MNIST-like sets are kept
-    image_size: int | None = None    # folders: the side images are resized to (None: the first image's, capped);
-                                     # sprites: the side they are drawn at (None: 64)
-    channels: str = "auto"           # folders: auto | grayscale | rgb
-    test_fraction: float = 0.2       # sources without their own split: the share held out, drawn once
-    split_seed: int = 0              # also the seed that draws the sprites
-    sprites_n: int | None = None     # sprites: how many images (None: vae_core.sprites.DEFAULT_N)
+
+    name: str = "digits"  # digits, mnist, fashion-mnist, sprites, or a folder of images
+    root: str = "data"  # where MNIST-like sets are kept
+    image_size: int | None = None  # folders: the side images are resized to (None: the first image's, capped);
+    # sprites: the side they are drawn at (None: 64)
+    channels: str = "auto"  # folders: auto | grayscale | rgb
+    test_fraction: float = 0.2  # sources without their own split: the share held out, drawn once
+    split_seed: int = 0  # also the seed that draws the sprites
+    sprites_n: int | None = None  # sprites: how many images (None: vae_core.sprites.DEFAULT_N)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -133,6 +143,7 @@ class DataOptions:
 class ModelChoice:
     """The model a run asks for before its images are known: arch "auto" and latent_dim None are resolved from
     the image shape (suggest_architecture), hidden () is the architecture's default."""
+
     arch: str = "auto"
     latent_dim: int | None = None
     hidden: tuple[int, ...] = ()
@@ -150,15 +161,22 @@ class ModelChoice:
         if self.conditional and len(class_names) < 2:
             raise ValueError(
                 "A conditional VAE needs labelled images, and these have no labels (one class only): put a folder's "
-                "images in one sub-folder per class (cat/, dog/, ...), or train without --conditional.")
-        return VAEConfig(image_shape=tuple(image_shape), latent_dim=self.latent_dim or latent_dim,
-                         hidden=tuple(self.hidden), arch=arch if self.arch == "auto" else self.arch,
-                         likelihood=self.likelihood, num_classes=len(class_names) if self.conditional else 0)
+                "images in one sub-folder per class (cat/, dog/, ...), or train without --conditional."
+            )
+        return VAEConfig(
+            image_shape=tuple(image_shape),
+            latent_dim=self.latent_dim or latent_dim,
+            hidden=tuple(self.hidden),
+            arch=arch if self.arch == "auto" else self.arch,
+            likelihood=self.likelihood,
+            num_classes=len(class_names) if self.conditional else 0,
+        )
 
 
 @dataclass(frozen=True)
 class RunSpec:
     """One training run: its data, the model it asks for, and how it trains."""
+
     data: DataOptions = field(default_factory=DataOptions)
     model: ModelChoice = field(default_factory=ModelChoice)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -187,7 +205,7 @@ def suggest_architecture(image_shape) -> tuple[str, int]:
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """"512, 256" -> (512, 256); empty text -> () (the architecture's default). The CLI and the Train page use it."""
+    """ "512, 256" -> (512, 256); empty text -> () (the architecture's default). The CLI and the Train page use it."""
     try:
         sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
@@ -201,6 +219,8 @@ def negative_loss_note(likelihood: str) -> str | None:
     """Why a loss under this likelihood can be negative, or None when it cannot."""
     if likelihood == "bernoulli":
         return None
-    return (f"The {likelihood} likelihood is a density, and a density exceeds 1 where it is peaked, so −log p(x|z) "
-            "and the losses built on it can be below zero: that is normal, lower is still better, and only models "
-            "with the same likelihood can be compared.")
+    return (
+        f"The {likelihood} likelihood is a density, and a density exceeds 1 where it is peaked, so −log p(x|z) "
+        "and the losses built on it can be below zero: that is normal, lower is still better, and only models "
+        "with the same likelihood can be compared."
+    )

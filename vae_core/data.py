@@ -5,6 +5,7 @@ transform or DataLoader in the loop. 8-bit sources (MNIST, image folders) stay u
 memory of float32 (MNIST: 47 MB instead of 188); `as_float` turns a batch into [0, 1] where it is used.
 The digits (levels 0..16) are float32.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,10 @@ class DatasetError(Exception):
 class Factors:
     """Ground-truth factors of a dataset's images (what made each image: its shape, its position, ...), for the
     disentanglement metrics (vae_core.metrics) and for colouring maps."""
+
     names: list[str]
-    train: np.ndarray        # (N_train, K) float64: each image's value of each factor
-    test: np.ndarray         # (N_test, K)
+    train: np.ndarray  # (N_train, K) float64: each image's value of each factor
+    test: np.ndarray  # (N_test, K)
     categories: dict = field(default_factory=dict)  # categorical factors: name -> the label of each code 0, 1, ...
 
     def is_categorical(self, name: str) -> bool:
@@ -64,9 +66,16 @@ def as_float(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0) if images.dtype == torch.uint8 else images
 
 
-def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, download: bool = True,
-                 image_size: int | None = None, channels: str = "auto",
-                 test_fraction: float = 0.2, split_seed: int = 0, sprites_n: int | None = None) -> Dataset:
+def load_dataset(
+    name_or_path: str = "digits",
+    root: str = DEFAULT_ROOT,
+    download: bool = True,
+    image_size: int | None = None,
+    channels: str = "auto",
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+    sprites_n: int | None = None,
+) -> Dataset:
     """Load "digits", "mnist", "fashion-mnist", "sprites" or a folder of images.
 
     root: where torchvision keeps MNIST / Fashion-MNIST. image_size: the side of folder images or sprites.
@@ -74,8 +83,15 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
     sources that have none (split_seed also draws the sprites). sprites_n: how many sprites.
     """
     key = str(name_or_path).lower()
-    options = DataOptions(name=str(name_or_path), root=root, image_size=image_size, channels=channels,
-                          test_fraction=test_fraction, split_seed=split_seed, sprites_n=sprites_n)
+    options = DataOptions(
+        name=str(name_or_path),
+        root=root,
+        image_size=image_size,
+        channels=channels,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        sprites_n=sprites_n,
+    )
     if key == "digits":
         x, y, names = _digits()
         return _split(str(name_or_path), x, y, names, test_fraction, split_seed, options)
@@ -91,8 +107,10 @@ def load_dataset(name_or_path: str = "digits", root: str = DEFAULT_ROOT, downloa
         factors = read_factors_csv(folder, files)
         return _split(str(folder), x, y, names, test_fraction, split_seed, options, files, factors)
     if os.path.isabs(name_or_path) or os.sep in str(name_or_path):
-        raise DatasetError(f"The image folder {name_or_path} does not exist: was it moved or deleted? Put it back "
-                           "there, or name where it is now with --data.")
+        raise DatasetError(
+            f"The image folder {name_or_path} does not exist: was it moved or deleted? Put it back "
+            "there, or name where it is now with --data."
+        )
     raise DatasetError(f"Unknown dataset {name_or_path!r}: use one of {', '.join(BUILTIN)} or a folder of images.")
 
 
@@ -155,8 +173,9 @@ def read_factors_csv(folder: Path, files: list[str]):
     header = [h.strip() for h in rows[0]]
     names = [h for h in header if h != "file"]
     if not names or len(names) > MAX_FACTORS or len(set(names)) != len(names) or not all(names):
-        raise DatasetError(f"{FACTORS_FILE} needs between 1 and {MAX_FACTORS} named factor columns after file, each "
-                           "named once.")
+        raise DatasetError(
+            f"{FACTORS_FILE} needs between 1 and {MAX_FACTORS} named factor columns after file, each named once."
+        )
     by_file = {}
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
@@ -165,8 +184,10 @@ def read_factors_csv(folder: Path, files: list[str]):
         by_file[record.pop("file").replace("\\", "/")] = record
     missing = [f for f in files if f not in by_file]
     if missing:
-        raise DatasetError(f"{FACTORS_FILE} has no row for {len(missing)} of the {len(files)} images (first: "
-                           f"{missing[0]}); give every image a row, its file as a path below the folder.")
+        raise DatasetError(
+            f"{FACTORS_FILE} has no row for {len(missing)} of the {len(files)} images (first: "
+            f"{missing[0]}); give every image a row, its file as a path below the folder."
+        )
     columns = {name: [by_file[f][name] for f in files] for name in names}
     categories = {}
     values = np.empty((len(files), len(names)))
@@ -209,9 +230,17 @@ def _torchvision(key: str, root: str, download: bool, options: DataOptions) -> D
         files = ", ".join(Path(url).name for url, _ in cls.resources)
         raise DatasetError(
             f"Could not load {key} ({type(err).__name__}: {err}). Without a network, put the raw files "
-            f"({files}) into {raw}/ by hand and try again.") from err
-    return Dataset(key, train.data.unsqueeze(1), train.targets.long(), test.data.unsqueeze(1), test.targets.long(),
-                   list(train.classes), options)  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
+            f"({files}) into {raw}/ by hand and try again."
+        ) from err
+    return Dataset(
+        key,
+        train.data.unsqueeze(1),
+        train.targets.long(),
+        test.data.unsqueeze(1),
+        test.targets.long(),
+        list(train.classes),
+        options,
+    )  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
 
 
 def _cached_folder(folder: Path, image_size: int | None, channels: str):
@@ -246,23 +275,31 @@ def _holds_folder(cached: dict, folder: Path, files: list[Path], image_size: int
     and classes their folders give. A cache that holds anything else (written by hand, or by a broken run) is
     decoded again."""
     x, y = cached["x"], cached["y"]
-    if not (isinstance(x, torch.Tensor) and x.dtype == torch.uint8 and x.ndim == 4 and isinstance(y, torch.Tensor)
-            and len(x) == len(files) > 0):
+    if not (
+        isinstance(x, torch.Tensor)
+        and x.dtype == torch.uint8
+        and x.ndim == 4
+        and isinstance(y, torch.Tensor)
+        and len(x) == len(files) > 0
+    ):
         return False
-    (first_size, first_mode), = _read_headers(folder, files[:1])
+    ((first_size, first_mode),) = _read_headers(folder, files[:1])
     side = image_size or min(max(first_size), MAX_FOLDER_SIDE)
     colours = {"grayscale": (1,), "rgb": (3,)}.get(channels, (1, 3) if first_mode in GRAY_MODES else (3,))
     if x.shape[1] not in colours or x.shape[2:] != (side, side):
         return False
     first = _decode_small(files[0], "L" if x.shape[1] == 1 else "RGB", side)
     names = sorted({_class_of(p, folder) for p in files})
-    return (np.array_equal(x[0].permute(1, 2, 0).squeeze(-1).numpy(), first) and cached["class_names"] == names
-            and cached["files"] == [str(p.relative_to(folder)) for p in files]
-            and y.tolist() == [names.index(_class_of(p, folder)) for p in files])
+    return (
+        np.array_equal(x[0].permute(1, 2, 0).squeeze(-1).numpy(), first)
+        and cached["class_names"] == names
+        and cached["files"] == [str(p.relative_to(folder)) for p in files]
+        and y.tolist() == [names.index(_class_of(p, folder)) for p in files]
+    )
 
 
-MAX_IMAGE_PIXELS = 40_000_000        # one image larger than this is refused, not decoded
-MAX_FOLDER_PIXELS = 4_000_000_000    # all images of a folder together, by their headers
+MAX_IMAGE_PIXELS = 40_000_000  # one image larger than this is refused, not decoded
+MAX_FOLDER_PIXELS = 4_000_000_000  # all images of a folder together, by their headers
 
 
 def _folder(folder: Path, image_size: int | None, channels: str, files: list[Path] | None = None):
@@ -289,11 +326,12 @@ def _folder(folder: Path, image_size: int | None, channels: str, files: list[Pat
 @dataclass
 class FolderSummary:
     """What a folder of images holds, from the files' headers (nothing decoded): for a preview."""
+
     n_images: int
-    per_class: dict          # class name -> number of images
-    sizes: dict              # (width, height) -> number of images
-    modes: dict              # PIL mode -> number of images
-    samples: list            # a few image paths, spread over the classes
+    per_class: dict  # class name -> number of images
+    sizes: dict  # (width, height) -> number of images
+    modes: dict  # PIL mode -> number of images
+    samples: list  # a few image paths, spread over the classes
     factors: list = field(default_factory=list)  # the factor columns its factors.csv names, if it has one
 
 
@@ -307,8 +345,14 @@ def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
     headers = _read_headers(folder, files)
     classes = Counter(_class_of(p, folder) for p in files)
     step = max(1, len(files) // n_samples)
-    return FolderSummary(len(files), dict(sorted(classes.items())), dict(Counter(size for size, _ in headers)),
-                         dict(Counter(mode for _, mode in headers)), files[::step][:n_samples], _factor_columns(folder))
+    return FolderSummary(
+        len(files),
+        dict(sorted(classes.items())),
+        dict(Counter(size for size, _ in headers)),
+        dict(Counter(mode for _, mode in headers)),
+        files[::step][:n_samples],
+        _factor_columns(folder),
+    )
 
 
 def _factor_columns(folder: Path) -> list[str]:
@@ -342,16 +386,21 @@ def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int]
             bad.append(f"{path.relative_to(folder)} ({type(err).__name__})")
             continue
         if pixels > MAX_IMAGE_PIXELS:
-            bad.append(f"{path.relative_to(folder)} ({headers[-1][0][0]}x{headers[-1][0][1]} pixels, over the "
-                       f"limit of {MAX_IMAGE_PIXELS // 10**6} megapixels)")
+            bad.append(
+                f"{path.relative_to(folder)} ({headers[-1][0][0]}x{headers[-1][0][1]} pixels, over the "
+                f"limit of {MAX_IMAGE_PIXELS // 10**6} megapixels)"
+            )
         total += pixels
     if bad:
         shown = "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else "")
-        raise DatasetError(f"{folder}: {len(bad)} of {len(files)} image files could not be used: {shown}. "
-                           "Remove or replace them.")
+        raise DatasetError(
+            f"{folder}: {len(bad)} of {len(files)} image files could not be used: {shown}. Remove or replace them."
+        )
     if total > MAX_FOLDER_PIXELS:
-        raise DatasetError(f"{folder}: the images hold {total / 1e9:.1f} billion pixels together, over the limit of "
-                           f"{MAX_FOLDER_PIXELS / 1e9:.0f} billion; use fewer or smaller images.")
+        raise DatasetError(
+            f"{folder}: the images hold {total / 1e9:.1f} billion pixels together, over the limit of "
+            f"{MAX_FOLDER_PIXELS / 1e9:.0f} billion; use fewer or smaller images."
+        )
     return headers
 
 
@@ -422,10 +471,13 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
     except (zipfile.BadZipFile, OSError) as err:
         raise DatasetError(f"The upload is not a readable zip archive ({err}).") from err
     with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()
-                   and (PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES
-                        or PurePosixPath(m.filename).name == FACTORS_FILE)
-                   and "__MACOSX" not in PurePosixPath(m.filename).parts]
+        members = [
+            m
+            for m in archive.infolist()
+            if not m.is_dir()
+            and (PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES or PurePosixPath(m.filename).name == FACTORS_FILE)
+            and "__MACOSX" not in PurePosixPath(m.filename).parts
+        ]
         if all(PurePosixPath(m.filename).name == FACTORS_FILE for m in members):
             raise DatasetError(f"The zip holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")
         if len(members) > max_files:
@@ -434,8 +486,10 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
         for m in members:
             parts = PurePosixPath(m.filename.replace("\\", "/")).parts
             if len(parts) > MAX_ZIP_DEPTH:
-                raise DatasetError(f"The zip nests folders more than {MAX_ZIP_DEPTH} deep ({m.filename[:80]!r}…); "
-                                   "put the images at most a few folders down.")
+                raise DatasetError(
+                    f"The zip nests folders more than {MAX_ZIP_DEPTH} deep ({m.filename[:80]!r}…); "
+                    "put the images at most a few folders down."
+                )
             if m.filename.startswith("/") or ".." in parts or stat.S_ISLNK(m.external_attr >> 16):
                 raise DatasetError(f"The zip contains an unsafe entry: {m.filename!r}. Nothing was used from it.")
             target = dest.joinpath(*parts)
@@ -445,8 +499,10 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
                 target.parent.mkdir(parents=True, exist_ok=True)
                 out = open(target, "wb")
             except OSError:  # c.png beside c.png/d.png: one name, a file and a folder
-                raise DatasetError(f"The zip holds {m.filename!r} where another entry needs a folder or file of "
-                                   "the same name; rename one of them.") from None
+                raise DatasetError(
+                    f"The zip holds {m.filename!r} where another entry needs a folder or file of "
+                    "the same name; rename one of them."
+                ) from None
             with archive.open(m) as src, out:
                 while chunk := src.read(1 << 20):
                     written += len(chunk)
@@ -496,8 +552,9 @@ def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRAC
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.width * im.height > MAX_IMAGE_PIXELS:
-                raise DatasetError(f"The image is {im.width}x{im.height} pixels; the limit is "
-                                   f"{MAX_IMAGE_PIXELS // 10**6} megapixels.")
+                raise DatasetError(
+                    f"The image is {im.width}x{im.height} pixels; the limit is {MAX_IMAGE_PIXELS // 10**6} megapixels."
+                )
             im.load()
             im = ImageOps.exif_transpose(im)
     except UnidentifiedImageError as err:

@@ -17,6 +17,7 @@ Each expectation over q(z) is a Monte Carlo mean over z_n ~ q(z|x_n), `samples` 
 log q(z) and log q(z_d) are the exact mixtures over all N images, so the only error is Monte Carlo (and the
 test set standing in for the data distribution). Memory is O(N^2 D) in chunks; use a few thousand images.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,6 +32,7 @@ LOG_2PI = math.log(2 * math.pi)
 class PosteriorEstimates:
     """Nats, averaged over the images: kl_aggregate = tc + dimwise_kl; avg_kl (closed form) = mutual_info +
     kl_aggregate up to Monte Carlo error."""
+
     avg_kl: float
     mutual_info: float
     kl_aggregate: float
@@ -67,7 +69,7 @@ def aggregate_log_densities(z: np.ndarray, mu: np.ndarray, logvar: np.ndarray, c
     log_n = math.log(len(mu))
     joint, marginal = [], []
     for i in range(0, len(z), chunk):
-        per_dim = _log_normal(z[i:i + chunk, None, :], mu[None], logvar[None])  # (m, N, D)
+        per_dim = _log_normal(z[i : i + chunk, None, :], mu[None], logvar[None])  # (m, N, D)
         joint.append(_logsumexp(per_dim.sum(-1), axis=1) - log_n)
         marginal.append(_logsumexp(per_dim, axis=1) - log_n)
     return np.concatenate(joint), np.concatenate(marginal)
@@ -78,20 +80,21 @@ def posterior_estimates(mu, logvar, samples: int = 1, seed: int = 0) -> Posterio
     mu, logvar = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
     n, d = mu.shape
     # the closed-form KL of each diagonal Gaussian to N(0, I)
-    avg_kl = float(np.mean(0.5 * np.sum(mu ** 2 + np.exp(logvar) - 1 - logvar, axis=1)))
+    avg_kl = float(np.mean(0.5 * np.sum(mu**2 + np.exp(logvar) - 1 - logvar, axis=1)))
     rng = np.random.default_rng(seed)
     mu_s, logvar_s = np.repeat(mu, samples, axis=0), np.repeat(logvar, samples, axis=0)
     z = mu_s + np.exp(0.5 * logvar_s) * rng.standard_normal(mu_s.shape)
     log_q, log_q_dims = aggregate_log_densities(z, mu, logvar)
     log_posterior = _log_normal(z, mu_s, logvar_s).sum(1)
-    log_prior_dims = -0.5 * (LOG_2PI + z ** 2)
+    log_prior_dims = -0.5 * (LOG_2PI + z**2)
     # each term straight from the same samples (lower variance than differences of the others); the identity
     # avg_kl = I + TC + dimwise KL then holds up to Monte Carlo error
     mutual_info = float(np.mean(log_posterior - log_q))
     tc = float(np.mean(log_q - log_q_dims.sum(1)))
     dimwise = float(np.mean((log_q_dims - log_prior_dims).sum(1)))
-    return PosteriorEstimates(avg_kl=avg_kl, mutual_info=mutual_info, kl_aggregate=tc + dimwise,
-                              total_correlation=tc, dimwise_kl=dimwise, n_images=n)
+    return PosteriorEstimates(
+        avg_kl=avg_kl, mutual_info=mutual_info, kl_aggregate=tc + dimwise, total_correlation=tc, dimwise_kl=dimwise, n_images=n
+    )
 
 
 def gaussian_mixture_density_2d(points: np.ndarray, means: np.ndarray, covs: np.ndarray, chunk: int = 512) -> np.ndarray:
@@ -99,12 +102,14 @@ def gaussian_mixture_density_2d(points: np.ndarray, means: np.ndarray, covs: np.
     points, means, covs = (np.asarray(a, dtype=np.float64) for a in (points, means, covs))
     covs = covs + 1e-9 * np.eye(2)
     det = covs[:, 0, 0] * covs[:, 1, 1] - covs[:, 0, 1] * covs[:, 1, 0]
-    inv = np.stack([np.stack([covs[:, 1, 1], -covs[:, 0, 1]], -1),
-                    np.stack([-covs[:, 1, 0], covs[:, 0, 0]], -1)], 1) / det[:, None, None]
+    inv = (
+        np.stack([np.stack([covs[:, 1, 1], -covs[:, 0, 1]], -1), np.stack([-covs[:, 1, 0], covs[:, 0, 0]], -1)], 1)
+        / det[:, None, None]
+    )
     norm = 1.0 / (2 * math.pi * np.sqrt(det))
     out = []
     for i in range(0, len(points), chunk):
-        diff = points[i:i + chunk, None, :] - means[None]                      # (m, K, 2)
+        diff = points[i : i + chunk, None, :] - means[None]  # (m, K, 2)
         maha = np.einsum("mki,kij,mkj->mk", diff, inv, diff)
         out.append((norm * np.exp(-0.5 * maha)).mean(1))
     return np.concatenate(out)

@@ -1,5 +1,6 @@
 """Files and folders, without torch: image listings, the cache folder, what identifies a dataset's files, and
 checkpoint files as a folder lists them (the app lists and maps checkpoints before torch is imported)."""
+
 from __future__ import annotations
 
 import errno
@@ -97,7 +98,7 @@ def remember_typed_folder(folder: Path) -> None:
 @dataclass
 class CheckpointInfo:
     path: Path
-    meta: CheckpointMeta | None      # None when unreadable
+    meta: CheckpointMeta | None  # None when unreadable
     error: str | None = None
 
     @property
@@ -148,5 +149,3 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
         except OSError:  # gone already, or not ours to remove
             pass
     return removed
-
-

@@ -8,6 +8,7 @@ manifold, and the run's training curves where it has some.
 
 Torch-free at import: the app's pages import png_data_url from here before torch is loaded.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,11 +21,11 @@ import numpy as np
 
 from .maps import LABEL_COLORS, label_name
 
-HOVER_GRID = 32        # tiles per side: at 32, neighbouring tiles differ by about as much as the eye resolves
-MAX_SPRITE = 1024      # pixels per side: models with large images get fewer tiles, so the sprite stays small
+HOVER_GRID = 32  # tiles per side: at 32, neighbouring tiles differ by about as much as the eye resolves
+MAX_SPRITE = 1024  # pixels per side: models with large images get fewer tiles, so the sprite stays small
 MAX_THUMBNAILS = 2000  # test images (and reconstructions) kept for clicks; further dots show no thumbnail
 MAX_CURVE_POINTS = 2000
-WEBGL_ABOVE = 3000     # points
+WEBGL_ABOVE = 3000  # points
 
 
 def png_data_url(pixels: np.ndarray) -> str:
@@ -55,8 +56,13 @@ def decode_sprite(model, md, shown: str = "mean") -> dict:
 
     n = grid_size(model.config.image_shape)
     images = decode_grid(model, md.projection, md.x_range, md.y_range, n, shown)
-    return dict(sprite=_sprite_url(images, n), n=n, tile=list(images.shape[-2:]),
-                x_range=[float(v) for v in md.x_range], y_range=[float(v) for v in md.y_range])
+    return dict(
+        sprite=_sprite_url(images, n),
+        n=n,
+        tile=list(images.shape[-2:]),
+        x_range=[float(v) for v in md.x_range],
+        y_range=[float(v) for v in md.y_range],
+    )
 
 
 def thumbnails(model, md, test_x, shown: str = "mean") -> dict:
@@ -72,8 +78,13 @@ def thumbnails(model, md, test_x, shown: str = "mean") -> dict:
     per_row = int(np.ceil(np.sqrt(n)))
     originals = as_float(test_x[:n])
     recons = decode_points(model, md.mu[:n], shown, y=md.labels[:n])  # a conditional model: each under its own label
-    return dict(count=n, per_row=per_row, tile=list(recons.shape[-2:]), originals=_sprite_url(originals, per_row),
-                recons=_sprite_url(recons, per_row))
+    return dict(
+        count=n,
+        per_row=per_row,
+        tile=list(recons.shape[-2:]),
+        originals=_sprite_url(originals, per_row),
+        recons=_sprite_url(recons, per_row),
+    )
 
 
 def map_figure(md, colour_by: str = "label") -> dict:
@@ -84,23 +95,47 @@ def map_figure(md, colour_by: str = "label") -> dict:
     if colour_by == "label" or colour_by in md.factor_categories:
         codes = md.labels if colour_by == "label" else md.factor(colour_by).astype(int)
         names = md.class_names if colour_by == "label" else md.factor_categories[colour_by]
-        data = [dict(type=kind, mode="markers", x=md.xy[idx, 0].tolist(), y=md.xy[idx, 1].tolist(),
-                     customdata=idx.tolist(), name=label_name(names, code),
-                     marker=dict(marker, color=LABEL_COLORS[int(code) % len(LABEL_COLORS)]),
-                     hovertemplate=f"{html.escape(label_name(names, code))}<br>#%{{customdata}}<extra></extra>")
-                for code in np.unique(codes) for idx in [np.flatnonzero(codes == code)]]
+        data = [
+            dict(
+                type=kind,
+                mode="markers",
+                x=md.xy[idx, 0].tolist(),
+                y=md.xy[idx, 1].tolist(),
+                customdata=idx.tolist(),
+                name=label_name(names, code),
+                marker=dict(marker, color=LABEL_COLORS[int(code) % len(LABEL_COLORS)]),
+                hovertemplate=f"{html.escape(label_name(names, code))}<br>#%{{customdata}}<extra></extra>",
+            )
+            for code in np.unique(codes)
+            for idx in [np.flatnonzero(codes == code)]
+        ]
     else:
         values = md.factor(colour_by)
-        data = [dict(type=kind, mode="markers", x=md.xy[:, 0].tolist(), y=md.xy[:, 1].tolist(),
-                     customdata=list(range(len(values))), name=colour_by, showlegend=False,
-                     marker=dict(marker, color=values.tolist(), colorscale="Viridis",
-                                 colorbar=dict(title=dict(text=colour_by), thickness=14)),
-                     hovertemplate="#%{customdata}<extra></extra>")]
+        data = [
+            dict(
+                type=kind,
+                mode="markers",
+                x=md.xy[:, 0].tolist(),
+                y=md.xy[:, 1].tolist(),
+                customdata=list(range(len(values))),
+                name=colour_by,
+                showlegend=False,
+                marker=dict(
+                    marker, color=values.tolist(), colorscale="Viridis", colorbar=dict(title=dict(text=colour_by), thickness=14)
+                ),
+                hovertemplate="#%{customdata}<extra></extra>",
+            )
+        ]
     x_title, y_title = md.projection.axis_names
-    layout = dict(height=600, margin=dict(l=60, r=10, t=30, b=50), hovermode="closest", dragmode="pan",
-                  legend=dict(title=dict(text=colour_by), itemsizing="constant"),
-                  xaxis=dict(title=dict(text=x_title), range=list(md.x_range), zeroline=False, automargin=True),
-                  yaxis=dict(title=dict(text=y_title), range=list(md.y_range), zeroline=False, automargin=True))
+    layout = dict(
+        height=600,
+        margin=dict(l=60, r=10, t=30, b=50),
+        hovermode="closest",
+        dragmode="pan",
+        legend=dict(title=dict(text=colour_by), itemsizing="constant"),
+        xaxis=dict(title=dict(text=x_title), range=list(md.x_range), zeroline=False, automargin=True),
+        yaxis=dict(title=dict(text=y_title), range=list(md.y_range), zeroline=False, automargin=True),
+    )
     return dict(data=data, layout=layout)
 
 
@@ -109,7 +144,7 @@ def curves(history: list) -> dict | None:
     steps = [e for e in history if isinstance(e, dict) and e.get("type") == "step"]
     if not steps:
         return None
-    steps = steps[::max(1, len(steps) // MAX_CURVE_POINTS)]
+    steps = steps[:: max(1, len(steps) // MAX_CURVE_POINTS)]
     return {key: [float(e[key]) for e in steps] for key in ("step", "recon", "kl", "loss")}
 
 
@@ -117,8 +152,13 @@ def view_html(title: str, description: str, figure: dict, sprite: dict, thumbs: 
     """The page: plotly.js, the view's data and the script that draws it, all inline."""
     view = dict(figure=figure, sprite=sprite, thumbs=thumbs, curves=run_curves)
     data = json.dumps(view, separators=(",", ":")).replace("</", "<\\/")  # no "</script>" inside the script
-    return (_TEMPLATE.replace("__TITLE__", html.escape(title)).replace("__DESCRIPTION__", html.escape(description))
-            .replace("__PLOTLY__", plotly_js()).replace("__VIEW__", data).replace("__SCRIPT__", _SCRIPT))
+    return (
+        _TEMPLATE.replace("__TITLE__", html.escape(title))
+        .replace("__DESCRIPTION__", html.escape(description))
+        .replace("__PLOTLY__", plotly_js())
+        .replace("__VIEW__", data)
+        .replace("__SCRIPT__", _SCRIPT)
+    )
 
 
 def plotly_js() -> str:
@@ -128,19 +168,28 @@ def plotly_js() -> str:
     return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
 
-def export_html(model, meta, md, test_x, projection: str = "pca", colour_by: str = "label", shown: str = "mean",
-                name: str = "") -> str:
+def export_html(
+    model, meta, md, test_x, projection: str = "pca", colour_by: str = "label", shown: str = "mean", name: str = ""
+) -> str:
     """The whole view of a model's map `md` (by `projection`: pca, umap or tsne) as a self-contained HTML page."""
     from .nonlinear import TITLES
 
     name = name or Path(meta.path).stem or "model"
     d = model.config.latent_dim
     how = f"the {d}-D latent space" if d <= 2 else f"a {TITLES[projection]} projection of the {d}-D latent space"
-    description = (f"{name}: a {meta.vae_config.arch} VAE ({meta.likelihood} likelihood) on {Path(meta.dataset).name}; "
-                   f"the map shows {how}, coloured by {colour_by}. Move the mouse over the map to see the image "
-                   "decoded there; click a dot to see that test image and its reconstruction.")
-    return view_html(f"{name} · latent map", description, map_figure(md, colour_by), decode_sprite(model, md, shown),
-                     thumbnails(model, md, test_x, shown), curves(meta.history))
+    description = (
+        f"{name}: a {meta.vae_config.arch} VAE ({meta.likelihood} likelihood) on {Path(meta.dataset).name}; "
+        f"the map shows {how}, coloured by {colour_by}. Move the mouse over the map to see the image "
+        "decoded there; click a dot to see that test image and its reconstruction."
+    )
+    return view_html(
+        f"{name} · latent map",
+        description,
+        map_figure(md, colour_by),
+        decode_sprite(model, md, shown),
+        thumbnails(model, md, test_x, shown),
+        curves(meta.history),
+    )
 
 
 _TEMPLATE = """<!doctype html>

@@ -1,4 +1,5 @@
 """Tools for looking into the latent space: encode, project to 2-D and back, decode points and grids."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,8 @@ def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048, y=None) ->
     which a conditional model encodes them under (an unconditional one ignores them)."""
     mus, logvars = [], []
     for i in range(0, len(x), batch_size):
-        labels = None if y is None else y[i:i + batch_size]
-        mu, logvar = model.encode(as_float(x[i:i + batch_size].to(model.device)), labels)
+        labels = None if y is None else y[i : i + batch_size]
+        mu, logvar = model.encode(as_float(x[i : i + batch_size].to(model.device)), labels)
         mus.append(mu.cpu())
         logvars.append(logvar.cpu())
     return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
@@ -34,10 +35,14 @@ def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: li
     """The map of the images x: their encodings, the fitted projection and the map's ranges. factors: the
     dataset's Factors (vae_core.data), when x is its test split."""
     mu, logvar, projection, xy = map_points(model, x, labels)
-    known = {} if factors is None else dict(factors=factors.test, factor_names=list(factors.names),
-                                            factor_categories=dict(factors.categories))
-    return MapData(xy, mu, logvar, labels.numpy(), list(class_names), projection,
-                   padded_range(xy[:, 0]), padded_range(xy[:, 1]), **known)
+    known = (
+        {}
+        if factors is None
+        else dict(factors=factors.test, factor_names=list(factors.names), factor_categories=dict(factors.categories))
+    )
+    return MapData(
+        xy, mu, logvar, labels.numpy(), list(class_names), projection, padded_range(xy[:, 0]), padded_range(xy[:, 1]), **known
+    )
 
 
 def nonlinear_map(md: MapData, kind: str, progress=lambda message, fraction: None) -> MapData:
@@ -58,9 +63,17 @@ def build_map_without_data(model: VAE, class_names: list, missing: str, n: int =
     labels = torch.arange(n) % model.config.num_classes if model.config.conditional else None  # every class alike
     mu, _, projection, own = map_points(model, decode_points(model, prior, y=labels), labels)
     d = mu.shape[1]
-    return MapData(np.zeros((0, 2), np.float32), np.zeros((0, d), np.float32), np.zeros((0, d), np.float32),
-                   np.zeros(0, np.int64), list(class_names), projection,
-                   padded_range(own[:, 0]), padded_range(own[:, 1]), missing)
+    return MapData(
+        np.zeros((0, 2), np.float32),
+        np.zeros((0, d), np.float32),
+        np.zeros((0, d), np.float32),
+        np.zeros(0, np.int64),
+        list(class_names),
+        projection,
+        padded_range(own[:, 0]),
+        padded_range(own[:, 1]),
+        missing,
+    )
 
 
 @torch.no_grad()
@@ -79,8 +92,7 @@ def every_label(model: VAE, z, shown: str = "mean") -> torch.Tensor:
     return decode_points(model, np.repeat(z, k, axis=0), shown, y=torch.arange(k).repeat(len(z)))
 
 
-def samples_by_class(model: VAE, per_class: int, temperature: float = 1.0, seed: int = 0,
-                     shown: str = "mean") -> torch.Tensor:
+def samples_by_class(model: VAE, per_class: int, temperature: float = 1.0, seed: int = 0, shown: str = "mean") -> torch.Tensor:
     """A conditional model's prior samples, one row per class: the same per_class codes z ~ N(0, t^2 I) decoded
     under each label, (num_classes * per_class, C, H, W). The same z down a column: one style, every class."""
     z = prior_latents(per_class, model.config.latent_dim, temperature, seed)
@@ -143,8 +155,7 @@ def traversal_order(kl_per_dim) -> list[int]:
     return [int(d) for d in np.argsort(-np.asarray(kl_per_dim, dtype=np.float64), kind="stable")]
 
 
-def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int = 1,
-                  pad_value: float = 1.0) -> np.ndarray:
+def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int = 1, pad_value: float = 1.0) -> np.ndarray:
     """(N, C, H, W) in [0, 1] -> one uint8 RGB image (H', W', 3), nrow images per row, upscaled by an
     integer factor with nearest neighbour so small images stay crisp.
 
@@ -159,7 +170,7 @@ def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int 
     canvas = np.full((3, rows * (h + padding) + padding, cols * (w + padding) + padding), pad_value, np.float32)
     for i in range(n):
         top, left = padding + (i // nrow) * (h + padding), padding + (i % nrow) * (w + padding)
-        canvas[:, top:top + h, left:left + w] = x[i, :3]
+        canvas[:, top : top + h, left : left + w] = x[i, :3]
     if scale > 1:
         canvas = canvas.repeat(scale, axis=1).repeat(scale, axis=2)
     return np.ascontiguousarray((canvas * 255).round().astype(np.uint8).transpose(1, 2, 0))
@@ -170,8 +181,9 @@ def decode_with_each(models, z, shown: str = "mean") -> list[torch.Tensor]:
     another latent size cannot take the same z: a ValueError says so."""
     dims = {m.config.latent_dim for m in models}
     if dims != {np.shape(z)[-1]}:
-        raise ValueError(f"z has {np.shape(z)[-1]} dimensions, the models' codes {sorted(dims)}: the same z cannot "
-                         "go through all of them")
+        raise ValueError(
+            f"z has {np.shape(z)[-1]} dimensions, the models' codes {sorted(dims)}: the same z cannot go through all of them"
+        )
     return [decode_points(model, z, shown) for model in models]
 
 
@@ -207,8 +219,9 @@ def apply_attribute(z, vector, strengths) -> np.ndarray:
     return np.asarray(z, dtype=np.float32)[None, :] + s * np.asarray(vector, dtype=np.float32)[None, :]
 
 
-def attribute_row(model: VAE, z, vector, strength: float, steps: int = 7,
-                  shown: str = "mean") -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+def attribute_row(
+    model: VAE, z, vector, strength: float, steps: int = 7, shown: str = "mean"
+) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
     """The strengths 0 .. strength, their points z + s * vector (steps, D) and the decoded images (steps, C, H, W)."""
     strengths = np.linspace(0.0, strength, steps, dtype=np.float32)
     points = apply_attribute(z, vector, strengths)

@@ -8,6 +8,7 @@ from the same data (files.dataset_signature), so a changed checkpoint or dataset
 map; and only when it holds what it must (a readable summary, a map whose arrays agree in shape and are
 finite). Anything else is ignored and rebuilt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,12 @@ def _read(checkpoint: Path) -> dict | None:
                 contents = {key: f[key] for key in f.files}
             text = str(contents.pop("header"))
             header = json.loads(text)
-            if not (isinstance(header, dict) and header.get("version") == VERSION and _belongs_to(header, checkpoint)
-                    and header.get("digest") == _digest(text, contents)):
+            if not (
+                isinstance(header, dict)
+                and header.get("version") == VERSION
+                and _belongs_to(header, checkpoint)
+                and header.get("digest") == _digest(text, contents)
+            ):
                 continue
         except Exception:  # absent, damaged, malformed or from another version: rebuilt by whoever has the data
             continue
@@ -113,14 +118,27 @@ def read_map(checkpoint: Path, data_signature: str) -> MapData | None:
     try:
         if info["data"] != data_signature:
             return None
-        projection = Projection(latent_dim=int(info["latent_dim"]),
-                                **{k: arrays[f"projection_{k}"] for k in ("mean", "components", "explained")
-                                   if f"projection_{k}" in arrays})
-        known = {} if "factors" not in arrays else dict(
-            factors=arrays["factors"], factor_names=[str(n) for n in info["factor_names"]],
-            factor_categories={str(k): [str(v) for v in values] for k, values in info["factor_categories"].items()})
-        md = MapData(*(arrays[k] for k in MAP_ARRAYS), [str(n) for n in info["class_names"]], projection,
-                     _range(info["x_range"]), _range(info["y_range"]), **known)
+        projection = Projection(
+            latent_dim=int(info["latent_dim"]),
+            **{k: arrays[f"projection_{k}"] for k in ("mean", "components", "explained") if f"projection_{k}" in arrays},
+        )
+        known = (
+            {}
+            if "factors" not in arrays
+            else dict(
+                factors=arrays["factors"],
+                factor_names=[str(n) for n in info["factor_names"]],
+                factor_categories={str(k): [str(v) for v in values] for k, values in info["factor_categories"].items()},
+            )
+        )
+        md = MapData(
+            *(arrays[k] for k in MAP_ARRAYS),
+            [str(n) for n in info["class_names"]],
+            projection,
+            _range(info["x_range"]),
+            _range(info["y_range"]),
+            **known,
+        )
         return md if _whole(md) else None
     except (KeyError, TypeError, ValueError):
         return None
@@ -137,9 +155,14 @@ def _whole(md: MapData) -> bool:
     """Every array of the map has the shape the others and the model's latent size say, and is finite."""
     n, d = len(md.mu), md.projection.latent_dim
     p = md.projection
-    shapes_ok = (md.mu.shape == md.logvar.shape == (n, d) and md.xy.shape == (n, 2) and md.labels.shape == (n,)
-                 and n > 0 and np.issubdtype(md.labels.dtype, np.integer)
-                 and all(a is None or a.shape[-1] == d for a in (p.mean, p.components)))
+    shapes_ok = (
+        md.mu.shape == md.logvar.shape == (n, d)
+        and md.xy.shape == (n, 2)
+        and md.labels.shape == (n,)
+        and n > 0
+        and np.issubdtype(md.labels.dtype, np.integer)
+        and all(a is None or a.shape[-1] == d for a in (p.mean, p.components))
+    )
     arrays = [md.xy, md.mu, md.logvar, *(a for a in (p.mean, p.components, p.explained, md.factors) if a is not None)]
     factors_ok = md.factors is None or md.factors.shape == (n, len(md.factor_names))
     return shapes_ok and factors_ok and all(np.isfinite(a).all() for a in arrays)
@@ -149,18 +172,21 @@ def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, dat
     """Cache the checkpoint's summary and, when given, its map. Best effort: a folder that cannot be written
     sends it to the cache folder, and a failure there only costs the next start time."""
     checkpoint = Path(checkpoint)
-    header = dict(version=VERSION, sha256=file_sha256(checkpoint), **_identity(checkpoint), summary=meta.summary(),
-                  map=None)
+    header = dict(version=VERSION, sha256=file_sha256(checkpoint), **_identity(checkpoint), summary=meta.summary(), map=None)
     arrays = {}
     if md is not None and not md.missing_data:
-        header["map"] = dict(data=data_signature, latent_dim=md.projection.latent_dim, class_names=list(md.class_names),
-                             x_range=list(md.x_range), y_range=list(md.y_range))
+        header["map"] = dict(
+            data=data_signature,
+            latent_dim=md.projection.latent_dim,
+            class_names=list(md.class_names),
+            x_range=list(md.x_range),
+            y_range=list(md.y_range),
+        )
         arrays = {k: getattr(md, k) for k in MAP_ARRAYS}
         if md.factors is not None:
             arrays["factors"] = md.factors
             header["map"].update(factor_names=list(md.factor_names), factor_categories=dict(md.factor_categories))
-        arrays.update({f"projection_{k}": v for k, v in md.projection.arrays().items()
-                       if k != "latent_dim" and v is not None})
+        arrays.update({f"projection_{k}": v for k, v in md.projection.arrays().items() if k != "latent_dim" and v is not None})
     header["digest"] = _digest(json.dumps(header, default=_plain), arrays)
     text = json.dumps(header, default=_plain)
     for path in (cache_path(checkpoint), _fallback_path(checkpoint)):
@@ -189,8 +215,12 @@ def build(checkpoint: Path) -> None:
 
     model, meta = load_checkpoint(checkpoint)
     data = meta.data_options.load()
-    write(checkpoint, meta, build_map(model, data.test_x, data.test_y, data.class_names, data.factors),
-          dataset_signature(meta.data_options))
+    write(
+        checkpoint,
+        meta,
+        build_map(model, data.test_x, data.test_y, data.class_names, data.factors),
+        dataset_signature(meta.data_options),
+    )
 
 
 if __name__ == "__main__":  # python -m vae_core.map_cache CHECKPOINT...: what `make checkpoints` ships beside them

@@ -1,5 +1,6 @@
 """The 2-D map of a latent space in plain numpy (no torch, no scikit-learn), so a map read from its cache can be
 drawn before either is imported: the projection (identity or PCA) and the map's data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ class Projection:
     (with scikit-learn's sign convention: each direction's largest coefficient positive).
     """
 
-    def __init__(self, latents: np.ndarray | None = None, *, latent_dim: int | None = None, mean=None,
-                 components=None, explained=None):
+    def __init__(
+        self, latents: np.ndarray | None = None, *, latent_dim: int | None = None, mean=None, components=None, explained=None
+    ):
         """Fitted to latents (N, D), or rebuilt from the arrays a fit gave (`arrays()`)."""
         self.mean, self.components, self.explained = mean, components, explained
         self.latent_dim = latents.shape[1] if latents is not None else int(latent_dim)
@@ -29,7 +31,7 @@ class Projection:
         signs = np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])
         vt = vt * signs[:, None]
         self.components = vt[:2]
-        variance = s ** 2
+        variance = s**2
         self.explained = variance[:2] / max(variance.sum(), 1e-30)
 
     def arrays(self) -> dict:
@@ -65,7 +67,7 @@ class Projection:
         W diag(sigma^2) W^T for PCA's orthonormal components W, the first two variances otherwise."""
         var = np.exp(np.asarray(logvar, dtype=np.float64))
         if self.components is not None:
-            w = self.components                                         # (2, D)
+            w = self.components  # (2, D)
             return np.einsum("id,kd,jd->kij", w, var, w)
         covs = np.zeros((len(var), 2, 2))
         d = min(self.latent_dim, 2)
@@ -83,13 +85,12 @@ class Projection:
         points = np.atleast_2d(np.asarray(points, dtype=np.float64))
         if self.components is not None:
             return (points @ self.components + self.mean).astype(np.float32)
-        return points[:, :self.latent_dim].astype(np.float32)
+        return points[:, : self.latent_dim].astype(np.float32)
 
 
 # One colour per label on every map, from palettes made to stay distinct with colour blindness (Okabe & Ito
 # 2008, Tol 2021), all dark enough to read on white; more labels than colours repeat the cycle.
-LABEL_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#000000",
-                "#999933", "#882255")
+LABEL_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#000000", "#999933", "#882255")
 
 
 def label_name(class_names, label: int) -> str:
@@ -110,10 +111,11 @@ def padded_range(values: np.ndarray, pad: float = 0.05, fallback=(-3.0, 3.0)) ->
 @dataclass
 class MapData:
     """Everything a latent map of a test set needs, in plain arrays."""
-    xy: np.ndarray          # (N, 2) map positions of the test images (empty without data)
-    mu: np.ndarray          # (N, D) posterior means
-    logvar: np.ndarray      # (N, D)
-    labels: np.ndarray      # (N,)
+
+    xy: np.ndarray  # (N, 2) map positions of the test images (empty without data)
+    mu: np.ndarray  # (N, D) posterior means
+    logvar: np.ndarray  # (N, D)
+    labels: np.ndarray  # (N,)
     class_names: list
     projection: Projection
     x_range: tuple
@@ -129,5 +131,3 @@ class MapData:
     def factor(self, name: str) -> np.ndarray:
         """One factor's value per point."""
         return self.factors[:, self.factor_names.index(name)]
-
-

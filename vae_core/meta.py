@@ -8,6 +8,7 @@ plus "beta_changes", [[steps done before it, new β], ...], the one record of ho
 
 Torch-free: the app lists checkpoints from their cached summaries before torch is imported.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,10 +24,10 @@ class MetadataError(ValueError):
 class CheckpointMeta:
     dataset: str
     vae_config: VAEConfig
-    train: TrainConfig | None            # None: saved without one (a model built by hand)
-    beta_changes: tuple = ()             # ((steps done before it, new beta), ...) made while it trained
-    metrics: dict = field(default_factory=dict)   # its test terms at beta = 1 when saved (see save_run)
-    history: list = field(default_factory=list)   # step and epoch events, and the replay (vae_core.replay)
+    train: TrainConfig | None  # None: saved without one (a model built by hand)
+    beta_changes: tuple = ()  # ((steps done before it, new beta), ...) made while it trained
+    metrics: dict = field(default_factory=dict)  # its test terms at beta = 1 when saved (see save_run)
+    history: list = field(default_factory=list)  # step and epoch events, and the replay (vae_core.replay)
     class_names: list = field(default_factory=list)
     data_options: DataOptions = field(default_factory=DataOptions)
     created: str = ""
@@ -61,12 +62,22 @@ class CheckpointMeta:
 
     def to_payload(self) -> dict:
         """The stored form (without weights, format marker or version): plain values only."""
-        train = None if self.train is None else dict(self.train.to_dict(), beta_changes=[
-            [int(step), float(beta)] for step, beta in self.beta_changes])
-        return dict(dataset=self.dataset, vae_config=self.vae_config.to_dict(), train_config=train or {},
-                    image_shape=list(self.image_shape), metrics=dict(self.metrics), history=list(self.history),
-                    class_names=list(self.class_names), data_options=self.data_options.to_dict(),
-                    created=self.created)
+        train = (
+            None
+            if self.train is None
+            else dict(self.train.to_dict(), beta_changes=[[int(step), float(beta)] for step, beta in self.beta_changes])
+        )
+        return dict(
+            dataset=self.dataset,
+            vae_config=self.vae_config.to_dict(),
+            train_config=train or {},
+            image_shape=list(self.image_shape),
+            metrics=dict(self.metrics),
+            history=list(self.history),
+            class_names=list(self.class_names),
+            data_options=self.data_options.to_dict(),
+            created=self.created,
+        )
 
     def summary(self) -> dict:
         """What lists and maps need of it (all but the history), for the cache beside the checkpoint."""
@@ -81,18 +92,28 @@ class CheckpointMeta:
         vae = dict(_typed(payload, "vae_config", dict))
         vae.setdefault("likelihood", "bernoulli")  # saved before likelihoods were chosen
         if vae["likelihood"] not in LIKELIHOODS:
-            raise MetadataError(f"the model uses the likelihood {vae['likelihood']!r}, which this version does not "
-                                f"know (it knows {', '.join(LIKELIHOODS)}); a newer version may read it.")
+            raise MetadataError(
+                f"the model uses the likelihood {vae['likelihood']!r}, which this version does not "
+                f"know (it knows {', '.join(LIKELIHOODS)}); a newer version may read it."
+            )
         train, changes = _train_config(_typed(payload, "train_config", dict, {}))
         try:
             vae_config = VAEConfig.from_dict(vae)
             data_options = DataOptions.from_dict(_typed(payload, "data_options", dict, {}) or {"name": dataset})
         except (KeyError, TypeError, ValueError) as err:
             raise MetadataError(f"the stored model or data settings are not usable ({type(err).__name__}: {err})") from err
-        return cls(dataset=dataset, vae_config=vae_config, train=train, beta_changes=changes,
-                   metrics=_metrics(_typed(payload, "metrics", dict, {})), history=_typed(payload, "history", list, []),
-                   class_names=[str(n) for n in _typed(payload, "class_names", list, [])],
-                   data_options=data_options, created=str(payload.get("created") or ""), path=str(path))
+        return cls(
+            dataset=dataset,
+            vae_config=vae_config,
+            train=train,
+            beta_changes=changes,
+            metrics=_metrics(_typed(payload, "metrics", dict, {})),
+            history=_typed(payload, "history", list, []),
+            class_names=[str(n) for n in _typed(payload, "class_names", list, [])],
+            data_options=data_options,
+            created=str(payload.get("created") or ""),
+            path=str(path),
+        )
 
 
 def _train_config(stored: dict) -> tuple[TrainConfig | None, tuple]:

@@ -21,13 +21,14 @@ histograms of the codes for MIG, 64-image batches and a majority vote for the Fa
 random forests (Eastwood & Williams' choice) rather than disentanglement_lib's gradient boosting, which takes
 minutes on 10,000 codes; all four together take seconds (BENCHMARKS.md).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-CODE_BINS = 20        # histogram bins per latent dimension (disentanglement_lib's default)
-MAX_CLASSES = 20      # a factor with at most this many values is used as it is; one with more (dSprites' positions
-                      # and angles) is binned as the codes are, else even a perfect code could not reach MIG 1
+CODE_BINS = 20  # histogram bins per latent dimension (disentanglement_lib's default)
+MAX_CLASSES = 20  # a factor with at most this many values is used as it is; one with more (dSprites' positions
+# and angles) is binned as the codes are, else even a perfect code could not reach MIG 1
 THREADED_FORESTS = 5000  # codes from which DCI's forests train on several threads
 COLLAPSED_VARIANCE = 0.05  # FactorVAE score: a dimension that varies less over the data casts no vote
 
@@ -65,8 +66,9 @@ def mutual_info(a: np.ndarray, b: np.ndarray) -> float:
 def _checked(codes, factors) -> tuple[np.ndarray, np.ndarray]:
     codes, factors = np.asarray(codes, dtype=np.float64), np.asarray(factors, dtype=np.float64)
     if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors) or len(codes) < 2:
-        raise ValueError(f"codes (N, D) and factors (N, K) of the same N images are needed, got {codes.shape} and "
-                         f"{factors.shape}")
+        raise ValueError(
+            f"codes (N, D) and factors (N, K) of the same N images are needed, got {codes.shape} and {factors.shape}"
+        )
     if not (np.isfinite(codes).all() and np.isfinite(factors).all()):
         raise ValueError("codes and factors must be finite")
     return codes, factors
@@ -137,13 +139,15 @@ def dci(codes, factors, seed: int = 0, trees: int = 20, n_jobs: int = -1) -> dic
     for column in factors.T:
         labels = discretize(column)
         # every split may use every dimension: a random subset would credit dimensions that carry nothing
-        forest = RandomForestClassifier(n_estimators=trees, max_depth=12, min_samples_leaf=2, max_features=None,
-                                        n_jobs=n_jobs, random_state=seed).fit(codes[train], labels[train])
+        forest = RandomForestClassifier(
+            n_estimators=trees, max_depth=12, min_samples_leaf=2, max_features=None, n_jobs=n_jobs, random_state=seed
+        ).fit(codes[train], labels[train])
         importance.append(forest.feature_importances_)
         accuracy.append(forest.score(codes[test], labels[test]))
     r = np.abs(np.array(importance).T)  # (D, K)
-    return dict(disentanglement=_dci_disentanglement(r), completeness=_dci_completeness(r),
-                informativeness=float(np.mean(accuracy)))
+    return dict(
+        disentanglement=_dci_disentanglement(r), completeness=_dci_completeness(r), informativeness=float(np.mean(accuracy))
+    )
 
 
 def _one_minus_entropy(p: np.ndarray, axis: int) -> np.ndarray:
@@ -173,8 +177,12 @@ def sap(codes, factors, categorical=(), seed: int = 0) -> float:
     by index): the held-out accuracy of a threshold classifier on the one dimension, rescaled so that always
     guessing the most common category is 0."""
     codes, factors = _checked(codes, factors)
-    scores = np.array([[_category_score(c, discretize(f), seed) if k in categorical else _r_squared(c, f)
-                        for k, f in enumerate(factors.T)] for c in codes.T])  # (D, K)
+    scores = np.array(
+        [
+            [_category_score(c, discretize(f), seed) if k in categorical else _r_squared(c, f) for k, f in enumerate(factors.T)]
+            for c in codes.T
+        ]
+    )  # (D, K)
     top = -np.sort(-scores, axis=0)
     second = top[1] if len(top) > 1 else np.zeros(scores.shape[1])
     return float(np.mean(top[0] - second))
@@ -197,8 +205,9 @@ def _category_score(x: np.ndarray, labels: np.ndarray, seed: int) -> float:
     return float(max(0.0, (accuracy - chance) / max(1 - chance, 1e-12)))
 
 
-def factorvae_score(codes, factors, seed: int = 0, batch_size: int = 64, train_votes: int = 800,
-                    eval_votes: int = 400) -> float:
+def factorvae_score(
+    codes, factors, seed: int = 0, batch_size: int = 64, train_votes: int = 800, eval_votes: int = 400
+) -> float:
     """FactorVAE score: each vote fixes one factor at one value, takes batch_size images that share it, and names
     the active dimension whose values (scaled by its spread over all the data) vary least among them; a majority
     vote per dimension learns which factor it names, and the score is that rule's accuracy on further votes.
@@ -206,7 +215,7 @@ def factorvae_score(codes, factors, seed: int = 0, batch_size: int = 64, train_v
     codes, factors = _checked(codes, factors)
     rng = np.random.default_rng(seed)
     spread = codes.std(0)
-    active = np.flatnonzero(spread ** 2 > COLLAPSED_VARIANCE)
+    active = np.flatnonzero(spread**2 > COLLAPSED_VARIANCE)
     if len(active) == 0:
         return 0.0
     scaled = codes[:, active] / spread[active]
@@ -236,8 +245,14 @@ def _groups(labels: np.ndarray) -> list[np.ndarray]:
 
 
 METRIC_NAMES = ("mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae")
-METRIC_TITLES = dict(mig="MIG", dci_disentanglement="DCI disentanglement", dci_completeness="DCI completeness",
-                     dci_informativeness="DCI informativeness", sap="SAP", factorvae="FactorVAE score")
+METRIC_TITLES = dict(
+    mig="MIG",
+    dci_disentanglement="DCI disentanglement",
+    dci_completeness="DCI completeness",
+    dci_informativeness="DCI informativeness",
+    sap="SAP",
+    factorvae="FactorVAE score",
+)
 
 
 def all_metrics(codes, factors, categorical=(), seed: int = 0, n_jobs: int = -1) -> dict:
@@ -260,7 +275,12 @@ def score_model(model, data, seed: int = 0) -> dict:
 
     codes, _ = encode_means(model, data.test_x, y=data.test_y)
     factors = data.factors
-    scores = all_metrics(codes, factors.test, [k for k, n in enumerate(factors.names) if factors.is_categorical(n)],
-                         seed=seed, n_jobs=torch.get_num_threads())
+    scores = all_metrics(
+        codes,
+        factors.test,
+        [k for k, n in enumerate(factors.names) if factors.is_categorical(n)],
+        seed=seed,
+        n_jobs=torch.get_num_threads(),
+    )
     best = best_dimensions(codes, factors.test)
     return dict(scores, best_dimension=[d for d, _ in best], best_share=[s for _, s in best])

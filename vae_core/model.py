@@ -3,6 +3,7 @@
 Vocabulary follows pytorch/examples `vae/main.py`: encode -> (mu, logvar), reparameterize, decode -> the
 likelihood's parameters (logits for Bernoulli); decode_mean -> the image to show.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,7 +57,8 @@ def check_model_fits(config: VAEConfig) -> None:
         raise ValueError(
             f"This model is too large for this machine: {parameter_count(config) / 1e6:,.0f} million weights "
             f"(hidden sizes {','.join(map(str, config.hidden))}), about {needed / 2**30:.1f} GB to train, with "
-            f"{free / 2**30:.1f} GB of memory free. Choose smaller hidden sizes.")
+            f"{free / 2**30:.1f} GB of memory free. Choose smaller hidden sizes."
+        )
 
 
 def free_memory_bytes() -> int:

@@ -17,6 +17,7 @@ needs. Points beyond FIT_MAX are placed the same way.
 
 umap-learn (which imports numba) and openTSNE are imported only when such a map is asked for.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,9 +33,9 @@ from .maps import padded_range
 
 NONLINEAR = ("umap", "tsne")
 TITLES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
-FIT_MAX = 2000          # above this many points, fit on a random subsample and place the rest with transform
-ERROR_GRID = 20         # round-trip error grid, points per side
-VERSION = 2             # of the cache format and the fitting recipe
+FIT_MAX = 2000  # above this many points, fit on a random subsample and place the rest with transform
+ERROR_GRID = 20  # round-trip error grid, points per side
+VERSION = 2  # of the cache format and the fitting recipe
 UMAP_NEIGHBOURS = 15
 
 
@@ -65,14 +66,15 @@ class KernelRegression:
 @dataclass
 class NonlinearProjection:
     """A fitted UMAP or t-SNE map of latents, with the interface of latent.Projection that the pages use."""
-    kind: str                     # "umap" or "tsne"
-    xy: np.ndarray                # (N, 2) map positions of the latents it was fitted to
-    fit_index: np.ndarray         # which of them the method was fitted on (the rest placed by transform)
-    error_x: tuple                # the round-trip error grid: its x and y ranges and values (G, G), rows from y low
+
+    kind: str  # "umap" or "tsne"
+    xy: np.ndarray  # (N, 2) map positions of the latents it was fitted to
+    fit_index: np.ndarray  # which of them the method was fitted on (the rest placed by transform)
+    error_x: tuple  # the round-trip error grid: its x and y ranges and values (G, G), rows from y low
     error_y: tuple
     errors: np.ndarray
     inverse_map: KernelRegression | None = None
-    is_pca = False                # not a linear map: no components, no ellipses
+    is_pca = False  # not a linear map: no components, no ellipses
 
     @property
     def latent_dim(self) -> int:
@@ -114,8 +116,13 @@ def _fit(kind: str, latents: np.ndarray, seed: int):
         dist, idx = cKDTree(latents).query(latents, k=k)  # exact, as UMAP itself does below 4,096 points
         with warnings.catch_warnings():  # that its own transform is unavailable is the point (module docstring)
             warnings.filterwarnings("ignore", message=".*(knn_search_index|n_jobs).*")
-            reducer = umap.UMAP(n_neighbors=k, min_dist=0.1, random_state=seed, n_jobs=1,
-                                precomputed_knn=(idx.astype(np.int32), dist.astype(np.float32), None))
+            reducer = umap.UMAP(
+                n_neighbors=k,
+                min_dist=0.1,
+                random_state=seed,
+                n_jobs=1,
+                precomputed_knn=(idx.astype(np.int32), dist.astype(np.float32), None),
+            )
             xy = reducer.fit_transform(latents)
         _umap_compiled.set()
         return xy, KernelRegression(latents, xy)
@@ -127,8 +134,9 @@ def _fit(kind: str, latents: np.ndarray, seed: int):
     raise ValueError(f"unknown projection {kind!r}: choose one of {', '.join(NONLINEAR)}")
 
 
-def fit_nonlinear(latents: np.ndarray, kind: str, seed: int = 0, max_fit: int = FIT_MAX,
-                  progress=lambda message, fraction: None) -> NonlinearProjection:
+def fit_nonlinear(
+    latents: np.ndarray, kind: str, seed: int = 0, max_fit: int = FIT_MAX, progress=lambda message, fraction: None
+) -> NonlinearProjection:
     """Fit a UMAP or t-SNE map to latents (N, D), on a subsample of max_fit when there are more (the rest
     placed with the method's transform); the inverse; the round-trip error grid. `progress(message, 0..1)`
     is told what runs."""
@@ -137,8 +145,11 @@ def fit_nonlinear(latents: np.ndarray, kind: str, seed: int = 0, max_fit: int = 
     rng = np.random.default_rng(seed)
     fit_index = np.sort(rng.choice(n, max_fit, replace=False)) if n > max_fit else np.arange(n)
     first = kind == "umap" and not _umap_compiled.is_set()
-    progress(f"Fitting {TITLES[kind]} on {len(fit_index):,} points…"
-             + (" (the server's first UMAP: its code is compiled first, for some seconds)" if first else ""), 0.05)
+    progress(
+        f"Fitting {TITLES[kind]} on {len(fit_index):,} points…"
+        + (" (the server's first UMAP: its code is compiled first, for some seconds)" if first else ""),
+        0.05,
+    )
     fitted, transform = _fit(kind, latents[fit_index], seed)
     xy = np.zeros((n, 2), np.float32)
     xy[fit_index] = fitted
@@ -193,14 +204,23 @@ def _whole(stored: dict, n: int) -> bool:
     ERROR_GRID x ERROR_GRID error grid. Anything else (a short map, a 1x1 grid) is fitted again."""
     xy, index, errors = stored["xy"], stored["fit_index"], stored["errors"]
     ranges = np.array([stored["error_x"], stored["error_y"]], dtype=float)
-    return (xy.shape == (n, 2) and np.isfinite(xy).all() and index.ndim == 1 and np.issubdtype(index.dtype, np.integer)
-            and ((0 <= index) & (index < n)).all() and errors.shape == (ERROR_GRID, ERROR_GRID)
-            and np.isfinite(errors).all() and ranges.shape == (2, 2) and np.isfinite(ranges).all()
-            and (ranges[:, 0] < ranges[:, 1]).all())
+    return (
+        xy.shape == (n, 2)
+        and np.isfinite(xy).all()
+        and index.ndim == 1
+        and np.issubdtype(index.dtype, np.integer)
+        and ((0 <= index) & (index < n)).all()
+        and errors.shape == (ERROR_GRID, ERROR_GRID)
+        and np.isfinite(errors).all()
+        and ranges.shape == (2, 2)
+        and np.isfinite(ranges).all()
+        and (ranges[:, 0] < ranges[:, 1]).all()
+    )
 
 
-def cached_fit(latents: np.ndarray, kind: str, cache: Path, seed: int = 0, max_fit: int = FIT_MAX,
-               progress=lambda message, fraction: None) -> NonlinearProjection:
+def cached_fit(
+    latents: np.ndarray, kind: str, cache: Path, seed: int = 0, max_fit: int = FIT_MAX, progress=lambda message, fraction: None
+) -> NonlinearProjection:
     """fit_nonlinear, kept on disk in `cache`: a second open is a file read. A damaged file is fitted again."""
     latents = np.asarray(latents, dtype=np.float32)
     path = Path(cache) / f"map-{kind}-{cache_key(latents, kind, seed, max_fit)}.npz"
@@ -208,16 +228,29 @@ def cached_fit(latents: np.ndarray, kind: str, cache: Path, seed: int = 0, max_f
         with np.load(path, allow_pickle=False) as f:
             stored = {k: f[k] for k in ("xy", "fit_index", "error_x", "error_y", "errors")}
         if _whole(stored, len(latents)):
-            return NonlinearProjection(kind, stored["xy"], stored["fit_index"], tuple(stored["error_x"]),
-                                       tuple(stored["error_y"]), stored["errors"], KernelRegression(stored["xy"], latents))
+            return NonlinearProjection(
+                kind,
+                stored["xy"],
+                stored["fit_index"],
+                tuple(stored["error_x"]),
+                tuple(stored["error_y"]),
+                stored["errors"],
+                KernelRegression(stored["xy"], latents),
+            )
     except Exception:  # not there yet, or damaged
         pass
     projection = fit_nonlinear(latents, kind, seed, max_fit, progress)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, xy=projection.xy, fit_index=projection.fit_index, error_x=np.array(projection.error_x),
-                 error_y=np.array(projection.error_y), errors=projection.errors)
+        np.savez(
+            tmp,
+            xy=projection.xy,
+            fit_index=projection.fit_index,
+            error_x=np.array(projection.error_x),
+            error_y=np.array(projection.error_y),
+            errors=projection.errors,
+        )
         os.replace(tmp, path)
     except OSError:  # a read-only or full disk only costs the next open its speed; no half-written file stays
         tmp.unlink(missing_ok=True)

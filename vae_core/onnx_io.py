@@ -18,6 +18,7 @@ line saying why, when: a file is over MAX_ONNX_BYTES; a graph refers to external
 a graph uses an operator domain other than ONNX's own; its inputs and outputs are not the ones above, of the
 shapes model.json gives; or the images it would make exceed the memory the app may take.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,7 @@ FILES = MODEL_FOLDER_FILES
 MAX_ONNX_BYTES = 256 * 2**20
 MAX_JSON_BYTES = 2**20
 MAX_LATENT = 4096
-LARGEST_BATCH = 1024   # images the app decodes at once at most (a manifold grid, an IWAE batch), for the memory check
+LARGEST_BATCH = 1024  # images the app decodes at once at most (a manifold grid, an IWAE batch), for the memory check
 ALLOWED_DOMAINS = ("", "ai.onnx")
 INSTALL = "ONNX needs the optional extra: pip install 'vae-latent-explorer[onnx]' (or pip install onnx onnxruntime)."
 OPSET = 17
@@ -59,6 +60,7 @@ def _modules():
 
 
 # --- export -------------------------------------------------------------------------------------------------
+
 
 class _Encoder(nn.Module):
     def __init__(self, model):
@@ -82,8 +84,10 @@ class _Decoder(nn.Module):
 def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
     """Write the model as a model folder (encoder.onnx, decoder.onnx, model.json); -> the folder."""
     if model.config.conditional:  # the folder format has no label input yet
-        raise OnnxModelError("A conditional VAE cannot be exported to ONNX yet: the model folder format has no label "
-                             "input. Export an unconditional model, or share the .pt checkpoint.")
+        raise OnnxModelError(
+            "A conditional VAE cannot be exported to ONNX yet: the model folder format has no label "
+            "input. Export an unconditional model, or share the .pt checkpoint."
+        )
     _modules()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,16 +95,38 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
     c, h, w = model.config.image_shape
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice: it needs no onnxscript
-        torch.onnx.export(_Encoder(model), (torch.rand(2, c, h, w),), folder / "encoder.onnx", input_names=["x"],
-                          output_names=["mu", "logvar"], dynamic_axes={k: {0: "n"} for k in ("x", "mu", "logvar")},
-                          opset_version=OPSET, dynamo=False)
-        torch.onnx.export(_Decoder(model), (torch.zeros(2, model.config.latent_dim),), folder / "decoder.onnx",
-                          input_names=["z"], output_names=["param", "mean"],
-                          dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")}, opset_version=OPSET, dynamo=False)
-    description = dict(format=FORMAT, version=VERSION, image_shape=[c, h, w], latent_dim=model.config.latent_dim,
-                       likelihood=model.config.likelihood, class_names=list(meta.class_names), dataset=meta.dataset,
-                       data_options=meta.data_options.to_dict(), metrics=dict(meta.metrics),
-                       train=None if meta.train is None else meta.train.to_dict())
+        torch.onnx.export(
+            _Encoder(model),
+            (torch.rand(2, c, h, w),),
+            folder / "encoder.onnx",
+            input_names=["x"],
+            output_names=["mu", "logvar"],
+            dynamic_axes={k: {0: "n"} for k in ("x", "mu", "logvar")},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+        torch.onnx.export(
+            _Decoder(model),
+            (torch.zeros(2, model.config.latent_dim),),
+            folder / "decoder.onnx",
+            input_names=["z"],
+            output_names=["param", "mean"],
+            dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    description = dict(
+        format=FORMAT,
+        version=VERSION,
+        image_shape=[c, h, w],
+        latent_dim=model.config.latent_dim,
+        likelihood=model.config.likelihood,
+        class_names=list(meta.class_names),
+        dataset=meta.dataset,
+        data_options=meta.data_options.to_dict(),
+        metrics=dict(meta.metrics),
+        train=None if meta.train is None else meta.train.to_dict(),
+    )
     if model.config.likelihood == "gaussian":
         description["likelihood_params"] = dict(sigma=float(model.likelihood.sigma))
     (folder / "model.json").write_text(json.dumps(description, indent=1))
@@ -108,6 +134,7 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
 
 
 # --- import -------------------------------------------------------------------------------------------------
+
 
 class OnnxVAE(nn.Module):
     """A model folder run by onnxruntime behind the VAE's interface (encode, decode, decode_mean, decode_image,
@@ -162,14 +189,20 @@ def load_onnx_folder(folder) -> tuple[OnnxVAE, CheckpointMeta]:
     folder = Path(folder)
     description = read_description(folder)
     onnx, ort = _modules()
-    config = VAEConfig(image_shape=tuple(description["image_shape"]), latent_dim=int(description["latent_dim"]),
-                       arch=IMPORTED, likelihood=description["likelihood"])
+    config = VAEConfig(
+        image_shape=tuple(description["image_shape"]),
+        latent_dim=int(description["latent_dim"]),
+        arch=IMPORTED,
+        likelihood=description["likelihood"],
+    )
     check_memory(config)
     c, h, w = config.image_shape
     d = config.latent_dim
     sessions = []
-    for name, inputs, outputs in (("encoder.onnx", {"x": [c, h, w]}, {"mu": [d], "logvar": [d]}),
-                                  ("decoder.onnx", {"z": [d]}, {"param": [c, h, w], "mean": [c, h, w]})):
+    for name, inputs, outputs in (
+        ("encoder.onnx", {"x": [c, h, w]}, {"mu": [d], "logvar": [d]}),
+        ("decoder.onnx", {"z": [d]}, {"param": [c, h, w], "mean": [c, h, w]}),
+    ):
         graph = check_graph(onnx, folder / name, inputs, outputs)
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, torch.get_num_threads())
@@ -193,13 +226,18 @@ def probe(model: OnnxVAE) -> None:
     except Exception as err:
         raise OnnxModelError(f"it fails on one image ({_first_line(err)}).") from None
     d = model.config.latent_dim
-    for name, value, shape in (("mu", mu, (1, d)), ("logvar", logvar, (1, d)), ("param", param, (1, c, h, w)),
-                               ("mean", mean, (1, c, h, w))):
+    for name, value, shape in (
+        ("mu", mu, (1, d)),
+        ("logvar", logvar, (1, d)),
+        ("param", param, (1, c, h, w)),
+        ("mean", mean, (1, c, h, w)),
+    ):
         if tuple(value.shape) != shape:
             raise OnnxModelError(f"its {name} for one image has shape {tuple(value.shape)}; model.json gives {shape}.")
         if not torch.isfinite(value).all():
-            raise OnnxModelError(f"its {name} for one image is not finite (NaN or infinite): it cannot encode or "
-                                 "decode anything.")
+            raise OnnxModelError(
+                f"its {name} for one image is not finite (NaN or infinite): it cannot encode or decode anything."
+            )
 
 
 def read_description(folder: Path) -> dict:
@@ -225,8 +263,9 @@ def read_description(folder: Path) -> dict:
     if not (isinstance(d, int) and 1 <= d <= MAX_LATENT):
         raise OnnxModelError(f"model.json's latent_dim must be a whole number from 1 to {MAX_LATENT}, not {d!r}.")
     if description.get("likelihood") not in LIKELIHOODS:
-        raise OnnxModelError(f"model.json's likelihood must be one of {', '.join(LIKELIHOODS)}, "
-                             f"not {description.get('likelihood')!r}.")
+        raise OnnxModelError(
+            f"model.json's likelihood must be one of {', '.join(LIKELIHOODS)}, not {description.get('likelihood')!r}."
+        )
     sigma = (description.get("likelihood_params") or {}).get("sigma", SIGMA_MIN + 0.09)
     if not (isinstance(sigma, (int, float)) and SIGMA_MIN < sigma < 1e6):
         raise OnnxModelError(f"model.json's likelihood_params.sigma must be a number above {SIGMA_MIN}, not {sigma!r}.")
@@ -240,8 +279,10 @@ def check_memory(config: VAEConfig) -> None:
     c, h, w = config.image_shape
     needed = LARGEST_BATCH * c * h * w * 4 * 4  # float32, and a few copies (param, mean, shown, encoded input)
     if needed > free_memory_bytes() // 2:
-        raise OnnxModelError(f"its images ({c}×{h}×{w}) would take {needed / 2**30:.1f} GB for a batch of "
-                             f"{LARGEST_BATCH}, more than this machine can spare.")
+        raise OnnxModelError(
+            f"its images ({c}×{h}×{w}) would take {needed / 2**30:.1f} GB for a batch of "
+            f"{LARGEST_BATCH}, more than this machine can spare."
+        )
 
 
 def check_graph(onnx, path: Path, inputs: dict, outputs: dict):
@@ -251,13 +292,16 @@ def check_graph(onnx, path: Path, inputs: dict, outputs: dict):
     except Exception as err:
         raise OnnxModelError(f"{path.name} is not a valid ONNX model ({_first_line(err)}).") from None
     if any(_is_external(t) for t in _tensors(graph_model.graph)):  # before the checker, which would open them
-        raise OnnxModelError(f"{path.name} refers to external data files, which could name any file on the server: "
-                             "export it with its weights inside (torch.onnx.export does by default).")
+        raise OnnxModelError(
+            f"{path.name} refers to external data files, which could name any file on the server: "
+            "export it with its weights inside (torch.onnx.export does by default)."
+        )
     domains = {o.domain for o in graph_model.opset_import} | {n.domain for n in _nodes(graph_model.graph)}
     custom = sorted(d for d in domains if d not in ALLOWED_DOMAINS)
     if custom:
-        raise OnnxModelError(f"{path.name} uses the custom operator domain {custom[0]!r}; only ONNX's own operators "
-                             "are run here.")
+        raise OnnxModelError(
+            f"{path.name} uses the custom operator domain {custom[0]!r}; only ONNX's own operators are run here."
+        )
     try:
         onnx.checker.check_model(graph_model)
     except Exception as err:
@@ -282,15 +326,19 @@ def _check_sizes(onnx, name: str, graph_model) -> None:
         dims = value.type.tensor_type.shape.dim
         elements = math.prod(d.dim_value for d in dims if d.HasField("dim_value"))
         if dims and elements * 4 > limit:
-            raise OnnxModelError(f"{name}'s tensor {value.name} would take {elements * 4 / 2**30:.0f} GB for one image, "
-                                 "more than this machine can spare.")
+            raise OnnxModelError(
+                f"{name}'s tensor {value.name} would take {elements * 4 / 2**30:.0f} GB for one image, "
+                "more than this machine can spare."
+            )
 
 
 def _check_io(name: str, kind: str, values, expected: dict, weights=frozenset()) -> None:
     found = {v.name: v for v in values if v.name not in weights}  # older exporters list weights among the inputs
     if sorted(found) != sorted(expected):
-        raise OnnxModelError(f"{name}'s {kind}s are {', '.join(sorted(found)) or 'none'}; model.json's model needs "
-                             f"exactly {', '.join(expected)}.")
+        raise OnnxModelError(
+            f"{name}'s {kind}s are {', '.join(sorted(found)) or 'none'}; model.json's model needs "
+            f"exactly {', '.join(expected)}."
+        )
     for key, shape in expected.items():
         dims = found[key].type.tensor_type.shape.dim
         sizes = [d.dim_value if d.HasField("dim_value") else None for d in dims]
@@ -298,8 +346,7 @@ def _check_io(name: str, kind: str, values, expected: dict, weights=frozenset())
             raise OnnxModelError(f"{name}'s {kind} {key} must be float32.")
         if len(sizes) != 1 + len(shape) or any(s is not None and s != want for s, want in zip(sizes[1:], shape)):
             shown = "×".join("N" if s is None else str(s) for s in sizes)
-            raise OnnxModelError(f"{name}'s {kind} {key} has shape {shown}; model.json gives N×"
-                                 f"{'×'.join(map(str, shape))}.")
+            raise OnnxModelError(f"{name}'s {kind} {key} has shape {shown}; model.json gives N×{'×'.join(map(str, shape))}.")
 
 
 def _nodes(graph):
@@ -329,12 +376,17 @@ def _meta(folder: Path, description: dict, config: VAEConfig) -> CheckpointMeta:
     try:
         options = DataOptions.from_dict(description.get("data_options") or {"name": dataset})
         train = description.get("train")
-        return CheckpointMeta.from_payload(dict(
-            dataset=dataset or options.name, vae_config=config.to_dict(),
-            train_config=train if isinstance(train, dict) else {},
-            metrics={k: v for k, v in (description.get("metrics") or {}).items() if numeric(v)},
-            class_names=[str(n) for n in description.get("class_names") or []], data_options=options.to_dict()),
-            str(folder))
+        return CheckpointMeta.from_payload(
+            dict(
+                dataset=dataset or options.name,
+                vae_config=config.to_dict(),
+                train_config=train if isinstance(train, dict) else {},
+                metrics={k: v for k, v in (description.get("metrics") or {}).items() if numeric(v)},
+                class_names=[str(n) for n in description.get("class_names") or []],
+                data_options=options.to_dict(),
+            ),
+            str(folder),
+        )
     except (MetadataError, TypeError, ValueError) as err:
         raise OnnxModelError(f"model.json's data or training settings are not usable ({_first_line(err)}).") from None
 

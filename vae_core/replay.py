@@ -6,6 +6,7 @@ match the previous epoch's: PCA's axes may swap or flip from one epoch to the ne
 would jump although the codes barely moved. A replay is stored in a checkpoint's history as plain tensors and
 primitives (`to_history`), so `torch.load(weights_only=True)` still reads it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,26 +18,26 @@ from .data import Dataset, as_float
 from .latent import decode_points, map_points
 from .maps import Projection, padded_range
 
-REPLAY_POINTS = 500   # test images on the replayed map: enough to see the clusters, cheap to encode each epoch
-REPLAY_IMAGES = 8     # reconstructions kept per epoch
+REPLAY_POINTS = 500  # test images on the replayed map: enough to see the clusters, cheap to encode each epoch
+REPLAY_IMAGES = 8  # reconstructions kept per epoch
 MAX_SAVED_FRAMES = 120  # a longer run keeps evenly spaced epochs (the first and last among them) in its checkpoint
 
 
 @dataclass
 class ReplayFrame:
     epoch: int
-    step: int                 # steps done at the end of this epoch (where the curves' beta marks are)
-    beta: float               # the KL weight in force at the epoch's end
-    xy: np.ndarray            # (K, 2) float32 map positions of the replay's test images
-    recons: np.ndarray        # (REPLAY_IMAGES, C, H, W) uint8 decoded means of the first test images
-    kl_per_dim: list[float]   # test KL of each latent dimension, nats
+    step: int  # steps done at the end of this epoch (where the curves' beta marks are)
+    beta: float  # the KL weight in force at the epoch's end
+    xy: np.ndarray  # (K, 2) float32 map positions of the replay's test images
+    recons: np.ndarray  # (REPLAY_IMAGES, C, H, W) uint8 decoded means of the first test images
+    kl_per_dim: list[float]  # test KL of each latent dimension, nats
 
 
 @dataclass
 class Replay:
-    labels: np.ndarray        # (K,) of the replay's test images
+    labels: np.ndarray  # (K,) of the replay's test images
     class_names: list
-    originals: np.ndarray     # (REPLAY_IMAGES, C, H, W) uint8: the images the reconstructions are of
+    originals: np.ndarray  # (REPLAY_IMAGES, C, H, W) uint8: the images the reconstructions are of
     axis_names: tuple
     frames: list[ReplayFrame] = field(default_factory=list)
     beta_changes: list = field(default_factory=list)  # [(step, new beta)] made by hand (stored with the train config)
@@ -73,9 +74,13 @@ def replay_axis_names(latent_dim: int) -> tuple[str, str]:
 
 def new_replay(data: Dataset, latent_dim: int, points: int = REPLAY_POINTS, images: int = REPLAY_IMAGES) -> Replay:
     """A replay with no frames yet: which test images it follows, their labels, the originals."""
-    x = data.test_x[:min(images, points)]
-    return Replay(labels=data.test_y[:points].numpy(), class_names=list(data.class_names),
-                  originals=_to_uint8(as_float(x)), axis_names=replay_axis_names(latent_dim))
+    x = data.test_x[: min(images, points)]
+    return Replay(
+        labels=data.test_y[:points].numpy(),
+        class_names=list(data.class_names),
+        originals=_to_uint8(as_float(x)),
+        axis_names=replay_axis_names(latent_dim),
+    )
 
 
 class ReplayRecorder:
@@ -94,10 +99,16 @@ class ReplayRecorder:
         mu, _, projection, xy = map_points(model, self.x, self.y)
         if projection.is_pca and self.replay.frames:  # centred on the mean, so the turn is about the map's middle
             xy = procrustes_align(xy, self.replay.frames[-1].xy)
-        recons = _to_uint8(decode_points(model, mu[:self.images], y=self.y[:self.images]))
+        recons = _to_uint8(decode_points(model, mu[: self.images], y=self.y[: self.images]))
         model.train(was_training)
-        frame = ReplayFrame(int(epoch_event["epoch"]), int(epoch_event["step"]), float(epoch_event["beta"]), xy,
-                            recons, [float(v) for v in epoch_event["kl_per_dim"]])
+        frame = ReplayFrame(
+            int(epoch_event["epoch"]),
+            int(epoch_event["step"]),
+            float(epoch_event["beta"]),
+            xy,
+            recons,
+            [float(v) for v in epoch_event["kl_per_dim"]],
+        )
         self.replay.frames.append(frame)
         return frame
 
@@ -105,10 +116,24 @@ class ReplayRecorder:
 def to_history(replay: Replay, max_frames: int = MAX_SAVED_FRAMES) -> dict:
     """The replay as a checkpoint history entry: tensors and primitives only."""
     frames = thin(replay.frames, max_frames)
-    return dict(type="replay", labels=torch.as_tensor(replay.labels), class_names=list(replay.class_names),
-                originals=torch.from_numpy(replay.originals), axis_names=list(replay.axis_names),
-                frames=[dict(epoch=f.epoch, step=f.step, beta=f.beta, xy=torch.from_numpy(f.xy),
-                             recons=torch.from_numpy(f.recons), kl_per_dim=list(f.kl_per_dim)) for f in frames])
+    return dict(
+        type="replay",
+        labels=torch.as_tensor(replay.labels),
+        class_names=list(replay.class_names),
+        originals=torch.from_numpy(replay.originals),
+        axis_names=list(replay.axis_names),
+        frames=[
+            dict(
+                epoch=f.epoch,
+                step=f.step,
+                beta=f.beta,
+                xy=torch.from_numpy(f.xy),
+                recons=torch.from_numpy(f.recons),
+                kl_per_dim=list(f.kl_per_dim),
+            )
+            for f in frames
+        ],
+    )
 
 
 def thin(frames: list, max_frames: int) -> list:
@@ -134,12 +159,25 @@ def from_history(history: list, beta_changes=(), image_shape=None) -> Replay | N
     if not isinstance(entry["frames"], list) or len(entry["frames"]) > MAX_SAVED_FRAMES:
         raise ReplayError(f"its stored replay has more than the {MAX_SAVED_FRAMES} frames a replay keeps")
     try:
-        frames = [ReplayFrame(int(f["epoch"]), int(f["step"]), float(f["beta"]), np.asarray(f["xy"], np.float32),
-                              np.asarray(f["recons"], np.uint8), [float(v) for v in f["kl_per_dim"]])
-                  for f in entry["frames"]]
-        replay = Replay(np.asarray(entry["labels"]), [str(n) for n in entry["class_names"]],
-                        np.asarray(entry["originals"], np.uint8), tuple(map(str, entry["axis_names"])), frames,
-                        [(int(s), float(b)) for s, b in beta_changes])
+        frames = [
+            ReplayFrame(
+                int(f["epoch"]),
+                int(f["step"]),
+                float(f["beta"]),
+                np.asarray(f["xy"], np.float32),
+                np.asarray(f["recons"], np.uint8),
+                [float(v) for v in f["kl_per_dim"]],
+            )
+            for f in entry["frames"]
+        ]
+        replay = Replay(
+            np.asarray(entry["labels"]),
+            [str(n) for n in entry["class_names"]],
+            np.asarray(entry["originals"], np.uint8),
+            tuple(map(str, entry["axis_names"])),
+            frames,
+            [(int(s), float(b)) for s, b in beta_changes],
+        )
     except (KeyError, TypeError, ValueError) as err:
         raise ReplayError(f"its stored replay is malformed ({type(err).__name__}: {err})") from None
     if problem := _problem(replay, image_shape):
@@ -158,6 +196,8 @@ def _problem(replay: Replay, image_shape) -> str | None:
         if frame.xy.shape != (points, 2) or not np.isfinite(frame.xy).all():
             return f"places epoch {frame.epoch}'s points at {frame.xy.shape} finite or not, not ({points}, 2) finite"
         if frame.recons.shape != originals.shape:
-            return (f"has reconstructions of shape {frame.recons.shape} at epoch {frame.epoch}, not "
-                    f"{originals.shape} like the images they are of")
+            return (
+                f"has reconstructions of shape {frame.recons.shape} at epoch {frame.epoch}, not "
+                f"{originals.shape} like the images they are of"
+            )
     return None

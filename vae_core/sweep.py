@@ -5,6 +5,7 @@ with it) or, with Ray, to a Ray cluster as tasks. Runs whose checkpoint is alrea
 again, so a sweep that was interrupted resumes. A run that fails, diverging or dying, is reported with its
 reason and the others finish. The Compare page reads the checkpoints; it needs no sweep state.
 """
+
 from __future__ import annotations
 
 import math
@@ -79,8 +80,10 @@ def _terms(metrics: dict) -> dict:
     """The test terms, and the disentanglement metrics of data with known factors."""
     from .metrics import METRIC_NAMES
 
-    return {**{k: metrics.get(k) for k in ("test_recon", "test_kl", "test_loss")},
-            **{k: metrics[k] for k in METRIC_NAMES if k in metrics}}
+    return {
+        **{k: metrics.get(k) for k in ("test_recon", "test_kl", "test_loss")},
+        **{k: metrics[k] for k in METRIC_NAMES if k in metrics},
+    }
 
 
 def default_workers(n_runs: int) -> int:
@@ -88,9 +91,16 @@ def default_workers(n_runs: int) -> int:
     return max(1, min(n_runs, (os.cpu_count() or 2) // 2))
 
 
-def sweep(spec: RunSpec, betas, seeds, out_dir, workers: int | None = None, ray_address: str | None = None,
-          on_start: Callable[[float, int], None] = lambda b, s: None,
-          on_done: Callable[[dict], None] = lambda row: None) -> list[dict]:
+def sweep(
+    spec: RunSpec,
+    betas,
+    seeds,
+    out_dir,
+    workers: int | None = None,
+    ray_address: str | None = None,
+    on_start: Callable[[float, int], None] = lambda b, s: None,
+    on_done: Callable[[dict], None] = lambda row: None,
+) -> list[dict]:
     """Train every (beta, seed) not already in out_dir; -> one row per run, in grid order."""
     grid = check_grid(betas, seeds, workers)
     out_dir = Path(out_dir)
@@ -100,8 +110,11 @@ def sweep(spec: RunSpec, betas, seeds, out_dir, workers: int | None = None, ray_
         if (row := finished_before(beta, seed, run_path(out_dir, beta, seed))) is not None:
             rows[beta, seed] = row
             on_done(row)
-    todo = [(spec.with_beta_and_seed(beta, seed), str(run_path(out_dir, beta, seed)))
-            for beta, seed in grid if (beta, seed) not in rows]
+    todo = [
+        (spec.with_beta_and_seed(beta, seed), str(run_path(out_dir, beta, seed)))
+        for beta, seed in grid
+        if (beta, seed) not in rows
+    ]
     runner = run_on_ray if ray_address else run_local
     extra = dict(address=ray_address) if ray_address else dict(workers=workers or default_workers(len(todo)))
 
@@ -145,8 +158,7 @@ def _ctrl_c_noted():
         signal.signal(signal.SIGINT, previous)
 
 
-def _run_all(pending: list, running: dict, workers: int, threads: int, target, on_start, on_done,
-             interrupted) -> None:
+def _run_all(pending: list, running: dict, workers: int, threads: int, target, on_start, on_done, interrupted) -> None:
     while pending or running:
         while pending and len(running) < workers and not interrupted():
             spec, out = pending.pop(0)
@@ -164,8 +176,13 @@ def _run_all(pending: list, running: dict, workers: int, threads: int, target, o
                 row = receive.recv()
             except EOFError:  # it died before sending: a crash, a kill, out of memory
                 process.join()
-                row = dict(beta=spec.train.beta, seed=spec.train.seed, path=out, status="failed",
-                           error=f"the worker process died (exit code {process.exitcode})")
+                row = dict(
+                    beta=spec.train.beta,
+                    seed=spec.train.seed,
+                    path=out,
+                    status="failed",
+                    error=f"the worker process died (exit code {process.exitcode})",
+                )
             process.join()
             on_done(row)
 
@@ -227,8 +244,9 @@ def run_on_ray(todo: list[tuple[RunSpec, str]], address: str, on_start, on_done)
             try:
                 row = ray.get(ref)
             except Exception as err:  # the worker died or the task could not run
-                row = dict(beta=spec.train.beta, seed=spec.train.seed, path=out, status="failed",
-                           error=f"{type(err).__name__}: {err}")
+                row = dict(
+                    beta=spec.train.beta, seed=spec.train.seed, path=out, status="failed", error=f"{type(err).__name__}: {err}"
+                )
             on_done(row)
     finally:
         if address == "local":

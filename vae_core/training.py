@@ -4,6 +4,7 @@ Events are plain dicts (TypedDicts below, told apart by "type"), so a checkpoint
 history and still be read with torch.load(weights_only=True). A non-finite loss restores the last good
 weights and raises NonFiniteLossError.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,18 +38,20 @@ class StartEvent(TypedDict):
 
 class StepEvent(TypedDict):
     """Every `log_every` steps: means of the terms over the steps since the last one (nats per image)."""
+
     type: Literal["step"]
     step: int
-    epoch: float          # fractional
+    epoch: float  # fractional
     recon: float
     kl: float
-    loss: float           # recon + beta * kl
-    beta: float           # the KL weight in force at the last of these steps
+    loss: float  # recon + beta * kl
+    beta: float  # the KL weight in force at the last of these steps
     samples_per_s: float
 
 
 class EpochEvent(TypedDict):
     """After each epoch: the test set at beta = 1 (see evaluate)."""
+
     type: Literal["epoch"]
     epoch: int
     step: int
@@ -199,7 +202,7 @@ def available_devices() -> list[str]:
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """"auto" -> the fastest available device; any other name as it is."""
+    """ "auto" -> the fastest available device; any other name as it is."""
     return torch.device(available_devices()[0] if name == "auto" else name)
 
 
@@ -218,8 +221,8 @@ def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0,
     gen = torch.Generator(device=model.device).manual_seed(seed)
     recon, kl_dims, mus, logvars = [], [], [], []
     for i in range(0, len(x), batch_size):
-        xb = as_float(x[i:i + batch_size].to(model.device, non_blocking=True))
-        yb = None if y is None else y[i:i + batch_size]
+        xb = as_float(x[i : i + batch_size].to(model.device, non_blocking=True))
+        yb = None if y is None else y[i : i + batch_size]
         mu, logvar = model.encode(xb, yb)
         eps = torch.randn(mu.shape, generator=gen, device=mu.device)
         recon.append(recon_per_image(xb, model.decode(model.reparameterize(mu, logvar, eps), yb), model.likelihood))
@@ -231,35 +234,59 @@ def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0,
     test_recon, test_kl = recon_t.mean().item(), kl_t.sum(1).mean().item()
     subset = slice(0, ESTIMATE_IMAGES)
     estimates = posterior_estimates(mu_t[subset].cpu().numpy(), torch.cat(logvars)[subset].cpu().numpy(), seed=seed)
-    return dict(test_recon=test_recon, test_kl=test_kl, test_loss=test_recon + test_kl,
-                kl_per_dim=kl_t.mean(0).tolist(), active_units=active_units(mu_t),
-                mutual_info=estimates.mutual_info, kl_aggregate=estimates.kl_aggregate,
-                total_correlation=estimates.total_correlation, dimwise_kl=estimates.dimwise_kl)
+    return dict(
+        test_recon=test_recon,
+        test_kl=test_kl,
+        test_loss=test_recon + test_kl,
+        kl_per_dim=kl_t.mean(0).tolist(),
+        active_units=active_units(mu_t),
+        mutual_info=estimates.mutual_info,
+        kl_aggregate=estimates.kl_aggregate,
+        total_correlation=estimates.total_correlation,
+        dimwise_kl=estimates.dimwise_kl,
+    )
 
 
 @dataclass
 class ResumeState:
     """Where a run stands at the end of an epoch, beside its weights: what training on needs to continue as if it
     had never stopped (with the same seed, on the CPU, the same weights to float rounding)."""
+
     epochs_done: int = 0
     steps_done: int = 0
-    optimizer: dict | None = None    # Adam.state_dict()
+    optimizer: dict | None = None  # Adam.state_dict()
     shuffle_rng: torch.Tensor | None = None  # the batch order's generator
-    torch_rng: torch.Tensor | None = None    # torch's global generator: the reparameterisation noise
+    torch_rng: torch.Tensor | None = None  # torch's global generator: the reparameterisation noise
 
     def to_payload(self) -> dict:
-        return dict(epochs_done=self.epochs_done, steps_done=self.steps_done, optimizer=self.optimizer,
-                    shuffle_rng=self.shuffle_rng, torch_rng=self.torch_rng)
+        return dict(
+            epochs_done=self.epochs_done,
+            steps_done=self.steps_done,
+            optimizer=self.optimizer,
+            shuffle_rng=self.shuffle_rng,
+            torch_rng=self.torch_rng,
+        )
 
     @classmethod
     def from_payload(cls, payload: dict) -> ResumeState:
-        return cls(int(payload["epochs_done"]), int(payload["steps_done"]), payload["optimizer"],
-                   payload["shuffle_rng"], payload["torch_rng"])
+        return cls(
+            int(payload["epochs_done"]),
+            int(payload["steps_done"]),
+            payload["optimizer"],
+            payload["shuffle_rng"],
+            payload["torch_rng"],
+        )
 
 
-def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event | None = None,
-          beta: BetaControl | Callable[[], float] | None = None,
-          pause: PauseControl | None = None, resume: ResumeState | None = None) -> Iterator[TrainEvent]:
+def train(
+    model: VAE,
+    data: Dataset,
+    config: TrainConfig,
+    stop: threading.Event | None = None,
+    beta: BetaControl | Callable[[], float] | None = None,
+    pause: PauseControl | None = None,
+    resume: ResumeState | None = None,
+) -> Iterator[TrainEvent]:
     """Train `model` in place on data.train_x, yielding metric events (see the module docstring).
 
     stop: set it to end the run after the current step. beta: a BetaControl (or any callable
@@ -287,8 +314,14 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
         torch.set_rng_state(resume.torch_rng)
         start_epoch, step = resume.epochs_done, resume.steps_done
     good = _Snapshot(model)
-    yield StartEvent(type="start", total_steps=steps_per_epoch * config.epochs, steps_per_epoch=steps_per_epoch,
-                     device=str(device), n_train=n, n_test=len(data.test_x))
+    yield StartEvent(
+        type="start",
+        total_steps=steps_per_epoch * config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        device=str(device),
+        n_train=n,
+        n_test=len(data.test_x),
+    )
     t_start = time.perf_counter()
     window = _Window()
     for epoch in range(start_epoch, config.epochs):
@@ -300,7 +333,7 @@ def train(model: VAE, data: Dataset, config: TrainConfig, stop: threading.Event 
                 yield _end(True, step, epoch, t_start)
                 return
             b = read_beta() * schedule_factor(config.beta_schedule, step / steps_per_epoch, config.warmup_epochs)
-            batch = order[i:i + config.batch_size]
+            batch = order[i : i + config.batch_size]
             xb = as_float(x_train[batch])
             terms = training_terms(model, xb, b, config, None if y_train is None else y_train[batch])
             if good.best == math.inf:  # the first loss: what an explosion is measured against from the start
@@ -347,8 +380,7 @@ def _disentanglement(model: VAE, data: Dataset, seed: int) -> dict:
 
 
 def _end(stopped: bool, step: int, epochs_done: int, t_start: float) -> EndEvent:
-    return EndEvent(type="end", stopped=stopped, steps=step, epochs_done=epochs_done,
-                    elapsed_s=time.perf_counter() - t_start)
+    return EndEvent(type="end", stopped=stopped, steps=step, epochs_done=epochs_done, elapsed_s=time.perf_counter() - t_start)
 
 
 class _Window:
@@ -370,9 +402,16 @@ class _Window:
 
     def flush(self, step: int, epoch: float) -> StepEvent:
         k = self.batches
-        event = StepEvent(type="step", step=step, epoch=epoch, recon=float(self.recon) / k, kl=float(self.kl) / k,
-                          loss=float(self.loss) / k, beta=self.beta,
-                          samples_per_s=self.samples / max(time.perf_counter() - self.t0, 1e-9))
+        event = StepEvent(
+            type="step",
+            step=step,
+            epoch=epoch,
+            recon=float(self.recon) / k,
+            kl=float(self.kl) / k,
+            loss=float(self.loss) / k,
+            beta=self.beta,
+            samples_per_s=self.samples / max(time.perf_counter() - self.t0, 1e-9),
+        )
         self._reset()
         return event
 
@@ -409,4 +448,5 @@ class _Snapshot:
         what = f"became {loss}" if not finite else f"exploded to {loss:.3g} nats (best so far {self.best:.4g})"
         raise NonFiniteLossError(
             f"The loss {what} at step {step}: training diverged and was stopped. The weights from step "
-            f"{self.step}, the last good ones, were kept. Try a lower learning rate or beta.")
+            f"{self.step}, the last good ones, were kept. Try a lower learning rate or beta."
+        )

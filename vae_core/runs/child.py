@@ -2,6 +2,7 @@
 and sends every event (with a replay frame after each epoch) back to the registry (vae_core.runs.jobs) as a
 `ChildMessage`. It ends when its run ends, or at once when the server that started it goes away.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,14 +24,15 @@ from .snapshots import SNAPSHOT_EVERY_S
 @dataclass(frozen=True)
 class ChildMessage:
     """What the training process sends the server (plainly pickled, see `send`)."""
+
     kind: Literal["event", "beta", "end", "failed"]
-    event: TrainEvent | None = None             # event, end
-    frame: ReplayFrame | None = None            # event, after an epoch: the replay's new frame
-    beta_changes: list | None = None            # beta: [(steps done before it, new beta), ...]
-    error: str | None = None                    # failed
-    weights: dict | None = None                 # end, failed: the final (or last finite) weights
-    snapshot: dict | None = None                # event, after an epoch now and then: weights and ResumeState
-    resume: dict | None = None                  # end of a finished run: what training it further needs (ResumeState)
+    event: TrainEvent | None = None  # event, end
+    frame: ReplayFrame | None = None  # event, after an epoch: the replay's new frame
+    beta_changes: list | None = None  # beta: [(steps done before it, new beta), ...]
+    error: str | None = None  # failed
+    weights: dict | None = None  # end, failed: the final (or last finite) weights
+    snapshot: dict | None = None  # event, after an epoch now and then: weights and ResumeState
+    resume: dict | None = None  # end of a finished run: what training it further needs (ResumeState)
 
 
 def train_threads(torch_default: int) -> int:
@@ -43,9 +45,20 @@ def train_threads(torch_default: int) -> int:
         return max(1, torch_default // 2)
 
 
-def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, messages, stop, beta: BetaControl,
-                   lifeline, pause: PauseControl, start_state: dict | None = None,
-                   last_frame: ReplayFrame | None = None, snapshot_s: float = SNAPSHOT_EVERY_S) -> None:
+def train_in_child(
+    vae_config,
+    state: dict,
+    data: bytes,
+    config: TrainConfig,
+    messages,
+    stop,
+    beta: BetaControl,
+    lifeline,
+    pause: PauseControl,
+    start_state: dict | None = None,
+    last_frame: ReplayFrame | None = None,
+    snapshot_s: float = SNAPSHOT_EVERY_S,
+) -> None:
     """The child process: rebuild the model, train, send every event (and a replay frame each epoch). A saved
     model trained further goes on from `start_state` (a ResumeState), its replay from its `last_frame`. After an
     epoch, at most every `snapshot_s` seconds, it sends its weights and state with the epoch's event, for the
@@ -75,8 +88,9 @@ def train_in_child(vae_config, state: dict, data: bytes, config: TrainConfig, me
                 snapshot = None
                 if frame is not None and time.monotonic() - last_snapshot >= snapshot_s:
                     last_snapshot = time.monotonic()
-                    snapshot = dict(weights={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                                    resume=resume.to_payload())
+                    snapshot = dict(
+                        weights={k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, resume=resume.to_payload()
+                    )
                 send(messages, ChildMessage("event", event=event, frame=frame, snapshot=snapshot))
     except NonFiniteLossError as err:  # the model holds the last good weights: send them too
         send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))

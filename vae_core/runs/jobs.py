@@ -7,6 +7,7 @@ thread pools with every page rerun, which stalled it. A receiver thread per run 
 under a lock. A caller keeps only the run id, reads a run through `Job.snapshot()`, and controls it with
 `request_stop()`, `set_beta()` and the pause methods, so a run survives page reruns and reloads.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,7 @@ from .processes import PROCESSES, start_training_processes
 from .snapshots import remove_snapshot, snapshot_every_s, snapshots, write_snapshot
 
 FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
-KEEP_FINISHED = 8   # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
+KEEP_FINISHED = 8  # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
 
 Status = Literal["queued", "starting", "running", "finished", "stopped", "failed", "cancelled", "interrupted"]
 LIVE = ("queued", "starting", "running")
@@ -51,17 +52,18 @@ def max_concurrent_runs() -> int:
 @dataclass(frozen=True)
 class RunSnapshot:
     """A consistent copy of everything the Train page shows of a run."""
+
     id: str
     status: Status
     error: str | None
-    events: list                 # TrainEvents after "start": steps and epochs
-    beta_changes: list           # (steps done before it, new beta) made by the user during the run
+    events: list  # TrainEvents after "start": steps and epochs
+    beta_changes: list  # (steps done before it, new beta) made by the user during the run
     total_steps: int
-    replay: Replay               # the map, reconstructions and KL per dimension of each epoch so far
+    replay: Replay  # the map, reconstructions and KL per dimension of each epoch so far
     paused: bool
-    saveable: bool               # over, with weights worth keeping: finished, stopped, or diverged (its last good ones)
+    saveable: bool  # over, with weights worth keeping: finished, stopped, or diverged (its last good ones)
     saved_as: str | None
-    beta: float                  # the base beta now
+    beta: float  # the base beta now
     config: TrainConfig
     arch: str
     latent_dim: int
@@ -103,7 +105,7 @@ class Job:
     model: VAE
     data: Dataset
     config: TrainConfig
-    beta: BetaControl         # the base beta, held in a multiprocessing Value that the child reads
+    beta: BetaControl  # the base beta, held in a multiprocessing Value that the child reads
     stop: object = field(default_factory=lambda: PROCESSES.Event())
     status: Status = "queued"
     error: str | None = None
@@ -160,19 +162,32 @@ class Job:
         with self._lock:
             changes = list(self.beta_changes)
             replay = replace(self.replay, frames=list(self.replay.frames), beta_changes=changes)
-            return RunSnapshot(self.id, self.status, self.error, list(self.events), changes,
-                               self.total_steps, replay, self.pause.is_paused and self.live, self.saveable,
-                               self.saved_as,
-                               self.beta.get(), self.config,
-                               vc.arch, vc.latent_dim, vc.likelihood, self.data.name, len(self.data.train_x),
-                               len(self.data.test_x))
+            return RunSnapshot(
+                self.id,
+                self.status,
+                self.error,
+                list(self.events),
+                changes,
+                self.total_steps,
+                replay,
+                self.pause.is_paused and self.live,
+                self.saveable,
+                self.saved_as,
+                self.beta.get(),
+                self.config,
+                vc.arch,
+                vc.latent_dim,
+                vc.likelihood,
+                self.data.name,
+                len(self.data.train_x),
+                len(self.data.test_x),
+            )
 
     @property
     def saveable(self) -> bool:
         """Over, with weights worth keeping: finished, stopped, or failed after its child sent the last good ones
         (a run that diverged)."""
-        return (self.status in ("finished", "stopped", "interrupted")
-                or (self.status == "failed" and self.kept_weights))
+        return self.status in ("finished", "stopped", "interrupted") or (self.status == "failed" and self.kept_weights)
 
     @property
     def unsaved(self) -> bool:
@@ -199,8 +214,15 @@ class Job:
     def save(self, path: Path) -> Path:
         """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
         snap = self.snapshot()
-        path, _ = save_run(path, self.model, self.data, self.config, snap.history, beta_changes=snap.beta_changes,
-                           resume_state=self.resume_state)
+        path, _ = save_run(
+            path,
+            self.model,
+            self.data,
+            self.config,
+            snap.history,
+            beta_changes=snap.beta_changes,
+            resume_state=self.resume_state,
+        )
         with self._lock:
             self.saved_as = path.name
         remove_snapshot(self.id)
@@ -212,10 +234,22 @@ class Job:
         model = VAE(self.model.config)
         model.load_state_dict(weights)
         snap = self.snapshot()
-        write_snapshot(self.id, status, lambda path: save_checkpoint(
-            path, model, dataset=self.data.name, train_config=self.config, beta_changes=snap.beta_changes,
-            history=snap.history, class_names=self.data.class_names,
-            data_options=self.data.options, overwrite=True, resume_state=state))
+        write_snapshot(
+            self.id,
+            status,
+            lambda path: save_checkpoint(
+                path,
+                model,
+                dataset=self.data.name,
+                train_config=self.config,
+                beta_changes=snap.beta_changes,
+                history=snap.history,
+                class_names=self.data.class_names,
+                data_options=self.data.options,
+                overwrite=True,
+                resume_state=state,
+            ),
+        )
 
     def leave_queue(self) -> None:
         with self._lock:
@@ -237,11 +271,25 @@ class Job:
         # The data go plainly pickled, copied through the pipe: torch's own pickler would move the tensors
         # into shared memory, which Docker caps at 64 MB by default.
         try:
-            child = PROCESSES.Process(target=train_in_child, daemon=True, name=f"train-{self.id}", args=(
-                self.model.config, self.model.state_dict(), pickle.dumps(self.data), self.config, messages,
-                self.stop, self.beta, lifeline, self.pause,
-                self._start_state.to_payload() if self._start_state else None,
-                self.replay.frames[-1] if self.replay.frames else None, snapshot_every_s()))
+            child = PROCESSES.Process(
+                target=train_in_child,
+                daemon=True,
+                name=f"train-{self.id}",
+                args=(
+                    self.model.config,
+                    self.model.state_dict(),
+                    pickle.dumps(self.data),
+                    self.config,
+                    messages,
+                    self.stop,
+                    self.beta,
+                    lifeline,
+                    self.pause,
+                    self._start_state.to_payload() if self._start_state else None,
+                    self.replay.frames[-1] if self.replay.frames else None,
+                    snapshot_every_s(),
+                ),
+            )
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
             self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
@@ -263,8 +311,9 @@ class Job:
         if message.kind == "event":
             self._record(message.event, message.frame)
             if message.snapshot is not None:
-                self.write_snapshot("training", message.snapshot["weights"],
-                                    ResumeState.from_payload(message.snapshot["resume"]))
+                self.write_snapshot(
+                    "training", message.snapshot["weights"], ResumeState.from_payload(message.snapshot["resume"])
+                )
             return False
         if message.kind == "beta":
             with self._lock:
@@ -276,8 +325,7 @@ class Job:
         if message.resume is not None:
             self.resume_state = ResumeState.from_payload(message.resume)
         if message.kind == "end" and self.save_to is None:  # over, unsaved: kept on disk until saved or discarded
-            self.write_snapshot("stopped" if message.event["stopped"] else "finished", message.weights,
-                                self.resume_state)
+            self.write_snapshot("stopped" if message.event["stopped"] else "finished", message.weights, self.resume_state)
         if message.kind == "end":
             if self.save_to is not None and not message.event["stopped"]:  # a sweep's run saves itself, then ends
                 try:
@@ -327,9 +375,18 @@ def restored_runs() -> list[Job]:
             data = meta.data_options.load()
         except Exception:  # noqa: BLE001 (an unreadable snapshot must not keep the server from starting)
             continue
-        job = job_from_checkpoint(found.run_id, model, meta, data, meta.train,
-                                  status="interrupted" if found.status == "training" else found.status,
-                                  kept_weights=True, resume_state=state, restored=True, restored_from=found.checkpoint)
+        job = job_from_checkpoint(
+            found.run_id,
+            model,
+            meta,
+            data,
+            meta.train,
+            status="interrupted" if found.status == "training" else found.status,
+            kept_weights=True,
+            resume_state=state,
+            restored=True,
+            restored_from=found.checkpoint,
+        )
         job.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
         jobs.append(job)
     return jobs
@@ -344,9 +401,17 @@ def job_from_checkpoint(run_id: str, model: VAE, meta, data: Dataset, config: Tr
         saved = None
     replay = new_replay(data, model.config.latent_dim)
     replay.frames = list(saved.frames) if saved is not None else []
-    job = Job(run_id, VAE(model.config), data, config, BetaControl(PROCESSES.Value("d", meta.final_beta)),
-              events=[e for e in meta.history if e.get("type") in ("step", "epoch")],
-              beta_changes=list(meta.beta_changes), replay=replay, **fields)
+    job = Job(
+        run_id,
+        VAE(model.config),
+        data,
+        config,
+        BetaControl(PROCESSES.Value("d", meta.final_beta)),
+        events=[e for e in meta.history if e.get("type") in ("step", "epoch")],
+        beta_changes=list(meta.beta_changes),
+        replay=replay,
+        **fields,
+    )
     job.model.load_state_dict(model.state_dict())
     return job
 
@@ -357,7 +422,7 @@ class JobRegistry:
     def __init__(self, max_runs: int | None = None):
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()  # waiting runs, first come first served: data, no thread each
-        self._training = 0                 # runs that left the queue and have not ended
+        self._training = 0  # runs that left the queue and have not ended
         self._lock = threading.Lock()
         self.max_runs = max_runs or max_concurrent_runs()
         start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
@@ -379,18 +444,30 @@ class JobRegistry:
         """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded); it trains as
         soon as every run queued before it has started and a slot is free."""
         model = spec.build(data)
-        job = Job(uuid.uuid4().hex[:12], model, data, spec.train, BetaControl(PROCESSES.Value("d", spec.train.beta)),
-                  replay=new_replay(data, model.config.latent_dim), save_to=save_to, _withdraw=self._withdraw)
+        job = Job(
+            uuid.uuid4().hex[:12],
+            model,
+            data,
+            spec.train,
+            BetaControl(PROCESSES.Value("d", spec.train.beta)),
+            replay=new_replay(data, model.config.latent_dim),
+            save_to=save_to,
+            _withdraw=self._withdraw,
+        )
         return self._queue_job(job)
 
-    def continue_run(self, model: VAE, meta, resume: ResumeState, data: Dataset, more_epochs: int,
-                     run_id: str | None = None) -> Job:
+    def continue_run(
+        self, model: VAE, meta, resume: ResumeState, data: Dataset, more_epochs: int, run_id: str | None = None
+    ) -> Job:
         """Queue a saved model (its weights and CheckpointMeta, and the state it was saved with) to train
         `more_epochs` more epochs on `data`, its own dataset: its curves, β changes and replay go on from where
         they ended, at the β it ended with."""
         config = replace(meta.train, epochs=resume.epochs_done + more_epochs)
-        return self._queue_job(job_from_checkpoint(run_id or uuid.uuid4().hex[:12], model, meta, data, config,
-                                                   _withdraw=self._withdraw, _start_state=resume))
+        return self._queue_job(
+            job_from_checkpoint(
+                run_id or uuid.uuid4().hex[:12], model, meta, data, config, _withdraw=self._withdraw, _start_state=resume
+            )
+        )
 
     def _queue_job(self, job: Job) -> Job:
         with self._lock:
@@ -442,7 +519,7 @@ class JobRegistry:
         """Make room: drop the oldest runs that are over and whose weights are saved, discarded or failed.
         A run that finished unsaved stays until its session saves or discards it, or the server stops."""
         done = sorted((j for j in self._jobs.values() if not j.live and not j.unsaved), key=lambda j: j.created)
-        for job in done[:max(0, len(done) - KEEP_FINISHED + 1)]:
+        for job in done[: max(0, len(done) - KEEP_FINISHED + 1)]:
             del self._jobs[job.id]
 
 

@@ -6,6 +6,7 @@ Not "fork": forking a process that runs threads (a server) can copy a held lock 
 forks each run from a clean single-threaded process that imported torch and the training code once, so a run
 starts at once; "spawn" (Windows) starts a fresh interpreter that imports them again.
 """
+
 import multiprocessing as mp
 from multiprocessing import forkserver, spawn
 

@@ -7,6 +7,7 @@ the end of an epoch at most every SNAPSHOT_EVERY_S seconds of training, and at i
 written whole or not at all. Saving or discarding the run removes both files, so the folder holds one checkpoint-
 sized file per unsaved run.
 """
+
 from __future__ import annotations
 
 import json
