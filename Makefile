@@ -47,7 +47,7 @@ chromium:
 checkpoints: $(BIN)/.installed
 	$(BIN)/python -m vae_core train --data digits --latent-dim 2 --epochs 300 --out checkpoints/digits-2d.pt --force --quiet
 	$(BIN)/python -m vae_core train --data digits --latent-dim 16 --epochs 300 --out checkpoints/digits-16d.pt --force --quiet
-	$(BIN)/python -m vae_core.map_cache checkpoints/digits-2d.pt checkpoints/digits-16d.pt  # their maps, for a fast start
+	$(BIN)/python -m vae_core.analysis.cached_map checkpoints/digits-2d.pt checkpoints/digits-16d.pt  # their maps, for a fast start
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts build *.egg-info

@@ -3,8 +3,8 @@ what the child process itself costs, apart from the page drawn beside it (benchm
 
     .venv/bin/python benchmarks/child_vs_cli.py [--rounds 3] [--epochs 150]
 
-Both train digits, mlp, latent_dim 2, batch 128, seed 0 on the CPU. "job" is a run started through the Train
-page's registry (vae_core.runs.jobs.JobRegistry: a process forked from the forkserver, its events sent back through a
+Both train digits, mlp, latent_dim 2, batch 128, seed 0 on the CPU. "run" is a run started through the Train
+page's registry (vae_core.runs.registry.RunRegistry: a process forked from the forkserver, its events sent back through a
 queue) in a fresh Python process, with VAE_EXPLORER_TRAIN_THREADS set; "cli" is `python -m vae_core train` with
 OMP_NUM_THREADS set. Throughput as in train_overhead.py: training images over training-loop time.
 """
@@ -26,12 +26,13 @@ JOB = """
 import pathlib, sys, time
 sys.path.insert(0, {root!r})
 from vae_core import RunSpec, TrainConfig
-from vae_core.runs.jobs import JobRegistry
+from vae_core.runs.registry import RunRegistry
+from vae_core.data.datasets import load_data
 spec = RunSpec(train=TrainConfig(epochs={epochs}, device="cpu"))
-job = JobRegistry(1).start(spec, spec.data.load())
-while job.live:
+run = RunRegistry(1).start(spec, load_data(spec.data))
+while run.live:
     time.sleep(0.2)
-job.save(pathlib.Path({out!r}))
+run.save(pathlib.Path({out!r}))
 """
 
 
@@ -39,8 +40,8 @@ def cli(folder: Path, threads: int, epochs: int, i: int) -> float:
     return cli_run(folder / f"cli{threads}-{i}.pt", epochs, env={"OMP_NUM_THREADS": str(threads)})
 
 
-def job(folder: Path, threads: int, epochs: int, i: int) -> float:
-    out = folder / f"job{threads}-{i}.pt"
+def registry_run(folder: Path, threads: int, epochs: int, i: int) -> float:
+    out = folder / f"run{threads}-{i}.pt"
     subprocess.run(
         [sys.executable, "-c", JOB.format(root=str(ROOT), epochs=epochs, out=str(out))],
         cwd=ROOT,
@@ -57,17 +58,17 @@ def main() -> None:
     args = parser.parse_args()
     print(machine_line(), flush=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-child-"))
-    runs = {("cli", 2): cli, ("job", 2): job, ("cli", 1): cli, ("job", 1): job}
+    runs = {("cli", 2): cli, ("run", 2): registry_run, ("cli", 1): cli, ("run", 1): registry_run}
     rates: dict = {name: [] for name in runs}
     for i in range(args.rounds):
-        for (kind, threads), run in runs.items():
-            rates[kind, threads].append(run(folder, threads, args.epochs, i))
+        for (kind, threads), measure in runs.items():
+            rates[kind, threads].append(measure(folder, threads, args.epochs, i))
         print(f"round {i}: " + ", ".join(f"{k} {t} thread(s) {v[-1]:,.0f}" for (k, t), v in rates.items()), flush=True)
     median = {name: statistics.median(v) for name, v in rates.items()}
     print("median samples/s: " + ", ".join(f"{k} {t} thread(s) {v:,.0f}" for (k, t), v in median.items()))
     print(
-        f"job/cli at 2 threads {median['job', 2] / median['cli', 2]:.2f}, at 1 thread "
-        f"{median['job', 1] / median['cli', 1]:.2f}; cli 1 thread / cli 2 threads "
+        f"run/cli at 2 threads {median['run', 2] / median['cli', 2]:.2f}, at 1 thread "
+        f"{median['run', 1] / median['cli', 1]:.2f}; cli 1 thread / cli 2 threads "
         f"{median['cli', 1] / median['cli', 2]:.2f}"
     )
 

@@ -1,7 +1,7 @@
 """A conditional VAE against the same network without the label, on real MNIST digits (issue 25, point 4): the
 default conv model, the same epochs and seeds. Each is scored on held-back digits by the IWAE-100 bound: the plain
 model's bounds -log p(x), the conditional one's -log p(x|y), which is given the label, and with the label summed
-out (vae_core.bounds.marginal_nll, p(y) the training labels' frequencies) -log p(x) again, the comparable number.
+out (vae_core.model.bounds.marginal_nll, p(y) the training labels' frequencies) -log p(x) again, the comparable number.
 
     python benchmarks/conditional.py > benchmarks/results/conditional.txt
 
@@ -19,6 +19,8 @@ import torch
 from bench_common import ROOT, machine_line, medians, warn_if_busy
 from objectives import digits
 
+from vae_core.training.build import build_model
+
 sys.path.insert(0, str(ROOT))  # vae_core
 
 
@@ -28,7 +30,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = p.parse_args()
     from vae_core import ModelChoice, RunSpec, TrainConfig, evaluate, train
-    from vae_core.bounds import iwae_nll, marginal_nll
+    from vae_core.model.bounds import iwae_nll, marginal_nll
 
     warn_if_busy()
     print(machine_line())
@@ -48,7 +50,7 @@ def main() -> None:
             spec = RunSpec(
                 data=data.options, model=ModelChoice(conditional=conditional), train=TrainConfig(epochs=args.epochs, seed=seed)
             )
-            model = spec.build(data)
+            model = build_model(spec, data)
             t0 = time.perf_counter()
             for _ in train(model, data, spec.train):
                 pass

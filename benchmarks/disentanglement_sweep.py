@@ -81,8 +81,8 @@ def table(rows: list[dict]) -> str:
 def time_metrics(checkpoint: str, n_codes: int, repeats: int) -> list[float]:
     """Seconds for all metrics on n_codes held-out sprites' codes from this checkpoint's encoder."""
     from vae_core import load_checkpoint, load_dataset
-    from vae_core.latent import encode_means
-    from vae_core.metrics import all_metrics
+    from vae_core.analysis.latent import encode_means
+    from vae_core.stats.metrics import all_metrics
 
     model, meta = load_checkpoint(checkpoint)
     data = load_dataset("sprites", sprites_n=5 * n_codes, split_seed=1)  # another draw: its test part is n_codes

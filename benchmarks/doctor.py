@@ -16,6 +16,9 @@ from dataclasses import replace
 
 from bench_common import ROOT, machine_line, medians, warn_if_busy
 
+from vae_core.data.datasets import load_data
+from vae_core.training.build import build_model
+
 sys.path.insert(0, str(ROOT))  # vae_core
 
 
@@ -24,13 +27,13 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = p.parse_args()
     from vae_core import evaluate, load_checkpoint, train
-    from vae_core.bounds import iwae_nll
-    from vae_core.doctor import collapsed_dimensions, original_spec, remedies
+    from vae_core.analysis.doctor import collapsed_dimensions, original_spec, remedies
+    from vae_core.model.bounds import iwae_nll
 
     warn_if_busy()
     print(machine_line())
     spec = original_spec(load_checkpoint(ROOT / "checkpoints" / "digits-16d.pt")[1])
-    data = spec.data.load()
+    data = load_data(spec.data)
     runs = [("original", spec.train), ("free bits 0.25", replace(spec.train, free_bits=0.25))]
     runs += [(remedy.change, config) for remedy, config in remedies(spec.train)]
     print(
@@ -45,7 +48,7 @@ def main() -> None:
     for name, config in runs:
         for seed in args.seeds:
             run = replace(spec, train=replace(config, seed=seed))
-            model = run.build(data)
+            model = build_model(run, data)
             t0 = time.perf_counter()
             for _ in train(model, data, run.train):
                 pass

@@ -10,7 +10,7 @@ first-run  a fresh server, the Train page opened, Start clicked as soon as it sh
 clicks     click on the digits-2d map to the decoded image shown (explore_latency.click_latencies).
 scale      Explore cold render (fresh server, the map drawn) of a model whose test split is 60k images
            against one of 1k (scaling.map_checkpoint's folders of MNIST t10k with pixel shifts), alternating;
-           each model is opened once before timing (vae_core.map_cache.build), so the decoded folder and
+           each model is opened once before timing (vae_core.store.map_cache.build), so the decoded folder and
            the map are cached on disk, as they are for anyone who opened that model before.
 
 Train throughput, page against CLI, is benchmarks/train_overhead.py.
@@ -32,6 +32,7 @@ from bench_common import machine_line, warn_if_busy  # noqa: E402
 from explore_latency import POINTS, click_latencies  # noqa: E402  (puts tests/ on the path)
 
 from browser import chromium_page, streamlit_server  # noqa: E402
+from vae_core.data.datasets import load_data  # noqa: E402
 
 BARE_PAGE = "benchmarks/bare_map_page.py"
 # the live curves with at least one point: the canvas that draws them while training (ui/live_curves.py), or
@@ -56,7 +57,7 @@ def default_map_size() -> int:
     from vae_core import load_checkpoint
 
     _, meta = load_checkpoint(HERE.parent / "checkpoints" / "digits-2d.pt")
-    return len(meta.data_options.load().test_x)
+    return len(load_data(meta.data_options).test_x)
 
 
 def cold(page, rounds: int) -> None:
@@ -111,7 +112,7 @@ def scale(page, rounds: int) -> None:
     from bench_common import source_images
     from scaling import map_checkpoint
 
-    from vae_core.map_cache import build
+    from vae_core.analysis.cached_map import build
 
     images, labels, description = source_images()
     renders = {}

@@ -38,8 +38,8 @@ PLOT_AREA = """() => { const gd = document.querySelector('[data-testid="stMain"]
 def sprite_build_ms(rounds: int = 7) -> dict:
     """Median ms to build the hover grid (decode 32x32 points through the map's inverse, pack, PNG) per model."""
     from vae_core import load_checkpoint, load_dataset
-    from vae_core.html_export import decode_sprite
-    from vae_core.latent import build_map
+    from vae_core.analysis.hover import decode_sprite
+    from vae_core.analysis.latent import build_map
 
     data = load_dataset("digits")
     out = {}

@@ -36,7 +36,8 @@ sys.path.insert(0, str(HERE.parent))
 from bench_common import ROOT, machine_line, source_images, warn_if_busy, write_png_folder  # noqa: E402
 
 from vae_core import load_checkpoint, load_dataset  # noqa: E402
-from vae_core.latent import decode_points, encode_means, sample_prior, to_grid_image  # noqa: E402
+from vae_core.analysis.latent import decode_points, encode_means, sample_prior  # noqa: E402
+from vae_core.data.images import to_grid_image  # noqa: E402
 
 RESULTS = HERE / "results"
 RECIPE = ["--arch", "mlp", "--hidden", "400", "--latent-dim", "20"]

@@ -4,7 +4,7 @@ whether a free click on a cached UMAP map is as fast as on the PCA map.
     .venv/bin/python benchmarks/nonlinear_maps.py [--rounds 3] [--clicks 16]
 
 Fit: 2,000 latents (a 16-D MLP VAE trained 2 epochs on 8,000 MNIST t10k digits, encoding the other 2,000;
-sklearn digits when MNIST is missing), fitted by vae_core.nonlinear.cached_fit in a fresh Python process
+sklearn digits when MNIST is missing), fitted by vae_core.maps.nonlinear.cached_fit in a fresh Python process
 each round, with an empty cache: the import of umap-learn/numba or openTSNE, the fit, the inverse and the
 round-trip error grid (torch and vae_core imported before the clock starts, as in the app's server); then a
 second process reads the same fit from the disk cache. Rounds alternate.
@@ -37,7 +37,7 @@ from browser import chromium_page, streamlit_server, wait_for_app_idle  # noqa: 
 # As in the app's server, where torch and vae_core are loaded already: the clock covers importing umap-learn
 # (numba) or openTSNE, the fit, the inverse and the round-trip grid, or the read from the cache.
 FIT = """import sys, time, numpy as np
-from vae_core.nonlinear import cached_fit
+from vae_core.maps.nonlinear import cached_fit
 t = time.perf_counter()
 p = cached_fit(np.load(sys.argv[1]), sys.argv[2], sys.argv[3])
 print(time.perf_counter() - t, float(np.median(p.errors)), float(np.ptp(p.xy[:, 0])))"""
@@ -45,7 +45,7 @@ print(time.perf_counter() - t, float(np.median(p.errors)), float(np.ptp(p.xy[:, 
 
 def latents(n: int = 2000) -> tuple[np.ndarray, str]:
     from vae_core import VAE, Dataset, TrainConfig, VAEConfig, train
-    from vae_core.latent import encode_means
+    from vae_core.analysis.latent import encode_means
 
     images, labels, description = source_images()
     x = torch.from_numpy(images).unsqueeze(1)

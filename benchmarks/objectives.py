@@ -31,7 +31,7 @@ RUNS = (
 
 
 def digits():
-    from vae_core.data import Dataset
+    from vae_core.data.datasets import Dataset
 
     x, y, what = source_images()
     order = np.random.default_rng(0).permutation(len(x))
@@ -42,7 +42,7 @@ def digits():
 
 
 def iwae_nll(model, x, k: int = 100, batch: int = 50, seed: int = 0) -> float:
-    from vae_core.bounds import iwae_log_likelihood
+    from vae_core.model.bounds import iwae_log_likelihood
 
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -55,8 +55,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     from vae_core import ModelChoice, TrainConfig, evaluate, train
-    from vae_core.model import VAE
-    from vae_core.training import seed_everything
+    from vae_core.model.vae import VAE
+    from vae_core.training.loop import seed_everything
 
     warn_if_busy()
     print(machine_line())

@@ -47,7 +47,7 @@ from recipe_pytorch_examples import VAE as RecipeVAE  # noqa: E402
 from recipe_pytorch_examples import loss_function  # noqa: E402
 
 from vae_core import VAE, VAEConfig, elbo, load_checkpoint, load_dataset, save_checkpoint  # noqa: E402
-from vae_core.data import _split, as_float  # noqa: E402
+from vae_core.data.datasets import _split, as_float  # noqa: E402
 
 BATCH = 128
 CONTENDERS = ("mlp", "recipe", "conv", "recipe-memory")

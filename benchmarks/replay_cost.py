@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_common import machine_line, source_images, warn_if_busy  # noqa: E402
 
 from vae_core import RunSpec, TrainConfig, load_dataset, train  # noqa: E402
-from vae_core.data import Dataset  # noqa: E402
-from vae_core.replay import ReplayRecorder  # noqa: E402
+from vae_core.analysis.replay import ReplayRecorder  # noqa: E402
+from vae_core.data.datasets import Dataset  # noqa: E402
+from vae_core.training.build import build_model
 
 
 def mnist_t10k() -> Dataset | None:
@@ -37,7 +38,7 @@ def mnist_t10k() -> Dataset | None:
 def one_run(data: Dataset, epochs: int, replay: bool) -> tuple[float, list[float]]:
     """Seconds for the whole run, and for each replay frame taken."""
     spec = RunSpec(train=TrainConfig(epochs=epochs, device="cpu"))  # the CLI's defaults otherwise
-    model, config = spec.build(data), spec.train
+    model, config = build_model(spec, data), spec.train
     recorder = ReplayRecorder(data, model.config.latent_dim) if replay else None
     frames = []
     t0 = time.perf_counter()

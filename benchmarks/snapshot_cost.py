@@ -42,15 +42,15 @@ def cases():
 
 
 def run_seconds(spec, data, every: float, runs: Path) -> float:
-    from vae_core.runs import jobs
+    from vae_core.runs import registry
 
     os.environ["VAE_EXPLORER_SNAPSHOT_S"], os.environ["VAE_EXPLORER_RUNS"] = str(every), str(runs)
-    job = jobs.JobRegistry().start(spec, data)
-    while job.live:
+    run = registry.RunRegistry().start(spec, data)
+    while run.live:
         time.sleep(0.05)
-    assert job.status == "finished", job.error
-    seconds = time.time() - job.started
-    job.discard()
+    assert run.status == "finished", run.error
+    seconds = time.time() - run.started
+    run.discard()
     return seconds
 
 

@@ -29,6 +29,7 @@ from bench_common import epoch_train_seconds, machine_line  # noqa: E402
 import browser  # noqa: E402
 from browser import chromium_page, fill_input, streamlit_server, wait_for_app_idle  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
+from vae_core.data.datasets import load_data  # noqa: E402
 
 
 def throughput(path: Path) -> float:
@@ -38,7 +39,7 @@ def throughput(path: Path) -> float:
     during them, and a median hid stalls that made the page run 7x slower than the CLI.
     """
     _, meta = load_checkpoint(path)
-    n_train = len(meta.data_options.load().train_x)
+    n_train = len(load_data(meta.data_options).train_x)
     seconds = epoch_train_seconds(meta.history, n_train, meta.train.batch_size)
     return n_train * len(seconds) / sum(seconds)
 

@@ -10,8 +10,9 @@ from ui.figures import disentanglement_against_beta, rate_distortion
 from ui.navigation import guarded, run_page
 from vae_core import DataOptions, DatasetError, RunSpec, TrainConfig
 from vae_core.config import BUILTIN
-from vae_core.metrics import METRIC_TITLES
-from vae_core.sweep import SweepError, check_grid, finished_before, run_path
+from vae_core.data.datasets import load_data
+from vae_core.runs.sweep import SweepError, check_grid, finished_before, run_path
+from vae_core.stats.metrics import METRIC_TITLES
 
 COLUMNS = ("name", "arch", "latent_dim", "likelihood", "test_kl", "test_recon", "test_loss")
 TRAIN = TrainConfig()
@@ -66,7 +67,7 @@ def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) ->
             raise ValueError(f"that is {len(grid)} runs; a sweep here may queue at most {MAX_SWEEP_RUNS}")
         spec = RunSpec(data=DataOptions(dataset, root=catalogue.data_root()), train=TrainConfig(epochs=epochs))
         with st.spinner("Loading the dataset…"):
-            data = spec.data.load(download=True)
+            data = load_data(spec.data, download=True)
     except (ValueError, SweepError, DatasetError) as err:
         st.error(f"The sweep could not start: {err}")
         return
@@ -75,7 +76,7 @@ def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) ->
     for beta, seed in grid:
         out = run_path(folder, beta, seed)
         if finished_before(beta, seed, out) is None:
-            add_sweep_run(catalogue.job_registry().start(spec.with_beta_and_seed(beta, seed), data, save_to=out).id)
+            add_sweep_run(catalogue.run_registry().start(spec.with_beta_and_seed(beta, seed), data, save_to=out).id)
 
 
 def numbers(text: str, kind) -> list:
@@ -89,8 +90,8 @@ def numbers(text: str, kind) -> list:
 
 def sweep_progress() -> None:
     """The runs of this session's sweep: each one's state, and the whole; polled while any is live."""
-    registry = catalogue.job_registry()
-    snaps = [job.snapshot() for rid in sweep_runs() if (job := registry.get(rid)) is not None]
+    registry = catalogue.run_registry()
+    snaps = [run.snapshot() for rid in sweep_runs() if (run := registry.get(rid)) is not None]
     done = [s for s in snaps if not s.live]
     st.progress(len(done) / max(len(snaps), 1), text=f"sweep: {len(done)} of {len(snaps)} runs done")
     lines = []

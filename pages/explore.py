@@ -7,18 +7,19 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shading
+from ui.formulas import negative_loss_note
 from ui.geometry import Selection, click_selection, read_selection
 from ui.hover import show_hover
 from ui.images import crisp, grid
 from ui.links import PROJECTIONS, link_params, read_projection, read_selection_params
 from ui.navigation import guarded, run_page
 from ui.selection import new_click_key, show_selection
-from vae_core.config import DIFFERENT_MODE, IMPORTED, negative_loss_note
-from vae_core.estimators import DEFINITIONS, density_grid
-from vae_core.nonlinear import TITLES, start_umap_warm_up
+from vae_core.config import DIFFERENT_MODE, IMPORTED
+from vae_core.maps.nonlinear import TITLES, start_umap_warm_up
+from vae_core.stats.estimators import DEFINITIONS, density_grid
 
-# The map is drawn from the checkpoint's cache before torch is imported (vae_core.map_cache): what decodes
-# (vae_core.latent, vae_core.bounds: torch) is imported inside the functions that run after the map is sent.
+# The map is drawn from the checkpoint's cache before torch is imported (vae_core.store.map_cache): what decodes
+# (vae_core.analysis.latent, vae_core.model.bounds: torch) is imported inside the functions that run after the map is sent.
 
 MAX_REGION_IMAGES = 100
 MAX_MANIFOLD_GRID = 20
@@ -61,7 +62,7 @@ def remember_selection(view: str, selection: Selection | None) -> None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def manifold_image(path: str, mtime: int, n: int, projection: str, shown: str, label: int | None, _md) -> str:
     """The decoded grid over `_md`, the map of this model by this projection, under `label` for a conditional model."""
-    from vae_core.latent import decode_grid
+    from vae_core.analysis.latent import decode_grid
 
     model = catalogue.load_model(path, mtime)[0].with_label(label)
     images = decode_grid(model, _md.projection, _md.x_range, _md.y_range, n, shown)
@@ -214,8 +215,8 @@ def view_options(projection: str, latent_dim: int, md, conditional: bool) -> dic
 
 def show_point(model, md, data, i: int) -> None:
     """The test image, a reconstruction from one z ~ q(z|x), and the decoded mean (from the cached encoding)."""
-    from vae_core.bounds import posterior_sample
-    from vae_core.latent import decode_points
+    from vae_core.analysis.latent import decode_points
+    from vae_core.model.bounds import posterior_sample
 
     mu, logvar = md.mu[i : i + 1], md.logvar[i : i + 1]
     z = posterior_sample(mu, logvar, seed=i)  # the same sample on every rerun
@@ -243,7 +244,7 @@ def factor_text(md, name: str, i: int) -> str:
 
 
 def show_free(model, md, x: float, y: float) -> None:
-    from vae_core.latent import decode_points
+    from vae_core.analysis.latent import decode_points
 
     z = md.projection.inverse([[x, y]])
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
@@ -281,7 +282,7 @@ def send_to_generate(z: np.ndarray, label: str) -> None:
 
 
 def show_region(model, md, indices: np.ndarray) -> None:
-    from vae_core.latent import decode_points
+    from vae_core.analysis.latent import decode_points
 
     if len(indices) == 0:
         st.info("No data points inside the selection.")
@@ -388,7 +389,7 @@ def selection_panel(row, md, view: str, selection: Selection | None, label: int 
 
 
 def estimates_panel(row) -> None:
-    """The split of the average KL: how the codes fill the prior (vae_core.estimators)."""
+    """The split of the average KL: how the codes fill the prior (vae_core.stats.estimators)."""
     est = catalogue.posterior_estimates(row.path, row.mtime)
     if est is None:
         return
@@ -499,8 +500,8 @@ def main() -> None:
 
 @st.cache_data(show_spinner="IWAE bound of the original…", max_entries=8)
 def checkpoint_scores(path: str, mtime: int) -> tuple[dict, dict | None]:
-    """The model's saved test metrics and its IWAE bound (as a finished run's, vae_core.runs.jobs.final_iwae)."""
-    from vae_core.runs.jobs import final_iwae
+    """The model's saved test metrics and its IWAE bound (as a finished run's, vae_core.runs.registry.final_iwae)."""
+    from vae_core.runs.registry import final_iwae
 
     model, meta = catalogue.load_model(path, mtime)
     data = catalogue.dataset_for(meta)[0]
@@ -511,7 +512,7 @@ def doctor_section(row, md) -> None:
     """The collapse doctor (ui/doctor.py), when some of the model's dimensions have collapsed."""
     from ui.doctor import doctor_panel
     from vae_core import DatasetError
-    from vae_core.doctor import original_spec
+    from vae_core.analysis.doctor import original_spec
 
     meta = catalogue.load_model(row.path, row.mtime)[1]
     try:
@@ -538,7 +539,7 @@ def doctor_section(row, md) -> None:
 
 def html_download(row, md, projection: str, colour_by: str, label: int | None) -> None:
     """This view (model, map, colouring, label) as one HTML file that opens without a server: built when clicked."""
-    from vae_core.html_export import export_html
+    from vae_core.analysis.html_export import export_html
 
     model, meta = catalogue.load_model(row.path, row.mtime)
     model = model.with_label(label)
@@ -561,8 +562,8 @@ def html_download(row, md, projection: str, colour_by: str, label: int | None) -
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # one shared copy: st.cache_data would copy it per view
 def saved_replay(path: str, mtime: int):
-    """The model's replay, or the reason it cannot be shown (vae_core.replay.ReplayError) as text."""
-    from vae_core.replay import ReplayError, from_history
+    """The model's replay, or the reason it cannot be shown (vae_core.analysis.replay.ReplayError) as text."""
+    from vae_core.analysis.replay import ReplayError, from_history
 
     meta = catalogue.load_model(path, mtime)[1]
     try:

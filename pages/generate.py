@@ -13,9 +13,8 @@ from ui.figures import overlay_map, path_trace, point_trace
 from ui.images import crisp, grid, thumbnail
 from ui.navigation import run_page
 from vae_core import DatasetError, kl_per_dim
-from vae_core.bounds import ImageTerms, read_image
-from vae_core.data import DEFAULT_CONTENT_FRACTION, as_float, content_fraction, image_to_tensor
-from vae_core.latent import (
+from vae_core.analysis.estimates import read_image
+from vae_core.analysis.latent import (
     attribute_row,
     attribute_vector,
     decode_points,
@@ -26,7 +25,9 @@ from vae_core.latent import (
     traversal_order,
     traverse,
 )
-from vae_core.meta import CheckpointMeta
+from vae_core.data.datasets import DEFAULT_CONTENT_FRACTION, as_float, content_fraction, image_to_tensor
+from vae_core.model.bounds import ImageTerms
+from vae_core.store.meta import CheckpointMeta
 
 PATH_COLORS = {"linear": "black", "slerp": "#d4007a"}
 IWAE_K = 500
@@ -219,7 +220,7 @@ def factor_of_each_dimension(path: str, mtime: int, _md) -> list[tuple[str, floa
     mutual information on the test set, adjusted for chance), for data with known factors; else None."""
     if _md.factors is None or not len(_md.mu):
         return None
-    from vae_core.metrics import best_factors
+    from vae_core.stats.metrics import best_factors
 
     return [(_md.factor_names[k], share) for k, share in best_factors(_md.mu, _md.factors)]
 

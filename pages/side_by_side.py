@@ -8,10 +8,10 @@ from ui import catalogue, session
 from ui.images import crisp, grid
 from ui.navigation import run_page
 from vae_core import CheckpointError
-from vae_core.bounds import read_image
-from vae_core.latent import decode_with_each, prior_latents
-from vae_core.maps import label_name
-from vae_core.meta import CheckpointMeta
+from vae_core.analysis.estimates import read_image
+from vae_core.analysis.latent import decode_with_each, prior_latents
+from vae_core.maps.projection import label_name
+from vae_core.store.meta import CheckpointMeta
 
 SAMPLES = 500  # draws of q(z|x) behind each reconstruction term: one draw would jump from image to image
 PRIOR_ROW = 8  # prior samples in each same-z row

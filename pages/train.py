@@ -8,14 +8,14 @@ import streamlit as st
 from ui import catalogue, session
 from ui.canvas_charts import disentanglement_data, live_or_figure, posterior_terms_data
 from ui.figures import disentanglement_curves, posterior_terms, training_curves
+from ui.formulas import elbo_formulas, negative_loss_note
 from ui.images import grid
 from ui.links import plain
 from ui.live_curves import live_curves
 from ui.navigation import guarded, run_page
 from ui.replay import NO_FRAMES, replay_panel, run_every
 from ui.uploads import held_uploads, hold_upload, remove_unused_uploads, unpack_upload
-from vae_core import CheckpointError, DatasetError, available_devices, sprites
-from vae_core.checkpoint import safe_checkpoint_path
+from vae_core import CheckpointError, DatasetError, available_devices
 from vae_core.config import (
     ARCHS,
     DEFAULT_HIDDEN,
@@ -27,14 +27,14 @@ from vae_core.config import (
     RunSpec,
     TrainConfig,
     VAEConfig,
-    negative_loss_note,
     parse_hidden,
     suggest_architecture,
 )
-from vae_core.data import GRAY_MODES, decode_for_preview, describe_folder
-from vae_core.likelihood import elbo_formulas
-from vae_core.runs.jobs import RunSnapshot
-from vae_core.training import ESTIMATE_IMAGES, epoch_under_way
+from vae_core.data import sprites
+from vae_core.data.datasets import GRAY_MODES, decode_for_preview, describe_folder, load_data
+from vae_core.model.checkpoint import safe_checkpoint_path
+from vae_core.runs.registry import RunSnapshot
+from vae_core.training.loop import ESTIMATE_IMAGES, epoch_under_way
 
 UPLOAD = "a zip of images (upload)"
 SOURCES = ["digits", "mnist", "fashion-mnist", "sprites", UPLOAD]
@@ -333,20 +333,25 @@ def training_controls() -> dict:
 def load_training_data(choice: dict):
     if choice["source"] == "sprites":
         options = DataOptions("sprites", image_size=int(choice["image_size"]), sprites_n=int(choice["sprites_n"]))
-        return options.load()
+        return load_data(options)
     if choice["source"] != UPLOAD:
         options = DataOptions(choice["source"], root=catalogue.data_root())
-        return catalogue.prefetched_dataset(choice["source"]) or options.load(download=True)
+        return catalogue.prefetched_dataset(choice["source"]) or load_data(options, download=True)
     if choice["upload"] is None:
         raise DatasetError("Choose a zip file to upload first.")
     root = Path(choice["upload"].folder)  # kept: Explore reads it later
     hold_upload(root)
-    data = DataOptions(
-        str(root), image_size=int(choice["image_size"]), channels=choice["channels"], test_fraction=float(choice["test_share"])
-    ).load()
+    data = load_data(
+        DataOptions(
+            str(root),
+            image_size=int(choice["image_size"]),
+            channels=choice["channels"],
+            test_fraction=float(choice["test_share"]),
+        )
+    )
     in_use = (
         {r.dataset for r in catalogue.checkpoints() if r.error is None}
-        | catalogue.job_registry().datasets()
+        | catalogue.run_registry().datasets()
         | held_uploads()
         | {data.name}
     )
@@ -395,19 +400,19 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
         with st.spinner("Loading the dataset…"):
             data = load_training_data(choice)
         spec = run_spec(data.options, model_opts, train_opts)
-        job = catalogue.job_registry().start(spec, data)
+        run = catalogue.run_registry().start(spec, data)
     except (DatasetError, ValueError) as err:
         st.error(str(err))
         return
-    session.add_session_run(job.id)
-    st.query_params["run"] = job.id  # a reload re-attaches to this run
+    session.add_session_run(run.id)
+    st.query_params["run"] = run.id  # a reload re-attaches to this run
     st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def resume_state_or_reason(path: str, mtime: int):
     """(ResumeState, None) when the checkpoint can be trained further, else (None, why not)."""
-    from vae_core.checkpoint import read_resume_state
+    from vae_core.model.checkpoint import read_resume_state
 
     try:
         return read_resume_state(path), None
@@ -440,15 +445,15 @@ def continue_run(row, state, more: int) -> None:
     if data is None:
         st.error(f"Its data are not here, so it cannot train further: {problem}")
         return
-    job = catalogue.job_registry().continue_run(model, meta, state, data, more)
-    session.add_session_run(job.id)
-    st.query_params["run"] = job.id
+    run = catalogue.run_registry().continue_run(model, meta, state, data, more)
+    session.add_session_run(run.id)
+    st.query_params["run"] = run.id
     st.rerun()
 
 
 def progress(snap: RunSnapshot) -> None:
     if snap.status == "queued":
-        registry = catalogue.job_registry()
+        registry = catalogue.run_registry()
         place, waiting = registry.queue_position(snap.id)
         st.progress(
             0.0,
@@ -471,7 +476,7 @@ def progress(snap: RunSnapshot) -> None:
 
 def diagnostics(run_id: str) -> None:
     """The replay of the epochs so far (the map forming), and the KL term split up per epoch."""
-    snap = catalogue.job_registry().get(run_id).snapshot()
+    snap = catalogue.run_registry().get(run_id).snapshot()
     st.markdown("**Replay: the latent map forming, epoch by epoch**")
     replay_panel(
         snap.replay,
@@ -531,15 +536,15 @@ def page_layout(snap: RunSnapshot) -> str:
 
 def live_view(run_id: str) -> None:
     """Everything that moves while training; polled by a fragment, so only this part reruns."""
-    job = catalogue.job_registry().get(run_id)
-    if job.status == "starting" or (job.status == "running" and not job.snapshot().steps):
-        job.wait_for_first_steps(FIRST_STEPS_WAIT_S)
-    snap = job.snapshot()
+    run = catalogue.run_registry().get(run_id)
+    if run.status == "starting" or (run.status == "running" and not run.snapshot().steps):
+        run.wait_for_first_steps(FIRST_STEPS_WAIT_S)
+    snap = run.snapshot()
     if st.session_state.get(DRAWN_LAYOUT) != (run_id, page_layout(snap)):
         st.rerun(scope="app")  # it left the queue, paused, resumed or ended: redraw the page for that
     st.markdown(f"Status: **{STATUS['paused' if snap.paused else snap.status]}**")
     if snap.status == "running":  # polled with the status, so the buttons follow a pause that One epoch ends in
-        pause_controls(job, snap)
+        pause_controls(run, snap)
     progress(snap)
     if not snap.steps and snap.live:
         st.info("Waiting for the first steps: the curves start here in a moment.", icon=":material/hourglass_top:")
@@ -551,14 +556,14 @@ def live_view(run_id: str) -> None:
         st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")
 
 
-def save_panel(job, snap: RunSnapshot) -> None:
+def save_panel(run, snap: RunSnapshot) -> None:
     if snap.saved_as:
         st.success(f"Saved as `{snap.saved_as}`. It is selected in the sidebar: open Explore to click its map.")
         st.page_link("pages/explore.py", label="Explore the new model", icon=":material/map:")
         return
     likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
     beta = "beta-varied" if snap.beta_changes else f"beta{snap.beta:g}"  # not the last value of a changed beta
-    conditional = "-cond" if job.model.config.conditional else ""
+    conditional = "-cond" if run.model.config.conditional else ""
     default = f"{catalogue.dataset_short_name(snap.dataset)}-{snap.arch}{conditional}-z{snap.latent_dim}{likelihood}-{beta}"
     name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
     save_col, discard_col = st.columns(2)
@@ -568,12 +573,12 @@ def save_panel(job, snap: RunSnapshot) -> None:
         width="stretch",
         help="Unsaved runs stay on the server until saved or discarded.",
     ):
-        job.discard()
+        run.discard()
         del st.query_params["run"]
         st.rerun()
     if save_col.button("Save checkpoint", key=f"save_{snap.id}", type="primary", width="stretch"):
         try:
-            path = job.save(safe_checkpoint_path(catalogue.checkpoint_dir(), name))
+            path = run.save(safe_checkpoint_path(catalogue.checkpoint_dir(), name))
         except CheckpointError as err:
             kept = " The run is kept here: save it again once there is room." if isinstance(err.__cause__, OSError) else ""
             st.error(str(err) + kept)
@@ -582,17 +587,17 @@ def save_panel(job, snap: RunSnapshot) -> None:
         st.rerun()
 
 
-def run_view(job, snap: RunSnapshot) -> None:
+def run_view(run, snap: RunSnapshot) -> None:
     head, stop_col = st.columns([4, 1])
     head.subheader(f"Run `{snap.id}`")
-    conditional = "conditional " if job.model.config.conditional else ""
+    conditional = "conditional " if run.model.config.conditional else ""
     head.caption(
         f"{snap.arch} {conditional}VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
         f"{catalogue.dataset_label(snap.dataset)} "
         f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}"
     )
     if snap.live:
-        stop_col.button("Stop", key=f"stop_{snap.id}", on_click=job.request_stop, type="primary", width="stretch")
+        stop_col.button("Stop", key=f"stop_{snap.id}", on_click=run.request_stop, type="primary", width="stretch")
         scheduled = snap.config.beta_schedule != "constant"
         st.slider(
             "β base, live: applies at the next step" if scheduled else "β, live: applies at the next step",
@@ -601,7 +606,7 @@ def run_view(job, snap: RunSnapshot) -> None:
             snap.beta,
             0.05,
             key=f"live_beta_{snap.id}",
-            on_change=lambda: job.set_beta(st.session_state[f"live_beta_{snap.id}"]),
+            on_change=lambda: run.set_beta(st.session_state[f"live_beta_{snap.id}"]),
         )
         if scheduled and snap.steps:
             st.caption(
@@ -610,11 +615,11 @@ def run_view(job, snap: RunSnapshot) -> None:
     if snap.error:
         st.error(snap.error)
     if snap.status == "interrupted":
-        resume_panel(job, snap)
+        resume_panel(run, snap)
     scores = doctor = None
     if snap.saveable:  # the outcome and saving first, above the fold (a diverged run keeps its last good weights)
         scores = st.container()  # filled last: Save and Discard show at once, the scores as they are computed
-        save_panel(job, snap)
+        save_panel(run, snap)
         doctor = st.container()
     st.session_state[DRAWN_LAYOUT] = (snap.id, page_layout(snap))
     if snap.status == "queued":  # nothing moves but the place in line: look now and then
@@ -628,12 +633,12 @@ def run_view(job, snap: RunSnapshot) -> None:
     st.fragment(run_every=run_every(replay_key(snap.id), idle))(guarded(diagnostics))(snap.id)
     if scores is not None:  # last: the whole page is drawn before the scoring takes its time
         with scores:
-            final_metrics(job)
+            final_metrics(run)
         with doctor:
-            run_doctor(job, snap)
+            run_doctor(run, snap)
 
 
-def resume_panel(job, snap: RunSnapshot) -> None:
+def resume_panel(run, snap: RunSnapshot) -> None:
     """A run the server was training when it stopped: it goes on from its last snapshot, or is saved as it is."""
     done = snap.epochs_done
     st.info(
@@ -642,20 +647,20 @@ def resume_panel(job, snap: RunSnapshot) -> None:
         icon=":material/restore:",
     )
     if st.button(f"Resume from epoch {done}", key=f"resume_run_{snap.id}", type="primary", width="stretch"):
-        catalogue.job_registry().resume(job)  # under the same id: the page, opened on it, follows it
+        catalogue.run_registry().resume(run)  # under the same id: the page, opened on it, follows it
         st.rerun()
 
 
 def restored_runs(current: str | None) -> None:
     """Runs found on disk when the server started: interrupted, or over and never saved."""
-    runs = [job for job in catalogue.job_registry().restored() if job.id not in session.my_run_ids()]  # else listed there
+    runs = [run for run in catalogue.run_registry().restored() if run.id not in session.my_run_ids()]  # else listed there
     if not runs:
         return
     with st.expander(
         f"Runs from before the server restarted ({len(runs)})", expanded=current is None, icon=":material/restore:"
     ):
-        for job in runs:
-            snap = job.snapshot()
+        for run in runs:
+            snap = run.snapshot()
             run_row(snap, f"at epoch {snap.epochs_done} of {snap.config.epochs}", current)
 
 
@@ -663,17 +668,17 @@ def replay_key(run_id: str) -> str:
     return f"replay_{run_id}"
 
 
-def pause_controls(job, snap: RunSnapshot) -> None:
+def pause_controls(run, snap: RunSnapshot) -> None:
     """Pause and resume, or one epoch at a time: the run waits between steps, its process and weights kept."""
     a, b, _ = st.columns([1, 1, 3])
     if snap.paused:
-        a.button("Resume", key=f"resume_{snap.id}", on_click=job.resume_training, icon=":material/play_arrow:", width="stretch")
+        a.button("Resume", key=f"resume_{snap.id}", on_click=run.resume_training, icon=":material/play_arrow:", width="stretch")
     else:
-        a.button("Pause", key=f"pause_{snap.id}", on_click=job.pause_training, icon=":material/pause:", width="stretch")
+        a.button("Pause", key=f"pause_{snap.id}", on_click=run.pause_training, icon=":material/pause:", width="stretch")
     b.button(
         "One epoch",
         key=f"epoch_{snap.id}",
-        on_click=job.train_one_epoch,
+        on_click=run.train_one_epoch,
         icon=":material/skip_next:",
         width="stretch",
         help="Train to the end of this epoch, show it, then pause again.",
@@ -696,23 +701,23 @@ def formulas_panel(likelihood: str, config: TrainConfig) -> None:
         st.latex(r"\scriptsize " + f["sample"])
 
 
-def final_metrics(job) -> None:
+def final_metrics(run) -> None:
     """The test terms, then the IWAE bound (the slow part), each shown as soon as it is computed."""
     cols = st.columns(5)
     with cols[0], st.spinner("Scoring…"):
-        m = job.test_metrics()
+        m = run.test_metrics()
     cols[0].metric("test −ELBO", f"{m['test_loss']:.2f}", help="nats per image, β = 1")
     cols[1].metric("reconstruction", f"{m['test_recon']:.2f}")
     cols[2].metric("KL", f"{m['test_kl']:.2f}")
     cols[3].metric("active units", f"{m['active_units']} / {len(m['kl_per_dim'])}")
     with cols[4], st.spinner("IWAE bound…"):
-        iw = job.iwae_bound()
+        iw = run.iwae_bound()
     cols[4].metric(
         f"IWAE-{iw['iwae_k']} NLL",
         f"{iw['iwae_nll']:.2f}",
         help=f"Importance-weighted bound on −log p(x), on {iw['iwae_images']:,} test images",
     )
-    if note := negative_loss_note(job.model.config.likelihood):
+    if note := negative_loss_note(run.model.config.likelihood):
         st.caption(note)
 
 
@@ -720,27 +725,27 @@ def open_run(run_id: str) -> None:
     st.query_params["run"] = run_id
 
 
-def run_doctor(job, snap: RunSnapshot) -> None:
+def run_doctor(run, snap: RunSnapshot) -> None:
     """The collapse doctor (ui/doctor.py) for a finished run, when some of its dimensions have collapsed."""
     from ui.doctor import doctor_panel
-    from vae_core.doctor import spec_of
+    from vae_core.analysis.doctor import spec_of
 
-    spec = spec_of(job.model.config, job.config, job.data.options, snap.beta)
+    spec = spec_of(run.model.config, run.config, run.data.options, snap.beta)
     doctor_panel(
         snap.id,
         "this run",
-        job.test_metrics()["kl_per_dim"],
+        run.test_metrics()["kl_per_dim"],
         spec,
-        lambda: job.data,
-        lambda: (job.test_metrics(), job.iwae_bound()),
+        lambda: run.data,
+        lambda: (run.test_metrics(), run.iwae_bound()),
     )
 
 
 def session_runs(current: str | None) -> None:
     """This session's runs on the server, newest first, each with its status, progress and a way back to it."""
-    registry = catalogue.job_registry()
+    registry = catalogue.run_registry()
     runs = [(rid, registry.get(rid)) for rid in reversed(session.my_run_ids())]
-    runs = [(rid, job.snapshot()) for rid, job in runs if job is not None]
+    runs = [(rid, run.snapshot()) for rid, run in runs if run is not None]
     if not runs:
         return
     with st.expander(f"Your runs ({len(runs)})", expanded=current is None):
@@ -762,30 +767,30 @@ def run_row(snap: RunSnapshot, where: str, current: str | None) -> None:
 def current_run():
     """The run named in the URL; without one, the run this page showed last, or this session's latest live run:
     leaving the page loses nothing."""
-    registry = catalogue.job_registry()
+    registry = catalogue.run_registry()
     if not st.query_params.get("run"):
         candidates = [st.session_state.get(OPEN_RUN), *reversed(session.my_run_ids())]
         shown = next(
             (
                 rid
                 for rid in candidates
-                if (job := registry.get(rid)) and not job.discarded and (job.live or rid == candidates[0])
+                if (run := registry.get(rid)) and not run.discarded and (run.live or rid == candidates[0])
             ),
             None,
         )
         if shown:
             st.query_params["run"] = shown
-    job = registry.get(st.query_params.get("run"))
-    if st.query_params.get("run") and job is None:
+    run = registry.get(st.query_params.get("run"))
+    if st.query_params.get("run") and run is None:
         st.warning(
             "That run is no longer on this server: the server was restarted, or the run was saved or "
             "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one."
         )
         del st.query_params["run"]
-    st.session_state[OPEN_RUN] = job.id if job is not None else None
-    if job is not None and job.id not in session.my_run_ids():  # opened by its address: listed with this session's runs
-        session.add_session_run(job.id)
-    return job
+    st.session_state[OPEN_RUN] = run.id if run is not None else None
+    if run is not None and run.id not in session.my_run_ids():  # opened by its address: listed with this session's runs
+        session.add_session_run(run.id)
+    return run
 
 
 def main() -> None:
@@ -794,8 +799,8 @@ def main() -> None:
         st.session_state.setdefault(key, value)
     if st.session_state["train_source"] not in (UPLOAD, "sprites"):  # loaded while the user looks at the form, not after Start
         catalogue.prefetch_dataset(st.session_state["train_source"])
-    job = current_run()
-    snap = job.snapshot() if job is not None else None
+    run = current_run()
+    snap = run.snapshot() if run is not None else None
     session_runs(snap.id if snap else None)
     restored_runs(snap.id if snap else None)
     controls, view = st.columns([1.4, 3], gap="large")
@@ -810,7 +815,7 @@ def main() -> None:
             start_run(choice, model_opts, train_opts)
         continue_controls(busy=snap is not None and snap.live)
     with view:
-        if job is None:
+        if run is None:
             st.info(
                 "Choose a dataset and settings, then **Start training**. The curves of the reconstruction and KL "
                 "terms appear here and move live; change β while it runs to see what the KL weight does."
@@ -819,7 +824,7 @@ def main() -> None:
             # first run is paused or ends (while it trains, its charts are canvases)
             st.plotly_chart(training_curves([], [], st.session_state["train_likelihood"]), key="curves_empty")
         else:
-            run_view(job, snap)
+            run_view(run, snap)
 
 
 run_page(main)

@@ -11,7 +11,8 @@ from conftest import ROOT
 from test_app_explore import selection, start
 from test_app_generate import generate, image_with_caption, traces
 from vae_core import load_checkpoint, load_dataset
-from vae_core.latent import decode_points, encode_means, to_grid_image
+from vae_core.analysis.latent import decode_points, encode_means
+from vae_core.data.images import to_grid_image
 
 STEPS = 7
 

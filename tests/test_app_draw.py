@@ -17,8 +17,9 @@ from PIL import Image
 from conftest import ROOT
 from test_app_generate import generate, traces
 from vae_core import load_checkpoint, load_dataset
-from vae_core.data import content_fraction, image_to_tensor
-from vae_core.latent import Projection, encode_means
+from vae_core.analysis.latent import encode_means
+from vae_core.data.datasets import content_fraction, image_to_tensor
+from vae_core.maps.projection import Projection
 
 CANVAS = "gen_canvas:#000000"  # the canvas of a model that draws light on dark, as the shipped ones do
 SIDE = 280

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from vae_core import load_checkpoint, load_dataset
-from vae_core.latent import Projection, encode_means
+from vae_core.analysis.latent import encode_means
+from vae_core.maps.projection import Projection
 
 APP = str(ROOT / "app.py")
 

@@ -12,9 +12,13 @@ from conftest import ROOT
 from test_app_explore import click_on, figure, trace_length
 from test_app_generate import generate
 from test_app_train import train_page, wait_until_done
-from vae_core import DataOptions, ModelChoice, RunSpec, TrainConfig, load_checkpoint, metrics, sprites
-from vae_core.latent import Projection, encode_means
-from vae_core.sweep import train_one
+from vae_core import DataOptions, ModelChoice, RunSpec, TrainConfig, load_checkpoint
+from vae_core.analysis.latent import encode_means
+from vae_core.data import sprites
+from vae_core.data.datasets import load_data
+from vae_core.maps.projection import Projection
+from vae_core.runs.sweep import train_one
+from vae_core.stats import metrics
 
 APP = str(ROOT / "app.py")
 SMALL = DataOptions("sprites", image_size=16, sprites_n=300)
@@ -51,7 +55,7 @@ def explore(name: str) -> AppTest:
 
 def codes(folder, name="sprites.pt"):
     model, _ = load_checkpoint(folder / name)
-    data = SMALL.load()
+    data = load_data(SMALL)
     return encode_means(model, data.test_x)[0], data
 
 

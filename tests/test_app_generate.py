@@ -13,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from test_app_explore import click_on, image_captions, map_positions
 from vae_core import load_checkpoint
-from vae_core.data import content_fraction, image_to_tensor
-from vae_core.latent import Projection, encode_means
+from vae_core.analysis.latent import encode_means
+from vae_core.data.datasets import content_fraction, image_to_tensor
+from vae_core.maps.projection import Projection
 
 APP = str(ROOT / "app.py")
 MODELS = ["digits-2d", "digits-16d"]

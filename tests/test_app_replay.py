@@ -71,7 +71,7 @@ def test_explore_replays_a_saved_models_training(ckpt_dir, monkeypatch):
 def test_the_replay_gif_downloads_with_every_epoch(ckpt_dir):
     from ui.replay import replay_gif
     from vae_core import load_checkpoint
-    from vae_core.replay import from_history
+    from vae_core.analysis.replay import from_history
 
     replay = from_history(load_checkpoint(ckpt_dir / "replayed.pt")[1].history)
     assert Image.open(io.BytesIO(replay_gif(replay))).n_frames == 4

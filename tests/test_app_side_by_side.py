@@ -13,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from vae_core import VAE, TrainConfig, VAEConfig, image_terms, load_checkpoint, save_checkpoint, train
-from vae_core.checkpoint import save_run
-from vae_core.latent import decode_points, prior_latents, to_grid_image
+from vae_core.analysis.latent import decode_points, prior_latents
+from vae_core.data.images import to_grid_image
+from vae_core.training.save import save_run
 
 APP = str(ROOT / "app.py")
 SHIPPED = ROOT / "checkpoints"

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from test_app_explore import trace_length
 from vae_core import load_checkpoint
-from vae_core.replay import from_history
+from vae_core.analysis.replay import from_history
+from vae_core.training.build import build_model
 
 APP = str(ROOT / "app.py")
 
@@ -214,7 +215,7 @@ def test_the_compare_page_plots_rate_against_distortion(ckpt_dir):
 
 def test_compare_shows_the_beta_path_of_a_run_whose_beta_changed(ckpt_dir):
     from vae_core import save_checkpoint
-    from vae_core.training import evaluate
+    from vae_core.training.loop import evaluate
 
     model, meta = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
     save_checkpoint(
@@ -266,7 +267,7 @@ def test_leaving_the_train_page_loses_neither_the_form_nor_the_run(ckpt_dir):
 
 def test_compare_draws_a_sweep_as_a_curve_of_medians_over_seeds(ckpt_dir):
     from vae_core import ModelChoice, RunSpec, TrainConfig
-    from vae_core.sweep import sweep
+    from vae_core.runs.sweep import sweep
 
     spec = RunSpec(model=ModelChoice(hidden=(32,)), train=TrainConfig(epochs=2))
     rows = sweep(spec, [0.5, 4.0], [0, 1, 2], ckpt_dir / "sweep", workers=2)
@@ -310,12 +311,12 @@ def test_a_sweep_started_on_compare_queues_its_runs_saves_each_and_draws_the_cur
 
 def test_save_and_discard_show_before_the_scores_are_computed(ckpt_dir, monkeypatch):
     """The scoring (above all the IWAE bound) takes its time after Stop: it must not hold back Save."""
-    from vae_core.runs import jobs
+    from vae_core.runs import registry
 
     def never(self):
         raise RuntimeError("the IWAE bound is still being computed")
 
-    monkeypatch.setattr(jobs.Job, "iwae_bound", never)
+    monkeypatch.setattr(registry.Run, "iwae_bound", never)
     at = train_page()
     at.number_input(key="train_epochs").set_value(2)
     at.button(key="train_start").click().run()
@@ -337,13 +338,13 @@ def test_points_that_collapsed_alike_on_the_rate_distortion_plane_are_named_once
 
 def test_a_saved_model_can_be_trained_further_on_the_page(ckpt_dir):
     from vae_core import TrainConfig, load_dataset, train
-    from vae_core.checkpoint import save_run
     from vae_core.config import ModelChoice, RunSpec
-    from vae_core.training import ResumeState
+    from vae_core.model.checkpoint import ResumeState
+    from vae_core.training.save import save_run
 
     data = load_dataset("digits")
     spec = RunSpec(data=data.options, model=ModelChoice(latent_dim=2), train=TrainConfig(epochs=2, device="cpu"))
-    model, state = spec.build(data), ResumeState()
+    model, state = build_model(spec, data), ResumeState()
     history = [e for e in train(model, data, spec.train, resume=state) if e["type"] in ("step", "epoch")]
     save_run(ckpt_dir / "two.pt", model, data, spec.train, history, resume_state=state)
     at = AppTest.from_file(APP, default_timeout=60)

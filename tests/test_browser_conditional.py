@@ -9,7 +9,7 @@ from test_browser_explore import emptiest_spot, wait_for_image
 from test_browser_factors import choose
 from test_conditional import CONDITIONAL
 from test_doctor import COLLAPSING
-from vae_core.sweep import train_one
+from vae_core.runs.sweep import train_one
 
 pytestmark = pytest.mark.browser
 

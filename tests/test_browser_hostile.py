@@ -10,7 +10,7 @@ import torch
 
 from browser import ARTIFACTS, chromium_page, fill_input, streamlit_server, wait_for_app_idle
 from conftest import ROOT
-from vae_core.map_cache import cache_path
+from vae_core.store.map_cache import cache_path
 
 pytestmark = pytest.mark.browser
 SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"

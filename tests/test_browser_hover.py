@@ -15,8 +15,8 @@ from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idl
 from conftest import ROOT
 from test_browser_explore import POINTS, point_centers, wait_for_image
 from vae_core import load_checkpoint
-from vae_core.html_export import grid_size
-from vae_core.latent import decode_points, grid_node, grid_points
+from vae_core.analysis.hover import grid_size
+from vae_core.analysis.latent import decode_points, grid_node, grid_points
 
 pytestmark = pytest.mark.browser
 

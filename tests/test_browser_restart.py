@@ -23,7 +23,7 @@ def snapshot_epochs(runs) -> int:
     markers = [m for m in runs.glob("*.json") if json.loads(m.read_text())["status"] == "training"]
     if not markers:
         return 0
-    from vae_core.checkpoint import read_resume_state
+    from vae_core.model.checkpoint import read_resume_state
 
     return read_resume_state(markers[0].with_suffix(".pt")).epochs_done
 

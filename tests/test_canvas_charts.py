@@ -6,7 +6,7 @@ import numpy as np
 
 from ui.canvas_charts import kl_bars_data, kl_heatmap_data, posterior_terms_data, small_map_data
 from ui.figures import MARKED_EPOCHS, kl_heatmap, label_color, posterior_terms
-from vae_core.replay import Replay, ReplayFrame
+from vae_core.analysis.replay import Replay, ReplayFrame
 
 
 def replay(kl_rows, betas) -> Replay:

@@ -9,7 +9,7 @@ from PIL import Image
 
 from conftest import ROOT
 from vae_core import load_checkpoint
-from vae_core.replay import from_history
+from vae_core.analysis.replay import from_history
 
 
 def cli(*args, check=True):

@@ -18,7 +18,8 @@ from conftest import ROOT
 from test_app_explore import click_on
 from test_app_train import current_run_id
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint, load_dataset, save_run, train
-from vae_core.latent import Projection, encode_means
+from vae_core.analysis.latent import encode_means
+from vae_core.maps.projection import Projection
 
 APP = str(ROOT / "app.py")
 
@@ -133,7 +134,7 @@ def test_explore_and_generate_show_colour_images(colour_checkpoint):
 
 def test_a_colour_grid_exports_as_an_rgb_png(colour_checkpoint):
     from ui.export import png_bytes
-    from vae_core.latent import sample_prior
+    from vae_core.analysis.latent import sample_prior
 
     model, _ = load_checkpoint(colour_checkpoint[0])
     side = model.config.image_shape[-1]

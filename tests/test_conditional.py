@@ -25,12 +25,13 @@ from vae_core import (
     load_checkpoint,
     train,
 )
-from vae_core.bounds import iwae_nll, training_terms
-from vae_core.data import as_float
-from vae_core.latent import decode_grid, decode_points, every_label, prior_latents, samples_by_class
-from vae_core.maps import Projection
-from vae_core.model import parameter_count
-from vae_core.sweep import train_one
+from vae_core.analysis.latent import decode_grid, decode_points, every_label, prior_latents, samples_by_class
+from vae_core.data.datasets import as_float, load_data
+from vae_core.maps.projection import Projection
+from vae_core.model.bounds import iwae_nll, training_terms
+from vae_core.model.vae import parameter_count
+from vae_core.runs.sweep import train_one
+from vae_core.training.build import build_model
 
 APP = str(ROOT / "app.py")
 CONDITIONAL = RunSpec(model=ModelChoice(conditional=True), train=TrainConfig(epochs=30))
@@ -123,7 +124,7 @@ def test_every_objective_trains_a_conditional_model_on_its_labels(objective, dig
 
 
 def test_a_trained_conditional_model_draws_the_class_it_is_given(digits):
-    model = CONDITIONAL.build(digits)
+    model = build_model(CONDITIONAL, digits)
     for _ in train(model, digits, CONDITIONAL.train):
         pass
     model.eval()
@@ -196,13 +197,13 @@ def test_cli_trains_sweeps_and_evaluates_conditional_models(tmp_path, capsys):
 
 
 def test_conv_conditional_runs_through_a_run_spec():
-    data = DataOptions("sprites", image_size=16, sprites_n=200).load()
+    data = load_data(DataOptions("sprites", image_size=16, sprites_n=200))
     spec = RunSpec(
         data=data.options,
         model=ModelChoice(arch="conv", latent_dim=4, conditional=True),
         train=TrainConfig(epochs=1, batch_size=64),
     )
-    model = spec.build(data)
+    model = build_model(spec, data)
     assert model.config.num_classes == len(data.class_names) == 3
     events = list(train(model, data, spec.train))
     assert events[-1]["type"] == "end" and np.isfinite(events[-2]["test_loss"])
@@ -210,7 +211,7 @@ def test_conv_conditional_runs_through_a_run_spec():
 
 def test_onnx_export_refuses_a_conditional_model(tmp_path, folder):
     pytest.importorskip("onnx")
-    from vae_core.onnx_io import OnnxModelError, export_onnx
+    from vae_core.model.onnx_io import OnnxModelError, export_onnx
 
     model, meta = load_checkpoint(folder / "cond.pt")
     with pytest.raises(OnnxModelError, match="conditional"):
@@ -294,7 +295,7 @@ def test_train_page_switch_trains_a_conditional_model(tmp_path, monkeypatch):
 def test_the_marginal_bound_sums_the_label_out():
     """With the label's weights zeroed the model ignores y, so p(x) = Σ_y p(y) p(x|y) is p(x|y) for any y; and the
     marginal is never below the p(y)-weighted bound of one label alone (a sum of positive terms)."""
-    from vae_core.bounds import iwae_log_likelihood, marginal_log_likelihood
+    from vae_core.model.bounds import iwae_log_likelihood, marginal_log_likelihood
 
     model = conditional().eval()
     x = torch.rand(6, 1, 8, 8)

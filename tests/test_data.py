@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from vae_core import DatasetError, load_dataset
-from vae_core.data import as_float
+from vae_core.data.datasets import as_float
 
 
 def write_idx(path, array: np.ndarray, gz: bool = False):
@@ -129,7 +129,7 @@ def png_bytes(seed: int) -> bytes:
 
 
 def test_zip_of_one_folder_with_classes_loads_with_labels(tmp_path):
-    from vae_core.data import extract_image_zip
+    from vae_core.data.datasets import extract_image_zip
 
     entries = {f"set/{c}/{i}.png": png_bytes(i) for c in ("a", "b") for i in range(3)}
     entries["set/readme.txt"] = b"ignored"
@@ -141,7 +141,7 @@ def test_zip_of_one_folder_with_classes_loads_with_labels(tmp_path):
 
 @pytest.mark.parametrize("bad", ["../escape.png", "/abs.png", "a/../../escape.png"])
 def test_zip_entries_outside_the_folder_are_refused(tmp_path, bad):
-    from vae_core.data import extract_image_zip
+    from vae_core.data.datasets import extract_image_zip
 
     zip_path = make_zip(tmp_path / "u.zip", {"ok.png": png_bytes(0), bad: png_bytes(1)})
     (tmp_path / "out").mkdir()
@@ -151,7 +151,7 @@ def test_zip_entries_outside_the_folder_are_refused(tmp_path, bad):
 
 
 def test_zip_symlinks_bombs_and_junk_are_refused(tmp_path):
-    from vae_core.data import extract_image_zip
+    from vae_core.data.datasets import extract_image_zip
 
     with pytest.raises(DatasetError, match="unsafe"):
         extract_image_zip(make_zip(tmp_path / "l.zip", {"a.png": png_bytes(0)}, symlink="link.png"), tmp_path / "o1")
@@ -179,7 +179,7 @@ def png(array: np.ndarray, mode: str | None = None) -> bytes:
 
 
 def test_an_image_of_any_size_is_cropped_to_its_content_and_fits_the_model():
-    from vae_core.data import image_to_tensor
+    from vae_core.data.datasets import image_to_tensor
 
     canvas = np.full((300, 500), 255, np.uint8)
     canvas[50:250, 300:340] = 0  # a dark bar far right of centre on white
@@ -193,7 +193,7 @@ def test_an_image_of_any_size_is_cropped_to_its_content_and_fits_the_model():
 
 
 def test_transparent_areas_become_white():
-    from vae_core.data import image_to_tensor
+    from vae_core.data.datasets import image_to_tensor
 
     rgba = np.zeros((20, 20, 4), np.uint8)  # fully transparent black
     rgba[5:15, 5:15] = (0, 0, 0, 255)  # an opaque black square
@@ -210,14 +210,14 @@ def test_transparent_areas_become_white():
     ],
 )
 def test_unreadable_uploads_get_a_clear_message(data, message):
-    from vae_core.data import image_to_tensor
+    from vae_core.data.datasets import image_to_tensor
 
     with pytest.raises(DatasetError, match=message):
         image_to_tensor(data, (1, 8, 8))
 
 
 def test_a_huge_image_is_refused_before_decoding(monkeypatch):
-    import vae_core.data as data
+    import vae_core.data.datasets as data
 
     monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 99)
     with pytest.raises(DatasetError, match="10x10 pixels; the limit"):
@@ -227,7 +227,7 @@ def test_a_huge_image_is_refused_before_decoding(monkeypatch):
 def test_an_upload_is_framed_as_the_models_data_are():
     """MNIST puts each digit in a 20 px box inside 28 px, centred by mass; a drawing cropped edge to edge is
     not what such a model has seen."""
-    from vae_core.data import content_fraction, image_to_tensor
+    from vae_core.data.datasets import content_fraction, image_to_tensor
 
     canvas = np.full((400, 600), 255, np.uint8)
     canvas[40:360, 420:470] = 0  # a tall bar, far right, on a large white canvas
@@ -244,7 +244,7 @@ def test_an_upload_is_framed_as_the_models_data_are():
 
 
 def test_a_decoded_folder_is_cached_and_decoded_again_only_when_it_changes(tmp_path, monkeypatch):
-    from vae_core import data as data_module
+    from vae_core.data import datasets as data_module
 
     monkeypatch.setenv("VAE_EXPLORER_CACHE", str(tmp_path / "cache"))
     folder = tmp_path / "imgs"

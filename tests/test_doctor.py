@@ -1,4 +1,4 @@
-"""The collapse doctor (vae_core/doctor.py, ui/doctor.py): collapsed dimensions found, the remedies as one-change
+"""The collapse doctor (vae_core/analysis/doctor.py, ui/doctor.py): collapsed dimensions found, the remedies as one-change
 retrains that do treat the collapse, and the retrain at a click on Explore and Train with its comparison table."""
 
 import time
@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from test_app_train import train_page, wait_until_done
 from vae_core import ModelChoice, RunSpec, TrainConfig, evaluate, load_checkpoint, train
-from vae_core.doctor import collapsed_dimensions, comparison_row, original_spec, remedies
-from vae_core.sweep import train_one
+from vae_core.analysis.doctor import collapsed_dimensions, comparison_row, original_spec, remedies
+from vae_core.data.datasets import load_data
+from vae_core.runs.sweep import train_one
+from vae_core.training.build import build_model
 
 APP = str(ROOT / "app.py")
 # a 16-D MLP on the digits collapses about half its dimensions in 10 epochs (0.5 s on two cores)
@@ -62,7 +64,7 @@ def test_the_original_run_is_read_back_from_its_checkpoint(folder):
     model, meta = load_checkpoint(folder / "collapsed.pt")
     spec = original_spec(meta)
     assert spec.train == COLLAPSING.train and spec.model.latent_dim == 16 and spec.data.name == "digits"
-    assert spec.build(spec.data.load()).config == model.config
+    assert build_model(spec, load_data(spec.data)).config == model.config
     assert original_spec(meta, beta=3.0).train.beta == 3.0
     imported = replace(meta, train=None)
     with pytest.raises(ValueError, match="not trained here"):
@@ -71,7 +73,7 @@ def test_the_original_run_is_read_back_from_its_checkpoint(folder):
 
 def test_the_retrains_treat_the_collapse(digits):
     def collapsed(config):
-        model = replace(COLLAPSING, train=config).build(digits)
+        model = build_model(replace(COLLAPSING, train=config), digits)
         for _ in train(model, digits, config):
             pass
         return len(collapsed_dimensions(evaluate(model, digits.test_x)["kl_per_dim"]))

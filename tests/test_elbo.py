@@ -6,9 +6,9 @@ import torch
 from torch import distributions as D
 
 from vae_core import VAE, VAEConfig, active_units, elbo, image_terms, iwae_log_likelihood, kl_per_dim, recon_per_image
-from vae_core.bounds import posterior_sample
-from vae_core.model import reparameterize
-from vae_core.training import evaluate
+from vae_core.model.bounds import posterior_sample
+from vae_core.model.vae import reparameterize
+from vae_core.training.loop import evaluate
 
 
 def test_terms_match_torch_distributions():

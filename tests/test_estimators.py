@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from vae_core.estimators import aggregate_log_densities, gaussian_mixture_density_2d, posterior_estimates
+from vae_core.stats.estimators import aggregate_log_densities, gaussian_mixture_density_2d, posterior_estimates
 
 
 def gaussian_kl(cov: np.ndarray, mean: np.ndarray) -> float:
@@ -70,7 +70,7 @@ def test_2d_mixture_density_integrates_to_one():
 
 def test_the_prior_as_seen_on_a_pca_map():
     """N(0, I) sampled and projected onto the PCA plane has the mean and covariance map_prior gives."""
-    from vae_core.latent import Projection
+    from vae_core.maps.projection import Projection
 
     rng = np.random.default_rng(4)
     projection = Projection(rng.normal(size=(500, 6)) * [3, 2, 1, 1, 0.5, 0.1] + 1.5)

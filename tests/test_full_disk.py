@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from vae_core import VAE, CheckpointError, VAEConfig
-from vae_core.checkpoint import save_checkpoint
+from vae_core.model.checkpoint import save_checkpoint
 
 FULL = OSError(errno.ENOSPC, "No space left on device")
 
@@ -45,7 +45,7 @@ def full_folder(request, tmp_path, monkeypatch):
     def fsync(fd):
         raise FULL
 
-    monkeypatch.setattr("vae_core.checkpoint.os.fsync", fsync)
+    monkeypatch.setattr("vae_core.model.checkpoint.os.fsync", fsync)
     yield folder
 
 
@@ -62,7 +62,7 @@ def test_an_older_checkpoint_stays_whole_when_a_new_one_cannot_be_written(tmp_pa
     def fsync(fd):
         raise FULL
 
-    monkeypatch.setattr("vae_core.checkpoint.os.fsync", fsync)
+    monkeypatch.setattr("vae_core.model.checkpoint.os.fsync", fsync)
     torch.manual_seed(1)
     with pytest.raises(CheckpointError, match="the disk is full"):
         save_checkpoint(path, VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=8)), dataset="digits", overwrite=True)
@@ -73,15 +73,15 @@ def test_a_read_only_folder_is_said_as_such(tmp_path, monkeypatch):
     def mkstemp(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("vae_core.checkpoint.tempfile.mkstemp", mkstemp)
+    monkeypatch.setattr("vae_core.model.checkpoint.tempfile.mkstemp", mkstemp)
     with pytest.raises(CheckpointError, match="the folder is read-only or not writable here"):
         save_checkpoint(tmp_path / "model.pt", small_model(), dataset="digits")
     assert os.listdir(tmp_path) == []
 
 
 def test_a_map_cache_that_cannot_be_written_leaves_no_partial_file(tmp_path, monkeypatch):
-    from vae_core import map_cache
-    from vae_core.checkpoint import read_meta, read_payload
+    from vae_core.model.checkpoint import read_meta, read_payload
+    from vae_core.store import map_cache
 
     checkpoint = save_checkpoint(tmp_path / "model.pt", small_model(), dataset="digits")
     real_savez = np.savez
@@ -106,10 +106,10 @@ def test_an_upload_onto_a_full_disk_is_one_message_and_leaves_nothing(full_folde
     from PIL import Image
 
     from ui.uploads import unpack_upload
-    from vae_core.data import DatasetError
+    from vae_core.data.datasets import DatasetError
 
     if not os.path.ismount(full_folder):  # the failing-writes case: the unpacked images' writes fail
-        import vae_core.data
+        import vae_core.data.datasets
 
         class FullFile:  # opens, and fails its first write as a full disk does
             def __init__(self, path, mode):
@@ -127,7 +127,7 @@ def test_an_upload_onto_a_full_disk_is_one_message_and_leaves_nothing(full_folde
         def full_open(path, mode="r"):
             return FullFile(path, mode)
 
-        monkeypatch.setattr(vae_core.data, "open", full_open, raising=False)
+        monkeypatch.setattr(vae_core.data.datasets, "open", full_open, raising=False)
     buffer = BytesIO()
     rng = np.random.default_rng(0)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -154,7 +154,7 @@ def test_a_run_that_cannot_be_saved_stays_to_be_saved_elsewhere(tmp_path, monkey
         raise FULL
 
     with monkeypatch.context() as full:
-        full.setattr("vae_core.checkpoint.os.fsync", fsync)
+        full.setattr("vae_core.model.checkpoint.os.fsync", fsync)
         at.button(key=f"save_{run_id}").click().run()
     (message,) = [e.value for e in at.main.error]  # one message, no traceback
     assert "the disk is full" in message and "The run is kept here" in message and not at.exception

@@ -22,8 +22,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from vae_core import load_dataset
-from vae_core.files import cache_dir
-from vae_core.map_cache import cache_path, read_map, read_summary
+from vae_core.store.files import cache_dir
+from vae_core.store.map_cache import cache_path, read_map, read_summary
 
 APP = str(ROOT / "app.py")
 SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"
@@ -136,7 +136,7 @@ def test_a_map_cache_that_does_not_hold_what_it_must_is_ignored_and_rebuilt(fold
     assert checkpoint.stat().st_mtime_ns == mtime  # the model itself untouched
     summary = read_summary(checkpoint)  # and its cache whole again, map and all
     assert summary.vae_config.latent_dim == 2
-    from vae_core.files import dataset_signature
+    from vae_core.store.files import dataset_signature
 
     md = read_map(checkpoint, dataset_signature(summary.data_options))
     assert md is not None and md.xy.shape == (359, 2) and md.labels.shape == (359,) and np.isfinite(md.xy).all()
@@ -152,7 +152,7 @@ STORED_FITS = {  # what a fitted UMAP or t-SNE map's cache holds instead of what
 
 @pytest.mark.parametrize("case", STORED_FITS)
 def test_a_stored_nonlinear_map_that_does_not_fit_its_latents_is_fitted_again(tmp_path, monkeypatch, case):
-    from vae_core import nonlinear
+    from vae_core.maps import nonlinear
 
     latents = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     good = dict(
@@ -224,7 +224,7 @@ def test_the_cli_refuses_hostile_numbers_up_front(tmp_path, case):
 
 
 def test_betas_that_differ_in_the_seventh_digit_get_files_of_their_own(tmp_path):
-    from vae_core.sweep import run_path
+    from vae_core.runs.sweep import run_path
 
     assert run_path(tmp_path, 1.0, 0).name == "beta1-seed0.pt" and run_path(tmp_path, 0.25, 3).name == "beta0.25-seed3.pt"
     assert run_path(tmp_path, 1.0000001, 0).name == "beta1.0000001-seed0.pt"
@@ -295,7 +295,7 @@ def test_a_zip_with_a_file_and_a_folder_of_one_name_says_which_entry(tmp_path, o
     import zipfile
 
     from vae_core import DatasetError
-    from vae_core.data import extract_image_zip
+    from vae_core.data.datasets import extract_image_zip
 
     png = io.BytesIO()
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(png, format="PNG")

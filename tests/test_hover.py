@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from ui import catalogue
 from ui.hover import hover_grid
-from vae_core.html_export import grid_size
-from vae_core.latent import decode_points, grid_node, grid_points
+from vae_core.analysis.hover import grid_size
+from vae_core.analysis.latent import decode_points, grid_node, grid_points
 
 CHECKPOINT = ROOT / "checkpoints" / "digits-16d.pt"
 

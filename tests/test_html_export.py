@@ -9,6 +9,8 @@ from conftest import ROOT
 from test_cli import cli
 from test_onnx import export_outside_vae
 from vae_core import DataOptions, ModelChoice, RunSpec, TrainConfig, save_run, train
+from vae_core.data.datasets import load_data
+from vae_core.training.build import build_model
 
 
 def view_of(path) -> dict:
@@ -46,8 +48,8 @@ def test_an_imported_model_has_no_curves_to_show(tmp_path):
 @pytest.fixture(scope="module")
 def sprites_checkpoint(tmp_path_factory):
     spec = RunSpec(DataOptions("sprites", image_size=16, sprites_n=200), ModelChoice(latent_dim=3), TrainConfig(epochs=1))
-    data = spec.data.load()
-    model = spec.build(data)
+    data = load_data(spec.data)
+    model = build_model(spec, data)
     history = [e for e in train(model, data, spec.train) if e["type"] in ("step", "epoch")]
     return save_run(tmp_path_factory.mktemp("s") / "s.pt", model, data, spec.train, history)[0]
 

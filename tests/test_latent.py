@@ -3,8 +3,7 @@ import pytest
 import torch
 
 from vae_core import VAE, VAEConfig
-from vae_core.latent import (
-    Projection,
+from vae_core.analysis.latent import (
     decode_grid,
     decode_points,
     encode_means,
@@ -12,10 +11,11 @@ from vae_core.latent import (
     interpolate,
     prior_latents,
     sample_prior,
-    to_grid_image,
     traversal_order,
     traverse,
 )
+from vae_core.data.images import to_grid_image
+from vae_core.maps.projection import Projection
 
 
 def test_identity_projection_for_2d():

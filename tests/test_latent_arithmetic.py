@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vae_core import VAE, VAEConfig
-from vae_core.latent import apply_attribute, attribute_row, attribute_vector, decode_points
+from vae_core.analysis.latent import apply_attribute, attribute_row, attribute_vector, decode_points
 
 
 def two_clusters(n_a: int = 30, n_b: int = 50, d: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

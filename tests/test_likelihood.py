@@ -1,4 +1,4 @@
-"""The decoder likelihoods (vae_core/likelihood.py) against torch.distributions, and how models carry them."""
+"""The decoder likelihoods (vae_core/model/likelihood.py) against torch.distributions, and how models carry them."""
 
 import math
 
@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import distributions as D
 
+from ui.formulas import LIKELIHOODS
 from vae_core import VAE, CheckpointError, TrainConfig, VAEConfig, elbo, load_checkpoint, save_checkpoint, train
-from vae_core.likelihood import (
-    LIKELIHOODS,
+from vae_core.model.likelihood import (
     SIGMA_MIN,
     Bernoulli,
     ContinuousBernoulli,
@@ -144,7 +144,8 @@ def test_a_diverging_run_of_any_likelihood_stops_with_a_message_and_finite_weigh
 
 
 def test_each_likelihood_has_its_own_reconstruction_formula():
-    from vae_core.likelihood import LIKELIHOODS, elbo_formulas
+    from ui.formulas import elbo_formulas
+    from vae_core.config import LIKELIHOODS
 
     formulas = {name: elbo_formulas(name) for name in LIKELIHOODS}
     assert len({f["recon"] for f in formulas.values()}) == len(LIKELIHOODS)
@@ -155,7 +156,7 @@ def test_each_likelihood_has_its_own_reconstruction_formula():
 
 
 def test_each_likelihood_shows_its_mean_or_its_most_likely_image():
-    from vae_core.config import negative_loss_note
+    from ui.formulas import negative_loss_note
 
     out = torch.tensor([[-3.0, -0.5, 0.5, 3.0]])
     for name in ("bernoulli", "continuous-bernoulli"):

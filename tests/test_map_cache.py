@@ -11,9 +11,12 @@ import torch
 
 from conftest import ROOT
 from vae_core import VAE, DataOptions, VAEConfig, load_checkpoint, load_dataset, save_checkpoint
-from vae_core.files import dataset_signature
-from vae_core.latent import build_map
-from vae_core.map_cache import build, cache_path, read_map, read_summary, write
+from vae_core.analysis.cached_map import build
+from vae_core.analysis.latent import build_map
+from vae_core.data.datasets import load_data
+from vae_core.store.files import dataset_signature
+from vae_core.store.map_cache import cache_path, read_map, read_summary, write
+from vae_core.training.build import build_model
 
 
 def shipped_copy(tmp_path, name="digits-2d"):
@@ -111,8 +114,8 @@ def test_a_map_keeps_its_datas_true_factors_and_a_factors_csv_changes_its_signat
     from vae_core import ModelChoice, RunSpec, TrainConfig, save_run
 
     spec = RunSpec(DataOptions("sprites", image_size=16, sprites_n=60), ModelChoice(latent_dim=3), TrainConfig(epochs=1))
-    data = spec.data.load()
-    model = spec.build(data)
+    data = load_data(spec.data)
+    model = build_model(spec, data)
     path, _ = save_run(tmp_path / "s.pt", model, data, spec.train, [])
     build(path)
     back = read_map(path, dataset_signature(spec.data))

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import mutual_info_score
 
-from vae_core import metrics, sprites
+from vae_core.data import sprites
+from vae_core.stats import metrics
 
 N = 4000
 SHAPE = (0,)  # the categorical column

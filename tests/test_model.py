@@ -52,7 +52,7 @@ def test_parse_hidden_reads_comma_separated_sizes():
     ],
 )
 def test_parameter_count_is_exact_without_building(config):
-    from vae_core.model import parameter_count
+    from vae_core.model.vae import parameter_count
 
     assert parameter_count(config) == sum(p.numel() for p in VAE(config).parameters())
 

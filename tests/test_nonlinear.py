@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from vae_core import load_checkpoint
-from vae_core.latent import encode_means
-from vae_core.nonlinear import KernelRegression, cached_fit, fit_nonlinear
+from vae_core.analysis.latent import encode_means
+from vae_core.data.datasets import load_data
+from vae_core.maps.nonlinear import KernelRegression, cached_fit, fit_nonlinear
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def digits_latents():
     model, meta = load_checkpoint(ROOT / "checkpoints" / "digits-16d.pt")
-    return encode_means(model, meta.data_options.load().test_x)[0]
+    return encode_means(model, load_data(meta.data_options).test_x)[0]
 
 
 @pytest.fixture(scope="module", params=["umap", "tsne"])
@@ -76,7 +77,7 @@ def test_a_fit_is_cached_on_disk_and_a_damaged_file_is_fitted_again(tmp_path, di
 
 def test_umap_and_numba_are_imported_only_when_asked_for():
     code = (
-        "import sys, vae_core.nonlinear, ui.catalogue, ui.session; "
+        "import sys, vae_core.maps.nonlinear, ui.catalogue, ui.session; "
         "print(sorted(m for m in ('umap', 'numba', 'openTSNE') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -8,8 +8,8 @@ import torch
 
 from test_cli import cli
 from vae_core import TrainConfig, VAEConfig, load_checkpoint
-from vae_core.bounds import elbo, free_bits_penalty, iwae_terms, kl_per_dim, recon_per_image, training_terms
-from vae_core.model import VAE
+from vae_core.model.bounds import elbo, free_bits_penalty, iwae_terms, kl_per_dim, recon_per_image, training_terms
+from vae_core.model.vae import VAE
 
 
 @pytest.fixture(scope="module")
@@ -135,11 +135,11 @@ def test_the_train_page_trains_on_the_iwae_bound_with_free_bits(tmp_path, monkey
 
 def test_the_tc_decomposition_on_a_batch_of_the_whole_dataset_is_the_exact_mixture_estimate():
     """Gaussian toys: with every posterior in the batch, the minibatch q(z) is the dataset's mixture itself, so MI, TC
-    and dimension-wise KL equal vae_core.estimators' exact mixture estimates at the same samples."""
+    and dimension-wise KL equal vae_core.stats.estimators' exact mixture estimates at the same samples."""
     import numpy as np
 
-    from vae_core.bounds import kl_decomposition
-    from vae_core.estimators import aggregate_log_densities
+    from vae_core.model.bounds import kl_decomposition
+    from vae_core.stats.estimators import aggregate_log_densities
 
     rng = np.random.default_rng(0)
     mu = rng.normal(size=(64, 3)) @ np.array([[1.0, 0.6, 0.0], [0.0, 0.8, 0.3], [0.0, 0.0, 0.5]])  # correlated codes
@@ -157,7 +157,7 @@ def test_the_tc_decomposition_on_a_batch_of_the_whole_dataset_is_the_exact_mixtu
 
 
 def test_tcvae_with_the_tc_weight_at_beta_is_the_beta_elbo_with_a_sampled_kl(model_and_batch):
-    from vae_core.bounds import kl_decomposition, tcvae_terms
+    from vae_core.model.bounds import kl_decomposition, tcvae_terms
 
     model, x = model_and_batch
     torch.manual_seed(7)

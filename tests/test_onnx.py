@@ -13,8 +13,11 @@ from torch import nn
 
 from conftest import ROOT
 from test_cli import cli
-from vae_core import CheckpointError, TrainConfig, VAEConfig, load_checkpoint, load_dataset, onnx_io, save_run, train
-from vae_core.model import VAE
+from vae_core import CheckpointError, TrainConfig, VAEConfig, load_checkpoint, load_dataset, save_run, train
+from vae_core.data.datasets import load_data
+from vae_core.model import onnx_io
+from vae_core.model.vae import VAE
+from vae_core.training.build import build_model
 
 
 def trained(tmp_path, likelihood: str, arch: str = "mlp") -> str:
@@ -308,8 +311,8 @@ def test_the_disentanglement_metrics_of_an_imported_model_are_those_of_its_check
     from vae_core import DataOptions, ModelChoice, RunSpec
 
     spec = RunSpec(DataOptions("sprites", image_size=16, sprites_n=200), ModelChoice(latent_dim=3), TrainConfig(epochs=1))
-    data = spec.data.load()
-    model = spec.build(data)
+    data = load_data(spec.data)
+    model = build_model(spec, data)
     history = [e for e in train(model, data, spec.train) if e["type"] in ("step", "epoch")]
     checkpoint, _ = save_run(tmp_path / "s.pt", model, data, spec.train, history)
     cli("export", str(checkpoint), "--onnx", str(tmp_path / "s-onnx"))

@@ -1,4 +1,4 @@
-"""vae_core.optim.Adam makes torch.optim.Adam's updates, and does not import torch._dynamo."""
+"""vae_core.training.optim.Adam makes torch.optim.Adam's updates, and does not import torch._dynamo."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import torch
 
 from conftest import ROOT
 from vae_core import VAE, VAEConfig, elbo
-from vae_core.optim import Adam
+from vae_core.training.optim import Adam
 
 
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])  # gaussian: its learned sigma is a parameter too

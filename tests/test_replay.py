@@ -1,4 +1,4 @@
-"""Replays (vae_core/replay.py): frames per epoch, aligned maps, stored in checkpoints; the GIF (ui/replay.py)."""
+"""Replays (vae_core/analysis/replay.py): frames per epoch, aligned maps, stored in checkpoints; the GIF (ui/replay.py)."""
 
 import io
 from dataclasses import replace
@@ -10,7 +10,7 @@ from PIL import Image
 
 from ui.replay import replay_gif
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint, save_run, train
-from vae_core.replay import MAX_SAVED_FRAMES, ReplayRecorder, from_history, procrustes_align, thin, to_history
+from vae_core.analysis.replay import MAX_SAVED_FRAMES, ReplayRecorder, from_history, procrustes_align, thin, to_history
 
 
 def test_procrustes_undoes_a_rotation_and_a_reflection():

@@ -29,7 +29,7 @@ from vae_core import (
     save_checkpoint,
     train,
 )
-from vae_core.data import extract_image_zip
+from vae_core.data.datasets import extract_image_zip
 
 APP = str(ROOT / "app.py")
 
@@ -90,7 +90,7 @@ def test_a_zip_nested_1500_folders_deep_is_refused_and_leaves_nothing(app_env, t
 
 
 def test_compare_shows_a_checkpoint_saved_without_a_train_config(app_env, small_model):
-    from vae_core.training import evaluate
+    from vae_core.training.loop import evaluate
 
     data = load_dataset("digits")
     save_checkpoint(app_env / "bare.pt", small_model, dataset="digits", metrics=evaluate(small_model, data.test_x))
@@ -134,7 +134,7 @@ PEAK = """
 import resource, sys
 sys.path.insert(0, {root!r})
 from vae_core import load_dataset, DatasetError
-from vae_core.data import extract_image_zip
+from vae_core.data.datasets import extract_image_zip
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
     folder = extract_image_zip({zip!r}, {out!r})
@@ -147,7 +147,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, res
 
 
 def peak_mb_and_result(zip_path, out) -> tuple[int, str]:
-    import vae_core.data  # noqa: F401  (the child imports the same; warm here so imports do not count)
+    import vae_core.data.datasets  # noqa: F401  (the child imports the same; warm here so imports do not count)
 
     code = PEAK.format(root=str(ROOT), zip=str(zip_path), out=str(out))
     warm = "import torch, numpy, PIL.Image, sklearn"  # imported before the baseline is read

@@ -9,36 +9,37 @@ import pytest
 import torch
 
 from vae_core import BetaControl, CheckpointError, ModelChoice, RunSpec, TrainConfig, load_checkpoint
-from vae_core.replay import REPLAY_IMAGES
-from vae_core.runs import child, jobs
+from vae_core.analysis.replay import REPLAY_IMAGES
+from vae_core.runs import child
+from vae_core.runs import registry as runs_registry
 from vae_core.runs.child import ChildMessage
-from vae_core.runs.jobs import JobRegistry
+from vae_core.runs.registry import RunRegistry
 
 
 @pytest.fixture(scope="module")
 def registry():
-    return JobRegistry()
+    return RunRegistry()
 
 
-def new_job(registry, data, **config):
+def new_run(registry, data, **config):
     spec = RunSpec(
         data=data.options, model=ModelChoice(arch="mlp", latent_dim=2, hidden=(32,)), train=TrainConfig(log_every=1, **config)
     )
     return registry.start(spec, data)
 
 
-def wait(job, condition, timeout=30):
+def wait(run, condition, timeout=30):
     deadline = time.monotonic() + timeout
-    while not condition(job.snapshot()):
-        assert time.monotonic() < deadline, job.snapshot().status
+    while not condition(run.snapshot()):
+        assert time.monotonic() < deadline, run.snapshot().status
         time.sleep(0.02)
 
 
 def test_a_run_finishes_with_its_events_replay_and_trained_weights(registry, digits):
-    job = new_job(registry, digits, epochs=2)
-    before = {k: v.clone() for k, v in job.model.state_dict().items()}
-    wait(job, lambda s: not s.live)
-    snap = job.snapshot()
+    run = new_run(registry, digits, epochs=2)
+    before = {k: v.clone() for k, v in run.model.state_dict().items()}
+    wait(run, lambda s: not s.live)
+    snap = run.snapshot()
     assert snap.status == "finished" and snap.error is None
     assert [e["epoch"] for e in snap.epochs] == [1, 2]
     assert snap.steps[-1]["step"] == snap.total_steps == 2 * -(-len(digits.train_x) // 128)
@@ -47,68 +48,68 @@ def test_a_run_finishes_with_its_events_replay_and_trained_weights(registry, dig
     assert all(f.xy.shape == (len(snap.replay.labels), 2) for f in snap.replay.frames)
     assert snap.replay.originals.shape == snap.replay.frames[-1].recons.shape == (REPLAY_IMAGES, 1, 8, 8)
     # the server's copy of the model holds what the child trained, not the initial weights
-    assert any(not torch.equal(before[k], v) for k, v in job.model.state_dict().items())
+    assert any(not torch.equal(before[k], v) for k, v in run.model.state_dict().items())
 
 
 def test_pause_holds_the_run_one_epoch_trains_exactly_one_more_and_resume_finishes(registry, digits):
-    job = new_job(registry, digits, epochs=60)
-    wait(job, lambda s: len(s.steps) > 2)
-    job.pause_training()
-    wait(job, lambda s: s.paused)
+    run = new_run(registry, digits, epochs=60)
+    wait(run, lambda s: len(s.steps) > 2)
+    run.pause_training()
+    wait(run, lambda s: s.paused)
     time.sleep(0.3)  # a step under way when Pause came may still report
-    held = len(job.snapshot().events)
+    held = len(run.snapshot().events)
     time.sleep(0.7)
-    assert len(job.snapshot().events) == held and job.snapshot().status == "running"
-    epochs_before = len(job.snapshot().epochs)
-    job.train_one_epoch()
-    wait(job, lambda s: len(s.epochs) == epochs_before + 1)
-    wait(job, lambda s: s.paused)
+    assert len(run.snapshot().events) == held and run.snapshot().status == "running"
+    epochs_before = len(run.snapshot().epochs)
+    run.train_one_epoch()
+    wait(run, lambda s: len(s.epochs) == epochs_before + 1)
+    wait(run, lambda s: s.paused)
     time.sleep(0.5)
-    assert len(job.snapshot().epochs) == epochs_before + 1  # it paused again right after that epoch
-    assert len(job.snapshot().replay.frames) == epochs_before + 1
-    job.resume_training()
-    wait(job, lambda s: not s.live, timeout=60)
-    assert job.snapshot().status == "finished" and len(job.snapshot().epochs) == 60
+    assert len(run.snapshot().epochs) == epochs_before + 1  # it paused again right after that epoch
+    assert len(run.snapshot().replay.frames) == epochs_before + 1
+    run.resume_training()
+    wait(run, lambda s: not s.live, timeout=60)
+    assert run.snapshot().status == "finished" and len(run.snapshot().epochs) == 60
 
 
 def test_a_paused_run_can_be_stopped(registry, digits):
-    job = new_job(registry, digits, epochs=1000)
-    wait(job, lambda s: len(s.steps) > 2)
-    job.pause_training()
-    wait(job, lambda s: s.paused)
-    job.request_stop()
-    wait(job, lambda s: s.status == "stopped", timeout=5)
+    run = new_run(registry, digits, epochs=1000)
+    wait(run, lambda s: len(s.steps) > 2)
+    run.pause_training()
+    wait(run, lambda s: s.paused)
+    run.request_stop()
+    wait(run, lambda s: s.status == "stopped", timeout=5)
 
 
 def test_stop_takes_effect_within_a_second(registry, digits):
-    job = new_job(registry, digits, epochs=1000)
-    wait(job, lambda s: len(s.events) > 5)
+    run = new_run(registry, digits, epochs=1000)
+    wait(run, lambda s: len(s.events) > 5)
     t0 = time.monotonic()
-    job.request_stop()
-    wait(job, lambda s: s.status == "stopped")
+    run.request_stop()
+    wait(run, lambda s: s.status == "stopped")
     assert time.monotonic() - t0 < 1.0
 
 
 def test_beta_change_reaches_the_running_loop_and_is_recorded(registry, digits):
-    job = new_job(registry, digits, epochs=1000)
-    wait(job, lambda s: len(s.events) > 3)
-    job.set_beta(3.0)
-    wait(job, lambda s: sum(e.get("beta") == 3.0 for e in s.steps) >= 3)  # a few steps trained at the new beta
-    job.request_stop()
-    wait(job, lambda s: not s.live)
-    snap = job.snapshot()
+    run = new_run(registry, digits, epochs=1000)
+    wait(run, lambda s: len(s.events) > 3)
+    run.set_beta(3.0)
+    wait(run, lambda s: sum(e.get("beta") == 3.0 for e in s.steps) >= 3)  # a few steps trained at the new beta
+    run.request_stop()
+    wait(run, lambda s: not s.live)
+    snap = run.snapshot()
     ((step, beta),) = snap.beta_changes
     assert beta == 3.0 and snap.beta == 3.0
     later = [e for e in snap.steps if e["step"] > step + 1]
     assert later and all(e["beta"] == 3.0 for e in later)
     with pytest.raises(ValueError):
-        job.set_beta(float("nan"))
+        run.set_beta(float("nan"))
 
 
 def test_two_runs_at_once_do_not_mix(digits):
-    registry = JobRegistry(max_runs=2)  # both train at once, whatever the server's cap on this machine's cores
-    a = new_job(registry, digits, epochs=1000, beta=1.0)
-    b = new_job(registry, digits, epochs=1000, beta=4.0)
+    registry = RunRegistry(max_runs=2)  # both train at once, whatever the server's cap on this machine's cores
+    a = new_run(registry, digits, epochs=1000, beta=1.0)
+    b = new_run(registry, digits, epochs=1000, beta=4.0)
     wait(a, lambda s: len(s.events) > 5)
     wait(b, lambda s: len(s.events) > 5)
     a.request_stop(), b.request_stop()
@@ -118,57 +119,57 @@ def test_two_runs_at_once_do_not_mix(digits):
 
 
 def test_a_saved_run_is_an_ordinary_checkpoint_with_its_history(registry, digits, tmp_path):
-    job = new_job(registry, digits, epochs=1000)
-    wait(job, lambda s: len(s.events) > 3)
-    job.set_beta(2.0)
-    wait(job, lambda s: bool(s.beta_changes))
-    job.request_stop()
-    wait(job, lambda s: not s.live)
-    path = job.save(tmp_path / "run.pt")
-    assert job.snapshot().saved_as == "run.pt"
+    run = new_run(registry, digits, epochs=1000)
+    wait(run, lambda s: len(s.events) > 3)
+    run.set_beta(2.0)
+    wait(run, lambda s: bool(s.beta_changes))
+    run.request_stop()
+    wait(run, lambda s: not s.live)
+    path = run.save(tmp_path / "run.pt")
+    assert run.snapshot().saved_as == "run.pt"
     model, meta = load_checkpoint(path)  # weights_only: the history holds only plain values
     # beta stored once: the start in the train config, beside the one list of changes
     assert meta.train.beta == 1.0 and [b for _, b in meta.beta_changes] == [2.0] and meta.final_beta == 2.0
     assert meta.metrics["test_loss"] > 0 and not [e for e in meta.history if e["type"] == "beta_changes"]
     assert meta.data_options.name == "digits" and meta.class_names == digits.class_names
     for name, value in model.state_dict().items():
-        torch.testing.assert_close(value, job.model.state_dict()[name])
+        torch.testing.assert_close(value, run.model.state_dict()[name])
 
 
 def test_a_diverging_run_fails_with_the_reason_and_keeps_finite_weights(registry, digits):
-    job = new_job(registry, digits, epochs=50, lr=1e3)
-    wait(job, lambda s: not s.live)
-    snap = job.snapshot()
+    run = new_run(registry, digits, epochs=50, lr=1e3)
+    wait(run, lambda s: not s.live)
+    snap = run.snapshot()
     assert snap.status == "failed" and "diverged" in snap.error
-    assert all(torch.isfinite(v).all() for v in job.model.state_dict().values())
+    assert all(torch.isfinite(v).all() for v in run.model.state_dict().values())
 
 
 def test_a_run_that_crashes_in_its_process_fails_with_the_reason(registry, digits):
     """An error inside the training process reaches the page as a message, not a silent death."""
     wrong_shape = replace(digits, test_x=digits.test_x[:, :, :4])  # test images 4x8, not 8x8: the first test fails
-    job = new_job(registry, wrong_shape, epochs=1)
-    wait(job, lambda s: s.status == "failed")
-    assert job.snapshot().error.startswith("Training crashed: RuntimeError")
+    run = new_run(registry, wrong_shape, epochs=1)
+    wait(run, lambda s: s.status == "failed")
+    assert run.snapshot().error.startswith("Training crashed: RuntimeError")
 
 
 def test_a_run_whose_process_cannot_start_fails_with_the_reason(digits, monkeypatch):
     def no_process(*args, **kwargs):
         raise OSError("no more processes")
 
-    monkeypatch.setattr(jobs.PROCESSES, "Process", no_process)
-    job = new_job(JobRegistry(), digits, epochs=1)
-    wait(job, lambda s: s.status == "failed")
-    assert job.snapshot().error == "Could not start the training process: OSError: no more processes"
+    monkeypatch.setattr(runs_registry.PROCESSES, "Process", no_process)
+    run = new_run(RunRegistry(), digits, epochs=1)
+    wait(run, lambda s: s.status == "failed")
+    assert run.snapshot().error == "Could not start the training process: OSError: no more processes"
 
 
 def test_only_saved_or_discarded_runs_make_room_and_an_unsaved_one_is_never_dropped(digits, monkeypatch, tmp_path):
-    monkeypatch.setattr(jobs, "KEEP_FINISHED", 2)
-    registry = JobRegistry()
+    monkeypatch.setattr(runs_registry, "KEEP_FINISHED", 2)
+    registry = RunRegistry()
 
     def finished():
-        job = new_job(registry, digits, epochs=1)
-        wait(job, lambda s: not s.live)
-        return job
+        run = new_run(registry, digits, epochs=1)
+        wait(run, lambda s: not s.live)
+        return run
 
     unsaved, discarded, saved = finished(), finished(), finished()
     discarded.discard()
@@ -216,11 +217,11 @@ def test_beta_control_applies_each_value_at_once_and_records_one_change_per_sett
 
 def test_runs_past_the_servers_cap_queue_in_order_and_start_when_a_slot_frees(digits, monkeypatch):
     monkeypatch.setenv("VAE_EXPLORER_MAX_RUNS", "3")
-    assert jobs.max_concurrent_runs() == 3
-    registry = JobRegistry(max_runs=1)
-    first = new_job(registry, digits, epochs=1000)
+    assert runs_registry.max_concurrent_runs() == 3
+    registry = RunRegistry(max_runs=1)
+    first = new_run(registry, digits, epochs=1000)
     wait(first, lambda s: s.status == "running")
-    second, third = new_job(registry, digits, epochs=1000), new_job(registry, digits, epochs=1000)
+    second, third = new_run(registry, digits, epochs=1000), new_run(registry, digits, epochs=1000)
     time.sleep(0.5)
     assert second.snapshot().status == third.snapshot().status == "queued"
     assert registry.queue_position(second.id) == (1, 2) and registry.queue_position(third.id) == (2, 2)
@@ -243,28 +244,28 @@ def test_training_threads_follow_the_setting_and_default_to_half(monkeypatch):
 
 
 def test_queued_runs_are_data_not_threads_and_start_strictly_in_order(digits):
-    registry = JobRegistry(max_runs=1)
-    first = new_job(registry, digits, epochs=1000)
+    registry = RunRegistry(max_runs=1)
+    first = new_run(registry, digits, epochs=1000)
     wait(first, lambda s: s.status == "running")
     threads = threading.active_count()
-    queued = [new_job(registry, digits, epochs=1) for _ in range(12)]
+    queued = [new_run(registry, digits, epochs=1) for _ in range(12)]
     assert threading.active_count() == threads  # twelve waiting runs, not one thread more
     assert [registry.queue_position(j.id) for j in queued] == [(i + 1, 12) for i in range(12)]
     first.request_stop()
-    for job in queued:
-        wait(job, lambda s: not s.live, timeout=120)
-    started = [job.started for job in queued]
-    assert all(job.snapshot().status == "finished" for job in queued) and started == sorted(started)
+    for run in queued:
+        wait(run, lambda s: not s.live, timeout=120)
+    started = [run.started for run in queued]
+    assert all(run.snapshot().status == "finished" for run in queued) and started == sorted(started)
 
 
 def test_a_finished_run_saved_from_the_page_can_be_trained_further(registry, digits, tmp_path):
-    from vae_core.checkpoint import read_resume_state
+    from vae_core.model.checkpoint import read_resume_state
 
-    job = new_job(registry, digits, epochs=2)
-    wait(job, lambda s: not s.live)
-    state = read_resume_state(job.save(tmp_path / "run.pt"))
-    assert (state.epochs_done, len(state.optimizer["exp_avg"])) == (2, len(list(job.model.parameters())))
-    stopped = new_job(registry, digits, epochs=1000)
+    run = new_run(registry, digits, epochs=2)
+    wait(run, lambda s: not s.live)
+    state = read_resume_state(run.save(tmp_path / "run.pt"))
+    assert (state.epochs_done, len(state.optimizer["exp_avg"])) == (2, len(list(run.model.parameters())))
+    stopped = new_run(registry, digits, epochs=1000)
     wait(stopped, lambda s: len(s.events) > 2)
     stopped.request_stop()
     wait(stopped, lambda s: not s.live)
@@ -273,10 +274,10 @@ def test_a_finished_run_saved_from_the_page_can_be_trained_further(registry, dig
 
 
 def test_a_saved_model_trained_further_on_the_page_goes_on_as_if_its_run_had(registry, digits, tmp_path):
-    from vae_core.checkpoint import read_resume_state
+    from vae_core.model.checkpoint import read_resume_state
 
-    straight = new_job(registry, digits, epochs=4)
-    first = new_job(registry, digits, epochs=2)
+    straight = new_run(registry, digits, epochs=4)
+    first = new_run(registry, digits, epochs=2)
     wait(straight, lambda s: not s.live)
     wait(first, lambda s: not s.live)
     path = first.save(tmp_path / "two.pt")
@@ -297,18 +298,18 @@ def test_a_run_interrupted_by_a_restart_is_listed_and_resumes_to_an_uninterrupte
 
     monkeypatch.setenv("VAE_EXPLORER_SNAPSHOT_S", "0")  # a snapshot at every epoch's end
     monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path / "runs"))
-    before = jobs.JobRegistry()
-    straight = new_job(before, digits, epochs=6)
+    before = RunRegistry()
+    straight = new_run(before, digits, epochs=6)
     wait(straight, lambda s: not s.live)
     straight.discard()  # its snapshot goes
-    run = new_job(before, digits, epochs=6)
+    run = new_run(before, digits, epochs=6)
     wait(run, lambda s: len(s.epochs) >= 2)
     shutil.copytree(tmp_path / "runs", tmp_path / "after-a-crash")  # the disk as a killed server leaves it
     run.request_stop()
     wait(run, lambda s: not s.live)
 
     monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path / "after-a-crash"))
-    after = jobs.JobRegistry()  # the server starts again
+    after = RunRegistry()  # the server starts again
     (restored,) = after.restored()
     assert (restored.id, restored.status) == (run.id, "interrupted") and restored.snapshot().epochs
     resumed = after.resume(restored)
@@ -320,13 +321,13 @@ def test_a_run_interrupted_by_a_restart_is_listed_and_resumes_to_an_uninterrupte
     assert (tmp_path / "after-a-crash" / f"{run.id}.json").is_file()  # finished unsaved: still kept
     resumed.save(tmp_path / "resumed.pt")
     assert not list((tmp_path / "after-a-crash").glob(f"{run.id}.*"))  # saved: its snapshot is gone
-    assert jobs.JobRegistry().restored() == []
+    assert RunRegistry().restored() == []
 
 
 def test_a_finished_unsaved_run_is_listed_after_a_restart_and_discarding_it_removes_it(digits, monkeypatch):
-    job = new_job(jobs.JobRegistry(), digits, epochs=2)
-    wait(job, lambda s: not s.live)
-    (found,) = jobs.JobRegistry().restored()
-    assert (found.id, found.status, found.snapshot().saveable) == (job.id, "finished", True)
+    run = new_run(RunRegistry(), digits, epochs=2)
+    wait(run, lambda s: not s.live)
+    (found,) = RunRegistry().restored()
+    assert (found.id, found.status, found.snapshot().saveable) == (run.id, "finished", True)
     found.discard()
-    assert jobs.JobRegistry().restored() == []
+    assert RunRegistry().restored() == []

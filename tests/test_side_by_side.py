@@ -9,8 +9,8 @@ import torch
 
 from conftest import ROOT
 from vae_core import VAE, DataOptions, VAEConfig, image_terms, load_checkpoint, save_checkpoint
-from vae_core.bounds import read_with_each
-from vae_core.latent import decode_points, decode_with_each, prior_latents
+from vae_core.analysis.estimates import read_with_each
+from vae_core.analysis.latent import decode_points, decode_with_each, prior_latents
 
 SHIPPED = [load_checkpoint(ROOT / "checkpoints" / f"{name}.pt")[0] for name in ("digits-2d", "digits-16d")]
 

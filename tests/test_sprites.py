@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from test_data import make_zip, png_bytes, save_png
-from vae_core import DatasetError, load_dataset, sprites
-from vae_core.data import describe_folder, extract_image_zip
+from vae_core import DatasetError, load_dataset
+from vae_core.data import sprites
+from vae_core.data.datasets import describe_folder, extract_image_zip
 
 
 def test_sprites_are_drawn_the_same_from_the_same_seed_and_differently_from_another():

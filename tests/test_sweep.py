@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 from vae_core import ModelChoice, RunSpec, TrainConfig, load_checkpoint
-from vae_core.sweep import run_local, train_one
+from vae_core.runs.sweep import run_local, train_one
 
 OPTIONS = ["--epochs", "2", "--hidden", "32"]
 
@@ -134,7 +134,7 @@ def ended(proc: subprocess.Popen, within_s: float) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the sockets from Linux's /proc")
 def test_a_local_ray_cluster_listens_on_loopback_only(tmp_path):
-    """Ray runs any job it is sent: during a `--ray local` sweep no process of it may listen beyond 127.0.0.1."""
+    """Ray runs any run it is sent: during a `--ray local` sweep no process of it may listen beyond 127.0.0.1."""
     proc = subprocess.Popen(
         [
             sys.executable,

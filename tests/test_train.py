@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vae_core import VAE, BetaControl, NonFiniteLossError, TrainConfig, VAEConfig, train
-from vae_core.training import evaluate, schedule_factor
+from vae_core.training.loop import evaluate, schedule_factor
 
 
 def run(model, data, config, **kw):
@@ -100,7 +100,7 @@ def test_shape_mismatch_is_refused(digits):
 
 def test_available_devices_end_with_the_cpu_and_auto_picks_the_first():
     from vae_core import available_devices
-    from vae_core.training import pick_device
+    from vae_core.training.loop import pick_device
 
     devices = available_devices()
     assert devices[-1] == "cpu" and len(set(devices)) == len(devices)
@@ -109,6 +109,6 @@ def test_available_devices_end_with_the_cpu_and_auto_picks_the_first():
 
 
 def test_the_epoch_under_way_is_counted_as_people_count():
-    from vae_core.training import epoch_under_way
+    from vae_core.training.loop import epoch_under_way
 
     assert [epoch_under_way(e, 30) for e in (0.0, 0.01, 12.4, 13.0, 29.99, 30.0)] == [1, 1, 13, 13, 30, 30]

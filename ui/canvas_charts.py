@@ -27,7 +27,7 @@ from ui.figures import (
     label_color,
 )
 from ui.scripts import component_script
-from vae_core.maps import label_name
+from vae_core.maps.projection import label_name
 
 CHARTS_JS = component_script("canvas.js", "charts.js")
 _mount = st.components.v2.component("vae_explorer_canvas_chart", js=CHARTS_JS, isolate_styles=False)

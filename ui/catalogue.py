@@ -4,7 +4,7 @@ training runs. Nothing here holds a session's state (ui/session.py does).
 
 Models and datasets are cached as resources (one shared object); the maps as data. Every cache key carries the
 checkpoint's mtime, so a file saved again under the same name is picked up. Nothing here imports torch at
-import time: the sidebar's list and the Explore map come from each checkpoint's cache (vae_core.map_cache), so
+import time: the sidebar's list and the Explore map come from each checkpoint's cache (vae_core.store.map_cache), so
 the start page draws its map before torch is loaded. Model, data and encoding are imported where needed.
 """
 
@@ -13,17 +13,17 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from ui.links import plain
-from vae_core import map_cache
-from vae_core.config import BUILTIN, IMPORTED, DataOptions
-from vae_core.files import (
+from vae_core.config import BUILTIN, DataOptions
+from vae_core.maps.projection import MapData
+from vae_core.store import map_cache
+from vae_core.store.files import (
     MODEL_FOLDER_FILES,
-    CheckpointInfo,
+    ListedCheckpoint,
     checkpoint_files,
     dataset_signature,
     is_model_folder,
@@ -31,9 +31,7 @@ from vae_core.files import (
     remove_stale_temp_files,
     typed_folders,
 )
-from vae_core.maps import MapData
-from vae_core.meta import CheckpointMeta
-from vae_core.metrics import METRIC_NAMES
+from vae_core.store.meta import CheckpointMeta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,52 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def data_root() -> str:
     """Where MNIST-like datasets and uploads are kept: $VAE_EXPLORER_DATA, else data/."""
     return os.environ.get("VAE_EXPLORER_DATA", "data")
-
-
-@dataclass(frozen=True)
-class CheckpointRow:
-    """One checkpoint file as the sidebar and Compare list it; `error` says why an unusable one is unusable."""
-
-    name: str
-    path: str
-    mtime: int
-    error: str | None = None
-    dataset: str = ""
-    latent_dim: int = 0
-    image_shape: tuple = ()  # (C, H, W) of its images
-    arch: str = ""
-    likelihood: str = "bernoulli"
-    beta: float | None = None
-    beta_path: tuple = ()  # (start, ..., end) when beta was changed during training, else ()
-    seed: int | None = None
-    group: str = ""  # the sub-folder a sweep wrote it to, "" for the folder itself
-    test_loss: float | None = None
-    test_recon: float | None = None
-    test_kl: float | None = None
-    scores: tuple = ()  # ((metric, value), ...): its disentanglement metrics, on data with known factors
-    num_classes: int = 0  # a conditional VAE's labels; 0: unconditional
-
-    def score(self, name: str) -> float | None:
-        return dict(self.scores).get(name)
-
-    @property
-    def beta_text(self) -> str:
-        """ "1", or "1 → 4 → 0.1" for a run whose beta was changed while it trained."""
-        if self.beta_path:
-            return " → ".join(f"{b:g}" for b in self.beta_path)
-        return "?" if self.beta is None else f"{self.beta:g}"
-
-    @property
-    def bound(self) -> str:
-        """What its losses bound: −log p(x), or −log p(x|y) for a conditional model, which is given the label."""
-        return "−log p(x|y)" if self.num_classes else "−log p(x)"
-
-    def describe(self) -> str:
-        """The figures that tell models apart first, the name last: a narrow picker cuts off the end."""
-        loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
-        imported = " · ONNX" if self.arch == IMPORTED else ""
-        conditional = " · conditional" if self.num_classes else ""
-        return f"z={self.latent_dim} · β={self.beta_text}{loss}{imported}{conditional} · {self.name}"
 
 
 def _folder_signature(folder: Path) -> tuple:
@@ -103,7 +55,7 @@ def _folder_signature(folder: Path) -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
+def _scan(folder: str, signature: tuple) -> list[ListedCheckpoint]:
     """The folder's checkpoints and those one folder down (a sweep's: named "<sweep>/<run>", grouped)."""
     folder = Path(folder)
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not is_model_folder(p)) if folder.is_dir() else []
@@ -116,54 +68,30 @@ def _scan(folder: str, signature: tuple) -> list[CheckpointRow]:
     return rows
 
 
-def _listed(path: Path, name: str, group: str) -> CheckpointRow:
-    """The file's row; one that fails in any way the reader did not foresee is an unusable row with the reason,
+def _listed(path: Path, name: str, group: str) -> ListedCheckpoint:
+    """The file's entry; one that fails in any way the reader did not foresee is an unusable entry with the reason,
     so one bad file never takes the list (and every page's sidebar) down with it."""
     try:
-        return _row(_summary(path), name, group)
+        meta, error = _summary(path)
+        return ListedCheckpoint(str(path), meta, error, name=name, group=group, mtime=model_mtime(path))
     except Exception as err:
-        return CheckpointRow(name, str(path), 0, error=f"{path} could not be read ({type(err).__name__}: {err}).")
+        return ListedCheckpoint(str(path), None, f"{path} could not be read ({type(err).__name__}: {err}).", name=name)
 
 
-def _summary(path: Path) -> CheckpointInfo:
-    """A checkpoint's metadata for the lists: from its cache, else read from the file (torch) and cached."""
+def _summary(path: Path) -> tuple[CheckpointMeta | None, str | None]:
+    """A checkpoint's metadata for the lists, or why it has none: from its cache, else read from the file (torch)
+    and cached."""
     summary = map_cache.read_summary(path)
     if summary is not None:
-        return CheckpointInfo(path, summary)
+        return summary, None
     from vae_core import CheckpointError, load_checkpoint
 
     try:
         _, meta = load_checkpoint(path)
     except CheckpointError as err:
-        return CheckpointInfo(path, None, str(err))
+        return None, str(err)
     map_cache.write(path, meta)
-    return CheckpointInfo(path, meta)
-
-
-def _row(info: CheckpointInfo, name: str, group: str) -> CheckpointRow:
-    mtime = model_mtime(info.path)
-    if not info.ok:
-        return CheckpointRow(name, str(info.path), mtime, error=info.error)
-    meta, train = info.meta, info.meta.train
-    return CheckpointRow(
-        name,
-        str(info.path),
-        mtime,
-        dataset=meta.dataset,
-        latent_dim=meta.vae_config.latent_dim,
-        image_shape=meta.image_shape,
-        arch=meta.vae_config.arch,
-        likelihood=meta.likelihood,
-        beta=meta.final_beta,
-        beta_path=meta.beta_path,
-        seed=None if train is None else train.seed,
-        group=group,
-        test_loss=meta.metric("test_loss"),
-        test_recon=meta.metric("test_recon"),
-        test_kl=meta.metric("test_kl"),
-        scores=tuple((name, meta.metric(name)) for name in METRIC_NAMES if meta.metric(name) is not None),
-        num_classes=meta.vae_config.num_classes,
-    )
+    return meta, None
 
 
 def uploads_dir() -> Path:
@@ -190,7 +118,7 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("VAE_EXPLORER_CHECKPOINTS", ROOT / "checkpoints"))
 
 
-def checkpoints() -> list[CheckpointRow]:
+def checkpoints() -> list[ListedCheckpoint]:
     """Every checkpoint file in the folder: usable ones with a summary, unusable ones with `error`."""
     folder = checkpoint_dir()
     return _scan(str(folder), _folder_signature(folder))
@@ -205,11 +133,11 @@ def warm_up_training() -> None:
 
 
 @st.cache_resource
-def job_registry():
+def run_registry():
     """One registry of background training runs per server, shared by all sessions."""
-    from vae_core.runs.jobs import JobRegistry
+    from vae_core.runs.registry import RunRegistry
 
-    return JobRegistry()
+    return RunRegistry()
 
 
 _PREFETCH: dict = {}  # dataset name -> Future of its Dataset, loaded in the background (prefetch_dataset)
@@ -252,7 +180,9 @@ def load_model(path: str, mtime: int):
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
 def _load_data(options_json: str):
-    return DataOptions.from_dict(json.loads(options_json)).load(download=False)  # never download silently
+    from vae_core.data.datasets import load_data
+
+    return load_data(DataOptions.from_dict(json.loads(options_json)), download=False)  # never download silently
 
 
 def data_refusal(options: DataOptions) -> str | None:
@@ -300,7 +230,7 @@ def _map_data(path: str, mtime: int, typed_folders_key: tuple) -> MapData:  # th
     cached = map_cache.read_map(Path(path), signature) if signature else None
     if cached is not None:
         return cached
-    from vae_core.latent import build_map, build_map_without_data
+    from vae_core.analysis.latent import build_map, build_map_without_data
 
     model, meta = load_model(path, mtime)
     data, reason = dataset_for(meta)
@@ -314,10 +244,10 @@ def _map_data(path: str, mtime: int, typed_folders_key: tuple) -> MapData:  # th
 _NONLINEAR: dict = {}  # (path, mtime, kind) -> MapData: in memory for this server; on disk in the cache too
 
 
-def nonlinear_map(row: CheckpointRow, md: MapData, kind: str, progress) -> MapData:
-    """The test set's map by UMAP or t-SNE (vae_core.nonlinear): fitted once per model, then read from disk.
+def nonlinear_map(row: ListedCheckpoint, md: MapData, kind: str, progress) -> MapData:
+    """The test set's map by UMAP or t-SNE (vae_core.maps.nonlinear): fitted once per model, then read from disk.
     `progress(message, fraction)` is called while a fit runs."""
-    from vae_core.latent import nonlinear_map as fitted
+    from vae_core.analysis.latent import nonlinear_map as fitted
 
     key = (row.path, row.mtime, kind)
     if key not in _NONLINEAR:
@@ -327,14 +257,14 @@ def nonlinear_map(row: CheckpointRow, md: MapData, kind: str, progress) -> MapDa
 
 @st.cache_data(show_spinner="Estimating how the codes fill the prior…", max_entries=16)
 def posterior_estimates(path: str, mtime: int, max_images: int = 2000):
-    """The split of the model's average KL on (up to max_images of) its test set (vae_core.estimators)."""
-    from vae_core.estimators import posterior_estimates as estimate
+    """The split of the model's average KL on (up to max_images of) its test set (vae_core.stats.estimators)."""
+    from vae_core.stats.estimators import posterior_estimates as estimate
 
     md = map_data(path, mtime)
     return None if len(md.mu) == 0 else estimate(md.mu[:max_images], md.logvar[:max_images])
 
 
-def partners(rows: list[CheckpointRow], a: CheckpointRow) -> list[CheckpointRow]:
+def partners(rows: list[ListedCheckpoint], a: ListedCheckpoint) -> list[ListedCheckpoint]:
     """The usable checkpoints other than A that take A's images (the same shape): those trained on A's dataset
     first, so that the first, the default B, shares A's test images when any does."""
     fits = [r for r in rows if r.error is None and r.name != a.name and r.image_shape == a.image_shape]

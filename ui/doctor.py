@@ -1,4 +1,4 @@
-"""The collapse doctor on a page (vae_core.doctor): which latent dimensions collapsed, a retrain per remedy at a
+"""The collapse doctor on a page (vae_core.analysis.doctor): which latent dimensions collapsed, a retrain per remedy at a
 click, queued as ordinary runs, and a table of how each did against the original. Explore shows it for a saved
 model, Train for a finished run; nothing is retrained without a click."""
 
@@ -12,9 +12,9 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.navigation import guarded
+from vae_core.analysis.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
 from vae_core.config import RunSpec
-from vae_core.data import DatasetError
-from vae_core.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
+from vae_core.data.datasets import DatasetError
 
 DOCTOR_RUNS = "_doctor_runs"  # {original: [(remedy key, what it changes, run id), ...]}, this session's retrains
 CLICKED = "_doctor_clicked"  # {original: [remedy key, ...]}: clicked, not started yet
@@ -32,8 +32,8 @@ def retrains(original: str) -> list[tuple[str, str, str]]:
 
 def any_live(original: str) -> bool:
     """Whether a retrain of the original is still queued or training."""
-    registry = catalogue.job_registry()
-    return any(job.live for _, _, rid in retrains(original) if (job := registry.get(rid)) is not None)
+    registry = catalogue.run_registry()
+    return any(run.live for _, _, rid in retrains(original) if (run := registry.get(rid)) is not None)
 
 
 def clicked(original: str) -> list[str]:
@@ -62,7 +62,7 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
     record = st.session_state.setdefault(DOCTOR_RUNS, {}).setdefault(original, [])
     mine = st.session_state.setdefault(session.SESSION_RUNS, [])
     try:
-        registry, data = catalogue.job_registry(), load_data()  # where a rerun may stop it: the clicks stay noted
+        registry, data = catalogue.run_registry(), load_data()  # where a rerun may stop it: the clicks stay noted
     except DatasetError as err:
         noted.clear()
         st.error(f"The retrain could not start: {err}")
@@ -72,12 +72,12 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
     while noted:
         change, train = trains[noted[0]]
         try:
-            job = registry.start(replace(spec, train=train), data)
+            run = registry.start(replace(spec, train=train), data)
         except ValueError as err:
             errors.append(str(err))
         else:
-            record.append((noted[0], change, job.id))
-            mine.append(job.id)
+            record.append((noted[0], change, run.id))
+            mine.append(run.id)
         noted.pop(0)
     for error in errors:
         st.error(f"The retrain could not start: {error}")
@@ -141,20 +141,20 @@ def comparison_table(original: str, name: str, scores: Callable, polled: bool) -
     """Each retrain against the original: active units, I(x; z), test −ELBO, the IWAE bound; a retrain still queued
     or training shows how far it is. polled: drawn by a polling fragment, which stops (a rerun of the page) once no
     retrain is live."""
-    registry = catalogue.job_registry()
+    registry = catalogue.run_registry()
     metrics, iwae = scores()
     rows = [comparison_row(name, "the original", metrics, iwae)]
     for _, change, run_id in retrains(original):
-        job = registry.get(run_id)
-        if job is None:
+        run = registry.get(run_id)
+        if run is None:
             rows.append(comparison_row(f"`{run_id}`", f"{change} (no longer on this server)", {}, None))
             continue
-        snap = job.snapshot()
+        snap = run.snapshot()
         if snap.live or not snap.saveable:
             done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
             rows.append(comparison_row(f"`{run_id}`", f"{change} · {snap.status} {done:.0%}", {}, None))
         else:
-            rows.append(comparison_row(f"`{run_id}`", change, job.test_metrics(), job.iwae_bound()))
+            rows.append(comparison_row(f"`{run_id}`", change, run.test_metrics(), run.iwae_bound()))
     if polled and not any_live(original):
         st.rerun(scope="app")
     columns = list(rows[0])

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.geometry import ellipse_paths
-from vae_core.maps import LABEL_COLORS, label_name
+from vae_core.maps.projection import LABEL_COLORS, label_name
 
 
 def wait_for_import(name: str) -> None:
@@ -454,7 +454,7 @@ POSTERIOR_TERMS = (
 
 @figure_builder
 def posterior_terms(epochs: list[dict], height: int = 260) -> go.Figure:
-    """The average KL split into I(x;z) + TC + dimension-wise KL, per epoch (vae_core.estimators)."""
+    """The average KL split into I(x;z) + TC + dimension-wise KL, per epoch (vae_core.stats.estimators)."""
     done = [e for e in epochs if "mutual_info" in e]
     x = [e["epoch"] for e in done]
     mode = "lines+markers" if len(x) <= MARKED_EPOCHS else "lines"  # as the curves: markers cost the browser CPU

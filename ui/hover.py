@@ -3,7 +3,7 @@
 A decode per mouse movement would be a server round trip each (a script run, torch, a new image): far from
 display rate. Instead the page sends once a dense grid of decodes over the map's region, packed into one
 sprite image, and a tiny st.components.v2 script picks the tile of the grid node nearest the cursor
-(vae_core.latent.grid_node, the same rule) and draws it in a small box beside the cursor. A click still
+(vae_core.analysis.latent.grid_node, the same rule) and draws it in a small box beside the cursor. A click still
 decodes exactly on the server (pages/explore.py); the preview is the nearest node's image.
 """
 
@@ -11,7 +11,6 @@ import streamlit as st
 
 from ui import catalogue
 from ui.scripts import component_script
-from vae_core.html_export import decode_sprite
 
 HOVER_JS = component_script("hover.js")
 _show_hover = st.components.v2.component("vae_explorer_hover", js=HOVER_JS)
@@ -21,6 +20,8 @@ _show_hover = st.components.v2.component("vae_explorer_hover", js=HOVER_JS)
 def hover_grid(path: str, mtime: int, projection: str, shown: str, label: int | None, _md) -> dict:
     """The sprite of decodes on the hover grid over `_md` (this model's map by this projection) and its layout,
     under `label` for a conditional model."""
+    from vae_core.analysis.hover import decode_sprite  # torch: after the map is sent, never before
+
     return decode_sprite(catalogue.load_model(path, mtime)[0].with_label(label), _md, shown)
 
 

@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 from ui.canvas_charts import kl_bars_data, kl_heatmap_data, live_or_figure, small_map_data
 from ui.figures import ACTIVE_KL, SMALL_MAP_HEIGHT, kl_bars, kl_heatmap, label_color, small_map
 from ui.images import grid
-from vae_core.data import as_float
-from vae_core.replay import MAX_SAVED_FRAMES, Replay, thin
+from vae_core.analysis.replay import MAX_SAVED_FRAMES, Replay, thin
+from vae_core.data.datasets import as_float
 
 PLAY_S = 0.6  # seconds an epoch is shown while playing
 GIF_FRAME_MS = 400

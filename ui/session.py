@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ui.catalogue import CheckpointRow, checkpoint_dir, checkpoints, dataset_label, load_model, map_data
+from ui.catalogue import checkpoint_dir, checkpoints, dataset_label, load_model, map_data
 from ui.links import plain
 from vae_core.config import DIFFERENT_MODE, IMAGES
-from vae_core.maps import MapData
-from vae_core.meta import CheckpointMeta
+from vae_core.maps.projection import MapData
+from vae_core.store.files import ListedCheckpoint
+from vae_core.store.meta import CheckpointMeta
 
 # Widget keys ("checkpoint") are also what their widgets are created with.
 DEFAULT_CHECKPOINT = "digits-2d"
@@ -29,7 +30,7 @@ SESSION_RUNS = "_runs"  # ids of the training runs this session started or opene
 class SelectedModel:
     """The sidebar's checkpoint with its model, metadata and latent map of the test set."""
 
-    row: CheckpointRow
+    row: ListedCheckpoint
     model: object  # vae_core.VAE
     meta: CheckpointMeta
     map: MapData
@@ -71,7 +72,7 @@ def remember_written_link(params: dict) -> None:
     st.session_state[EXPLORE_LINK] = dict(params)
 
 
-def checkpoint_picker() -> CheckpointRow | None:
+def checkpoint_picker() -> ListedCheckpoint | None:
     """Sidebar: pick a usable checkpoint (the default preselected), list unusable ones with their reason."""
     rows = checkpoints()
     usable = {r.name: r for r in rows if r.error is None}
@@ -144,12 +145,12 @@ def image_shown() -> str:
     return st.session_state.get(image_key(row.likelihood), "mean")
 
 
-def chosen_row() -> CheckpointRow | None:
+def chosen_row() -> ListedCheckpoint | None:
     """The sidebar's checkpoint (its summary, no model loaded), or None when there is no usable one."""
     return next((r for r in checkpoints() if r.name == checkpoint_name() and r.error is None), None)
 
 
-def selected_row(purpose: str) -> CheckpointRow:
+def selected_row(purpose: str) -> ListedCheckpoint:
     """The sidebar's checkpoint (its summary, no model loaded); stops the page when there is none."""
     row = chosen_row()
     if row is None:

@@ -40,8 +40,8 @@ def held_uploads() -> set[str]:
 def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
     """The image folder of an uploaded zip (unpacked now, or found from an earlier identical upload). The
     zip's own name is kept beside it (upload-<hash>.name), for display_name."""
-    from vae_core.data import DatasetError, extract_image_zip, image_root  # torch: not for an upload's name
-    from vae_core.files import write_failure
+    from vae_core.data.datasets import DatasetError, extract_image_zip, image_root  # torch: not for an upload's name
+    from vae_core.store.files import write_failure
 
     folder = root / f"upload-{hashlib.sha256(zip_bytes).hexdigest()[:16]}"
     if not folder.is_dir():

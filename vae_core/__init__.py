@@ -1,21 +1,33 @@
 """vae_core: the engine of the latent space explorer. No UI code lives here.
 
-The names below load their module on first use (PEP 562), so `import vae_core.maps` or the torch-free modules
-(config, meta, maps, map_cache, files, estimators) do not import torch: the app draws a cached map before torch
-is loaded. No module is named after a function exported here (`train` lives in `training`, `elbo` in `bounds`),
-so importing a module never replaces the function of its name on the package.
+The engine is built in layers, each a sub-package that imports only from those below it (docs/architecture.md):
+config; maps, stats, store (no torch); data; model; analysis; training; runs; cli. `make lint` checks the order.
+
+The public names below load their module on first use (PEP 562), so importing the package, or one of the
+torch-free layers, does not import torch: the app draws a cached map before torch is loaded. No sub-package is
+named after a function exported here, so importing one never replaces a function on the package.
 """
 
 import importlib
 
 _HOME = {
-    "bounds": ["ELBO", "elbo", "kl_per_dim", "recon_per_image", "active_units", "iwae_log_likelihood", "image_terms"],
-    "checkpoint": ["CheckpointError", "list_checkpoints", "load_checkpoint", "save_checkpoint", "save_run"],
+    "model.bounds": ["ELBO", "elbo", "kl_per_dim", "recon_per_image", "active_units", "iwae_log_likelihood", "image_terms"],
+    "model.checkpoint": ["CheckpointError", "list_checkpoints", "load_checkpoint", "save_checkpoint"],
+    "training.save": ["save_run"],
     "config": ["DataOptions", "ModelChoice", "RunSpec", "TrainConfig", "VAEConfig", "parse_hidden"],
-    "data": ["Dataset", "DatasetError", "load_dataset"],
-    "meta": ["CheckpointMeta"],
-    "model": ["VAE"],
-    "training": ["BetaControl", "NonFiniteLossError", "PauseControl", "TrainEvent", "available_devices", "evaluate", "train"],
+    "data.datasets": ["Dataset", "DatasetError", "load_dataset", "load_data"],
+    "store.meta": ["CheckpointMeta"],
+    "model.vae": ["VAE"],
+    "training.build": ["build_model"],
+    "training.loop": [
+        "BetaControl",
+        "NonFiniteLossError",
+        "PauseControl",
+        "TrainEvent",
+        "available_devices",
+        "evaluate",
+        "train",
+    ],
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 __all__ = list(_MODULE_OF)

@@ -10,10 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
 
-from .bounds import iwae_nll, marginal_nll
-from .checkpoint import CheckpointError, load_checkpoint, read_resume_state, save_run
-from .config import (
+from vae_core.analysis.html_export import export_html
+from vae_core.analysis.latent import build_map, build_map_without_data, nonlinear_map
+from vae_core.analysis.replay import ReplayError, ReplayRecorder, from_history, to_history
+from vae_core.analysis.scores import score_model
+from vae_core.config import (
     ARCHS,
     DEFAULT_HIDDEN,
     LIKELIHOODS,
@@ -26,12 +29,18 @@ from .config import (
     VAEConfig,
     parse_hidden,
 )
-from .data import DatasetError
-from .files import write_failure
-from .likelihood import bits_per_dim
-from .sprites import DEFAULT_N as SPRITES_DEFAULT_N
-from .sweep import RAY_INSTALL, SweepError, run_path, sweep
-from .training import NonFiniteLossError, ResumeState, evaluate, pick_device, train
+from vae_core.data.datasets import DatasetError, load_data
+from vae_core.data.sprites import DEFAULT_N as SPRITES_DEFAULT_N
+from vae_core.model.bounds import iwae_nll, marginal_nll
+from vae_core.model.checkpoint import CheckpointError, ResumeState, load_checkpoint, read_resume_state
+from vae_core.model.likelihood import bits_per_dim
+from vae_core.model.onnx_io import FILES, export_onnx
+from vae_core.runs.sweep import RAY_INSTALL, SweepError, run_path, sweep
+from vae_core.stats.metrics import METRIC_NAMES, METRIC_TITLES
+from vae_core.store.files import write_failure
+from vae_core.training.build import build_model
+from vae_core.training.loop import NonFiniteLossError, evaluate, pick_device, train
+from vae_core.training.save import save_run
 
 DEFAULTS = TrainConfig()
 MODEL_DEFAULTS = VAEConfig()
@@ -290,8 +299,8 @@ def cmd_train(args) -> int:
     if args.resume:
         return _train_further(args, out)
     spec = run_spec(args, args.beta, args.seed)
-    data = spec.data.load(download=True)
-    model = spec.build(data)
+    data = load_data(spec.data, download=True)
+    model = build_model(spec, data)
     state = ResumeState()
     history = _run_with_progress(model, data, spec.train, quiet=args.quiet, resume=state)
     _, m = save_run(out, model, data, spec.train, history, overwrite=args.force, resume_state=state)
@@ -301,14 +310,13 @@ def cmd_train(args) -> int:
 
 def _train_further(args, out: Path) -> int:
     """`train --resume CHECKPOINT`: the saved model trained --epochs more, as if its run had gone on."""
-    from .replay import ReplayError, from_history
 
     state = read_resume_state(args.resume)  # refuses a file without it before anything is loaded
     model, meta = load_checkpoint(args.resume, device=pick_device(args.device))
     if meta.train is None:
         raise CheckpointError(f"{args.resume} does not record how it was trained, so it cannot be trained further.")
     config = replace(meta.train, epochs=state.epochs_done + args.epochs, device=args.device)
-    data = meta.data_options.load(download=True)
+    data = load_data(meta.data_options, download=True)
     try:
         replay = from_history(meta.history, meta.beta_changes, meta.image_shape)
     except ReplayError:
@@ -333,7 +341,6 @@ def _saved(out: Path, likelihood: str, m: dict, note: str = "") -> None:
 
 
 def cmd_sweep(args) -> int:
-    from tqdm import tqdm
 
     grid = len(args.betas) * len(args.seeds)
     bar = tqdm(total=grid, unit="run", desc="sweep", disable=args.quiet, file=sys.stderr)
@@ -403,9 +410,6 @@ def _numbers(kind):
 def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | None = None, replay=None, beta=None):
     """Train with a progress bar; -> the events and the replay as history entries. `replay`: earlier frames to
     go on from."""
-    from tqdm import tqdm
-
-    from .replay import ReplayRecorder, to_history
 
     history, bar, recorder = [], None, ReplayRecorder(data, model.config.latent_dim)
     if replay is not None:
@@ -467,7 +471,7 @@ def _model_and_data(args):
         options = replace(
             options, **{k: v for k, v in data_options(args).to_dict().items() if k not in ("test_fraction", "split_seed")}
         )
-    data = options.load(download=True)
+    data = load_data(options, download=True)
     if data.image_shape != model.config.image_shape:
         raise DatasetError(
             f"{options.name} has images of shape {data.image_shape}, the model expects {model.config.image_shape}."
@@ -476,7 +480,6 @@ def _model_and_data(args):
 
 
 def cmd_metrics(args) -> int:
-    from .metrics import METRIC_NAMES, METRIC_TITLES, score_model
 
     model, _, data = _model_and_data(args)
     if data.factors is None:
@@ -529,7 +532,6 @@ def _label_index(label: str | None, class_names: list) -> int:
 
 
 def _export_onnx(model, meta, folder: Path, force: bool) -> None:
-    from .onnx_io import FILES, export_onnx
 
     if any((folder / name).exists() for name in FILES) and not force:
         raise CheckpointError(f"{folder} already holds a model; pass --force to overwrite it.")
@@ -539,13 +541,11 @@ def _export_onnx(model, meta, folder: Path, force: bool) -> None:
 
 
 def _export_html(model, meta, out: Path, args) -> None:
-    from .html_export import export_html
-    from .latent import build_map, build_map_without_data, nonlinear_map
 
     if out.exists() and not args.force:
         raise CheckpointError(f"{out} already exists; pass --force to overwrite it.")
     try:
-        data = meta.data_options.load(download=False)
+        data = load_data(meta.data_options, download=False)
     except DatasetError as err:  # the map is drawn from the model's own samples; no dots, no thumbnails
         print(f"note: {err} The page shows the decoded map without test images.", file=sys.stderr)
         data = None

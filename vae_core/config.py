@@ -1,9 +1,9 @@
 """What a run is made of, as typed values that import no torch: the data it reads (DataOptions), the model it
 asks for (ModelChoice, resolved into a VAEConfig once the images are known), how it trains (TrainConfig), and
 the three together (RunSpec). The CLI, the Train page, Compare's sweeps and `sweep` all build a RunSpec, and
-`RunSpec.build` is the one place a run's model and config are made from it.
+`vae_core.training.build.build_model` is the one place a run's model is made from it.
 
-Torch-free, so the app can read checkpoint summaries (vae_core.meta) before torch is imported.
+Torch-free, so the app can read checkpoint summaries (vae_core.store.meta) before torch is imported.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 
 ARCHS = ("mlp", "conv")
-IMPORTED = "onnx"  # the arch of a model brought in as ONNX (vae_core.onnx_io): run, not built or trained here
+IMPORTED = "onnx"  # the arch of a model brought in as ONNX (vae_core.model.onnx_io): run, not built or trained here
 DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
-LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.likelihood
+LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # see vae_core.model.likelihood
 IMAGES = ("mean", "mode")  # what an image shown of p(x|z) is: its mean E[x|z], or its most likely x
 DIFFERENT_MODE = ("bernoulli", "continuous-bernoulli")  # the likelihoods whose most likely x is not their mean
 SCHEDULES = ("constant", "linear", "cyclical")
-OBJECTIVES = ("elbo", "iwae", "tcvae")  # what training minimises (vae_core.bounds.training_terms)
+OBJECTIVES = ("elbo", "iwae", "tcvae")  # what training minimises (vae_core.model.bounds.training_terms)
 BUILTIN = ("digits", "mnist", "fashion-mnist", "sprites")  # datasets by name; anything else is a folder of images
 SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
 
@@ -114,7 +114,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class DataOptions:
-    """What names a dataset and its split: enough to load the same images again (vae_core.data.load_dataset)."""
+    """What names a dataset and its split: enough to load the same images again (vae_core.data.datasets.load_dataset)."""
 
     name: str = "digits"  # digits, mnist, fashion-mnist, sprites, or a folder of images
     root: str = "data"  # where MNIST-like sets are kept
@@ -123,7 +123,7 @@ class DataOptions:
     channels: str = "auto"  # folders: auto | grayscale | rgb
     test_fraction: float = 0.2  # sources without their own split: the share held out, drawn once
     split_seed: int = 0  # also the seed that draws the sprites
-    sprites_n: int | None = None  # sprites: how many images (None: vae_core.sprites.DEFAULT_N)
+    sprites_n: int | None = None  # sprites: how many images (None: vae_core.data.sprites.DEFAULT_N)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -131,12 +131,6 @@ class DataOptions:
     @classmethod
     def from_dict(cls, d: dict) -> DataOptions:
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
-
-    def load(self, download: bool = False):
-        """The dataset these options name (vae_core.data.Dataset); a DatasetError says why it cannot be loaded."""
-        from .data import load_dataset
-
-        return load_dataset(self.name, download=download, **{k: v for k, v in self.to_dict().items() if k != "name"})
 
 
 @dataclass(frozen=True)
@@ -185,16 +179,6 @@ class RunSpec:
         """The same run at another KL weight and seed: one cell of a sweep's grid."""
         return replace(self, train=replace(self.train, beta=float(beta), seed=int(seed)))
 
-    def build(self, data):
-        """The untrained model this run trains on `data` (its loaded Dataset), its weights drawn from the run's
-        seed, so the same spec always starts from the same model. -> vae_core.VAE"""
-        from .model import VAE
-        from .training import seed_everything
-
-        config = self.model.config_for(data.image_shape, data.class_names)
-        seed_everything(self.train.seed)
-        return VAE(config)
-
 
 def suggest_architecture(image_shape) -> tuple[str, int]:
     """(arch, latent_dim) for images of this shape when the user names neither: a 2-D MLP for tiny images,
@@ -213,14 +197,3 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     if any(size < 1 for size in sizes):
         raise ValueError(f"Hidden sizes must be positive, not {text!r}.")
     return sizes
-
-
-def negative_loss_note(likelihood: str) -> str | None:
-    """Why a loss under this likelihood can be negative, or None when it cannot."""
-    if likelihood == "bernoulli":
-        return None
-    return (
-        f"The {likelihood} likelihood is a density, and a density exceeds 1 where it is peaked, so −log p(x|z) "
-        "and the losses built on it can be below zero: that is normal, lower is still better, and only models "
-        "with the same likelihood can be compared."
-    )

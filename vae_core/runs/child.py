@@ -1,5 +1,5 @@
 """The child side of a run: the process that trains. It rebuilds the model, trains it with the engine's `train()`,
-and sends every event (with a replay frame after each epoch) back to the registry (vae_core.runs.jobs) as a
+and sends every event (with a replay frame after each epoch) back to the registry (vae_core.runs.registry) as a
 `ChildMessage`. It ends when its run ends, or at once when the server that started it goes away.
 """
 
@@ -14,11 +14,12 @@ from typing import Literal
 
 import torch
 
-from ..config import TrainConfig
-from ..model import VAE
-from ..replay import ReplayFrame, ReplayRecorder
-from ..training import BetaControl, NonFiniteLossError, PauseControl, ResumeState, TrainEvent, train
-from .snapshots import SNAPSHOT_EVERY_S
+from vae_core.analysis.replay import ReplayFrame, ReplayRecorder
+from vae_core.config import TrainConfig
+from vae_core.model.checkpoint import ResumeState
+from vae_core.model.vae import VAE
+from vae_core.runs.snapshots import SNAPSHOT_EVERY_S
+from vae_core.training.loop import BetaControl, NonFiniteLossError, PauseControl, TrainEvent, train
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from multiprocessing import forkserver, spawn
 
 PROCESSES = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
 if PROCESSES.get_start_method() == "forkserver":
-    # what every child runs: an app run (vae_core.runs.child) or a sweep's run (vae_core.sweep)
-    PROCESSES.set_forkserver_preload(["vae_core.runs.child", "vae_core.sweep"])
+    # what every child runs: an app run (vae_core.runs.child) or a sweep's run (vae_core.runs.sweep)
+    PROCESSES.set_forkserver_preload(["vae_core.runs.child", "vae_core.runs.sweep"])
 
 
 def start_training_processes() -> None:

@@ -1,6 +1,6 @@
 """Runs that survive the server: each unsaved run keeps a snapshot on disk, re-listed when the server starts.
 
-A snapshot is an ordinary checkpoint file (vae_core.checkpoint) of the run as it stands, with the state to train
+A snapshot is an ordinary checkpoint file (vae_core.model.checkpoint) of the run as it stands, with the state to train
 it on (`ResumeState`), under $VAE_EXPLORER_RUNS (by default `runs/` in the cache folder): `<run id>.pt`, and
 beside it `<run id>.json` saying whether the run was training, finished or stopped. A training run writes one at
 the end of an epoch at most every SNAPSHOT_EVERY_S seconds of training, and at its end; each replaces the last,
@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import cache_dir
+from vae_core.store.files import cache_dir
 
 SNAPSHOT_EVERY_S = 30.0  # seconds of training between two snapshots: each costs a write of the model's size
 

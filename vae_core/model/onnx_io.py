@@ -29,10 +29,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig
-from .files import MODEL_FOLDER_FILES
-from .likelihood import SIGMA_MIN, make_likelihood
-from .meta import CheckpointMeta, MetadataError
+from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig
+from vae_core.model.likelihood import SIGMA_MIN, make_likelihood
+from vae_core.model.vae import reparameterize
+from vae_core.store.files import MODEL_FOLDER_FILES
+from vae_core.store.machine import free_memory_bytes
+from vae_core.store.meta import CheckpointMeta, MetadataError
 
 FORMAT = "vae-latent-explorer-onnx"
 VERSION = 1
@@ -163,7 +165,6 @@ class OnnxVAE(nn.Module):
         return mu, logvar
 
     def reparameterize(self, mu, logvar, eps=None):
-        from .model import reparameterize
 
         return reparameterize(mu, logvar, eps)
 
@@ -274,7 +275,6 @@ def read_description(folder: Path) -> dict:
 
 def check_memory(config: VAEConfig) -> None:
     """The largest batch of images the app makes of this model must fit in the free memory, with room to spare."""
-    from .model import free_memory_bytes
 
     c, h, w = config.image_shape
     needed = LARGEST_BATCH * c * h * w * 4 * 4  # float32, and a few copies (param, mean, shown, encoded input)
@@ -315,7 +315,6 @@ def check_graph(onnx, path: Path, inputs: dict, outputs: dict):
 def _check_sizes(onnx, name: str, graph_model) -> None:
     """Every tensor whose size the graph fixes (shape inference, constants propagated; the batch counted as 1) must
     fit in the memory the app may take: a ConstantOfShape of a trillion floats is refused before it runs."""
-    from .model import free_memory_bytes
 
     try:
         inferred = onnx.shape_inference.infer_shapes(graph_model, data_prop=True)

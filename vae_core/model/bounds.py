@@ -11,9 +11,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .data import as_float
-from .likelihood import Bernoulli, Likelihood
-from .model import reparameterize
+from vae_core.data.datasets import as_float
+from vae_core.model.likelihood import Bernoulli, Likelihood
+from vae_core.model.vae import reparameterize
 
 
 class ELBO(NamedTuple):
@@ -90,7 +90,7 @@ def kl_decomposition(z, mu, logvar) -> tuple[torch.Tensor, torch.Tensor, torch.T
 
     q(z) and q(z_d) are the batch's mixture of posteriors: the minibatch-weighted sampling estimate less its
     constant log N per term (no gradient), so on a batch that holds the whole dataset they are the exact mixture
-    densities of vae_core.estimators. MI + TC + dim-KL = E[log q(z|x) − log p(z)], a sampled KL."""
+    densities of vae_core.stats.estimators. MI + TC + dim-KL = E[log q(z|x) − log p(z)], a sampled KL."""
     per_dim = _log_normal_dims(z.unsqueeze(1), mu.unsqueeze(0), logvar.unsqueeze(0))  # (B, B, D): z_i under q(.|x_j)
     log_m = math.log(len(z))
     log_qz = torch.logsumexp(per_dim.sum(2), dim=1) - log_m  # (B,)
@@ -245,30 +245,3 @@ def image_terms(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> Im
     return ImageTerms(
         recon, kl, recon + kl, log_px, mu[0].cpu().numpy(), torch.exp(0.5 * logvar[0]).cpu().numpy(), z[0].cpu().numpy()
     )
-
-
-class ImageReading(NamedTuple):
-    """One image as one model reads it: its ELBO terms and the two decodings the pages show."""
-
-    terms: ImageTerms
-    reconstruction: torch.Tensor  # (C, H, W): decoded from the first sample of q(z|x)
-    mean: torch.Tensor  # (C, H, W): decoded from the posterior mean
-
-
-def read_image(model, x: torch.Tensor, samples: int = 500, seed: int = 0) -> ImageReading:
-    """One image x (C, H, W) as one model reads it: its terms (image_terms) and the decodings of the first sample of
-    q(z|x) and of its mean."""
-    from .latent import decode_points  # latent decodes; it does not import this module, so no cycle
-
-    terms = image_terms(model, as_float(x), samples=samples, seed=seed)
-    reconstruction, mean = decode_points(model, np.stack([terms.z_sample, terms.mu]))
-    return ImageReading(terms, reconstruction, mean)
-
-
-def read_with_each(models, x: torch.Tensor, samples: int = 500, seed: int = 0) -> list[ImageReading]:
-    """The same image x (C, H, W) through each model, with the same noise seed for each, so the terms differ only
-    by the models (read_image)."""
-    shapes = {tuple(m.config.image_shape) for m in models}
-    if shapes != {tuple(x.shape)}:
-        raise ValueError(f"the image is {tuple(x.shape)}, the models take {sorted(shapes)}: one image cannot go through all")
-    return [read_image(model, x, samples, seed) for model in models]

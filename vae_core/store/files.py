@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DataOptions
-from .meta import CheckpointMeta
+from vae_core.config import IMPORTED, DataOptions
+from vae_core.stats.metrics import METRIC_NAMES
+from vae_core.store.meta import CheckpointMeta
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SUFFIX = ".pt"  # checkpoint files
@@ -95,22 +96,110 @@ def remember_typed_folder(folder: Path) -> None:
         pass
 
 
-@dataclass
-class CheckpointInfo:
-    path: Path
+@dataclass(frozen=True)
+class ListedCheckpoint:
+    """One checkpoint (a file, or an ONNX model folder) as a list shows it: its metadata, or, for an unusable one,
+    `error` saying why. The engine's list_checkpoints and the app's sidebar and Compare list the same record."""
+
+    path: str
     meta: CheckpointMeta | None  # None when unreadable
     error: str | None = None
+    name: str = ""  # "<sweep>/<run>" for a sweep's; the file's stem when not given
+    group: str = ""  # the sub-folder a sweep wrote it to, "" for the folder itself
+    mtime: int = 0  # model_mtime when listed: a file saved again under the same name is a new entry
 
-    @property
-    def name(self) -> str:
-        return self.path.stem
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", Path(self.path).stem)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    def _config(self, name: str, default):
+        return default if self.meta is None else getattr(self.meta.vae_config, name)
 
-MODEL_FOLDER_FILES = ("encoder.onnx", "decoder.onnx", "model.json")  # an ONNX model folder (vae_core.onnx_io)
+    @property
+    def dataset(self) -> str:
+        return "" if self.meta is None else self.meta.dataset
+
+    @property
+    def latent_dim(self) -> int:
+        return self._config("latent_dim", 0)
+
+    @property
+    def arch(self) -> str:
+        return self._config("arch", "")
+
+    @property
+    def num_classes(self) -> int:
+        """A conditional VAE's labels; 0: unconditional."""
+        return self._config("num_classes", 0)
+
+    @property
+    def image_shape(self) -> tuple:
+        """(C, H, W) of its images."""
+        return () if self.meta is None else self.meta.image_shape
+
+    @property
+    def likelihood(self) -> str:
+        return "bernoulli" if self.meta is None else self.meta.likelihood
+
+    @property
+    def beta(self) -> float | None:
+        return None if self.meta is None else self.meta.final_beta
+
+    @property
+    def beta_path(self) -> tuple:
+        """(start, ..., end) when beta was changed during training, else ()."""
+        return () if self.meta is None else self.meta.beta_path
+
+    @property
+    def seed(self) -> int | None:
+        return None if self.meta is None or self.meta.train is None else self.meta.train.seed
+
+    def score(self, name: str) -> float | None:
+        """A stored metric (test_loss, test_recon, test_kl, a disentanglement metric), None when absent."""
+        return None if self.meta is None else self.meta.metric(name)
+
+    @property
+    def scores(self) -> tuple:
+        """((metric, value), ...): its disentanglement metrics, on data with known factors."""
+        return tuple((name, value) for name in METRIC_NAMES if (value := self.score(name)) is not None)
+
+    @property
+    def test_loss(self) -> float | None:
+        return self.score("test_loss")
+
+    @property
+    def test_recon(self) -> float | None:
+        return self.score("test_recon")
+
+    @property
+    def test_kl(self) -> float | None:
+        return self.score("test_kl")
+
+    @property
+    def beta_text(self) -> str:
+        """ "1", or "1 → 4 → 0.1" for a run whose beta was changed while it trained."""
+        if self.beta_path:
+            return " → ".join(f"{b:g}" for b in self.beta_path)
+        return "?" if self.beta is None else f"{self.beta:g}"
+
+    @property
+    def bound(self) -> str:
+        """What its losses bound: −log p(x), or −log p(x|y) for a conditional model, which is given the label."""
+        return "−log p(x|y)" if self.num_classes else "−log p(x)"
+
+    def describe(self) -> str:
+        """The figures that tell models apart first, the name last: a narrow picker cuts off the end."""
+        loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
+        imported = " · ONNX" if self.arch == IMPORTED else ""
+        conditional = " · conditional" if self.num_classes else ""
+        return f"z={self.latent_dim} · β={self.beta_text}{loss}{imported}{conditional} · {self.name}"
+
+
+MODEL_FOLDER_FILES = ("encoder.onnx", "decoder.onnx", "model.json")  # an ONNX model folder (vae_core.model.onnx_io)
 
 
 def checkpoint_files(folder: Path) -> list[Path]:

@@ -5,75 +5,34 @@ It shows the latent map coloured as in the app (by label, or by a true factor), 
 cursor (from a sprite of decodes on a grid over the map, the same one the app's hover preview uses), a clicked
 dot's test image beside its reconstruction (thumbnails of up to MAX_THUMBNAILS test images), the decoded
 manifold, and the run's training curves where it has some.
-
-Torch-free at import: the app's pages import png_data_url from here before torch is loaded.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
-from .maps import LABEL_COLORS, label_name
+from vae_core.analysis.hover import decode_sprite, sprite_url
+from vae_core.analysis.latent import decode_points
+from vae_core.data.datasets import as_float
+from vae_core.maps.nonlinear import TITLES
+from vae_core.maps.projection import LABEL_COLORS, label_name
 
-HOVER_GRID = 32  # tiles per side: at 32, neighbouring tiles differ by about as much as the eye resolves
-MAX_SPRITE = 1024  # pixels per side: models with large images get fewer tiles, so the sprite stays small
 MAX_THUMBNAILS = 2000  # test images (and reconstructions) kept for clicks; further dots show no thumbnail
 MAX_CURVE_POINTS = 2000
 WEBGL_ABOVE = 3000  # points
 
 
-def png_data_url(pixels: np.ndarray) -> str:
-    """uint8 (H, W, 3) or (H, W) -> "data:image/png;base64,..."."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def grid_size(image_shape) -> int:
-    """Tiles per side of the hover grid for images of this (C, H, W) shape."""
-    return max(8, min(HOVER_GRID, MAX_SPRITE // max(image_shape[-2:])))
-
-
-def _sprite_url(images, nrow: int) -> str:
-    """(N, C, H, W) in [0, 1] -> one PNG, nrow tiles a row, no gaps; grey images as one channel (a third the bytes)."""
-    from .latent import to_grid_image
-
-    pixels = to_grid_image(images, nrow=nrow, padding=0)
-    return png_data_url(pixels[..., 0] if images.shape[1] == 1 else pixels)
-
-
-def decode_sprite(model, md, shown: str = "mean") -> dict:
-    """The decodes on an n x n grid over the map `md` (row-major from the top-left), as one sprite, and its layout."""
-    from .latent import decode_grid
-
-    n = grid_size(model.config.image_shape)
-    images = decode_grid(model, md.projection, md.x_range, md.y_range, n, shown)
-    return dict(
-        sprite=_sprite_url(images, n),
-        n=n,
-        tile=list(images.shape[-2:]),
-        x_range=[float(v) for v in md.x_range],
-        y_range=[float(v) for v in md.y_range],
-    )
-
-
 def thumbnails(model, md, test_x, shown: str = "mean") -> dict:
     """The first MAX_THUMBNAILS test images and their reconstructions (decoded at their posterior means), as two
     sprites of `per_row` tiles a row; none when test_x is None (the data are not here)."""
-    from .latent import decode_points
 
     n = 0 if test_x is None else min(len(md.mu), len(test_x), MAX_THUMBNAILS)
     if n == 0:
         return dict(count=0)
-    from .data import as_float
 
     per_row = int(np.ceil(np.sqrt(n)))
     originals = as_float(test_x[:n])
@@ -82,8 +41,8 @@ def thumbnails(model, md, test_x, shown: str = "mean") -> dict:
         count=n,
         per_row=per_row,
         tile=list(recons.shape[-2:]),
-        originals=_sprite_url(originals, per_row),
-        recons=_sprite_url(recons, per_row),
+        originals=sprite_url(originals, per_row),
+        recons=sprite_url(recons, per_row),
     )
 
 
@@ -172,7 +131,6 @@ def export_html(
     model, meta, md, test_x, projection: str = "pca", colour_by: str = "label", shown: str = "mean", name: str = ""
 ) -> str:
     """The whole view of a model's map `md` (by `projection`: pca, umap or tsne) as a self-contained HTML page."""
-    from .nonlinear import TITLES
 
     name = name or Path(meta.path).stem or "model"
     d = model.config.latent_dim

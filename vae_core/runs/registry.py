@@ -4,7 +4,7 @@ imports the app.
 
 A run trains in its own process, not in a thread of the server: a thread shares the server's GIL and torch's
 thread pools with every page rerun, which stalled it. A receiver thread per run records what the child sends
-under a lock. A caller keeps only the run id, reads a run through `Job.snapshot()`, and controls it with
+under a lock. A caller keeps only the run id, reads a run through `Run.snapshot()`, and controls it with
 `request_stop()`, `set_beta()` and the pause methods, so a run survives page reruns and reloads.
 """
 
@@ -22,16 +22,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from ..bounds import iwae_nll
-from ..checkpoint import load_checkpoint, read_resume_state, save_checkpoint, save_run
-from ..config import RunSpec, TrainConfig
-from ..data import Dataset
-from ..model import VAE
-from ..replay import Replay, ReplayError, ReplayFrame, from_history, new_replay, to_history
-from ..training import BetaControl, PauseControl, ResumeState, TrainEvent, evaluate
-from .child import ChildMessage, train_in_child
-from .processes import PROCESSES, start_training_processes
-from .snapshots import remove_snapshot, snapshot_every_s, snapshots, write_snapshot
+from vae_core.analysis.replay import Replay, ReplayError, ReplayFrame, from_history, new_replay, to_history
+from vae_core.config import RunSpec, TrainConfig
+from vae_core.data.datasets import Dataset, load_data
+from vae_core.model.bounds import iwae_nll
+from vae_core.model.checkpoint import ResumeState, load_checkpoint, read_resume_state, save_checkpoint
+from vae_core.model.vae import VAE
+from vae_core.runs.child import ChildMessage, train_in_child
+from vae_core.runs.processes import PROCESSES, start_training_processes
+from vae_core.runs.snapshots import remove_snapshot, snapshot_every_s, snapshots, write_snapshot
+from vae_core.training.build import build_model
+from vae_core.training.loop import BetaControl, PauseControl, TrainEvent, evaluate
+from vae_core.training.save import save_run
 
 FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8  # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
@@ -100,7 +102,7 @@ class RunSnapshot:
 
 
 @dataclass
-class Job:
+class Run:
     id: str
     model: VAE
     data: Dataset
@@ -121,7 +123,7 @@ class Job:
     save_to: Path | None = None  # where a finished run saves itself (a sweep started on the Compare page)
     created: float = field(default_factory=time.time)
     started: float | None = None  # when it left the queue
-    _withdraw: Callable[[Job], None] | None = None  # the registry's: takes a queued run out of the line
+    _withdraw: Callable[[Run], None] | None = None  # the registry's: takes a queued run out of the line
     _start_state: ResumeState | None = None  # a saved model trained further: where its training goes on from
     restored: bool = False  # found on disk when the server started (vae_core.runs.snapshots)
     restored_from: Path | None = None  # its snapshot's checkpoint file
@@ -255,7 +257,7 @@ class Job:
         with self._lock:
             self.status, self.started = "starting", time.time()
 
-    def run(self, on_end: Callable[[Job], None]) -> None:
+    def receive(self, on_end: Callable[[Run], None]) -> None:
         """The receiver thread of a run that left the queue: train in a child process, then free its slot."""
         try:
             self._train()
@@ -363,19 +365,19 @@ class Job:
         self._news.wait(timeout)
 
 
-def restored_runs() -> list[Job]:
+def restored_runs() -> list[Run]:
     """The runs whose snapshots are on disk (vae_core.runs.snapshots), as they were when the server stopped: one
     that was training is "interrupted" and can be resumed; a finished or stopped one can be saved or discarded.
     A snapshot whose data are gone or that cannot be read stays on disk, unlisted."""
-    jobs = []
+    runs = []
     for found in snapshots():
         try:
             model, meta = load_checkpoint(found.checkpoint)
             state = read_resume_state(found.checkpoint) if found.status != "stopped" else None
-            data = meta.data_options.load()
+            data = load_data(meta.data_options)
         except Exception:  # noqa: BLE001 (an unreadable snapshot must not keep the server from starting)
             continue
-        job = job_from_checkpoint(
+        run = run_from_checkpoint(
             found.run_id,
             model,
             meta,
@@ -387,21 +389,21 @@ def restored_runs() -> list[Job]:
             restored=True,
             restored_from=found.checkpoint,
         )
-        job.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
-        jobs.append(job)
-    return jobs
+        run.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
+        runs.append(run)
+    return runs
 
 
-def job_from_checkpoint(run_id: str, model: VAE, meta, data: Dataset, config: TrainConfig, **fields) -> Job:
+def run_from_checkpoint(run_id: str, model: VAE, meta, data: Dataset, config: TrainConfig, **fields) -> Run:
     """A run made of a saved model (its weights copied) and its CheckpointMeta: its events, β changes and replay
-    as saved, its β where it ended; `fields` set the rest of the Job."""
+    as saved, its β where it ended; `fields` set the rest of the Run."""
     try:
         saved = from_history(meta.history, meta.beta_changes, meta.image_shape)
     except ReplayError:  # a damaged one: the replay starts here
         saved = None
     replay = new_replay(data, model.config.latent_dim)
     replay.frames = list(saved.frames) if saved is not None else []
-    job = Job(
+    run = Run(
         run_id,
         VAE(model.config),
         data,
@@ -412,39 +414,39 @@ def job_from_checkpoint(run_id: str, model: VAE, meta, data: Dataset, config: Tr
         replay=replay,
         **fields,
     )
-    job.model.load_state_dict(model.state_dict())
-    return job
+    run.model.load_state_dict(model.state_dict())
+    return run
 
 
-class JobRegistry:
+class RunRegistry:
     """All runs on this server, by id. Each browser session keeps its own run id, so runs never mix."""
 
     def __init__(self, max_runs: int | None = None):
-        self._jobs: dict[str, Job] = {}
-        self._queue: deque[Job] = deque()  # waiting runs, first come first served: data, no thread each
+        self._runs: dict[str, Run] = {}
+        self._queue: deque[Run] = deque()  # waiting runs, first come first served: data, no thread each
         self._training = 0  # runs that left the queue and have not ended
         self._lock = threading.Lock()
         self.max_runs = max_runs or max_concurrent_runs()
         start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
-        for job in restored_runs():
-            self._jobs[job.id] = job
+        for run in restored_runs():
+            self._runs[run.id] = run
 
-    def restored(self) -> list[Job]:
+    def restored(self) -> list[Run]:
         """The runs found on disk when the server started that are still neither saved nor discarded."""
         with self._lock:
-            return [j for j in self._jobs.values() if j.restored and not j.saved_as and not j.discarded]
+            return [j for j in self._runs.values() if j.restored and not j.saved_as and not j.discarded]
 
-    def resume(self, job: Job) -> Job:
+    def resume(self, run: Run) -> Run:
         """Train an interrupted run on to its last epoch, from its snapshot, under the same id."""
-        model, meta = load_checkpoint(job.restored_from)
-        state = read_resume_state(job.restored_from)
-        return self.continue_run(model, meta, state, job.data, meta.train.epochs - state.epochs_done, run_id=job.id)
+        model, meta = load_checkpoint(run.restored_from)
+        state = read_resume_state(run.restored_from)
+        return self.continue_run(model, meta, state, run.data, meta.train.epochs - state.epochs_done, run_id=run.id)
 
-    def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None) -> Job:
+    def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None) -> Run:
         """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded); it trains as
         soon as every run queued before it has started and a slot is free."""
-        model = spec.build(data)
-        job = Job(
+        model = build_model(spec, data)
+        run = Run(
             uuid.uuid4().hex[:12],
             model,
             data,
@@ -454,28 +456,28 @@ class JobRegistry:
             save_to=save_to,
             _withdraw=self._withdraw,
         )
-        return self._queue_job(job)
+        return self._queue_run(run)
 
     def continue_run(
         self, model: VAE, meta, resume: ResumeState, data: Dataset, more_epochs: int, run_id: str | None = None
-    ) -> Job:
+    ) -> Run:
         """Queue a saved model (its weights and CheckpointMeta, and the state it was saved with) to train
         `more_epochs` more epochs on `data`, its own dataset: its curves, β changes and replay go on from where
         they ended, at the β it ended with."""
         config = replace(meta.train, epochs=resume.epochs_done + more_epochs)
-        return self._queue_job(
-            job_from_checkpoint(
+        return self._queue_run(
+            run_from_checkpoint(
                 run_id or uuid.uuid4().hex[:12], model, meta, data, config, _withdraw=self._withdraw, _start_state=resume
             )
         )
 
-    def _queue_job(self, job: Job) -> Job:
+    def _queue_run(self, run: Run) -> Run:
         with self._lock:
             self._forget_old()
-            self._jobs[job.id] = job
-            self._queue.append(job)
+            self._runs[run.id] = run
+            self._queue.append(run)
         self._start_queued()
-        return job
+        return run
 
     def _start_queued(self) -> None:
         """Start the runs at the head of the queue while slots are free, each with its receiver thread."""
@@ -484,43 +486,43 @@ class JobRegistry:
             while self._queue and self._training < self.max_runs:
                 leaving.append(self._queue.popleft())
                 self._training += 1
-        for job in leaving:
-            job.leave_queue()
-            threading.Thread(target=job.run, args=(self._ended,), name=f"receive-{job.id}", daemon=True).start()
+        for run in leaving:
+            run.leave_queue()
+            threading.Thread(target=run.receive, args=(self._ended,), name=f"receive-{run.id}", daemon=True).start()
 
-    def _ended(self, job: Job) -> None:
+    def _ended(self, run: Run) -> None:
         with self._lock:
             self._training -= 1
         self._start_queued()
 
-    def _withdraw(self, job: Job) -> None:
+    def _withdraw(self, run: Run) -> None:
         with self._lock:
-            if job not in self._queue:  # it has just left the line: its child sees the stop and ends at once
+            if run not in self._queue:  # it has just left the line: its child sees the stop and ends at once
                 return
-            self._queue.remove(job)
-        job._finish("cancelled", None)
+            self._queue.remove(run)
+        run._finish("cancelled", None)
 
-    def queue_position(self, job_id: str) -> tuple[int, int]:
+    def queue_position(self, run_id: str) -> tuple[int, int]:
         """(1-based place, number queued) of a queued run; (0, n) for any other."""
         with self._lock:
             ids = [j.id for j in self._queue]
-        return (ids.index(job_id) + 1 if job_id in ids else 0), len(ids)
+        return (ids.index(run_id) + 1 if run_id in ids else 0), len(ids)
 
     def datasets(self) -> set[str]:
         """The datasets of every run on this server, live or kept."""
         with self._lock:
-            return {job.data.name for job in self._jobs.values()}
+            return {run.data.name for run in self._runs.values()}
 
-    def get(self, job_id: str | None) -> Job | None:
+    def get(self, run_id: str | None) -> Run | None:
         with self._lock:
-            return self._jobs.get(job_id) if job_id else None
+            return self._runs.get(run_id) if run_id else None
 
     def _forget_old(self) -> None:
         """Make room: drop the oldest runs that are over and whose weights are saved, discarded or failed.
         A run that finished unsaved stays until its session saves or discards it, or the server stops."""
-        done = sorted((j for j in self._jobs.values() if not j.live and not j.unsaved), key=lambda j: j.created)
-        for job in done[: max(0, len(done) - KEEP_FINISHED + 1)]:
-            del self._jobs[job.id]
+        done = sorted((j for j in self._runs.values() if not j.live and not j.unsaved), key=lambda j: j.created)
+        for run in done[: max(0, len(done) - KEEP_FINISHED + 1)]:
+            del self._runs[run.id]
 
 
 def final_iwae(model: VAE, data: Dataset) -> dict:

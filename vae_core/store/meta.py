@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import LIKELIHOODS, DataOptions, TrainConfig, VAEConfig
+from vae_core.config import LIKELIHOODS, DataOptions, TrainConfig, VAEConfig
 
 
 class MetadataError(ValueError):
@@ -27,7 +27,7 @@ class CheckpointMeta:
     train: TrainConfig | None  # None: saved without one (a model built by hand)
     beta_changes: tuple = ()  # ((steps done before it, new beta), ...) made while it trained
     metrics: dict = field(default_factory=dict)  # its test terms at beta = 1 when saved (see save_run)
-    history: list = field(default_factory=list)  # step and epoch events, and the replay (vae_core.replay)
+    history: list = field(default_factory=list)  # step and epoch events, and the replay (vae_core.analysis.replay)
     class_names: list = field(default_factory=list)
     data_options: DataOptions = field(default_factory=DataOptions)
     created: str = ""

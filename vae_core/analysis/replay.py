@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .data import Dataset, as_float
-from .latent import decode_points, map_points
-from .maps import Projection, padded_range
+from vae_core.analysis.latent import decode_points, map_points
+from vae_core.data.datasets import Dataset, as_float
+from vae_core.maps.projection import Projection, padded_range
 
 REPLAY_POINTS = 500  # test images on the replayed map: enough to see the clusters, cheap to encode each epoch
 REPLAY_IMAGES = 8  # reconstructions kept per epoch

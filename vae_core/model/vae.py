@@ -6,14 +6,12 @@ likelihood's parameters (logits for Bernoulli); decode_mean -> the image to show
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import torch
 from torch import nn
 
-from .config import VAEConfig
-from .likelihood import make_likelihood
+from vae_core.config import VAEConfig
+from vae_core.model.likelihood import make_likelihood
+from vae_core.store.machine import free_memory_bytes
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
@@ -59,20 +57,6 @@ def check_model_fits(config: VAEConfig) -> None:
             f"(hidden sizes {','.join(map(str, config.hidden))}), about {needed / 2**30:.1f} GB to train, with "
             f"{free / 2**30:.1f} GB of memory free. Choose smaller hidden sizes."
         )
-
-
-def free_memory_bytes() -> int:
-    """Memory available to new allocations (Linux's MemAvailable; free pages elsewhere; 8 GB if unknown)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:

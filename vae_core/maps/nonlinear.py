@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .maps import padded_range
+from vae_core.maps.projection import padded_range
 
 NONLINEAR = ("umap", "tsne")
 TITLES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}

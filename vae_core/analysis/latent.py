@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
-from .data import as_float
-from .maps import MapData, Projection, padded_range  # noqa: F401  (part of this module's API)
-from .model import VAE
+from vae_core.data.datasets import as_float
+from vae_core.maps.nonlinear import cached_fit
+from vae_core.maps.projection import MapData, Projection, padded_range
+from vae_core.model.vae import VAE
+from vae_core.store.files import cache_dir
 
 
 @torch.no_grad()
@@ -33,7 +37,7 @@ def map_points(model: VAE, x: torch.Tensor, y=None):
 
 def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: list, factors=None) -> MapData:
     """The map of the images x: their encodings, the fitted projection and the map's ranges. factors: the
-    dataset's Factors (vae_core.data), when x is its test split."""
+    dataset's Factors (vae_core.data.datasets), when x is its test split."""
     mu, logvar, projection, xy = map_points(model, x, labels)
     known = (
         {}
@@ -46,11 +50,7 @@ def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: li
 
 
 def nonlinear_map(md: MapData, kind: str, progress=lambda message, fraction: None) -> MapData:
-    """The same map by UMAP or t-SNE (vae_core.nonlinear), fitted once and then read from the cache folder."""
-    from dataclasses import replace
-
-    from .files import cache_dir
-    from .nonlinear import cached_fit
+    """The same map by UMAP or t-SNE (vae_core.maps.nonlinear), fitted once and then read from the cache folder."""
 
     projection = cached_fit(md.mu, kind, cache_dir() / "maps", progress=progress)
     return replace(md, xy=projection.xy, projection=projection, x_range=projection.error_x, y_range=projection.error_y)
@@ -153,27 +153,6 @@ def sample_prior(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) ->
 def traversal_order(kl_per_dim) -> list[int]:
     """Latent dimensions, most informative (highest KL) first: collapsed dimensions go last."""
     return [int(d) for d in np.argsort(-np.asarray(kl_per_dim, dtype=np.float64), kind="stable")]
-
-
-def to_grid_image(images: torch.Tensor, nrow: int, padding: int = 1, scale: int = 1, pad_value: float = 1.0) -> np.ndarray:
-    """(N, C, H, W) in [0, 1] -> one uint8 RGB image (H', W', 3), nrow images per row, upscaled by an
-    integer factor with nearest neighbour so small images stay crisp.
-
-    Lays images out like torchvision's make_grid, in numpy: torchvision is slow to import (BENCHMARKS.md),
-    which the app's cold start would pay just to tile a few images.
-    """
-    x = as_float(images.detach().cpu()).clamp(0, 1).numpy()
-    n, c, h, w = x.shape
-    if c == 1:
-        x = np.repeat(x, 3, axis=1)
-    cols, rows = min(nrow, n), -(-n // nrow)
-    canvas = np.full((3, rows * (h + padding) + padding, cols * (w + padding) + padding), pad_value, np.float32)
-    for i in range(n):
-        top, left = padding + (i // nrow) * (h + padding), padding + (i % nrow) * (w + padding)
-        canvas[:, top : top + h, left : left + w] = x[i, :3]
-    if scale > 1:
-        canvas = canvas.repeat(scale, axis=1).repeat(scale, axis=2)
-    return np.ascontiguousarray((canvas * 255).round().astype(np.uint8).transpose(1, 2, 0))
 
 
 def decode_with_each(models, z, shown: str = "mean") -> list[torch.Tensor]:

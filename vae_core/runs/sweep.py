@@ -18,10 +18,16 @@ from contextlib import contextmanager
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from .checkpoint import CheckpointError, load_checkpoint, save_run
-from .config import RunSpec
-from .runs.processes import PROCESSES
-from .training import train
+import torch
+
+from vae_core.config import RunSpec
+from vae_core.data.datasets import load_data
+from vae_core.model.checkpoint import CheckpointError, load_checkpoint
+from vae_core.runs.processes import PROCESSES
+from vae_core.stats.metrics import METRIC_NAMES
+from vae_core.training.build import build_model
+from vae_core.training.loop import train
+from vae_core.training.save import save_run
 
 RAY_INSTALL = "pip install '.[ray]' (or: pip install 'ray==2.60.0')"
 
@@ -58,8 +64,8 @@ def train_one(spec: RunSpec, out: str) -> dict:
     """One run of the grid, trained and saved; a failure comes back as a row with its reason, not raised."""
     row = dict(beta=spec.train.beta, seed=spec.train.seed, path=out)
     try:
-        data = spec.data.load()
-        model = spec.build(data)
+        data = load_data(spec.data)
+        model = build_model(spec, data)
         history = [e for e in train(model, data, spec.train) if e["type"] in ("step", "epoch")]
         _, metrics = save_run(out, model, data, spec.train, history, overwrite=True)
     except Exception as err:  # diverged, bad options, out of memory: this run fails, the sweep goes on
@@ -78,7 +84,6 @@ def finished_before(beta: float, seed: int, out: Path) -> dict | None:
 
 def _terms(metrics: dict) -> dict:
     """The test terms, and the disentanglement metrics of data with known factors."""
-    from .metrics import METRIC_NAMES
 
     return {
         **{k: metrics.get(k) for k in ("test_recon", "test_kl", "test_loss")},
@@ -188,7 +193,6 @@ def _run_all(pending: list, running: dict, workers: int, threads: int, target, o
 
 
 def _local_worker(spec: RunSpec, out: str, send, threads: int) -> None:
-    import torch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole terminal's group: the sweep ends us
 
@@ -204,7 +208,7 @@ LOOPBACK = "127.0.0.1"
 
 
 def _keep_ray_on_loopback() -> None:
-    """A local Ray cluster runs whatever job it is sent, so its servers (GCS, raylet, workers, the runtime-env
+    """A local Ray cluster runs whatever run it is sent, so its servers (GCS, raylet, workers, the runtime-env
     agent) must listen on loopback only. `_node_ip_address="127.0.0.1"` alone does not do it on Linux: Ray
     swaps a loopback node address for the machine's reachable one unless "cluster mode" is off, which
     RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 says. Set in the environment, so Ray's own processes inherit it, and

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import cache_dir, dataset_signature, model_files, model_mtime
-from .maps import MapData, Projection
-from .meta import CheckpointMeta, MetadataError
+from vae_core.maps.projection import MapData, Projection
+from vae_core.store.files import cache_dir, model_files, model_mtime
+from vae_core.store.meta import CheckpointMeta, MetadataError
 
 VERSION = 2  # 2: the header carries a digest of itself and the arrays
 MAP_ARRAYS = ("xy", "mu", "logvar", "labels")
@@ -206,26 +206,3 @@ def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
-
-
-def build(checkpoint: Path) -> None:
-    """Encode the checkpoint's test set and cache its summary and map (loads torch, the model and the data)."""
-    from .checkpoint import load_checkpoint
-    from .latent import build_map
-
-    model, meta = load_checkpoint(checkpoint)
-    data = meta.data_options.load()
-    write(
-        checkpoint,
-        meta,
-        build_map(model, data.test_x, data.test_y, data.class_names, data.factors),
-        dataset_signature(meta.data_options),
-    )
-
-
-if __name__ == "__main__":  # python -m vae_core.map_cache CHECKPOINT...: what `make checkpoints` ships beside them
-    import sys
-
-    for name in sys.argv[1:]:
-        build(Path(name))
-        print(f"{cache_path(Path(name))}")

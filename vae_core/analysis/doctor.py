@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .config import ModelChoice, RunSpec, TrainConfig
+from vae_core.config import ModelChoice, RunSpec, TrainConfig
 
 COLLAPSED_KL = 0.01  # nats: below this a dimension's posterior is the prior (the active-units threshold's scale)
 FREE_BITS = 0.5  # nats per dimension a free-bits retrain grants
@@ -62,7 +62,7 @@ def remedies(train: TrainConfig) -> list[tuple[Remedy, TrainConfig]]:
 
 
 def original_spec(meta, beta: float | None = None) -> RunSpec:
-    """The run that trained a model, from its checkpoint metadata (vae_core.meta.CheckpointMeta): its data, model and
+    """The run that trained a model, from its checkpoint metadata (vae_core.store.meta.CheckpointMeta): its data, model and
     training settings; β its last value (a β changed by hand while it trained ends where it was left), unless given."""
     if meta.train is None:
         raise ValueError(
@@ -81,7 +81,7 @@ def spec_of(vae, train: TrainConfig, data_options, beta: float) -> RunSpec:
 
 def comparison_row(run: str, change: str, metrics: dict, iwae: dict | None) -> dict:
     """One row of the doctor's table: active units, I(x; z), test −ELBO and the IWAE NLL, from a model's test metrics
-    (vae_core.training.evaluate) and its IWAE bound (vae_core.runs.jobs.final_iwae); missing ones are None."""
+    (vae_core.training.loop.evaluate) and its IWAE bound (vae_core.runs.registry.final_iwae); missing ones are None."""
     dims = len(metrics.get("kl_per_dim") or [])
     return {
         "run": run,

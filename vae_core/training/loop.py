@@ -13,18 +13,19 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 import torch
 
-from .bounds import active_units, kl_per_dim, recon_per_image, training_terms
-from .config import TrainConfig
-from .data import Dataset, as_float
-from .estimators import posterior_estimates
-from .model import VAE
-from .optim import Adam
+from vae_core.analysis.scores import score_model
+from vae_core.config import TrainConfig
+from vae_core.data.datasets import Dataset, as_float
+from vae_core.model.bounds import active_units, kl_per_dim, recon_per_image, training_terms
+from vae_core.model.checkpoint import ResumeState
+from vae_core.model.vae import VAE
+from vae_core.stats.estimators import posterior_estimates
+from vae_core.training.optim import Adam
 
 
 class StartEvent(TypedDict):
@@ -62,12 +63,12 @@ class EpochEvent(TypedDict):
     test_loss: float
     kl_per_dim: list[float]
     active_units: int
-    # the average KL split up (vae_core.estimators), on the first ESTIMATE_IMAGES test images
+    # the average KL split up (vae_core.stats.estimators), on the first ESTIMATE_IMAGES test images
     mutual_info: float
     kl_aggregate: float
     total_correlation: float
     dimwise_kl: float
-    # data with known factors, every few epochs (disentanglement_epochs): vae_core.metrics.score_model's scores
+    # data with known factors, every few epochs (disentanglement_epochs): vae_core.analysis.scores.score_model's scores
     # of the test set, and the seconds they took (not counted in samples_per_s)
     disentanglement: NotRequired[dict]
     disentanglement_s: NotRequired[float]
@@ -247,37 +248,6 @@ def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0,
     )
 
 
-@dataclass
-class ResumeState:
-    """Where a run stands at the end of an epoch, beside its weights: what training on needs to continue as if it
-    had never stopped (with the same seed, on the CPU, the same weights to float rounding)."""
-
-    epochs_done: int = 0
-    steps_done: int = 0
-    optimizer: dict | None = None  # Adam.state_dict()
-    shuffle_rng: torch.Tensor | None = None  # the batch order's generator
-    torch_rng: torch.Tensor | None = None  # torch's global generator: the reparameterisation noise
-
-    def to_payload(self) -> dict:
-        return dict(
-            epochs_done=self.epochs_done,
-            steps_done=self.steps_done,
-            optimizer=self.optimizer,
-            shuffle_rng=self.shuffle_rng,
-            torch_rng=self.torch_rng,
-        )
-
-    @classmethod
-    def from_payload(cls, payload: dict) -> ResumeState:
-        return cls(
-            int(payload["epochs_done"]),
-            int(payload["steps_done"]),
-            payload["optimizer"],
-            payload["shuffle_rng"],
-            payload["torch_rng"],
-        )
-
-
 def train(
     model: VAE,
     data: Dataset,
@@ -372,7 +342,6 @@ def disentanglement_epochs(epochs: int) -> set[int]:
 
 
 def _disentanglement(model: VAE, data: Dataset, seed: int) -> dict:
-    from .metrics import score_model
 
     t0 = time.perf_counter()
     scores = score_model(model, data, seed=seed)

@@ -12,16 +12,16 @@ import os
 import pickle
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from .config import DataOptions, TrainConfig
-from .data import Dataset
-from .files import SUFFIX, CheckpointInfo, checkpoint_files, remove_stale_temp_files, write_failure
-from .meta import CheckpointMeta, MetadataError
-from .model import VAE
-from .training import ResumeState, evaluate
+from vae_core.config import DataOptions, TrainConfig
+from vae_core.model.onnx_io import OnnxModelError, load_onnx_folder
+from vae_core.model.vae import VAE
+from vae_core.store.files import SUFFIX, ListedCheckpoint, checkpoint_files, remove_stale_temp_files, write_failure
+from vae_core.store.meta import CheckpointMeta, MetadataError
 
 FORMAT = "vae-latent-explorer"
 VERSION = 1
@@ -114,42 +114,6 @@ def serialized(payload: dict) -> bytes:
     return buffer.getvalue()
 
 
-def save_run(
-    path,
-    model: VAE,
-    data: Dataset,
-    config: TrainConfig,
-    history: list,
-    beta_changes=(),
-    overwrite: bool = False,
-    resume_state: ResumeState | None = None,
-) -> tuple[Path, dict]:
-    """Save a trained model with what it takes to explore and compare it later: its dataset's name, options
-    (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
-    the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
-    has them too), with the disentanglement metrics on data with known factors. -> (path, metrics)"""
-    metrics = evaluate(model, data.test_x, seed=config.seed, y=data.test_y)
-    if data.factors is not None:  # what Compare sets against beta: MIG, DCI, SAP, the FactorVAE score
-        from .metrics import score_model
-
-        metrics.update(score_model(model, data, seed=config.seed))
-    metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
-    path = save_checkpoint(
-        path,
-        model,
-        dataset=data.name,
-        train_config=config,
-        beta_changes=beta_changes,
-        history=history,
-        metrics=metrics,
-        class_names=data.class_names,
-        data_options=data.options,
-        overwrite=overwrite,
-        resume_state=resume_state,
-    )
-    return path, metrics
-
-
 def read_resume_state(path) -> ResumeState:
     """What training a saved model further needs; a CheckpointError when the file was saved without it."""
     if Path(path).is_dir():
@@ -172,10 +136,8 @@ def read_resume_state(path) -> ResumeState:
 
 def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, CheckpointMeta]:
     """-> (model in eval mode, its metadata). A model folder (encoder.onnx, decoder.onnx, model.json) is run by
-    onnxruntime on the CPU (vae_core.onnx_io); a folder refused for safety is a CheckpointError with the reason."""
+    onnxruntime on the CPU (vae_core.model.onnx_io); a folder refused for safety is a CheckpointError with the reason."""
     if Path(path).is_dir():
-        from .onnx_io import OnnxModelError, load_onnx_folder
-
         try:
             return load_onnx_folder(path)
         except OnnxModelError as err:
@@ -230,7 +192,7 @@ def read_payload(path) -> dict:
     return payload
 
 
-def list_checkpoints(folder) -> list[CheckpointInfo]:
+def list_checkpoints(folder) -> list[ListedCheckpoint]:
     """Every *.pt file in `folder`, sorted by name; unreadable ones carry the reason instead of meta."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -240,12 +202,43 @@ def list_checkpoints(folder) -> list[CheckpointInfo]:
     for path in checkpoint_files(folder):
         try:
             _, meta = load_checkpoint(path)
-            infos.append(CheckpointInfo(path, meta))
+            infos.append(ListedCheckpoint(str(path), meta))
         except CheckpointError as err:
-            infos.append(CheckpointInfo(path, None, str(err)))
+            infos.append(ListedCheckpoint(str(path), None, str(err)))
     return infos
 
 
 def _short(err: Exception, limit: int = 200) -> str:
     text = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+@dataclass
+class ResumeState:
+    """Where a run stands at the end of an epoch, beside its weights: what training on needs to continue as if it
+    had never stopped (with the same seed, on the CPU, the same weights to float rounding)."""
+
+    epochs_done: int = 0
+    steps_done: int = 0
+    optimizer: dict | None = None  # Adam.state_dict()
+    shuffle_rng: torch.Tensor | None = None  # the batch order's generator
+    torch_rng: torch.Tensor | None = None  # torch's global generator: the reparameterisation noise
+
+    def to_payload(self) -> dict:
+        return dict(
+            epochs_done=self.epochs_done,
+            steps_done=self.steps_done,
+            optimizer=self.optimizer,
+            shuffle_rng=self.shuffle_rng,
+            torch_rng=self.torch_rng,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> ResumeState:
+        return cls(
+            int(payload["epochs_done"]),
+            int(payload["steps_done"]),
+            payload["optimizer"],
+            payload["shuffle_rng"],
+            payload["torch_rng"],
+        )

@@ -15,8 +15,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import BUILTIN, DataOptions
-from .files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files, remember_typed_folder  # noqa: F401  (part of this module's API)
+from vae_core.config import BUILTIN, DataOptions
+from vae_core.store.files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files, remember_typed_folder
+from vae_core.data import sprites
+import csv
+import hashlib
+from collections import Counter
+from PIL import Image
+import stat
+import zipfile
+from pathlib import PurePosixPath
+import io
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_ROOT = "data"
 MAX_FOLDER_SIDE = 64  # folders of large images are resized down to this by default
@@ -29,7 +39,7 @@ class DatasetError(Exception):
 @dataclass
 class Factors:
     """Ground-truth factors of a dataset's images (what made each image: its shape, its position, ...), for the
-    disentanglement metrics (vae_core.metrics) and for colouring maps."""
+    disentanglement metrics (vae_core.stats.metrics) and for colouring maps."""
 
     names: list[str]
     train: np.ndarray  # (N_train, K) float64: each image's value of each factor
@@ -64,6 +74,11 @@ class Dataset:
 def as_float(images: torch.Tensor) -> torch.Tensor:
     """Images as float32 in [0, 1]: uint8 ones divided by 255, float ones as they are."""
     return images.float().div_(255.0) if images.dtype == torch.uint8 else images
+
+
+def load_data(options: DataOptions, download: bool = False) -> Dataset:
+    """The dataset these options name; a DatasetError says why it cannot be loaded."""
+    return load_dataset(options.name, download=download, **{k: v for k, v in options.to_dict().items() if k != "name"})
 
 
 def load_dataset(
@@ -133,8 +148,7 @@ def _split(name, x, y, class_names, test_fraction, seed, options, files=(), fact
 
 
 def _sprites(options: DataOptions) -> Dataset:
-    """The procedural sprites (vae_core.sprites): labelled by shape, with all five factors."""
-    from . import sprites
+    """The procedural sprites (vae_core.data.sprites): labelled by shape, with all five factors."""
 
     n = sprites.DEFAULT_N if options.sprites_n is None else int(options.sprites_n)
     size = options.image_size or sprites.DEFAULT_SIZE
@@ -158,7 +172,6 @@ def read_factors_csv(folder: Path, files: list[str]):
     and one column per factor. A column of numbers is a numeric factor; any other is categorical, its values
     coded 0, 1, ... in sorted order. -> (names, (N, K) values in the order of `files`, categories), or None
     when the folder has no such file. A DatasetError says what is wrong with one."""
-    import csv
 
     path = Path(folder) / FACTORS_FILE
     if not path.is_file():
@@ -246,7 +259,6 @@ def _torchvision(key: str, root: str, download: bool, options: DataOptions) -> D
 def _cached_folder(folder: Path, image_size: int | None, channels: str):
     """_folder, decoded once: the tensors are kept in the cache, keyed by every file's path, size and mtime and
     by the options, so a changed folder is decoded again; a cache file that cannot be read is ignored."""
-    import hashlib
 
     files = image_files(folder)
     listing = file_listing(folder, files)
@@ -336,7 +348,6 @@ class FolderSummary:
 
 
 def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
-    from collections import Counter
 
     folder = Path(folder)
     files = image_files(folder)
@@ -357,7 +368,6 @@ def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
 
 def _factor_columns(folder: Path) -> list[str]:
     """The factor names in the header of a folder's factors.csv (its rows are checked when the folder loads)."""
-    import csv
 
     try:
         with open(folder / FACTORS_FILE, newline="", encoding="utf-8-sig") as f:
@@ -374,7 +384,6 @@ def decode_for_preview(paths, size: int = 32) -> torch.Tensor:
 
 def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int], str]]:
     """(size, mode) of every image from its header; DatasetError naming the unreadable or oversized ones."""
-    from PIL import Image
 
     headers, bad, total = [], [], 0
     for path in files:
@@ -406,7 +415,6 @@ def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int]
 
 def _decode_small(path: Path, mode: str, size: int) -> np.ndarray:
     """One image decoded straight to (size, size) in `mode`, as uint8, never held at full size for long."""
-    from PIL import Image
 
     with Image.open(path) as im:
         im.draft(mode, (size, size))  # JPEG: the decoder itself scales down by up to 8
@@ -420,7 +428,6 @@ def _decode_small(path: Path, mode: str, size: int) -> np.ndarray:
 def _eight_bit(im):
     """A 16-bit grey image scaled to 8 bits: PIL's convert("L") clips every level above 255, so it would come out
     white. (32-bit "I" images holding 8-bit levels are left as they are.)"""
-    from PIL import Image
 
     if not im.mode.startswith("I"):
         return im
@@ -461,9 +468,6 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
     paths, no "..", no symlinks), and file count and actual uncompressed bytes are bounded, so a zip
     bomb stops at the limit instead of filling the disk.
     """
-    import stat
-    import zipfile
-    from pathlib import PurePosixPath
 
     dest = Path(dest).resolve()
     try:
@@ -544,9 +548,7 @@ def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRAC
     white, as an image viewer shows them.
     Raises DatasetError with a plain message for anything that is not a readable image.
     """
-    import io
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
 
     channels, height, width = image_shape
     try:

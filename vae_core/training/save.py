@@ -1,0 +1,46 @@
+"""Saving a finished run: its checkpoint with the test metrics measured now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vae_core.analysis.scores import score_model
+from vae_core.config import TrainConfig
+from vae_core.data.datasets import Dataset
+from vae_core.model.checkpoint import ResumeState, save_checkpoint
+from vae_core.model.vae import VAE
+from vae_core.training.loop import evaluate
+
+
+def save_run(
+    path,
+    model: VAE,
+    data: Dataset,
+    config: TrainConfig,
+    history: list,
+    beta_changes=(),
+    overwrite: bool = False,
+    resume_state: ResumeState | None = None,
+) -> tuple[Path, dict]:
+    """Save a trained model with what it takes to explore and compare it later: its dataset's name, options
+    (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
+    the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
+    has them too), with the disentanglement metrics on data with known factors. -> (path, metrics)"""
+    metrics = evaluate(model, data.test_x, seed=config.seed, y=data.test_y)
+    if data.factors is not None:  # what Compare sets against beta: MIG, DCI, SAP, the FactorVAE score
+        metrics.update(score_model(model, data, seed=config.seed))
+    metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
+    path = save_checkpoint(
+        path,
+        model,
+        dataset=data.name,
+        train_config=config,
+        beta_changes=beta_changes,
+        history=history,
+        metrics=metrics,
+        class_names=data.class_names,
+        data_options=data.options,
+        overwrite=overwrite,
+        resume_state=resume_state,
+    )
+    return path, metrics
