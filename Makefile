@@ -6,15 +6,18 @@ BIN := $(VENV)/bin
 
 .PHONY: run test test-fast lint chromium checkpoints clean
 
-# make run needs the app's requirements only; make test adds pytest, Playwright and ruff.
-$(BIN)/.installed-run: requirements.txt
+# make run needs the app's requirements only; make test adds the extras dev (pytest, Playwright, the linters),
+# ray and onnx. The pins live in pyproject.toml only; tools/pins.py reads them out for pip.
+$(BIN)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/python tools/pins.py > $(VENV)/pins-run.txt
+	$(BIN)/pip install -q -r $(VENV)/pins-run.txt
 	touch $@
 
-$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt
-	$(BIN)/pip install -q -r requirements-dev.txt
+$(BIN)/.installed: $(BIN)/.installed-run
+	$(BIN)/python tools/pins.py dev ray onnx > $(VENV)/pins-dev.txt
+	$(BIN)/pip install -q -r $(VENV)/pins-dev.txt
 	touch $@
 
 run: $(BIN)/.installed-run
@@ -26,8 +29,14 @@ test: $(BIN)/.installed chromium lint
 test-fast: $(BIN)/.installed lint   # everything but the real-browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -q tests -m "not browser"
 
+# Style, the engine's layers (pyproject.toml's import-linter contracts), types, and thin pages.
 lint: $(BIN)/.installed
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	@awk 'FNR == 251 { print FILENAME " is over 250 lines: move sections into ui/<page>/"; long = 1 } \
+		END { exit long }' pages/*.py
 
 # The browser tests drive Debian's Chromium (or $CHROMIUM). Installed here when we can (root and apt-get);
 # otherwise stop with the command that installs it.

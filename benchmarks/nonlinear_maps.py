@@ -4,7 +4,7 @@ whether a free click on a cached UMAP map is as fast as on the PCA map.
     .venv/bin/python benchmarks/nonlinear_maps.py [--rounds 3] [--clicks 16]
 
 Fit: 2,000 latents (a 16-D MLP VAE trained 2 epochs on 8,000 MNIST t10k digits, encoding the other 2,000;
-sklearn digits when MNIST is missing), fitted by vae_core.maps.nonlinear.cached_fit in a fresh Python process
+sklearn digits when MNIST is missing), fitted by vae_core.store.fit_cache.cached_fit in a fresh Python process
 each round, with an empty cache: the import of umap-learn/numba or openTSNE, the fit, the inverse and the
 round-trip error grid (torch and vae_core imported before the clock starts, as in the app's server); then a
 second process reads the same fit from the disk cache. Rounds alternate.

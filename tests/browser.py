@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+# How long a test waits for a condition that needs the server to do work (a script rerun, a model loading, a run
+# starting, pausing, stopping or saving): a bound that holds on a loaded 2-core machine, not a measure of speed. A wait
+# ends as soon as its condition holds, so a fast machine waits no longer than it did with a shorter bound.
+SERVER_WAIT_MS = 60_000
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -109,12 +114,14 @@ def chromium_page(width: int = 1400, height: int = 1000):
     with sync_playwright() as p:  # launch() gives every browser a fresh, temporary profile
         browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(SERVER_WAIT_MS)  # waits, clicks and downloads given no timeout of their own
+            yield page
         finally:
             browser.close()
 
 
-def wait_for_app_idle(page, timeout: float = 30_000) -> None:
+def wait_for_app_idle(page, timeout: float = SERVER_WAIT_MS) -> None:
     """Until no script runs (no status widget) and no element of the previous run lingers (data-stale)."""
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
@@ -137,7 +144,7 @@ def start_training(page, url: str, epochs: int = 1000) -> None:
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     fill_input(page, "Epochs", str(epochs))
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text("Status: training").wait_for(timeout=30_000)
+    page.get_by_text("Status: training").wait_for(timeout=SERVER_WAIT_MS)
 
 
 def select_checkpoint(page, name: str) -> None:
@@ -146,5 +153,7 @@ def select_checkpoint(page, name: str) -> None:
         return
     page.locator("[data-testid=stSelectbox]").first.click()
     page.get_by_role("option").filter(has_text=name).click()
-    time.sleep(1)
+    # the pick's rerun has begun once the sidebar describes the new model (ui/session.py); idle, it has ended
+    caption = page.locator("[data-testid=stSidebar] [data-testid=stCaptionContainer]")
+    caption.filter(has_text=re.compile(rf"^{re.escape(name)}: ")).first.wait_for(timeout=SERVER_WAIT_MS)
     wait_for_app_idle(page)

@@ -30,3 +30,17 @@ def digits():
 def small_model():
     torch.manual_seed(0)
     return VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,)))
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test, its thread count restored after. With float64 (model.double(), inputs
+    .double()) it makes the tests of an algebraic identity (one quantity computed two ways) hold by construction: in
+    float32 their difference is rounding that depends on the CPU, its vector width and its threads' split of each sum,
+    and can exceed a tolerance that held on the machine it was tuned on."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -3,7 +3,7 @@
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from test_browser_explore import emptiest_spot, wait_for_image
 from test_browser_factors import choose
@@ -34,12 +34,12 @@ def test_conditional_explore_and_generate_in_chromium(server):
         page.get_by_text("under the label 7").wait_for()
         x, y = emptiest_spot(page)
         page.mouse.click(x, y)
-        page.get_by_text("Decoded at").wait_for(timeout=30_000)
+        page.get_by_text("Decoded at").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_image(page, "decoded image")
         page.screenshot(path=str(ARTIFACTS / "conditional-explore.png"))
 
         page.get_by_role("link", name="Generate").click()
-        page.get_by_text("One row per class, from the top: 0, 1, 2").wait_for(timeout=30_000)
+        page.get_by_text("One row per class, from the top: 0, 1, 2").wait_for(timeout=SERVER_WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / "conditional-generate-rows.png"), full_page=True)
         page.get_by_role("tab", name="One style, every class").click()
         page.get_by_text("One style, every class: the code of test image #0").wait_for()
@@ -58,7 +58,7 @@ def test_the_collapse_doctor_retrains_at_a_click_in_chromium(server):
         page.goto(server)
         page.get_by_text("digits-2d: mlp VAE").wait_for(timeout=60_000)
         select_checkpoint(page, "collapsed")
-        page.get_by_text("latent dimensions of collapsed have collapsed").wait_for(timeout=30_000)
+        page.get_by_text("latent dimensions of collapsed have collapsed").wait_for(timeout=SERVER_WAIT_MS)
         for name in REMEDIES:  # each click, once, must take: its button is disabled once its retrain is queued
             button = page.get_by_role("button", name=name)
             button.click()
@@ -66,7 +66,7 @@ def test_the_collapse_doctor_retrains_at_a_click_in_chromium(server):
                 """name => [...document.querySelectorAll("button")]
                 .some(b => b.innerText.trim() === name && b.disabled)""",
                 arg=name,
-                timeout=30_000,
+                timeout=SERVER_WAIT_MS,
             )
             wait_for_app_idle(page)
         try:

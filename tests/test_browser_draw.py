@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
 from test_browser_explore import wait_for_image
 from test_browser_generate import open_tab
 
@@ -21,7 +21,7 @@ def stroke(page, canvas: dict, points: list[tuple[float, float]]) -> None:
     page.mouse.up()
 
 
-def terms_shown(page, other_than: list[str] | None = None, timeout: float = 30_000) -> list[str]:
+def terms_shown(page, other_than: list[str] | None = None, timeout: float = SERVER_WAIT_MS) -> list[str]:
     """The four ELBO terms once they are on the page (and differ from `other_than`)."""
     page.wait_for_function(
         f"""old => {{ const v = ({METRIC_VALUES})();
@@ -47,9 +47,9 @@ def test_draw_a_digit_and_see_it_scored_and_on_the_map(server):
         open_tab(page, "Your own image")
         page.get_by_text("Draw one", exact=True).click()
         hint = page.get_by_text("Draw a digit on the canvas")
-        hint.wait_for(timeout=30_000)
+        hint.wait_for(timeout=SERVER_WAIT_MS)
         upper = page.locator("canvas.upper-canvas")  # fabric's canvas that takes the mouse
-        upper.wait_for(timeout=30_000)
+        upper.wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
         canvas = upper.bounding_box()
         assert canvas["width"] == canvas["height"] == 280

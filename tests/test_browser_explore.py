@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
 from ui.figures import RING_RADIUS
 
 pytestmark = pytest.mark.browser
@@ -43,7 +43,7 @@ LOADED_IMAGES = """caption => [...document.querySelectorAll('[data-testid="stIma
 def wait_for_image(page, caption: str) -> None:
     """Until exactly one image with this caption is displayed and decoded by the browser."""
     try:
-        page.wait_for_function(f"caption => ({LOADED_IMAGES})(caption) === 1", arg=caption, timeout=20_000)
+        page.wait_for_function(f"caption => ({LOADED_IMAGES})(caption) === 1", arg=caption, timeout=SERVER_WAIT_MS)
     except Exception as err:
         page.screenshot(path=str(ARTIFACTS / "explore-failure.png"))
         shown = page.eval_on_selector_all('[data-testid="stImage"]', "els => els.map(e => e.innerText)")
@@ -53,7 +53,7 @@ def wait_for_image(page, caption: str) -> None:
 def click_map(page, x: float, y: float, shown: str) -> None:
     """Click the map once and wait for the panel's text: every click must register (ui.selection)."""
     page.mouse.click(x, y)
-    page.get_by_text(shown).wait_for(timeout=30_000)
+    page.get_by_text(shown).wait_for(timeout=SERVER_WAIT_MS)
 
 
 def test_click_a_point_and_empty_space_in_chromium():
@@ -85,7 +85,7 @@ def test_click_a_point_and_empty_space_in_chromium():
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
             return [box.x + xa.d2p((ring.x0 + ring.x1) / 2), box.y + ya.d2p((ring.y0 + ring.y1) / 2),
                     xa.d2p(ring.x1) - xa.d2p(ring.x0), gd === window.__map]; }""",
-            timeout=5_000,
+            timeout=SERVER_WAIT_MS,
         ).json_value()
         # centred where the click landed, RING_RADIUS pixels round, on the same chart
         assert abs(ring[0] - x) < 3 and abs(ring[1] - y) < 3 and abs(ring[2] - 2 * RING_RADIUS) < 1 and ring[3]
@@ -119,7 +119,7 @@ def test_a_box_selection_after_a_click_shows_its_points_not_a_black_blob_in_chro
         page.mouse.down()
         page.mouse.move(x1, y1, steps=8)
         page.mouse.up()
-        page.get_by_text("points selected").wait_for(timeout=20_000)
+        page.get_by_text("points selected").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
         assert page.get_by_text("Test image #").count() == 0 and page.get_by_text("No data points inside").count() == 0
         inside = (x0 + 4, y0 + 4, x1 - x0 - 8, y1 - y0 - 8)
@@ -132,7 +132,7 @@ def test_a_box_selection_after_a_click_shows_its_points_not_a_black_blob_in_chro
         page.wait_for_function(
             "() => (document.querySelector('.js-plotly-plot').layout.shapes || [])"
             ".some(s => s.name === 'selection' && s.type === 'path')",
-            timeout=5_000,
+            timeout=SERVER_WAIT_MS,
         )
 
 
@@ -150,5 +150,5 @@ def test_the_scroll_wheel_over_the_map_scrolls_the_page_and_leaves_the_axes():
         area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
         page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
         page.mouse.wheel(0, 400)
-        page.wait_for_function(SCROLLED, timeout=10_000)  # the page moved
+        page.wait_for_function(SCROLLED, timeout=SERVER_WAIT_MS)  # the page moved
         assert page.evaluate(ranges) == before  # and the map's axes did not

@@ -8,7 +8,7 @@ import pytest
 from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from test_browser_explore import wait_for_image
-from test_onnx import export_outside_vae
+from test_onnx_io import export_outside_vae
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from browser import ARTIFACTS, chromium_page, select_checkpoint, server_log, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, select_checkpoint, server_log, streamlit_server, wait_for_app_idle
 from test_app_generate import drawn_seven
 from test_browser_explore import POINTS, emptiest_spot, point_centers, wait_for_image
 
@@ -25,7 +25,7 @@ def open_tab(page, name: str) -> None:
 
 
 def download(page, label: str, nth: int = 0):
-    with page.expect_download(timeout=30_000) as info:
+    with page.expect_download(timeout=SERVER_WAIT_MS) as info:
         page.get_by_role("button", name=label).nth(nth).click()
     return info.value.path().read_bytes()
 
@@ -67,7 +67,7 @@ def test_all_sections_work_in_chromium(server, name, tmp_path):
         page.screenshot(path=str(ARTIFACTS / f"generate-upload-{name}.png"), full_page=True)
         (tmp_path / "notes.png").write_text("not a picture at all")
         page.locator('input[type="file"]').set_input_files(str(tmp_path / "notes.png"))
-        page.get_by_text("This file is not an image that can be read").wait_for(timeout=20_000)
+        page.get_by_text("This file is not an image that can be read").wait_for(timeout=SERVER_WAIT_MS)
 
 
 def test_points_clicked_on_explore_are_the_endpoints_on_generate(server):
@@ -76,14 +76,14 @@ def test_points_clicked_on_explore_are_the_endpoints_on_generate(server):
         page.wait_for_selector(POINTS, timeout=60_000)
         wait_for_app_idle(page)
         page.mouse.click(*point_centers(page)[100])
-        page.get_by_text("Test image #").wait_for(timeout=20_000)
+        page.get_by_text("Test image #").wait_for(timeout=SERVER_WAIT_MS)
         page.get_by_role("button", name="Use as A").click()
-        page.get_by_text("is now A on the Generate page").wait_for(timeout=10_000)
+        page.get_by_text("is now A on the Generate page").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
         page.mouse.click(*emptiest_spot(page))
-        page.get_by_text("Decoded at").wait_for(timeout=20_000)
+        page.get_by_text("Decoded at").wait_for(timeout=SERVER_WAIT_MS)
         page.get_by_role("button", name="Use as B").click()
-        page.get_by_text("is now B on the Generate page").wait_for(timeout=10_000)
+        page.get_by_text("is now B on the Generate page").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
         assert "not officially supported" not in server_log(server)  # a quiet terminal: no fragment warnings
 
@@ -91,6 +91,6 @@ def test_points_clicked_on_explore_are_the_endpoints_on_generate(server):
         wait_for_app_idle(page)
         open_tab(page, "Interpolation")
         caption = page.get_by_text("From A (test image #")
-        caption.wait_for(timeout=20_000)
+        caption.wait_for(timeout=SERVER_WAIT_MS)
         assert "to B (map point (" in caption.inner_text()
         page.screenshot(path=str(ARTIFACTS / "generate-from-explore.png"))

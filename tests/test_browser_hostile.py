@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from browser import ARTIFACTS, chromium_page, fill_input, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, fill_input, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from vae_core.store.map_cache import cache_path
 
@@ -116,6 +116,7 @@ def test_an_upload_shown_in_one_session_survives_another_sessions_start(tmp_path
     with streamlit_server(env=env) as url, chromium_page() as a:
         choose_upload(a, url, zip_of_images(0), "first.zip")
         b = a.context.browser.new_page()  # another session
+        b.set_default_timeout(SERVER_WAIT_MS)  # as chromium_page gives its page
         choose_upload(b, url, zip_of_images(100), "second.zip")
         b.get_by_role("button", name="Start training").click()
         b.get_by_text("Status:").wait_for(timeout=60_000)  # its start cleaned up the uploads nobody uses

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from test_browser_explore import POINTS, point_centers, wait_for_image
 from vae_core import load_checkpoint
@@ -78,7 +78,7 @@ def hover_at(page, node: Node) -> dict:
     page.wait_for_function(
         "([i, j]) => window.__vaeHover && window.__vaeHover.i === i && window.__vaeHover.j === j",
         arg=[node.i, node.j],
-        timeout=5_000,
+        timeout=SERVER_WAIT_MS,
     )
     return page.evaluate(HOVER)
 
@@ -105,9 +105,9 @@ def screenshot(page, node: Node) -> None:
 
 def wait_for_hover_grid(page) -> None:
     """It is on by default: wait for its grid of decodes to reach the browser."""
-    page.get_by_text("Hover preview").wait_for(timeout=30_000)
+    page.get_by_text("Hover preview").wait_for(timeout=SERVER_WAIT_MS)
     wait_for_app_idle(page)
-    page.wait_for_function("() => window.__vaeHoverState && window.__vaeHoverState.image.complete", timeout=20_000)
+    page.wait_for_function("() => window.__vaeHoverState && window.__vaeHoverState.image.complete", timeout=SERVER_WAIT_MS)
 
 
 def test_hover_shows_the_decode_under_the_cursor_without_the_server_in_chromium():
@@ -140,18 +140,18 @@ def test_hover_shows_the_decode_under_the_cursor_without_the_server_in_chromium(
 
         # under the toolbar (top right of the plot): the preview goes below the cursor, not over the toolbar
         page.mouse.move(area["left"] + area["width"] - 40, area["top"] + 30, steps=4)
-        page.wait_for_function("() => window.__vaeHover", timeout=5_000)
+        page.wait_for_function("() => window.__vaeHover", timeout=SERVER_WAIT_MS)
         bar = page.evaluate("""() => { const r = document.querySelector('[data-testid="stMain"] .modebar')
             .getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }""")
         left, top, right, bottom = preview_box(page)
         assert bar[2] > bar[0] and (right <= bar[0] or left >= bar[2] or bottom <= bar[1] or top >= bar[3]), (bar, left, top)
 
         page.mouse.move(area["left"] - 60, area["top"] + 40, steps=4)  # off the plot area, beside the map
-        page.wait_for_function("() => !window.__vaeHover", timeout=5_000)
+        page.wait_for_function("() => !window.__vaeHover", timeout=SERVER_WAIT_MS)
         assert preview_box(page) is None
 
         page.mouse.click(nodes[1].px, nodes[1].py)  # a click still decodes the spot exactly, on the server
-        page.get_by_text("Decoded at").wait_for(timeout=20_000)
+        page.get_by_text("Decoded at").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
         wait_for_image(page, "decoded image")
         assert hover_at(page, nodes[0])["i"] == nodes[0].i  # the click's rerun (the fragment) kept the preview

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
 from test_browser_explore import emptiest_spot, wait_for_image
 
 pytestmark = pytest.mark.browser
@@ -24,11 +24,12 @@ def test_a_umap_link_restores_the_view_and_follows_clicks(tmp_path):
             wait_for_app_idle(page, timeout=60_000)
             assert page.locator(".js-plotly-plot .xtitle").text_content() == "UMAP 1"
             page.mouse.click(*emptiest_spot(page))
-            page.get_by_text(re.compile(r"^Decoded at")).wait_for(timeout=20_000)
+            page.get_by_text(re.compile(r"^Decoded at")).wait_for(timeout=SERVER_WAIT_MS)
             wait_for_image(page, "decoded image")
             wait_for_app_idle(page)
             assert page.get_by_text("Round trip here").count() == 1
-            page.wait_for_url(re.compile(r".*[?&]x=[-\d.e+]+&y=[-\d.e+]+$"), timeout=10_000)  # the URL follows the click
+            # the URL follows the click
+            page.wait_for_url(re.compile(r".*[?&]x=[-\d.e+]+&y=[-\d.e+]+$"), timeout=SERVER_WAIT_MS)
             shared, spot = page.url, decoded_at(page)
             page.screenshot(path=str(ARTIFACTS / "explore-umap-link.png"))
         assert re.search(r"model=digits-16d&proj=umap&x=[-\d.e+]+&y=[-\d.e+]+$", shared), shared

@@ -6,7 +6,7 @@ navigation from file names, no sidebar model picker) unless the app steps in (ui
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 
@@ -28,13 +28,13 @@ def test_a_deep_link_into_a_fresh_server_shows_the_apps_navigation(path, heading
         page.goto(url + path)
         page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
         wait_for_app_idle(page)
-        page.locator("[data-testid=stSidebar]").get_by_text("Checkpoint").wait_for(timeout=10_000)
+        page.locator("[data-testid=stSidebar]").get_by_text("Checkpoint").wait_for(timeout=SERVER_WAIT_MS)
         assert page.evaluate(NAV_LINKS) == ["Explore", "Generate", "Train", "Compare", "Side by side"]  # titles, not file names
         if "run=" in path:  # an unknown run is reported, the query string reached the page
-            page.get_by_text("That run is no longer on this server").wait_for(timeout=10_000)
+            page.get_by_text("That run is no longer on this server").wait_for(timeout=SERVER_WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / f"deep-link-{heading.split()[0].lower()}.png"))
         page.get_by_role("link", name="Explore").click()  # and the navigation works from there
-        page.get_by_role("heading", name="Explore the latent space").wait_for(timeout=30_000)
+        page.get_by_role("heading", name="Explore the latent space").wait_for(timeout=SERVER_WAIT_MS)
 
 
 def test_no_page_asks_anything_of_another_host():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser import chromium_page, streamlit_server, wait_for_app_idle
+from browser import SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,13 @@ def test_play_runs_the_replay_forward_and_pause_stops_it():
         wait_for_app_idle(page)
         last = page.evaluate(SHOWN_EPOCH)  # the replay opens on its last epoch: Play starts from the first
         page.get_by_role("button", name="Play", exact=True).click()
-        page.wait_for_function(f"n => ({SHOWN_EPOCH})() < n", arg=last, timeout=15_000)
+        page.wait_for_function(f"n => ({SHOWN_EPOCH})() < n", arg=last, timeout=SERVER_WAIT_MS)
         seen = [page.evaluate(SHOWN_EPOCH)]
         for _ in range(4):  # the epoch shown moves on, again and again, with no further click
-            page.wait_for_function(f"n => ({SHOWN_EPOCH})() > n", arg=seen[-1], timeout=15_000)
+            page.wait_for_function(f"n => ({SHOWN_EPOCH})() > n", arg=seen[-1], timeout=SERVER_WAIT_MS)
             seen.append(page.evaluate(SHOWN_EPOCH))
         page.get_by_role("button", name="Pause", exact=True).click()
-        page.get_by_role("button", name="Play", exact=True).wait_for(timeout=15_000)
+        page.get_by_role("button", name="Play", exact=True).wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
         paused_at = page.evaluate(SHOWN_EPOCH)
         page.wait_for_timeout(2_000)  # a paused replay stays where it is (a wait for nothing to happen)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from browser import chromium_page, start_training, streamlit_process, wait_for_app_idle
+from browser import SERVER_WAIT_MS, chromium_page, start_training, streamlit_process, wait_for_app_idle
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -54,7 +54,7 @@ def test_a_run_killed_with_its_server_resumes_after_a_restart_and_is_saved(tmp_p
             listed.wait_for(timeout=60_000)
             page.locator("[data-testid=stExpander]").get_by_role("button", name="Open").click()
             resume = page.get_by_role("button", name=re.compile(r"^Resume from epoch \d+$"))
-            resume.wait_for(timeout=30_000)
+            resume.wait_for(timeout=SERVER_WAIT_MS)
             assert resume.inner_text() == f"Resume from epoch {kept}"
             resume.click()
             page.get_by_text("Status: finished").wait_for(timeout=180_000)

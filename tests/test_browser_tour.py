@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, fill_input, select_checkpoint, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, fill_input, select_checkpoint, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from test_browser_explore import POINTS, click_map, point_centers
 from test_browser_hostile import choose_upload
@@ -43,11 +43,11 @@ def test_a_tour_across_every_page_loses_neither_the_upload_nor_the_run_nor_the_m
         page.wait_for_function(
             "() => (document.querySelector('.js-plotly-plot .xtitle') || {}).textContent === 't-SNE 1'", timeout=120_000
         )
-        page.wait_for_url(re.compile(r".*proj=tsne.*"), timeout=10_000)
-        page.wait_for_selector(POINTS, timeout=30_000)
+        page.wait_for_url(re.compile(r".*proj=tsne.*"), timeout=SERVER_WAIT_MS)
+        page.wait_for_selector(POINTS, timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
         click_map(page, *point_centers(page)[7], "Test image #")
-        page.wait_for_url(re.compile(r".*proj=tsne&point=\d+$"), timeout=10_000)
+        page.wait_for_url(re.compile(r".*proj=tsne&point=\d+$"), timeout=SERVER_WAIT_MS)
         shown = page.url[page.url.index("?") :]
 
         for title in ("Generate", "Compare", "Side by side", "Explore"):
@@ -61,11 +61,11 @@ def test_a_tour_across_every_page_loses_neither_the_upload_nor_the_run_nor_the_m
         assert page.locator(ACTIVE_MAP_TYPE).inner_text() == "t-SNE" and page.url.endswith(shown)
 
         go_to(page, "Train")
-        page.get_by_text(f"Run {run_id}").wait_for(timeout=30_000)  # the run, reopened
+        page.get_by_text(f"Run {run_id}").wait_for(timeout=SERVER_WAIT_MS)  # the run, reopened
         assert page.get_by_text("Status: finished").count() == 1
         assert page.get_by_role("combobox", name="Dataset").input_value() == "a zip of images (upload)"
         kept = page.get_by_text("uploaded earlier in this session")  # the upload, still chosen
-        kept.wait_for(timeout=10_000)
+        kept.wait_for(timeout=SERVER_WAIT_MS)
         assert "characters.zip" in kept.inner_text()
         assert page.get_by_text("12 images").count() == 1
         assert page.get_by_label("Epochs").input_value() == "2"  # and the form as it was left

@@ -45,7 +45,7 @@ def full_folder(request, tmp_path, monkeypatch):
     def fsync(fd):
         raise FULL
 
-    monkeypatch.setattr("vae_core.model.checkpoint.os.fsync", fsync)
+    monkeypatch.setattr("vae_core.store.atomic.os.fsync", fsync)
     yield folder
 
 
@@ -62,7 +62,7 @@ def test_an_older_checkpoint_stays_whole_when_a_new_one_cannot_be_written(tmp_pa
     def fsync(fd):
         raise FULL
 
-    monkeypatch.setattr("vae_core.model.checkpoint.os.fsync", fsync)
+    monkeypatch.setattr("vae_core.store.atomic.os.fsync", fsync)
     torch.manual_seed(1)
     with pytest.raises(CheckpointError, match="the disk is full"):
         save_checkpoint(path, VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=8)), dataset="digits", overwrite=True)
@@ -70,10 +70,10 @@ def test_an_older_checkpoint_stays_whole_when_a_new_one_cannot_be_written(tmp_pa
 
 
 def test_a_read_only_folder_is_said_as_such(tmp_path, monkeypatch):
-    def mkstemp(*args, **kwargs):
+    def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("vae_core.model.checkpoint.tempfile.mkstemp", mkstemp)
+    monkeypatch.setattr("vae_core.store.atomic.open", read_only, raising=False)
     with pytest.raises(CheckpointError, match="the folder is read-only or not writable here"):
         save_checkpoint(tmp_path / "model.pt", small_model(), dataset="digits")
     assert os.listdir(tmp_path) == []
@@ -154,7 +154,7 @@ def test_a_run_that_cannot_be_saved_stays_to_be_saved_elsewhere(tmp_path, monkey
         raise FULL
 
     with monkeypatch.context() as full:
-        full.setattr("vae_core.model.checkpoint.os.fsync", fsync)
+        full.setattr("vae_core.store.atomic.os.fsync", fsync)
         at.button(key=f"save_{run_id}").click().run()
     (message,) = [e.value for e in at.main.error]  # one message, no traceback
     assert "the disk is full" in message and "The run is kept here" in message and not at.exception

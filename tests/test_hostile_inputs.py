@@ -153,6 +153,7 @@ STORED_FITS = {  # what a fitted UMAP or t-SNE map's cache holds instead of what
 @pytest.mark.parametrize("case", STORED_FITS)
 def test_a_stored_nonlinear_map_that_does_not_fit_its_latents_is_fitted_again(tmp_path, monkeypatch, case):
     from vae_core.maps import nonlinear
+    from vae_core.store import fit_cache
 
     latents = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     good = dict(
@@ -164,11 +165,11 @@ def test_a_stored_nonlinear_map_that_does_not_fit_its_latents_is_fitted_again(tm
     )
     path = tmp_path / f"map-umap-{nonlinear.cache_key(latents, 'umap', 0, nonlinear.FIT_MAX)}.npz"
     np.savez(path, **good)
-    assert nonlinear.cached_fit(latents, "umap", tmp_path).xy.shape == (40, 2)  # a whole one is read as it is
+    assert fit_cache.cached_fit(latents, "umap", tmp_path).xy.shape == (40, 2)  # a whole one is read as it is
     np.savez(path, **dict(good, **STORED_FITS[case]))
     refit = SimpleNamespace(**dict(good, xy=np.ones((40, 2), np.float32)))
     monkeypatch.setattr(nonlinear, "fit_nonlinear", lambda *args, **kwargs: refit)
-    assert nonlinear.cached_fit(latents, "umap", tmp_path) is refit
+    assert fit_cache.cached_fit(latents, "umap", tmp_path) is refit
 
 
 def image_folder(root):

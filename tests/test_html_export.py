@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT
 from test_cli import cli
-from test_onnx import export_outside_vae
+from test_onnx_io import export_outside_vae
 from vae_core import DataOptions, ModelChoice, RunSpec, TrainConfig, save_run, train
 from vae_core.data.datasets import load_data
 from vae_core.training.build import build_model

@@ -57,7 +57,8 @@ def test_encode_decode_and_grid(digits):
 def test_interpolation_endpoints_and_slerp_norm():
     a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     lin = interpolate(a, b, 5)
-    np.testing.assert_allclose(lin[0], a) and np.testing.assert_allclose(lin[-1], b)
+    np.testing.assert_allclose(lin[0], a)
+    np.testing.assert_allclose(lin[-1], b)
     np.testing.assert_allclose(lin[2], [0.5, 0.5])
     slerp = interpolate(a, b, 5, method="slerp")
     np.testing.assert_allclose(np.linalg.norm(slerp, axis=1), 1.0, atol=1e-6)  # stays on the circle

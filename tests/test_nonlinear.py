@@ -10,7 +10,8 @@ import pytest
 from vae_core import load_checkpoint
 from vae_core.analysis.latent import encode_means
 from vae_core.data.datasets import load_data
-from vae_core.maps.nonlinear import KernelRegression, cached_fit, fit_nonlinear
+from vae_core.maps.nonlinear import KernelRegression, fit_nonlinear
+from vae_core.store.fit_cache import cached_fit
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from test_data import make_zip, png_bytes, save_png
+from test_datasets import make_zip, png_bytes, save_png
 from vae_core import DatasetError, load_dataset
 from vae_core.data import sprites
 from vae_core.data.datasets import describe_folder, extract_image_zip

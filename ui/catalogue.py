@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import streamlit as st
 
 from ui.links import plain
+from ui.uploads import display_name, short_name
 from vae_core.config import BUILTIN, DataOptions
 from vae_core.maps.projection import MapData
 from vae_core.store import map_cache
@@ -101,15 +103,11 @@ def uploads_dir() -> Path:
 
 def dataset_label(dataset: str) -> str:
     """A dataset as a person should read it: no server paths (see ui.uploads.display_name)."""
-    from ui.uploads import display_name
-
     return display_name(dataset, uploads_dir())
 
 
 def dataset_short_name(dataset: str) -> str:
     """A dataset's name for a checkpoint's name: an upload by its zip's name (see ui.uploads.short_name)."""
-    from ui.uploads import short_name
-
     return short_name(dataset, uploads_dir())
 
 
@@ -147,8 +145,6 @@ _PREFETCH_LOCK = threading.Lock()
 def prefetch_dataset(name: str) -> None:
     """Start loading a built-in dataset (digits, or MNIST-like data already on disk) in the background, once per
     server, so Start does not wait for it (the digits wait mostly for scikit-learn's import)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from vae_core import load_dataset
 
     with _PREFETCH_LOCK:

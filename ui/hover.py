@@ -4,7 +4,7 @@ A decode per mouse movement would be a server round trip each (a script run, tor
 display rate. Instead the page sends once a dense grid of decodes over the map's region, packed into one
 sprite image, and a tiny st.components.v2 script picks the tile of the grid node nearest the cursor
 (vae_core.analysis.latent.grid_node, the same rule) and draws it in a small box beside the cursor. A click still
-decodes exactly on the server (pages/explore.py); the preview is the nearest node's image.
+decodes exactly on the server (ui/explore/clicked.py); the preview is the nearest node's image.
 """
 
 import streamlit as st

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps
 
-from vae_core.data.images import png_data_url
+from vae_core.data.images import png_data_url, to_grid_image
 
 if TYPE_CHECKING:
     import torch
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 def crisp(image: torch.Tensor, width: int = 168) -> str:
     """One (C, H, W) image in [0, 1], upscaled by an integer factor to about `width` pixels."""
-    from vae_core.data.images import to_grid_image
 
     scale = max(1, width // image.shape[-1])
     return png_data_url(to_grid_image(image.unsqueeze(0), nrow=1, padding=0, scale=scale))
@@ -32,7 +31,6 @@ def crisp(image: torch.Tensor, width: int = 168) -> str:
 def grid(images: torch.Tensor, nrow: int, width: int = 480) -> str:
     """A grid of images, one pixel apart, upscaled by a whole factor to at least `width` pixels wide (the page
     shrinks it to its column when that is narrower; rounding the factor down left 28-pixel images at 28)."""
-    from vae_core.data.images import to_grid_image
 
     scale = max(1, math.ceil(width / (nrow * (images.shape[-1] + 1) + 1)))
     return png_data_url(to_grid_image(images, nrow=nrow, padding=1, scale=scale))

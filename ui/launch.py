@@ -10,6 +10,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from streamlit.web import cli as streamlit_cli
+
 SHARE = "vae-latent-explorer"  # pyproject.toml installs app.py, pages/, .streamlit/ and checkpoints/ there
 
 
@@ -28,7 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     folder = app_dir()
     os.environ.setdefault("VAE_EXPLORER_CHECKPOINTS", str(folder / "checkpoints"))
     os.chdir(folder)  # Streamlit reads .streamlit/config.toml (127.0.0.1 only, upload size) from here
-    from streamlit.web import cli as streamlit_cli
 
     sys.argv = ["streamlit", "run", str(folder / "app.py"), *(sys.argv[1:] if argv is None else argv)]
     return streamlit_cli.main()

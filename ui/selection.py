@@ -4,7 +4,7 @@ in the page.
 It receives the selection's shape from the server and puts it into the map's layout with Plotly.relayout, and
 again whenever the chart is drawn anew (a timer compares what is shown with what should be). The map's figure
 itself never changes with a click, so Streamlit keeps the same chart and a click costs the browser a shape, not
-a new plot (BENCHMARKS.md section 8).
+a new plot.
 
 It also sends the map's clicks to the server, read from the page's own mouse events: Plotly.js drops some
 clicks in the select mode Streamlit's chart selections use (plotly/plotly.js#6898), and Streamlit can lose a

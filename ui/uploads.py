@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from vae_core.store.files import write_failure
+
 STALE_UNPACK_S = 600  # a half-unpacked temp folder this old was left by a crash
 HOLD_S = 3600  # an upload some session previewed or chose within this time is in use, whoever's it is
 
@@ -41,7 +43,6 @@ def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
     """The image folder of an uploaded zip (unpacked now, or found from an earlier identical upload). The
     zip's own name is kept beside it (upload-<hash>.name), for display_name."""
     from vae_core.data.datasets import DatasetError, extract_image_zip, image_root  # torch: not for an upload's name
-    from vae_core.store.files import write_failure
 
     folder = root / f"upload-{hashlib.sha256(zip_bytes).hexdigest()[:16]}"
     if not folder.is_dir():

@@ -35,11 +35,13 @@ from vae_core.model.bounds import iwae_nll, marginal_nll
 from vae_core.model.checkpoint import CheckpointError, ResumeState, load_checkpoint, read_resume_state
 from vae_core.model.likelihood import bits_per_dim
 from vae_core.model.onnx_io import FILES, export_onnx
+from vae_core.model.vae import VAE
 from vae_core.runs.sweep import RAY_INSTALL, SweepError, run_path, sweep
 from vae_core.stats.metrics import METRIC_NAMES, METRIC_TITLES
+from vae_core.store.atomic import write_atomic
 from vae_core.store.files import write_failure
 from vae_core.training.build import build_model
-from vae_core.training.loop import NonFiniteLossError, evaluate, pick_device, train
+from vae_core.training.loop import EpochEvent, NonFiniteLossError, StepEvent, evaluate, pick_device, train
 from vae_core.training.save import save_run
 
 DEFAULTS = TrainConfig()
@@ -313,6 +315,7 @@ def _train_further(args, out: Path) -> int:
 
     state = read_resume_state(args.resume)  # refuses a file without it before anything is loaded
     model, meta = load_checkpoint(args.resume, device=pick_device(args.device))
+    assert isinstance(model, VAE)  # read_resume_state refused a model folder (ONNX)
     if meta.train is None:
         raise CheckpointError(f"{args.resume} does not record how it was trained, so it cannot be trained further.")
     config = replace(meta.train, epochs=state.epochs_done + args.epochs, device=args.device)
@@ -411,7 +414,8 @@ def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | N
     """Train with a progress bar; -> the events and the replay as history entries. `replay`: earlier frames to
     go on from."""
 
-    history, bar, recorder = [], None, ReplayRecorder(data, model.config.latent_dim)
+    history: list[StepEvent | EpochEvent] = []
+    bar, recorder = None, ReplayRecorder(data, model.config.latent_dim)
     if replay is not None:
         recorder.replay.frames = list(replay.frames)
     replay = recorder
@@ -422,6 +426,7 @@ def _run_with_progress(model, data, config, quiet: bool, resume: ResumeState | N
                     total=event["total_steps"], unit="step", disable=quiet, file=sys.stderr, desc=f"train on {event['device']}"
                 )
             elif event["type"] == "step":
+                assert bar is not None  # made at the start event, which comes first
                 bar.update(event["step"] - bar.n)
                 bar.set_postfix(loss=f"{event['loss']:.2f}", kl=f"{event['kl']:.2f}", beta=f"{event['beta']:.2f}")
                 history.append(event)
@@ -560,13 +565,9 @@ def _export_html(model, meta, out: Path, args) -> None:
         md = nonlinear_map(md, projection)
     model = model.with_label(_label_index(args.label, md.class_names)) if model.config.conditional else model
     page = export_html(model, meta, md, test_x, projection, args.colour, args.image, Path(args.checkpoint).stem)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out)  # whole or absent
+        write_atomic(out, page)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise CheckpointError(write_failure(err, f"the page {out.name}", out.parent)) from err
     print(f"wrote {out}: {out.stat().st_size / 2**20:.1f} MB", file=sys.stderr)
 

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import plotly
 
 from vae_core.analysis.hover import decode_sprite, sprite_url
 from vae_core.analysis.latent import decode_points
@@ -122,8 +123,6 @@ def view_html(title: str, description: str, figure: dict, sprite: dict, thumbs: 
 
 def plotly_js() -> str:
     """plotly.js as the plotly package ships it: the same version the app draws with."""
-    import plotly
-
     return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from vae_core.data.datasets import as_float
-from vae_core.maps.nonlinear import cached_fit
 from vae_core.maps.projection import MapData, Projection, padded_range
 from vae_core.model.vae import VAE
 from vae_core.store.files import cache_dir
+from vae_core.store.fit_cache import cached_fit
+
+if TYPE_CHECKING:
+    from vae_core.maps.nonlinear import NonlinearProjection
+    from vae_core.model.onnx_io import OnnxVAE
 
 
 @torch.no_grad()
-def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048, y=None) -> tuple[np.ndarray, np.ndarray]:
+def encode_means(model: VAE | OnnxVAE, x: torch.Tensor, batch_size: int = 2048, y=None) -> tuple[np.ndarray, np.ndarray]:
     """Posterior means and log-variances of all images: two (N, D) float32 arrays. y: the images' labels (N,),
     which a conditional model encodes them under (an unconditional one ignores them)."""
     mus, logvars = [], []
@@ -27,7 +32,7 @@ def encode_means(model: VAE, x: torch.Tensor, batch_size: int = 2048, y=None) ->
     return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
 
 
-def map_points(model: VAE, x: torch.Tensor, y=None):
+def map_points(model: VAE | OnnxVAE, x: torch.Tensor, y=None):
     """Everything a latent map needs: means and log-variances (N, D), the fitted projection, positions (N, 2).
     y: the images' labels, for a conditional model."""
     mu, logvar = encode_means(model, x, y=y)
@@ -35,7 +40,7 @@ def map_points(model: VAE, x: torch.Tensor, y=None):
     return mu, logvar, projection, projection.transform(mu)
 
 
-def build_map(model: VAE, x: torch.Tensor, labels: torch.Tensor, class_names: list, factors=None) -> MapData:
+def build_map(model: VAE | OnnxVAE, x: torch.Tensor, labels: torch.Tensor, class_names: list, factors=None) -> MapData:
     """The map of the images x: their encodings, the fitted projection and the map's ranges. factors: the
     dataset's Factors (vae_core.data.datasets), when x is its test split."""
     mu, logvar, projection, xy = map_points(model, x, labels)
@@ -102,12 +107,14 @@ def samples_by_class(model: VAE, per_class: int, temperature: float = 1.0, seed:
 
 def grid_points(x_range, y_range, n: int) -> np.ndarray:
     """n x n map points, row-major from the top-left (high y first) so they read like an image."""
-    xs = np.linspace(*x_range, n, dtype=np.float32)
-    ys = np.linspace(*y_range, n, dtype=np.float32)[::-1]
+    xs = np.linspace(float(x_range[0]), float(x_range[1]), n, dtype=np.float32)
+    ys = np.linspace(float(y_range[0]), float(y_range[1]), n, dtype=np.float32)[::-1]
     return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
 
 
-def decode_grid(model: VAE, projection: Projection, x_range, y_range, n: int = 15, shown: str = "mean") -> torch.Tensor:
+def decode_grid(
+    model: VAE, projection: Projection | NonlinearProjection, x_range, y_range, n: int = 15, shown: str = "mean"
+) -> torch.Tensor:
     """The classic VAE manifold picture: images decoded on an n x n grid of the 2-D map, (n*n, C, H, W)."""
     return decode_points(model, projection.inverse(grid_points(x_range, y_range, n)), shown)
 

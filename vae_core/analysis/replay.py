@@ -9,7 +9,9 @@ primitives (`to_history`), so `torch.load(weights_only=True)` still reads it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -93,7 +95,7 @@ class ReplayRecorder:
         self.images = len(self.replay.originals)
 
     @torch.no_grad()
-    def record(self, model, epoch_event: dict) -> ReplayFrame:
+    def record(self, model, epoch_event: Mapping[str, Any]) -> ReplayFrame:
         was_training = model.training
         model.eval()
         mu, _, projection, xy = map_points(model, self.x, self.y)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from vae_core.config import BUILTIN, DataOptions
+from vae_core.store.atomic import atomic_path
 from vae_core.store.files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files, remember_typed_folder
 from vae_core.data import sprites
 import csv
@@ -64,7 +65,8 @@ class Dataset:
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])
+        _, c, h, w = self.train_x.shape
+        return c, h, w
 
     @property
     def factor_names(self) -> list[str] | None:
@@ -271,13 +273,11 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str):
     except Exception:  # not there yet, or damaged: decode the folder again
         pass
     x, y, names, rel_files = _folder(folder, image_size, channels, files)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(dict(x=x, y=y, class_names=names, files=rel_files), tmp)
-        os.replace(tmp, path)  # whole or absent: a reader never sees half a cache file
+        with atomic_path(path) as tmp:
+            torch.save(dict(x=x, y=y, class_names=names, files=rel_files), tmp)
     except OSError:  # a read-only or full disk only costs the next load its speed; no half-written file stays
-        tmp.unlink(missing_ok=True)
+        pass
     return x, y, names, rel_files
 
 
@@ -422,7 +422,7 @@ def _decode_small(path: Path, mode: str, size: int) -> np.ndarray:
         factor = min(im.width, im.height) // (2 * size)
         if factor > 1:
             im = im.reduce(factor)  # cheap box shrink, still at least twice the target: resize below smooths
-        return np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.uint8)
+        return np.asarray(im.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 def _eight_bit(im):
@@ -551,6 +551,7 @@ def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRAC
 
 
     channels, height, width = image_shape
+    im: Image.Image  # the file as opened, then each step's new image
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.width * im.height > MAX_IMAGE_PIXELS:
@@ -576,7 +577,7 @@ def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRAC
     # a pixel of the centre, then averaged down
     w, h = width * SUPERSAMPLE, height * SUPERSAMPLE
     scale = fill * max(w, h) / max(im.size)
-    im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)
+    im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.LANCZOS)
     ink = np.abs(np.asarray(im, dtype=np.float32).reshape(im.height, im.width, -1) - border).max(axis=2)
     rows, cols = np.indices(ink.shape)
     mass = max(float(ink.sum()), 1e-6)
@@ -585,7 +586,7 @@ def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRAC
     top = min(max(round(h / 2 - cy), 0), max(h - im.height, 0))
     canvas = Image.new(im.mode, (w, h), int(border[0]) if im.mode == "L" else tuple(int(v) for v in border))
     canvas.paste(im, (left, top))
-    x = torch.from_numpy(np.asarray(canvas.resize((width, height), Image.BOX), dtype=np.float32) / 255.0)
+    x = torch.from_numpy(np.asarray(canvas.resize((width, height), Image.Resampling.BOX), dtype=np.float32) / 255.0)
     return x.unsqueeze(0) if channels == 1 else x.permute(2, 0, 1).contiguous()
 
 

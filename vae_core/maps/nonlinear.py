@@ -25,7 +25,6 @@ import os
 import threading
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -78,6 +77,7 @@ class NonlinearProjection:
 
     @property
     def latent_dim(self) -> int:
+        assert self.inverse_map is not None  # both makers (fit_nonlinear, fit_cache.cached_fit) give it one
         return self.inverse_map.outputs.shape[1]
 
     @property
@@ -89,6 +89,7 @@ class NonlinearProjection:
         return f"{TITLES[self.kind]} 1", f"{TITLES[self.kind]} 2"
 
     def inverse(self, points) -> np.ndarray:
+        assert self.inverse_map is not None  # both makers (fit_nonlinear, fit_cache.cached_fit) give it one
         return self.inverse_map(points)
 
     def round_trip_error(self, points) -> np.ndarray:
@@ -102,7 +103,8 @@ class NonlinearProjection:
 
 def error_grid_points(x_range, y_range, n: int = ERROR_GRID) -> np.ndarray:
     """n x n points, rows from y low to high, as `NonlinearProjection.errors` holds them."""
-    xs, ys = np.linspace(*x_range, n), np.linspace(*y_range, n)
+    xs = np.linspace(float(x_range[0]), float(x_range[1]), n)
+    ys = np.linspace(float(y_range[0]), float(y_range[1]), n)
     return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
 
 
@@ -197,61 +199,3 @@ def cache_key(latents: np.ndarray, kind: str, seed: int, max_fit: int) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(latents, dtype=np.float32).tobytes())
     digest.update(repr((kind, seed, max_fit, ERROR_GRID, VERSION)).encode())
     return digest.hexdigest()[:24]
-
-
-def _whole(stored: dict, n: int) -> bool:
-    """A stored fit of n latents: a finite (n, 2) map, its fitted points among them, axis ranges, and a finite
-    ERROR_GRID x ERROR_GRID error grid. Anything else (a short map, a 1x1 grid) is fitted again."""
-    xy, index, errors = stored["xy"], stored["fit_index"], stored["errors"]
-    ranges = np.array([stored["error_x"], stored["error_y"]], dtype=float)
-    return (
-        xy.shape == (n, 2)
-        and np.isfinite(xy).all()
-        and index.ndim == 1
-        and np.issubdtype(index.dtype, np.integer)
-        and ((0 <= index) & (index < n)).all()
-        and errors.shape == (ERROR_GRID, ERROR_GRID)
-        and np.isfinite(errors).all()
-        and ranges.shape == (2, 2)
-        and np.isfinite(ranges).all()
-        and (ranges[:, 0] < ranges[:, 1]).all()
-    )
-
-
-def cached_fit(
-    latents: np.ndarray, kind: str, cache: Path, seed: int = 0, max_fit: int = FIT_MAX, progress=lambda message, fraction: None
-) -> NonlinearProjection:
-    """fit_nonlinear, kept on disk in `cache`: a second open is a file read. A damaged file is fitted again."""
-    latents = np.asarray(latents, dtype=np.float32)
-    path = Path(cache) / f"map-{kind}-{cache_key(latents, kind, seed, max_fit)}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            stored = {k: f[k] for k in ("xy", "fit_index", "error_x", "error_y", "errors")}
-        if _whole(stored, len(latents)):
-            return NonlinearProjection(
-                kind,
-                stored["xy"],
-                stored["fit_index"],
-                tuple(stored["error_x"]),
-                tuple(stored["error_y"]),
-                stored["errors"],
-                KernelRegression(stored["xy"], latents),
-            )
-    except Exception:  # not there yet, or damaged
-        pass
-    projection = fit_nonlinear(latents, kind, seed, max_fit, progress)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            tmp,
-            xy=projection.xy,
-            fit_index=projection.fit_index,
-            error_x=np.array(projection.error_x),
-            error_y=np.array(projection.error_y),
-            errors=projection.errors,
-        )
-        os.replace(tmp, path)
-    except OSError:  # a read-only or full disk only costs the next open its speed; no half-written file stays
-        tmp.unlink(missing_ok=True)
-    return projection

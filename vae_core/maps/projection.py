@@ -4,8 +4,12 @@ drawn before either is imported: the projection (identity or PCA) and the map's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vae_core.maps.nonlinear import NonlinearProjection
 
 
 class Projection:
@@ -21,7 +25,12 @@ class Projection:
     ):
         """Fitted to latents (N, D), or rebuilt from the arrays a fit gave (`arrays()`)."""
         self.mean, self.components, self.explained = mean, components, explained
-        self.latent_dim = latents.shape[1] if latents is not None else int(latent_dim)
+        if latents is not None:
+            self.latent_dim = latents.shape[1]
+        elif latent_dim is not None:
+            self.latent_dim = int(latent_dim)
+        else:
+            raise TypeError("Projection needs latents or latent_dim")
         if latents is not None and self.latent_dim > 2:
             self._fit(np.asarray(latents, dtype=np.float64))
 
@@ -45,13 +54,15 @@ class Projection:
     @property
     def explained_variance(self) -> tuple[float, float] | None:
         """Fraction of the latents' variance along PC1 and PC2 (None without PCA)."""
-        return None if self.components is None else tuple(float(v) for v in self.explained)
+        if self.components is None:
+            return None
+        return float(self.explained[0]), float(self.explained[1])
 
     @property
     def axis_names(self) -> tuple[str, str]:
-        if self.components is None:
-            return ("z1", "z2") if self.latent_dim == 2 else ("z1", "(unused)")
         ev = self.explained_variance
+        if ev is None:  # no PCA
+            return ("z1", "z2") if self.latent_dim == 2 else ("z1", "(unused)")
         return f"PC1 ({ev[0]:.0%})", f"PC2 ({ev[1]:.0%})"  # the share of the latents' variance
 
     def transform(self, latents: np.ndarray) -> np.ndarray:
@@ -117,7 +128,7 @@ class MapData:
     logvar: np.ndarray  # (N, D)
     labels: np.ndarray  # (N,)
     class_names: list
-    projection: Projection
+    projection: Projection | NonlinearProjection  # PCA (or the identity), or a UMAP or t-SNE map
     x_range: tuple
     y_range: tuple
     missing_data: str | None = None  # why no points are drawn
@@ -130,4 +141,7 @@ class MapData:
 
     def factor(self, name: str) -> np.ndarray:
         """One factor's value per point."""
-        return self.factors[:, self.factor_names.index(name)]
+        column = self.factor_names.index(name)
+        if self.factors is None:
+            raise TypeError("this map has no factors")
+        return self.factors[:, column]

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import pickle
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from vae_core.config import DataOptions, TrainConfig
-from vae_core.model.onnx_io import OnnxModelError, load_onnx_folder
+from vae_core.model.onnx_io import OnnxModelError, OnnxVAE, load_onnx_folder
 from vae_core.model.vae import VAE
+from vae_core.store.atomic import write_atomic
 from vae_core.store.files import SUFFIX, ListedCheckpoint, checkpoint_files, remove_stale_temp_files, write_failure
 from vae_core.store.meta import CheckpointMeta, MetadataError
 
@@ -56,7 +55,7 @@ def save_checkpoint(
     overwrite: bool = False,
     resume_state: ResumeState | None = None,
 ) -> Path:
-    """Write the checkpoint to `path` atomically: a temp file in the same folder, then a rename.
+    """Write the checkpoint to `path` atomically (vae_core.store.atomic): a temp file in the same folder, then a rename.
 
     A reader never sees half a file, and with overwrite=False an existing file is never replaced. With a
     resume_state (the optimizer's state and the random generators' at the last epoch's end) it can be trained
@@ -84,26 +83,12 @@ def save_checkpoint(
     )
     if resume_state is not None and resume_state.epochs_done:
         payload["resume_state"] = resume_state.to_payload()
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary shared file
-        with os.fdopen(fd, "wb") as f:
-            f.write(serialized(payload))  # a full disk is an OSError here (torch.save to the file raises a RuntimeError)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)  # an older file of that name stays whole until this one is
-        else:
-            os.link(tmp, path)  # fails if `path` exists, unlike rename
+    try:  # a full disk is an OSError from the write (torch.save to the file raises a RuntimeError): bytes first
+        write_atomic(path, serialized(payload), fsync=True, overwrite=overwrite)
     except FileExistsError:
         raise CheckpointError(f"{path} already exists; choose another name or allow overwriting.") from None
     except OSError as err:  # a full disk, a read-only folder: the model is still in memory, to be saved elsewhere
         raise CheckpointError(write_failure(err, f"the checkpoint {path.name}", path.parent)) from err
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
@@ -134,7 +119,7 @@ def read_resume_state(path) -> ResumeState:
         raise CheckpointError(f"{path}: its optimizer state is damaged ({_short(err)}).") from err
 
 
-def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE, CheckpointMeta]:
+def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE | OnnxVAE, CheckpointMeta]:
     """-> (model in eval mode, its metadata). A model folder (encoder.onnx, decoder.onnx, model.json) is run by
     onnxruntime on the CPU (vae_core.model.onnx_io); a folder refused for safety is a CheckpointError with the reason."""
     if Path(path).is_dir():

@@ -25,12 +25,13 @@ import json
 import math
 import warnings
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
 
 from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig
-from vae_core.model.likelihood import SIGMA_MIN, make_likelihood
+from vae_core.model.likelihood import SIGMA_MIN, Gaussian, make_likelihood
 from vae_core.model.vae import reparameterize
 from vae_core.store.files import MODEL_FOLDER_FILES
 from vae_core.store.machine import free_memory_bytes
@@ -149,7 +150,8 @@ class OnnxVAE(nn.Module):
         self.likelihood = make_likelihood(config.likelihood)
         if sigma is not None:  # the Gaussian's sigma, as the folder gives it: raw = softplus⁻¹(sigma - SIGMA_MIN)
             with torch.no_grad():
-                self.likelihood.raw_sigma.fill_(math.log(math.expm1(max(sigma - SIGMA_MIN, 1e-6))))
+                # a sigma comes with a Gaussian likelihood only (load_onnx_folder): the checker cannot know
+                cast(Gaussian, self.likelihood).raw_sigma.fill_(math.log(math.expm1(max(sigma - SIGMA_MIN, 1e-6))))
 
     @property
     def device(self) -> torch.device:
@@ -212,7 +214,8 @@ def load_onnx_folder(folder) -> tuple[OnnxVAE, CheckpointMeta]:
         except Exception as err:
             raise OnnxModelError(f"{name}: onnxruntime cannot run it ({_first_line(err)}).") from None
     sigma = (description.get("likelihood_params") or {}).get("sigma") if config.likelihood == "gaussian" else None
-    model = OnnxVAE(config, *sessions, sigma=None if sigma is None else float(sigma))
+    encoder, decoder = sessions
+    model = OnnxVAE(config, encoder, decoder, sigma=None if sigma is None else float(sigma))
     probe(model)
     return model, _meta(folder, description, config)
 

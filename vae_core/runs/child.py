@@ -10,7 +10,7 @@ import pickle
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
@@ -20,6 +20,9 @@ from vae_core.model.checkpoint import ResumeState
 from vae_core.model.vae import VAE
 from vae_core.runs.snapshots import SNAPSHOT_EVERY_S
 from vae_core.training.loop import BetaControl, NonFiniteLossError, PauseControl, TrainEvent, train
+
+if TYPE_CHECKING:
+    from vae_core.data.datasets import Dataset
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,14 @@ def train_in_child(
     torch.set_num_threads(train_threads(torch.get_num_threads()))
     model = VAE(vae_config)
     model.load_state_dict(state)
-    data = pickle.loads(data)
-    replay = ReplayRecorder(data, vae_config.latent_dim)
+    dataset: Dataset = pickle.loads(data)
+    replay = ReplayRecorder(dataset, vae_config.latent_dim)
     if last_frame is not None:  # the next map is turned to match it, as if the run had gone on
         replay.replay.frames.append(last_frame)
     resume = ResumeState.from_payload(start_state) if start_state else ResumeState()
     last_snapshot = time.monotonic()
     try:
-        for event in train(model, data, config, stop=stop, beta=beta, pause=pause, resume=resume):
+        for event in train(model, dataset, config, stop=stop, beta=beta, pause=pause, resume=resume):
             if event["type"] == "end":
                 beta.flush()  # the last value counts even if it had no time to settle
             if changes := beta.take_changes():

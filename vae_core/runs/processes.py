@@ -10,7 +10,7 @@ starts at once; "spawn" (Windows) starts a fresh interpreter that imports them a
 import multiprocessing as mp
 from multiprocessing import forkserver, spawn
 
-PROCESSES = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+PROCESSES = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
 if PROCESSES.get_start_method() == "forkserver":
     # what every child runs: an app run (vae_core.runs.child) or a sweep's run (vae_core.runs.sweep)
     PROCESSES.set_forkserver_preload(["vae_core.runs.child", "vae_core.runs.sweep"])

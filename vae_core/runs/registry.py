@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vae_core.analysis.replay import Replay, ReplayError, ReplayFrame, from_history, new_replay, to_history
 from vae_core.config import RunSpec, TrainConfig
@@ -32,8 +32,11 @@ from vae_core.runs.child import ChildMessage, train_in_child
 from vae_core.runs.processes import PROCESSES, start_training_processes
 from vae_core.runs.snapshots import remove_snapshot, snapshot_every_s, snapshots, write_snapshot
 from vae_core.training.build import build_model
-from vae_core.training.loop import BetaControl, PauseControl, TrainEvent, evaluate
+from vae_core.training.loop import BetaControl, EvalTerms, PauseControl, TrainEvent, evaluate
 from vae_core.training.save import save_run
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
 
 FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8  # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
@@ -108,7 +111,7 @@ class Run:
     data: Dataset
     config: TrainConfig
     beta: BetaControl  # the base beta, held in a multiprocessing Value that the child reads
-    stop: object = field(default_factory=lambda: PROCESSES.Event())
+    stop: Event = field(default_factory=lambda: PROCESSES.Event())
     status: Status = "queued"
     error: str | None = None
     events: list = field(default_factory=list)
@@ -128,7 +131,7 @@ class Run:
     restored: bool = False  # found on disk when the server started (vae_core.runs.snapshots)
     restored_from: Path | None = None  # its snapshot's checkpoint file
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
-    _final: dict | None = None
+    _final: EvalTerms | None = None
     _final_iwae: dict | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _news: threading.Event = field(default_factory=threading.Event)  # set at the first step event or the end
@@ -163,6 +166,7 @@ class Run:
         vc = self.model.config
         with self._lock:
             changes = list(self.beta_changes)
+            assert self.replay is not None  # every maker of a Run gives it one
             replay = replace(self.replay, frames=list(self.replay.frames), beta_changes=changes)
             return RunSnapshot(
                 self.id,
@@ -201,7 +205,7 @@ class Run:
         self.discarded = True
         remove_snapshot(self.id)
 
-    def test_metrics(self) -> dict:
+    def test_metrics(self) -> EvalTerms:
         """The finished model's test terms (beta = 1) and active units; computed once."""
         if self._final is None:  # outside the lock: snapshots must not wait for the scoring
             self._final = evaluate(self.model, self.data.test_x, seed=self.config.seed, y=self.data.test_y)
@@ -273,6 +277,7 @@ class Run:
         # The data go plainly pickled, copied through the pipe: torch's own pickler would move the tensors
         # into shared memory, which Docker caps at 64 MB by default.
         try:
+            assert self.replay is not None  # every maker of a Run gives it one
             child = PROCESSES.Process(
                 target=train_in_child,
                 daemon=True,
@@ -311,6 +316,7 @@ class Run:
     def _receive(self, message: ChildMessage) -> bool:
         """Record one message; True when it was the last one."""
         if message.kind == "event":
+            assert message.event is not None  # an "event" message carries one
             self._record(message.event, message.frame)
             if message.snapshot is not None:
                 self.write_snapshot(
@@ -318,6 +324,7 @@ class Run:
                 )
             return False
         if message.kind == "beta":
+            assert message.beta_changes is not None  # a "beta" message carries them
             with self._lock:
                 self.beta_changes += message.beta_changes
             return False
@@ -326,16 +333,19 @@ class Run:
             self.kept_weights = True
         if message.resume is not None:
             self.resume_state = ResumeState.from_payload(message.resume)
-        if message.kind == "end" and self.save_to is None:  # over, unsaved: kept on disk until saved or discarded
-            self.write_snapshot("stopped" if message.event["stopped"] else "finished", message.weights, self.resume_state)
         if message.kind == "end":
-            if self.save_to is not None and not message.event["stopped"]:  # a sweep's run saves itself, then ends
+            end = message.event
+            assert end is not None and end["type"] == "end"  # an "end" message carries the run's EndEvent
+            if self.save_to is None:  # over, unsaved: kept on disk until saved or discarded
+                assert message.weights is not None  # and the weights it ended with
+                self.write_snapshot("stopped" if end["stopped"] else "finished", message.weights, self.resume_state)
+            if self.save_to is not None and not end["stopped"]:  # a sweep's run saves itself, then ends
                 try:
                     self.save(self.save_to)
                 except Exception as err:  # a name taken, a full disk: the run fails with the reason, never silently
                     self._finish("failed", f"Trained, but it could not be saved as {self.save_to.name}: {err}")
                     return True
-            self._record(message.event)
+            self._record(end)
         else:
             self._finish("failed", message.error)
         return True
@@ -343,13 +353,14 @@ class Run:
     def _record(self, event: TrainEvent, frame: ReplayFrame | None = None) -> None:
         kind = event["type"]
         with self._lock:
-            if kind == "start":
+            if event["type"] == "start":
                 self.status, self.total_steps = "running", event["total_steps"]
-            elif kind == "end":
+            elif event["type"] == "end":
                 self.status = "stopped" if event["stopped"] else "finished"
             else:
                 self.events.append(event)
             if frame is not None:
+                assert self.replay is not None  # every maker of a Run gives it one
                 self.replay.frames.append(frame)
         if kind in ("step", "end"):
             self._news.set()
@@ -377,6 +388,7 @@ def restored_runs() -> list[Run]:
             data = load_data(meta.data_options)
         except Exception:  # noqa: BLE001 (an unreadable snapshot must not keep the server from starting)
             continue
+        assert isinstance(model, VAE) and meta.train is not None  # a snapshot is a .pt file saved with its TrainConfig
         run = run_from_checkpoint(
             found.run_id,
             model,
@@ -440,6 +452,7 @@ class RunRegistry:
         """Train an interrupted run on to its last epoch, from its snapshot, under the same id."""
         model, meta = load_checkpoint(run.restored_from)
         state = read_resume_state(run.restored_from)
+        assert isinstance(model, VAE) and meta.train is not None  # a snapshot is a .pt file saved with its TrainConfig
         return self.continue_run(model, meta, state, run.data, meta.train.epochs - state.epochs_done, run_id=run.id)
 
     def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None) -> Run:

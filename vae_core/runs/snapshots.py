@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from vae_core.store.atomic import write_atomic
 from vae_core.store.files import cache_dir
 
 SNAPSHOT_EVERY_S = 30.0  # seconds of training between two snapshots: each costs a write of the model's size
@@ -46,9 +47,7 @@ def write_snapshot(run_id: str, status: str, save) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         save(folder / f"{run_id}.pt")
-        marker = folder / f".{run_id}.json.tmp"
-        marker.write_text(json.dumps({"status": status}))
-        os.replace(marker, folder / f"{run_id}.json")
+        write_atomic(folder / f"{run_id}.json", json.dumps({"status": status}))
     except Exception:  # noqa: BLE001 (a snapshot must never end the run it protects)
         pass
 

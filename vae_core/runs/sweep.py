@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import torch
 
@@ -28,6 +29,10 @@ from vae_core.stats.metrics import METRIC_NAMES
 from vae_core.training.build import build_model
 from vae_core.training.loop import train
 from vae_core.training.save import save_run
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 RAY_INSTALL = "pip install '.[ray]' (or: pip install 'ray==2.60.0')"
 
@@ -136,7 +141,8 @@ def run_local(todo: list[tuple[RunSpec, str]], workers: int, on_start, on_done, 
     Ctrl-C ends the runs under way at once and raises KeyboardInterrupt (their workers ignore the key)."""
     target = target or _local_worker
     threads = max(1, (os.cpu_count() or 2) // workers)
-    pending, running = list(todo), {}
+    pending = list(todo)
+    running: dict[Connection, tuple[RunSpec, str, BaseProcess]] = {}  # a worker's end of its pipe -> its run
     with _ctrl_c_noted() as interrupted:
         try:
             _run_all(pending, running, workers, threads, target, on_start, on_done, interrupted)
@@ -175,7 +181,8 @@ def _run_all(pending: list, running: dict, workers: int, threads: int, target, o
             on_start(spec.train.beta, spec.train.seed)
         if interrupted():
             raise KeyboardInterrupt
-        for receive in wait(list(running), timeout=0.5):  # awake now and then to notice Ctrl-C
+        # awake now and then to notice Ctrl-C; wait() returns the ready ones of the connections it is given
+        for receive in cast("list[Connection]", wait(list(running), timeout=0.5)):
             spec, out, process = running.pop(receive)
             try:
                 row = receive.recv()

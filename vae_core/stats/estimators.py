@@ -117,6 +117,7 @@ def gaussian_mixture_density_2d(points: np.ndarray, means: np.ndarray, covs: np.
 
 def density_grid(means: np.ndarray, covs: np.ndarray, x_range, y_range, n: int = 60):
     """The mixture density on an n x n grid over the ranges: (xs (n,), ys (n,), density (n, n), rows by y)."""
-    xs, ys = np.linspace(*x_range, n), np.linspace(*y_range, n)
+    xs = np.linspace(float(x_range[0]), float(x_range[1]), n)
+    ys = np.linspace(float(y_range[0]), float(y_range[1]), n)
     points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     return xs, ys, gaussian_mixture_density_2d(points, means, covs).reshape(n, n)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vae_core.config import IMPORTED, DataOptions
 from vae_core.stats.metrics import METRIC_NAMES
+from vae_core.store.atomic import write_atomic
 from vae_core.store.meta import CheckpointMeta
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -82,16 +83,13 @@ def typed_folders() -> set[str]:
 def remember_typed_folder(folder: Path) -> None:
     """Note a folder someone loaded by naming it. Best effort: a cache that cannot be written only means the app
     will not show that folder's images for a model trained on it (it says why)."""
-    folder = str(Path(folder).resolve())
+    resolved = str(Path(folder).resolve())
     known = typed_folders()
-    if folder in known:
+    if resolved in known:
         return
     path = cache_dir() / TYPED_FOLDERS
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(sorted(known | {folder})[-MAX_TYPED_FOLDERS:]))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(sorted(known | {resolved})[-MAX_TYPED_FOLDERS:]))
     except OSError:
         pass
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from vae_core.maps.projection import MapData, Projection
+from vae_core.store.atomic import atomic_path
 from vae_core.store.files import cache_dir, model_files, model_mtime
 from vae_core.store.meta import CheckpointMeta, MetadataError
 
@@ -132,7 +132,10 @@ def read_map(checkpoint: Path, data_signature: str) -> MapData | None:
             )
         )
         md = MapData(
-            *(arrays[k] for k in MAP_ARRAYS),
+            arrays["xy"],
+            arrays["mu"],
+            arrays["logvar"],
+            arrays["labels"],
             [str(n) for n in info["class_names"]],
             projection,
             _range(info["x_range"]),
@@ -155,6 +158,7 @@ def _whole(md: MapData) -> bool:
     """Every array of the map has the shape the others and the model's latent size say, and is finite."""
     n, d = len(md.mu), md.projection.latent_dim
     p = md.projection
+    assert isinstance(p, Projection)  # read_map built it: a cached map is a PCA (or identity) one
     shapes_ok = (
         md.mu.shape == md.logvar.shape == (n, d)
         and md.xy.shape == (n, 2)
@@ -186,18 +190,17 @@ def write(checkpoint: Path, meta: CheckpointMeta, md: MapData | None = None, dat
         if md.factors is not None:
             arrays["factors"] = md.factors
             header["map"].update(factor_names=list(md.factor_names), factor_categories=dict(md.factor_categories))
-        arrays.update({f"projection_{k}": v for k, v in md.projection.arrays().items() if k != "latent_dim" and v is not None})
+        projection = md.projection
+        assert isinstance(projection, Projection)  # only the PCA (or identity) map is cached; UMAP and t-SNE have their own
+        arrays.update({f"projection_{k}": v for k, v in projection.arrays().items() if k != "latent_dim" and v is not None})
     header["digest"] = _digest(json.dumps(header, default=_plain), arrays)
     text = json.dumps(header, default=_plain)
     for path in (cache_path(checkpoint), _fallback_path(checkpoint)):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(tmp, header=np.array(text), **arrays)
-            os.replace(tmp, path)  # whole or absent: a reader never sees half a file
+            with atomic_path(path, suffix=".tmp.npz") as tmp:
+                np.savez(tmp, header=np.array(text), **arrays)
             return
         except OSError:  # a full disk or a read-only folder: try the next place; a cache only saves time
-            tmp.unlink(missing_ok=True)
             continue
 
 

@@ -77,6 +77,28 @@ class EpochEvent(TypedDict):
 ESTIMATE_IMAGES = 256  # enough to follow the trend at a small cost: the estimates take O(n^2 D)
 
 
+class EvalTerms(TypedDict):
+    """What evaluate() returns: the test-set terms an EpochEvent carries (with the disentanglement scores that
+    train() adds to them now and then)."""
+
+    test_recon: float
+    test_kl: float
+    test_loss: float
+    kl_per_dim: list[float]
+    active_units: int
+    mutual_info: float
+    kl_aggregate: float
+    total_correlation: float
+    dimwise_kl: float
+    disentanglement: NotRequired[dict]
+    disentanglement_s: NotRequired[float]
+
+
+class DisentanglementTerms(TypedDict):
+    disentanglement: dict
+    disentanglement_s: float
+
+
 class EndEvent(TypedDict):
     type: Literal["end"]
     stopped: bool
@@ -214,7 +236,7 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.no_grad()
-def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0, y=None) -> dict:
+def evaluate(model: VAE, x: torch.Tensor, batch_size: int = 1000, seed: int = 0, y=None) -> EvalTerms:
     """Test-set terms at beta = 1 with fixed noise, so epochs are comparable. y: the images' labels, which a
     conditional model needs (its terms are then those of log p(x|y))."""
     was_training = model.training
@@ -279,6 +301,8 @@ def train(
     shuffle = torch.Generator(device=device).manual_seed(config.seed)
     start_epoch, step = 0, 0
     if resume is not None and resume.epochs_done:
+        if resume.optimizer is None or resume.shuffle_rng is None or resume.torch_rng is None:
+            raise TypeError("the resume state has no optimizer or random generator state to go on from")
         opt.load_state_dict(resume.optimizer)
         shuffle.set_state(resume.shuffle_rng)
         torch.set_rng_state(resume.torch_rng)
@@ -341,7 +365,7 @@ def disentanglement_epochs(epochs: int) -> set[int]:
     return {*range(every, epochs + 1, every), epochs}
 
 
-def _disentanglement(model: VAE, data: Dataset, seed: int) -> dict:
+def _disentanglement(model: VAE, data: Dataset, seed: int) -> DisentanglementTerms:
 
     t0 = time.perf_counter()
     scores = score_model(model, data, seed=seed)

@@ -2,7 +2,7 @@
 
 Why not torch.optim.Adam: its step() imports torch._dynamo, which takes about as long as importing torch itself,
 so every training process and every CLI run would pay that before its first step, and a fresh server's first
-run would wait for it (BENCHMARKS.md, section 8, has the figures). The update below is the same one, op for op
+run would wait for it (BENCHMARKS.md, section 14, has the figures). The update below is the same one, op for op
 (torch/optim/adam.py, `_multi_tensor_adam` with amsgrad, weight decay and maximize off), and a test checks it
 against torch.optim.Adam step by step.
 """

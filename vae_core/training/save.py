@@ -26,7 +26,7 @@ def save_run(
     (to rebuild the same split) and class names, the training config, how beta was changed while it trained,
     the history, and its test metrics, measured now at beta = 1 (a run stopped before its first epoch ended
     has them too), with the disentanglement metrics on data with known factors. -> (path, metrics)"""
-    metrics = evaluate(model, data.test_x, seed=config.seed, y=data.test_y)
+    metrics: dict = dict(evaluate(model, data.test_x, seed=config.seed, y=data.test_y))  # scores and the epoch join them
     if data.factors is not None:  # what Compare sets against beta: MIG, DCI, SAP, the FactorVAE score
         metrics.update(score_model(model, data, seed=config.seed))
     metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)

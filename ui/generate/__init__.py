@@ -1,0 +1,1 @@
+"""The Generate page's tabs: prior samples, interpolation, traversals, latent arithmetic and your own image."""
