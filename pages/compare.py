@@ -8,6 +8,7 @@ import streamlit as st
 from ui import catalogue, session
 from ui.figures import disentanglement_against_beta, rate_distortion
 from ui.navigation import guarded, run_page
+from ui.text import plain
 from vae_core import DataOptions, DatasetError, RunSpec, TrainConfig
 from vae_core.config import BUILTIN
 from vae_core.data.datasets import load_data
@@ -69,7 +70,7 @@ def start_sweep(dataset: str, betas: str, seeds: str, epochs: int, name: str) ->
         with st.spinner("Loading the dataset…"):
             data = load_data(spec.data, download=True)
     except (ValueError, SweepError, DatasetError) as err:
-        st.error(f"The sweep could not start: {err}")
+        st.error(f"The sweep could not start: {plain(err)}")
         return
     st.session_state[SWEEP_FAILED], st.session_state[SWEEP_DONE] = [], None
     folder = catalogue.checkpoint_dir() / folder_name

@@ -13,6 +13,7 @@ from ui.explore.training_replay import replay_section
 from ui.formulas import negative_loss_note
 from ui.hover import show_hover
 from ui.navigation import guarded, run_page
+from ui.text import plain
 from vae_core.config import DIFFERENT_MODE
 from vae_core.maps.nonlinear import TITLES, start_umap_warm_up
 
@@ -40,7 +41,8 @@ def main() -> None:
         else f"the map is a {TITLES[projection]} projection of the {latent_dim}-D latent space"
     )
     st.caption(
-        f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}; "
+        f"**{plain(row.name)}**: {row.arch} VAE ({row.likelihood} likelihood) "
+        f"on {plain(catalogue.dataset_label(row.dataset))}; "
         f"{how}. "
         "Click anywhere to decode that point; click a dot to compare the image with its reconstruction; "
         "use box or lasso select for a group. The address bar keeps the view: copy it to share it."
@@ -57,7 +59,7 @@ def main() -> None:
         )
     if md.missing_data:
         st.warning(
-            f"No data points drawn: the dataset of this model is not available here. {md.missing_data} "
+            f"No data points drawn: the dataset of this model is not available here. {plain(md.missing_data)} "
             "The decoded manifold and free clicks still work."
         )
     options = view_options(projection, latent_dim, md, row.num_classes > 0)

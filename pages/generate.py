@@ -11,6 +11,7 @@ from ui.generate.style import style_section
 from ui.generate.traversal import traversal_section
 from ui.generate.your_image import own_image_section
 from ui.navigation import run_page
+from ui.text import plain
 
 
 def label_choice(md) -> int:
@@ -32,11 +33,12 @@ def main() -> None:
     data = catalogue.dataset_for(meta)[0] if not md.missing_data else None
     st.title("Generate")
     st.caption(
-        f"**{row.name}**: {row.arch} VAE ({row.likelihood} likelihood) on {catalogue.dataset_label(row.dataset)}, "
+        f"**{plain(row.name)}**: {row.arch} VAE ({row.likelihood} likelihood) "
+        f"on {plain(catalogue.dataset_label(row.dataset))}, "
         f"{model.config.latent_dim}-D latent space" + (", conditional on the label." if row.num_classes else ".")
     )
     if md.missing_data:
-        st.warning(f"This model's dataset is not available here, so test images are not offered. {md.missing_data}")
+        st.warning(f"This model's dataset is not available here, so test images are not offered. {plain(md.missing_data)}")
     tabs = ["Prior samples", "Interpolation", "Traversal", "Latent arithmetic", "Your own image"]
     if model.config.conditional:
         model = model.with_label(label_choice(md))

@@ -7,6 +7,7 @@ import streamlit as st
 from ui import catalogue, session
 from ui.images import crisp, grid
 from ui.navigation import run_page
+from ui.text import plain
 from vae_core import CheckpointError
 from vae_core.analysis.estimates import read_image
 from vae_core.analysis.latent import decode_with_each, prior_latents
@@ -67,7 +68,7 @@ def load(row):
     try:
         return catalogue.load_model(row.path, row.mtime)
     except CheckpointError as err:
-        st.error(f"**{row.name}** is unusable: {err}", icon=":material/warning:")
+        st.error(f"**{plain(row.name)}** is unusable: {plain(err)}", icon=":material/warning:")
         return None
 
 
@@ -99,7 +100,7 @@ def image_index(n: int) -> int:
 
 def show_decodings(slot: str, row, reading) -> None:
     with st.container(border=True):
-        st.markdown(f"**{slot} · {row.name}** · {row.latent_dim}-D code · β = {row.beta_text}")
+        st.markdown(f"**{slot} · {plain(row.name)}** · {row.latent_dim}-D code · β = {row.beta_text}")
         left, right = st.columns(2)
         left.image(crisp(reading.reconstruction), caption=f"{slot}: reconstruction", width="stretch")
         right.image(crisp(reading.mean), caption=f"{slot}: decoded mean", width="stretch")
@@ -129,7 +130,7 @@ def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
         return None, 0
     data, reason = catalogue.dataset_for(meta_a)
     if data is None:
-        st.warning(f"The models' dataset is not on this machine, so there is no test image to read. {reason}")
+        st.warning(f"The models' dataset is not on this machine, so there is no test image to read. {plain(reason)}")
         return None, 0
     index = image_index(len(data.test_x))
     reading_a, reading_b = (reading(row, (a.path, a.mtime), index) for row in ((a.path, a.mtime), (b.path, b.mtime)))
@@ -190,7 +191,7 @@ def same_z_section(a, b, model_a, model_b, mu_a, label: int) -> None:
     models = [model.with_label(label) for model in (model_a, model_b)]
     under = f", decoded under the label {label}" if a.num_classes or b.num_classes else ""
     for slot, row, images in zip("AB", (a, b), decode_with_each(models, z)):
-        st.image(grid(images, nrow=len(z), width=width), caption=f"{what} through {slot} · {row.name}{under}")
+        st.image(grid(images, nrow=len(z), width=width), caption=f"{what} through {slot} · {plain(row.name)}{under}")
     st.caption(
         "Two VAEs trained apart owe each other nothing: the prior is the same, but which image a z stands "
         "for is each model's own, so the rows agree only where their codes happen to line up."
@@ -207,7 +208,7 @@ def main() -> None:
     usable = [r for r in rows if r.error is None]
     unusable = [r.name for r in rows if r.error is not None]
     if unusable:
-        st.caption(f"Not offered, unusable (the sidebar says why): {', '.join(unusable)}.")
+        st.caption(f"Not offered, unusable (the sidebar says why): {plain(', '.join(unusable))}.")
     if len(usable) < 2:
         st.info(
             f"Side by side needs two usable checkpoints; `{catalogue.checkpoint_dir()}` has {len(usable)}. Train a "

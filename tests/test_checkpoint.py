@@ -137,3 +137,18 @@ def test_metadata_of_the_wrong_kind_is_one_clear_error(tmp_path, small_model, ke
     torch.save(dict(payload, **{key: value}), tmp_path / "bad.pt")
     with pytest.raises(CheckpointError, match=reason):
         load_checkpoint(tmp_path / "bad.pt")
+
+
+def test_a_conditional_model_whose_class_names_do_not_match_its_labels_is_refused(tmp_path):
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,), num_classes=3))
+    save_checkpoint(tmp_path / "ok.pt", model, dataset="digits", class_names=["a", "b", "c"])
+    save_checkpoint(tmp_path / "bad.pt", model, dataset="digits", class_names=["a", "b"])
+    assert load_checkpoint(tmp_path / "ok.pt")[1].class_names == ["a", "b", "c"]
+    with pytest.raises(CheckpointError, match="conditioned on 3 labels but names 2 classes"):
+        load_checkpoint(tmp_path / "bad.pt")
+
+
+@pytest.mark.parametrize("beta", [float("nan"), float("inf")])
+def test_a_beta_that_is_not_a_finite_number_is_refused(beta):
+    with pytest.raises(ValueError, match="beta non-negative, all finite numbers"):
+        TrainConfig(beta=beta)

@@ -26,3 +26,11 @@ def test_csv_has_one_row_per_point_with_named_columns():
     assert rows[0] == ["path", "t", "z1", "z2", "map_x", "map_y"]
     assert rows[1] == ["linear", "0", "0.5", "-1.25", "1", "-2.5"]
     assert rows[2][0] == "a, b" and len(rows) == 3  # a comma inside a value is quoted, not a new column
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_written_as_text():
+    names = ['=HYPERLINK("http://evil.example","x")', "+1", "-1+1", "@SUM(A1)", "\tx", "\rx", "plain", "a=b"]
+    rows = list(csv.DictReader(io.StringIO(points_csv(np.zeros((len(names), 2)), label=names).decode(), newline="")))
+    assert [r["label"] for r in rows] == ["'" + n for n in names[:6]] + names[6:]
+    assert [r["z1"] for r in rows] == ["0"] * len(names)  # numbers, negative ones included, stay numbers
+    assert points_csv(np.array([[-1.5, 2.0]]), index=[-3]).decode().splitlines()[1] == "-3,-1.5,2"

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import VAE, CheckpointError, VAEConfig
+from conftest import ROOT
+from vae_core import VAE, CheckpointError, VAEConfig, load_checkpoint
 from vae_core.model.checkpoint import save_checkpoint
 
 FULL = OSError(errno.ENOSPC, "No space left on device")
@@ -162,3 +163,26 @@ def test_a_run_that_cannot_be_saved_stays_to_be_saved_elsewhere(tmp_path, monkey
     at.text_input(key=f"save_name_{run_id}").set_value("kept")  # the run is still here: save it again
     at.button(key=f"save_{run_id}").click().run()
     assert (tmp_path / "checkpoints" / "kept.pt").is_file() and not at.main.error
+
+
+def test_an_onnx_export_onto_a_full_disk_is_one_message_and_leaves_no_part_of_the_folder(tmp_path, monkeypatch):
+    pytest.importorskip("onnx")
+    from vae_core.model import onnx_io
+
+    model, meta = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
+    written = []
+
+    def full_after_the_first_file(path, data, **kwargs):  # encoder.onnx lands whole, then the disk is full
+        if written:
+            raise FULL
+        written.append(real_write(path, data, **kwargs))
+        return written[-1]
+
+    real_write = onnx_io.write_atomic
+    monkeypatch.setattr(onnx_io, "write_atomic", full_after_the_first_file)
+    with pytest.raises(onnx_io.OnnxModelError, match="Could not write the model folder exported .*: the disk is full"):
+        onnx_io.export_onnx(model, meta, tmp_path / "exported")
+    assert written and not any((tmp_path / "exported").iterdir())  # the encoder written first is gone again
+    monkeypatch.setattr(onnx_io, "write_atomic", real_write)
+    onnx_io.export_onnx(model, meta, tmp_path / "exported")  # a retry needs no --force
+    assert sorted(p.name for p in (tmp_path / "exported").iterdir()) == ["decoder.onnx", "encoder.onnx", "model.json"]

@@ -1,23 +1,36 @@
 """`export CHECKPOINT --html FILE`: one self-contained page of a model's map (the browser side is in
 test_browser_export.py)."""
 
+import base64
+import functools
+import hashlib
+import html
 import json
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
 from test_cli import cli
 from test_onnx_io import export_outside_vae
 from vae_core import DataOptions, ModelChoice, RunSpec, TrainConfig, save_run, train
+from vae_core.analysis.html_export import export_html, plotly_js
+from vae_core.analysis.latent import build_map
 from vae_core.data.datasets import load_data
+from vae_core.model.checkpoint import load_checkpoint
 from vae_core.training.build import build_model
 
 
 def view_of(path) -> dict:
     """The data the page draws, as embedded in it."""
     text = path.read_text()
-    start = text.index("const VIEW = ") + len("const VIEW = ")
-    return json.loads(text[start : text.index("\n", start)].rstrip(";").replace("<\\/", "</"))
+    start = text.index('<script type="application/json" id="view-data">') + len(
+        '<script type="application/json" id="view-data">'
+    )
+    return json.loads(text[start : text.index("</script>", start)])
 
 
 def test_a_checkpoint_becomes_one_page_with_its_map_decodes_thumbnails_and_curves(tmp_path):
@@ -69,3 +82,126 @@ def test_a_t_sne_view(tmp_path):
     view = view_of(tmp_path / "t.html")
     assert view["figure"]["layout"]["xaxis"]["title"]["text"].startswith("t-SNE")
     assert "a t-SNE projection of the 16-D latent space" in (tmp_path / "t.html").read_text()
+
+
+# Names a user does not choose alone: a checkpoint's file name, a dataset folder's name and its class folders' names.
+# Each is text on the page, never markup or script: the template's markers (once filled by chained replaces, so a
+# name holding one was filled again, inside the HTML), markup, comment and CDATA openers, and a template literal.
+MARKERS = ["__TITLE__", "__DESCRIPTION__", "__PLOTLY__", "__VIEW__", "__SCRIPT__", "__CSP__"]
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<!--<script>",
+    "</script>",
+    "]]>",
+    "${x}",
+    '<a href="http://example.com/">x</a>',
+]
+
+
+@functools.cache
+def digits_16d():
+    """The shipped 16-D digits model, its metadata, its map and its test images, as `export` builds them."""
+    model, meta = load_checkpoint(ROOT / "checkpoints" / "digits-16d.pt")
+    data = load_data(meta.data_options, download=False)
+    return model, meta, build_map(model, data.test_x, data.test_y, data.class_names, data.factors), data.test_x
+
+
+def page_with_names(name: str, dataset: str, class_names: list, colour_by: str = "label", factor=None) -> str:
+    """The page of the 16-D digits model, as if its checkpoint, its dataset folder and its classes had these names;
+    factor: (categories or None) gives the map one true factor, named colour_by, to colour by."""
+    model, meta, md, test_x = digits_16d()
+    md = replace(md, class_names=list(class_names))
+    if factor is not None:
+        codes = np.arange(len(md.mu)) % 3
+        md = replace(md, factors=codes[:, None].astype(float), factor_names=[colour_by])
+        md = replace(md, factor_categories={colour_by: factor}) if factor else md
+    meta = replace(meta, dataset=dataset, path=f"/checkpoints/{name}.pt")
+    return export_html(model, meta, md, test_x, colour_by=colour_by, name=name)
+
+
+class Page(HTMLParser):
+    """A page's elements as a browser's parser reads them: each start tag with its attributes, each script's text."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self.in_script = False
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self.scripts.append((dict(attrs), ""))
+            self.in_script = True
+
+    def handle_endtag(self, tag):
+        self.in_script = self.in_script and tag != "script"
+
+    def handle_data(self, data):
+        if self.in_script:
+            self.scripts[-1] = (self.scripts[-1][0], self.scripts[-1][1] + data)
+
+    def count(self, tag: str) -> int:
+        return sum(t == tag for t, _ in self.tags)
+
+
+def sha256_source(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+def check_names_are_text(text: str, title: str, names: list) -> dict:
+    """The page holds its three scripts and its own elements only, whatever the names; its CSP runs those two
+    scripts by hash and no inline handler; its view data parse back to the names exactly. Returns the view."""
+    outside_plotly = text.replace(plotly_js(), "")
+    assert outside_plotly.count("<script") == 3 and outside_plotly.count("</script>") == 3
+    assert outside_plotly.count('<script type="application/json"') == 1
+    assert "<!--" not in outside_plotly and "]]>" not in outside_plotly
+    start = outside_plotly.index('<script type="application/json" id="view-data">')
+    json_text = outside_plotly[start : outside_plotly.index("</script>", start)]
+    assert not set("<>&\u2028\u2029") & set(json_text.split(">", 1)[1])  # all escaped as \u003c etc.
+    markup = outside_plotly.replace(json_text, "")
+    assert markup.count("<img") == 1 and "<a " not in markup and "onerror" not in markup  # the manifold's <img> only
+    page = Page(text)
+    assert [(t, a) for t, a in page.tags if t in ("img", "a")] == [("img", {"id": "manifold", "alt": "decoded manifold"})]
+    assert [a for a, _ in page.scripts] == [{}, {"type": "application/json", "id": "view-data"}, {}]
+    assert page.scripts[0][1] == plotly_js()
+    csp = next(a["content"] for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    script_src = next(d.split()[1:] for d in csp.split(";") if d.split()[:1] == ["script-src"])
+    assert sorted(s for s in script_src if s.startswith("'sha256-")) == sorted(
+        sha256_source(s) for a, s in page.scripts if not a
+    )
+    assert "'unsafe-inline'" not in script_src and "'unsafe-hashes'" not in script_src
+    assert "'unsafe-eval'" not in script_src  # an SVG map (these 359 dots) needs no eval: only WebGL's regl does
+    assert "default-src 'none'" in csp
+    view = json.loads(page.scripts[1][1])
+    assert view["title"] == title and view["names"] == names
+    return view
+
+
+@pytest.mark.parametrize("hostile", MARKERS + HOSTILE)
+def test_names_from_checkpoint_dataset_and_classes_are_text_never_markup(hostile):
+    classes = [hostile] + [f"{hostile}{i}" for i in range(1, 10)]
+    text = page_with_names(hostile, f"/data/{hostile}", classes)
+    view = check_names_are_text(text, f"{hostile} · latent map", classes)
+    assert view["description"].startswith(f"{hostile}: a ") and Path(f"/data/{hostile}").name in view["description"]
+    # plotly reads a subset of HTML in its text: there each name is escaped, and plotly shows the characters
+    assert [t["name"] for t in view["figure"]["data"]] == [html.escape(c, quote=False) for c in classes]
+    assert all("%{customdata}" in t["hovertemplate"] and hostile not in t["hovertemplate"] for t in view["figure"]["data"])
+    # a factor named so colours the map: its name on the legend, colour bar and categories is text too
+    categories = [hostile, "b", "c"]
+    text = page_with_names("m", "/data/d", classes, colour_by=hostile, factor=categories)
+    view = check_names_are_text(text, "m · latent map", categories)
+    assert view["figure"]["layout"]["legend"]["title"]["text"] == html.escape(hostile, quote=False)
+    text = page_with_names("m", "/data/d", classes, colour_by=hostile, factor=[])
+    (trace,) = check_names_are_text(text, "m · latent map", [hostile])["figure"]["data"]
+    assert trace["marker"]["colorbar"]["title"]["text"] == html.escape(hostile, quote=False)
+
+
+def test_the_checkpoint_path_names_the_page_when_no_name_is_given():
+    model, meta, md, test_x = digits_16d()
+    hostile = "<img src=x onerror=alert(1)>__VIEW__"
+    text = export_html(model, replace(meta, path=f"/checkpoints/{hostile}.pt"), md, test_x)
+    check_names_are_text(text, f"{hostile} · latent map", [str(d) for d in range(10)])

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ui.geometry import Selection
-from ui.links import WORD_JOINER, link_params, plain, read_projection, read_selection_params
+from ui.links import link_params, read_projection, read_selection_params
+from ui.text import WORD_JOINER, plain
 
 XY = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
 

@@ -4,6 +4,7 @@ elsewhere, exported with torch.onnx.export, is a model here; hostile folders are
 import json
 import shutil
 import sys
+import time
 
 import numpy as np
 import onnx
@@ -319,3 +320,252 @@ def test_the_disentanglement_metrics_of_an_imported_model_are_those_of_its_check
     ours, theirs = (json.loads(cli("metrics", str(p), "--json").stdout) for p in (checkpoint, tmp_path / "s-onnx"))
     for key in ("mig", "dci_disentanglement", "sap", "factorvae"):
         assert theirs[key] == pytest.approx(ours[key], abs=1e-3)
+
+
+# --- hostile graphs, written with onnx.helper: each is refused before it runs, with the reason ---------------
+
+H = onnx.helper
+
+
+def constant(name, value, dtype=np.float32):
+    return onnx.numpy_helper.from_array(np.asarray(value, dtype=dtype), name)
+
+
+def write_decoder(folder, nodes, weights=()):
+    """decoder.onnx for the 2-d, 1×8×8 model of `exported`: the nodes make h (N, 64) from z (N, 2); param is h
+    reshaped to N×1×8×8 (a constant shape), mean its sigmoid. Opset 17, as the exporter writes."""
+    rng = np.random.default_rng(0)
+    graph = H.make_graph(
+        [
+            *nodes,
+            H.make_node("Reshape", ["h", "image_shape"], ["param"]),
+            H.make_node("Sigmoid", ["param"], ["mean"]),
+        ],
+        "decoder",
+        [H.make_tensor_value_info("z", onnx.TensorProto.FLOAT, ["n", 2])],
+        [H.make_tensor_value_info(k, onnx.TensorProto.FLOAT, ["n", 1, 8, 8]) for k in ("param", "mean")],
+        [
+            constant("W", rng.normal(size=(2, 64))),
+            constant("image_shape", [-1, 1, 8, 8], np.int64),
+            constant("one", 1.0),
+            constant("zero", 0.0),
+            *weights,
+        ],
+    )
+    model = H.make_model(graph, opset_imports=[H.make_opsetid("", 17)], ir_version=8)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(folder / "decoder.onnx"))
+
+
+@pytest.fixture
+def never_run(monkeypatch):
+    """A folder refused by the static checks must not reach onnxruntime at all."""
+    import onnxruntime
+
+    def refuse(*args, **kwargs):
+        pytest.fail("the hostile graph was given to onnxruntime")
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", refuse)
+
+
+def refusal(folder, seconds=20.0) -> str:
+    """The reason load_onnx_folder refuses the folder, which it must give within seconds."""
+    start = time.monotonic()
+    with pytest.raises(onnx_io.OnnxModelError) as err:
+        onnx_io.load_onnx_folder(folder)
+    assert time.monotonic() - start < seconds
+    return str(err.value)
+
+
+def loop_body():
+    """Loop's body: the loop-carried value passed on unchanged."""
+    return H.make_graph(
+        [H.make_node("Identity", ["cond"], ["cond_out"]), H.make_node("Identity", ["v"], ["v_out"])],
+        "body",
+        [
+            H.make_tensor_value_info("i", onnx.TensorProto.INT64, []),
+            H.make_tensor_value_info("cond", onnx.TensorProto.BOOL, []),
+            H.make_tensor_value_info("v", onnx.TensorProto.FLOAT, None),
+        ],
+        [
+            H.make_tensor_value_info("cond_out", onnx.TensorProto.BOOL, []),
+            H.make_tensor_value_info("v_out", onnx.TensorProto.FLOAT, None),
+        ],
+    )
+
+
+def test_a_loop_with_a_huge_trip_count_is_refused_without_running(exported, never_run):
+    """Case 1: Loop 10^13 times; it would hang the sidebar's probe and pin a core."""
+    write_decoder(
+        exported,
+        [H.make_node("MatMul", ["z", "W"], ["lin"]), H.make_node("Loop", ["trips", "", "lin"], ["h"], body=loop_body())],
+        [constant("trips", 10**13, np.int64)],
+    )
+    assert "control flow (Loop/Scan/If) is not accepted in an imported model" in refusal(exported)
+
+
+def test_a_loop_whose_trip_count_comes_from_z_is_refused_without_running(exported, never_run):
+    """Case 2: the trip count is |z| × 10^12, zero at the old probe's z = 0: it passed, then hung eval."""
+    write_decoder(
+        exported,
+        [
+            H.make_node("Abs", ["z"], ["abs"]),
+            H.make_node("ReduceSum", ["abs"], ["total"], keepdims=0),
+            H.make_node("Mul", ["total", "scale"], ["scaled"]),
+            H.make_node("Cast", ["scaled"], ["trips"], to=onnx.TensorProto.INT64),
+            H.make_node("MatMul", ["z", "W"], ["lin"]),
+            H.make_node("Loop", ["trips", "", "lin"], ["h"], body=loop_body()),
+        ],
+        [constant("scale", 1e12)],
+    )
+    assert "control flow (Loop/Scan/If) is not accepted in an imported model" in refusal(exported)
+
+
+def test_an_expand_whose_size_comes_from_z_is_refused_without_running(exported, never_run):
+    """Case 3: Expand to max|z| × 5·10^8 floats (about 1.9 GB at |z| = 1, nothing at the old probe's z = 0)."""
+    write_decoder(
+        exported,
+        [
+            H.make_node("Abs", ["z"], ["abs"]),
+            H.make_node("ReduceMax", ["abs"], ["largest"], keepdims=0),
+            H.make_node("Mul", ["largest", "scale"], ["scaled"]),
+            H.make_node("Cast", ["scaled"], ["count"], to=onnx.TensorProto.INT64),
+            H.make_node("Reshape", ["count", "one_long"], ["count1"]),
+            H.make_node("Concat", ["one_long", "count1"], ["size"], axis=0),
+            H.make_node("Expand", ["one_by_one", "size"], ["big"]),
+            H.make_node("ReduceSum", ["big"], ["sum"], keepdims=1),
+            H.make_node("Mul", ["sum", "zero"], ["nothing"]),
+            H.make_node("MatMul", ["z", "W"], ["lin"]),
+            H.make_node("Add", ["lin", "nothing"], ["h"]),
+        ],
+        [constant("scale", 5e8), constant("one_long", [1], np.int64), constant("one_by_one", [[1.0]])],
+    )
+    reason = refusal(exported)
+    assert "decoder.onnx" in reason and "Expand" in reason and "depends on the values of its input" in reason
+
+
+def test_a_decoder_that_gives_nan_away_from_z_0_is_refused(exported):
+    """Case 4: param = sqrt(1 - |z|²) W: finite at z = 0 (the old probe), NaN for |z| > 1."""
+    write_decoder(
+        exported,
+        [
+            H.make_node("Mul", ["z", "z"], ["squares"]),
+            H.make_node("ReduceSum", ["squares", "axis1"], ["norm2"], keepdims=1),
+            H.make_node("Sub", ["one", "norm2"], ["rest"]),
+            H.make_node("Sqrt", ["rest"], ["root"]),
+            H.make_node("MatMul", ["root", "W1"], ["h"]),
+        ],
+        [constant("axis1", [1], np.int64), constant("W1", np.ones((1, 64)))],
+    )
+    assert "gives NaN or infinite values for ordinary inputs" in refusal(exported)
+
+
+def test_a_decoder_that_always_returns_batch_1_is_refused(exported):
+    """Case 5: the decoder averages z over the batch: right for one image (the old probe), batch 1 for any batch."""
+    write_decoder(
+        exported,
+        [H.make_node("ReduceMean", ["z"], ["average"], axes=[0], keepdims=1), H.make_node("MatMul", ["average", "W"], ["h"])],
+    )
+    assert "always returns batch 1" in refusal(exported)
+
+
+@pytest.mark.parametrize(
+    "name, target", [("model.json", "/etc/passwd"), ("encoder.onnx", "outside"), ("decoder.onnx", "inside")]
+)
+def test_a_model_file_that_is_a_symlink_is_refused(tmp_path, exported, never_run, name, target):
+    """Case 6: a link, to a file outside the folder (/etc/passwd, or a valid graph elsewhere) or even inside it."""
+    if target == "outside":
+        target = str(tmp_path / name)
+        shutil.move(exported / name, target)
+    elif target == "inside":
+        shutil.move(exported / name, exported / f"real-{name}")
+        target = f"real-{name}"
+    (exported / name).unlink(missing_ok=True)
+    (exported / name).symlink_to(target)
+    assert f"{name} is a symbolic link" in refusal(exported)
+
+
+def test_a_reshape_of_z_by_its_shape_is_accepted_and_by_its_values_refused(exported):
+    """The taint analysis tells Shape -> Gather -> Concat -> Reshape (a Flatten or a view: the exporter's own
+    pattern) from a shape read off z's values."""
+    write_decoder(
+        exported,
+        [
+            H.make_node("MatMul", ["z", "W"], ["lin"]),
+            H.make_node("Shape", ["lin"], ["lin_shape"]),
+            H.make_node("Gather", ["lin_shape", "zero_long"], ["batch"], axis=0),
+            H.make_node("Unsqueeze", ["batch", "zero_long1"], ["batch1"]),
+            H.make_node("Concat", ["batch1", "minus_one"], ["flat"], axis=0),
+            H.make_node("Reshape", ["lin", "flat"], ["h"]),
+        ],
+        [
+            constant("zero_long", 0, np.int64),
+            constant("zero_long1", [0], np.int64),
+            constant("minus_one", [-1], np.int64),
+        ],
+    )
+    model, _ = onnx_io.load_onnx_folder(exported)
+    assert tuple(model.decode(torch.randn(5, 2)).shape) == (5, 1, 8, 8)
+    write_decoder(
+        exported,
+        [
+            H.make_node("MatMul", ["z", "W"], ["lin"]),
+            H.make_node("ReduceMax", ["z"], ["largest"], keepdims=0),
+            H.make_node("Cast", ["largest"], ["batch"], to=onnx.TensorProto.INT64),
+            H.make_node("Unsqueeze", ["batch", "zero_long1"], ["batch1"]),
+            H.make_node("Concat", ["batch1", "minus_one"], ["flat"], axis=0),
+            H.make_node("Reshape", ["lin", "flat"], ["h"]),
+        ],
+        [constant("zero_long1", [0], np.int64), constant("minus_one", [-1], np.int64)],
+    )
+    assert "Reshape" in refusal(exported) and "depends on the values of its input" in refusal(exported)
+
+
+@pytest.mark.parametrize(
+    "arch, image_shape, likelihood",
+    [
+        ("mlp", (1, 8, 8), "continuous-bernoulli"),
+        ("conv", (1, 8, 8), "continuous-bernoulli"),
+        ("conv", (1, 8, 8), "bernoulli"),
+        ("conv", (3, 12, 10), "gaussian"),
+    ],
+)
+def test_the_engines_own_export_passes_the_new_checks(tmp_path, arch, image_shape, likelihood):
+    """export_onnx of an (untrained) VAE, MLP and conv, is accepted and runs as in torch: its Flatten, chunk and
+    Unflatten are shape-derived (Shape -> Gather -> ... -> Reshape / Slice), not value-derived."""
+    _, meta = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
+    torch.manual_seed(0)
+    hidden = (32,) if arch == "mlp" else (8, 16)
+    model = VAE(VAEConfig(image_shape=image_shape, latent_dim=3, hidden=hidden, arch=arch, likelihood=likelihood)).eval()
+    onnx_io.export_onnx(model, meta, tmp_path / "ours")
+    imported, _ = onnx_io.load_onnx_folder(tmp_path / "ours")
+    x, z = torch.rand(6, *image_shape), 3 * torch.randn(6, 3)
+    with torch.no_grad():
+        np.testing.assert_allclose(imported.encode(x)[0], model.encode(x)[0], atol=1e-4)
+        np.testing.assert_allclose(imported.decode_mean(z), model.decode_mean(z), atol=1e-4)
+
+
+def test_the_plain_pytorch_export_passes_the_new_checks(exported):
+    """The README's plain-PyTorch snippet (nn.Flatten, chunk, view(-1, 1, 8, 8)): accepted by the new checks."""
+    model, _ = onnx_io.load_onnx_folder(exported)
+    assert tuple(model.decode(torch.randn(7, 2)).shape) == (7, 1, 8, 8)
+    assert tuple(model.encode(torch.rand(7, 1, 8, 8))[0].shape) == (7, 2)
+
+
+def test_a_probe_that_runs_too_long_is_stopped(exported, monkeypatch):
+    """The second line of defence: the probe's runs end at PROBE_SECONDS (onnxruntime's terminate flag). The graph,
+    2000 layers of 1024 units, takes about a second uncut; with PROBE_SECONDS = 0 it is stopped at once."""
+    monkeypatch.setattr(onnx_io, "PROBE_SECONDS", 0.0)
+    rng = np.random.default_rng(0)
+    layers = 2000
+    nodes = [H.make_node("MatMul", ["z", "W_in"], ["h0"])]
+    for i in range(layers):
+        nodes += [H.make_node("MatMul", [f"h{i}", "W_sq"], [f"m{i}"]), H.make_node("Tanh", [f"m{i}"], [f"h{i + 1}"])]
+    nodes.append(H.make_node("MatMul", [f"h{layers}", "W_out"], ["h"]))
+    weights = [
+        constant("W_in", rng.normal(size=(2, 1024))),
+        constant("W_sq", rng.normal(size=(1024, 1024)) / 32),
+        constant("W_out", rng.normal(size=(1024, 64)) / 32),
+    ]
+    write_decoder(exported, nodes, weights)
+    assert "takes over 0 s for one image" in refusal(exported)

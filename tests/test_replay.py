@@ -1,6 +1,7 @@
 """Replays (vae_core/analysis/replay.py): frames per epoch, aligned maps, stored in checkpoints; the GIF (ui/replay.py)."""
 
 import io
+import tracemalloc
 from dataclasses import replace
 
 import numpy as np
@@ -8,9 +9,20 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import ROOT
 from ui.replay import replay_gif
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint, save_run, train
-from vae_core.analysis.replay import MAX_SAVED_FRAMES, ReplayRecorder, from_history, procrustes_align, thin, to_history
+from vae_core.analysis.replay import (
+    MAX_SAVED_FRAMES,
+    ReplayError,
+    ReplayRecorder,
+    from_history,
+    procrustes_align,
+    thin,
+    to_history,
+)
+
+SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"
 
 
 def test_procrustes_undoes_a_rotation_and_a_reflection():
@@ -108,3 +120,20 @@ def test_a_long_runs_gif_keeps_as_many_frames_as_a_saved_replay(digits):
     _, replay, _ = trained_replay(digits, latent_dim=2, epochs=2)
     replay.frames = [replace(replay.frames[i % 2], epoch=i + 1) for i in range(300)]  # as a 300-epoch live run
     assert Image.open(io.BytesIO(replay_gif(replay))).n_frames == MAX_SAVED_FRAMES
+
+
+def test_a_stored_replay_of_huge_expanded_frames_is_refused_before_it_is_converted():
+    """A stride-0 expanded tensor is a few bytes in the file and hundreds of MB once made an array: its size is
+    read from its shape and refused before numpy ever sees it."""
+    payload = torch.load(SHIPPED, weights_only=True)
+    (entry,) = [h for h in payload["history"] if h.get("type") == "replay"]
+    for frame in entry["frames"]:
+        frame["recons"] = torch.zeros(1, dtype=torch.uint8).expand(8, 1, 8000, 8000)  # 512 MB each as an array
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReplayError, match="values as a frame's recons, more than"):
+            from_history(payload["history"], image_shape=(1, 8, 8))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20, peak

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -250,3 +251,28 @@ def test_a_model_whose_folder_is_gone_says_the_folder_is_missing(tmp_path):
     (tmp_path / "imgs").rename(tmp_path / "moved")
     proc = cli("eval", str(out), cwd=elsewhere)
     assert proc.returncode == 1 and f"The image folder {tmp_path / 'imgs'} does not exist" in proc.stderr
+
+
+def test_the_same_zip_unpacked_by_two_sessions_at_once_is_one_folder_for_both(tmp_path, monkeypatch):
+    """The rename of the second unpacking onto the first's folder fails with ENOTEMPTY (not FileExistsError) on
+    Linux: the second session takes the first's folder, with no error."""
+    from ui.uploads import unpack_upload
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(6):  # two classes: the upload's folder is its images' root
+            png = io.BytesIO()
+            Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(png, format="PNG")
+            archive.writestr(f"{'ab'[i % 2]}/{i}.png", png.getvalue())
+    first = unpack_upload(buffer.getvalue(), tmp_path)
+    real_is_dir, asked = Path.is_dir, []
+
+    def not_there_when_first_asked(self):  # as if the other session renamed just after this one looked
+        if self == first and not asked:
+            asked.append(self)
+            return False
+        return real_is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", not_there_when_first_asked)
+    assert unpack_upload(buffer.getvalue(), tmp_path) == first and asked  # the real rename met a non-empty folder
+    assert sorted(p.name for p in tmp_path.iterdir() if real_is_dir(p)) == [first.name]  # nothing half-unpacked left

@@ -4,16 +4,20 @@ import pickle
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
 
 from vae_core import BetaControl, CheckpointError, ModelChoice, RunSpec, TrainConfig, load_checkpoint
 from vae_core.analysis.replay import REPLAY_IMAGES
+from vae_core.model.checkpoint import read_resume_state
 from vae_core.runs import child
 from vae_core.runs import registry as runs_registry
 from vae_core.runs.child import ChildMessage
 from vae_core.runs.registry import RunRegistry
+from vae_core.runs.snapshots import runs_dir
+from vae_core.store.files import typed_folders
 
 
 @pytest.fixture(scope="module")
@@ -330,4 +334,46 @@ def test_a_finished_unsaved_run_is_listed_after_a_restart_and_discarding_it_remo
     (found,) = RunRegistry().restored()
     assert (found.id, found.status, found.snapshot().saveable) == (run.id, "finished", True)
     found.discard()
+    assert RunRegistry().restored() == []
+
+
+def finished_snapshot(digits) -> tuple[Path, dict]:
+    """A finished, unsaved run's snapshot on disk (this test's runs folder): its checkpoint and payload."""
+    run = new_run(RunRegistry(), digits, epochs=2)
+    wait(run, lambda s: not s.live)
+    (path,) = runs_dir().glob(f"{run.id}.pt")
+    return path, torch.load(path, weights_only=True)
+
+
+def test_a_snapshot_whose_data_the_guard_refuses_is_not_restored_and_its_folder_not_read(digits, tmp_path):
+    path, payload = finished_snapshot(digits)
+    outside = tmp_path / "server-folder"  # a folder on the server nobody named
+    (outside / "a").mkdir(parents=True)
+    payload["data_options"] = dict(payload["data_options"], name=str(outside))
+    torch.save(payload, path)
+    refused = []
+    registry = RunRegistry(data_refusal=lambda options: refused.append(options.name) or "not named here")
+    assert registry.restored() == [] and refused == [str(outside)]
+    assert str(outside.resolve()) not in typed_folders()  # not loaded, so not "named by someone"
+
+
+def test_a_snapshot_linked_from_elsewhere_or_past_its_own_epochs_is_not_restored(digits, tmp_path):
+    path, payload = finished_snapshot(digits)
+    assert [r.id for r in RunRegistry().restored()] == [path.stem]
+    elsewhere = tmp_path / "elsewhere.pt"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+    assert RunRegistry().restored() == []
+    path.unlink()
+    payload["resume_state"]["epochs_done"] = 999  # "epoch 999 of 2"
+    torch.save(payload, path)
+    assert RunRegistry().restored() == []
+
+
+def test_a_garbage_optimizer_state_is_a_damaged_checkpoint_not_a_type_error(digits):
+    path, payload = finished_snapshot(digits)
+    payload["resume_state"]["optimizer"] = 5
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match="its optimizer state is damaged"):
+        read_resume_state(path)
     assert RunRegistry().restored() == []

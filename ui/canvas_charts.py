@@ -35,7 +35,9 @@ KL_SCALE = plotly.colors.get_colorscale(KL_COLORSCALE)  # the stops of ui.figure
 
 
 def _floats(values, digits: int = 4) -> list:
-    return np.round(np.asarray(values, dtype=float), digits).tolist()
+    """Rounded numbers for the page's JSON; a value that is missing or not finite is null (JSON has no NaN)."""
+    rounded = np.round(np.array(values, dtype=float), digits)  # None becomes NaN here
+    return np.where(np.isfinite(rounded), rounded, None).tolist()
 
 
 def small_map_data(xy: np.ndarray, labels: np.ndarray, axis_names, class_names, x_range, y_range) -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.links import plain
+from ui.text import plain
 from ui.uploads import display_name, short_name
 from vae_core.config import BUILTIN, DataOptions
 from vae_core.maps.projection import MapData
@@ -135,7 +135,7 @@ def run_registry():
     """One registry of background training runs per server, shared by all sessions."""
     from vae_core.runs.registry import RunRegistry
 
-    return RunRegistry()
+    return RunRegistry(data_refusal=data_refusal)  # restored runs read only the data a checkpoint may
 
 
 _PREFETCH: dict = {}  # dataset name -> Future of its Dataset, loaded in the background (prefetch_dataset)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.navigation import guarded
+from ui.text import plain
 from vae_core.analysis.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
 from vae_core.config import RunSpec
 from vae_core.data.datasets import DatasetError
@@ -65,7 +66,7 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
         registry, data = catalogue.run_registry(), load_data()  # where a rerun may stop it: the clicks stay noted
     except DatasetError as err:
         noted.clear()
-        st.error(f"The retrain could not start: {err}")
+        st.error(f"The retrain could not start: {plain(err)}")
         return
     trains = {remedy.key: (remedy.change, train) for remedy, train in remedies(spec.train)}
     errors = []
@@ -80,7 +81,7 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
             mine.append(run.id)
         noted.pop(0)
     for error in errors:
-        st.error(f"The retrain could not start: {error}")
+        st.error(f"The retrain could not start: {plain(error)}")
 
 
 def doctor_panel(

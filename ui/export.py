@@ -30,8 +30,23 @@ def points_csv(z: np.ndarray, map_xy: np.ndarray | None = None, **columns) -> by
     if map_xy is not None:
         table["map_x"], table["map_y"] = np.asarray(map_xy)[:, 0], np.asarray(map_xy)[:, 1]
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(table)
+    writer = csv.writer(text, lineterminator="\r\n")  # RFC 4180; and a CR inside a cell is then quoted
+    writer.writerow(map(_cell, table))
     for i in range(len(z)):
-        writer.writerow(f"{v:.6g}" if isinstance(v, (float, np.floating)) else v for v in (col[i] for col in table.values()))
+        writer.writerow(
+            f"{v:.6g}" if isinstance(v, (float, np.floating)) else _cell(v) for v in (col[i] for col in table.values())
+        )
     return text.getvalue().encode()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP, CSV injection)
+
+
+def _cell(value):
+    """A number to 6 significant digits; text that a spreadsheet could run as a formula with a leading apostrophe,
+    so it is shown as the text it is."""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.6g}"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.geometry import ellipse_paths
+from ui.text import plotly_text
 from vae_core.maps.projection import LABEL_COLORS, label_name
 
 
@@ -178,7 +179,7 @@ def _label_traces(md, selectable: bool = False, opacity: float = 1.0) -> list:
     traces = []
     for label in np.unique(md.labels):
         idx = np.flatnonzero(md.labels == label)
-        name = md.label_name(label)
+        name = plotly_text(md.label_name(label))
         traces.append(
             scatter(
                 x=md.xy[idx, 0],
@@ -201,6 +202,7 @@ def _factor_traces(md, name: str) -> list:
         categories = md.factor_categories[name]
         coded = SimpleNamespace(xy=md.xy, labels=values.astype(int), label_name=lambda c: label_name(categories, c))
         return _label_traces(coded, selectable=True)
+    name = plotly_text(name)
     scatter = go.Scattergl if len(md.xy) > WEBGL_ABOVE else go.Scatter
     return [
         scatter(
@@ -375,14 +377,14 @@ def sweep_curve(group: str, rows: list) -> go.Scatter:
         x=mx,
         y=my,
         mode="lines+markers",
-        name=f"{group}: median over seeds",
+        name=f"{plotly_text(group)}: median over seeds",
         showlegend=True,
         error_x=_spread(kl, mx),
         error_y=_spread(recon, my),
         line=dict(color="#444444", width=1.5),
         marker=dict(size=6, color="#444444"),
         text=[f"β={b:g}" for b in betas],
-        hovertemplate=f"{group} %{{text}}<br>median KL %{{x:.2f}}, recon %{{y:.2f}}<extra></extra>",
+        hovertemplate=f"{plotly_text(group)} %{{text}}<br>median KL %{{x:.2f}}, recon %{{y:.2f}}<extra></extra>",
     )
 
 
@@ -564,7 +566,7 @@ def small_map(xy: np.ndarray, labels: np.ndarray, axis_names, class_names=(), he
     traces = []
     for label in np.unique(labels):
         idx = np.flatnonzero(labels == label)
-        name = label_name(class_names, label)
+        name = plotly_text(label_name(class_names, label))
         traces.append(
             go.Scatter(
                 x=xy[idx, 0],
@@ -594,7 +596,7 @@ def point_labels(rows: list, near: float = 0.04) -> list[str]:
     named, labels = [], []
     for row, point in zip(rows, xy):
         crowded = any((np.abs(point - other) / span < near).all() for other in named)
-        labels.append("" if row.group or crowded else row.name)
+        labels.append("" if row.group or crowded else plotly_text(row.name))
         if labels[-1]:
             named.append(point)
     return labels
@@ -614,7 +616,7 @@ def rate_distortion(rows: list, height: int = 480) -> go.Figure:
             showlegend=False,
             text=point_labels(rows),
             textposition="top center",
-            customdata=[[r.name, r.dataset, r.latent_dim, r.test_loss, r.beta_text] for r in rows],
+            customdata=[[plotly_text(r.name), plotly_text(r.dataset), r.latent_dim, r.test_loss, r.beta_text] for r in rows],
             marker=dict(
                 size=11,
                 color=[float("nan") if b is None else b for b in betas],

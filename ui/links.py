@@ -4,26 +4,14 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ui.geometry import Selection
+from ui.text import plain
 
 PROJECTIONS = ("pca", "umap", "tsne")
-MARKDOWN_SIGNS = "\\`*_{}[]()<>#+-.!|~$:"  # what Streamlit's Markdown (images, links, LaTeX, icons) acts on
-
-
-WORD_JOINER = "\u2060"  # invisible; splits "http://" and "www." so that GFM does not make a link of them
-
-
-def plain(text: str) -> str:
-    """Text from a URL (or a file name), escaped so that Streamlit's Markdown shows it as it is: a link's
-    `![t](http://…)` must never make the browser fetch that host, nor `[t](…)` or a bare address become a live
-    link (GitHub's autolinks act on text after its escapes, hence the invisible joiners)."""
-    escaped = "".join(f"\\{c}" if c in MARKDOWN_SIGNS else c for c in str(text))
-    return re.sub(r"(?i)(\\:|www)", lambda m: m.group(1) + WORD_JOINER, escaped)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui.catalogue import checkpoint_dir, checkpoints, dataset_label, load_model, map_data
-from ui.links import plain
+from ui.text import plain
 from vae_core.config import DIFFERENT_MODE, IMAGES
 from vae_core.maps.projection import MapData
 from vae_core.store.files import ListedCheckpoint

@@ -7,6 +7,7 @@ on it, or a session showed or chose it lately (hold_upload); `remove_unused_uplo
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import shutil
@@ -54,11 +55,11 @@ def unpack_upload(zip_bytes: bytes, root: Path, file_name: str = "") -> Path:
         try:
             extract_image_zip(io.BytesIO(zip_bytes), tmp)
             tmp.rename(folder)  # complete or absent: a half-unpacked upload is never taken for a whole one
-        except FileExistsError:  # the same zip unpacked at the same moment by another session
+        except OSError as err:
             shutil.rmtree(tmp, ignore_errors=True)
-        except OSError as err:  # a full disk: nothing half-unpacked stays
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise DatasetError(write_failure(err, "the unpacked zip", root)) from err
+            if not (err.errno in (errno.EEXIST, errno.ENOTEMPTY) and folder.is_dir()):  # a full disk: nothing half stays
+                raise DatasetError(write_failure(err, "the unpacked zip", root)) from err
+            # else the same zip, unpacked at the same moment by another session: theirs is as good
         except BaseException:  # a refused zip leaves nothing behind
             shutil.rmtree(tmp, ignore_errors=True)
             raise

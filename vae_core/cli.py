@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from dataclasses import replace
@@ -461,11 +462,27 @@ def cmd_eval(args) -> int:
             prior = torch.bincount(data.train_y, minlength=model.config.num_classes).float() / len(data.train_y)
             result["iwae_nll_marginal"] = marginal_nll(model, data.test_x, args.iwae_k, per_batch, args.seed, prior)
     if args.json:
-        print(json.dumps(result))
+        print(strict_json(result))
     else:
         for key, value in result.items():
             print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
     return 0
+
+
+def strict_json(value) -> str:
+    """value as JSON that any parser reads: a float that is not finite (NaN, ±inf) becomes null, at any depth, as
+    JSON has no NaN (Python writes a bare NaN, which a browser's JSON.parse refuses)."""
+    return json.dumps(_finite_or_none(value), allow_nan=False)
+
+
+def _finite_or_none(value):
+    if isinstance(value, float):  # numpy's float64 too
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
 
 
 def _model_and_data(args):
@@ -503,16 +520,23 @@ def cmd_metrics(args) -> int:
             for name, d, share in zip(data.factors.names, scores["best_dimension"], scores["best_share"])
         ],
     )
-    if args.json:
-        print(json.dumps(result))
+    if args.json:  # how many codes were measured, and why a metric is None when one is
+        print(strict_json(dict(result, metric_sample=scores.get("metric_sample"), metric_notes=scores.get("metric_notes", {}))))
         return 0
     print(f"{data.name}: {len(data.test_x)} test images, {model.config.latent_dim} latent dimensions")
+    notes = scores.get("metric_notes", {})
     for name in METRIC_NAMES:
-        print(f"{METRIC_TITLES[name]:>22}: {result[name]:.3f}")
+        print(f"{METRIC_TITLES[name]:>22}: {_figure(result[name], '.3f')}" + (f" ({notes[name]})" if name in notes else ""))
+    print(f"(measured on {scores.get('metric_sample', len(data.test_x)):,} test images)")
     print("factor: the latent dimension that carries most of it (its share of the factor's entropy, beyond chance)")
     for f in result["factors"]:
-        print(f"{f['name']:>22}: z{f['best_dimension'] + 1} ({f['share']:.2f})")
+        print(f"{f['name']:>22}: z{f['best_dimension'] + 1} ({_figure(f['share'], '.2f')})")
     return 0
+
+
+def _figure(value, spec: str) -> str:
+    """A measured number, or a dash for one that could not be measured (None)."""
+    return "—" if value is None else format(value, spec)
 
 
 def cmd_export(args) -> int:

@@ -8,6 +8,7 @@ Torch-free, so the app can read checkpoint summaries (vae_core.store.meta) befor
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 ARCHS = ("mlp", "conv")
@@ -100,8 +101,11 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0 or self.beta < 0 or not self.warmup_epochs > 0:
-            raise ValueError("lr and warmup_epochs must be positive and beta non-negative")
+        if not 0 < self.lr < math.inf or not 0 <= self.beta < math.inf or not 0 < self.warmup_epochs < math.inf:
+            raise ValueError(
+                f"lr and warmup_epochs must be positive and beta non-negative, all finite numbers: got lr {self.lr}, "
+                f"warmup_epochs {self.warmup_epochs}, beta {self.beta}"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -7,6 +7,7 @@ from ui import catalogue, session
 from ui.explore.map_state import clear_selection
 from ui.geometry import Selection
 from ui.images import crisp, grid
+from ui.text import plain
 
 MAX_REGION_IMAGES = 100
 
@@ -36,8 +37,8 @@ def show_point(model, md, data, i: int) -> None:
     shown = session.image_shown()
     recon, mean = decode_points(model, np.concatenate([z, mu]), shown, y=int(md.labels[i]))  # under its own label
     label = md.label_name(md.labels[i])
-    file = f" · `{data.test_names[i]}`" if data.test_names else ""
-    st.markdown(f"**Test image #{i}**{file} · label **{label}**")
+    file = f" · {plain(data.test_names[i])}" if data.test_names else ""
+    st.markdown(f"**Test image #{i}**{file} · label **{plain(label)}**")
     cols = st.columns(3)
     for col, img, caption in zip(
         cols,

@@ -12,6 +12,7 @@ from ui.explore.map_state import current_selection, map_chart_key
 from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shading
 from ui.images import grid
 from ui.selection import show_selection
+from ui.text import plain
 from vae_core.stats.estimators import density_grid
 
 DENSITY_POINTS = 2000  # test images whose posteriors make the q(z) shading (the map shows them all)
@@ -75,7 +76,7 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
         with st.container(border=True):
             selection_panel(row, md, view, selection, choices["label"])
         if choices["manifold"]:
-            under = "" if choices["label"] is None else f", under the label {md.label_name(choices['label'])}"
+            under = "" if choices["label"] is None else f", under the label {plain(md.label_name(choices['label']))}"
             st.image(
                 manifold_image(row.path, row.mtime, choices["grid_n"], projection, session.image_shown(), choices["label"], md),
                 caption=f"Decoded manifold: {choices['grid_n']}×{choices['grid_n']} grid over the map's region{under}",

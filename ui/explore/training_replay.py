@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import catalogue
 from ui.navigation import guarded
+from ui.text import plain
 from vae_core.config import IMPORTED
 
 
@@ -16,7 +17,7 @@ def saved_replay(path: str, mtime: int):
     try:
         return from_history(meta.history, meta.beta_changes, meta.image_shape)
     except ReplayError as err:
-        return f"This model's replay cannot be shown: {err}."
+        return f"This model's replay cannot be shown: {plain(err)}."
 
 
 def replay_section(row) -> None:

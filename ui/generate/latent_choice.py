@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import session
 from ui.images import crisp
+from ui.text import plain
 
 
 def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, default_index: int, sources=("explore", "test")):
@@ -20,7 +21,7 @@ def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, defau
     if source == "origin":
         return np.zeros(md.projection.latent_dim, np.float32), "the origin"
     i = int(st.number_input("Test image", 0, len(data.test_x) - 1, default_index, key=f"{key}_index"))
-    st.image(crisp(data.test_x[i], width=84), caption=f"#{i}, label {md.label_name(md.labels[i])}")
+    st.image(crisp(data.test_x[i], width=84), caption=f"#{i}, label {plain(md.label_name(md.labels[i]))}")
     return md.mu[i], f"test image #{i}"
 
 

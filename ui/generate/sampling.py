@@ -7,6 +7,7 @@ from ui import session
 from ui.export import points_csv
 from ui.generate.downloads import downloads
 from ui.images import grid
+from ui.text import plain
 from vae_core.analysis.latent import decode_points, prior_latents, samples_by_class
 
 PRIOR_SEED = "gen_seed"  # the prior samples' seed input
@@ -41,7 +42,7 @@ def class_rows(model, names: list, name: str, per_class: int, temperature: float
     images = samples_by_class(model, per_class, temperature, seed, session.image_shown())
     st.image(
         grid(images, nrow=per_class, width=min(720, 56 * per_class)),
-        caption=f"One row per class, from the top: {', '.join(names)}. Each column is one code z ~ N(0, T²·I) "
+        caption=f"One row per class, from the top: {plain(', '.join(map(str, names)))}. Each column is one code z ~ N(0, T²·I) "
         f"decoded under every label: one style, every class · T = {temperature:g} · seed {seed}",
     )
     z = prior_latents(per_class, model.config.latent_dim, temperature, seed)

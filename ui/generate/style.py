@@ -8,6 +8,7 @@ from ui.export import points_csv
 from ui.generate.downloads import downloads
 from ui.generate.latent_choice import choose_latent, valid_picks
 from ui.images import grid
+from ui.text import plain
 from vae_core.analysis.latent import every_label
 
 
@@ -33,6 +34,6 @@ def style_row(model, names: list, z: np.ndarray, what: str, stem: str) -> None:
     images = every_label(model, z[None], session.image_shown())
     st.image(
         grid(images, nrow=len(names), width=min(720, 64 * len(names))),
-        caption=f"One style, every class: {what} decoded under each label, from the left: {', '.join(names)}",
+        caption=f"One style, every class: {what} decoded under each label, from the left: {plain(', '.join(map(str, names)))}",
     )
     downloads(images, len(names), points_csv(np.repeat(z[None], len(names), 0), label=names), stem)

@@ -11,6 +11,7 @@ from ui.generate.draw import drawn_image
 from ui.generate.image_input import IWAE_K, OwnImage, data_fill, draws_light_on_dark, model_input, upload_preview, upload_terms
 from ui.generate.style import style_row
 from ui.images import crisp, grid
+from ui.text import plain
 from vae_core import DatasetError
 from vae_core.model.bounds import ImageTerms
 from vae_core.store.meta import CheckpointMeta
@@ -79,7 +80,9 @@ def show_own_image(model, md, data, meta: CheckpointMeta, row, image: OwnImage, 
     if len(md.mu):
         near = np.argsort(((md.mu - terms.mu) ** 2).sum(1))[:NEIGHBOURS]
         labels = ", ".join(md.label_name(md.labels[i]) for i in near)
-        near_col.image(grid(data.test_x[near], nrow=4, width=360), caption=f"Nearest test images in latent space: {labels}")
+        near_col.image(
+            grid(data.test_x[near], nrow=4, width=360), caption=f"Nearest test images in latent space: {plain(labels)}"
+        )
     with near_col:
         images = torch.stack([x, reconstruction, mean])
         downloads(
@@ -93,7 +96,7 @@ def show_own_image(model, md, data, meta: CheckpointMeta, row, image: OwnImage, 
             model,
             md.class_names,
             terms.mu,
-            f"the code of {image.name}, read as {md.label_name(label)},",
+            f"the code of {plain(image.name)}, read as {plain(md.label_name(label))},",
             f"{row.name}-your-image-style",
         )
 
@@ -106,7 +109,7 @@ def invert_choice(model, row, image: OwnImage) -> bool | None:
             fill = data_fill(row.path, row.mtime)
             image_dark = float(model_input(image.data, model.config.image_shape, fill).mean()) < 0.5
     except DatasetError as err:
-        st.error(f"**{image.name}**: {err}")
+        st.error(f"**{plain(image.name)}**: {plain(err)}")
         return None
     model_dark = draws_light_on_dark(row.path, row.mtime)
     return st.checkbox(

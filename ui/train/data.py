@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import catalogue
 from ui.images import grid
-from ui.links import plain
+from ui.text import plain
 from ui.uploads import hold_upload, unpack_upload
 from vae_core import DatasetError
 from vae_core.config import suggest_architecture
@@ -120,7 +120,7 @@ def unpacked_upload(upload) -> Upload | None:
         with st.spinner("Unpacking the zip…"):  # found at once when unpacked before; again if it was cleaned up
             folder = unpack_upload(upload.getvalue(), catalogue.uploads_dir(), upload.name)
     except DatasetError as err:
-        st.error(str(err))
+        st.error(plain(err))
         return None
     st.session_state[UPLOADED] = Upload(str(folder), upload.name)
     return st.session_state[UPLOADED]
@@ -142,13 +142,13 @@ def upload_preview(folder: str) -> None:
     hold_upload(Path(folder))  # in use by this session: another session's clean-up keeps it
     try:
         summary = describe_upload(folder)
-    except DatasetError as err:
-        st.error(str(err))
+    except DatasetError as err:  # named by the zip, never by the server's folder for it
+        st.error(plain(str(err).replace(folder, catalogue.dataset_label(folder))))
         return
     sizes = sorted(summary.sizes.items(), key=lambda kv: -kv[1])
     size_text = ", ".join(f"{w}×{h} ({n})" for (w, h), n in sizes[:3]) + (" …" if len(sizes) > 3 else "")
     grey = all(m in GRAY_MODES for m in summary.modes)
-    classes = ", ".join(f"{name} {n}" for name, n in list(summary.per_class.items())[:8])
+    classes = plain(", ".join(f"{name} {n}" for name, n in list(summary.per_class.items())[:8]))
     st.caption(
         f"**{summary.n_images:,} images** in {len(summary.per_class)} "
         f"{'class' if len(summary.per_class) == 1 else 'classes'} ({classes}"

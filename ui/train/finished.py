@@ -5,6 +5,7 @@ import streamlit as st
 from ui import catalogue, session
 from ui.doctor import doctor_panel
 from ui.formulas import negative_loss_note
+from ui.text import plain
 from vae_core import CheckpointError
 from vae_core.analysis.doctor import spec_of
 from vae_core.model.checkpoint import safe_checkpoint_path
@@ -13,7 +14,7 @@ from vae_core.runs.registry import RunSnapshot
 
 def save_panel(run, snap: RunSnapshot) -> None:
     if snap.saved_as:
-        st.success(f"Saved as `{snap.saved_as}`. It is selected in the sidebar: open Explore to click its map.")
+        st.success(f"Saved as {plain(snap.saved_as)}. It is selected in the sidebar: open Explore to click its map.")
         st.page_link("pages/explore.py", label="Explore the new model", icon=":material/map:")
         return
     likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
@@ -36,7 +37,7 @@ def save_panel(run, snap: RunSnapshot) -> None:
             path = run.save(safe_checkpoint_path(catalogue.checkpoint_dir(), name))
         except CheckpointError as err:
             kept = " The run is kept here: save it again once there is room." if isinstance(err.__cause__, OSError) else ""
-            st.error(str(err) + kept)
+            st.error(plain(err) + kept)
             return
         session.pick_next_run(path.stem)
         st.rerun()

@@ -5,6 +5,7 @@ import streamlit as st
 from ui import catalogue
 from ui.navigation import guarded
 from ui.replay import run_every
+from ui.text import plain
 from ui.train.diagnostics import diagnostics, replay_key
 from ui.train.finished import final_metrics, resume_panel, run_doctor, save_panel
 from ui.train.live import DRAWN_LAYOUT, formulas_panel, live_view, page_layout
@@ -50,7 +51,7 @@ def run_header(run, snap: RunSnapshot) -> None:
     conditional = "conditional " if run.model.config.conditional else ""
     head.caption(
         f"{snap.arch} {conditional}VAE, {snap.latent_dim}-D latent, {snap.likelihood} likelihood, on "
-        f"{catalogue.dataset_label(snap.dataset)} "
+        f"{plain(catalogue.dataset_label(snap.dataset))} "
         f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}"
     )
     if snap.live:

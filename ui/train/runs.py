@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import catalogue, session
+from ui.text import plain
 from vae_core.runs.registry import RunSnapshot
 
 OPEN_RUN = "_open_run"  # the run the page showed last: shown again when the page is opened without one
@@ -29,7 +30,7 @@ def session_runs(current: str | None) -> None:
     with st.expander(f"Your runs ({len(runs)})", expanded=current is None):
         for _, snap in runs:
             done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
-            run_row(snap, f"· {done:.0%}" + (f" · saved as `{snap.saved_as}`" if snap.saved_as else ""), current)
+            run_row(snap, f"· {done:.0%}" + (f" · saved as {plain(snap.saved_as)}" if snap.saved_as else ""), current)
 
 
 def restored_runs(current: str | None) -> None:
@@ -49,7 +50,7 @@ def run_row(snap: RunSnapshot, where: str, current: str | None) -> None:
     """One run in a list: what it is, its state, where it stands, and a way to open it."""
     a, b = st.columns([4, 1], vertical_alignment="center")
     a.markdown(
-        f"`{snap.id}` · {snap.arch}, z={snap.latent_dim} on {catalogue.dataset_label(snap.dataset)} · "
+        f"`{snap.id}` · {snap.arch}, z={snap.latent_dim} on {plain(catalogue.dataset_label(snap.dataset))} · "
         f"**{STATUS[snap.status]}** {where}"
     )
     b.button("Open", key=f"open_{snap.id}", on_click=open_run, args=(snap.id,), disabled=snap.id == current, width="stretch")

@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import catalogue, session
-from ui.links import plain
+from ui.text import plain
 from ui.train.data import UPLOAD
 from ui.uploads import held_uploads, hold_upload, remove_unused_uploads
 from vae_core import CheckpointError, DatasetError
@@ -59,7 +59,7 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
         spec = run_spec(data.options, model_opts, train_opts)
         run = catalogue.run_registry().start(spec, data)
     except (DatasetError, ValueError) as err:
-        st.error(str(err))
+        st.error(plain(err))
         return
     session.add_session_run(run.id)
     st.query_params["run"] = run.id  # a reload re-attaches to this run
@@ -80,7 +80,7 @@ def continue_controls(busy: bool) -> None:
     row = session.chosen_row()
     if row is None:
         return
-    with st.expander(f"Continue training {row.name}", icon=":material/fast_forward:"):
+    with st.expander(f"Continue training {plain(row.name)}", icon=":material/fast_forward:"):
         state, reason = resume_state_or_reason(row.path, row.mtime)
         if state is None:
             st.caption(plain(reason.replace(row.path, row.name)))
@@ -98,7 +98,7 @@ def continue_run(row, state, more: int) -> None:
     model, meta = catalogue.load_model(row.path, row.mtime)
     data, problem = catalogue.dataset_for(meta)
     if data is None:
-        st.error(f"Its data are not here, so it cannot train further: {problem}")
+        st.error(f"Its data are not here, so it cannot train further: {plain(problem)}")
         return
     run = catalogue.run_registry().continue_run(model, meta, state, data, more)
     session.add_session_run(run.id)

@@ -5,12 +5,21 @@ It shows the latent map coloured as in the app (by label, or by a true factor), 
 cursor (from a sprite of decodes on a grid over the map, the same one the app's hover preview uses), a clicked
 dot's test image beside its reconstruction (thumbnails of up to MAX_THUMBNAILS test images), the decoded
 manifold, and the run's training curves where it has some.
+
+Names on the page (the checkpoint's, the dataset's, its classes' and factors') are whatever a user's files are
+called, so they are text, never markup: the page is filled in one pass (no value is scanned for markers again), its
+data sit in a JSON script with <, > and & escaped, the page's script sets each name as text (textContent), and
+where plotly draws one (it reads a subset of HTML in its text) the name is escaped, so plotly shows its characters.
+Its CSP runs only the page's own two scripts, by hash: no inline handler runs.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -47,14 +56,28 @@ def thumbnails(model, md, test_x, shown: str = "mean") -> dict:
     )
 
 
+def plotly_text(text) -> str:
+    """Text for plotly to show as it is: plotly reads tags (<a href>, <b>, <br>...) in its text, then decodes HTML
+    entities, so with &, < and > escaped it makes no tag and shows these characters."""
+    return html.escape(str(text), quote=False)
+
+
+def trace_names(md, colour_by: str = "label") -> list[str]:
+    """The map's traces' names, as they are (not escaped): a label's or category's each, or the quantity's."""
+    if colour_by == "label" or colour_by in md.factor_categories:
+        codes = md.labels if colour_by == "label" else md.factor(colour_by).astype(int)
+        names = md.class_names if colour_by == "label" else md.factor_categories[colour_by]
+        return [label_name(names, code) for code in np.unique(codes)]
+    return [str(colour_by)]
+
+
 def map_figure(md, colour_by: str = "label") -> dict:
     """The map as a plotly figure in plain JSON: a trace per label or category, or one with a colour scale for a
-    quantity. customdata is each dot's index among the test images."""
+    quantity. customdata is each dot's index among the test images. Every name in it is plotly_text."""
     marker = dict(size=6 if len(md.xy) < 5000 else 3, line=dict(width=0))
     kind = "scattergl" if len(md.xy) > WEBGL_ABOVE else "scatter"  # as the app: SVG is slow beyond a few thousand
     if colour_by == "label" or colour_by in md.factor_categories:
         codes = md.labels if colour_by == "label" else md.factor(colour_by).astype(int)
-        names = md.class_names if colour_by == "label" else md.factor_categories[colour_by]
         data = [
             dict(
                 type=kind,
@@ -62,15 +85,17 @@ def map_figure(md, colour_by: str = "label") -> dict:
                 x=md.xy[idx, 0].tolist(),
                 y=md.xy[idx, 1].tolist(),
                 customdata=idx.tolist(),
-                name=label_name(names, code),
+                name=plotly_text(name),
                 marker=dict(marker, color=LABEL_COLORS[int(code) % len(LABEL_COLORS)]),
-                hovertemplate=f"{html.escape(label_name(names, code))}<br>#%{{customdata}}<extra></extra>",
+                # the (escaped) name by reference: a "%{...}" in a name is not read as a template
+                hovertemplate="%{data.name}<br>#%{customdata}<extra></extra>",
             )
-            for code in np.unique(codes)
+            for code, name in zip(np.unique(codes), trace_names(md, colour_by))
             for idx in [np.flatnonzero(codes == code)]
         ]
     else:
         values = md.factor(colour_by)
+        title = dict(text=plotly_text(colour_by))
         data = [
             dict(
                 type=kind,
@@ -78,11 +103,9 @@ def map_figure(md, colour_by: str = "label") -> dict:
                 x=md.xy[:, 0].tolist(),
                 y=md.xy[:, 1].tolist(),
                 customdata=list(range(len(values))),
-                name=colour_by,
+                name=plotly_text(colour_by),
                 showlegend=False,
-                marker=dict(
-                    marker, color=values.tolist(), colorscale="Viridis", colorbar=dict(title=dict(text=colour_by), thickness=14)
-                ),
+                marker=dict(marker, color=values.tolist(), colorscale="Viridis", colorbar=dict(title=title, thickness=14)),
                 hovertemplate="#%{customdata}<extra></extra>",
             )
         ]
@@ -92,9 +115,9 @@ def map_figure(md, colour_by: str = "label") -> dict:
         margin=dict(l=60, r=10, t=30, b=50),
         hovermode="closest",
         dragmode="pan",
-        legend=dict(title=dict(text=colour_by), itemsizing="constant"),
-        xaxis=dict(title=dict(text=x_title), range=list(md.x_range), zeroline=False, automargin=True),
-        yaxis=dict(title=dict(text=y_title), range=list(md.y_range), zeroline=False, automargin=True),
+        legend=dict(title=dict(text=plotly_text(colour_by)), itemsizing="constant"),
+        xaxis=dict(title=dict(text=plotly_text(x_title)), range=list(md.x_range), zeroline=False, automargin=True),
+        yaxis=dict(title=dict(text=plotly_text(y_title)), range=list(md.y_range), zeroline=False, automargin=True),
     )
     return dict(data=data, layout=layout)
 
@@ -108,16 +131,44 @@ def curves(history: list) -> dict | None:
     return {key: [float(e[key]) for e in steps] for key in ("step", "recon", "kl", "loss")}
 
 
-def view_html(title: str, description: str, figure: dict, sprite: dict, thumbs: dict, run_curves: dict | None) -> str:
-    """The page: plotly.js, the view's data and the script that draws it, all inline."""
-    view = dict(figure=figure, sprite=sprite, thumbs=thumbs, curves=run_curves)
-    data = json.dumps(view, separators=(",", ":")).replace("</", "<\\/")  # no "</script>" inside the script
+def view_html(
+    title: str, description: str, names: list, figure: dict, sprite: dict, thumbs: dict, run_curves: dict | None
+) -> str:
+    """The page: plotly.js, the view's data and the script that draws it, all inline. title, description and
+    names (the traces', as they are: a clicked dot's caption names its trace) are set as text by the script."""
+    view = dict(
+        title=title, description=description, names=names, figure=figure, sprite=sprite, thumbs=thumbs, curves=run_curves
+    )
+    plotly_source = plotly_js()
+    webgl = any(trace.get("type") == "scattergl" for trace in figure["data"])
+    values = dict(
+        CSP=content_security_policy([plotly_source, _SCRIPT], allow_eval=webgl),
+        PLOTLY=plotly_source,
+        VIEW=script_json(view),
+        SCRIPT=_SCRIPT,
+    )
+    # one pass over the template: a value is never scanned for markers (a name holding "__VIEW__" stays text)
+    return re.sub(r"__(CSP|PLOTLY|VIEW|SCRIPT)__", lambda m: values[m.group(1)], _TEMPLATE)
+
+
+def script_json(value) -> str:
+    """value as JSON to put inside a <script type="application/json">: with <, > and & escaped, no name can end
+    the element ("</script>") or open a comment ("<!--"); U+2028 and U+2029 are escaped too (line ends to JavaScript)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def content_security_policy(scripts: list[str], allow_eval: bool) -> str:
+    """No request anywhere (default-src 'none'; images, fonts and styles inline), and only these scripts run: each
+    by the SHA-256 of its text, so no other inline script and no inline event handler (onerror=...) runs."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
+    # 'unsafe-eval' only for WebGL: plotly's scattergl draws with regl, which compiles its drawing code with
+    # Function(); without it a scattergl map stays blank. SVG maps (up to WEBGL_ABOVE points) run with no eval.
+    unsafe_eval = " 'unsafe-eval'" if allow_eval else ""
     return (
-        _TEMPLATE.replace("__TITLE__", html.escape(title))
-        .replace("__DESCRIPTION__", html.escape(description))
-        .replace("__PLOTLY__", plotly_js())
-        .replace("__VIEW__", data)
-        .replace("__SCRIPT__", _SCRIPT)
+        f"default-src 'none'; script-src {hashes}{unsafe_eval}; style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
     )
 
 
@@ -142,6 +193,7 @@ def export_html(
     return view_html(
         f"{name} · latent map",
         description,
+        trace_names(md, colour_by),
         map_figure(md, colour_by),
         decode_sprite(model, md, shown),
         thumbnails(model, md, test_x, shown),
@@ -150,9 +202,8 @@ def export_html(
 
 
 _TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval';
- style-src 'unsafe-inline'; img-src data: blob:; font-src data:">
+<html lang="en"><head><meta charset="utf-8"><title>latent map</title>
+<meta http-equiv="Content-Security-Policy" content="__CSP__">
 <style>
 body{font-family:system-ui,sans-serif;margin:24px;color:#222}h1{font-size:22px;margin:0 0 6px}
 p.lead{color:#555;max-width:1100px;font-size:14px}#row{display:flex;gap:24px;flex-wrap:wrap}#map{width:640px}
@@ -164,7 +215,7 @@ image-rendering:pixelated}.caption{font-size:12px;color:#666}
 </style>
 <script>__PLOTLY__</script>
 </head><body>
-<h1>__TITLE__</h1><p class="lead">__DESCRIPTION__</p>
+<h1 id="title"></h1><p class="lead" id="description"></p>
 <div id="row"><div id="map"></div><div id="side">
 <h2>Clicked</h2><div id="picked" class="caption">Click a dot on the map.</div>
 <canvas id="original" class="pic" width="160" height="160"></canvas><canvas id="recon" class="pic" width="160"
@@ -173,12 +224,16 @@ height="160"></canvas><div class="caption">test image · reconstruction (decoded
 regular grid over the map's region</div></div></div>
 <div id="curves-box"><h2 id="curves-title">Training curves</h2><div id="curves"></div></div>
 <div id="hover"><canvas width="104" height="104"></canvas></div>
-<script>const VIEW = __VIEW__;
-__SCRIPT__</script>
+<script type="application/json" id="view-data">__VIEW__</script>
+<script>__SCRIPT__</script>
 </body></html>
 """
 
 _SCRIPT = """
+const VIEW = JSON.parse(document.getElementById("view-data").textContent);
+document.title = VIEW.title;  // names are text: set as text, never parsed as HTML
+document.getElementById("title").textContent = VIEW.title;
+document.getElementById("description").textContent = VIEW.description;
 function loadImage(src) { const im = new Image(); im.src = src; return im; }
 function drawTile(canvas, image, col, row, h, w) {
   const ctx = canvas.getContext("2d");
@@ -218,7 +273,7 @@ gd.on("plotly_click", (ev) => {
   const col = index % t.per_row, row = Math.floor(index / t.per_row);
   drawTile(document.getElementById("original"), originals, col, row, t.tile[0], t.tile[1]);
   drawTile(document.getElementById("recon"), recons, col, row, t.tile[0], t.tile[1]);
-  picked.textContent = "Test image #" + index + " (" + ev.points[0].data.name + ")";
+  picked.textContent = "Test image #" + index + " (" + VIEW.names[ev.points[0].curveNumber] + ")";
 });
 if (VIEW.curves) {
   const c = VIEW.curves;

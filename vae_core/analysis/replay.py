@@ -9,6 +9,7 @@ primitives (`to_history`), so `torch.load(weights_only=True)` still reads it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ from vae_core.maps.projection import Projection, padded_range
 
 REPLAY_POINTS = 500  # test images on the replayed map: enough to see the clusters, cheap to encode each epoch
 REPLAY_IMAGES = 8  # reconstructions kept per epoch
+MAX_IMAGE_VALUES = 3 * 512 * 512  # per image, when the model's image shape is not given: the largest images trained here
+MAX_LATENT_DIMS = 4096
 MAX_SAVED_FRAMES = 120  # a longer run keeps evenly spaced epochs (the first and last among them) in its checkpoint
 
 
@@ -160,6 +163,8 @@ def from_history(history: list, beta_changes=(), image_shape=None) -> Replay | N
         return None
     if not isinstance(entry["frames"], list) or len(entry["frames"]) > MAX_SAVED_FRAMES:
         raise ReplayError(f"its stored replay has more than the {MAX_SAVED_FRAMES} frames a replay keeps")
+    if problem := _oversized(entry, image_shape):
+        raise ReplayError(f"its stored replay {problem}")
     try:
         frames = [
             ReplayFrame(
@@ -185,6 +190,35 @@ def from_history(history: list, beta_changes=(), image_shape=None) -> Replay | N
     if problem := _problem(replay, image_shape):
         raise ReplayError(f"its stored replay {problem}")
     return replay
+
+
+def _elements(value) -> int:
+    """How many numbers a stored array holds, read from its shape alone (a tensor's, or a nested list's lengths
+    along its first items), never by converting it: a small file can describe a huge array (a tensor expanded
+    with stride 0, a list that repeats one list)."""
+    count = 1
+    while (shape := getattr(value, "shape", None)) is None:
+        if not isinstance(value, (list, tuple)) or not value:
+            return count * (len(value) if isinstance(value, (list, tuple)) else 1)
+        count, value = count * len(value), value[0]
+    return count * math.prod(shape)
+
+
+def _oversized(entry: dict, image_shape) -> str | None:
+    """What in a stored replay is larger than any replay this app writes, judged before anything is converted."""
+    # With room to spare: what exceeds a replay a little is refused later, with what exactly is wrong; this only
+    # keeps a huge array from being made at all.
+    points, images = 100 * REPLAY_POINTS, 2 * REPLAY_IMAGES * (math.prod(image_shape) if image_shape else MAX_IMAGE_VALUES)
+    limits = {"labels": points, "originals": images}
+    frame_limits = {"xy": 2 * points, "recons": images, "kl_per_dim": MAX_LATENT_DIMS}
+    for key, limit in limits.items():
+        if key in entry and _elements(entry[key]) > limit:
+            return f"holds {_elements(entry[key]):,} values as its {key}, more than the {limit:,} a replay keeps"
+    for frame in entry["frames"]:
+        for key, limit in frame_limits.items():
+            if isinstance(frame, dict) and key in frame and _elements(frame[key]) > limit:
+                return f"holds {_elements(frame[key]):,} values as a frame's {key}, more than the {limit:,} a replay keeps"
+    return None
 
 
 def _problem(replay: Replay, image_shape) -> str | None:

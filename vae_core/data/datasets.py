@@ -8,26 +8,24 @@ The digits (levels 0..16) are float32.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import os
+import stat
+import zipfile
+from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vae_core.config import BUILTIN, DataOptions
+from vae_core.data import sprites
 from vae_core.store.atomic import atomic_path
 from vae_core.store.files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files, remember_typed_folder
-from vae_core.data import sprites
-import csv
-import hashlib
-from collections import Counter
-from PIL import Image
-import stat
-import zipfile
-from pathlib import PurePosixPath
-import io
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_ROOT = "data"
 MAX_FOLDER_SIDE = 64  # folders of large images are resized down to this by default
@@ -167,61 +165,125 @@ def _sprites(options: DataOptions) -> Dataset:
 
 FACTORS_FILE = "factors.csv"
 MAX_FACTORS = 64
+FACTORS_ROW_BYTES = 2048  # the most a factors.csv may hold per image: its path and up to MAX_FACTORS numbers
+# (64 written at full precision, -0.33333333333333331 each, take about 1.2 KB)
+FACTORS_HEADER_BYTES = 64 * 1024  # and for its header: up to MAX_FACTORS names
+
+
+def factors_csv_limit(n_images: int) -> int:
+    """The largest factors.csv, in bytes, that `n_images` images can need: a row each, and the header."""
+    return FACTORS_HEADER_BYTES + FACTORS_ROW_BYTES * n_images
+
+
+def _check_factors_size(size: int, n_images: int) -> None:
+    """A DatasetError when a factors.csv of `size` bytes is more than `n_images` images can need: checked from the
+    file's own size (or a zip's record of it), before anything is read, so a 100 MB file costs nothing."""
+    limit = factors_csv_limit(n_images)
+    if size > limit:
+        raise DatasetError(
+            f"{FACTORS_FILE} is {_size_text(size)}, too large for {n_images:,} images: it may hold at most "
+            f"{_size_text(limit)} ({FACTORS_ROW_BYTES:,} bytes a row, and the header). It was not read; keep "
+            "one row for each image."
+        )
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} KB"
+
+
+def _bounded_lines(f, limit: int, n_images: int):
+    """The lines of an open text file, refused (DatasetError) once they hold more than `limit` characters: for a file
+    whose size says less than it holds (a /proc file says 0). Never reads more than limit + 1 characters."""
+    left = limit
+    while line := f.readline(left + 1):
+        left -= len(line)
+        if left < 0:
+            raise DatasetError(
+                f"{FACTORS_FILE} holds more than {_size_text(limit)}, too much for {n_images:,} images "
+                f"({FACTORS_ROW_BYTES:,} bytes a row, and the header); keep one row for each image."
+            )
+        yield line
 
 
 def read_factors_csv(folder: Path, files: list[str]):
     """A folder's own factors from its factors.csv: a `file` column (paths as below the folder, e.g. cats/1.png)
-    and one column per factor. A column of numbers is a numeric factor; any other is categorical, its values
-    coded 0, 1, ... in sorted order. -> (names, (N, K) values in the order of `files`, categories), or None
-    when the folder has no such file. A DatasetError says what is wrong with one."""
+    and one column per factor. A column of numbers is a numeric factor, each of them finite; any other is
+    categorical, its values coded 0, 1, ... in sorted order. -> (names, (N, K) values in the order of `files`,
+    categories), or None when the folder has no such file. A DatasetError says what is wrong with one.
+
+    The file is refused from its size alone when it is larger than the images can need (factors_csv_limit), and
+    read a row at a time, keeping only the rows of these files, so its memory stays that of the factors."""
 
     path = Path(folder) / FACTORS_FILE
     if not path.is_file():
         return None
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
+            _check_factors_size(os.fstat(f.fileno()).st_size, len(files))  # the file opened is the file measured
+            lines = _bounded_lines(f, factors_csv_limit(len(files)), len(files))
+            names, by_file = _factor_rows(csv.reader(lines), set(files))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise DatasetError(f"{FACTORS_FILE} could not be read ({err}); save it as a UTF-8 CSV file.") from err
-    if not rows or "file" not in rows[0]:
-        raise DatasetError(f"{FACTORS_FILE} needs a header row with a column named file, then one column per factor.")
-    header = [h.strip() for h in rows[0]]
-    names = [h for h in header if h != "file"]
-    if not names or len(names) > MAX_FACTORS or len(set(names)) != len(names) or not all(names):
-        raise DatasetError(
-            f"{FACTORS_FILE} needs between 1 and {MAX_FACTORS} named factor columns after file, each named once."
-        )
-    by_file = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DatasetError(f"{FACTORS_FILE}, line {number}: {len(row)} values where the header names {len(header)}.")
-        record = dict(zip(header, (cell.strip() for cell in row)))
-        by_file[record.pop("file").replace("\\", "/")] = record
     missing = [f for f in files if f not in by_file]
     if missing:
         raise DatasetError(
             f"{FACTORS_FILE} has no row for {len(missing)} of the {len(files)} images (first: "
             f"{missing[0]}); give every image a row, its file as a path below the folder."
         )
-    columns = {name: [by_file[f][name] for f in files] for name in names}
     categories = {}
     values = np.empty((len(files), len(names)))
     for k, name in enumerate(names):
-        numbers = _numbers(columns[name])
+        cells = [by_file[f][1][name] for f in files]
+        numbers = _numbers(cells)
         if numbers is None:
-            categories[name] = sorted(set(columns[name]))
-            numbers = [categories[name].index(v) for v in columns[name]]
+            categories[name] = sorted(set(cells))
+            numbers = [categories[name].index(v) for v in cells]
+        elif not np.isfinite(numbers).all():
+            line, file, cell = min((by_file[f][0], f, c) for f, c, x in zip(files, cells, numbers) if not np.isfinite(x))
+            raise DatasetError(
+                f"{FACTORS_FILE}, line {line} ({file}), column {name}: {cell[:40]} is not a finite number. A column of "
+                "numbers needs a finite number in every row (no inf, nan or values beyond ±1.8e308)."
+            )
         values[:, k] = numbers
     return names, values, categories
 
 
+def _factor_rows(reader, wanted: set[str]) -> tuple[list[str], dict]:
+    """A factors.csv's rows, read one at a time -> (factor names, {file: (line, {name: cell})}) of the files
+    wanted only (the last row of a file counts)."""
+    first = next(reader, None)
+    if not first or "file" not in first:
+        raise DatasetError(f"{FACTORS_FILE} needs a header row with a column named file, then one column per factor.")
+    header = [h.strip() for h in first]
+    names = [h for h in header if h != "file"]
+    if len(names) > MAX_FACTORS:
+        raise DatasetError(
+            f"{FACTORS_FILE} has {len(names):,} factor columns; the limit is {MAX_FACTORS}. Keep the factors to measure."
+        )
+    if not names or len(set(names)) != len(names) or not all(names):
+        raise DatasetError(
+            f"{FACTORS_FILE} needs between 1 and {MAX_FACTORS} named factor columns after file, each named once."
+        )
+    by_file = {}
+    for row in reader:
+        if len(row) != len(header):
+            raise DatasetError(
+                f"{FACTORS_FILE}, line {reader.line_num}: {len(row)} values where the header names {len(header)}."
+            )
+        record = dict(zip(header, (cell.strip() for cell in row)))
+        file = record.pop("file").replace("\\", "/")
+        if file in wanted:
+            by_file[file] = (reader.line_num, record)
+    return names, by_file
+
+
 def _numbers(cells: list[str]) -> list[float] | None:
-    """The cells as finite numbers, or None when any is not one (the column is then categorical)."""
+    """The cells as numbers (inf and nan among them, which the caller refuses), or None when any is not a number
+    (the column is then categorical)."""
     try:
-        numbers = [float(c) for c in cells]
+        return [float(c) for c in cells]
     except ValueError:
         return None
-    return numbers if np.isfinite(numbers).all() else None
 
 
 def _digits():
@@ -371,8 +433,8 @@ def _factor_columns(folder: Path) -> list[str]:
 
     try:
         with open(folder / FACTORS_FILE, newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+            header = next(csv.reader(_bounded_lines(f, FACTORS_HEADER_BYTES, 0)), [])  # the header only, bounded
+    except (OSError, UnicodeDecodeError, csv.Error, DatasetError):
         return []
     return [h.strip() for h in header if h.strip() and h.strip() != "file"]
 
@@ -486,6 +548,10 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
             raise DatasetError(f"The zip holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")
         if len(members) > max_files:
             raise DatasetError(f"The zip holds {len(members)} images; the limit is {max_files}.")
+        n_images = sum(PurePosixPath(m.filename).name != FACTORS_FILE for m in members)
+        for m in members:  # by the zip's record of its size, before anything is unpacked (zipfile reads no more)
+            if PurePosixPath(m.filename).name == FACTORS_FILE:
+                _check_factors_size(m.file_size, n_images)
         written = 0
         for m in members:
             parts = PurePosixPath(m.filename.replace("\\", "/")).parts
@@ -548,7 +614,6 @@ def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRAC
     white, as an image viewer shows them.
     Raises DatasetError with a plain message for anything that is not a readable image.
     """
-
 
     channels, height, width = image_shape
     im: Image.Image  # the file as opened, then each step's new image

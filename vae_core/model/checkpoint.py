@@ -220,10 +220,26 @@ class ResumeState:
 
     @classmethod
     def from_payload(cls, payload: dict) -> ResumeState:
-        return cls(
+        """The stored state, checked for the shapes training on relies on; a ValueError says what is wrong."""
+        state = cls(
             int(payload["epochs_done"]),
             int(payload["steps_done"]),
             payload["optimizer"],
             payload["shuffle_rng"],
             payload["torch_rng"],
         )
+        if state.epochs_done < 0 or state.steps_done < 0:
+            raise ValueError(f"it counts {state.epochs_done} epochs and {state.steps_done} steps done")
+        if not state.epochs_done:  # nothing to go on from yet: the optimizer and generators start afresh
+            return state
+        optimizer = state.optimizer
+        moments = [] if not isinstance(optimizer, dict) else [optimizer.get("exp_avg"), optimizer.get("exp_avg_sq")]
+        if not (
+            isinstance(optimizer, dict)
+            and isinstance(optimizer.get("steps"), int)
+            and all(isinstance(m, list) and all(isinstance(x, torch.Tensor) for x in m) for m in moments)
+        ):
+            raise ValueError("its optimizer state is not the steps and moment tensors training stores")
+        if not all(isinstance(g, torch.Tensor) and g.dtype == torch.uint8 for g in (state.shuffle_rng, state.torch_rng)):
+            raise ValueError("its random generators' states are not the byte tensors training stores")
+        return state

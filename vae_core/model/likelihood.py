@@ -74,7 +74,7 @@ def cb_log_norm(logits: torch.Tensor) -> torch.Tensor:
     log C = log 2 + eta^2 / 12 + O(eta^4) there.
     """
     near = logits.abs() < _NEAR_HALF
-    safe = torch.where(near, torch.ones_like(logits), logits)
+    safe = torch.where(near, 1.0, logits)  # a scalar, not ones_like: an ONNX export would fix its batch size
     exact = torch.log(safe / torch.tanh(safe / 2))
     return torch.where(near, math.log(2.0) + logits.pow(2) / 12, exact)
 
@@ -83,7 +83,7 @@ def cb_mean(logits: torch.Tensor) -> torch.Tensor:
     """E[x] of the continuous Bernoulli: lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda)), which in the
     logit eta is sigmoid(eta) / tanh(eta / 2) - 1 / eta; 1/2 + eta / 12 + O(eta^3) near eta = 0."""
     near = logits.abs() < _NEAR_HALF
-    safe = torch.where(near, torch.ones_like(logits), logits)
+    safe = torch.where(near, 1.0, logits)  # a scalar, not ones_like: an ONNX export would fix its batch size
     exact = torch.sigmoid(safe) / torch.tanh(safe / 2) - 1 / safe
     return torch.where(near, 0.5 + logits / 12, exact).clamp(0, 1)
 

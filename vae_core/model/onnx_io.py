@@ -14,15 +14,24 @@ A model folder holds three files:
 
 The batch axis is dynamic. onnx and onnxruntime are an optional extra (`pip install '.[onnx]'`), imported only
 here. A folder is data, but a hostile one can still hurt, so before a session is made it is refused, with one
-line saying why, when: a file is over MAX_ONNX_BYTES; a graph refers to external data (a path on the server);
-a graph uses an operator domain other than ONNX's own; its inputs and outputs are not the ones above, of the
-shapes model.json gives; or the images it would make exceed the memory the app may take.
+line saying why, when: one of its files is a symbolic link (or resolves outside the folder); a file is over
+MAX_ONNX_BYTES; a graph refers to external data (a path on the server); a graph uses an operator domain other
+than ONNX's own; it holds control flow (Loop, Scan, If: its running time could have no bound); a tensor's size
+depends on the values of the graph's input rather than only on its shape (_value_sized: its memory could have
+no bound, whatever a probe sees); its inputs and outputs are not the ones above, of the shapes model.json gives;
+or the images it would make exceed the memory the app may take. Only then do the graphs run, in a probe bounded
+in time (PROBE_SECONDS): one image, then a batch of ordinary inputs, whose outputs must be finite and of
+the input's batch.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import stat
+import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import cast
@@ -33,7 +42,8 @@ from torch import nn
 from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig
 from vae_core.model.likelihood import SIGMA_MIN, Gaussian, make_likelihood
 from vae_core.model.vae import reparameterize
-from vae_core.store.files import MODEL_FOLDER_FILES
+from vae_core.store.atomic import write_atomic
+from vae_core.store.files import MODEL_FOLDER_FILES, write_failure
 from vae_core.store.machine import free_memory_bytes
 from vae_core.store.meta import CheckpointMeta, MetadataError
 
@@ -47,6 +57,50 @@ LARGEST_BATCH = 1024  # images the app decodes at once at most (a manifold grid,
 ALLOWED_DOMAINS = ("", "ai.onnx")
 INSTALL = "ONNX needs the optional extra: pip install 'vae-latent-explorer[onnx]' (or pip install onnx onnxruntime)."
 OPSET = 17
+PROBE_SECONDS = 30.0  # the probe's runs are stopped after this (onnxruntime's terminate flag): a second line of defence
+CONTROL_FLOW = ("Loop", "Scan", "If", "SequenceMap")
+# The inputs, by position, that give the shape (or the number of elements) of an operator's output: a graph whose
+# tensor sizes follow from its input's values could take any memory for some input, whatever a probe sees.
+SHAPE_INPUTS: dict[str, tuple[int, ...]] = {
+    "Expand": (1,),
+    "Reshape": (1,),
+    "Tile": (1,),
+    "ConstantOfShape": (0,),
+    "Resize": (1, 2, 3),  # roi (scales in opset 10), scales, sizes
+    "Upsample": (1,),
+    "Range": (0, 1, 2),
+    "Pad": (1, 3),  # pads, axes
+    "OneHot": (1,),
+    "TopK": (1,),
+    "Slice": (1, 2, 3, 4),
+    "Split": (1,),
+    "Squeeze": (1,),
+    "Unsqueeze": (1,),
+    **{f"Reduce{r}": (1,) for r in ("L1", "L2", "LogSum", "LogSumExp", "Max", "Mean", "Min", "Prod", "Sum", "SumSquare")},
+    # sizes that follow from the data itself
+    "NonZero": (0,),
+    "Unique": (0,),
+    "Compress": (1,),
+    "NonMaxSuppression": (0, 1, 2, 3, 4),
+    "StringSplit": (0,),
+    "StringNormalizer": (0,),
+    # image, signal and sequence operators with a size among their inputs
+    "CenterCropPad": (1,),
+    "Col2Im": (1, 2),
+    "AffineGrid": (1,),
+    "MaxUnpool": (2,),
+    "DFT": (1, 2),
+    "STFT": (1, 3),
+    "MelWeightMatrix": (0, 1, 2),
+    "HannWindow": (0,),
+    "HammingWindow": (0,),
+    "BlackmanWindow": (0,),
+    "ImageDecoder": (0,),
+    "SplitToSequence": (1,),
+    "SequenceAt": (1,),
+    "SequenceErase": (1,),
+    "SequenceInsert": (2,),
+}
 
 
 class OnnxModelError(ValueError):
@@ -93,15 +147,16 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
         )
     _modules()
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     model = model.cpu().eval()
     c, h, w = model.config.image_shape
-    with warnings.catch_warnings(), torch.no_grad():
+    scratch = tempfile.TemporaryDirectory(prefix="vae-onnx-")  # made aside: the folder gets whole files only
+    encoder, decoder = Path(scratch.name, "encoder.onnx"), Path(scratch.name, "decoder.onnx")
+    with scratch, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice: it needs no onnxscript
         torch.onnx.export(
             _Encoder(model),
             (torch.rand(2, c, h, w),),
-            folder / "encoder.onnx",
+            encoder,
             input_names=["x"],
             output_names=["mu", "logvar"],
             dynamic_axes={k: {0: "n"} for k in ("x", "mu", "logvar")},
@@ -111,13 +166,14 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
         torch.onnx.export(
             _Decoder(model),
             (torch.zeros(2, model.config.latent_dim),),
-            folder / "decoder.onnx",
+            decoder,
             input_names=["z"],
             output_names=["param", "mean"],
             dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")},
             opset_version=OPSET,
             dynamo=False,
         )
+        files = {"encoder.onnx": encoder.read_bytes(), "decoder.onnx": decoder.read_bytes()}
     description = dict(
         format=FORMAT,
         version=VERSION,
@@ -132,7 +188,15 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
     )
     if model.config.likelihood == "gaussian":
         description["likelihood_params"] = dict(sigma=float(model.likelihood.sigma))
-    (folder / "model.json").write_text(json.dumps(description, indent=1))
+    files["model.json"] = json.dumps(description, indent=1).encode()
+    written: list[Path] = []
+    try:  # each file whole or absent, and on a failure none of them: a retry finds no half a folder
+        for name, data in files.items():
+            written.append(write_atomic(folder / name, data))
+    except OSError as err:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise OnnxModelError(write_failure(err, f"the model folder {folder.name}", folder.parent)) from err
     return folder
 
 
@@ -157,9 +221,9 @@ class OnnxVAE(nn.Module):
     def device(self) -> torch.device:
         return torch.device("cpu")
 
-    def _run(self, session, name: str, value: torch.Tensor) -> list[torch.Tensor]:
+    def _run(self, session, name: str, value: torch.Tensor, options=None) -> list[torch.Tensor]:
         array = value.detach().to("cpu", torch.float32).contiguous().numpy()
-        return [torch.from_numpy(out) for out in session.run(None, {name: array})]
+        return [torch.from_numpy(out) for out in session.run(None, {name: array}, options)]
 
     # y: the labels a conditional VAE takes; an imported model is unconditional and ignores them
     def encode(self, x, y=None):
@@ -201,61 +265,101 @@ def load_onnx_folder(folder) -> tuple[OnnxVAE, CheckpointMeta]:
     check_memory(config)
     c, h, w = config.image_shape
     d = config.latent_dim
-    sessions = []
-    for name, inputs, outputs in (
-        ("encoder.onnx", {"x": [c, h, w]}, {"mu": [d], "logvar": [d]}),
-        ("decoder.onnx", {"z": [d]}, {"param": [c, h, w], "mean": [c, h, w]}),
-    ):
-        graph = check_graph(onnx, folder / name, inputs, outputs)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, torch.get_num_threads())
-        try:
-            sessions.append(ort.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"]))
-        except Exception as err:
-            raise OnnxModelError(f"{name}: onnxruntime cannot run it ({_first_line(err)}).") from None
+    graphs = {  # both graphs are checked before either runs
+        name: check_graph(onnx, folder / name, inputs, outputs).SerializeToString()
+        for name, inputs, outputs in (
+            ("encoder.onnx", {"x": [c, h, w]}, {"mu": [d], "logvar": [d]}),
+            ("decoder.onnx", {"z": [d]}, {"param": [c, h, w], "mean": [c, h, w]}),
+        )
+    }
     sigma = (description.get("likelihood_params") or {}).get("sigma") if config.likelihood == "gaussian" else None
-    encoder, decoder = sessions
-    model = OnnxVAE(config, encoder, decoder, sigma=None if sigma is None else float(sigma))
-    probe(model)
+    sigma = None if sigma is None else float(sigma)
+    # the probe on sessions of one thread (a slow graph pins one core at most), then the sessions the app uses
+    probe(OnnxVAE(config, *(_session(ort, name, graph, probing=True) for name, graph in graphs.items())))
+    encoder, decoder = (_session(ort, name, graph) for name, graph in graphs.items())
+    model = OnnxVAE(config, encoder, decoder, sigma=sigma)
     return model, _meta(folder, description, config)
 
 
-def probe(model: OnnxVAE) -> None:
-    """Run both graphs on one image: shapes a graph leaves open must come out as model.json says."""
+def _session(ort, name: str, graph: bytes, probing: bool = False):
+    """An onnxruntime session of a checked graph: for the probe, on one thread and without prepacking weights (which
+    makes a session slow to start and pays off only over many runs); for the app, on torch's threads."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1 if probing else max(1, torch.get_num_threads())
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # memory goes back after each run, not kept in an arena that only grows
+    if probing:
+        options.add_session_config_entry("session.disable_prepacking", "1")
+    try:
+        return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    except Exception as err:
+        raise OnnxModelError(f"{name}: onnxruntime cannot run it ({_first_line(err)}).") from None
+
+
+def probe(model: OnnxVAE, seconds: float | None = None) -> None:
+    """Run both graphs on one image (z = 0 and a grey image), then on a batch of ordinary inputs (z = 0 and normal
+    draws out to ±3; constant and random images): shapes a graph leaves open must come out as model.json says,
+    every output of the input's batch and finite. Each run is stopped after PROBE_SECONDS."""
     c, h, w = model.config.image_shape
+    d = model.config.latent_dim
+    generator = torch.Generator().manual_seed(0)
+    draws = torch.randn(3, d, generator=generator)
+    z = torch.cat([torch.zeros(1, d), draws.clamp(-3, 3), 3 * draws / draws.abs().amax(1, keepdim=True)])
+    noise = torch.rand(2, c, h, w, generator=generator)
+    x = torch.stack([torch.full((c, h, w), 0.5), torch.zeros(c, h, w), torch.ones(c, h, w), noise[0], noise[1].round()])
+    seconds = PROBE_SECONDS if seconds is None else seconds
+    _, ort = _modules()
+    options = ort.RunOptions()
+    timer = threading.Timer(seconds, setattr, (options, "terminate", True))
+    timer.daemon = True
+    timer.start()
+    try:
+        _probe_runs(model, x[:1], z[:1], "one image", "one image", options, seconds)
+        _probe_runs(model, x, z, f"{len(x)} ordinary images", f"{len(z)} latent codes within ±3", options, seconds)
+    finally:
+        timer.cancel()
+
+
+def _probe_runs(model: OnnxVAE, x: torch.Tensor, z: torch.Tensor, images: str, codes: str, options, seconds: float) -> None:
+    """One run of each graph, on images x and codes z (named for the messages), its outputs checked."""
+    c, h, w = model.config.image_shape
+    d = model.config.latent_dim
     try:
         with torch.no_grad():
-            mu, logvar = model.encode(torch.full((1, c, h, w), 0.5))
-            param, mean = model._run(model._decoder, "z", torch.zeros(1, model.config.latent_dim))
+            mu, logvar = model._run(model._encoder, "x", x, options)
+            param, mean = model._run(model._decoder, "z", z, options)
     except Exception as err:
-        raise OnnxModelError(f"it fails on one image ({_first_line(err)}).") from None
-    d = model.config.latent_dim
-    for name, value, shape in (
-        ("mu", mu, (1, d)),
-        ("logvar", logvar, (1, d)),
-        ("param", param, (1, c, h, w)),
-        ("mean", mean, (1, c, h, w)),
+        if options.terminate:
+            raise OnnxModelError(f"it takes over {seconds:g} s for {images}: too slow to use here.") from None
+        raise OnnxModelError(f"it fails on {images} ({_first_line(err)}).") from None
+    for name, value, shape, what in (
+        ("mu", mu, (len(x), d), images),
+        ("logvar", logvar, (len(x), d), images),
+        ("param", param, (len(z), c, h, w), codes),
+        ("mean", mean, (len(z), c, h, w), codes),
     ):
-        if tuple(value.shape) != shape:
-            raise OnnxModelError(f"its {name} for one image has shape {tuple(value.shape)}; model.json gives {shape}.")
+        got = tuple(value.shape)
+        if got[:1] == (1,) and shape[0] > 1:
+            raise OnnxModelError(
+                f"it always returns batch 1: its {name} for {what} has shape {got}. Export it with a dynamic "
+                "batch axis (torch.onnx.export's dynamic_axes: axis 0 of every input and output)."
+            )
+        if got != shape:
+            raise OnnxModelError(f"its {name} for {what} has shape {got}; model.json gives {shape}.")
         if not torch.isfinite(value).all():
             raise OnnxModelError(
-                f"its {name} for one image is not finite (NaN or infinite): it cannot encode or decode anything."
+                f"it gives NaN or infinite values for ordinary inputs: its {name} for {what} is not finite, "
+                "so it cannot encode or decode them."
             )
 
 
 def read_description(folder: Path) -> dict:
     """model.json, checked: the format marker, the shapes and the likelihood."""
     for name in FILES:
-        path = folder / name
-        if not path.is_file():
-            raise OnnxModelError(f"it lacks {name} (a model folder holds {', '.join(FILES)}).")
-        limit = MAX_JSON_BYTES if name.endswith(".json") else MAX_ONNX_BYTES
-        if path.stat().st_size > limit:
-            raise OnnxModelError(f"{name} is {path.stat().st_size / 2**20:.0f} MB, over the limit of {limit / 2**20:.0f} MB.")
+        _check_plain_file(folder / name)
     try:
-        description = json.loads((folder / "model.json").read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as err:
+        description = json.loads(_read(folder / "model.json"))
+    except (UnicodeDecodeError, ValueError) as err:
         raise OnnxModelError(f"model.json is not readable JSON ({_first_line(err)}).") from None
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         raise OnnxModelError(f'model.json lacks the format marker "format": "{FORMAT}".')
@@ -276,6 +380,44 @@ def read_description(folder: Path) -> dict:
     return description
 
 
+def _limit(path: Path) -> int:
+    return MAX_JSON_BYTES if path.name.endswith(".json") else MAX_ONNX_BYTES
+
+
+def _check_plain_file(path: Path) -> None:
+    """One of a folder's files: a plain file inside it (a link could name any file on the server), within its size."""
+    if path.is_symlink():
+        raise OnnxModelError(
+            f"{path.name} is a symbolic link: a model folder's files must be plain files inside it, "
+            "not links that could name any file on the server."
+        )
+    if path.resolve().parent != path.parent.resolve():
+        raise OnnxModelError(f"{path.name} resolves outside the model folder: its files must be plain files inside it.")
+    if not path.is_file():
+        raise OnnxModelError(f"it lacks {path.name} (a model folder holds {', '.join(FILES)}).")
+    size, limit = path.stat().st_size, _limit(path)
+    if size > limit:
+        raise OnnxModelError(f"{path.name} is {size / 2**20:.0f} MB, over the limit of {limit / 2**20:.0f} MB.")
+
+
+def _read(path: Path) -> bytes:
+    """A folder's file, checked, then read without following a link (O_NOFOLLOW: nor one put there since the check)."""
+    _check_plain_file(path)
+    limit = _limit(path)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block either
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise OnnxModelError(f"{path.name} cannot be read ({_first_line(err)}).") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OnnxModelError(f"{path.name} is not a plain file.")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise OnnxModelError(f"{path.name} is over the limit of {limit / 2**20:.0f} MB.")
+    return data
+
+
 def check_memory(config: VAEConfig) -> None:
     """The largest batch of images the app makes of this model must fit in the free memory, with room to spare."""
 
@@ -290,8 +432,9 @@ def check_memory(config: VAEConfig) -> None:
 
 def check_graph(onnx, path: Path, inputs: dict, outputs: dict):
     """The graph of one .onnx file, loaded without its external data and checked (see the module docstring)."""
+    data = _read(path)
     try:
-        graph_model = onnx.load(str(path), load_external_data=False)
+        graph_model = onnx.load_model_from_string(data)  # no folder given: external data is never loaded
     except Exception as err:
         raise OnnxModelError(f"{path.name} is not a valid ONNX model ({_first_line(err)}).") from None
     if any(_is_external(t) for t in _tensors(graph_model.graph)):  # before the checker, which would open them
@@ -309,6 +452,20 @@ def check_graph(onnx, path: Path, inputs: dict, outputs: dict):
         onnx.checker.check_model(graph_model)
     except Exception as err:
         raise OnnxModelError(f"{path.name} is not a valid ONNX model ({_first_line(err)}).") from None
+    flow = next((n.op_type for n in _nodes(graph_model.graph) if n.op_type in CONTROL_FLOW or _subgraphs(n)), None)
+    if flow:
+        raise OnnxModelError(
+            f"{path.name} has a {flow} node: control flow (Loop/Scan/If) is not accepted in an imported model "
+            "(its running time could have no bound)."
+        )
+    sized = _value_sized(graph_model.graph)
+    if sized:
+        node, tensor = sized
+        raise OnnxModelError(
+            f"{path.name}'s {node.op_type} node {node.name or node.output[0]!r} takes its size from {tensor!r}, which "
+            "depends on the values of its input, not only on their shape: its memory could have no bound, so it is "
+            "not accepted (export with the sizes fixed, or computed from shapes)."
+        )
     _check_sizes(onnx, path.name, graph_model)
     _check_io(path.name, "input", graph_model.graph.input, inputs, {t.name for t in graph_model.graph.initializer})
     _check_io(path.name, "output", graph_model.graph.output, outputs)
@@ -319,8 +476,14 @@ def _check_sizes(onnx, name: str, graph_model) -> None:
     """Every tensor whose size the graph fixes (shape inference, constants propagated; the batch counted as 1) must
     fit in the memory the app may take: a ConstantOfShape of a trillion floats is refused before it runs."""
 
+    fixed = type(graph_model)()
+    fixed.CopyFrom(graph_model)
+    for value in fixed.graph.input:  # the batch as 1: sizes computed from the input's shape become known too
+        dims = value.type.tensor_type.shape.dim
+        if dims and not dims[0].HasField("dim_value"):
+            dims[0].dim_value = 1
     try:
-        inferred = onnx.shape_inference.infer_shapes(graph_model, data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(fixed, data_prop=True)
     except Exception:  # a graph shape inference cannot follow: the one-image probe still runs it, shapes checked
         return
     limit = free_memory_bytes() // 2
@@ -351,12 +514,37 @@ def _check_io(name: str, kind: str, values, expected: dict, weights=frozenset())
             raise OnnxModelError(f"{name}'s {kind} {key} has shape {shown}; model.json gives N×{'×'.join(map(str, shape))}.")
 
 
+def _value_sized(graph):
+    """(node, tensor): the first node whose output's size is given by a tensor that depends on the values of the
+    graph's input, or None. A taint analysis over the nodes in their order (ONNX keeps them topologically sorted,
+    and the checker has checked that; control flow, and so subgraphs, are refused before this):
+    - the graph's inputs are tainted (their values are anyone's); weights and constants are not;
+    - Shape and Size read only a shape, so their outputs are not tainted: a Flatten or view exported as
+      Shape -> Gather -> Concat -> Reshape passes. That is sound while no shape is tainted, and none is: a shape
+      can come to depend on values only through a tainted size input, which is refused right here;
+    - any other node's outputs are tainted when any of its inputs is;
+    - a tainted tensor at a size-giving input (SHAPE_INPUTS: Expand's shape, Reshape's, Slice's starts, ...)
+      is the refusal."""
+    weights = {t.name for t in graph.initializer}
+    tainted = {v.name for v in graph.input if v.name not in weights}  # older exporters list weights as inputs
+    for node in graph.node:
+        for i in SHAPE_INPUTS.get(node.op_type, ()):
+            if i < len(node.input) and node.input[i] in tainted:
+                return node, node.input[i]
+        if node.op_type not in ("Shape", "Size") and any(name in tainted for name in node.input):
+            tainted.update(node.output)
+    return None
+
+
+def _subgraphs(node) -> list:
+    return [g for a in node.attribute for g in ([a.g] if a.HasField("g") else []) + list(a.graphs)]
+
+
 def _nodes(graph):
     for node in graph.node:
         yield node
-        for attribute in node.attribute:  # subgraphs (If, Loop) hold nodes too
-            for sub in [attribute.g, *attribute.graphs]:
-                yield from _nodes(sub)
+        for sub in _subgraphs(node):  # subgraphs (If, Loop) hold nodes too
+            yield from _nodes(sub)
 
 
 def _tensors(graph):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from vae_core.analysis.replay import Replay, ReplayError, ReplayFrame, from_history, new_replay, to_history
-from vae_core.config import RunSpec, TrainConfig
+from vae_core.config import DataOptions, RunSpec, TrainConfig
 from vae_core.data.datasets import Dataset, load_data
 from vae_core.model.bounds import iwae_nll
 from vae_core.model.checkpoint import ResumeState, load_checkpoint, read_resume_state, save_checkpoint
@@ -376,19 +376,23 @@ class Run:
         self._news.wait(timeout)
 
 
-def restored_runs() -> list[Run]:
+def restored_runs(data_refusal: Callable[[DataOptions], str | None] = lambda options: None) -> list[Run]:
     """The runs whose snapshots are on disk (vae_core.runs.snapshots), as they were when the server stopped: one
     that was training is "interrupted" and can be resumed; a finished or stopped one can be saved or discarded.
-    A snapshot whose data are gone or that cannot be read stays on disk, unlisted."""
+    A snapshot whose data are gone, whose data `data_refusal` gives a reason not to read (the app's guard on
+    the folders a checkpoint names), that contradicts itself, or that cannot be read stays on disk, unlisted."""
     runs = []
     for found in snapshots():
         try:
             model, meta = load_checkpoint(found.checkpoint)
             state = read_resume_state(found.checkpoint) if found.status != "stopped" else None
+            if not isinstance(model, VAE) or meta.train is None or data_refusal(meta.data_options):
+                continue
+            if state is not None and state.epochs_done > meta.train.epochs:  # "epoch 999 of 10": not a run of ours
+                continue
             data = load_data(meta.data_options)
         except Exception:  # noqa: BLE001 (an unreadable snapshot must not keep the server from starting)
             continue
-        assert isinstance(model, VAE) and meta.train is not None  # a snapshot is a .pt file saved with its TrainConfig
         run = run_from_checkpoint(
             found.run_id,
             model,
@@ -433,14 +437,15 @@ def run_from_checkpoint(run_id: str, model: VAE, meta, data: Dataset, config: Tr
 class RunRegistry:
     """All runs on this server, by id. Each browser session keeps its own run id, so runs never mix."""
 
-    def __init__(self, max_runs: int | None = None):
+    def __init__(self, max_runs: int | None = None, data_refusal: Callable[[DataOptions], str | None] | None = None):
+        """data_refusal(options): why the runs restored from disk may not read the data they name, or None."""
         self._runs: dict[str, Run] = {}
         self._queue: deque[Run] = deque()  # waiting runs, first come first served: data, no thread each
         self._training = 0  # runs that left the queue and have not ended
         self._lock = threading.Lock()
         self.max_runs = max_runs or max_concurrent_runs()
         start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
-        for run in restored_runs():
+        for run in restored_runs(data_refusal or (lambda options: None)):
             self._runs[run.id] = run
 
     def restored(self) -> list[Run]:

@@ -69,6 +69,8 @@ def snapshots() -> list[Snapshot]:
             status = json.loads(marker.read_text())["status"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
+        if any(p.is_symlink() for p in (marker, checkpoint)):  # a snapshot is written here, never linked from elsewhere
+            continue
         if checkpoint.is_file() and status in ("training", "finished", "stopped"):
             found.append(Snapshot(marker.stem, checkpoint, status))
     return found

@@ -20,6 +20,14 @@ The estimators are those of disentanglement_lib (Locatello et al. 2019) where th
 histograms of the codes for MIG, 64-image batches and a majority vote for the FactorVAE score. DCI uses small
 random forests (Eastwood & Williams' choice) rather than disentanglement_lib's gradient boosting, which takes
 minutes on 10,000 codes; all four together take seconds (BENCHMARKS.md).
+
+`all_metrics` is the entry point for anything shown or saved. It fits at most MAX_METRIC_CODES codes (a sample
+drawn by its seed; fewer codes are all used, so their results are those of the metrics alone) and says how many
+under "metric_sample". Each metric is a finite float or None, never NaN: None when it cannot be measured on these
+factors, with the reason under "metric_notes" (a factor that takes one value on the codes measured: no dimension can
+carry it, and MIG's share of its entropy is 0/0). A factor's scale does not change any metric, so a factor whose
+values are so large or so small that their squares or range would overflow (±1e308) is measured rescaled by a power
+of two, which is exact.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ MAX_CLASSES = 20  # a factor with at most this many values is used as it is; one
 # and angles) is binned as the codes are, else even a perfect code could not reach MIG 1
 THREADED_FORESTS = 5000  # codes from which DCI's forests train on several threads
 COLLAPSED_VARIANCE = 0.05  # FactorVAE score: a dimension that varies less over the data casts no vote
+MAX_METRIC_CODES = 10_000  # all_metrics fits a sample of this many codes at most: DCI's forests took over 10 minutes
+# on 10^6 codes, and 10,000 measure a code as well as more do (disentanglement_lib scores on 10,000)
+SAFE_MAGNITUDE = 2.0**256  # a factor column whose largest |value| is above this (or below its inverse) is rescaled
 
 
 def discretize(values: np.ndarray, bins: int = CODE_BINS) -> np.ndarray:
@@ -71,7 +82,21 @@ def _checked(codes, factors) -> tuple[np.ndarray, np.ndarray]:
         )
     if not (np.isfinite(codes).all() and np.isfinite(factors).all()):
         raise ValueError("codes and factors must be finite")
-    return codes, factors
+    return codes, _rescaled(factors)
+
+
+def _rescaled(factors: np.ndarray) -> np.ndarray:
+    """The factors with each column whose largest |value| is beyond SAFE_MAGNITUDE (or under its inverse, yet not
+    0) scaled by a power of two to about 1: exact, and no metric depends on a factor's scale, while ±1e308 overflows
+    a square (SAP's R² was NaN) or a range (MIG's bins failed). Other columns are the very same numbers."""
+    biggest = np.abs(factors).max(axis=0, initial=0.0)
+    far = (biggest > SAFE_MAGNITUDE) | ((biggest > 0) & (biggest < 1 / SAFE_MAGNITUDE))
+    if not far.any():
+        return factors
+    _, exponents = np.frexp(biggest)
+    factors = factors.copy()
+    factors[:, far] = np.ldexp(factors[:, far], -exponents[far])
+    return factors
 
 
 PERMUTATIONS = 5  # shuffles of each factor that estimate what mutual information chance alone shows
@@ -124,6 +149,9 @@ def _split(n: int, seed: int, test_share: float = 0.2) -> tuple[np.ndarray, np.n
     order = np.random.default_rng(seed).permutation(n)
     n_test = max(1, int(round(n * test_share)))
     return order[n_test:], order[:n_test]
+
+
+DCI_PARTS = ("disentanglement", "completeness", "informativeness")
 
 
 def dci(codes, factors, seed: int = 0, trees: int = 20, n_jobs: int = -1) -> dict:
@@ -215,6 +243,8 @@ def factorvae_score(
     codes, factors = _checked(codes, factors)
     rng = np.random.default_rng(seed)
     spread = codes.std(0)
+    if not np.isfinite(spread).all():
+        raise ValueError("the codes' spread overflows: their values are too large to compare")
     active = np.flatnonzero(spread**2 > COLLAPSED_VARIANCE)
     if len(active) == 0:
         return 0.0
@@ -255,11 +285,65 @@ METRIC_TITLES = dict(
 )
 
 
-def all_metrics(codes, factors, categorical=(), seed: int = 0, n_jobs: int = -1) -> dict:
+def metric_sample(n: int, seed: int = 0) -> np.ndarray | None:
+    """Which of n codes the metrics fit: None (all of them) up to MAX_METRIC_CODES, else the sorted indices of
+    MAX_METRIC_CODES of them drawn without replacement by `seed`, so the same codes and seed give the same sample."""
+    if n <= MAX_METRIC_CODES:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_METRIC_CODES, replace=False))
+
+
+def all_metrics(codes, factors, categorical=(), seed: int = 0, n_jobs: int = -1, factor_names=None) -> dict:
     """Every metric at once: {"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap",
-    "factorvae"}."""
-    scores = dict(mig=mig(codes, factors))
-    scores.update({f"dci_{k}": v for k, v in dci(codes, factors, seed=seed, n_jobs=n_jobs).items()})
-    scores["sap"] = sap(codes, factors, categorical, seed=seed)
-    scores["factorvae"] = factorvae_score(codes, factors, seed=seed)
+    "factorvae"}, each a finite float or None when it cannot be measured on these factors; "metric_sample", how many
+    codes they were fitted on (at most MAX_METRIC_CODES, drawn by `seed`); and, only when a metric is None,
+    "metric_notes": {metric: why}. factor_names: what the notes call the factor columns (by default factor 1, 2, ...).
+    Codes and factors that are not (N, D) and (N, K) arrays of finite numbers raise a ValueError."""
+    codes, factors = _checked(codes, factors)
+    rows = metric_sample(len(codes), seed)
+    if rows is not None:
+        codes, factors = codes[rows], factors[rows]
+    names = [f"factor {k + 1}" for k in range(factors.shape[1])] if factor_names is None else list(factor_names)
+    scores: dict = dict.fromkeys(METRIC_NAMES)
+    notes: dict = {}
+    constant = [names[k] for k, column in enumerate(factors.T) if (column == column[0]).all()]
+    if constant:
+        why = (
+            f"not measured: {_listed(constant)} takes one value on the {len(codes):,} images measured, so no "
+            "latent dimension can carry it; measure on images where every factor varies"
+        )
+        notes = dict.fromkeys(METRIC_NAMES, why)
+    else:
+
+        def dci_parts() -> list:
+            parts = dci(codes, factors, seed=seed, n_jobs=n_jobs)
+            return [parts[k] for k in DCI_PARTS]
+
+        measures = (
+            (("mig",), lambda: [mig(codes, factors)]),
+            (tuple(f"dci_{k}" for k in DCI_PARTS), dci_parts),
+            (("sap",), lambda: [sap(codes, factors, categorical, seed=seed)]),
+            (("factorvae",), lambda: [factorvae_score(codes, factors, seed=seed)]),
+        )
+        for keys, measure in measures:  # each metric's arithmetic alone: one that fails leaves the others
+            try:
+                with np.errstate(all="ignore"):
+                    values = measure()
+            except (ValueError, ArithmeticError) as err:  # numpy's bins or scikit-learn's float32 on huge codes
+                values, why = [None] * len(keys), f"not measured: its arithmetic failed ({err})"
+            else:
+                why = "not measured: its arithmetic overflowed (the codes' values are too large), giving no number"
+            for key, value in zip(keys, values):
+                if value is not None and np.isfinite(value):
+                    scores[key] = float(value)
+                else:
+                    notes[key] = why
+    scores["metric_sample"] = len(codes)
+    if notes:
+        scores["metric_notes"] = notes
     return scores
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"the factor {shown}" if len(names) == 1 else f"each of the factors {shown}"

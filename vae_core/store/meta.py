@@ -102,6 +102,9 @@ class CheckpointMeta:
             data_options = DataOptions.from_dict(_typed(payload, "data_options", dict, {}) or {"name": dataset})
         except (KeyError, TypeError, ValueError) as err:
             raise MetadataError(f"the stored model or data settings are not usable ({type(err).__name__}: {err})") from err
+        class_names = [str(n) for n in _typed(payload, "class_names", list, [])]
+        if vae_config.num_classes and len(class_names) != vae_config.num_classes:  # its labels would be offered, then fail
+            raise MetadataError(f"it is conditioned on {vae_config.num_classes} labels but names {len(class_names)} classes")
         return cls(
             dataset=dataset,
             vae_config=vae_config,
@@ -109,7 +112,7 @@ class CheckpointMeta:
             beta_changes=changes,
             metrics=_metrics(_typed(payload, "metrics", dict, {})),
             history=_typed(payload, "history", list, []),
-            class_names=[str(n) for n in _typed(payload, "class_names", list, [])],
+            class_names=class_names,
             data_options=data_options,
             created=str(payload.get("created") or ""),
             path=str(path),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from vae_core.analysis.scores import score_model
@@ -28,7 +29,7 @@ def save_run(
     has them too), with the disentanglement metrics on data with known factors. -> (path, metrics)"""
     metrics: dict = dict(evaluate(model, data.test_x, seed=config.seed, y=data.test_y))  # scores and the epoch join them
     if data.factors is not None:  # what Compare sets against beta: MIG, DCI, SAP, the FactorVAE score
-        metrics.update(score_model(model, data, seed=config.seed))
+        metrics.update(_numbers_only(score_model(model, data, seed=config.seed)))
     metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
     path = save_checkpoint(
         path,
@@ -44,3 +45,13 @@ def save_run(
         resume_state=resume_state,
     )
     return path, metrics
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _numbers_only(scores: dict) -> dict:
+    """What a checkpoint keeps of the scores: finite numbers, and lists of them. A metric that could not be
+    measured (None, with its note) is left out, so the app shows it as missing rather than as a number."""
+    return {k: v for k, v in scores.items() if _finite(v) or (isinstance(v, list) and v and all(_finite(x) for x in v))}
