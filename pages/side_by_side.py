@@ -120,7 +120,7 @@ def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
     without a shared image."""
     st.subheader("The same test image through both")
     if not catalogue.same_data(meta_a, meta_b):
-        da, db = catalogue.dataset_label(a.dataset), catalogue.dataset_label(b.dataset)
+        da, db = plain(catalogue.dataset_label(a.dataset)), plain(catalogue.dataset_label(b.dataset))
         what = f"A was trained on {da}, B on {db}" if da != db else f"A and B were trained on different splits of {da}"
         st.warning(
             f"{what}: they share no test image, so their terms on one would not compare. Pick a B trained on "
@@ -137,7 +137,7 @@ def image_section(a, b, meta_a: CheckpointMeta, meta_b: CheckpointMeta):
     label = int(data.test_y[index])
     name = label_name(data.class_names, label)
     original, a_col, b_col = st.columns([1, 2, 2])
-    original.image(crisp(data.test_x[index]), caption=f"original · #{index} · label {name}", width="stretch")
+    original.image(crisp(data.test_x[index]), caption=f"original · #{index} · label {plain(name)}", width="stretch")
     with a_col:
         show_decodings("A", a, reading_a)
     with b_col:

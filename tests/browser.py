@@ -157,3 +157,13 @@ def select_checkpoint(page, name: str) -> None:
     caption = page.locator("[data-testid=stSidebar] [data-testid=stCaptionContainer]")
     caption.filter(has_text=re.compile(rf"^{re.escape(name)}: ")).first.wait_for(timeout=SERVER_WAIT_MS)
     wait_for_app_idle(page)
+
+
+def requests_elsewhere(page, url: str) -> list[str]:
+    """A list that fills, as they happen, with the URLs the page requests other than the app's own and data: ones."""
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.removeprefix("blob:").startswith((url, "data:")) else elsewhere.append(request.url),
+    )
+    return elsewhere

@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -11,7 +12,13 @@ sys.path.insert(0, str(ROOT))
 # decoded image folders are cached per test session, not in the user's cache folder (subprocesses inherit it)
 os.environ.setdefault("VAE_EXPLORER_CACHE", tempfile.mkdtemp(prefix="vae-explorer-cache-"))
 
+from ui.text import WORD_JOINER  # noqa: E402
 from vae_core import VAE, VAEConfig, load_dataset  # noqa: E402
+
+
+def shown(markdown: str) -> str:
+    """What a page shows of Markdown that ui.text.plain() wrote: the text without its escapes and joiners."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 @pytest.fixture(autouse=True)

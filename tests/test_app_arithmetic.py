@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT
+from conftest import ROOT, shown
 from test_app_explore import selection, start
 from test_app_generate import generate, image_with_caption, traces
 from vae_core import load_checkpoint, load_dataset
@@ -28,7 +28,7 @@ def digits_2d():
 def row_image(at) -> tuple[str, np.ndarray]:
     """The arithmetic row's caption and its picture as pixels."""
     img = image_with_caption(at, "test image #")
-    return img.caption, np.asarray(Image.open(io.BytesIO(base64.b64decode(img.url.split(",", 1)[1]))).convert("RGB"))
+    return shown(img.caption), np.asarray(Image.open(io.BytesIO(base64.b64decode(img.url.split(",", 1)[1]))).convert("RGB"))
 
 
 def expected_row(model, z: np.ndarray, v: np.ndarray, strength: float) -> tuple[np.ndarray, np.ndarray]:

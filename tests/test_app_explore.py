@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 from vae_core import load_checkpoint, load_dataset
 from vae_core.analysis.latent import encode_means
 from vae_core.maps.projection import Projection
@@ -51,7 +51,7 @@ def trace_length(values) -> int:
 
 
 def image_captions(at) -> list[str]:
-    return [img.caption for el in at.get("image") for img in el.proto.imgs]
+    return [shown(img.caption) for el in at.get("image") for img in el.proto.imgs]  # as the page shows them
 
 
 def click(view: str, x: float, y: float) -> dict:

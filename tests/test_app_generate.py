@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 from test_app_explore import click_on, image_captions, map_positions
 from vae_core import load_checkpoint
 from vae_core.analysis.latent import encode_means
@@ -46,7 +46,7 @@ def _values(v) -> np.ndarray:
 
 
 def image_with_caption(at, start: str):
-    return next(img for el in at.get("image") for img in el.proto.imgs if img.caption.startswith(start))
+    return next(img for el in at.get("image") for img in el.proto.imgs if shown(img.caption).startswith(start))
 
 
 def drawn_seven() -> bytes:
@@ -167,7 +167,7 @@ def test_a_file_that_is_not_an_image_gets_a_clear_message():
     at = generate()
     at.file_uploader(key="gen_upload").upload("notes.png", b"these are my notes, not a picture", "image/png").run()
     assert not at.exception
-    assert any("notes.png" in e.value and "not an image" in e.value for e in at.error)
+    assert any("notes.png" in shown(e.value) and "not an image" in shown(e.value) for e in at.error)
     assert not at.metric and "your image" not in traces(at)
 
 

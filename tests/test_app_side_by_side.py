@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 from vae_core import VAE, TrainConfig, VAEConfig, image_terms, load_checkpoint, save_checkpoint, train
 from vae_core.analysis.latent import decode_points, prior_latents
 from vae_core.data.images import to_grid_image
@@ -33,7 +33,7 @@ def side_by_side(at: AppTest | None = None) -> AppTest:
 def images(at) -> dict:
     """caption -> the image's pixels, (H, W, 3) uint8."""
     return {
-        img.caption: np.asarray(Image.open(io.BytesIO(base64.b64decode(img.url.split(",", 1)[1]))).convert("RGB"))
+        shown(img.caption): np.asarray(Image.open(io.BytesIO(base64.b64decode(img.url.split(",", 1)[1]))).convert("RGB"))
         for el in at.get("image")
         for img in el.proto.imgs
     }

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, fill_input, streamlit_server, wait_for_app_idle
+from browser import (
+    ARTIFACTS,
+    SERVER_WAIT_MS,
+    chromium_page,
+    fill_input,
+    requests_elsewhere,
+    streamlit_server,
+    wait_for_app_idle,
+)
 from conftest import ROOT
 from vae_core.store.map_cache import cache_path
 
@@ -56,13 +64,7 @@ def test_a_url_parameter_is_never_markdown_and_no_page_requests_another_host():
         "model=digits-2d&x=" + quote("[x](http://evil.example/)") + "&y=1",
     ]
     with streamlit_server() as url, chromium_page() as page:
-        elsewhere = []
-        page.on(
-            "request",
-            lambda request: (
-                None if request.url.removeprefix("blob:").startswith((url, "data:")) else elsewhere.append(request.url)
-            ),
-        )
+        elsewhere = requests_elsewhere(page, url)
         for query in params:
             page.goto(f"{url}/?{query}")
             page.locator('[data-testid="stAlertContentWarning"]').first.wait_for(timeout=60_000)

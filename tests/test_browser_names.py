@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, chromium_page, requests_elsewhere, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from ui.text import WORD_JOINER
 
@@ -18,7 +18,13 @@ pytestmark = pytest.mark.browser
 SHIPPED = ROOT / "checkpoints" / "digits-2d.pt"
 FILE_NAME = "![n](https:evil.example) [l](https:evil.example)"  # a file name cannot hold "/", a URL needs none
 CLASS_NAMES = ["![c0](https:evil.example)", "[c1](https:evil.example)", "<b>c2", "<img src=x onerror=alert(1)>"]
-PAGES = ["", "generate", "side_by_side", "train", "compare"]
+PAGES = {
+    "": "Explore the latent space",
+    "generate": "Generate",
+    "side_by_side": "Two models side by side",
+    "train": "Train a VAE",
+    "compare": "Compare runs",
+}  # each page's title
 
 
 def hostile_folder(tmp_path):
@@ -43,13 +49,7 @@ def test_names_from_files_are_plain_text_and_no_page_requests_another_host(tmp_p
     folder = hostile_folder(tmp_path)
     env = {"VAE_EXPLORER_CHECKPOINTS": str(folder), "VAE_EXPLORER_DATA": str(tmp_path / "data")}
     with streamlit_server(env=env) as url, chromium_page() as page:
-        elsewhere = []
-        page.on(
-            "request",
-            lambda request: (
-                None if request.url.removeprefix("blob:").startswith((url, "data:")) else elsewhere.append(request.url)
-            ),
-        )
+        elsewhere = requests_elsewhere(page, url)
         page.goto(url)
         page.get_by_role("combobox", name="Checkpoint").click()
         page.get_by_role("option", name=FILE_NAME, exact=False).first.click()  # the hostile model on every page
@@ -58,15 +58,17 @@ def test_names_from_files_are_plain_text_and_no_page_requests_another_host(tmp_p
         wait_for_app_idle(page)
         legend = page.locator(".legend").first.text_content()
         assert all(name in legend for name in CLASS_NAMES), legend  # literally, tags and all
-        for name in PAGES:
+        for name, title in PAGES.items():
             if name:
                 page.goto(f"{url}/{name}")
-            page.locator('[data-testid="stMain"]').first.wait_for()
+            page.get_by_role("heading", name=title).first.wait_for()
+            page.get_by_text("evil.example", exact=False).first.wait_for()  # the hostile model is on the page
             wait_for_app_idle(page)
             page.screenshot(path=str(ARTIFACTS / f"names-{name or 'explore'}.png"), full_page=True)
             assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0, name
             assert page.locator('[data-testid="stMain"] b, .legend a').count() == 0, name
             assert page.locator('[data-testid="stException"]').count() == 0, name
+            assert elsewhere == [], name
         assert elsewhere == []
 
 
@@ -87,13 +89,7 @@ def zip_with_names(corrupt: bool = False) -> bytes:
 def test_an_uploads_names_are_plain_text_in_its_preview_and_its_errors(tmp_path):
     env = {"VAE_EXPLORER_CHECKPOINTS": str(hostile_folder(tmp_path)), "VAE_EXPLORER_DATA": str(tmp_path / "data")}
     with streamlit_server(env=env) as url, chromium_page() as page:
-        elsewhere = []
-        page.on(
-            "request",
-            lambda request: (
-                None if request.url.removeprefix("blob:").startswith((url, "data:")) else elsewhere.append(request.url)
-            ),
-        )
+        elsewhere = requests_elsewhere(page, url)
         page.goto(f"{url}/train")
         page.get_by_role("combobox", name="Dataset").click()
         page.get_by_role("option", name="a zip of images (upload)").click()

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 from test_app_explore import click_on
 from test_app_train import current_run_id
 from vae_core import VAE, TrainConfig, VAEConfig, load_checkpoint, load_dataset, save_run, train
@@ -115,12 +115,12 @@ def test_explore_and_generate_show_colour_images(colour_checkpoint):
     click_on(at, "shapes", *xy[2])
     at.run()
     assert not at.exception and "Test image #2" in " ".join(m.value for m in at.markdown)
-    assert f"`{data.test_names[2]}`" in " ".join(m.value for m in at.markdown)  # named by its file
+    assert f"· {data.test_names[2]} ·" in " ".join(shown(m.value) for m in at.markdown)  # named by its file
     assert data.test_names[2].split("/")[0] in ("discs", "squares")
-    shown = {img.caption: decoded_pixels(img.url) for el in at.get("image") for img in el.proto.imgs}
-    original = shown["original"]
+    pictures = {img.caption: decoded_pixels(img.url) for el in at.get("image") for img in el.proto.imgs}
+    original = pictures["original"]
     assert original.shape[2] == 3 and np.ptp(original.reshape(-1, 3).mean(0)) > 5  # channels differ: colour
-    assert shown["decoded mean"].shape == original.shape
+    assert pictures["decoded mean"].shape == original.shape
 
     at.switch_page("pages/generate.py").run()
     assert not at.exception
@@ -170,7 +170,7 @@ def test_the_train_page_trains_on_a_zip_of_colour_images(tmp_path, monkeypatch):
         assert time.monotonic() < deadline
         time.sleep(0.3)
         at.run()
-    run_caption = next(c.value for c in at.caption if "continuous-bernoulli likelihood" in c.value)
+    run_caption = next(shown(c.value) for c in at.caption if "continuous-bernoulli likelihood" in c.value)
     assert "shapes.zip (uploaded)" in run_caption and "/uploads/" not in run_caption  # no server paths
     assert "(14 train / 6 test images)" in run_caption  # the chosen test share
     run_id = current_run_id(at)

@@ -103,12 +103,12 @@ def test_compare_shows_a_checkpoint_saved_without_a_train_config(app_env, small_
 
 
 def test_an_unexpected_error_on_a_page_is_a_message_not_a_traceback(monkeypatch):
-    import ui.figures
+    import ui.explore.map
 
     def broken(*args, **kwargs):
         raise RuntimeError("the figure could not be drawn")
 
-    monkeypatch.setattr(ui.figures, "latent_map", broken)
+    monkeypatch.setattr(ui.explore.map, "latent_map", broken)  # where the page's map section calls it
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert any(

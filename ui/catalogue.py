@@ -18,7 +18,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.text import plain
 from ui.uploads import display_name, short_name
 from vae_core.config import BUILTIN, DataOptions
 from vae_core.maps.projection import MapData
@@ -193,9 +192,9 @@ def data_refusal(options: DataOptions) -> str | None:
     ):
         return None
     return (
-        f"Its images would come from a folder “{plain(folder.name)}” that nobody named on this server, so they "
+        f"Its images would come from a folder “{folder.name}” that nobody named on this server, so they "
         "are not read: the app reads a model's image folder only inside the checkpoints or uploads folder, or "
-        "once someone has loaded it by name (`--data FOLDER`)."
+        "once someone has loaded it by name (--data FOLDER)."
     )
 
 

@@ -104,14 +104,14 @@ def doctor_panel(
         if collapsed:
             dims = ", ".join(f"z{d + 1}" for d in collapsed)
             st.warning(
-                f"{len(collapsed)} of {len(kl_per_dim)} latent dimensions of **{name}** have collapsed: {dims} "
+                f"{len(collapsed)} of {len(kl_per_dim)} latent dimensions of **{plain(name)}** have collapsed: {dims} "
                 f"(average KL under {COLLAPSED_KL} nats). Their posterior is the prior whatever the image, so "
                 "they carry nothing. Each remedy below retrains the model once with one change (same data, "
                 "model, epochs and seed).",
                 icon=":material/healing:",
             )
         if spec is None:
-            st.caption(why_not)
+            st.caption(plain(why_not))
         else:
             start_clicked(original, spec, load_data)
             started = retrains(original)

@@ -9,6 +9,7 @@ from ui.figures import overlay_map, path_trace, point_trace
 from ui.generate.downloads import downloads
 from ui.generate.latent_choice import choose_latent, valid_picks
 from ui.images import grid
+from ui.text import plain
 from vae_core.analysis.latent import attribute_row, attribute_vector
 
 ARITHMETIC_STEPS = 7
@@ -53,8 +54,8 @@ def arithmetic_section(model, md, data, name: str) -> None:
     grid_col, map_col = st.columns([3, 2])
     grid_col.image(
         grid(images, nrow=ARITHMETIC_STEPS, width=640),
-        caption=f"{point[1]} + s·v for s from 0 to {strength:g}; v from A ({label_a}, {len(a)} images) to "
-        f"B ({label_b}, {len(b)} images), ‖v‖ = {np.linalg.norm(vector):.2f}.",
+        caption=f"{plain(point[1])} + s·v for s from 0 to {strength:g}; v from A ({plain(label_a)}, {len(a)} images) "
+        f"to B ({plain(label_b)}, {len(b)} images), ‖v‖ = {np.linalg.norm(vector):.2f}.",
     )
     xy = md.projection.transform(z)
     map_col.plotly_chart(

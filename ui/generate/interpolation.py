@@ -9,6 +9,7 @@ from ui.figures import overlay_map, path_trace, point_trace
 from ui.generate.downloads import downloads
 from ui.generate.latent_choice import choose_latent, valid_picks
 from ui.images import grid
+from ui.text import plain
 from vae_core.analysis.latent import decode_points, interpolate
 
 PATH_COLORS = {"linear": "black", "slerp": "#d4007a"}
@@ -40,7 +41,7 @@ def interpolation_section(model, md, data, name: str) -> None:
     grid_col, map_col = st.columns([3, 2])
     grid_col.image(
         grid(images, nrow=steps, width=max(640, 56 * steps)),
-        caption=f"From A ({a[1]}) to B ({b[1]}). Top row: linear. Bottom row: spherical (slerp).",
+        caption=f"From A ({plain(a[1])}) to B ({plain(b[1])}). Top row: linear. Bottom row: spherical (slerp).",
     )
     ends = np.stack([xy[0], xy[steps - 1]])
     overlays = [

@@ -16,7 +16,7 @@ def choose_latent(label: str, key: str, slot: str, md, data, picked: dict, defau
         return None
     source = st.radio(label, options, format_func=names.get, key=f"{key}_source", horizontal=True)
     if source == "explore":
-        st.caption(picked[slot]["label"])
+        st.caption(plain(picked[slot]["label"]))
         return np.asarray(picked[slot]["z"], np.float32), picked[slot]["label"]
     if source == "origin":
         return np.zeros(md.projection.latent_dim, np.float32), "the origin"

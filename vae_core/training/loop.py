@@ -50,14 +50,9 @@ class StepEvent(TypedDict):
     samples_per_s: float
 
 
-class EpochEvent(TypedDict):
-    """After each epoch: the test set at beta = 1 (see evaluate)."""
+class EvalTerms(TypedDict):
+    """What evaluate() returns: the test set's terms at beta = 1."""
 
-    type: Literal["epoch"]
-    epoch: int
-    step: int
-    beta: float
-    elapsed_s: float
     test_recon: float
     test_kl: float
     test_loss: float
@@ -69,29 +64,22 @@ class EpochEvent(TypedDict):
     total_correlation: float
     dimwise_kl: float
     # data with known factors, every few epochs (disentanglement_epochs): vae_core.analysis.scores.score_model's scores
-    # of the test set, and the seconds they took (not counted in samples_per_s)
+    # of the test set, and the seconds they took (not counted in samples_per_s); train() adds them
     disentanglement: NotRequired[dict]
     disentanglement_s: NotRequired[float]
+
+
+class EpochEvent(EvalTerms):
+    """After each epoch: the test set at beta = 1 (see evaluate)."""
+
+    type: Literal["epoch"]
+    epoch: int
+    step: int
+    beta: float
+    elapsed_s: float
 
 
 ESTIMATE_IMAGES = 256  # enough to follow the trend at a small cost: the estimates take O(n^2 D)
-
-
-class EvalTerms(TypedDict):
-    """What evaluate() returns: the test-set terms an EpochEvent carries (with the disentanglement scores that
-    train() adds to them now and then)."""
-
-    test_recon: float
-    test_kl: float
-    test_loss: float
-    kl_per_dim: list[float]
-    active_units: int
-    mutual_info: float
-    kl_aggregate: float
-    total_correlation: float
-    dimwise_kl: float
-    disentanglement: NotRequired[dict]
-    disentanglement_s: NotRequired[float]
 
 
 class DisentanglementTerms(TypedDict):
