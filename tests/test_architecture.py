@@ -24,6 +24,7 @@ TORCH_FREE = [
     "vae_core.config",
     "vae_core.maps.projection",
     "vae_core.maps.nonlinear",
+    "vae_core.maps.ranges",
     "vae_core.stats.estimators",
     "vae_core.stats.metrics",
     "vae_core.store.files",

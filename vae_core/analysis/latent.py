@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from vae_core.data.datasets import as_float
-from vae_core.maps.projection import MapData, Projection, padded_range
+from vae_core.maps.projection import MapData, Projection
+from vae_core.maps.ranges import padded_range
 from vae_core.model.vae import VAE
 from vae_core.store.files import cache_dir
 from vae_core.store.fit_cache import cached_fit

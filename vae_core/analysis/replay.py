@@ -19,7 +19,8 @@ import torch
 
 from vae_core.analysis.latent import decode_points, map_points
 from vae_core.data.datasets import Dataset, as_float
-from vae_core.maps.projection import Projection, padded_range
+from vae_core.maps.projection import Projection
+from vae_core.maps.ranges import padded_range
 
 REPLAY_POINTS = 500  # test images on the replayed map: enough to see the clusters, cheap to encode each epoch
 REPLAY_IMAGES = 8  # reconstructions kept per epoch

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vae_core.maps.projection import padded_range
+from vae_core.maps.ranges import padded_range
 
 NONLINEAR = ("umap", "tsne")
 TITLES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
