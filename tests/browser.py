@@ -167,3 +167,9 @@ def requests_elsewhere(page, url: str) -> list[str]:
         lambda request: None if request.url.removeprefix("blob:").startswith((url, "data:")) else elsewhere.append(request.url),
     )
     return elsewhere
+
+
+def wait_for_map_clicks(page) -> None:
+    """Until the map's click listener (ui/js/selection.js) is in the page: a click before it would go unseen, as
+    it would for a person who clicks before the page has finished loading (seen on a loaded machine)."""
+    page.wait_for_function("() => !!window.__vaeClicks", timeout=SERVER_WAIT_MS)

@@ -3,7 +3,15 @@
 
 import pytest
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
+from browser import (
+    ARTIFACTS,
+    SERVER_WAIT_MS,
+    chromium_page,
+    select_checkpoint,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_map_clicks,
+)
 from conftest import ROOT
 from test_browser_explore import emptiest_spot, wait_for_image
 from test_browser_factors import choose
@@ -33,6 +41,7 @@ def test_conditional_explore_and_generate_in_chromium(server):
         choose(page, "Decode under the label", "7")
         page.get_by_text("under the label 7").wait_for()
         x, y = emptiest_spot(page)
+        wait_for_map_clicks(page)
         page.mouse.click(x, y)
         page.get_by_text("Decoded at").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_image(page, "decoded image")

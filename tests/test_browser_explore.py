@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle, wait_for_map_clicks
 from ui.figures import RING_RADIUS
 
 pytestmark = pytest.mark.browser
@@ -52,6 +52,7 @@ def wait_for_image(page, caption: str) -> None:
 
 def click_map(page, x: float, y: float, shown: str) -> None:
     """Click the map once and wait for the panel's text: every click must register (ui.selection)."""
+    wait_for_map_clicks(page)
     page.mouse.click(x, y)
     page.get_by_text(shown).wait_for(timeout=SERVER_WAIT_MS)
 

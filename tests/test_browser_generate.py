@@ -6,7 +6,16 @@ import io
 import pytest
 from PIL import Image
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, select_checkpoint, server_log, streamlit_server, wait_for_app_idle
+from browser import (
+    ARTIFACTS,
+    SERVER_WAIT_MS,
+    chromium_page,
+    select_checkpoint,
+    server_log,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_map_clicks,
+)
 from test_app_generate import drawn_seven
 from test_browser_explore import POINTS, emptiest_spot, point_centers, wait_for_image
 
@@ -75,11 +84,13 @@ def test_points_clicked_on_explore_are_the_endpoints_on_generate(server):
         page.goto(server)
         page.wait_for_selector(POINTS, timeout=60_000)
         wait_for_app_idle(page)
+        wait_for_map_clicks(page)
         page.mouse.click(*point_centers(page)[100])
         page.get_by_text("Test image #").wait_for(timeout=SERVER_WAIT_MS)
         page.get_by_role("button", name="Use as A").click()
         page.get_by_text("is now A on the Generate page").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
+        wait_for_map_clicks(page)
         page.mouse.click(*emptiest_spot(page))
         page.get_by_text("Decoded at").wait_for(timeout=SERVER_WAIT_MS)
         page.get_by_role("button", name="Use as B").click()

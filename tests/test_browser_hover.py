@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle, wait_for_map_clicks
 from conftest import ROOT
 from test_browser_explore import POINTS, point_centers, wait_for_image
 from vae_core import load_checkpoint
@@ -150,6 +150,7 @@ def test_hover_shows_the_decode_under_the_cursor_without_the_server_in_chromium(
         page.wait_for_function("() => !window.__vaeHover", timeout=SERVER_WAIT_MS)
         assert preview_box(page) is None
 
+        wait_for_map_clicks(page)
         page.mouse.click(nodes[1].px, nodes[1].py)  # a click still decodes the spot exactly, on the server
         page.get_by_text("Decoded at").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle, wait_for_map_clicks
 from test_browser_explore import emptiest_spot, wait_for_image
 
 pytestmark = pytest.mark.browser
@@ -23,6 +23,7 @@ def test_a_umap_link_restores_the_view_and_follows_clicks(tmp_path):
             page.get_by_text("Test image #5").wait_for(timeout=120_000)
             wait_for_app_idle(page, timeout=60_000)
             assert page.locator(".js-plotly-plot .xtitle").text_content() == "UMAP 1"
+            wait_for_map_clicks(page)
             page.mouse.click(*emptiest_spot(page))
             page.get_by_text(re.compile(r"^Decoded at")).wait_for(timeout=SERVER_WAIT_MS)
             wait_for_image(page, "decoded image")
