@@ -14,7 +14,6 @@ from ui.formulas import negative_loss_note
 from ui.hover import show_hover
 from ui.navigation import guarded, run_page
 from ui.text import plain
-from vae_core.config import DIFFERENT_MODE
 from vae_core.maps.nonlinear import TITLES, start_umap_warm_up
 
 # The map is drawn from the checkpoint's cache before torch is imported (vae_core.store.map_cache): what decodes
@@ -46,13 +45,14 @@ def main() -> None:
         f"{how}. "
         "Click anywhere to decode that point; click a dot to compare the image with its reconstruction; "
         "use box or lasso select for a group. The address bar keeps the view: copy it to share it."
-        + (f" Decoded images show {session.IMAGE_TITLES[session.image_shown()]}." if row.likelihood in DIFFERENT_MODE else "")
+        + (f" Decoded images show {session.IMAGE_TITLES[session.image_shown()]}." if session.offers_mode(row) else "")
         + (f" {negative_loss_note(row.likelihood)}" if (row.test_loss or 0) < 0 else "")
     )
     if row.num_classes:
         st.info(
             "A **conditional VAE**: it is given each image's label, so its code need not hold the class and "
-            "holds the style instead (slant, thickness, size). The dots are coloured by label, and the classes "
+            "holds what the label does not say instead (for digits: slant, thickness, size). The dots are "
+            "coloured by label, and the classes "
             "overlap on the map rather than form clusters. A click decodes the point under the label chosen "
             "beside the map.",
             icon=":material/label:",

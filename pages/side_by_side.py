@@ -68,7 +68,10 @@ def load(row):
     try:
         return catalogue.load_model(row.path, row.mtime)
     except CheckpointError as err:
-        st.error(f"**{plain(row.name)}** is unusable: {plain(err)}", icon=":material/warning:")
+        st.error(
+            f"**{plain(row.name)}** is unusable: {plain(catalogue.shown_reason(err, row.path, row.name))}",
+            icon=":material/warning:",
+        )
         return None
 
 
@@ -108,7 +111,7 @@ def show_decodings(slot: str, row, reading) -> None:
 
 def terms_table(a, b, reading_a, reading_b) -> None:
     """Both models' ELBO terms in one table, with their difference, so the comparison reads along a row."""
-    lines = [f"| nats per image | A · {a.name} | B · {b.name} | B − A |", "| --- | ---: | ---: | ---: |"]
+    lines = [f"| nats per image | A · {plain(a.name)} | B · {plain(b.name)} | B − A |", "| --- | ---: | ---: | ---: |"]
     for label, key in (("−ELBO", "loss"), ("reconstruction", "recon"), ("KL", "kl")):
         va, vb = getattr(reading_a.terms, key), getattr(reading_b.terms, key)
         lines.append(f"| {label} | {va:.2f} | {vb:.2f} | {vb - va:+.2f} |")
@@ -189,8 +192,8 @@ def same_z_section(a, b, model_a, model_b, mu_a, label: int) -> None:
     z, what = same_z(mu_a, da)
     width = min(720, max(168, 90 * len(z)))  # one image as large as those above; a row of 8 still fits the page
     models = [model.with_label(label) for model in (model_a, model_b)]
-    under = f", decoded under the label {label}" if a.num_classes or b.num_classes else ""
     for slot, row, images in zip("AB", (a, b), decode_with_each(models, z)):
+        under = f", decoded under the label {label}" if row.num_classes else ""  # an unconditional model has none
         st.image(grid(images, nrow=len(z), width=width), caption=f"{what} through {slot} · {plain(row.name)}{under}")
     st.caption(
         "Two VAEs trained apart owe each other nothing: the prior is the same, but which image a z stands "

@@ -76,7 +76,7 @@ def test_an_empty_canvas_shows_a_hint_and_the_map_it_will_land_on():
     assert (spec["strokeColor"], spec["backgroundColor"]) == ("#ffffff", "#000000")  # the digits are light on dark
     assert spec["realtimeUpdateStreamlit"] and spec["returnImageData"]
     assert any("White on black" in c.value for c in at.caption)
-    assert any(i.value.startswith("Draw a digit on the canvas") for i in at.info)
+    assert any(i.value.startswith("Draw on the canvas") for i in at.info)
     assert not at.error and not at.metric
     found = traces(at)
     assert "your image" not in found and {str(d) for d in range(10)} <= found.keys()
@@ -115,7 +115,7 @@ def test_a_second_stroke_moves_the_drawing_and_changes_its_terms():
     assert np.abs(traces(at)["your image"] - first_xy).max() > 1e-3
     at.session_state[CANVAS] = canvas_state(None)  # the toolbar's reset: empty again
     at.run()
-    assert any(i.value.startswith("Draw a digit on the canvas") for i in at.info) and not at.metric
+    assert any(i.value.startswith("Draw on the canvas") for i in at.info) and not at.metric
 
 
 def test_the_canvas_module_is_imported_only_once_draw_is_chosen():

@@ -138,3 +138,18 @@ def test_with_one_usable_checkpoint_the_page_says_how_to_get_a_second(folder):
     at = side_by_side()
     assert "needs two usable checkpoints" in at.info[0].value and "Train page" in at.info[0].value
     assert not at.get("selectbox")[1:] and not at.get("image")
+
+
+def test_only_a_conditional_model_is_said_to_decode_under_a_label(folder, digits):
+    shutil.copy(SHIPPED / "digits-2d.pt", folder)
+    torch.manual_seed(1)
+    model = VAE(VAEConfig(image_shape=digits.image_shape, latent_dim=2, hidden=(32,), num_classes=10))
+    config = TrainConfig(epochs=1, seed=1)
+    save_run(folder / "cond-2d.pt", model, digits, config, list(train(model, digits, config)))
+    at = side_by_side()
+    at.selectbox(key="sbs_b").set_value("cond-2d").run()
+    assert not at.exception
+    captions = [c for c in images(at) if "prior samples" in c]
+    (a_caption,) = [c for c in captions if "through A" in c]
+    (b_caption,) = [c for c in captions if "through B" in c]
+    assert "under the label" not in a_caption and "decoded under the label" in b_caption

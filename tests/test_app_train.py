@@ -8,7 +8,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 from test_app_explore import trace_length
 from vae_core import load_checkpoint
 from vae_core.analysis.replay import from_history
@@ -359,3 +359,26 @@ def test_a_saved_model_can_be_trained_further_on_the_page(ckpt_dir):
     at = wait_until_done(at)
     assert "Status: **finished**" in [m.value for m in at.markdown] and not at.exception
     assert any("epoch 4/4" in p.proto.text for p in at.get("progress"))  # the run went on from epoch 2 to 4
+
+
+def test_a_second_run_of_the_same_settings_gets_its_own_name_and_replacing_is_a_choice(ckpt_dir):
+    at = train_page()
+    at.number_input(key="train_epochs").set_value(1)
+    at.selectbox(key="train_objective").set_value("iwae")
+    names = []
+    for _ in range(2):
+        at.button(key="train_start").click().run()
+        run_id = current_run_id(at)
+        at = wait_until_done(at)
+        names.append(at.text_input(key=f"save_name_{run_id}").value)
+        if len(names) == 1:
+            at.button(key=f"save_{run_id}").click().run()
+    first, second = names
+    assert "-iwae-" in first and second == f"{first}-2"  # the objective is in the name, and a suffix tells them apart
+    at.text_input(key=f"save_name_{run_id}").set_value(first).run()
+    at.button(key=f"save_{run_id}").click().run()
+    (error,) = [shown(e.value) for e in at.main.error]
+    assert error == f"{first} already exists; choose another name or allow overwriting." and str(ckpt_dir) not in error
+    at.checkbox(key=f"save_overwrite_{run_id}").check().run()
+    at.button(key=f"save_{run_id}").click().run()
+    assert not at.exception and any("Saved as" in s.value for s in at.success)

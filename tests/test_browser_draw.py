@@ -46,7 +46,7 @@ def test_draw_a_digit_and_see_it_scored_and_on_the_map(server):
         wait_for_image(page, "64 samples · T = 1 · seed 0")
         open_tab(page, "Your own image")
         page.get_by_text("Draw one", exact=True).click()
-        hint = page.get_by_text("Draw a digit on the canvas")
+        hint = page.get_by_text("Draw on the canvas")
         hint.wait_for(timeout=SERVER_WAIT_MS)
         upper = page.locator("canvas.upper-canvas")  # fabric's canvas that takes the mouse
         upper.wait_for(timeout=SERVER_WAIT_MS)

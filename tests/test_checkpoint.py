@@ -152,3 +152,14 @@ def test_a_conditional_model_whose_class_names_do_not_match_its_labels_is_refuse
 def test_a_beta_that_is_not_a_finite_number_is_refused(beta):
     with pytest.raises(ValueError, match="beta non-negative, all finite numbers"):
         TrainConfig(beta=beta)
+
+
+def test_a_model_whose_beta_is_unknown_says_so_in_words_not_a_question_mark():
+    from vae_core.config import VAEConfig
+    from vae_core.store.files import ListedCheckpoint
+    from vae_core.store.meta import CheckpointMeta
+
+    meta = CheckpointMeta.from_payload(dict(dataset="digits", vae_config=VAEConfig().to_dict()), "imported")
+    row = ListedCheckpoint("imported", meta)
+    assert row.beta is None and row.beta_text == "unknown"
+    assert row.describe() == "z=2 · imported" and "?" not in row.describe()

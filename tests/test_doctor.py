@@ -138,6 +138,7 @@ def test_explore_names_the_collapsed_dimensions_and_retrains_at_a_click(checkpoi
     assert original.startswith("| collapsed | the original |") and "free bits 0.5 nats per dimension" in retrain
     cells = [c.strip() for c in retrain.strip("|").split("|")]
     assert cells[2] == "16 / 16" and int(cells[3]) < len(dims)  # every dimension active again, fewer collapsed
+    assert any("the two counts need not add up" in c.value for c in at.caption)  # active + collapsed != 16: said why
     assert [b for b in at.button if b.label == "Free bits (0.5 nats)"][0].disabled  # one retrain per remedy
 
 

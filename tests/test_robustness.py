@@ -111,9 +111,7 @@ def test_an_unexpected_error_on_a_page_is_a_message_not_a_traceback(monkeypatch)
     monkeypatch.setattr(ui.explore.map, "latent_map", broken)  # where the page's map section calls it
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert any(
-        "Something went wrong on this page: RuntimeError: the figure could not be drawn" in e.value for e in at.main.error
-    )
+    assert any(e.value.startswith("Something went wrong on this page (RuntimeError, reference ") for e in at.main.error)
 
 
 def test_an_unexpected_cli_error_is_one_line_with_a_nonzero_exit(monkeypatch, capsys):
@@ -126,7 +124,7 @@ def test_an_unexpected_cli_error_is_one_line_with_a_nonzero_exit(monkeypatch, ca
     monkeypatch.delenv("VAE_DEBUG", raising=False)
     assert cli_module.main(["eval", "x.pt"]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == "error: RuntimeError: disk on fire (set VAE_DEBUG=1 for the details)"
+    assert err.strip() == "error: eval failed unexpectedly (RuntimeError); set VAE_DEBUG=1 for the details"
 
 
 # 2. Pixel bombs: peak memory measured in a child process

@@ -153,7 +153,7 @@ def test_a_run_that_crashes_in_its_process_fails_with_the_reason(registry, digit
     wrong_shape = replace(digits, test_x=digits.test_x[:, :, :4])  # test images 4x8, not 8x8: the first test fails
     run = new_run(registry, wrong_shape, epochs=1)
     wait(run, lambda s: s.status == "failed")
-    assert run.snapshot().error.startswith("Training crashed: RuntimeError")
+    assert run.snapshot().error.startswith("Training crashed (RuntimeError).")
 
 
 def test_a_run_whose_process_cannot_start_fails_with_the_reason(digits, monkeypatch):
@@ -163,7 +163,7 @@ def test_a_run_whose_process_cannot_start_fails_with_the_reason(digits, monkeypa
     monkeypatch.setattr(runs_registry.PROCESSES, "Process", no_process)
     run = new_run(RunRegistry(), digits, epochs=1)
     wait(run, lambda s: s.status == "failed")
-    assert run.snapshot().error == "Could not start the training process: OSError: no more processes"
+    assert run.snapshot().error == "Could not start the training process (OSError); the server's log has the details."
 
 
 def test_only_saved_or_discarded_runs_make_room_and_an_unsaved_one_is_never_dropped(digits, monkeypatch, tmp_path):

@@ -11,6 +11,7 @@ the start page draws its map before torch is loaded. Model, data and encoding ar
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,8 @@ from vae_core.store.files import (
     typed_folders,
 )
 from vae_core.store.meta import CheckpointMeta
+
+LOG = logging.getLogger("vae_explorer")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +79,9 @@ def _listed(path: Path, name: str, group: str) -> ListedCheckpoint:
         meta, error = _summary(path)
         return ListedCheckpoint(str(path), meta, error, name=name, group=group, mtime=model_mtime(path))
     except Exception as err:
-        return ListedCheckpoint(str(path), None, f"{path} could not be read ({type(err).__name__}: {err}).", name=name)
+        LOG.exception("listing %s failed", path)
+        why = f"it could not be read ({type(err).__name__}); the server's log has the details"
+        return ListedCheckpoint(str(path), None, why, name=name)
 
 
 def _summary(path: Path) -> tuple[CheckpointMeta | None, str | None]:
@@ -90,9 +95,21 @@ def _summary(path: Path) -> tuple[CheckpointMeta | None, str | None]:
     try:
         _, meta = load_checkpoint(path)
     except CheckpointError as err:
-        return None, str(err)
+        return None, shown_reason(err, path)
     map_cache.write(path, meta)
     return meta, None
+
+
+def shown_reason(err, path="", name: str = "") -> str:
+    """An error's text as a page shows it (raw still: the caller makes it plain), with no server path in it: the
+    file's own path, where it leads the text as the engine's errors put it, goes (the page names the file beside
+    it), elsewhere it is the file's listed name; the app's folders are said as what they are."""
+    text = str(err)
+    if path:
+        text = text.removeprefix(f"{path}: ").replace(str(path), name or Path(path).name)
+    for folder, said in ((uploads_dir(), "the uploads folder"), (checkpoint_dir(), "the checkpoints folder")):
+        text = text.replace(str(folder), said)
+    return text
 
 
 def uploads_dir() -> Path:
@@ -208,7 +225,7 @@ def dataset_for(meta: CheckpointMeta):
     try:
         return _load_data(json.dumps(meta.data_options.to_dict(), sort_keys=True)), None
     except DatasetError as err:
-        return None, str(err)
+        return None, shown_reason(err)
 
 
 def map_data(path: str, mtime: int) -> MapData:

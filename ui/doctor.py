@@ -144,18 +144,18 @@ def comparison_table(original: str, name: str, scores: Callable, polled: bool) -
     retrain is live."""
     registry = catalogue.run_registry()
     metrics, iwae = scores()
-    rows = [comparison_row(name, "the original", metrics, iwae)]
+    rows = [comparison_row(plain(name), "the original", metrics, iwae)]  # a file's name; the rest is the app's
     for _, change, run_id in retrains(original):
         run = registry.get(run_id)
         if run is None:
-            rows.append(comparison_row(f"`{run_id}`", f"{change} (no longer on this server)", {}, None))
+            rows.append(comparison_row(run_id, f"{change} (no longer on this server)", {}, None))
             continue
         snap = run.snapshot()
         if snap.live or not snap.saveable:
             done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
-            rows.append(comparison_row(f"`{run_id}`", f"{change} · {snap.status} {done:.0%}", {}, None))
+            rows.append(comparison_row(run_id, f"{change} · {snap.status} {done:.0%}", {}, None))
         else:
-            rows.append(comparison_row(f"`{run_id}`", change, run.test_metrics(), run.iwae_bound()))
+            rows.append(comparison_row(run_id, change, run.test_metrics(), run.iwae_bound()))
     if polled and not any_live(original):
         st.rerun(scope="app")
     columns = list(rows[0])
@@ -170,7 +170,9 @@ def comparison_table(original: str, name: str, scores: Callable, polled: bool) -
         )
     )
     st.caption(
-        "Active units: dimensions whose mean varies across the test images (Burda et al. 2016). I(x; z): what "
+        "Active units: dimensions whose mean varies across the test images (Burda et al. 2016). Collapsed: "
+        "dimensions whose KL is under 0.01 nats, the prior whatever the image. The two tests differ, so a dimension "
+        "can be neither, and the two counts need not add up to the code's size. I(x; z): what "
         "the code says about the image, on 256 test images. Test −ELBO at β = 1 and the IWAE bound on −log p(x) "
         "(1,000 test images): lower is better, and the IWAE bound is the one to compare across objectives. "
         "Open a retrain on the Train page to see its curves and save it."

@@ -14,6 +14,7 @@ button press of this run are kept. Then it stops the outer script.
 
 import logging
 import runpy
+import uuid
 
 import streamlit as st
 from streamlit.errors import FragmentHandledException
@@ -48,10 +49,12 @@ def guarded(function):
         except FragmentHandledException:
             raise
         except Exception as err:  # Streamlit's own stop and rerun signals are BaseExceptions and pass through
-            LOG.exception("page failed")
+            # its kind and a reference, never its text: that names internals and can quote whatever a file held
+            reference = uuid.uuid4().hex[:8]
+            LOG.exception("page failed [%s]", reference)
             st.error(
-                f"Something went wrong on this page: {type(err).__name__}: {str(err)[:300]}. Nothing saved "
-                "was lost; the server's log has the details.",
+                f"Something went wrong on this page ({type(err).__name__}, reference {reference}). Nothing saved was "
+                "lost; the server's log has the details under that reference.",
                 icon=":material/error:",
             )
 

@@ -101,7 +101,7 @@ def checkpoint_picker() -> ListedCheckpoint | None:
                 f"**{plain(row.name)}**: {row.arch}, z={row.latent_dim}, β {row.beta_text}, "
                 f"{row.likelihood} likelihood, on {plain(dataset_label(row.dataset))}"
             )
-            image_choice(row.likelihood)
+            image_choice(row)
         for row in rows:
             if row.error is not None:
                 st.warning(f"**{plain(row.name)}** is unusable: {plain(row.error)}", icon=":material/warning:")
@@ -121,10 +121,22 @@ def image_key(likelihood: str) -> str:
     return f"image_shown:{likelihood}"
 
 
-def image_choice(likelihood: str) -> None:
+def offers_mode(row: ListedCheckpoint) -> bool:
+    """Whether the most likely x is offered: where it differs from the mean, and on grey images only. Taken per
+    colour channel it pushes each one to 0 or 1, so a colour image would come out in pure primaries: noise."""
+    return row.likelihood in DIFFERENT_MODE and row.image_shape[0] == 1
+
+
+def image_choice(row: ListedCheckpoint) -> None:
     """Sidebar: whether decoded images show the mean or the most likely x, for likelihoods where they differ;
     remembered per likelihood (the continuous Bernoulli's mean is a washed-out grey: its mode is shown first)."""
-    if likelihood not in DIFFERENT_MODE:
+    likelihood = row.likelihood
+    if likelihood in DIFFERENT_MODE and not offers_mode(row):
+        st.caption(
+            "Decoded images show the mean E[x|z]: the most likely x, taken per colour channel, would turn each "
+            "pixel into a pure primary colour."
+        )
+    if not offers_mode(row):
         return
     st.session_state.setdefault(image_key(likelihood), "mode" if likelihood == "continuous-bernoulli" else "mean")
     st.radio(
@@ -140,7 +152,7 @@ def image_choice(likelihood: str) -> None:
 def image_shown() -> str:
     """ "mean" or "mode": what decoded images of the sidebar's model show (image_choice)."""
     row = chosen_row()
-    if row is None or row.likelihood not in DIFFERENT_MODE:
+    if row is None or not offers_mode(row):
         return "mean"
     return st.session_state.get(image_key(row.likelihood), "mean")
 

@@ -19,6 +19,7 @@ from vae_core.analysis.replay import ReplayError, ReplayRecorder, from_history, 
 from vae_core.analysis.scores import score_model
 from vae_core.config import (
     ARCHS,
+    BACKGROUNDS,
     DEFAULT_HIDDEN,
     LIKELIHOODS,
     OBJECTIVES,
@@ -102,6 +103,13 @@ def _add_data_options(p: argparse.ArgumentParser, default_data: str | None) -> N
         "--sprites-n", type=_positive, default=None, help=f"sprites: how many images to draw (default {SPRITES_DEFAULT_N})"
     )
     p.add_argument("--channels", default="auto", choices=["auto", "grayscale", "rgb"], help="colour of folder images")
+    p.add_argument(
+        "--background",
+        default="white",
+        choices=BACKGROUNDS,
+        help="what transparent pixels of folder images are composited on (kept in the checkpoint, so its images are "
+        "read the same way everywhere)",
+    )
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -291,7 +299,12 @@ def run_spec(args, beta: float, seed: int) -> RunSpec:
 
 def data_options(args) -> DataOptions:
     return DataOptions(
-        name=args.data, root=args.data_root, image_size=args.image_size, channels=args.channels, sprites_n=args.sprites_n
+        name=args.data,
+        root=args.data_root,
+        image_size=args.image_size,
+        channels=args.channels,
+        sprites_n=args.sprites_n,
+        background=args.background,
     )
 
 
@@ -610,9 +623,9 @@ def main(argv=None) -> int:
     except Exception as err:  # anything else still ends in one line, not a traceback (VAE_DEBUG=1 shows it)
         if os.environ.get("VAE_DEBUG"):
             raise
+        # its kind only: the text names internals and can quote whatever a file held (a terminal would act on that)
         print(
-            f"error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unexpected failure'} "
-            "(set VAE_DEBUG=1 for the details)",
+            f"error: {args.command} failed unexpectedly ({type(err).__name__}); set VAE_DEBUG=1 for the details",
             file=sys.stderr,
         )
         return 1

@@ -20,7 +20,23 @@ DIFFERENT_MODE = ("bernoulli", "continuous-bernoulli")  # the likelihoods whose 
 SCHEDULES = ("constant", "linear", "cyclical")
 OBJECTIVES = ("elbo", "iwae", "tcvae")  # what training minimises (vae_core.model.bounds.training_terms)
 BUILTIN = ("digits", "mnist", "fashion-mnist", "sprites")  # datasets by name; anything else is a folder of images
+BACKGROUNDS = ("white", "black")  # what transparent pixels of folder images become (DataOptions.background)
 SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
+
+
+class ConfigError(ValueError):
+    """A setting this module refuses, in its own words (a ValueError, for callers that catch those)."""
+
+
+def setting_problem(err: Exception) -> str:
+    """What is wrong with stored settings, said in this app's words: a refusal of its own checks as it is, a missing
+    key by name, anything else (a list where a number belongs) as such. Python's own text (`'int' object is not
+    iterable`) never reaches a page: it names internals, and it can quote whatever the file holds."""
+    if isinstance(err, ConfigError):
+        return str(err)
+    if isinstance(err, KeyError) and isinstance(err.args[0], str):
+        return f"the setting {err.args[0][:40]!r} is missing"
+    return "a setting is missing or of the wrong kind"
 
 
 @dataclass(frozen=True)
@@ -35,18 +51,18 @@ class VAEConfig:
 
     def __post_init__(self):
         if self.num_classes < 0 or self.num_classes == 1:
-            raise ValueError(f"num_classes must be 0 (not conditional) or at least 2, got {self.num_classes}")
+            raise ConfigError(f"num_classes must be 0 (not conditional) or at least 2, got {self.num_classes}")
         if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
+            raise ConfigError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
         if self.arch not in (*ARCHS, IMPORTED):
-            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+            raise ConfigError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ValueError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
+            raise ConfigError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
         if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
+            raise ConfigError(f"latent_dim must be at least 1, got {self.latent_dim}")
         hidden = tuple(int(h) for h in self.hidden) or DEFAULT_HIDDEN.get(self.arch, ())
         if hidden and min(hidden) < 1:
-            raise ValueError(f"hidden sizes must be positive, got {hidden}")
+            raise ConfigError(f"hidden sizes must be positive, got {hidden}")
         # frozen dataclass: normalise lists (e.g. from a checkpoint dict) to tuples
         object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
@@ -90,19 +106,19 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.beta_schedule not in SCHEDULES:
-            raise ValueError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
+            raise ConfigError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
         if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.iwae_k < 1 or not self.free_bits >= 0 or not self.tc_weight >= 0:
-            raise ValueError(
+            raise ConfigError(
                 f"iwae_k must be at least 1, free_bits and tc_weight non-negative, got {self.iwae_k}, "
                 f"{self.free_bits} and {self.tc_weight}"
             )
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.lr < math.inf or not 0 <= self.beta < math.inf or not 0 < self.warmup_epochs < math.inf:
-            raise ValueError(
+            raise ConfigError(
                 f"lr and warmup_epochs must be positive and beta non-negative, all finite numbers: got lr {self.lr}, "
                 f"warmup_epochs {self.warmup_epochs}, beta {self.beta}"
             )
@@ -128,6 +144,12 @@ class DataOptions:
     test_fraction: float = 0.2  # sources without their own split: the share held out, drawn once
     split_seed: int = 0  # also the seed that draws the sprites
     sprites_n: int | None = None  # sprites: how many images (None: vae_core.data.sprites.DEFAULT_N)
+    background: str = "white"  # folders: the colour transparent pixels are composited on, the same wherever an
+    # image of this data is read (training, the preview, Generate's own image, the CLI); see BACKGROUNDS
+
+    def __post_init__(self):
+        if self.background not in BACKGROUNDS:
+            raise ConfigError(f"background must be one of {', '.join(BACKGROUNDS)}, got {self.background!r:.40}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -150,14 +172,14 @@ class ModelChoice:
 
     def __post_init__(self):
         if self.latent_dim is not None and self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be at least 1 (or None: suggested for the images), got {self.latent_dim}")
+            raise ConfigError(f"latent_dim must be at least 1 (or None: suggested for the images), got {self.latent_dim}")
 
     def config_for(self, image_shape, class_names=()) -> VAEConfig:
         """The VAEConfig for images of this shape; a conditional one takes one label per class name, and data
         without labels (fewer than two classes) is refused with a message that says so."""
         arch, latent_dim = suggest_architecture(image_shape)
         if self.conditional and len(class_names) < 2:
-            raise ValueError(
+            raise ConfigError(
                 "A conditional VAE needs labelled images, and these have no labels (one class only): put a folder's "
                 "images in one sub-folder per class (cat/, dog/, ...), or train without --conditional."
             )
@@ -197,7 +219,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
-        raise ValueError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.") from None
+        raise ConfigError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.") from None
     if any(size < 1 for size in sizes):
-        raise ValueError(f"Hidden sizes must be positive, not {text!r}.")
+        raise ConfigError(f"Hidden sizes must be positive, not {text!r}.")
     return sizes

@@ -32,6 +32,10 @@ def drawn_image(row) -> OwnImage | None:
         "to start again."
     )
     if canvas.image_bytes is None or not (canvas.json_data or {}).get("objects"):
-        st.info("Draw a digit on the canvas: it lands on the map as soon as you lift the mouse.", icon=":material/draw:")
+        st.info(
+            "Draw on the canvas, in the style of this model's images: the drawing lands on the map as soon as you "
+            "lift the mouse.",
+            icon=":material/draw:",
+        )
         return None
     return OwnImage(canvas.image_bytes, "drawing", "your drawing", f"gen_invert:drawing:{paper}")

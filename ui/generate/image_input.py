@@ -28,8 +28,8 @@ class OwnImage:
 # The page reruns on every widget in every tab: an upload is decoded, converted and scored once, not
 # on each rerun (IWAE_K decodes, and a large JPEG can take a while to decode).
 @st.cache_data(show_spinner=False, max_entries=16)
-def model_input(data: bytes, image_shape: tuple, fill: float) -> torch.Tensor:
-    return image_to_tensor(data, image_shape, fill)
+def model_input(data: bytes, image_shape: tuple, fill: float, background: str) -> torch.Tensor:
+    return image_to_tensor(data, image_shape, fill, background)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -40,6 +40,11 @@ def data_fill(path: str, mtime: int) -> float:
     return content_fraction(data.test_x) if data is not None else DEFAULT_CONTENT_FRACTION
 
 
+def data_background(path: str, mtime: int) -> str:
+    """What transparent pixels become for this model: what its training images' were composited on."""
+    return catalogue.load_model(path, mtime)[1].data_options.background
+
+
 @st.cache_data(show_spinner="Encoding your image…", max_entries=16)
 def upload_terms(
     path: str, mtime: int, data: bytes, invert: bool, label: int | None
@@ -48,7 +53,7 @@ def upload_terms(
     q(z|x), so it does not jump with one lucky sample), and two decodings: one sample of q(z|x) and the mean.
     label: what a conditional model reads the image as."""
     model = catalogue.load_model(path, mtime)[0].with_label(label)
-    x = model_input(data, model.config.image_shape, data_fill(path, mtime))
+    x = model_input(data, model.config.image_shape, data_fill(path, mtime), data_background(path, mtime))
     x = 1 - x if invert else x
     read = read_image(model, x, samples=IWAE_K)
     return x, read.terms, (read.reconstruction, read.mean)

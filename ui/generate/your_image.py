@@ -8,7 +8,16 @@ from ui.export import points_csv
 from ui.figures import overlay_map, point_trace
 from ui.generate.downloads import downloads
 from ui.generate.draw import drawn_image
-from ui.generate.image_input import IWAE_K, OwnImage, data_fill, draws_light_on_dark, model_input, upload_preview, upload_terms
+from ui.generate.image_input import (
+    IWAE_K,
+    OwnImage,
+    data_background,
+    data_fill,
+    draws_light_on_dark,
+    model_input,
+    upload_preview,
+    upload_terms,
+)
 from ui.generate.style import style_row
 from ui.images import crisp, grid
 from ui.text import plain
@@ -107,7 +116,8 @@ def invert_choice(model, row, image: OwnImage) -> bool | None:
     try:
         with st.spinner("Reading your image…"):  # the first time, the model's data are loaded to frame it alike
             fill = data_fill(row.path, row.mtime)
-            image_dark = float(model_input(image.data, model.config.image_shape, fill).mean()) < 0.5
+            x = model_input(image.data, model.config.image_shape, fill, data_background(row.path, row.mtime))
+            image_dark = float(x.mean()) < 0.5
     except DatasetError as err:
         st.error(f"**{plain(image.name)}**: {plain(err)}")
         return None

@@ -10,7 +10,7 @@ from ui.images import grid
 from ui.text import plain
 from ui.uploads import hold_upload, unpack_upload
 from vae_core import DatasetError
-from vae_core.config import suggest_architecture
+from vae_core.config import BACKGROUNDS, suggest_architecture
 from vae_core.data import sprites
 from vae_core.data.datasets import GRAY_MODES, decode_for_preview, describe_folder
 
@@ -44,7 +44,7 @@ def suggest_model() -> None:
 
 def dataset_controls() -> dict:
     source = st.selectbox("Dataset", SOURCES, key="train_source", persist_state="session", on_change=suggest_model)
-    choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2)
+    choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2, background="white")
     if source in ("mnist", "fashion-mnist"):
         st.caption(
             f"Downloaded by torchvision into `{catalogue.data_root()}/` on first use. Without a network, "
@@ -66,7 +66,7 @@ def dataset_controls() -> dict:
                 f"Using **{plain(choice['upload'].name)}**, uploaded earlier in this session. Upload another zip to replace it."
             )
         if choice["upload"] is not None:
-            upload_preview(choice["upload"].folder)
+            choice["background"] = upload_preview(choice["upload"].folder)
         choice["image_size"] = st.number_input(
             "Image size (pixels)", 4, 64, key="train_image_size", persist_state="session", on_change=suggest_model
         )
@@ -120,7 +120,7 @@ def unpacked_upload(upload) -> Upload | None:
         with st.spinner("Unpacking the zip…"):  # found at once when unpacked before; again if it was cleaned up
             folder = unpack_upload(upload.getvalue(), catalogue.uploads_dir(), upload.name)
     except DatasetError as err:
-        st.error(plain(err))
+        st.error(plain(catalogue.shown_reason(err)))
         return None
     st.session_state[UPLOADED] = Upload(str(folder), upload.name)
     return st.session_state[UPLOADED]
@@ -137,14 +137,16 @@ def kept_upload() -> Upload | None:
     return kept if kept is not None and Path(kept.folder).is_dir() else None
 
 
-def upload_preview(folder: str) -> None:
-    """What the zip holds, before training on it: images per class, sizes, colour, a sample."""
+def upload_preview(folder: str) -> str:
+    """What the zip holds, before training on it: images per class, sizes, colour, a sample as training will see
+    it; returns what transparent pixels are composited on (chosen here when some images have them)."""
     hold_upload(Path(folder))  # in use by this session: another session's clean-up keeps it
     try:
         summary = describe_upload(folder)
     except DatasetError as err:  # named by the zip, never by the server's folder for it
-        st.error(plain(str(err).replace(folder, catalogue.dataset_label(folder))))
-        return
+        st.error(plain(catalogue.shown_reason(err, folder, catalogue.dataset_label(folder))))
+        return "white"
+    size_from_the_images(folder, summary.sizes)
     sizes = sorted(summary.sizes.items(), key=lambda kv: -kv[1])
     size_text = ", ".join(f"{w}×{h} ({n})" for (w, h), n in sizes[:3]) + (" …" if len(sizes) > 3 else "")
     grey = all(m in GRAY_MODES for m in summary.modes)
@@ -155,7 +157,35 @@ def upload_preview(folder: str) -> None:
         f"{' …' if len(summary.per_class) > 8 else ''}); sizes {size_text}; {'grey' if grey else 'colour'}"
         + (f"; true factors from factors.csv: {plain(', '.join(summary.factors))}" if summary.factors else "")
     )
-    st.image(grid(decode_for_preview(summary.samples), nrow=8, width=480), caption="a sample of the upload")
+    background = background_choice(summary) if summary.transparent else "white"
+    st.image(
+        grid(decode_for_preview(summary.samples, background=background), nrow=8, width=480), caption="a sample of the upload"
+    )
+    return background
+
+
+def background_choice(summary) -> str:
+    """White or black under transparent pixels: one background for every reading of these images (training, this
+    preview, Generate's own image, the CLI), kept in the checkpoint's data options."""
+    return st.radio(
+        f"{summary.transparent:,} of {summary.n_images:,} images have transparent pixels: composite them on",
+        BACKGROUNDS,
+        horizontal=True,
+        key="train_background",
+        help="What shows through where an image is transparent. Training, this preview and Generate's own image all "
+        "use the same one, and the checkpoint keeps it. Pick the one the shapes stand out from.",
+    )
+
+
+def size_from_the_images(folder: str, sizes: dict) -> None:
+    """Once per upload: propose the images' own side (their most common), so 32 px icons train at 32 px as the
+    CLI would, and the model that suits it."""
+    if st.session_state.get("_train_sized_for") == folder:
+        return
+    st.session_state["_train_sized_for"] = folder
+    (width, height), _ = max(sizes.items(), key=lambda kv: kv[1])
+    st.session_state["train_image_size"] = min(max(width, height, 4), 64)
+    suggest_model()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -17,11 +17,18 @@ def save_panel(run, snap: RunSnapshot) -> None:
         st.success(f"Saved as {plain(snap.saved_as)}. It is selected in the sidebar: open Explore to click its map.")
         st.page_link("pages/explore.py", label="Explore the new model", icon=":material/map:")
         return
-    likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
-    beta = "beta-varied" if snap.beta_changes else f"beta{snap.beta:g}"  # not the last value of a changed beta
-    conditional = "-cond" if run.model.config.conditional else ""
-    default = f"{catalogue.dataset_short_name(snap.dataset)}-{snap.arch}{conditional}-z{snap.latent_dim}{likelihood}-{beta}"
-    name = st.text_input("Checkpoint name", default, key=f"save_name_{snap.id}", max_chars=64)
+    name = st.text_input("Checkpoint name", default_name(run, snap), key=f"save_name_{snap.id}", max_chars=64)
+    try:
+        path, problem = safe_checkpoint_path(catalogue.checkpoint_dir(), name), None
+    except CheckpointError as err:  # a name with nothing usable in it
+        path, problem = None, err
+    overwrite = (
+        path is not None
+        and path.exists()
+        and st.checkbox(
+            f"Replace the saved {plain(path.stem)}", key=f"save_overwrite_{snap.id}", help="A checkpoint of that name exists."
+        )
+    )
     save_col, discard_col = st.columns(2)
     if discard_col.button(
         "Discard this run",
@@ -33,14 +40,30 @@ def save_panel(run, snap: RunSnapshot) -> None:
         del st.query_params["run"]
         st.rerun()
     if save_col.button("Save checkpoint", key=f"save_{snap.id}", type="primary", width="stretch"):
+        if path is None:
+            st.error(plain(problem))
+            return
         try:
-            path = run.save(safe_checkpoint_path(catalogue.checkpoint_dir(), name))
+            path = run.save(path, overwrite=overwrite)
         except CheckpointError as err:
             kept = " The run is kept here: save it again once there is room." if isinstance(err.__cause__, OSError) else ""
-            st.error(plain(err) + kept)
+            st.error(plain(catalogue.shown_reason(err, path, path.stem)) + kept)
             return
         session.pick_next_run(path.stem)
         st.rerun()
+
+
+def default_name(run, snap: RunSnapshot) -> str:
+    """What tells runs apart (data, model, likelihood, objective, β), made unique in the checkpoints folder by a
+    short suffix, so a second run of the same settings is not refused for the first one's name."""
+    likelihood = {"bernoulli": "", "continuous-bernoulli": "-cb", "gaussian": "-gauss"}[snap.likelihood]
+    objective = "" if run.config.objective == "elbo" else f"-{run.config.objective}"
+    beta = "beta-varied" if snap.beta_changes else f"beta{snap.beta:g}"  # not the last value of a changed beta
+    conditional = "-cond" if run.model.config.conditional else ""
+    model = f"{snap.arch}{conditional}-z{snap.latent_dim}{likelihood}{objective}"
+    base = f"{catalogue.dataset_short_name(snap.dataset)}-{model}-{beta}"
+    taken = lambda name: safe_checkpoint_path(catalogue.checkpoint_dir(), name).exists()  # noqa: E731
+    return next(name for name in (base, *(f"{base}-{i}" for i in range(2, 1000))) if not taken(name))
 
 
 def resume_panel(run, snap: RunSnapshot) -> None:

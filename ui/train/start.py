@@ -31,6 +31,7 @@ def load_training_data(choice: dict):
             image_size=int(choice["image_size"]),
             channels=choice["channels"],
             test_fraction=float(choice["test_share"]),
+            background=choice["background"],
         )
     )
     in_use = (
@@ -59,7 +60,7 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
         spec = run_spec(data.options, model_opts, train_opts)
         run = catalogue.run_registry().start(spec, data)
     except (DatasetError, ValueError) as err:
-        st.error(plain(err))
+        st.error(plain(catalogue.shown_reason(err)))
         return
     session.add_session_run(run.id)
     st.query_params["run"] = run.id  # a reload re-attaches to this run
@@ -83,7 +84,7 @@ def continue_controls(busy: bool) -> None:
     with st.expander(f"Continue training {plain(row.name)}", icon=":material/fast_forward:"):
         state, reason = resume_state_or_reason(row.path, row.mtime)
         if state is None:
-            st.caption(plain(reason.replace(row.path, row.name)))
+            st.caption(plain(catalogue.shown_reason(reason, row.path, row.name)))
             return
         st.caption(
             f"The sidebar's model, {state.epochs_done} epochs so far: it trains on from there on its own data "

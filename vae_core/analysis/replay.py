@@ -186,8 +186,8 @@ def from_history(history: list, beta_changes=(), image_shape=None) -> Replay | N
             frames,
             [(int(s), float(b)) for s, b in beta_changes],
         )
-    except (KeyError, TypeError, ValueError) as err:
-        raise ReplayError(f"its stored replay is malformed ({type(err).__name__}: {err})") from None
+    except (KeyError, TypeError, ValueError):
+        raise ReplayError("its stored replay is malformed: a part of it is missing or of the wrong kind") from None
     if problem := _problem(replay, image_shape):
         raise ReplayError(f"its stored replay {problem}")
     return replay

@@ -90,12 +90,14 @@ def load_dataset(
     test_fraction: float = 0.2,
     split_seed: int = 0,
     sprites_n: int | None = None,
+    background: str = "white",
 ) -> Dataset:
     """Load "digits", "mnist", "fashion-mnist", "sprites" or a folder of images.
 
     root: where torchvision keeps MNIST / Fashion-MNIST. image_size: the side of folder images or sprites.
     channels ("auto", "grayscale", "rgb"): only for folders. test_fraction, split_seed: the fixed split for
-    sources that have none (split_seed also draws the sprites). sprites_n: how many sprites.
+    sources that have none (split_seed also draws the sprites). sprites_n: how many sprites. background ("white",
+    "black"): what transparent pixels of folder images are composited on.
     """
     key = str(name_or_path).lower()
     options = DataOptions(
@@ -106,6 +108,7 @@ def load_dataset(
         test_fraction=test_fraction,
         split_seed=split_seed,
         sprites_n=sprites_n,
+        background=background,
     )
     if key == "digits":
         x, y, names = _digits()
@@ -118,7 +121,7 @@ def load_dataset(
         folder = Path(name_or_path).resolve()  # stored so, a checkpoint finds its data from any working folder
         remember_typed_folder(folder)  # named here by whoever loads it: the app may show its images
         options = replace(options, name=str(folder))
-        x, y, names, files = _cached_folder(folder, image_size, channels)
+        x, y, names, files = _cached_folder(folder, image_size, channels, background)
         factors = read_factors_csv(folder, files)
         return _split(str(folder), x, y, names, test_fraction, split_seed, options, files, factors)
     if os.path.isabs(name_or_path) or os.sep in str(name_or_path):
@@ -223,7 +226,8 @@ def read_factors_csv(folder: Path, files: list[str]):
             lines = _bounded_lines(f, factors_csv_limit(len(files)), len(files))
             names, by_file = _factor_rows(csv.reader(lines), set(files))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise DatasetError(f"{FACTORS_FILE} could not be read ({err}); save it as a UTF-8 CSV file.") from err
+        why = "it is not UTF-8 text" if isinstance(err, UnicodeDecodeError) else "it is not a CSV file that can be read"
+        raise DatasetError(f"{FACTORS_FILE} could not be read ({why}); save it as a UTF-8 CSV file.") from err
     missing = [f for f in files if f not in by_file]
     if missing:
         raise DatasetError(
@@ -320,21 +324,21 @@ def _torchvision(key: str, root: str, download: bool, options: DataOptions) -> D
     )  # (N, 28, 28) uint8 -> (N, 1, 28, 28)
 
 
-def _cached_folder(folder: Path, image_size: int | None, channels: str):
+def _cached_folder(folder: Path, image_size: int | None, channels: str, background: str):
     """_folder, decoded once: the tensors are kept in the cache, keyed by every file's path, size and mtime and
     by the options, so a changed folder is decoded again; a cache file that cannot be read is ignored."""
 
     files = image_files(folder)
     listing = file_listing(folder, files)
-    key = hashlib.sha256(repr((str(folder), listing, image_size, channels)).encode()).hexdigest()[:24]
+    key = hashlib.sha256(repr((str(folder), listing, image_size, channels, background)).encode()).hexdigest()[:24]
     path = cache_dir() / f"folder-{key}.pt"
     try:
         cached = torch.load(path, map_location="cpu", weights_only=True)
-        if _holds_folder(cached, folder, files, image_size, channels):
+        if _holds_folder(cached, folder, files, image_size, channels, background):
             return cached["x"], cached["y"], cached["class_names"], cached["files"]
     except Exception:  # not there yet, or damaged: decode the folder again
         pass
-    x, y, names, rel_files = _folder(folder, image_size, channels, files)
+    x, y, names, rel_files = _folder(folder, image_size, channels, background, files)
     try:
         with atomic_path(path) as tmp:
             torch.save(dict(x=x, y=y, class_names=names, files=rel_files), tmp)
@@ -343,7 +347,9 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str):
     return x, y, names, rel_files
 
 
-def _holds_folder(cached: dict, folder: Path, files: list[Path], image_size: int | None, channels: str) -> bool:
+def _holds_folder(
+    cached: dict, folder: Path, files: list[Path], image_size: int | None, channels: str, background: str
+) -> bool:
     """Whether a decoded-folder cache holds these files' images as _folder makes them: one uint8 image per file,
     in their order, of the size and colour asked for (the first one decoded again to compare), with the labels
     and classes their folders give. A cache that holds anything else (written by hand, or by a broken run) is
@@ -357,12 +363,12 @@ def _holds_folder(cached: dict, folder: Path, files: list[Path], image_size: int
         and len(x) == len(files) > 0
     ):
         return False
-    ((first_size, first_mode),) = _read_headers(folder, files[:1])
+    ((first_size, first_mode, _),) = _read_headers(folder, files[:1])
     side = image_size or min(max(first_size), MAX_FOLDER_SIDE)
     colours = {"grayscale": (1,), "rgb": (3,)}.get(channels, (1, 3) if first_mode in GRAY_MODES else (3,))
     if x.shape[1] not in colours or x.shape[2:] != (side, side):
         return False
-    first = _decode_small(files[0], "L" if x.shape[1] == 1 else "RGB", side)
+    first = _decode_small(files[0], "L" if x.shape[1] == 1 else "RGB", side, background)
     names = sorted({_class_of(p, folder) for p in files})
     return (
         np.array_equal(x[0].permute(1, 2, 0).squeeze(-1).numpy(), first)
@@ -376,7 +382,7 @@ MAX_IMAGE_PIXELS = 40_000_000  # one image larger than this is refused, not deco
 MAX_FOLDER_PIXELS = 4_000_000_000  # all images of a folder together, by their headers
 
 
-def _folder(folder: Path, image_size: int | None, channels: str, files: list[Path] | None = None):
+def _folder(folder: Path, image_size: int | None, channels: str, background: str = "white", files: list[Path] | None = None):
     """Images directly in `folder` (one class) or in class sub-folders (labels by folder name).
 
     Every header is read first (size and mode, nothing decoded), so a pixel bomb is refused before it costs
@@ -387,10 +393,10 @@ def _folder(folder: Path, image_size: int | None, channels: str, files: list[Pat
     if not files:
         raise DatasetError(f"{folder}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
     headers = _read_headers(folder, files)
-    mode = _pick_mode(channels, [m for _, m in headers])
+    mode = _pick_mode(channels, [m for _, m, _ in headers])
     size = image_size or min(max(headers[0][0]), MAX_FOLDER_SIDE)
     class_names = sorted({_class_of(p, folder) for p in files})
-    arrays = [_decode_small(path, mode, size) for path in files]
+    arrays = [_decode_small(path, mode, size, background) for path in files]
     x = torch.from_numpy(np.stack(arrays))  # uint8
     x = x.unsqueeze(1) if mode == "L" else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
     y = torch.tensor([class_names.index(_class_of(p, folder)) for p in files], dtype=torch.int64)
@@ -407,6 +413,7 @@ class FolderSummary:
     modes: dict  # PIL mode -> number of images
     samples: list  # a few image paths, spread over the classes
     factors: list = field(default_factory=list)  # the factor columns its factors.csv names, if it has one
+    transparent: int = 0  # how many images have transparent pixels (composited on DataOptions.background)
 
 
 def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
@@ -421,10 +428,11 @@ def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
     return FolderSummary(
         len(files),
         dict(sorted(classes.items())),
-        dict(Counter(size for size, _ in headers)),
-        dict(Counter(mode for _, mode in headers)),
+        dict(Counter(size for size, _, _ in headers)),
+        dict(Counter(mode for _, mode, _ in headers)),
         files[::step][:n_samples],
         _factor_columns(folder),
+        sum(transparent for _, _, transparent in headers),
     )
 
 
@@ -439,19 +447,21 @@ def _factor_columns(folder: Path) -> list[str]:
     return [h.strip() for h in header if h.strip() and h.strip() != "file"]
 
 
-def decode_for_preview(paths, size: int = 32) -> torch.Tensor:
-    """A few images as (N, 3, size, size) float in [0, 1], for a preview grid."""
-    return as_float(torch.from_numpy(np.stack([_decode_small(p, "RGB", size) for p in paths])).permute(0, 3, 1, 2))
+def decode_for_preview(paths, size: int = 32, background: str = "white") -> torch.Tensor:
+    """A few images as (N, 3, size, size) float in [0, 1], for a preview grid: as training will see them."""
+    arrays = [_decode_small(p, "RGB", size, background) for p in paths]
+    return as_float(torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2))
 
 
-def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int], str]]:
-    """(size, mode) of every image from its header; DatasetError naming the unreadable or oversized ones."""
+def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int], str, bool]]:
+    """(size, mode, whether it has transparency) of every image from its header; DatasetError naming the
+    unreadable or oversized ones."""
 
     headers, bad, total = [], [], 0
     for path in files:
         try:
             with Image.open(path) as im:
-                headers.append((im.size, im.mode))
+                headers.append((im.size, im.mode, has_transparency(im.mode, im.info)))
                 pixels = im.width * im.height
         except Exception as err:
             bad.append(f"{path.relative_to(folder)} ({type(err).__name__})")
@@ -475,16 +485,29 @@ def _read_headers(folder: Path, files: list[Path]) -> list[tuple[tuple[int, int]
     return headers
 
 
-def _decode_small(path: Path, mode: str, size: int) -> np.ndarray:
+def _decode_small(path: Path, mode: str, size: int, background: str = "white") -> np.ndarray:
     """One image decoded straight to (size, size) in `mode`, as uint8, never held at full size for long."""
 
     with Image.open(path) as im:
         im.draft(mode, (size, size))  # JPEG: the decoder itself scales down by up to 8
-        im = _eight_bit(im).convert(mode)  # palette and 1-bit images too, which reduce() does not take
+        im = flattened(_eight_bit(im), mode, background)  # palette and 1-bit images too, which reduce() does not take
         factor = min(im.width, im.height) // (2 * size)
         if factor > 1:
             im = im.reduce(factor)  # cheap box shrink, still at least twice the target: resize below smooths
         return np.asarray(im.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+def has_transparency(mode: str, info: dict) -> bool:
+    """Whether an image of this PIL mode and info (both known from its header) has transparent pixels."""
+    return mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in info
+
+
+def flattened(im, mode: str, background: str):
+    """`im` in `mode`, its transparent pixels composited on `background` first: a plain convert() would drop the
+    alpha and show whatever colour hides under transparent pixels (icons often keep bright ones there)."""
+    if has_transparency(im.mode, im.info):
+        im = Image.alpha_composite(Image.new("RGBA", im.size, background), im.convert("RGBA"))
+    return im.convert(mode)
 
 
 def _eight_bit(im):
@@ -535,7 +558,7 @@ def extract_image_zip(source, dest, max_files: int = MAX_ZIP_FILES, max_bytes: i
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as err:
-        raise DatasetError(f"The upload is not a readable zip archive ({err}).") from err
+        raise DatasetError("The upload is not a readable zip archive (it is damaged, incomplete or not a zip).") from err
     with archive:
         members = [
             m
@@ -605,13 +628,15 @@ def content_fraction(images: torch.Tensor, sample: int = 500) -> float:
     return float(np.median(fractions)) if fractions else DEFAULT_CONTENT_FRACTION
 
 
-def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRACTION) -> torch.Tensor:
+def image_to_tensor(
+    data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRACTION, background: str = "white"
+) -> torch.Tensor:
     """One image file's bytes -> (C, H, W) float32 in [0, 1], in the model's shape and colour.
 
     Any size: the image is cropped to its content, scaled with antialiasing so that content's longer side
     fills `fill` of the frame (pass the model's data's `content_fraction`), and placed on its own border
-    colour with its centre of mass at the centre, as MNIST places its digits. Transparent areas become
-    white, as an image viewer shows them.
+    colour with its centre of mass at the centre, as MNIST places its digits. Transparent areas are composited
+    on `background`: pass the model's data's (DataOptions.background), so the file reaches the model as training's did.
     Raises DatasetError with a plain message for anything that is not a readable image.
     """
 
@@ -628,11 +653,8 @@ def image_to_tensor(data: bytes, image_shape, fill: float = DEFAULT_CONTENT_FRAC
     except UnidentifiedImageError as err:
         raise DatasetError("This file is not an image that can be read (use PNG or JPEG).") from err
     except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise DatasetError(f"The image could not be read: it is damaged or incomplete ({err}).") from err
-    if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
-        im = im.convert("RGBA")
-        im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im)
-    im = im.convert("L" if channels == 1 else "RGB")
+        raise DatasetError("The image could not be read: it is damaged or incomplete.") from err
+    im = flattened(im, "L" if channels == 1 else "RGB", background)
     a = np.asarray(im, dtype=np.float32).reshape(im.height, im.width, -1)
     border = np.median(_border_pixels(a), axis=0)
     im = im.crop(_content_box(a, border))

@@ -24,6 +24,7 @@ from vae_core.store.meta import CheckpointMeta, MetadataError
 
 FORMAT = "vae-latent-explorer"
 VERSION = 1
+RESUME_KEYS = ("epochs_done", "steps_done", "optimizer", "shuffle_rng", "torch_rng")
 
 
 class CheckpointError(Exception):
@@ -114,9 +115,13 @@ def read_resume_state(path) -> ResumeState:
             "further exactly: train a new model, or retrain this one to get a file that can."
         )
     try:
-        return ResumeState.from_payload(stored)
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path}: its optimizer state is damaged ({_short(err)}).") from err
+        state = ResumeState.from_payload(stored)
+        if state.epochs_done:  # its moments must fit the model's parameters, or training would fail on its first step
+            model, _ = load_checkpoint(path)
+            state.check_fits(model)
+    except ValueError as err:
+        raise CheckpointError(f"{path}: its optimizer state is damaged ({err}).") from err
+    return state
 
 
 def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE | OnnxVAE, CheckpointMeta]:
@@ -129,11 +134,10 @@ def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE | Onn
             raise CheckpointError(f"{path}: {err}") from None
     payload = read_payload(path)
     meta = read_meta(path, payload)
-    try:
-        model = VAE(meta.vae_config)
-        model.load_state_dict(payload["model_state"])
-    except Exception as err:  # weights of another shape or kind
-        raise CheckpointError(f"{path}: weights do not match the stored model config ({_short(err)}).") from err
+    model = VAE(meta.vae_config)
+    if problem := weights_problem(model.state_dict(), payload["model_state"]):
+        raise CheckpointError(f"{path}: its weights do not match its stored model settings ({problem}).")
+    model.load_state_dict(payload["model_state"])
     if not all(torch.isfinite(p).all() for p in model.state_dict().values() if p.is_floating_point()):
         raise CheckpointError(
             f"{path}: the model holds non-finite weights (NaN or infinite), so it cannot encode "
@@ -163,8 +167,8 @@ def read_payload(path) -> dict:
             f"{path}: it holds Python objects that could run code when loaded, so it was refused "
             "(checkpoints of this app hold only tensors and plain values)."
         ) from err
-    except Exception as err:  # truncated/corrupt zip, not a torch file
-        raise CheckpointError(f"{path}: not a readable checkpoint ({_short(err)}).") from err
+    except Exception as err:  # truncated/corrupt zip, not a torch file: torch's own text names its internals
+        raise CheckpointError(f"{path}: not a readable checkpoint (it is truncated, damaged or not a PyTorch file).") from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a checkpoint of this app (no '{FORMAT}' format marker).")
     if payload.get("version") != VERSION:
@@ -193,9 +197,30 @@ def list_checkpoints(folder) -> list[ListedCheckpoint]:
     return infos
 
 
-def _short(err: Exception, limit: int = 200) -> str:
-    text = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-    return text if len(text) <= limit else text[:limit] + "..."
+def weights_problem(expected: dict, stored) -> str | None:
+    """Why stored weights cannot be loaded into a model whose state dict is `expected`, in this app's words (the
+    tensors missing, extra, or of another shape or kind: a few named), or None when they can."""
+    if not isinstance(stored, dict):
+        return "they are not a table of tensors"
+    named = lambda names: ", ".join(repr(str(n)[:60]) for n in list(names)[:3]) + (" …" if len(names) > 3 else "")
+    missing = [k for k in expected if k not in stored]
+    extra = [k for k in stored if k not in expected]
+    wrong = [
+        k
+        for k, v in expected.items()
+        if k in stored
+        and not (
+            isinstance(stored[k], torch.Tensor)
+            and stored[k].shape == v.shape
+            and stored[k].is_floating_point() == v.is_floating_point()
+        )
+    ]
+    parts = [
+        f"{what} {named(names)}"
+        for what, names in (("missing", missing), ("not of this model", extra), ("of another shape or kind", wrong))
+        if names
+    ]
+    return "; ".join(parts) or None
 
 
 @dataclass
@@ -221,6 +246,11 @@ class ResumeState:
     @classmethod
     def from_payload(cls, payload: dict) -> ResumeState:
         """The stored state, checked for the shapes training on relies on; a ValueError says what is wrong."""
+        missing = [key for key in RESUME_KEYS if key not in payload]
+        if missing:
+            raise ValueError(f"it lacks {', '.join(missing)}")
+        if not all(type(payload[key]) is int for key in RESUME_KEYS[:2]):
+            raise ValueError("its epoch and step counts are not whole numbers")
         state = cls(
             int(payload["epochs_done"]),
             int(payload["steps_done"]),
@@ -243,3 +273,10 @@ class ResumeState:
         if not all(isinstance(g, torch.Tensor) and g.dtype == torch.uint8 for g in (state.shuffle_rng, state.torch_rng)):
             raise ValueError("its random generators' states are not the byte tensors training stores")
         return state
+
+    def check_fits(self, model: torch.nn.Module) -> None:
+        """A ValueError unless the optimizer's moments have the shapes of `model`'s parameters, in order."""
+        shapes = [tuple(p.shape) for p in model.parameters()]
+        optimizer = self.optimizer or {}
+        if any([tuple(t.shape) for t in optimizer.get(key, [])] != shapes for key in ("exp_avg", "exp_avg_sq")):
+            raise ValueError("its optimizer's moments are for parameters of other shapes than the model's")

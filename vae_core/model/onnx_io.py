@@ -39,7 +39,7 @@ from typing import cast
 import torch
 from torch import nn
 
-from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig
+from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig, setting_problem
 from vae_core.model.likelihood import SIGMA_MIN, Gaussian, make_likelihood
 from vae_core.model.vae import reparameterize
 from vae_core.store.atomic import write_atomic
@@ -578,7 +578,8 @@ def _meta(folder: Path, description: dict, config: VAEConfig) -> CheckpointMeta:
             str(folder),
         )
     except (MetadataError, TypeError, ValueError) as err:
-        raise OnnxModelError(f"model.json's data or training settings are not usable ({_first_line(err)}).") from None
+        why = str(err) if isinstance(err, MetadataError) else setting_problem(err)
+        raise OnnxModelError(f"model.json's data or training settings are not usable ({why}).") from None
 
 
 def _first_line(err: Exception) -> str:

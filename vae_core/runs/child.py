@@ -9,6 +9,7 @@ import os
 import pickle
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -99,7 +100,16 @@ def train_in_child(
     except NonFiniteLossError as err:  # the model holds the last good weights: send them too
         send(messages, ChildMessage("failed", error=str(err), weights=model.cpu().state_dict()))
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
-        send(messages, ChildMessage("failed", error=f"Training crashed: {type(err).__name__}: {err}"))
+        traceback.print_exc()  # the details go to the server's log (the child's stderr is the server's)
+        send(messages, ChildMessage("failed", error=crash_message(err)))
+
+
+def crash_message(err: Exception) -> str:
+    """What the page says of a crashed run: what kind of failure, never its text (it names internals and can quote
+    what a file holds); running out of memory said as such, with what to try."""
+    if isinstance(err, torch.OutOfMemoryError):
+        return "Training ran out of memory on its device: try a smaller batch size or a smaller model."
+    return f"Training crashed ({type(err).__name__}). Nothing saved was lost; the server's log has the details."
 
 
 def send(messages, message: ChildMessage) -> None:

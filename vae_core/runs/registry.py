@@ -10,6 +10,7 @@ under a lock. A caller keeps only the run id, reads a run through `Run.snapshot(
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import queue
@@ -26,7 +27,7 @@ from vae_core.analysis.replay import Replay, ReplayError, ReplayFrame, from_hist
 from vae_core.config import DataOptions, RunSpec, TrainConfig
 from vae_core.data.datasets import Dataset, load_data
 from vae_core.model.bounds import iwae_nll
-from vae_core.model.checkpoint import ResumeState, load_checkpoint, read_resume_state, save_checkpoint
+from vae_core.model.checkpoint import CheckpointError, ResumeState, load_checkpoint, read_resume_state, save_checkpoint
 from vae_core.model.vae import VAE
 from vae_core.runs.child import ChildMessage, train_in_child
 from vae_core.runs.processes import PROCESSES, start_training_processes
@@ -34,6 +35,8 @@ from vae_core.runs.snapshots import remove_snapshot, snapshot_every_s, snapshots
 from vae_core.training.build import build_model
 from vae_core.training.loop import BetaControl, EvalTerms, PauseControl, TrainEvent, evaluate
 from vae_core.training.save import save_run
+
+LOG = logging.getLogger("vae_explorer")
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event
@@ -217,8 +220,9 @@ class Run:
             self._final_iwae = final_iwae(self.model, self.data)
         return self._final_iwae
 
-    def save(self, path: Path) -> Path:
-        """Save the finished or stopped run as a checkpoint (see vae_core.save_run)."""
+    def save(self, path: Path, overwrite: bool = False) -> Path:
+        """Save the finished or stopped run as a checkpoint (see vae_core.save_run); an existing file of that name
+        is replaced only with overwrite."""
         snap = self.snapshot()
         path, _ = save_run(
             path,
@@ -227,6 +231,7 @@ class Run:
             self.config,
             snap.history,
             beta_changes=snap.beta_changes,
+            overwrite=overwrite,
             resume_state=self.resume_state,
         )
         with self._lock:
@@ -299,7 +304,10 @@ class Run:
             )
             child.start()
         except Exception as err:  # no process could be started: say so instead of "starting" for ever
-            self._finish("failed", f"Could not start the training process: {type(err).__name__}: {err}")
+            LOG.exception("could not start a training process")
+            self._finish(
+                "failed", f"Could not start the training process ({type(err).__name__}); the server's log has the details."
+            )
             return
         while True:
             try:
@@ -343,7 +351,9 @@ class Run:
                 try:
                     self.save(self.save_to)
                 except Exception as err:  # a name taken, a full disk: the run fails with the reason, never silently
-                    self._finish("failed", f"Trained, but it could not be saved as {self.save_to.name}: {err}")
+                    LOG.exception("a finished run could not be saved")
+                    why = err if isinstance(err, CheckpointError) else f"{type(err).__name__}, see the server's log"
+                    self._finish("failed", f"Trained, but it could not be saved as {self.save_to.name}: {why}")
                     return True
             self._record(end)
         else:

@@ -330,7 +330,7 @@ def all_metrics(codes, factors, categorical=(), seed: int = 0, n_jobs: int = -1,
                 with np.errstate(all="ignore"):
                     values = measure()
             except (ValueError, ArithmeticError) as err:  # numpy's bins or scikit-learn's float32 on huge codes
-                values, why = [None] * len(keys), f"not measured: its arithmetic failed ({err})"
+                values, why = [None] * len(keys), f"not measured: its arithmetic failed ({type(err).__name__})"
             else:
                 why = "not measured: its arithmetic overflowed (the codes' values are too large), giving no number"
             for key, value in zip(keys, values):

@@ -182,7 +182,7 @@ class ListedCheckpoint:
         """ "1", or "1 → 4 → 0.1" for a run whose beta was changed while it trained."""
         if self.beta_path:
             return " → ".join(f"{b:g}" for b in self.beta_path)
-        return "?" if self.beta is None else f"{self.beta:g}"
+        return "unknown" if self.beta is None else f"{self.beta:g}"  # an imported model may not say
 
     @property
     def bound(self) -> str:
@@ -194,7 +194,8 @@ class ListedCheckpoint:
         loss = "" if self.test_loss is None else f" · loss {self.test_loss:.1f}"
         imported = " · ONNX" if self.arch == IMPORTED else ""
         conditional = " · conditional" if self.num_classes else ""
-        return f"z={self.latent_dim} · β={self.beta_text}{loss}{imported}{conditional} · {self.name}"
+        beta = "" if self.beta is None and not self.beta_path else f" · β={self.beta_text}"
+        return f"z={self.latent_dim}{beta}{loss}{imported}{conditional} · {self.name}"
 
 
 MODEL_FOLDER_FILES = ("encoder.onnx", "decoder.onnx", "model.json")  # an ONNX model folder (vae_core.model.onnx_io)

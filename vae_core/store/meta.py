@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vae_core.config import LIKELIHOODS, DataOptions, TrainConfig, VAEConfig
+from vae_core.config import LIKELIHOODS, DataOptions, TrainConfig, VAEConfig, setting_problem
 
 
 class MetadataError(ValueError):
@@ -101,7 +101,7 @@ class CheckpointMeta:
             vae_config = VAEConfig.from_dict(vae)
             data_options = DataOptions.from_dict(_typed(payload, "data_options", dict, {}) or {"name": dataset})
         except (KeyError, TypeError, ValueError) as err:
-            raise MetadataError(f"the stored model or data settings are not usable ({type(err).__name__}: {err})") from err
+            raise MetadataError(f"the stored model or data settings are not usable ({setting_problem(err)})") from err
         class_names = [str(n) for n in _typed(payload, "class_names", list, [])]
         if vae_config.num_classes and len(class_names) != vae_config.num_classes:  # its labels would be offered, then fail
             raise MetadataError(f"it is conditioned on {vae_config.num_classes} labels but names {len(class_names)} classes")
@@ -129,7 +129,7 @@ def _train_config(stored: dict) -> tuple[TrainConfig | None, tuple]:
         changes = tuple((int(step), float(beta)) for step, beta in stored.pop("beta_changes", None) or ())
         return TrainConfig.from_dict(stored), changes
     except (TypeError, ValueError) as err:
-        raise MetadataError(f"the stored training settings are not usable ({type(err).__name__}: {err})") from err
+        raise MetadataError(f"the stored training settings are not usable ({setting_problem(err)})") from err
 
 
 def _metrics(stored: dict) -> dict:
