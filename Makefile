@@ -6,17 +6,19 @@ BIN := $(VENV)/bin
 
 .PHONY: run test test-fast lint chromium checkpoints clean
 
-# make run needs the app's requirements only; make test adds the extras dev (pytest, Playwright, the linters),
-# ray and onnx. The pins live in pyproject.toml only; tools/pins.py reads them out for pip.
+# make run needs the app's requirements and the onnx extra (small, and "bring your own model" needs it); make test
+# adds the extras dev (pytest, Playwright, the linters) and ray. The pins live in pyproject.toml only;
+# tools/pins.py reads them out for pip.
 $(BIN)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/python tools/pins.py > $(VENV)/pins-run.txt
+	$(BIN)/python tools/pins.py onnx >> $(VENV)/pins-run.txt
 	$(BIN)/pip install -q -r $(VENV)/pins-run.txt
 	touch $@
 
 $(BIN)/.installed: $(BIN)/.installed-run
-	$(BIN)/python tools/pins.py dev ray onnx > $(VENV)/pins-dev.txt
+	$(BIN)/python tools/pins.py dev ray > $(VENV)/pins-dev.txt
 	$(BIN)/pip install -q -r $(VENV)/pins-dev.txt
 	touch $@
 

@@ -51,7 +51,7 @@ def main() -> None:
     if row.num_classes:
         st.info(
             "A **conditional VAE**: it is given each image's label, so its code need not hold the class and "
-            "holds what the label does not say instead (for digits: slant, thickness, size). The dots are "
+            "holds the style instead, what the label does not say (for digits: slant, thickness, size). The dots are "
             "coloured by label, and the classes "
             "overlap on the map rather than form clusters. A click decodes the point under the label chosen "
             "beside the map.",

@@ -243,7 +243,7 @@ def test_score_model_encodes_only_the_sample(monkeypatch):
 
 def fake_run(monkeypatch, cli):
     model = SimpleNamespace(
-        config=SimpleNamespace(likelihood="bernoulli", conditional=False, image_shape=(1, 8, 8), latent_dim=2)
+        config=SimpleNamespace(likelihood="bernoulli", conditional=False, num_classes=0, image_shape=(1, 8, 8), latent_dim=2)
     )
     factors = SimpleNamespace(names=["size"])
     data = SimpleNamespace(name="set", test_x=[0, 0], test_y=[0, 0], factors=factors)

@@ -98,3 +98,12 @@ def test_vae_explorer_starts_the_app(installed, tmp_path):
         server.terminate()
         server.wait(10)
         log.close()
+
+
+def test_make_run_installs_the_onnx_extra_so_bring_your_own_model_works_out_of_the_box():
+    plan = subprocess.run(
+        ["make", "-n", "-B", ".venv/bin/.installed-run"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "tools/pins.py onnx" in plan
+    pins = subprocess.run([sys.executable, "tools/pins.py", "onnx"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert {line.split("==")[0] for line in pins.stdout.split()} == {"onnx", "onnxruntime"}

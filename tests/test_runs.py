@@ -377,3 +377,13 @@ def test_a_garbage_optimizer_state_is_a_damaged_checkpoint_not_a_type_error(digi
     with pytest.raises(CheckpointError, match="its optimizer state is damaged"):
         read_resume_state(path)
     assert RunRegistry().restored() == []
+
+
+def test_the_first_epochs_end_leaves_a_snapshot_at_once_then_they_are_throttled(digits, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_SNAPSHOT_S", "3600")  # no snapshot that time alone would bring
+    run = new_run(RunRegistry(), digits, epochs=50)
+    wait(run, lambda s: len(s.epochs) >= 2)  # epoch 1's message, snapshot included, was handled before epoch 2's
+    state = read_resume_state(runs_dir() / f"{run.id}.pt")
+    run.request_stop()
+    wait(run, lambda s: not s.live)
+    assert state.epochs_done == 1  # the first epoch's end, and not the second's: throttled from there on

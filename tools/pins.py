@@ -1,7 +1,8 @@
 """Print the pinned requirements that pyproject.toml holds, for pip: the app's, then each extra named.
 
-    python tools/pins.py              # what `make run` installs
-    python tools/pins.py dev ray onnx # what `make test` adds
+    python tools/pins.py              # the app's requirements
+    python tools/pins.py onnx         # what `make run` adds: bring your own model (ONNX in and out)
+    python tools/pins.py dev ray      # what `make test` adds
 
 pyproject.toml is the one place for pins; the Makefile installs from this output, so nothing can drift.
 """

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from vae_core.analysis.effects import label_effect
 from vae_core.analysis.html_export import export_html
 from vae_core.analysis.latent import build_map, build_map_without_data, nonlinear_map
 from vae_core.analysis.replay import ReplayError, ReplayRecorder, from_history, to_history
@@ -467,6 +468,7 @@ def cmd_eval(args) -> int:
         **evaluate(model, data.test_x, batch_size=args.batch_size, seed=args.seed, y=data.test_y),
     )
     result["bits_per_dim"] = bits_per_dim(result["test_loss"], model.config.image_shape)
+    result["label_effect"] = label_effect(model)  # None unless conditional; under LITTLE: the decoder ignores the label
     if args.iwae_k > 0:
         result["iwae_k"] = args.iwae_k
         per_batch = max(1, args.batch_size * 50 // args.iwae_k)  # keep k * batch decoded images bounded in memory

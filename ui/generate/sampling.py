@@ -6,6 +6,7 @@ import streamlit as st
 from ui import session
 from ui.export import points_csv
 from ui.generate.downloads import downloads
+from ui.generate.style import label_note
 from ui.images import grid
 from ui.text import plain
 from vae_core.analysis.latent import decode_points, prior_latents, samples_by_class
@@ -54,3 +55,4 @@ def class_rows(model, names: list, name: str, per_class: int, temperature: float
         ),
         f"{name}-prior-by-class-T{temperature:g}-seed{seed}",
     )
+    label_note(model)

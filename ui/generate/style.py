@@ -1,5 +1,7 @@
 """One style, every class: a conditional model's code of one image, decoded under each label."""
 
+import weakref
+
 import numpy as np
 import streamlit as st
 
@@ -9,7 +11,10 @@ from ui.generate.downloads import downloads
 from ui.generate.latent_choice import choose_latent, valid_picks
 from ui.images import grid
 from ui.text import plain
+from vae_core.analysis.effects import LITTLE, label_effect
 from vae_core.analysis.latent import every_label
+
+_LABEL_EFFECTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per loaded model: measured once
 
 
 def style_section(model, md, data, name: str) -> None:
@@ -37,3 +42,19 @@ def style_row(model, names: list, z: np.ndarray, what: str, stem: str) -> None:
         caption=f"One style, every class: {what} decoded under each label, from the left: {plain(', '.join(map(str, names)))}",
     )
     downloads(images, len(names), points_csv(np.repeat(z[None], len(names), 0), label=names), stem)
+    label_note(model)
+
+
+def label_note(model) -> None:
+    """Under rows decoded under every label: a warning when the label changes little (vae_core.analysis.effects),
+    so nearly identical rows are explained instead of puzzling."""
+    if model not in _LABEL_EFFECTS:
+        _LABEL_EFFECTS[model] = label_effect(model)
+    effect = _LABEL_EFFECTS[model]
+    if effect is not None and effect < LITTLE:
+        st.warning(
+            f"The label changes little: decoding one code under each label moves the image by {effect:.2f} of what "
+            "separates two codes under one label. The decoder ignores the label, so the rows look alike; the code "
+            "carries the class instead.",
+            icon=":material/label_off:",
+        )

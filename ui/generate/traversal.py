@@ -9,7 +9,9 @@ from ui.export import points_csv
 from ui.generate.downloads import downloads
 from ui.generate.latent_choice import choose_latent, valid_picks
 from ui.images import grid
+from ui.text import plain
 from vae_core import kl_per_dim
+from vae_core.analysis.effects import LITTLE, row_effects, sample_spread
 from vae_core.analysis.latent import decode_points, traversal_order, traverse
 from vae_core.stats.metrics import best_factors
 from vae_core.store.meta import CheckpointMeta
@@ -42,7 +44,7 @@ def dimension_label(d: int, kl: list[float] | None, factors: list[tuple[str, flo
     text = f"**z{d + 1}**" + (f"  \nKL {kl[d]:.2f}" if kl is not None else "")
     if factors is not None:
         factor, share = factors[d]
-        text += f"  \n{factor} **{share:.2f}**" if share >= CAPTURES else "  \nno one factor"
+        text += f"  \n{plain(factor)} **{share:.2f}**" if share >= CAPTURES else "  \nno one factor"
     return text
 
 
@@ -74,12 +76,19 @@ def traversal_section(model, md, data, meta: CheckpointMeta, row) -> None:
         rows = order[: range_col.slider("Dimensions shown", 1, latent_dim, min(latent_dim, 10), key="gen_dims")]
     z = traverse(chosen[0], rows, span, steps)
     images = decode_points(model, z, session.image_shown())
+    effects = row_effects(images, steps, sample_spread(model, session.image_shown()))
     for r, d in enumerate(rows):
         label_col, image_col = st.columns([1, 7], vertical_alignment="center")
-        label_col.markdown(dimension_label(d, kl, factors))
+        label_col.markdown(dimension_label(d, kl, factors) + ("  \n*changes little*" if effects[r] < LITTLE else ""))
         image_col.image(grid(images[r * steps : (r + 1) * steps], nrow=steps, width=620))
     st.caption(
         f"Through {chosen[1]}; columns from −{span:g} to {span:g}."
+        + (
+            f" *Changes little*: the row moves the image by under {LITTLE:.0%} of what separates two prior samples, "
+            "so the decoder ignores that dimension here."
+            if min(effects) < LITTLE
+            else ""
+        )
         + ("" if kl is not None else " No KL per dimension is known for this model: natural order.")
     )
     values = np.tile(np.linspace(-span, span, steps), len(rows))

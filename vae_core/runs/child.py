@@ -77,7 +77,7 @@ def train_in_child(
     if last_frame is not None:  # the next map is turned to match it, as if the run had gone on
         replay.replay.frames.append(last_frame)
     resume = ResumeState.from_payload(start_state) if start_state else ResumeState()
-    last_snapshot = time.monotonic()
+    last_snapshot = None  # the first epoch's end writes one at once: a run killed early still leaves a trace
     try:
         for event in train(model, dataset, config, stop=stop, beta=beta, pause=pause, resume=resume):
             if event["type"] == "end":
@@ -91,8 +91,8 @@ def train_in_child(
             else:
                 frame = replay.record(model, event) if event["type"] == "epoch" else None
                 snapshot = None
-                if frame is not None and time.monotonic() - last_snapshot >= snapshot_s:
-                    last_snapshot = time.monotonic()
+                if frame is not None and (last_snapshot is None or time.monotonic() - last_snapshot >= snapshot_s):
+                    last_snapshot = None  # the first epoch's end writes one at once: a run killed early still leaves a trace
                     snapshot = dict(
                         weights={k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, resume=resume.to_payload()
                     )
