@@ -33,20 +33,27 @@ def loss_latex(objective: str = "elbo", iwae_k: int = 5, free_bits: float = 0.0,
     """What a run minimises, in LaTeX (vae_core.model.bounds.training_terms): the β-ELBO, the IWAE bound or β-TCVAE,
     with free bits."""
     floor = rf",\;\; F = {free_bits:g}" if free_bits > 0 else ""
-    extra = r" + \beta \sum_d \max(0, F - \overline{\text{KL}}_d)" + floor if free_bits > 0 else ""
+    extra = [r"\beta \sum_d \max(0, F - \overline{\text{KL}}_d)" + floor] if free_bits > 0 else []
     if objective == "iwae":
-        return (
-            r"\text{loss} = -\log \frac{1}{k} \sum_{i=1}^{k} \frac{p(x \mid z_i)\, p(z_i)^{\beta}}"
-            rf"{{q(z_i \mid x)^{{\beta}}}},\;\; k = {iwae_k}" + extra
+        first = (
+            r"-\log \frac{1}{k} \sum_{i=1}^{k} \frac{p(x \mid z_i)\, p(z_i)^{\beta}}"
+            + rf"{{q(z_i \mid x)^{{\beta}}}},\;\; k = {iwae_k}"
         )
+        return _loss_lines([first, *extra])
     if objective == "tcvae":
-        return (
-            r"\text{loss} = \text{recon} + \beta \big(I(x; z) + \textstyle\sum_d \text{KL}(q(z_d) \,\|\, p(z_d))\big)"
-            rf" + W \cdot \text{{TC}},\;\; W = {tc_weight:g}" + extra
-        )
+        first = r"\text{recon} + \beta \big(I(x; z) + \textstyle\sum_d \text{KL}(q(z_d) \,\|\, p(z_d))\big)"
+        return _loss_lines([first, rf"W \cdot \text{{TC}},\;\; W = {tc_weight:g}", *extra])
     if free_bits > 0:
         return r"\text{loss} = \text{recon} + \beta \sum_d \max(F, \overline{\text{KL}}_d)" + floor
     return LOSS_LATEX
+
+
+def _loss_lines(terms: list[str]) -> str:
+    """loss = the terms added up, each after the first on a line of its own: a long objective (β-TCVAE with free
+    bits) stays inside its column instead of running off it."""
+    if len(terms) == 1:
+        return r"\text{loss} = " + terms[0]
+    return r"\begin{aligned} \text{loss} &= " + terms[0] + "".join(rf" \\ &\quad + {t}" for t in terms[1:]) + r" \end{aligned}"
 
 
 def elbo_formulas(

@@ -32,10 +32,22 @@ def leave_pages_folder_mode() -> None:
     st.stop()
 
 
+# Numbers and formulas are never cut off: a metric's value is smaller than Streamlit's 2.25rem and wraps in a narrow
+# column instead of ending in "…", and a formula wider than its box scrolls sideways instead of being clipped.
+PAGE_CSS = """<style>
+[data-testid="stMetricValue"] { font-size: clamp(1.1rem, 2.2vw, 1.75rem); }
+[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] * {
+  white-space: normal !important; word-break: break-all; text-overflow: clip !important;
+}
+.katex-display { overflow-x: auto; overflow-y: hidden; }
+</style>"""
+
+
 def run_page(main) -> None:
     """A page's entry: leave the old pages/ mode if need be, then run `main()`. An unexpected error becomes a
     message on the page (the traceback goes to the server's log), never a traceback in front of the user."""
     leave_pages_folder_mode()
+    st.html(PAGE_CSS)  # style only: Streamlit puts it where it takes no space
     guarded(main)()
 
 

@@ -83,7 +83,7 @@ def checkpoint_picker() -> ListedCheckpoint | None:
         st.subheader("Model")
         if not usable:
             st.error(
-                f"No usable checkpoint in `{checkpoint_dir()}`. Train one on the Train page, "
+                "No usable checkpoint in the checkpoints folder. Train one on the Train page, "
                 "or rebuild the shipped ones with `make checkpoints`."
             )
         else:

@@ -84,19 +84,25 @@ def final_metrics(run) -> None:
     cols = st.columns(5)
     with cols[0], st.spinner("Scoring…"):
         m = run.test_metrics()
-    cols[0].metric("test −ELBO", f"{m['test_loss']:.2f}", help="nats per image, β = 1")
-    cols[1].metric("reconstruction", f"{m['test_recon']:.2f}")
-    cols[2].metric("KL", f"{m['test_kl']:.2f}")
+    cols[0].metric("test −ELBO", nats(m["test_loss"]), help="nats per image, β = 1")
+    cols[1].metric("reconstruction", nats(m["test_recon"]))
+    cols[2].metric("KL", nats(m["test_kl"]))
     cols[3].metric("active units", f"{m['active_units']} / {len(m['kl_per_dim'])}")
     with cols[4], st.spinner("IWAE bound…"):
         iw = run.iwae_bound()
     cols[4].metric(
         f"IWAE-{iw['iwae_k']} NLL",
-        f"{iw['iwae_nll']:.2f}",
+        nats(iw["iwae_nll"]),
         help=f"Importance-weighted bound on −log p(x), on {iw['iwae_images']:,} test images",
     )
     if note := negative_loss_note(run.model.config.likelihood):
         st.caption(note)
+
+
+def nats(value: float) -> str:
+    """A loss for a metric box: two decimals, one from 1,000 on (a 3,072-pixel colour image's loss is in the
+    thousands), so it fits its fifth of the column."""
+    return f"{value:.1f}" if abs(value) >= 1000 else f"{value:.2f}"
 
 
 def run_doctor(run, snap: RunSnapshot) -> None:

@@ -91,13 +91,10 @@ def formulas_panel(likelihood: str, config: TrainConfig) -> None:
     """The objective and its terms, as this run's likelihood and objective define them, under the panels they are
     drawn in."""
     f = elbo_formulas(likelihood, config.objective, config.iwae_k, config.free_bits, config.tc_weight)
-    left, right = st.columns([4, 3])  # the reconstruction term is the longer formula
-    with left:
-        st.caption(f"Left panel · grey: the loss minimised; blue: the reconstruction term ({likelihood}), at one z")
-        st.latex(r"\scriptsize " + f["loss"])
-        st.latex(r"\scriptsize " + f["recon"])
-        st.latex(r"\scriptsize " + f["where"])
-    with right:
-        st.caption("Right panel · red: the KL term (Kingma & Welling 2014, App. B); pink: β·KL; purple: β")
-        st.latex(r"\scriptsize " + f["kl"])
-        st.latex(r"\scriptsize " + f["sample"])
+    # one under the other, each the run column's full width: side by side, the longer ones ran off their halves
+    st.caption(f"Left panel · grey: the loss minimised; blue: the reconstruction term ({likelihood}), at one z")
+    for key in ("loss", "recon", "where"):
+        st.latex(r"\scriptsize " + f[key])
+    st.caption("Right panel · red: the KL term (Kingma & Welling 2014, App. B); pink: β·KL; purple: β")
+    for key in ("kl", "sample"):
+        st.latex(r"\scriptsize " + f[key])
