@@ -95,3 +95,21 @@ def test_a_torch_free_layer_loads_no_torch(module):
     code = f"import sys, {module}; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_cached_function_of_the_app_says_what_it_does_while_it_runs():
+    """Streamlit's default spinner names the function ("Running run_registry()"): a person should read what the app
+    does, or nothing for a quick one. Every st.cache_data / st.cache_resource in the app is given show_spinner."""
+    import ast
+
+    bare = []
+    for path in [*(ROOT / "ui").rglob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for decorator in node.decorator_list:
+                    call = decorator if isinstance(decorator, ast.Call) else None
+                    target = call.func if call else decorator
+                    named = isinstance(target, ast.Attribute) and target.attr in ("cache_data", "cache_resource")
+                    if named and not (call and any(k.arg == "show_spinner" for k in call.keywords)):
+                        bare.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not bare, bare

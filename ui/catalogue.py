@@ -146,7 +146,7 @@ def warm_up_training() -> None:
     start_training_processes()
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner="Reading the runs kept from before the server started…")
 def run_registry():
     """One registry of background training runs per server, shared by all sessions."""
     from vae_core.runs.registry import RunRegistry
