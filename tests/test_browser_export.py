@@ -96,3 +96,34 @@ def test_explore_downloads_the_view_it_shows_as_html(tmp_path):
     assert text.startswith("<!doctype html>") and "Plotly.newPlot" in text and len(text) < 8 * 2**20
     assert "digits-2d · latent map" in text and '"name":"7"' in text  # the label traces, as on the page
     assert name == "digits-2d-pca-label.html"
+
+
+def test_the_view_of_an_uploaded_zips_model_names_the_zip_and_its_manifold_fits_at_1400_px(tmp_path):
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "uploads" / "upload-0123456789abcdef"  # as the app unpacks a zip, its name beside it
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (folder / cls).mkdir(parents=True)
+        for i in range(12):
+            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(folder / cls / f"{i}.png")
+    (tmp_path / "uploads" / "upload-0123456789abcdef.name").write_text("my icons.zip")
+    model, out = tmp_path / "icons.pt", tmp_path / "view.html"
+    for args in (
+        ("train", "--data", str(folder), "--epochs", "1", "--out", str(model), "--quiet"),
+        ("export", str(model), "--html", str(out)),
+    ):
+        subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=ROOT, check=True, capture_output=True, timeout=300)
+    with chromium_page(width=1400) as page:
+        page.goto(out.as_uri())
+        page.locator("#map .main-svg").first.wait_for()
+        page.wait_for_function("document.getElementById('manifold').complete")
+        lead = page.locator("p.lead").inner_text()
+        assert "on my icons.zip (uploaded)" in lead and "upload-0123" not in lead
+        right = page.evaluate("(id) => document.getElementById(id).getBoundingClientRect().right", "manifold")
+        assert right <= page.evaluate("document.getElementById('side').getBoundingClientRect().right")
+        assert right <= 1400
+        page.screenshot(path=str(ARTIFACTS / "export-uploaded.png"), full_page=True)

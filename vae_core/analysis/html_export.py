@@ -30,6 +30,7 @@ from vae_core.analysis.latent import decode_points
 from vae_core.data.datasets import as_float
 from vae_core.maps.nonlinear import TITLES
 from vae_core.maps.projection import LABEL_COLORS, label_name
+from vae_core.store.files import dataset_title
 
 MAX_THUMBNAILS = 2000  # test images (and reconstructions) kept for clicks; further dots show no thumbnail
 MAX_CURVE_POINTS = 2000
@@ -186,7 +187,7 @@ def export_html(
     d = model.config.latent_dim
     how = f"the {d}-D latent space" if d <= 2 else f"a {TITLES[projection]} projection of the {d}-D latent space"
     description = (
-        f"{name}: a {meta.vae_config.arch} VAE ({meta.likelihood} likelihood) on {Path(meta.dataset).name}; "
+        f"{name}: a {meta.vae_config.arch} VAE ({meta.likelihood} likelihood) on {dataset_title(meta.dataset)}; "
         f"the map shows {how}, coloured by {colour_by}. Move the mouse over the map to see the image "
         "decoded there; click a dot to see that test image and its reconstruction."
     )
@@ -208,7 +209,7 @@ _TEMPLATE = """<!doctype html>
 body{font-family:system-ui,sans-serif;margin:24px;color:#222}h1{font-size:22px;margin:0 0 6px}
 p.lead{color:#555;max-width:1100px;font-size:14px}#row{display:flex;gap:24px;flex-wrap:wrap}#map{width:640px}
 #side{width:540px}#side h2,#curves-title{font-size:15px;margin:12px 0 6px}canvas.pic{image-rendering:pixelated;
-border:1px solid #ccc;width:160px;height:160px;margin-right:8px}#manifold{image-rendering:pixelated;
+border:1px solid #ccc;width:160px;height:160px;margin-right:8px}#manifold{max-width:100%;box-sizing:border-box;image-rendering:pixelated;
 border:1px solid #ccc}#hover{position:fixed;display:none;pointer-events:none;padding:3px;background:#fff;
 border:1px solid #999;border-radius:4px;box-shadow:0 2px 8px rgba(0,0,0,.25)}#hover canvas{display:block;
 image-rendering:pixelated}.caption{font-size:12px;color:#666}

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,22 @@ from vae_core.store.meta import CheckpointMeta
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SUFFIX = ".pt"  # checkpoint files
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+UPLOAD_FOLDER = re.compile(r"upload-[0-9a-f]{16}")  # what the app unpacks a zip into (ui/uploads.py), its name beside it
+
+
+def dataset_title(dataset: str) -> str:
+    """A dataset as a person reads it, from its name alone: an uploaded zip (a folder upload-<hash> the app unpacked
+    it into, with the zip's own name beside it in upload-<hash>.name) by that name, a folder by its own name,
+    never by the server's path."""
+    path = Path(dataset)
+    for folder in (path, *path.parents):
+        if UPLOAD_FOLDER.fullmatch(folder.name):
+            label = folder.with_name(f"{folder.name}.name")
+            zip_name = label.read_text(errors="replace").strip()[:200] if label.is_file() else ""
+            return f"{zip_name or 'a zip'} (uploaded)"
+    return path.name or dataset
 
 
 def write_failure(err: OSError, what: str, folder) -> str:
