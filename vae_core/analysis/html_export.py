@@ -210,7 +210,8 @@ body{font-family:system-ui,sans-serif;margin:24px;color:#222}h1{font-size:22px;m
 p.lead{color:#555;max-width:1100px;font-size:14px}#row{display:flex;gap:24px;flex-wrap:wrap}#map{width:640px}
 #side{width:540px}#side h2,#curves-title{font-size:15px;margin:12px 0 6px}canvas.pic{image-rendering:pixelated;
 border:1px solid #ccc;width:160px;height:160px;margin-right:8px}
-#manifold{max-width:100%;box-sizing:border-box;image-rendering:pixelated;border:1px solid #ccc}#hover{position:fixed;display:none;pointer-events:none;padding:3px;background:#fff;
+#manifold{max-width:100%;box-sizing:border-box;image-rendering:pixelated;border:1px solid #ccc}
+#hover{position:fixed;display:none;pointer-events:none;padding:3px;background:#fff;
 border:1px solid #999;border-radius:4px;box-shadow:0 2px 8px rgba(0,0,0,.25)}#hover canvas{display:block;
 image-rendering:pixelated}.caption{font-size:12px;color:#666}
 </style>
