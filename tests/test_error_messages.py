@@ -174,3 +174,23 @@ def test_a_crashed_run_says_what_kind_of_failure_and_never_its_text():
     message = crash_message(RuntimeError("mat1 and mat2 shapes cannot be multiplied (/srv/secret)"))
     assert message == "Training crashed (RuntimeError). Nothing saved was lost; the server's log has the details."
     assert "smaller batch size" in crash_message(torch.OutOfMemoryError("CUDA out of memory"))
+
+
+def test_an_upload_that_cannot_be_unpacked_says_so_without_the_servers_upload_path(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("VAE_EXPLORER_DATA", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "uploads").write_text("a file where the uploads folder belongs")  # unpacking cannot write
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a/1.png", b"\x89PNG")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_source").set_value("a zip of images (upload)").run()
+    at.file_uploader(key="train_zip").upload("mine.zip", buffer.getvalue(), "application/zip").run()
+    assert not at.exception
+    (error,) = [shown(e.value) for e in at.main.error]
+    assert error.startswith("Could not write the unpacked zip to the uploads folder") and str(tmp_path) not in error
