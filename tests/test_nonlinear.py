@@ -83,3 +83,15 @@ def test_umap_and_numba_are_imported_only_when_asked_for():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_tsne_fit_reports_its_progress_as_it_goes():
+    from vae_core.maps.nonlinear import fit_nonlinear
+
+    reports = []
+    latents = np.random.default_rng(0).normal(size=(300, 4)).astype(np.float32)
+    fit_nonlinear(latents, "tsne", progress=lambda message, fraction: reports.append((message, fraction)))
+    fitting = [f for m, f in reports if m.startswith("Fitting t-SNE on 300 points: ")]
+    assert len(fitting) == 15 and fitting == sorted(fitting)  # every 50 of its 750 iterations, never backwards
+    assert fitting[0] > 0.05 and fitting[-1] == pytest.approx(0.55)
+    assert reports[-1] == ("Done", 1.0)

@@ -108,8 +108,13 @@ def error_grid_points(x_range, y_range, n: int = ERROR_GRID) -> np.ndarray:
     return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
 
 
-def _fit(kind: str, latents: np.ndarray, seed: int):
-    """The method fitted to latents: (positions (n, 2), a function placing new latents on the map)."""
+TSNE_ITERATIONS = (250, 500)  # openTSNE's early-exaggeration and main phases (its defaults), for the progress bar
+TSNE_REPORT_EVERY = 50  # iterations between two progress reports
+
+
+def _fit(kind: str, latents: np.ndarray, seed: int, progress=lambda message, fraction: None):
+    """The method fitted to latents: (positions (n, 2), a function placing new latents on the map). A t-SNE fit,
+    the long one, tells `progress` how far it is (from 0.05 to 0.55)."""
     if kind == "umap":
         import umap  # numba: seconds to import, so only here
         from scipy.spatial import cKDTree
@@ -131,7 +136,26 @@ def _fit(kind: str, latents: np.ndarray, seed: int):
     if kind == "tsne":
         from openTSNE import TSNE
 
-        embedding = TSNE(perplexity=30, n_jobs=os.cpu_count() or 1, random_state=seed, verbose=False).fit(latents)
+        reports = iter(range(1, sum(TSNE_ITERATIONS) // TSNE_REPORT_EVERY + 1))
+
+        def report(iteration, error, embedding) -> bool:  # called in each phase: counted across both
+            done = next(reports, None)  # None: the fit is over, and its transform of new points runs it again
+            if done is not None:
+                fraction = done * TSNE_REPORT_EVERY / sum(TSNE_ITERATIONS)
+                progress(f"Fitting t-SNE on {len(latents):,} points: {fraction:.0%} of its iterations…", 0.05 + 0.5 * fraction)
+            return False  # go on
+
+        early, main = TSNE_ITERATIONS
+        embedding = TSNE(
+            perplexity=30,
+            n_jobs=os.cpu_count() or 1,
+            random_state=seed,
+            verbose=False,
+            early_exaggeration_iter=early,
+            n_iter=main,
+            callbacks=report,
+            callbacks_every_iters=TSNE_REPORT_EVERY,
+        ).fit(latents)
         return np.asarray(embedding), lambda z: np.asarray(embedding.transform(z))
     raise ValueError(f"unknown projection {kind!r}: choose one of {', '.join(NONLINEAR)}")
 
@@ -152,7 +176,7 @@ def fit_nonlinear(
         + (" (the server's first UMAP: its code is compiled first, for some seconds)" if first else ""),
         0.05,
     )
-    fitted, transform = _fit(kind, latents[fit_index], seed)
+    fitted, transform = _fit(kind, latents[fit_index], seed, progress)
     xy = np.zeros((n, 2), np.float32)
     xy[fit_index] = fitted
     rest = np.setdiff1d(np.arange(n), fit_index)
