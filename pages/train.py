@@ -5,6 +5,7 @@ import streamlit as st
 from ui import catalogue
 from ui.figures import training_curves
 from ui.navigation import run_page
+from ui.owner import browser_owner
 from ui.train.data import UPLOAD, dataset_controls
 from ui.train.form import form_defaults, model_controls, training_controls
 from ui.train.run import run_view
@@ -18,10 +19,11 @@ def main() -> None:
         st.session_state.setdefault(key, value)
     if st.session_state["train_source"] not in (UPLOAD, "sprites"):  # loaded while the user looks at the form, not after Start
         catalogue.prefetch_dataset(st.session_state["train_source"])
+    owner = browser_owner()
     run = current_run()
     snap = run.snapshot() if run is not None else None
-    session_runs(snap.id if snap else None)
-    restored_runs(snap.id if snap else None)
+    session_runs(snap.id if snap else None, owner)
+    restored_runs(snap.id if snap else None, owner)
     controls, view = st.columns([1.4, 3], gap="large")
     with controls:
         st.markdown("**New run**")
@@ -31,7 +33,7 @@ def main() -> None:
         if st.button(
             "Start training", type="primary", key="train_start", width="stretch", disabled=snap is not None and snap.live
         ):
-            start_run(choice, model_opts, train_opts)
+            start_run(choice, model_opts, train_opts, owner)
         continue_controls(busy=snap is not None and snap.live)
     with view:
         if run is None:

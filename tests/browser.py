@@ -44,17 +44,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 60.0, script: str = "app.py", root: Path = ROOT):
+def streamlit_server(
+    env: dict | None = None, timeout: float = 60.0, script: str = "app.py", root: Path = ROOT, port: int | None = None
+):
     """Start the real app server (or another script, or another checkout's, for benchmarks); yield its base URL;
-    stop it afterwards."""
-    with streamlit_process(env, timeout, script, root) as (url, _):
+    stop it afterwards. port: a given one (a restart at the same address keeps the page's local storage)."""
+    with streamlit_process(env, timeout, script, root, port) as (url, _):
         yield url
 
 
 @contextmanager
-def streamlit_process(env: dict | None = None, timeout: float = 60.0, script: str = "app.py", root: Path = ROOT):
+def streamlit_process(
+    env: dict | None = None, timeout: float = 60.0, script: str = "app.py", root: Path = ROOT, port: int | None = None
+):
     """Start the real app server; yield its base URL and its process; stop it afterwards."""
-    port = free_port()
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from browser import SERVER_WAIT_MS, chromium_page, start_training, streamlit_process, wait_for_app_idle
+from browser import SERVER_WAIT_MS, chromium_page, free_port, start_training, streamlit_process, wait_for_app_idle
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -36,8 +36,9 @@ def test_a_run_killed_with_its_server_resumes_after_a_restart_and_is_saved(tmp_p
         "VAE_EXPLORER_RUNS": str(runs),
         "VAE_EXPLORER_SNAPSHOT_S": "0",
     }  # a snapshot at every epoch's end
+    port = free_port()  # the restart comes back at the same address: its runs are this page's (its local storage)
     with chromium_page() as page:
-        with streamlit_process(env) as (url, server):
+        with streamlit_process(env, port=port) as (url, server):
             start_training(page, url, epochs=EPOCHS)
             deadline = time.monotonic() + 60
             while snapshot_epochs(runs) < 3:  # a few epochs on disk
@@ -48,7 +49,7 @@ def test_a_run_killed_with_its_server_resumes_after_a_restart_and_is_saved(tmp_p
         kept = snapshot_epochs(runs)
         assert 3 <= kept < EPOCHS
 
-        with streamlit_process(env) as (url, _):  # the server starts again
+        with streamlit_process(env, port=port) as (url, _):  # the server starts again
             page.goto(f"{url}/train")
             listed = page.get_by_text(re.compile(r"interrupted when the server stopped.* at epoch \d+ of 120"))
             listed.wait_for(timeout=60_000)

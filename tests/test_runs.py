@@ -387,3 +387,27 @@ def test_the_first_epochs_end_leaves_a_snapshot_at_once_then_they_are_throttled(
     run.request_stop()
     wait(run, lambda s: not s.live)
     assert state.epochs_done == 1  # the first epoch's end, and not the second's: throttled from there on
+
+
+def test_a_runs_owner_is_kept_in_its_snapshot_and_restored_with_it(digits, monkeypatch, tmp_path):
+    monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path / "runs"))
+    owner = "0123456789abcdef0123456789abcdef"
+    registry = RunRegistry()
+    mine, other = (
+        new_run(registry, digits, epochs=1),
+        registry.start(
+            RunSpec(
+                data=digits.options, model=ModelChoice(arch="mlp", latent_dim=2, hidden=(32,)), train=TrainConfig(epochs=1)
+            ),
+            digits,
+            owner=owner,
+        ),
+    )
+    assert registry.owned_by(owner) == [other] and registry.owned_by("") == []
+    for run in (mine, other):
+        wait(run, lambda s: not s.live)
+    restored = {run.id: run.owner for run in RunRegistry().restored()}  # the server starts again
+    assert restored == {mine.id: "", other.id: owner}
+    marker = tmp_path / "runs" / f"{other.id}.json"
+    marker.write_text('{"status": "finished", "owner": "<script>"}')  # a marker's owner is hostile text
+    assert {run.id: run.owner for run in RunRegistry().restored()}[other.id] == ""

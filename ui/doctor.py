@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.navigation import guarded
+from ui.owner import OWNER
 from ui.text import plain
 from vae_core.analysis.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
 from vae_core.config import RunSpec
@@ -73,7 +74,7 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
     while noted:
         change, train = trains[noted[0]]
         try:
-            run = registry.start(replace(spec, train=train), data)
+            run = registry.start(replace(spec, train=train), data, owner=st.session_state.get(OWNER, ""))
         except ValueError as err:
             errors.append(str(err))
         else:

@@ -20,10 +20,13 @@ STATUS = {
 }
 
 
-def session_runs(current: str | None) -> None:
-    """This session's runs on the server, newest first, each with its status, progress and a way back to it."""
+def session_runs(current: str | None, owner: str) -> None:
+    """This session's runs on the server, and those this browser started in its other tabs (ui/owner.py), newest
+    first, each with its status, progress and a way back to it."""
     registry = catalogue.run_registry()
-    runs = [(rid, registry.get(rid)) for rid in reversed(session.my_run_ids())]
+    mine = session.my_run_ids()
+    mine += [r.id for r in registry.owned_by(owner) if not r.restored and r.id not in mine]  # restored: listed apart
+    runs = [(rid, registry.get(rid)) for rid in reversed(mine)]
     runs = [(rid, run.snapshot()) for rid, run in runs if run is not None]
     if not runs:
         return
@@ -33,9 +36,14 @@ def session_runs(current: str | None) -> None:
             run_row(snap, f"· {done:.0%}" + (f" · saved as {plain(snap.saved_as)}" if snap.saved_as else ""), current)
 
 
-def restored_runs(current: str | None) -> None:
-    """Runs found on disk when the server started: interrupted, or over and never saved."""
-    runs = [run for run in catalogue.run_registry().restored() if run.id not in session.my_run_ids()]  # else listed there
+def restored_runs(current: str | None, owner: str) -> None:
+    """Runs this browser started that were found on disk when the server started: interrupted, or over and never
+    saved. Another browser's are not listed (its run URLs are its own keys)."""
+    runs = [
+        run
+        for run in catalogue.run_registry().restored()
+        if owner and run.owner == owner and run.id not in session.my_run_ids()  # else listed there
+    ]
     if not runs:
         return
     with st.expander(

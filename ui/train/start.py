@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import catalogue, session
+from ui.owner import OWNER
 from ui.text import plain
 from ui.train.data import UPLOAD
 from ui.uploads import held_uploads, hold_upload, remove_unused_uploads
@@ -53,12 +54,12 @@ def run_spec(data_options: DataOptions, model_opts: dict, train_opts: dict) -> R
     )
 
 
-def start_run(choice: dict, model_opts: dict, train_opts: dict) -> None:
+def start_run(choice: dict, model_opts: dict, train_opts: dict, owner: str = "") -> None:
     try:
         with st.spinner("Loading the dataset…"):
             data = load_training_data(choice)
         spec = run_spec(data.options, model_opts, train_opts)
-        run = catalogue.run_registry().start(spec, data)
+        run = catalogue.run_registry().start(spec, data, owner=owner)
     except (DatasetError, ValueError) as err:
         st.error(plain(catalogue.shown_reason(err)))
         return
@@ -101,7 +102,7 @@ def continue_run(row, state, more: int) -> None:
     if data is None:
         st.error(f"Its data are not here, so it cannot train further: {plain(problem)}")
         return
-    run = catalogue.run_registry().continue_run(model, meta, state, data, more)
+    run = catalogue.run_registry().continue_run(model, meta, state, data, more, owner=st.session_state.get(OWNER, ""))
     session.add_session_run(run.id)
     st.query_params["run"] = run.id
     st.rerun()

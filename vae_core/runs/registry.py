@@ -133,6 +133,7 @@ class Run:
     _start_state: ResumeState | None = None  # a saved model trained further: where its training goes on from
     restored: bool = False  # found on disk when the server started (vae_core.runs.snapshots)
     restored_from: Path | None = None  # its snapshot's checkpoint file
+    owner: str = ""  # the browser that started it (a token the page keeps in its local storage); "" when not known
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _final: EvalTerms | None = None
     _final_iwae: dict | None = None
@@ -260,6 +261,7 @@ class Run:
                 overwrite=True,
                 resume_state=state,
             ),
+            owner=self.owner,
         )
 
     def leave_queue(self) -> None:
@@ -414,6 +416,7 @@ def restored_runs(data_refusal: Callable[[DataOptions], str | None] = lambda opt
             resume_state=state,
             restored=True,
             restored_from=found.checkpoint,
+            owner=found.owner,
         )
         run.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
         runs.append(run)
@@ -458,6 +461,11 @@ class RunRegistry:
         for run in restored_runs(data_refusal or (lambda options: None)):
             self._runs[run.id] = run
 
+    def owned_by(self, owner: str) -> list[Run]:
+        """The runs one browser started (Run.owner), oldest first: none for an unknown owner."""
+        with self._lock:
+            return sorted((r for r in self._runs.values() if owner and r.owner == owner), key=lambda r: r.created)
+
     def restored(self) -> list[Run]:
         """The runs found on disk when the server started that are still neither saved nor discarded."""
         with self._lock:
@@ -468,9 +476,10 @@ class RunRegistry:
         model, meta = load_checkpoint(run.restored_from)
         state = read_resume_state(run.restored_from)
         assert isinstance(model, VAE) and meta.train is not None  # a snapshot is a .pt file saved with its TrainConfig
-        return self.continue_run(model, meta, state, run.data, meta.train.epochs - state.epochs_done, run_id=run.id)
+        more = meta.train.epochs - state.epochs_done
+        return self.continue_run(model, meta, state, run.data, more, run_id=run.id, owner=run.owner)
 
-    def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None) -> Run:
+    def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None, owner: str = "") -> Run:
         """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded); it trains as
         soon as every run queued before it has started and a slot is free."""
         model = build_model(spec, data)
@@ -482,12 +491,20 @@ class RunRegistry:
             BetaControl(PROCESSES.Value("d", spec.train.beta)),
             replay=new_replay(data, model.config.latent_dim),
             save_to=save_to,
+            owner=owner,
             _withdraw=self._withdraw,
         )
         return self._queue_run(run)
 
     def continue_run(
-        self, model: VAE, meta, resume: ResumeState, data: Dataset, more_epochs: int, run_id: str | None = None
+        self,
+        model: VAE,
+        meta,
+        resume: ResumeState,
+        data: Dataset,
+        more_epochs: int,
+        run_id: str | None = None,
+        owner: str = "",
     ) -> Run:
         """Queue a saved model (its weights and CheckpointMeta, and the state it was saved with) to train
         `more_epochs` more epochs on `data`, its own dataset: its curves, β changes and replay go on from where
@@ -495,7 +512,14 @@ class RunRegistry:
         config = replace(meta.train, epochs=resume.epochs_done + more_epochs)
         return self._queue_run(
             run_from_checkpoint(
-                run_id or uuid.uuid4().hex[:12], model, meta, data, config, _withdraw=self._withdraw, _start_state=resume
+                run_id or uuid.uuid4().hex[:12],
+                model,
+                meta,
+                data,
+                config,
+                owner=owner,
+                _withdraw=self._withdraw,
+                _start_state=resume,
             )
         )
 

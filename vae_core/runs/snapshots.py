@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,16 +39,24 @@ class Snapshot:
     run_id: str
     checkpoint: Path
     status: str  # "training" (interrupted when found at a start), "finished" or "stopped"
+    owner: str = ""  # the browser that started the run (Run.owner), "" when not known
 
 
-def write_snapshot(run_id: str, status: str, save) -> None:
+OWNER_TOKEN = re.compile(r"[0-9a-f]{32}")  # what a browser's token looks like (ui/owner.py); anything else is no owner
+
+
+def is_owner_token(text) -> bool:
+    return isinstance(text, str) and OWNER_TOKEN.fullmatch(text) is not None
+
+
+def write_snapshot(run_id: str, status: str, save, owner: str = "") -> None:
     """`save(path)` writes the run's checkpoint to path (with overwrite); then its status beside it. A full or
     read-only disk costs only the snapshot: the run trains on."""
     folder = runs_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         save(folder / f"{run_id}.pt")
-        write_atomic(folder / f"{run_id}.json", json.dumps({"status": status}))
+        write_atomic(folder / f"{run_id}.json", json.dumps({"status": status, "owner": owner}))
     except Exception:  # noqa: BLE001 (a snapshot must never end the run it protects)
         pass
 
@@ -66,11 +75,12 @@ def snapshots() -> list[Snapshot]:
     for marker in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
         checkpoint = marker.with_suffix(".pt")
         try:
-            status = json.loads(marker.read_text())["status"]
-        except (OSError, ValueError, KeyError, TypeError):
+            fields = json.loads(marker.read_text())
+            status, owner = fields["status"], fields.get("owner", "")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if any(p.is_symlink() for p in (marker, checkpoint)):  # a snapshot is written here, never linked from elsewhere
             continue
         if checkpoint.is_file() and status in ("training", "finished", "stopped"):
-            found.append(Snapshot(marker.stem, checkpoint, status))
+            found.append(Snapshot(marker.stem, checkpoint, status, owner if is_owner_token(owner) else ""))
     return found
