@@ -43,7 +43,7 @@ def main() -> None:
             )
             # their empty axes: the browser also loads Plotly's code now, while the form is read, not when the
             # first run is paused or ends (while it trains, its charts are canvases)
-            st.plotly_chart(training_curves([], [], st.session_state["train_likelihood"]), key="curves_empty")
+            st.plotly_chart(training_curves([], []), key="curves_empty")
         else:
             run_view(run, snap)
 

@@ -253,7 +253,7 @@ MAX_BETA_LABELS = 4  # text labels for the last few changes only: more would cov
 
 
 @figure_builder
-def training_curves(events: list[dict], beta_changes: list, likelihood: str = "bernoulli", height: int = 380) -> go.Figure:
+def training_curves(events: list[dict], beta_changes: list, height: int = 380) -> go.Figure:
     """Left: reconstruction and total loss; right: KL and beta x KL, and beta itself (scheduled and set by
     hand) on its own axis. Lines per logged step, markers per epoch.
 
@@ -310,7 +310,8 @@ def training_curves(events: list[dict], beta_changes: list, likelihood: str = "b
             xanchor="left",
             yanchor="bottom",
         )
-        for cx, t in ((0.0, f"reconstruction ({likelihood}) and loss (nats/image)"), (0.54, "KL term (nats/image)"))
+        # short: each title has its panel's width, under half the run's column (the likelihood is in the run's caption)
+        for cx, t in ((0.0, "recon and loss, nats/image"), (0.54, "KL, nats/image"))
     ]
     ticks = bool(steps)  # before a run: the empty axes, without numbers that would mean nothing
     layout = dict(

@@ -53,7 +53,7 @@ def _resend_from_what_it_has(key: str) -> None:
     st.session_state[_sent_key(key)] = (int(have.get("steps", 0)), int(have.get("epochs", 0)))
 
 
-def live_curves(run_id: str, events: list[dict], beta_changes: list, likelihood: str) -> None:
+def live_curves(run_id: str, events: list[dict], beta_changes: list) -> None:
     """Mount (or update) the canvas chart of one run, sending it the points since the last update."""
     key = f"live_curves_{run_id}"
     from_step, from_epoch = st.session_state.get(_sent_key(key), (0, 0))
@@ -66,7 +66,6 @@ def live_curves(run_id: str, events: list[dict], beta_changes: list, likelihood:
             from_epoch=from_epoch,
             epochs=epochs,
             beta_changes=[[int(s), float(b)] for s, b in beta_changes],
-            likelihood=likelihood,
         ),
         key=key,
         on_have_change=lambda: _resend_from_what_it_has(key),

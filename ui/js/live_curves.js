@@ -19,8 +19,8 @@ function draw(canvas, run) {
   const left = {x0: 50, x1: width * 0.46, y0: 34, y1: bottom};
   const right = {x0: width * 0.54 + 44, x1: width - 44, y0: 34, y1: bottom};
   const L = axes(ctx, left, xr, extent([recon, loss, col(epochs, 1), col(epochs, 2)]),
-                 {ticks, xTitle: "step", title: `reconstruction (${run.likelihood}) and loss (nats/image)`});
-  const R = axes(ctx, right, xr, extent([kl, bkl, col(epochs, 3)]), {ticks, xTitle: "step", title: "KL term (nats/image)"});
+                 {ticks, xTitle: "step", title: "recon and loss, nats/image"});
+  const R = axes(ctx, right, xr, extent([kl, bkl, col(epochs, 3)]), {ticks, xTitle: "step", title: "KL, nats/image"});
   const marked = {dash: true, markers: epochs.length <= MARKED_EPOCHS};
   polyline(ctx, L, x, recon, COLOR.recon); polyline(ctx, L, x, loss, COLOR.loss);
   polyline(ctx, L, ex, col(epochs, 1), COLOR.recon, marked); polyline(ctx, L, ex, col(epochs, 2), COLOR.loss, marked);
@@ -56,7 +56,7 @@ export default function (component) {
     run.steps.length = data.from_step; run.steps.push(...data.steps);
     run.epochs.length = data.from_epoch; run.epochs.push(...data.epochs);
   }
-  Object.assign(run, {betaChanges: data.beta_changes, likelihood: data.likelihood});
+  Object.assign(run, {betaChanges: data.beta_changes});
   const canvas = chartCanvas(parentElement, "data-vae-curves", "training curves: reconstruction, loss, KL and β per step");
   canvas.__run = run;
   draw(canvas, run);

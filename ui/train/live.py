@@ -42,9 +42,9 @@ def live_view(run_id: str) -> None:
     elif not snap.steps:
         st.info("The run ended before it reported its first steps: there are no curves to draw.")
     elif snap.training:  # a canvas sent only the new points (ui/live_curves.py)
-        live_curves(snap.id, snap.events, snap.beta_changes, snap.likelihood)
+        live_curves(snap.id, snap.events, snap.beta_changes)
     else:  # paused or over: the full figure, with hover and zoom
-        st.plotly_chart(training_curves(snap.events, snap.beta_changes, snap.likelihood), key="curves")
+        st.plotly_chart(training_curves(snap.events, snap.beta_changes), key="curves")
 
 
 def pause_controls(run, snap: RunSnapshot) -> None:
