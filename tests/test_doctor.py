@@ -7,7 +7,7 @@ from dataclasses import fields, replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 from test_app_train import train_page, wait_until_done
 from vae_core import ModelChoice, RunSpec, TrainConfig, evaluate, load_checkpoint, train
 from vae_core.analysis.doctor import collapsed_dimensions, comparison_row, original_spec, remedies
@@ -140,6 +140,9 @@ def test_explore_names_the_collapsed_dimensions_and_retrains_at_a_click(checkpoi
     assert cells[2] == "16 / 16" and int(cells[3]) < len(dims)  # every dimension active again, fewer collapsed
     assert any("the two counts need not add up" in c.value for c in at.caption)  # active + collapsed != 16: said why
     assert [b for b in at.button if b.label == "Free bits (0.5 nats)"][0].disabled  # one retrain per remedy
+    at.switch_page("pages/train.py").run()  # Train lists the retrain by what it is for, also after a restart
+    rows = [shown(m.value) for m in at.markdown if "·" in m.value]
+    assert any("retrain of collapsed: free bits 0.5 nats per dimension" in row for row in rows), rows
 
 
 def test_explore_shows_no_doctor_for_a_model_without_collapse(checkpoints):

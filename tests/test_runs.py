@@ -389,7 +389,7 @@ def test_the_first_epochs_end_leaves_a_snapshot_at_once_then_they_are_throttled(
     assert state.epochs_done == 1  # the first epoch's end, and not the second's: throttled from there on
 
 
-def test_a_runs_owner_is_kept_in_its_snapshot_and_restored_with_it(digits, monkeypatch, tmp_path):
+def test_a_runs_owner_and_label_are_kept_in_its_snapshot_and_restored_with_it(digits, monkeypatch, tmp_path):
     monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path / "runs"))
     owner = "0123456789abcdef0123456789abcdef"
     registry = RunRegistry()
@@ -401,6 +401,7 @@ def test_a_runs_owner_is_kept_in_its_snapshot_and_restored_with_it(digits, monke
             ),
             digits,
             owner=owner,
+            label="retrain of x: free bits",
         ),
     )
     assert registry.owned_by(owner) == [other] and registry.owned_by("") == []
@@ -408,6 +409,8 @@ def test_a_runs_owner_is_kept_in_its_snapshot_and_restored_with_it(digits, monke
         wait(run, lambda s: not s.live)
     restored = {run.id: run.owner for run in RunRegistry().restored()}  # the server starts again
     assert restored == {mine.id: "", other.id: owner}
+    labelled = {run.id: run.snapshot().label for run in RunRegistry().restored()}
+    assert labelled == {mine.id: "", other.id: "retrain of x: free bits"}  # what it was for, after a restart too
     marker = tmp_path / "runs" / f"{other.id}.json"
     marker.write_text('{"status": "finished", "owner": "<script>"}')  # a marker's owner is hostile text
     assert {run.id: run.owner for run in RunRegistry().restored()}[other.id] == ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
@@ -74,7 +75,10 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
     while noted:
         change, train = trains[noted[0]]
         try:
-            run = registry.start(replace(spec, train=train), data, owner=st.session_state.get(OWNER, ""))
+            owner = st.session_state.get(OWNER, "")
+            run = registry.start(
+                replace(spec, train=train), data, owner=owner, label=f"retrain of {Path(original).stem}: {change}"
+            )
         except ValueError as err:
             errors.append(str(err))
         else:

@@ -58,7 +58,8 @@ def run_row(snap: RunSnapshot, where: str, current: str | None) -> None:
     """One run in a list: what it is, its state, where it stands, and a way to open it."""
     a, b = st.columns([4, 1], vertical_alignment="center")
     a.markdown(
-        f"`{snap.id}` · {snap.arch}, z={snap.latent_dim} on {plain(catalogue.dataset_label(snap.dataset))} · "
+        f"`{snap.id}` · {plain(snap.label) + ' · ' if snap.label else ''}{snap.arch}, z={snap.latent_dim} on "
+        f"{plain(catalogue.dataset_label(snap.dataset))} · "
         f"**{STATUS[snap.status]}** {where}"
     )
     b.button("Open", key=f"open_{snap.id}", on_click=open_run, args=(snap.id,), disabled=snap.id == current, width="stretch")

@@ -79,6 +79,7 @@ class RunSnapshot:
     dataset: str
     n_train: int
     n_test: int
+    label: str = ""  # Run.label
 
     @property
     def live(self) -> bool:
@@ -134,6 +135,7 @@ class Run:
     restored: bool = False  # found on disk when the server started (vae_core.runs.snapshots)
     restored_from: Path | None = None  # its snapshot's checkpoint file
     owner: str = ""  # the browser that started it (a token the page keeps in its local storage); "" when not known
+    label: str = ""  # what it is for, in words, where that is more than its settings say (a doctor's retrain)
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
     _final: EvalTerms | None = None
     _final_iwae: dict | None = None
@@ -191,6 +193,7 @@ class Run:
                 self.data.name,
                 len(self.data.train_x),
                 len(self.data.test_x),
+                self.label,
             )
 
     @property
@@ -262,6 +265,7 @@ class Run:
                 resume_state=state,
             ),
             owner=self.owner,
+            label=self.label,
         )
 
     def leave_queue(self) -> None:
@@ -417,6 +421,7 @@ def restored_runs(data_refusal: Callable[[DataOptions], str | None] = lambda opt
             restored=True,
             restored_from=found.checkpoint,
             owner=found.owner,
+            label=found.label,
         )
         run.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
         runs.append(run)
@@ -477,9 +482,11 @@ class RunRegistry:
         state = read_resume_state(run.restored_from)
         assert isinstance(model, VAE) and meta.train is not None  # a snapshot is a .pt file saved with its TrainConfig
         more = meta.train.epochs - state.epochs_done
-        return self.continue_run(model, meta, state, run.data, more, run_id=run.id, owner=run.owner)
+        resumed = self.continue_run(model, meta, state, run.data, more, run_id=run.id, owner=run.owner)
+        resumed.label = run.label
+        return resumed
 
-    def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None, owner: str = "") -> Run:
+    def start(self, spec: RunSpec, data: Dataset, save_to: Path | None = None, owner: str = "", label: str = "") -> Run:
         """Queue the run `spec` describes, on `data` (the dataset its options name, already loaded); it trains as
         soon as every run queued before it has started and a slot is free."""
         model = build_model(spec, data)
@@ -492,6 +499,7 @@ class RunRegistry:
             replay=new_replay(data, model.config.latent_dim),
             save_to=save_to,
             owner=owner,
+            label=label,
             _withdraw=self._withdraw,
         )
         return self._queue_run(run)

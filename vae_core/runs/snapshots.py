@@ -40,6 +40,7 @@ class Snapshot:
     checkpoint: Path
     status: str  # "training" (interrupted when found at a start), "finished" or "stopped"
     owner: str = ""  # the browser that started the run (Run.owner), "" when not known
+    label: str = ""  # what the run is for, in words (Run.label)
 
 
 OWNER_TOKEN = re.compile(r"[0-9a-f]{32}")  # what a browser's token looks like (ui/owner.py); anything else is no owner
@@ -49,14 +50,14 @@ def is_owner_token(text) -> bool:
     return isinstance(text, str) and OWNER_TOKEN.fullmatch(text) is not None
 
 
-def write_snapshot(run_id: str, status: str, save, owner: str = "") -> None:
+def write_snapshot(run_id: str, status: str, save, owner: str = "", label: str = "") -> None:
     """`save(path)` writes the run's checkpoint to path (with overwrite); then its status beside it. A full or
     read-only disk costs only the snapshot: the run trains on."""
     folder = runs_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         save(folder / f"{run_id}.pt")
-        write_atomic(folder / f"{run_id}.json", json.dumps({"status": status, "owner": owner}))
+        write_atomic(folder / f"{run_id}.json", json.dumps({"status": status, "owner": owner, "label": label}))
     except Exception:  # noqa: BLE001 (a snapshot must never end the run it protects)
         pass
 
@@ -76,11 +77,12 @@ def snapshots() -> list[Snapshot]:
         checkpoint = marker.with_suffix(".pt")
         try:
             fields = json.loads(marker.read_text())
-            status, owner = fields["status"], fields.get("owner", "")
+            status, owner, label = fields["status"], fields.get("owner", ""), fields.get("label", "")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if any(p.is_symlink() for p in (marker, checkpoint)):  # a snapshot is written here, never linked from elsewhere
             continue
         if checkpoint.is_file() and status in ("training", "finished", "stopped"):
-            found.append(Snapshot(marker.stem, checkpoint, status, owner if is_owner_token(owner) else ""))
+            owner = owner if is_owner_token(owner) else ""
+            found.append(Snapshot(marker.stem, checkpoint, status, owner, label[:200] if isinstance(label, str) else ""))
     return found
