@@ -86,12 +86,11 @@ def current_run():
         if shown:
             st.query_params["run"] = shown
     run = registry.get(st.query_params.get("run"))
-    if st.query_params.get("run") and run is None:
+    if st.query_params.get("run") and run is None:  # kept in the URL, so every rerun says it until a run is opened
         st.warning(
             "That run is no longer on this server: the server was restarted, or the run was saved or "
             "discarded and later cleared to make room (saved runs are in the sidebar). Start a new one."
         )
-        del st.query_params["run"]
     st.session_state[OPEN_RUN] = run.id if run is not None else None
     if run is not None and run.id not in session.my_run_ids():  # opened by its address: listed with this session's runs
         session.add_session_run(run.id)

@@ -92,7 +92,7 @@ def train_in_child(
                 frame = replay.record(model, event) if event["type"] == "epoch" else None
                 snapshot = None
                 if frame is not None and (last_snapshot is None or time.monotonic() - last_snapshot >= snapshot_s):
-                    last_snapshot = None  # the first epoch's end writes one at once: a run killed early still leaves a trace
+                    last_snapshot = time.monotonic()
                     snapshot = dict(
                         weights={k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, resume=resume.to_payload()
                     )
