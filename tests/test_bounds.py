@@ -116,3 +116,14 @@ def test_image_terms_agree_with_torch_distributions(small_model, one_thread):
 
 def test_elbo_documents_its_formula():
     assert "KL(q(z|x) || N(0, I))" in elbo.__doc__ and "recon + beta * kl" in elbo.__doc__
+
+
+def test_a_finished_runs_iwae_bound_takes_fewer_images_the_larger_they_are():
+    from vae_core.model.bounds import FINAL_IWAE_IMAGES, final_iwae_images
+
+    fewest, most = FINAL_IWAE_IMAGES
+    assert final_iwae_images(359, 64) == 359  # digits: the whole test split
+    assert final_iwae_images(10_000, 8 * 8) == most
+    assert fewest < final_iwae_images(10_000, 28 * 28) < most  # MNIST: a sample
+    assert final_iwae_images(10_000, 64 * 64) == fewest  # sprites: never fewer than can be read
+    assert final_iwae_images(10, 64 * 64) == 10  # never more than there are

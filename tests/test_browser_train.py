@@ -46,6 +46,14 @@ PAUSED_FIGURES_DRAWN = f"""() => !{LIVE_CANVAS} && !!({PLOTLY_CURVES})
   && [...document.querySelectorAll('.js-plotly-plot')].every(g => g._fullLayout && !g._fullLayout._replotting)"""
 
 
+# the texts of every spinner the page shows from now on
+WATCH_SPINNERS = """() => {
+  window.__vaeSpinners = [];
+  new MutationObserver(() => document.querySelectorAll('[data-testid=stSpinner]')
+    .forEach(s => window.__vaeSpinners.push(s.textContent))).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
 REPLAY_EPOCH = """() => {
   const m = [...document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')]
     .map(e => e.textContent.match(/^Epoch (\\d+)$/)).find(Boolean);
@@ -105,10 +113,16 @@ def test_train_watch_stop_save_in_chromium(tmp_path):
         page.get_by_text("Replay: the latent map forming").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "train-replay.png"), full_page=True)
 
+        page.evaluate(WATCH_SPINNERS)
         page.get_by_role("button", name="Stop").click()
         # stopped, not run to its end: that the stop comes after the current step, not the epoch, is asserted by
         # counting steps in tests/test_loop.py (a time limit here measured the machine's load, not the app)
         page.get_by_text("Status: stopped").wait_for(timeout=SERVER_WAIT_MS)
+        # the run's own process scored it before it reported its end: the scores come with Save, the page never
+        # waits for them (it greyed for the IWAE bound's seconds), and the caption says on how many images
+        page.get_by_text("IWAE-100 NLL").wait_for(timeout=SERVER_WAIT_MS)
+        page.get_by_text("the IWAE bound (100 samples each) on all 359.").wait_for(timeout=SERVER_WAIT_MS)
+        assert not [t for t in page.evaluate("window.__vaeSpinners") if "IWAE" in t or "Scoring" in t]
 
         fill_input(page, "Checkpoint name", "../browser run")
         page.get_by_role("button", name="Save checkpoint").click()

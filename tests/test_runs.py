@@ -1,5 +1,6 @@
 """The run registry and the training process behind it (vae_core.runs), which the Train page drives."""
 
+import math
 import pickle
 import threading
 import time
@@ -416,3 +417,20 @@ def test_a_runs_owner_and_label_are_kept_in_its_snapshot_and_restored_with_it(di
     marker = tmp_path / "runs" / f"{other.id}.json"
     marker.write_text('{"status": "finished", "owner": "<script>"}')  # a marker's owner is hostile text
     assert {run.id: run.owner for run in RunRegistry().restored()}[other.id] == ""
+
+
+def test_a_finished_runs_scores_come_from_its_own_process_and_the_page_computes_none(digits, monkeypatch):
+    from vae_core.runs import registry as registry_module
+
+    def on_the_server(*args, **kwargs):
+        raise AssertionError("the server scored a run its child had scored")
+
+    monkeypatch.setattr(registry_module, "evaluate", on_the_server)  # the child process keeps the real ones
+    monkeypatch.setattr(registry_module, "final_iwae", on_the_server)
+    run = new_run(RunRegistry(), digits, epochs=2)
+    wait(run, lambda s: not s.live)
+    assert run.snapshot().status == "finished"
+    assert run.test_metrics()["test_loss"] > 0
+    iwae = run.iwae_bound()
+    assert iwae["iwae_images"] == len(digits.test_x) and iwae["iwae_k"] == 100  # digits are small: all of them
+    assert math.isfinite(iwae["iwae_nll"])

@@ -34,8 +34,8 @@ def estimates_panel(row) -> None:
 
 @st.cache_data(show_spinner="IWAE bound of the original…", max_entries=8)
 def checkpoint_scores(path: str, mtime: int) -> tuple[dict, dict | None]:
-    """The model's saved test metrics and its IWAE bound (as a finished run's, vae_core.runs.registry.final_iwae)."""
-    from vae_core.runs.registry import final_iwae  # first paint: torch comes after the map
+    """The model's saved test metrics and its IWAE bound (as a finished run's, vae_core.model.bounds.final_iwae)."""
+    from vae_core.model.bounds import final_iwae  # first paint: torch comes after the map
 
     model, meta = catalogue.load_model(path, mtime)
     data = catalogue.dataset_for(meta)[0]

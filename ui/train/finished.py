@@ -95,8 +95,12 @@ def final_metrics(run) -> None:
         nats(iw["iwae_nll"]),
         help=f"Importance-weighted bound on −log p(x), on {iw['iwae_images']:,} test images",
     )
-    if note := negative_loss_note(run.model.config.likelihood):
-        st.caption(note)
+    n_test = len(run.data.test_x)
+    sample = f"on all {n_test:,}" if iw["iwae_images"] == n_test else f"on the first {iw['iwae_images']:,} of {n_test:,}"
+    st.caption(
+        f"Measured on the test images, β = 1: the terms on all {n_test:,}, the IWAE bound ({iw['iwae_k']} samples "
+        f"each) {sample}." + (f" {note}" if (note := negative_loss_note(run.model.config.likelihood)) else "")
+    )
 
 
 def nats(value: float) -> str:

@@ -78,6 +78,9 @@ def progress(snap: RunSnapshot) -> None:
         st.progress(0.0, text="starting…" if snap.live else "no steps trained")
         return
     last, total, config = snap.steps[-1], max(snap.total_steps, 1), snap.config
+    if snap.status == "scoring":
+        st.progress(1.0, text="trained · measuring the test terms and an IWAE bound on a test sample…")
+        return
     eta = (total - last["step"]) * config.batch_size / max(last["samples_per_s"], 1e-9)
     epoch = epoch_under_way(last["epoch"], config.epochs)
     text = (

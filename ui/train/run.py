@@ -54,7 +54,7 @@ def run_header(run, snap: RunSnapshot) -> None:
         f"{plain(catalogue.dataset_label(snap.dataset))} "
         f"({snap.n_train} train / {snap.n_test} test images), device {snap.config.device}"
     )
-    if snap.live:
+    if snap.live and snap.status != "scoring":  # scoring: trained, nothing left to stop or weigh
         stop_col.button("Stop", key=f"stop_{snap.id}", on_click=run.request_stop, type="primary", width="stretch")
         scheduled = snap.config.beta_schedule != "constant"
         st.slider(

@@ -11,6 +11,7 @@ STATUS = {
     "queued": "queued",
     "starting": "starting…",
     "running": "training",
+    "scoring": "trained: measuring its test scores…",
     "paused": "paused",
     "finished": "finished",
     "stopped": "stopped",

@@ -81,7 +81,7 @@ def spec_of(vae, train: TrainConfig, data_options, beta: float) -> RunSpec:
 
 def comparison_row(run: str, change: str, metrics: dict, iwae: dict | None) -> dict:
     """One row of the doctor's table: active units, I(x; z), test −ELBO and the IWAE NLL, from a model's test metrics
-    (vae_core.training.loop.evaluate) and its IWAE bound (vae_core.runs.registry.final_iwae); missing ones are None."""
+    (vae_core.training.loop.evaluate) and its IWAE bound (vae_core.model.bounds.final_iwae); missing ones are None."""
     dims = len(metrics.get("kl_per_dim") or [])
     return {
         "run": run,

@@ -17,10 +17,11 @@ import torch
 
 from vae_core.analysis.replay import ReplayFrame, ReplayRecorder
 from vae_core.config import TrainConfig
+from vae_core.model.bounds import final_iwae
 from vae_core.model.checkpoint import ResumeState
 from vae_core.model.vae import VAE
 from vae_core.runs.snapshots import SNAPSHOT_EVERY_S
-from vae_core.training.loop import BetaControl, NonFiniteLossError, PauseControl, TrainEvent, train
+from vae_core.training.loop import BetaControl, NonFiniteLossError, PauseControl, TrainEvent, evaluate, train
 
 if TYPE_CHECKING:
     from vae_core.data.datasets import Dataset
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 class ChildMessage:
     """What the training process sends the server (plainly pickled, see `send`)."""
 
-    kind: Literal["event", "beta", "end", "failed"]
+    kind: Literal["event", "beta", "scoring", "end", "failed"]
     event: TrainEvent | None = None  # event, end
     frame: ReplayFrame | None = None  # event, after an epoch: the replay's new frame
     beta_changes: list | None = None  # beta: [(steps done before it, new beta), ...]
@@ -38,6 +39,7 @@ class ChildMessage:
     weights: dict | None = None  # end, failed: the final (or last finite) weights
     snapshot: dict | None = None  # event, after an epoch now and then: weights and ResumeState
     resume: dict | None = None  # end of a finished run: what training it further needs (ResumeState)
+    scores: dict | None = None  # end: the final test terms and IWAE bound (final_scores), None if they failed
 
 
 def train_threads(torch_default: int) -> int:
@@ -87,7 +89,9 @@ def train_in_child(
             if event["type"] == "end":
                 # a run stopped mid-epoch has weights past its last epoch's state: it cannot go on exactly from there
                 finished = None if event["stopped"] else resume.to_payload()
-                send(messages, ChildMessage("end", event=event, weights=model.cpu().state_dict(), resume=finished))
+                send(messages, ChildMessage("scoring"))
+                scores = final_scores(model.cpu(), dataset, config.seed)
+                send(messages, ChildMessage("end", event=event, weights=model.state_dict(), resume=finished, scores=scores))
             else:
                 frame = replay.record(model, event) if event["type"] == "epoch" else None
                 snapshot = None
@@ -102,6 +106,17 @@ def train_in_child(
     except Exception as err:  # a crash must reach the page as a message, not vanish with the process
         traceback.print_exc()  # the details go to the server's log (the child's stderr is the server's)
         send(messages, ChildMessage("failed", error=crash_message(err)))
+
+
+def final_scores(model: VAE, data: Dataset, seed: int) -> dict | None:
+    """The trained model's test terms (β = 1) and IWAE bound, measured here, before the run reports its end: the
+    page then shows them at once, instead of greying for the seconds they take. None when they fail: the page
+    measures them itself then, and the weights are kept either way."""
+    try:
+        return dict(test=evaluate(model, data.test_x, seed=seed, y=data.test_y), iwae=final_iwae(model, data))
+    except Exception:  # noqa: BLE001 (a failed score must not lose the trained weights)
+        traceback.print_exc()
+        return None
 
 
 def crash_message(err: Exception) -> str:

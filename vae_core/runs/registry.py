@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 from vae_core.analysis.replay import Replay, ReplayError, ReplayFrame, from_history, new_replay, to_history
 from vae_core.config import DataOptions, RunSpec, TrainConfig
 from vae_core.data.datasets import Dataset, load_data
-from vae_core.model.bounds import iwae_nll
+from vae_core.model.bounds import final_iwae
 from vae_core.model.checkpoint import CheckpointError, ResumeState, load_checkpoint, read_resume_state, save_checkpoint
 from vae_core.model.vae import VAE
 from vae_core.runs.child import ChildMessage, train_in_child
@@ -41,11 +41,10 @@ LOG = logging.getLogger("vae_explorer")
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event
 
-FINAL_IWAE_IMAGES, FINAL_IWAE_K = 1000, 100  # a finished run's IWAE bound: enough to read, quick on a CPU
 KEEP_FINISHED = 8  # saved or discarded runs kept per server before the oldest are dropped; unsaved ones stay
 
-Status = Literal["queued", "starting", "running", "finished", "stopped", "failed", "cancelled", "interrupted"]
-LIVE = ("queued", "starting", "running")
+Status = Literal["queued", "starting", "running", "scoring", "finished", "stopped", "failed", "cancelled", "interrupted"]
+LIVE = ("queued", "starting", "running", "scoring")  # scoring: trained, its child measures the final scores
 
 
 def max_concurrent_runs() -> int:
@@ -342,6 +341,12 @@ class Run:
             with self._lock:
                 self.beta_changes += message.beta_changes
             return False
+        if message.kind == "scoring":  # trained: the child measures the final scores before it ends
+            with self._lock:
+                self.status = "scoring"
+            return False
+        if message.scores is not None:
+            self._final, self._final_iwae = message.scores["test"], message.scores["iwae"]
         if message.weights is not None:  # before the status changes, so the page can only offer to save them
             self.model.load_state_dict(message.weights)
             self.kept_weights = True
@@ -583,9 +588,3 @@ class RunRegistry:
         done = sorted((j for j in self._runs.values() if not j.live and not j.unsaved), key=lambda j: j.created)
         for run in done[: max(0, len(done) - KEEP_FINISHED + 1)]:
             del self._runs[run.id]
-
-
-def final_iwae(model: VAE, data: Dataset) -> dict:
-    """A model's IWAE bound as finished runs report it: FINAL_IWAE_K samples on the first FINAL_IWAE_IMAGES test images."""
-    x, y = data.test_x[:FINAL_IWAE_IMAGES], data.test_y[:FINAL_IWAE_IMAGES]
-    return dict(iwae_nll=iwae_nll(model, x, y, FINAL_IWAE_K), iwae_k=FINAL_IWAE_K, iwae_images=len(x))
