@@ -315,7 +315,8 @@ def test_a_run_interrupted_by_a_restart_is_listed_and_resumes_to_an_uninterrupte
 
     monkeypatch.setenv("VAE_EXPLORER_RUNS", str(tmp_path / "after-a-crash"))
     after = RunRegistry()  # the server starts again
-    (restored,) = after.restored()
+    (found,) = after.restored()
+    restored = after.get(found.run_id)  # read when opened
     assert (restored.id, restored.status) == (run.id, "interrupted") and restored.snapshot().epochs
     resumed = after.resume(restored)
     wait(resumed, lambda s: not s.live)
@@ -332,10 +333,12 @@ def test_a_run_interrupted_by_a_restart_is_listed_and_resumes_to_an_uninterrupte
 def test_a_finished_unsaved_run_is_listed_after_a_restart_and_discarding_it_removes_it(digits, monkeypatch):
     run = new_run(RunRegistry(), digits, epochs=2)
     wait(run, lambda s: not s.live)
-    (found,) = RunRegistry().restored()
-    assert (found.id, found.status, found.snapshot().saveable) == (run.id, "finished", True)
-    found.discard()
-    assert RunRegistry().restored() == []
+    registry = RunRegistry()
+    (found,) = registry.restored()
+    restored = registry.get(found.run_id)
+    assert (restored.id, restored.status, restored.snapshot().saveable) == (run.id, "finished", True)
+    restored.discard()
+    assert registry.restored() == [] and RunRegistry().restored() == []
 
 
 def finished_snapshot(digits) -> tuple[Path, dict]:
@@ -354,13 +357,14 @@ def test_a_snapshot_whose_data_the_guard_refuses_is_not_restored_and_its_folder_
     torch.save(payload, path)
     refused = []
     registry = RunRegistry(data_refusal=lambda options: refused.append(options.name) or "not named here")
-    assert registry.restored() == [] and refused == [str(outside)]
+    assert registry.get(path.stem) is None and refused == [str(outside)]
+    assert registry.restored() == []  # tried once, then unlisted
     assert str(outside.resolve()) not in typed_folders()  # not loaded, so not "named by someone"
 
 
 def test_a_snapshot_linked_from_elsewhere_or_past_its_own_epochs_is_not_restored(digits, tmp_path):
     path, payload = finished_snapshot(digits)
-    assert [r.id for r in RunRegistry().restored()] == [path.stem]
+    assert [r.run_id for r in RunRegistry().restored()] == [path.stem]
     elsewhere = tmp_path / "elsewhere.pt"
     path.rename(elsewhere)
     path.symlink_to(elsewhere)
@@ -368,7 +372,8 @@ def test_a_snapshot_linked_from_elsewhere_or_past_its_own_epochs_is_not_restored
     path.unlink()
     payload["resume_state"]["epochs_done"] = 999  # "epoch 999 of 2"
     torch.save(payload, path)
-    assert RunRegistry().restored() == []
+    registry = RunRegistry()
+    assert registry.get(path.stem) is None and registry.restored() == []
 
 
 def test_a_garbage_optimizer_state_is_a_damaged_checkpoint_not_a_type_error(digits):
@@ -377,7 +382,8 @@ def test_a_garbage_optimizer_state_is_a_damaged_checkpoint_not_a_type_error(digi
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match="its optimizer state is damaged"):
         read_resume_state(path)
-    assert RunRegistry().restored() == []
+    registry = RunRegistry()
+    assert registry.get(path.stem) is None and registry.restored() == []
 
 
 def test_the_first_epochs_end_leaves_a_snapshot_at_once_then_they_are_throttled(digits, monkeypatch):
@@ -410,13 +416,14 @@ def test_a_runs_owner_and_label_are_kept_in_its_snapshot_and_restored_with_it(di
     assert registry.owned_by(owner) == [other] and registry.owned_by("") == []
     for run in (mine, other):
         wait(run, lambda s: not s.live)
-    restored = {run.id: run.owner for run in RunRegistry().restored()}  # the server starts again
-    assert restored == {mine.id: "", other.id: owner}
-    labelled = {run.id: run.snapshot().label for run in RunRegistry().restored()}
+    after = RunRegistry()  # the server starts again
+    assert {found.run_id: found.owner for found in after.restored()} == {mine.id: "", other.id: owner}
+    assert after.get(other.id).owner == owner and after.get(other.id).snapshot().label == "retrain of x: free bits"
+    labelled = {found.run_id: found.label for found in after.restored()}
     assert labelled == {mine.id: "", other.id: "retrain of x: free bits"}  # what it was for, after a restart too
     marker = tmp_path / "runs" / f"{other.id}.json"
     marker.write_text('{"status": "finished", "owner": "<script>"}')  # a marker's owner is hostile text
-    assert {run.id: run.owner for run in RunRegistry().restored()}[other.id] == ""
+    assert {found.run_id: found.owner for found in RunRegistry().restored()}[other.id] == ""
 
 
 def test_a_finished_runs_scores_come_from_its_own_process_and_the_page_computes_none(digits, monkeypatch):
@@ -434,3 +441,40 @@ def test_a_finished_runs_scores_come_from_its_own_process_and_the_page_computes_
     iwae = run.iwae_bound()
     assert iwae["iwae_images"] == len(digits.test_x) and iwae["iwae_k"] == 100  # digits are small: all of them
     assert math.isfinite(iwae["iwae_nll"])
+
+
+def test_a_fresh_server_lists_the_runs_on_disk_from_their_markers_and_reads_one_only_when_it_is_opened(digits, monkeypatch):
+    from vae_core.runs import registry as registry_module
+
+    runs = [new_run(RunRegistry(), digits, epochs=e) for e in (1, 2)]
+    for run in runs:
+        wait(run, lambda s: not s.live)
+    (runs_dir() / "not-a-run-id.json").write_text('{"status": "finished"}')  # a name the page would show: unlisted
+    (runs_dir() / "not-a-run-id.pt").write_bytes(b"")
+    read = []
+    monkeypatch.setattr(registry_module, "load_data", lambda options: read.append(options.name) or digits)
+    registry = RunRegistry()  # the server starts again
+    listed = {found.run_id: found.summary for found in registry.restored()}
+    assert read == []  # listed without a checkpoint or a dataset read
+    assert set(listed) == {run.id for run in runs}
+    one_epoch = listed[runs[0].id]
+    assert (one_epoch.arch, one_epoch.latent_dim, one_epoch.dataset, one_epoch.epochs_done, one_epoch.epochs) == (
+        "mlp",
+        2,
+        "digits",
+        1,
+        1,
+    )
+    opened = registry.get(runs[1].id)
+    assert read == ["digits"] and opened.snapshot().epochs_done == 2  # read when opened, and only that one
+    assert registry.get(runs[1].id) is opened and read == ["digits"]  # once
+    assert {found.run_id for found in registry.restored()} == {run.id for run in runs}  # still listed, until saved
+
+
+def test_a_markers_summary_is_hostile_text_checked_before_it_is_listed():
+    from vae_core.runs.snapshots import Summary
+
+    good = dict(arch="mlp", latent_dim=2, dataset="digits", epochs_done=1, epochs=3)
+    assert Summary.from_fields(good) == Summary("mlp", 2, "digits", 1, 3)
+    for bad in (None, [], "x", dict(good, epochs_done=9), dict(good, latent_dim="2"), dict(good, arch=["<b>"])):
+        assert Summary.from_fields(bad) is None

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.text import plain
-from vae_core.runs.registry import RunSnapshot
+from vae_core.runs.snapshots import Snapshot
 
 OPEN_RUN = "_open_run"  # the run the page showed last: shown again when the page is opened without one
 STATUS = {
@@ -34,36 +34,48 @@ def session_runs(current: str | None, owner: str) -> None:
     with st.expander(f"Your runs ({len(runs)})", expanded=current is None):
         for _, snap in runs:
             done = snap.steps[-1]["step"] / max(snap.total_steps, 1) if snap.steps else 0.0
-            run_row(snap, f"· {done:.0%}" + (f" · saved as {plain(snap.saved_as)}" if snap.saved_as else ""), current)
+            saved = f" · saved as {plain(snap.saved_as)}" if snap.saved_as else ""
+            what = described(snap.arch, snap.latent_dim, snap.dataset, snap.status)
+            run_row(snap.id, snap.label, f"{what} · {done:.0%}{saved}", current)
 
 
 def restored_runs(current: str | None, owner: str) -> None:
     """Runs this browser started that were found on disk when the server started: interrupted, or over and never
-    saved. Another browser's are not listed (its run URLs are its own keys)."""
+    saved. Another browser's are not listed (its run URLs are its own keys). Listed from their markers: a run's
+    checkpoint and data are read when it is opened."""
     runs = [
-        run
-        for run in catalogue.run_registry().restored()
-        if owner and run.owner == owner and run.id not in session.my_run_ids()  # else listed there
+        found
+        for found in catalogue.run_registry().restored()
+        if owner and found.owner == owner and found.run_id not in session.my_run_ids()  # else listed there
     ]
     if not runs:
         return
     with st.expander(
         f"Runs from before the server restarted ({len(runs)})", expanded=current is None, icon=":material/restore:"
     ):
-        for run in runs:
-            snap = run.snapshot()
-            run_row(snap, f"at epoch {snap.epochs_done} of {snap.config.epochs}", current)
+        for found in runs:
+            restored_row(found, current)
 
 
-def run_row(snap: RunSnapshot, where: str, current: str | None) -> None:
-    """One run in a list: what it is, its state, where it stands, and a way to open it."""
+def restored_row(found: Snapshot, current: str | None) -> None:
+    """One run from before the restart, as its marker describes it."""
+    if (summary := found.summary) is None:  # a marker from before summaries (such runs are read at start, so rare)
+        run_row(found.run_id, found.label, "", current)
+        return
+    status = "interrupted" if found.status == "training" else found.status
+    what = described(summary.arch, summary.latent_dim, summary.dataset, status)
+    run_row(found.run_id, found.label, f"{what} at epoch {summary.epochs_done} of {summary.epochs}", current)
+
+
+def described(arch: str, latent_dim: int, dataset: str, status: str) -> str:
+    return f"{plain(arch)}, z={latent_dim} on {plain(catalogue.dataset_label(dataset))} · **{STATUS[status]}**"
+
+
+def run_row(run_id: str, label: str, what: str, current: str | None) -> None:
+    """One run in a list: its id, what it is for, what it is and where it stands, and a way to open it."""
     a, b = st.columns([4, 1], vertical_alignment="center")
-    a.markdown(
-        f"`{snap.id}` · {plain(snap.label) + ' · ' if snap.label else ''}{snap.arch}, z={snap.latent_dim} on "
-        f"{plain(catalogue.dataset_label(snap.dataset))} · "
-        f"**{STATUS[snap.status]}** {where}"
-    )
-    b.button("Open", key=f"open_{snap.id}", on_click=open_run, args=(snap.id,), disabled=snap.id == current, width="stretch")
+    a.markdown(f"`{run_id}` · {plain(label) + ' · ' if label else ''}{what}")
+    b.button("Open", key=f"open_{run_id}", on_click=open_run, args=(run_id,), disabled=run_id == current, width="stretch")
 
 
 def open_run(run_id: str) -> None:
@@ -86,7 +98,8 @@ def current_run():
         )
         if shown:
             st.query_params["run"] = shown
-    run = registry.get(st.query_params.get("run"))
+    with st.spinner("Opening the run…"):  # one from before a restart is read from its snapshot now
+        run = registry.get(st.query_params.get("run"))
     if st.query_params.get("run") and run is None:  # kept in the URL, so every rerun says it until a run is opened
         st.warning(
             "That run is no longer on this server: the server was restarted, or the run was saved or "

@@ -31,7 +31,7 @@ from vae_core.model.checkpoint import CheckpointError, ResumeState, load_checkpo
 from vae_core.model.vae import VAE
 from vae_core.runs.child import ChildMessage, train_in_child
 from vae_core.runs.processes import PROCESSES, start_training_processes
-from vae_core.runs.snapshots import remove_snapshot, snapshot_every_s, snapshots, write_snapshot
+from vae_core.runs.snapshots import Snapshot, Summary, remove_snapshot, snapshot_every_s, snapshots, write_snapshot
 from vae_core.training.build import build_model
 from vae_core.training.loop import BetaControl, EvalTerms, PauseControl, TrainEvent, evaluate
 from vae_core.training.save import save_run
@@ -131,8 +131,7 @@ class Run:
     started: float | None = None  # when it left the queue
     _withdraw: Callable[[Run], None] | None = None  # the registry's: takes a queued run out of the line
     _start_state: ResumeState | None = None  # a saved model trained further: where its training goes on from
-    restored: bool = False  # found on disk when the server started (vae_core.runs.snapshots)
-    restored_from: Path | None = None  # its snapshot's checkpoint file
+    found: Snapshot | None = None  # the snapshot it was restored from, found on disk when the server started
     owner: str = ""  # the browser that started it (a token the page keeps in its local storage); "" when not known
     label: str = ""  # what it is for, in words, where that is more than its settings say (a doctor's retrain)
     _lifeline: object = None  # the server's end of the pipe whose closing ends the child
@@ -144,6 +143,10 @@ class Run:
     @property
     def live(self) -> bool:
         return self.status in LIVE
+
+    @property
+    def restored(self) -> bool:
+        return self.found is not None
 
     def set_beta(self, value: float) -> None:
         """Applies at the child's next step, which reports the step so the curves can mark it."""
@@ -265,6 +268,13 @@ class Run:
             ),
             owner=self.owner,
             label=self.label,
+            summary=Summary(
+                snap.arch,
+                snap.latent_dim,
+                snap.dataset,
+                state.epochs_done if state is not None else snap.epochs_done,
+                self.config.epochs,
+            ),
         )
 
     def leave_queue(self) -> None:
@@ -397,40 +407,36 @@ class Run:
         self._news.wait(timeout)
 
 
-def restored_runs(data_refusal: Callable[[DataOptions], str | None] = lambda options: None) -> list[Run]:
-    """The runs whose snapshots are on disk (vae_core.runs.snapshots), as they were when the server stopped: one
-    that was training is "interrupted" and can be resumed; a finished or stopped one can be saved or discarded.
-    A snapshot whose data are gone, whose data `data_refusal` gives a reason not to read (the app's guard on
-    the folders a checkpoint names), that contradicts itself, or that cannot be read stays on disk, unlisted."""
-    runs = []
-    for found in snapshots():
-        try:
-            model, meta = load_checkpoint(found.checkpoint)
-            state = read_resume_state(found.checkpoint) if found.status != "stopped" else None
-            if not isinstance(model, VAE) or meta.train is None or data_refusal(meta.data_options):
-                continue
-            if state is not None and state.epochs_done > meta.train.epochs:  # "epoch 999 of 10": not a run of ours
-                continue
-            data = load_data(meta.data_options)
-        except Exception:  # noqa: BLE001 (an unreadable snapshot must not keep the server from starting)
-            continue
-        run = run_from_checkpoint(
-            found.run_id,
-            model,
-            meta,
-            data,
-            meta.train,
-            status="interrupted" if found.status == "training" else found.status,
-            kept_weights=True,
-            resume_state=state,
-            restored=True,
-            restored_from=found.checkpoint,
-            owner=found.owner,
-            label=found.label,
-        )
-        run.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
-        runs.append(run)
-    return runs
+def restore_run(found: Snapshot, data_refusal: Callable[[DataOptions], str | None]) -> Run | None:
+    """The run a snapshot on disk holds (vae_core.runs.snapshots), as it was when the server stopped: one that was
+    training is "interrupted" and can be resumed; a finished or stopped one can be saved or discarded. None for a
+    snapshot whose data are gone, whose data `data_refusal` gives a reason not to read (the app's guard on the
+    folders a checkpoint names), that contradicts itself, or that cannot be read: it stays on disk."""
+    try:
+        model, meta = load_checkpoint(found.checkpoint)
+        state = read_resume_state(found.checkpoint) if found.status != "stopped" else None
+        if not isinstance(model, VAE) or meta.train is None or data_refusal(meta.data_options):
+            return None
+        if state is not None and state.epochs_done > meta.train.epochs:  # "epoch 999 of 10": not a run of ours
+            return None
+        data = load_data(meta.data_options)
+    except Exception:  # noqa: BLE001 (an unreadable snapshot is one run not listed, never a failing page)
+        return None
+    run = run_from_checkpoint(
+        found.run_id,
+        model,
+        meta,
+        data,
+        meta.train,
+        status="interrupted" if found.status == "training" else found.status,
+        kept_weights=True,
+        resume_state=state,
+        found=found,
+        owner=found.owner,
+        label=found.label,
+    )
+    run.total_steps = -(-len(data.train_x) // meta.train.batch_size) * meta.train.epochs
+    return run
 
 
 def run_from_checkpoint(run_id: str, model: VAE, meta, data: Dataset, config: TrainConfig, **fields) -> Run:
@@ -468,23 +474,31 @@ class RunRegistry:
         self._lock = threading.Lock()
         self.max_runs = max_runs or max_concurrent_runs()
         start_training_processes()  # if the server has not yet: torch imports there before the first run needs it
-        for run in restored_runs(data_refusal or (lambda options: None)):
-            self._runs[run.id] = run
+        # the runs on disk from before a restart, listed from their markers and read only when opened: thirty of
+        # them read at once held a fresh server's first page for seconds
+        self._unopened: dict[str, Snapshot] = {found.run_id: found for found in snapshots()}
+        self._data_refusal = data_refusal or (lambda options: None)
+        self._opening = threading.Lock()  # one snapshot read at a time: two tabs opening one run get the same run
+        for run_id in [rid for rid, found in self._unopened.items() if found.summary is None]:
+            self.get(run_id)  # a marker from before summaries: read now, as it says too little to list (or keep) its data
 
     def owned_by(self, owner: str) -> list[Run]:
         """The runs one browser started (Run.owner), oldest first: none for an unknown owner."""
         with self._lock:
             return sorted((r for r in self._runs.values() if owner and r.owner == owner), key=lambda r: r.created)
 
-    def restored(self) -> list[Run]:
-        """The runs found on disk when the server started that are still neither saved nor discarded."""
+    def restored(self) -> list[Snapshot]:
+        """The runs found on disk when the server started that are still neither saved, discarded nor resumed,
+        as their markers describe them (`get` opens one)."""
         with self._lock:
-            return [j for j in self._runs.values() if j.restored and not j.saved_as and not j.discarded]
+            opened = [r.found for r in self._runs.values() if r.found and not r.saved_as and not r.discarded]
+            return [*self._unopened.values(), *opened]
 
     def resume(self, run: Run) -> Run:
         """Train an interrupted run on to its last epoch, from its snapshot, under the same id."""
-        model, meta = load_checkpoint(run.restored_from)
-        state = read_resume_state(run.restored_from)
+        assert run.found is not None  # only a restored run is resumed
+        model, meta = load_checkpoint(run.found.checkpoint)
+        state = read_resume_state(run.found.checkpoint)
         assert isinstance(model, VAE) and meta.train is not None  # a snapshot is a .pt file saved with its TrainConfig
         more = meta.train.epochs - state.epochs_done
         resumed = self.continue_run(model, meta, state, run.data, more, run_id=run.id, owner=run.owner)
@@ -574,13 +588,27 @@ class RunRegistry:
         return (ids.index(run_id) + 1 if run_id in ids else 0), len(ids)
 
     def datasets(self) -> set[str]:
-        """The datasets of every run on this server, live or kept."""
+        """The datasets of every run on this server, live or kept, opened or not."""
         with self._lock:
-            return {run.data.name for run in self._runs.values()}
+            unopened = {found.summary.dataset for found in self._unopened.values() if found.summary}
+            return {run.data.name for run in self._runs.values()} | unopened
 
     def get(self, run_id: str | None) -> Run | None:
+        """The run of that id; one found on disk is read now, the first time it is asked for (None if it cannot be)."""
         with self._lock:
-            return self._runs.get(run_id) if run_id else None
+            if not run_id or run_id in self._runs or run_id not in self._unopened:
+                return self._runs.get(run_id) if run_id else None
+        with self._opening:
+            with self._lock:
+                found = self._unopened.get(run_id)
+            if found is None:  # another tab opened it meanwhile
+                return self.get(run_id)
+            run = restore_run(found, self._data_refusal)
+            with self._lock:
+                del self._unopened[run_id]
+                if run is not None:
+                    self._runs[run_id] = run
+            return run
 
     def _forget_old(self) -> None:
         """Make room: drop the oldest runs that are over and whose weights are saved, discarded or failed.
