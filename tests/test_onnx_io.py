@@ -569,3 +569,25 @@ def test_a_probe_that_runs_too_long_is_stopped(exported, monkeypatch):
     ]
     write_decoder(exported, nodes, weights)
     assert "takes over 0 s for one image" in refusal(exported)
+
+
+def test_an_exported_model_of_an_upload_names_the_zip_for_people_and_keeps_the_folder_for_the_app(tmp_path):
+    from PIL import Image
+
+    from vae_core.config import DataOptions
+
+    upload = tmp_path / "uploads" / "upload-0123456789abcdef"  # as the app unpacks a zip (ui/uploads.py)
+    rng = np.random.default_rng(0)
+    for label in ("a", "b"):
+        (upload / label).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8)).save(upload / label / f"{i}.png")
+    (upload.parent / "upload-0123456789abcdef.name").write_text("icons.zip")
+    data = load_data(DataOptions(str(upload), image_size=8))
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(8,)))
+    path, _ = save_run(tmp_path / "m.pt", model, data, TrainConfig(epochs=1), [])
+    cli("export", str(path), "--onnx", str(tmp_path / "model"))
+    description = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert description["dataset"] == "icons.zip (uploaded)"  # not the server's upload folder
+    assert description["data_options"]["name"] == str(upload)  # which this server reads the images from
+    assert load_checkpoint(tmp_path / "model")[1].dataset == str(upload)

@@ -43,7 +43,7 @@ from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig, setti
 from vae_core.model.likelihood import SIGMA_MIN, Gaussian, make_likelihood
 from vae_core.model.vae import reparameterize
 from vae_core.store.atomic import write_atomic
-from vae_core.store.files import MODEL_FOLDER_FILES, write_failure
+from vae_core.store.files import MODEL_FOLDER_FILES, dataset_title, write_failure
 from vae_core.store.machine import free_memory_bytes
 from vae_core.store.meta import CheckpointMeta, MetadataError
 
@@ -181,8 +181,8 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
         latent_dim=model.config.latent_dim,
         likelihood=model.config.likelihood,
         class_names=list(meta.class_names),
-        dataset=meta.dataset,
-        data_options=meta.data_options.to_dict(),
+        dataset=dataset_title(meta.dataset),  # for people: an upload by its zip's name, never the server's path
+        data_options=meta.data_options.to_dict(),  # for the app: the data's own name, to read them again
         metrics=dict(meta.metrics),
         train=None if meta.train is None else meta.train.to_dict(),
     )
@@ -568,7 +568,7 @@ def _meta(folder: Path, description: dict, config: VAEConfig) -> CheckpointMeta:
         train = description.get("train")
         return CheckpointMeta.from_payload(
             dict(
-                dataset=dataset or options.name,
+                dataset=options.name,  # "dataset" is the title people read; the app reads the data by their name
                 vae_config=config.to_dict(),
                 train_config=train if isinstance(train, dict) else {},
                 metrics={k: v for k, v in (description.get("metrics") or {}).items() if numeric(v)},
