@@ -84,6 +84,19 @@ def test_the_model_suggested_follows_the_datas_image_size(ckpt_dir):
     assert at.radio(key="train_arch").value == "conv"
 
 
+def test_a_latent_size_past_what_the_images_keep_in_use_is_said_beside_it(ckpt_dir):
+    at = train_page()
+    in_use = lambda: [c.value for c in at.caption if "dimensions in use" in c.value]  # noqa: E731
+    assert in_use() == []  # digits: a 2-D code
+    at.selectbox(key="train_source").set_value("mnist").run()
+    assert in_use() == []  # 60,000 images keep about 24 in use: 20 is not too many
+    at.selectbox(key="train_source").set_value("sprites").run()  # 2,500 drawn, 2,000 to train on
+    (said,) = in_use()
+    assert said.startswith("2,000 training images") and "about 16 dimensions" in said
+    at.number_input(key="train_latent_dim").set_value(16).run()
+    assert in_use() == []
+
+
 def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     at = train_page()
     at.number_input(key="train_epochs").set_value(3)

@@ -20,6 +20,7 @@ UPLOAD_IMAGE_SIZE = 28  # the side most small image sets (MNIST-like) have
 FIXED_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 SPRITE_SIZES = [16, 32, 64]
 UPLOADED = "_train_upload"  # the zip this session uploaded last (an Upload)
+TRAIN_IMAGES = {"digits": 1438, "mnist": 60_000, "fashion-mnist": 60_000}  # a built-in's training split
 
 
 def source_image_shape(source: str, image_size: int, channels: str) -> tuple[int, int, int]:
@@ -80,7 +81,19 @@ def dataset_controls() -> dict:
             persist_state="session",
             help="The part of the images held out to measure the model on, drawn at random once (the same split every time).",
         )
+    choice["n_train"] = train_images(choice)
     return choice
+
+
+def train_images(choice: dict) -> int | None:
+    """How many images the run will train on, known before they are loaded (None until a readable zip is here)."""
+    if choice["source"] in TRAIN_IMAGES:
+        return TRAIN_IMAGES[choice["source"]]
+    try:
+        total = choice["sprites_n"] if choice["source"] == "sprites" else describe_upload(choice["upload"].folder).n_images
+    except (AttributeError, DatasetError):  # no zip yet (None), or one the preview has refused
+        return None
+    return total - round(total * choice["test_share"])
 
 
 def sprite_controls(choice: dict) -> None:

@@ -1,5 +1,7 @@
 """The new run's settings: the model and training controls, and the defaults they start from."""
 
+import math
+
 import streamlit as st
 
 from ui.train.data import FIXED_SHAPES, SOURCES, UPLOAD_IMAGE_SIZE
@@ -12,6 +14,7 @@ from vae_core.config import (
     SCHEDULES,
     TrainConfig,
     VAEConfig,
+    latent_dims_in_use,
     suggest_architecture,
 )
 from vae_core.data import sprites
@@ -61,7 +64,9 @@ def form_defaults() -> dict:
     )
 
 
-def model_controls() -> dict:
+def model_controls(n_train: int | None) -> dict:
+    """The model's controls; n_train, the number of training images when known, tells how many latent
+    dimensions they can keep in use."""
     arch = st.radio(
         "Architecture",
         ARCHS,
@@ -72,6 +77,12 @@ def model_controls() -> dict:
         "then the latent space), a conv net with 20 dimensions for larger ones.",
     )
     latent_dim = st.number_input("Latent dimensions", 1, 128, key="train_latent_dim", persist_state="session")
+    if n_train and latent_dim > (in_use := latent_dims_in_use(n_train)):
+        st.caption(
+            f"{n_train:,} training images: a code can hold at most log {n_train:,} = {math.log(n_train):.1f} nats about "
+            f"its image, which keeps about {in_use} dimensions in use; the others will likely collapse to the prior "
+            "(the collapse doctor shows which)."
+        )
     hidden = st.text_input(
         "Hidden sizes",
         key="train_hidden",
