@@ -98,15 +98,15 @@ def test_a_model_with_nan_weights_is_named_unusable_with_no_script_error(tmp_pat
         assert not [e for e in script_errors if "SyntaxError" in e], script_errors
 
 
-def choose_upload(page, url: str, zip_bytes: bytes, name: str) -> None:
-    """On the Train page, choose "a zip of images" and upload one; wait for its preview."""
+def choose_upload(page, url: str, zip_bytes: bytes, name: str, count: str = "12 images") -> None:
+    """On the Train page, choose "a zip of images" and upload one; wait for its preview (which counts them)."""
     page.goto(f"{url}/train")
     page.get_by_role("combobox", name="Dataset").click()
     page.get_by_role("option", name="a zip of images (upload)").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": name, "mimeType": "application/zip", "buffer": zip_bytes}]
     )
-    page.get_by_text("12 images").wait_for(timeout=60_000)
+    page.get_by_text(count, exact=True).wait_for(timeout=60_000)
     wait_for_app_idle(page)
 
 
