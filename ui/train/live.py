@@ -17,11 +17,14 @@ FIRST_STEPS_WAIT_S = 2.0  # a run just started reports its first steps within ab
 
 def page_layout(snap: RunSnapshot) -> str:
     """What the whole page is drawn for. Each is laid out differently (queued: polled slowly; training: charts on
-    canvases; paused: Plotly's figures; over: saving offered, no polling), so a change reruns the page."""
+    canvases; paused: Plotly's figures; scoring: no Stop or β; over: saving offered, no polling), so a change
+    reruns the page."""
     if snap.status == "queued":
         return "queued"
     if not snap.live:
         return "over"
+    if snap.status == "scoring":  # trained: nothing left to stop or weigh
+        return "scoring"
     return "paused" if snap.paused else "training"  # a run still starting too: it is about to train
 
 
