@@ -28,7 +28,7 @@ def main() -> None:
     with controls:
         st.markdown("**New run**")
         choice = dataset_controls()
-        model_opts = model_controls(choice["n_train"])
+        model_opts = model_controls(choice)
         train_opts = training_controls()
         if st.button(
             "Start training", type="primary", key="train_start", width="stretch", disabled=snap is not None and snap.live

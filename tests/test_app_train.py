@@ -395,3 +395,39 @@ def test_a_second_run_of_the_same_settings_gets_its_own_name_and_replacing_is_a_
     at.checkbox(key=f"save_overwrite_{run_id}").check().run()
     at.button(key=f"save_{run_id}").click().run()
     assert not at.exception and any("Saved as" in s.value for s in at.success)
+
+
+def test_an_upload_of_mid_tone_images_says_what_bernoulli_means_for_them(ckpt_dir, monkeypatch, tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.setenv("VAE_EXPLORER_DATA", str(tmp_path / "data"))
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(12):  # grey noise between 60 and 200: every pixel a mid-tone
+            image = io.BytesIO()
+            Image.fromarray(rng.integers(60, 200, (8, 8), dtype=np.uint8)).save(image, format="PNG")
+            archive.writestr(f"photos/{i}.png", image.getvalue())
+    at = train_page()
+    at.selectbox(key="train_source").set_value("a zip of images (upload)").run()
+    at.file_uploader(key="train_zip").upload("photos.zip", buffer.getvalue(), "application/zip").run()
+    said = lambda: [c.value for c in at.caption if "mid-tones" in c.value]  # noqa: E731
+    (caption,) = said()
+    assert caption.startswith("100% of the sample's pixel values are mid-tones")
+    at.selectbox(key="train_likelihood").set_value("gaussian").run()
+    assert said() == []  # said only of the likelihood it is true of
+
+
+def test_the_share_of_mid_tones_tells_flat_images_from_photographs():
+    import numpy as np
+
+    from vae_core import load_dataset
+    from vae_core.data.images import mid_tone_share
+
+    assert mid_tone_share(np.zeros((2, 1, 4, 4))) == 0.0 and mid_tone_share(np.full((2, 3, 4, 4), 0.5)) == 1.0
+    assert mid_tone_share(np.array([0.05, 0.1, 0.5, 0.9, 0.95]).reshape(1, 1, 1, 5)) == 0.2  # bounds excluded
+    assert mid_tone_share(load_dataset("digits").train_x[:200]) < 0.5  # digits: mostly black or white

@@ -123,6 +123,7 @@ def test_the_train_page_offers_the_background_previews_it_and_proposes_the_image
     choice = at.radio(key="train_background")
     assert choice.label.startswith("16 of 16 images have transparent pixels") and choice.value == "white"
     assert at.number_input(key="train_image_size").value == 16  # the icons' own side, not 28
+    assert not [c for c in at.caption if "mid-tones" in c.value]  # flat icons: the likelihood needs no word
     white = preview_pixels(at)
     choice.set_value("black").run()
     black = preview_pixels(at)

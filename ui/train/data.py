@@ -13,6 +13,7 @@ from vae_core import DatasetError
 from vae_core.config import BACKGROUNDS, suggest_architecture
 from vae_core.data import sprites
 from vae_core.data.datasets import GRAY_MODES, decode_for_preview, describe_folder
+from vae_core.data.images import mid_tone_share
 
 UPLOAD = "a zip of images (upload)"
 SOURCES = ["digits", "mnist", "fashion-mnist", "sprites", UPLOAD]
@@ -45,7 +46,9 @@ def suggest_model() -> None:
 
 def dataset_controls() -> dict:
     source = st.selectbox("Dataset", SOURCES, key="train_source", persist_state="session", on_change=suggest_model)
-    choice = dict(source=source, upload=None, image_size=None, channels="auto", test_share=0.2, background="white")
+    choice = dict(
+        source=source, upload=None, image_size=None, channels="auto", test_share=0.2, background="white", mid_tones=0.0
+    )
     if source in ("mnist", "fashion-mnist"):
         st.caption(
             f"Downloaded by torchvision into `{catalogue.data_root()}/` on first use. Without a network, "
@@ -67,7 +70,7 @@ def dataset_controls() -> dict:
                 f"Using **{plain(choice['upload'].name)}**, uploaded earlier in this session. Upload another zip to replace it."
             )
         if choice["upload"] is not None:
-            choice["background"] = upload_preview(choice["upload"].folder)
+            choice["background"], choice["mid_tones"] = upload_preview(choice["upload"].folder)
         choice["image_size"] = st.number_input(
             "Image size (pixels)", 4, 64, key="train_image_size", persist_state="session", on_change=suggest_model
         )
@@ -150,15 +153,16 @@ def kept_upload() -> Upload | None:
     return kept if kept is not None and Path(kept.folder).is_dir() else None
 
 
-def upload_preview(folder: str) -> str:
+def upload_preview(folder: str) -> tuple[str, float]:
     """What the zip holds, before training on it: images per class, sizes, colour, a sample as training will see
-    it; returns what transparent pixels are composited on (chosen here when some images have them)."""
+    it; returns what transparent pixels are composited on (chosen here when some images have them) and the
+    sample's share of mid-tone pixels."""
     hold_upload(Path(folder))  # in use by this session: another session's clean-up keeps it
     try:
         summary = describe_upload(folder)
     except DatasetError as err:  # named by the zip, never by the server's folder for it
         st.error(plain(catalogue.shown_reason(err, folder, catalogue.dataset_label(folder))))
-        return "white"
+        return "white", 0.0
     size_from_the_images(folder, summary.sizes)
     sizes = sorted(summary.sizes.items(), key=lambda kv: -kv[1])
     size_text = ", ".join(f"{w}×{h} ({n})" for (w, h), n in sizes[:3]) + (" …" if len(sizes) > 3 else "")
@@ -171,10 +175,9 @@ def upload_preview(folder: str) -> str:
         + (f"; true factors from factors.csv: {plain(', '.join(summary.factors))}" if summary.factors else "")
     )
     background = background_choice(summary) if summary.transparent else "white"
-    st.image(
-        grid(decode_for_preview(summary.samples, background=background), nrow=8, width=480), caption="a sample of the upload"
-    )
-    return background
+    sample = decode_for_preview(summary.samples, background=background)
+    st.image(grid(sample, nrow=8, width=480), caption="a sample of the upload")
+    return background, mid_tone_share(sample)
 
 
 def background_choice(summary) -> str:

@@ -20,6 +20,7 @@ from vae_core.config import (
 from vae_core.data import sprites
 
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024]
+MOSTLY = 0.5  # a share of mid-tone pixel values past which the likelihood's choice is said
 TRAIN, MODEL = TrainConfig(), VAEConfig()  # the widgets' defaults, the same as the CLI's
 LIKELIHOOD_HELP = (
     "bernoulli: binary cross-entropy, the classic choice, exact for black-and-white pixels, and on "
@@ -64,9 +65,10 @@ def form_defaults() -> dict:
     )
 
 
-def model_controls(n_train: int | None) -> dict:
-    """The model's controls; n_train, the number of training images when known, tells how many latent
-    dimensions they can keep in use."""
+def model_controls(choice: dict) -> dict:
+    """The model's controls, with what the data chosen (ui/train/data.py) tell of them: how many latent dimensions
+    its training images keep in use, and whether its pixels are mostly mid-tones."""
+    n_train = choice["n_train"]
     arch = st.radio(
         "Architecture",
         ARCHS,
@@ -93,6 +95,12 @@ def model_controls(n_train: int | None) -> dict:
     likelihood = st.selectbox(
         "Likelihood p(x|z)", LIKELIHOODS, key="train_likelihood", persist_state="session", help=LIKELIHOOD_HELP
     )
+    if likelihood == "bernoulli" and choice["mid_tones"] > MOSTLY:
+        st.caption(
+            f"{choice['mid_tones']:.0%} of the sample's pixel values are mid-tones: bernoulli reads each as the "
+            "chance of a white pixel, so its loss is no density of these images (its pictures are still often the "
+            "sharpest). gaussian or continuous-bernoulli give a true one."
+        )
     conditional = st.toggle(
         "Conditional on the label",
         key="train_conditional",

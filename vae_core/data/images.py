@@ -40,3 +40,14 @@ def png_data_url(pixels: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+MID_TONES = (0.1, 0.9)  # pixel values that are neither near black nor near white
+
+
+def mid_tone_share(images) -> float:
+    """The share of pixel values (N, C, H, W in [0, 1]) strictly between MID_TONES: near 0 for digits, sprites and
+    flat icons, large for photographs, where a Bernoulli likelihood's loss is no density of the pixels."""
+    x = np.asarray(images.detach().cpu() if hasattr(images, "detach") else images, dtype=np.float32)
+    low, high = MID_TONES
+    return float(((x > low) & (x < high)).mean()) if x.size else 0.0
