@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint chromium checkpoints clean
+.PHONY: run test test-fast lint chromium checkpoints clean onnxruntime-web
 
 # make run needs the app's requirements and the onnx extra (small, and "bring your own model" needs it); make test
 # adds the extras dev (pytest, Playwright, the linters) and ray. The pins live in pyproject.toml only;
@@ -22,11 +22,16 @@ $(BIN)/.installed: $(BIN)/.installed-run
 	$(BIN)/pip install -q -r $(VENV)/pins-dev.txt
 	touch $@
 
-run: $(BIN)/.installed-run
+run: $(BIN)/.installed-run onnxruntime-web
 	$(BIN)/streamlit run app.py
 
-test: $(BIN)/.installed chromium lint
+test: $(BIN)/.installed chromium lint onnxruntime-web
 	$(BIN)/python -m pytest -q tests
+
+# The Explore page decodes in the browser with onnxruntime-web: its two files from the npm registry, checked against
+# tools/onnxruntime_web.sha256, into static/ (git-ignored). It never fails: offline, the app decodes on the server.
+onnxruntime-web: $(BIN)/.installed-run
+	$(BIN)/python tools/fetch_onnxruntime_web.py
 
 test-fast: $(BIN)/.installed lint   # everything but the real-browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -q tests -m "not browser"

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.explore.address import follow_projection_link, follow_selection_link, new_link, write_link
+from ui.explore.browser_decode import page_view, send_decoder
 from ui.explore.controls import projection_choice, view_options
 from ui.explore.details import doctor_section
 from ui.explore.html_view import html_download
@@ -63,9 +64,12 @@ def main() -> None:
             "The decoded manifold and free clicks still work."
         )
     options = view_options(projection, latent_dim, md, row.num_classes > 0)
+    options["page_view"] = page_view(row, md, projection, options["label"], session.image_shown())
     st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
-    if options["hover"]:  # outside the fragment: sent once, not again with every click; after the map: torch
-        show_hover(row, md, projection, key="explore_hover_grid", label=options["label"])
+    # outside the map's fragment: sent once, not again with every click; after the map: torch
+    st.fragment(guarded(send_decoder))(row, md, projection, options["label"], session.image_shown())
+    if options["hover"]:
+        show_hover(row, md, projection, key="explore_hover_grid", label=options["label"], view=options["page_view"])
     html_download(row, md, projection, options["colour"], options["label"])
     catalogue.warm_up_training()  # after the map is drawn: the process that trains gets ready before Start is clicked
     if latent_dim > 2:  # UMAP is a click away: its code compiles while this map is looked at

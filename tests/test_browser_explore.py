@@ -34,9 +34,12 @@ def emptiest_spot(page) -> tuple[float, float]:
     return max(candidates, key=lambda c: min((c[0] - x) ** 2 + (c[1] - y) ** 2 for x, y in centers))
 
 
+# the server's images, and the click's image that the page decodes itself where it can (ui/js/decoded.js)
 LOADED_IMAGES = """caption => [...document.querySelectorAll('[data-testid="stImage"]')]
     .filter(el => el.innerText.includes(caption))
     .filter(el => { const img = el.querySelector('img'); return img && img.complete && img.naturalWidth > 0; })
+    .length + [...document.querySelectorAll('figure[data-vae-figure]')]
+    .filter(el => el.style.display !== 'none' && el.innerText.includes(caption) && el.querySelector('[data-vae-decoded]'))
     .length"""
 
 

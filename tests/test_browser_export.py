@@ -40,7 +40,7 @@ def dot_position(page, trace: int = 0, point: int = 0) -> tuple[float, float]:
 
 
 def test_the_html_view_works_from_disk_with_no_network(tmp_path):
-    out = export(tmp_path, "digits-16d.pt")
+    out = export(tmp_path, "digits-16d.pt", "--grid-only")  # the grid of decodes (the decoder inside: test_browser_decode)
     assert out.stat().st_size < 8 * 2**20
     asked = []
     with chromium_page(height=1300) as page:
@@ -93,7 +93,8 @@ def test_explore_downloads_the_view_it_shows_as_html(tmp_path):
         with page.expect_download(timeout=60_000) as info:
             page.get_by_role("button", name="Download this view as HTML").click()
         text, name = info.value.path().read_text(), info.value.suggested_filename
-    assert text.startswith("<!doctype html>") and "Plotly.newPlot" in text and len(text) < 8 * 2**20
+    assert text.startswith("<!doctype html>") and "Plotly.newPlot" in text and len(text) < 32 * 2**20
+    assert '"decoder":{"onnx":"' in text  # the decoder and onnxruntime-web inside: it decodes exactly, offline
     assert "digits-2d · latent map" in text and '"name":"7"' in text  # the label traces, as on the page
     assert name == "digits-2d-pca-label.html"
 

@@ -7,6 +7,7 @@ import pytest
 
 from browser import chromium_page
 from ui.canvas_charts import CHARTS_JS
+from ui.explore.browser_decode import DECODED_JS, DECODER_JS
 from ui.hover import HOVER_JS
 from ui.live_curves import LIVE_CURVES_JS
 from ui.selection import SHOW_SELECTION_JS
@@ -38,8 +39,10 @@ def test_every_component_script_is_a_module_with_a_default_function():
                 ("live curves", LIVE_CURVES_JS),
                 ("hover", HOVER_JS),
                 ("selection", SHOW_SELECTION_JS),
+                ("decoder", DECODER_JS),
+                ("decoded image", DECODED_JS),
             )
         }
         broken = load_as_module(page, CHARTS_JS.replace("function lines(", "function lines((", 1))
-    assert results == dict.fromkeys(("charts", "live curves", "hover", "selection"), "function")
+    assert results == dict.fromkeys(("charts", "live curves", "hover", "selection", "decoder", "decoded image"), "function")
     assert broken.startswith("SyntaxError")  # the check sees what a broken file would do

@@ -35,9 +35,9 @@ def view_of(path) -> dict:
 
 def test_a_checkpoint_becomes_one_page_with_its_map_decodes_thumbnails_and_curves(tmp_path):
     out = tmp_path / "view.html"
-    cli("export", str(ROOT / "checkpoints" / "digits-16d.pt"), "--html", str(out))
+    cli("export", str(ROOT / "checkpoints" / "digits-16d.pt"), "--html", str(out), "--grid-only")
     size = out.stat().st_size
-    assert size < 8 * 2**20  # the README says ~5 MB
+    assert size < 8 * 2**20  # the README says ~5 MB; the decoder and its runtime add about 19 MB (below)
     text = out.read_text()
     assert "<script src" not in text and "<link" not in text  # nothing loaded from elsewhere
     view = view_of(out)
@@ -48,6 +48,33 @@ def test_a_checkpoint_becomes_one_page_with_its_map_decodes_thumbnails_and_curve
     assert len(view["curves"]["step"]) > 100 and view["curves"]["loss"][-1] < view["curves"]["loss"][0]
     again = cli("export", str(ROOT / "checkpoints" / "digits-16d.pt"), "--html", str(out), check=False)
     assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_with_the_runtime_here_the_page_carries_the_decoder_and_decodes_as_the_server(tmp_path):
+    import onnxruntime as ort
+    import torch
+
+    from vae_core.analysis.latent import decode_points
+    from vae_core.store.web_runtime import MODULE, WASM, read_runtime
+
+    runtime = read_runtime()  # make test fetches it (tools/fetch_onnxruntime_web.py)
+    out = tmp_path / "view.html"
+    cli("export", str(ROOT / "checkpoints" / "digits-16d.pt"), "--html", str(out))
+    assert 8 * 2**20 < out.stat().st_size < 32 * 2**20
+    decoder = view_of(out)["decoder"]
+    assert decoder["module"].encode() == runtime[MODULE] and base64.b64decode(decoder["wasm"]) == runtime[WASM]
+    assert decoder["latent_dim"] == 16 and decoder["image_shape"] == [1, 8, 8] and decoder["shown"] == "mean"
+    csp = out.read_text().split('http-equiv="Content-Security-Policy" content="', 1)[1].split('"', 1)[0]
+    assert "blob: 'wasm-unsafe-eval'" in csp and "'unsafe-eval'" not in csp.split()  # WebAssembly, no eval
+    # the page's decoder, as onnxruntime runs it here, at a map point taken as the page takes it: the server's images
+    model, _ = load_checkpoint(ROOT / "checkpoints" / "digits-16d.pt")
+    session = ort.InferenceSession(base64.b64decode(decoder["onnx"]), providers=["CPUExecutionProvider"])
+    points = np.array([[0.3, -0.7], [-1.5, 1.0]])
+    z = points @ np.array(decoder["projection"]["components"]) + np.array(decoder["projection"]["mean"])
+    mean = session.run(["mean"], {"z": z.astype(np.float32)})[0]
+    np.testing.assert_allclose(mean, decode_points(model, torch.tensor(z, dtype=torch.float32)), atol=1e-4)
+    cli("export", str(ROOT / "checkpoints" / "digits-16d.pt"), "--html", str(out), "--map", "tsne", "--force")
+    assert view_of(out)["decoder"] is None  # a t-SNE map's way back to z is a fit: the grid of decodes
 
 
 def test_an_imported_model_has_no_curves_to_show(tmp_path):

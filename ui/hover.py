@@ -3,8 +3,9 @@
 A decode per mouse movement would be a server round trip each (a script run, torch, a new image): far from
 display rate. Instead the page sends once a dense grid of decodes over the map's region, packed into one
 sprite image, and a tiny st.components.v2 script picks the tile of the grid node nearest the cursor
-(vae_core.analysis.latent.grid_node, the same rule) and draws it in a small box beside the cursor. A click still
-decodes exactly on the server (ui/explore/clicked.py); the preview is the nearest node's image.
+(vae_core.analysis.latent.grid_node, the same rule) and draws it in a small box beside the cursor. Where the page
+holds the model's decoder (ui/explore/browser_decode.py) it decodes the exact point under the cursor instead, and
+the sprite stays the fallback.
 """
 
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 from ui import catalogue
 from ui.scripts import component_script
 
-HOVER_JS = component_script("hover.js")
+HOVER_JS = component_script("decoding.js", "hover.js")
 _show_hover = st.components.v2.component("vae_explorer_hover", js=HOVER_JS)
 
 
@@ -25,8 +26,11 @@ def hover_grid(path: str, mtime: int, projection: str, shown: str, label: int | 
     return decode_sprite(catalogue.load_model(path, mtime)[0].with_label(label), _md, shown)
 
 
-def show_hover(row, md, projection: str, key: str, label: int | None = None) -> None:
-    """Hover previews on the page's map; call it after the map is sent: the sprite needs the model (torch)."""
+def show_hover(row, md, projection: str, key: str, label: int | None = None, view: str | None = None) -> None:
+    """Hover previews on the page's map; call it after the map is sent: the sprite needs the model (torch). view: what
+    the page's own decoder decodes exactly under the cursor once it holds it (ui/explore/browser_decode.py); the
+    sprite's tiles until then, and wherever it cannot."""
     from ui.session import image_shown
 
-    _show_hover(data=hover_grid(row.path, row.mtime, projection, image_shown(), label, md), key=key)
+    grid = hover_grid(row.path, row.mtime, projection, image_shown(), label, md)
+    _show_hover(data=dict(grid, view=view), key=key)

@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("VAE_EXPLORER_CHECKPOINTS", str(folder / "checkpoints"))
     os.chdir(folder)  # Streamlit reads .streamlit/config.toml (127.0.0.1 only, upload size) from here
 
-    sys.argv = ["streamlit", "run", str(folder / "app.py"), *(sys.argv[1:] if argv is None else argv)]
+    # no static/ (an installed app: onnxruntime-web is fetched into a checkout only): no static serving, and no
+    # warning about it; the page then decodes on the server (ui/explore/browser_decode.py)
+    serving = [] if (folder / "static").is_dir() else ["--server.enableStaticServing", "false"]
+    sys.argv = ["streamlit", "run", str(folder / "app.py"), *serving, *(sys.argv[1:] if argv is None else argv)]
     return streamlit_cli.main()
 
 

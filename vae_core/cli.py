@@ -37,12 +37,13 @@ from vae_core.data.sprites import DEFAULT_N as SPRITES_DEFAULT_N
 from vae_core.model.bounds import iwae_nll, marginal_nll
 from vae_core.model.checkpoint import CheckpointError, ResumeState, load_checkpoint, read_resume_state
 from vae_core.model.likelihood import bits_per_dim
-from vae_core.model.onnx_io import FILES, export_onnx
+from vae_core.model.onnx_io import FILES, OnnxModelError, browser_decoder, export_onnx
 from vae_core.model.vae import VAE
 from vae_core.runs.sweep import RAY_INSTALL, SweepError, run_path, sweep
 from vae_core.stats.metrics import METRIC_NAMES, METRIC_TITLES
 from vae_core.store.atomic import write_atomic
 from vae_core.store.files import write_failure
+from vae_core.store.web_runtime import RuntimeMissing, read_runtime
 from vae_core.training.build import build_model
 from vae_core.training.loop import EpochEvent, NonFiniteLossError, StepEvent, evaluate, pick_device, train
 from vae_core.training.save import save_run
@@ -264,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--label",
         default=None,
         help="--html, a conditional model: the class the decoded map is drawn under (default: the first)",
+    )
+    x.add_argument(
+        "--grid-only",
+        action="store_true",
+        help="--html: leave out the decoder and its WebAssembly runtime (about 20 MB): the page shows the nearest of a "
+        "grid of decodes under the cursor, not the exact point",
     )
     x.add_argument("--force", action="store_true", help="overwrite what is there")
     return parser
@@ -584,6 +591,16 @@ def _export_onnx(model, meta, folder: Path, force: bool) -> None:
     print(f"wrote {folder}: {sizes}", file=sys.stderr)
 
 
+def _in_page(model, checkpoint: str) -> tuple | None:
+    """The decoder's ONNX and onnxruntime-web's files, for a page that decodes the exact point itself; None, with a
+    note saying why, for one that shows the grid of decodes."""
+    try:
+        return browser_decoder(model, checkpoint), read_runtime()
+    except (OnnxModelError, RuntimeMissing) as err:
+        print(f"note: the page shows a grid of decodes, not the exact point: {str(err).rstrip('.')}.", file=sys.stderr)
+        return None
+
+
 def _export_html(model, meta, out: Path, args) -> None:
 
     if out.exists() and not args.force:
@@ -603,7 +620,8 @@ def _export_html(model, meta, out: Path, args) -> None:
     if projection != "pca":
         md = nonlinear_map(md, projection)
     model = model.with_label(_label_index(args.label, md.class_names)) if model.config.conditional else model
-    page = export_html(model, meta, md, test_x, projection, args.colour, args.image, Path(args.checkpoint).stem)
+    in_page = None if args.grid_only else _in_page(model, args.checkpoint)
+    page = export_html(model, meta, md, test_x, projection, args.colour, args.image, Path(args.checkpoint).stem, in_page)
     try:
         write_atomic(out, page)
     except OSError as err:

@@ -12,7 +12,8 @@ from ui.text import plain
 MAX_REGION_IMAGES = 100
 
 
-def selection_panel(row, md, view: str, selection: Selection | None, label: int | None) -> None:
+def selection_panel(row, md, view: str, selection: Selection | None, label: int | None, in_page: bool = False) -> None:
+    """in_page: the page draws a free click's image itself (ui/explore/browser_decode.py), so the server does not."""
     if selection is None:
         st.info("Click anywhere on the map to decode that point into an image.")
         return
@@ -22,7 +23,7 @@ def selection_panel(row, md, view: str, selection: Selection | None, label: int 
     if selection.kind == "point":
         show_point(model, md, catalogue.dataset_for(meta)[0], selection.index)
     elif selection.kind == "free":
-        show_free(model, md, selection.x, selection.y)
+        show_free(model, md, selection.x, selection.y, in_page)
     else:
         show_region(model, md, selection.indices)
 
@@ -57,12 +58,13 @@ def factor_text(md, name: str, i: int) -> str:
     return md.factor_categories[name][int(value)] if name in md.factor_categories else f"{value:.3g}"
 
 
-def show_free(model, md, x: float, y: float) -> None:
+def show_free(model, md, x: float, y: float, in_page: bool = False) -> None:
     from vae_core.analysis.latent import decode_points  # first paint: torch comes after the map
 
     z = md.projection.inverse([[x, y]])
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
-    st.image(crisp(decode_points(model, z, session.image_shown())[0], width=256), caption="decoded image", width=256)
+    if not in_page:  # else the page has drawn it already, above (ui/js/decoded.js)
+        st.image(crisp(decode_points(model, z, session.image_shown())[0], width=256), caption="decoded image", width=256)
     if hasattr(md.projection, "round_trip_error"):  # a nonlinear map: say how far to trust its inverse
         error = float(md.projection.round_trip_error([[x, y]])[0])
         width = md.x_range[1] - md.x_range[0]

@@ -1,10 +1,13 @@
 """The latent map and the panel beside it: the map by the chosen projection, the click's panel, the manifold."""
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
 from ui import catalogue, session
 from ui.explore.address import write_link
+from ui.explore.browser_decode import decoded_image, page_decodes
 from ui.explore.clicked import selection_panel
 from ui.explore.controls import ELLIPSE_SAMPLE
 from ui.explore.details import estimates_panel
@@ -49,23 +52,35 @@ def aggregate_posterior(path: str, mtime: int) -> list:
     return aggregate_posterior_traces(xs, ys, density, *md.projection.map_prior())
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def map_figure(path: str, mtime: int, projection: str, digest: str, ellipses: bool, underlay: str, colour: str, _md):
+    """The map's figure, built once per model, map (`digest`: its points) and options: each click reruns the panel
+    beside it, and building the figure again (plotly validates every trace) was the largest part of that rerun once
+    the page decodes the click itself (BENCHMARKS.md, section 15). One object for every session: st.plotly_chart
+    only reads it."""
+    rng = np.random.default_rng(0)
+    ellipse_idx = rng.choice(len(_md.xy), min(ELLIPSE_SAMPLE, len(_md.xy)), replace=False) if ellipses else None
+    underlays = (
+        aggregate_posterior(path, mtime)
+        if underlay == "aggregate"
+        else [round_trip_shading(_md.projection)]
+        if underlay == "errors"
+        else []
+    )
+    return latent_map(_md, ellipse_idx=ellipse_idx, underlays=underlays, colour_by=colour)
+
+
 def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
     """The map and what a click on it shows. A fragment: a click reruns only this, not the page around it."""
     selection = current_selection(view, md)
     write_link(row.name, projection, selection)
     map_col, side_col = st.columns([4, 3], gap="medium")
     with map_col:
-        rng = np.random.default_rng(0)
-        ellipse_idx = rng.choice(len(md.xy), min(ELLIPSE_SAMPLE, len(md.xy)), replace=False) if choices["ellipses"] else None
-        underlays = (
-            aggregate_posterior(row.path, row.mtime)
-            if choices.get("aggregate")
-            else [round_trip_shading(md.projection)]
-            if choices.get("errors")
-            else []
-        )
+        underlay = "aggregate" if choices.get("aggregate") else "errors" if choices.get("errors") else ""
+        digest = hashlib.sha256(md.xy.tobytes() + md.labels.tobytes()).hexdigest()  # the map itself, to the bit
+        figure = map_figure(row.path, row.mtime, projection, digest, bool(choices["ellipses"]), underlay, choices["colour"], md)
         st.plotly_chart(
-            latent_map(md, ellipse_idx=ellipse_idx, underlays=underlays, colour_by=choices["colour"]),
+            figure,
             key=map_chart_key(view),
             on_select="rerun",
             selection_mode=("box", "lasso"),  # clicks come from ui.selection, never dropped
@@ -74,7 +89,10 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
         show_selection(selection, view, key="explore_selection")
     with side_col:
         with st.container(border=True):
-            selection_panel(row, md, view, selection, choices["label"])
+            in_page = choices["page_view"] is not None and page_decodes(row)
+            free = selection is not None and selection.kind == "free" and in_page
+            decoded_image(choices["page_view"], (selection.x, selection.y) if free else None)  # first: it stays put
+            selection_panel(row, md, view, selection, choices["label"], in_page)
         if choices["manifold"]:
             under = "" if choices["label"] is None else f", under the label {plain(md.label_name(choices['label']))}"
             st.image(

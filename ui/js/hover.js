@@ -1,5 +1,6 @@
-// Hover to decode on the Explore map (ui/hover.py): the tile of the decoded sprite nearest the cursor, drawn
-// beside it, with no server round trip.
+// Hover to decode on the Explore map (ui/hover.py), drawn beside the cursor with no server round trip: the exact
+// decode under the cursor where the page's decoder is ready for this view (decoding.js, joined before this file),
+// else the tile of the decoded sprite nearest the cursor.
 
 const SIDE = 104;  // CSS pixels, rounded to a whole number of image pixels per tile pixel
 const GAP = 16;    // from the cursor: the preview must not hide the spot it shows
@@ -13,12 +14,37 @@ function install() {
   canvas.style.cssText = "display:block;image-rendering:pixelated";
   box.appendChild(canvas);
   document.body.appendChild(box);
-  const hover = {grid: null, image: null, shown: null};
+  const hover = {grid: null, image: null, shown: null, wanted: null, busy: false, hidden: 0};
 
   const hide = () => {
     box.style.display = "none";
     hover.shown = null;
+    hover.wanted = null;
+    hover.hidden += 1;  // a decode still running for the last position is not shown
     window.__vaeHover = null;
+  };
+  // One decode at a time; moves while one runs ask for the newest position only, decoded when it is done.
+  const exact = async (decoder, tile, cx, cy) => {
+    hover.wanted = {tile, cx, cy, hidden: hover.hidden};
+    if (hover.busy) return;
+    hover.busy = true;
+    try {
+      while (hover.wanted) {
+        const want = hover.wanted;
+        hover.wanted = null;
+        const images = await decoder.decode([[want.tile.x, want.tile.y]]);
+        if (want.hidden !== hover.hidden) continue;  // the cursor left meanwhile
+        const shape = decoder.info.image_shape;
+        drawImage(canvas, images, shape, 0, Math.max(1, Math.round(SIDE / Math.max(shape[1], shape[2]))));
+        hover.shown = null;  // the canvas holds no sprite tile now
+        place(want.cx, want.cy, want.tile.gd);
+        window.__vaeHover = {x: want.tile.x, y: want.tile.y, i: want.tile.i, j: want.tile.j, exact: true};
+      }
+    } catch (err) {
+      hide();  // the decoder failed (decoder.js tells the server): the next move shows the sprite's tile
+    } finally {
+      hover.busy = false;
+    }
   };
   const draw = (i, j) => {
     if (hover.shown === i * hover.grid.n + j) return;
@@ -49,7 +75,9 @@ function install() {
   const tileAt = (e) => {  // the grid node nearest the cursor's map position, or null off the plot area or grid
     const gd = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
     const g = hover.grid;
-    if (!g || !hover.image.complete || e.buttons || !gd || !gd._fullLayout || !gd.contains(e.target)) return null;
+    if (!g || !(hover.image.complete || decoderFor(g.view)) || e.buttons || !gd || !gd._fullLayout || !gd.contains(e.target)) {
+      return null;
+    }
     const rect = gd.getBoundingClientRect(), size = gd._fullLayout._size;
     const px = e.clientX - rect.left - size.l, py = e.clientY - rect.top - size.t;
     if (px < 0 || py < 0 || px > size.w || py > size.h) return null;
@@ -61,6 +89,8 @@ function install() {
   const onMove = (e) => {
     const tile = tileAt(e);
     if (!tile) return hide();
+    const decoder = decoderFor(hover.grid.view);
+    if (decoder) return exact(decoder, tile, e.clientX, e.clientY);
     draw(tile.i, tile.j);
     place(e.clientX, e.clientY, tile.gd);
     window.__vaeHover = {x: tile.x, y: tile.y, i: tile.i, j: tile.j};

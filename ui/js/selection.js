@@ -66,6 +66,8 @@ function installClicks() {
     const at = mapPosition(mapChart(), e);
     if (!at) return;
     window.__vaeClickNumber = (window.__vaeClickNumber || 0) + 1;  // per page, as the session is
+    // the page's own decoder (decoded.js) draws the spot at once; the server still hears of the click
+    window.dispatchEvent(new CustomEvent("vae-map-click", {detail: {x: at.x, y: at.y}}));
     clicks.pending = {x: at.x, y: at.y, n: window.__vaeClickNumber, attempt: 0};
     send();
   };

@@ -11,6 +11,13 @@ called, so they are text, never markup: the page is filled in one pass (no value
 data sit in a JSON script with <, > and & escaped, the page's script sets each name as text (textContent), and
 where plotly draws one (it reads a subset of HTML in its text) the name is escaped, so plotly shows its characters.
 Its CSP runs only the page's own two scripts, by hash: no inline handler runs.
+
+Given the model's decoder as ONNX and onnxruntime-web's files (in_page), the page carries both and decodes the
+exact point under the cursor and at a click, offline, as the Explore page does (WebAssembly, one thread); the grid of
+decodes stays for the moment before the runtime has started, and for views without it (no runtime here, a decoder
+over the limit, a UMAP or t-SNE map, whose way back to z is a fit this page does not hold). The runtime's module is
+imported from a blob: URL and compiles WebAssembly, so such a page's CSP adds blob: and 'wasm-unsafe-eval' to its
+scripts; it still asks no host for anything.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from vae_core.data.datasets import as_float
 from vae_core.maps.nonlinear import TITLES
 from vae_core.maps.projection import LABEL_COLORS, label_name
 from vae_core.store.files import dataset_title
+from vae_core.store.web_runtime import MODULE, WASM
 
 MAX_THUMBNAILS = 2000  # test images (and reconstructions) kept for clicks; further dots show no thumbnail
 MAX_CURVE_POINTS = 2000
@@ -132,18 +140,56 @@ def curves(history: list) -> dict | None:
     return {key: [float(e[key]) for e in steps] for key in ("step", "recon", "kl", "loss")}
 
 
+def page_decoder(model, md, decoder: bytes, runtime: dict[str, bytes], shown: str) -> dict | None:
+    """What the page needs to decode itself: the decoder's ONNX and the runtime (base64), and how a map point becomes
+    the image shown (as ui/js/decoding.js does it in the app); None for a map whose way back to z is not linear."""
+    projection = md.projection
+    if not (projection.is_pca or projection.latent_dim <= 2):
+        return None
+    b64 = lambda data: base64.b64encode(data).decode("ascii")
+    return dict(
+        onnx=b64(decoder),
+        module=runtime[MODULE].decode("utf-8"),
+        wasm=b64(runtime[WASM]),
+        latent_dim=int(projection.latent_dim),
+        image_shape=list(model.config.image_shape),
+        num_classes=int(model.config.num_classes),
+        label=getattr(model, "label", None),  # a conditional model's label (vae.LabelledVAE), the map's decodes' own
+        likelihood=model.config.likelihood,
+        shown=shown,
+        projection=dict(mean=projection.mean.tolist(), components=projection.components.tolist())
+        if projection.is_pca
+        else None,
+    )
+
+
 def view_html(
-    title: str, description: str, names: list, figure: dict, sprite: dict, thumbs: dict, run_curves: dict | None
+    title: str,
+    description: str,
+    names: list,
+    figure: dict,
+    sprite: dict,
+    thumbs: dict,
+    run_curves: dict | None,
+    decoder: dict | None = None,
 ) -> str:
     """The page: plotly.js, the view's data and the script that draws it, all inline. title, description and
-    names (the traces', as they are: a clicked dot's caption names its trace) are set as text by the script."""
+    names (the traces', as they are: a clicked dot's caption names its trace) are set as text by the script.
+    decoder: page_decoder's, for exact decodes in the page."""
     view = dict(
-        title=title, description=description, names=names, figure=figure, sprite=sprite, thumbs=thumbs, curves=run_curves
+        title=title,
+        description=description,
+        names=names,
+        figure=figure,
+        sprite=sprite,
+        thumbs=thumbs,
+        curves=run_curves,
+        decoder=decoder,
     )
     plotly_source = plotly_js()
     webgl = any(trace.get("type") == "scattergl" for trace in figure["data"])
     values = dict(
-        CSP=content_security_policy([plotly_source, _SCRIPT], allow_eval=webgl),
+        CSP=content_security_policy([plotly_source, _SCRIPT], allow_eval=webgl, wasm=decoder is not None),
         PLOTLY=plotly_source,
         VIEW=script_json(view),
         SCRIPT=_SCRIPT,
@@ -161,15 +207,19 @@ def script_json(value) -> str:
     return text
 
 
-def content_security_policy(scripts: list[str], allow_eval: bool) -> str:
+def content_security_policy(scripts: list[str], allow_eval: bool, wasm: bool = False) -> str:
     """No request anywhere (default-src 'none'; images, fonts and styles inline), and only these scripts run: each
     by the SHA-256 of its text, so no other inline script and no inline event handler (onerror=...) runs."""
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
     # 'unsafe-eval' only for WebGL: plotly's scattergl draws with regl, which compiles its drawing code with
     # Function(); without it a scattergl map stays blank. SVG maps (up to WEBGL_ABOVE points) run with no eval.
     unsafe_eval = " 'unsafe-eval'" if allow_eval else ""
+    # the decoder in the page: onnxruntime-web's module, which the page's own script imports from a blob: URL it
+    # makes of the text it carries, and the WebAssembly it compiles ('wasm-unsafe-eval' allows only that, no eval)
+    runtime = " blob: 'wasm-unsafe-eval'" if wasm else ""
     return (
-        f"default-src 'none'; script-src {hashes}{unsafe_eval}; style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
+        f"default-src 'none'; script-src {hashes}{unsafe_eval}{runtime}; style-src 'unsafe-inline'; img-src data: blob:; "
+        "font-src data:"
     )
 
 
@@ -179,17 +229,29 @@ def plotly_js() -> str:
 
 
 def export_html(
-    model, meta, md, test_x, projection: str = "pca", colour_by: str = "label", shown: str = "mean", name: str = ""
+    model,
+    meta,
+    md,
+    test_x,
+    projection: str = "pca",
+    colour_by: str = "label",
+    shown: str = "mean",
+    name: str = "",
+    in_page: tuple[bytes, dict[str, bytes]] | None = None,
 ) -> str:
-    """The whole view of a model's map `md` (by `projection`: pca, umap or tsne) as a self-contained HTML page."""
+    """The whole view of a model's map `md` (by `projection`: pca, umap or tsne) as a self-contained HTML page.
+    in_page: (the decoder's ONNX, onnxruntime-web's files: store.web_runtime.read_runtime), for a page that decodes
+    the exact point under the cursor and at a click (model.onnx_io.browser_decoder makes the first)."""
 
     name = name or Path(meta.path).stem or "model"
+    decoder = None if in_page is None else page_decoder(model, md, *in_page, shown)
     d = model.config.latent_dim
     how = f"the {d}-D latent space" if d <= 2 else f"a {TITLES[projection]} projection of the {d}-D latent space"
     description = (
         f"{name}: a {meta.vae_config.arch} VAE ({meta.likelihood} likelihood) on {dataset_title(meta.dataset)}; "
         f"the map shows {how}, coloured by {colour_by}. Move the mouse over the map to see the image "
-        "decoded there; click a dot to see that test image and its reconstruction."
+        "decoded there; click a dot to see that test image and its reconstruction"
+        + ("; click anywhere to decode that point." if decoder else ".")
     )
     return view_html(
         f"{name} · latent map",
@@ -199,6 +261,7 @@ def export_html(
         decode_sprite(model, md, shown),
         thumbnails(model, md, test_x, shown),
         curves(meta.history),
+        decoder,
     )
 
 
@@ -219,6 +282,8 @@ image-rendering:pixelated}.caption{font-size:12px;color:#666}
 </head><body>
 <h1 id="title"></h1><p class="lead" id="description"></p>
 <div id="row"><div id="map"></div><div id="side">
+<div id="decoded-box" style="display:none"><h2>Decoded at the click</h2><canvas id="decoded" class="pic" width="160"
+height="160"></canvas><div id="decoded-caption" class="caption"></div></div>
 <h2>Clicked</h2><div id="picked" class="caption">Click a dot on the map.</div>
 <canvas id="original" class="pic" width="160" height="160"></canvas><canvas id="recon" class="pic" width="160"
 height="160"></canvas><div class="caption">test image · reconstruction (decoded at its posterior mean)</div>
@@ -243,6 +308,75 @@ function drawTile(canvas, image, col, row, h, w) {
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(image, col * w, row * h, w, h, 0, 0, canvas.width, canvas.height);
 }
+// The decoder in the page (VIEW.decoder, when the view carries one): onnxruntime-web imported from the text it
+// carries, its WebAssembly and the model's ONNX decoded from base64; one thread, nothing fetched. Until it is ready,
+// and wherever it fails, the hover shows the grid's nearest tile. A map point becomes an image as the app does it
+// (ui/js/decoding.js): the point along PCA's components plus its mean (or the point itself), then the decoder's
+// mean, or with "mode" 1 where the logit is positive (the Gaussian's mode is its mean).
+const PAGE = {ready: false};
+function fromBase64(text) {
+  const raw = atob(text), bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+async function startDecoder(D) {
+  const url = URL.createObjectURL(new Blob([D.module], {type: "text/javascript"}));
+  const ort = await import(url);
+  URL.revokeObjectURL(url);
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmBinary = fromBase64(D.wasm);
+  const session = await ort.InferenceSession.create(fromBase64(D.onnx), {executionProviders: ["wasm"]});
+  let turn = Promise.resolve();
+  PAGE.decode = ([x, y]) => {
+    const run = async () => {
+      const d = D.latent_dim, p = D.projection, z = new Float32Array(d);
+      for (let j = 0; j < d; j++) z[j] = p ? x * p.components[0][j] + y * p.components[1][j] + p.mean[j] : [x, y][j];
+      const feeds = {z: new ort.Tensor("float32", z, [1, d])};
+      if (D.num_classes) {
+        const onehot = new Float32Array(D.num_classes);
+        onehot[D.label] = 1;
+        feeds.y = new ort.Tensor("float32", onehot, [1, D.num_classes]);
+      }
+      const out = await session.run(feeds), mean = out.mean.data, param = out.param.data;
+      const mode = D.shown === "mode" && D.likelihood !== "gaussian", image = new Float32Array(mean.length);
+      for (let i = 0; i < mean.length; i++) {
+        if (!Number.isFinite(mean[i]) || !Number.isFinite(param[i])) {
+          PAGE.ready = false;  // a NaN: the grid's tiles from now on
+          throw new Error("the decoder gave a value that is not a number");
+        }
+        image[i] = mode ? (param[i] > 0 ? 1 : 0) : mean[i];
+      }
+      PAGE.last = {point: [x, y], image: Array.from(image)};  // for tests: the floats behind the last image
+      return image;
+    };
+    const result = turn.then(run, run);
+    turn = result.catch(() => null);
+    return result;
+  };
+  PAGE.ready = true;
+}
+function drawDecoded(canvas, image) {  // (C, H, W) floats in [0, 1] as the app's PNGs: grey, or the first 3 channels
+  const [c, h, w] = VIEW.decoder.image_shape, small = document.createElement("canvas"), plane = h * w;
+  small.width = w;
+  small.height = h;
+  const pixels = small.getContext("2d").createImageData(w, h);
+  for (let p = 0; p < plane; p++) {
+    for (let k = 0; k < 3; k++) {
+      pixels.data[4 * p + k] = Math.round(Math.min(1, Math.max(0, image[(c === 1 ? 0 : k) * plane + p])) * 255);
+    }
+    pixels.data[4 * p + 3] = 255;
+  }
+  small.getContext("2d").putImageData(pixels, 0, 0);
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+if (VIEW.decoder) {
+  startDecoder(VIEW.decoder).then(
+    () => { document.body.dataset.decoder = "ready"; },
+    (err) => { PAGE.ready = false; document.body.dataset.decoder = "failed"; console.warn("decoding on the grid:", err); });
+}
 const gd = document.getElementById("map");
 Plotly.newPlot(gd, VIEW.figure.data, VIEW.figure.layout, {displaylogo: false, scrollZoom: false, responsive: true});
 const sprite = loadImage(VIEW.sprite.sprite);
@@ -252,21 +386,70 @@ manifold.onload = () => {  // a whole number of screen pixels per image pixel, s
 };
 manifold.src = VIEW.sprite.sprite;
 const box = document.getElementById("hover"), hoverCanvas = box.querySelector("canvas");
-gd.addEventListener("mousemove", (e) => {
-  const g = VIEW.sprite, size = gd._fullLayout._size, rect = gd.getBoundingClientRect();
+const place = (e) => {
+  box.style.display = "block";
+  box.style.left = Math.max(0, e.clientX - 16 - box.offsetWidth) + "px";
+  box.style.top = Math.max(0, e.clientY - 16 - box.offsetHeight) + "px";
+};
+const mapPoint = (e) => {  // the map coordinates under the mouse, or null off the plot area
+  const size = gd._fullLayout._size, rect = gd.getBoundingClientRect();
   const px = e.clientX - rect.left - size.l, py = e.clientY - rect.top - size.t;
-  if (px < 0 || py < 0 || px > size.w || py > size.h || !sprite.complete) { box.style.display = "none"; return; }
-  const x = gd._fullLayout.xaxis.p2c(px), y = gd._fullLayout.yaxis.p2c(py);
+  if (px < 0 || py < 0 || px > size.w || py > size.h) return null;
+  return [gd._fullLayout.xaxis.p2c(px), gd._fullLayout.yaxis.p2c(py)];
+};
+const hover = {wanted: null, busy: false, left: 0};
+async function exactHover() {  // one decode at a time, of the newest position
+  hover.busy = true;
+  while (hover.wanted) {
+    const want = hover.wanted;
+    hover.wanted = null;
+    try {
+      const image = await PAGE.decode(want.point);
+      if (want.left !== hover.left) continue;  // the mouse left the map meanwhile
+      drawDecoded(hoverCanvas, image);
+      place(want.e);
+      box.dataset.decoded = JSON.stringify(want.point);
+      delete box.dataset.tile;
+    } catch (err) { box.style.display = "none"; }
+  }
+  hover.busy = false;
+}
+gd.addEventListener("mousemove", (e) => {
+  const g = VIEW.sprite, at = mapPoint(e);
+  if (!at) { box.style.display = "none"; hover.left += 1; return; }
+  if (PAGE.ready) {
+    hover.wanted = {point: at, e: {clientX: e.clientX, clientY: e.clientY}, left: hover.left};
+    if (!hover.busy) exactHover();
+    return;
+  }
+  if (!sprite.complete) { box.style.display = "none"; return; }
+  const [x, y] = at;
   const j = Math.round((x - g.x_range[0]) / (g.x_range[1] - g.x_range[0]) * (g.n - 1));
   const i = Math.round((g.y_range[1] - y) / (g.y_range[1] - g.y_range[0]) * (g.n - 1));
   if (i < 0 || j < 0 || i >= g.n || j >= g.n) { box.style.display = "none"; return; }
   drawTile(hoverCanvas, sprite, j, i, g.tile[0], g.tile[1]);
-  box.style.display = "block";
-  box.style.left = Math.max(0, e.clientX - 16 - box.offsetWidth) + "px";
-  box.style.top = Math.max(0, e.clientY - 16 - box.offsetHeight) + "px";
+  place(e);
   box.dataset.tile = i + "," + j;
+  delete box.dataset.decoded;
 });
-gd.addEventListener("mouseleave", () => { box.style.display = "none"; });
+gd.addEventListener("mouseleave", () => { box.style.display = "none"; hover.left += 1; });
+// A click anywhere on the map (a press and release in one place: a drag pans) decodes that point in the page. The
+// release is heard on the document: plotly covers the page while the button is down, and the release lands on that.
+let pressed = null;
+gd.addEventListener("pointerdown", (e) => { pressed = e.button === 0 ? [e.clientX, e.clientY] : null; }, true);
+document.addEventListener("pointerup", async (e) => {
+  const at = pressed && mapPoint(e), from = pressed;
+  pressed = null;
+  if (!at || !PAGE.ready || Math.hypot(e.clientX - from[0], e.clientY - from[1]) > 4) return;
+  try {
+    const image = await PAGE.decode(at), canvas = document.getElementById("decoded");
+    drawDecoded(canvas, image);
+    canvas.setAttribute("data-vae-decoded", JSON.stringify(at));
+    document.getElementById("decoded-caption").textContent =
+      "decoded at (" + at[0].toFixed(2) + ", " + at[1].toFixed(2) + "), in this page";
+    document.getElementById("decoded-box").style.display = "block";
+  } catch (err) { document.getElementById("decoded-box").style.display = "none"; }
+}, true);
 const t = VIEW.thumbs;
 const originals = t.count ? loadImage(t.originals) : null, recons = t.count ? loadImage(t.recons) : null;
 gd.on("plotly_click", (ev) => {

@@ -43,8 +43,9 @@ from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig, setti
 from vae_core.model.likelihood import SIGMA_MIN, Gaussian, make_likelihood
 from vae_core.model.vae import reparameterize
 from vae_core.store.atomic import write_atomic
-from vae_core.store.files import MODEL_FOLDER_FILES, dataset_title, write_failure
+from vae_core.store.files import MODEL_FOLDER_FILES, cache_dir, dataset_title, write_failure
 from vae_core.store.machine import free_memory_bytes
+from vae_core.store.map_cache import file_sha256
 from vae_core.store.meta import CheckpointMeta, MetadataError
 
 FORMAT = "vae-latent-explorer-onnx"
@@ -138,6 +139,46 @@ class _Decoder(nn.Module):
         return param, self.model.likelihood.mean(param)
 
 
+class _LabelledDecoder(nn.Module):
+    """A conditional VAE's decoder with its label as an input: y (N, num_classes), the one-hot the model's own
+    decode appends to z (VAE.one_hot), so the page can choose the label."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, z, y):
+        param = self.model.decoder(torch.cat([z, y], dim=1)).view(-1, *self.model.config.image_shape)
+        return param, self.model.likelihood.mean(param)
+
+
+def export_decoder(model) -> bytes:
+    """The decoder alone as ONNX bytes: input z (N, D), and y (N, num_classes) one-hot for a conditional model;
+    outputs param and mean (the model folder's decoder.onnx, which the browser runs too)."""
+    _modules()
+    model = model.cpu().eval()
+    d, k = model.config.latent_dim, model.config.num_classes
+    module, args, inputs = (
+        (_LabelledDecoder(model), (torch.zeros(2, d), torch.eye(k)[[0, k - 1]]), ["z", "y"])
+        if model.config.conditional
+        else (_Decoder(model), (torch.zeros(2, d),), ["z"])
+    )
+    with tempfile.TemporaryDirectory(prefix="vae-onnx-") as scratch, warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice: it needs no onnxscript
+        path = Path(scratch, "decoder.onnx")
+        torch.onnx.export(
+            module,
+            args,
+            path,
+            input_names=inputs,
+            output_names=["param", "mean"],
+            dynamic_axes={k: {0: "n"} for k in (*inputs, "param", "mean")},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+        return path.read_bytes()
+
+
 def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
     """Write the model as a model folder (encoder.onnx, decoder.onnx, model.json); -> the folder."""
     if model.config.conditional:  # the folder format has no label input yet
@@ -150,7 +191,7 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
     model = model.cpu().eval()
     c, h, w = model.config.image_shape
     scratch = tempfile.TemporaryDirectory(prefix="vae-onnx-")  # made aside: the folder gets whole files only
-    encoder, decoder = Path(scratch.name, "encoder.onnx"), Path(scratch.name, "decoder.onnx")
+    encoder = Path(scratch.name, "encoder.onnx")
     with scratch, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice: it needs no onnxscript
         torch.onnx.export(
@@ -163,17 +204,7 @@ def export_onnx(model, meta: CheckpointMeta, folder) -> Path:
             opset_version=OPSET,
             dynamo=False,
         )
-        torch.onnx.export(
-            _Decoder(model),
-            (torch.zeros(2, model.config.latent_dim),),
-            decoder,
-            input_names=["z"],
-            output_names=["param", "mean"],
-            dynamic_axes={k: {0: "n"} for k in ("z", "param", "mean")},
-            opset_version=OPSET,
-            dynamo=False,
-        )
-        files = {"encoder.onnx": encoder.read_bytes(), "decoder.onnx": decoder.read_bytes()}
+        files = {"encoder.onnx": encoder.read_bytes(), "decoder.onnx": export_decoder(model)}
     description = dict(
         format=FORMAT,
         version=VERSION,
@@ -207,10 +238,11 @@ class OnnxVAE(nn.Module):
     """A model folder run by onnxruntime behind the VAE's interface (encode, decode, decode_mean, decode_image,
     reparameterize, likelihood, config), so every view, the ELBO and the IWAE bound work on it. On the CPU."""
 
-    def __init__(self, config: VAEConfig, encoder, decoder, sigma: float | None = None):
+    def __init__(self, config: VAEConfig, encoder, decoder, sigma: float | None = None, decoder_onnx: bytes = b""):
         super().__init__()
         self.config = config
         self._encoder, self._decoder = encoder, decoder
+        self.decoder_onnx = decoder_onnx  # the checked graph this decoder runs: what the page may run (browser_decoder)
         self.likelihood = make_likelihood(config.likelihood)
         if sigma is not None:  # the Gaussian's sigma, as the folder gives it: raw = softplus⁻¹(sigma - SIGMA_MIN)
             with torch.no_grad():
@@ -277,8 +309,48 @@ def load_onnx_folder(folder) -> tuple[OnnxVAE, CheckpointMeta]:
     # the probe on sessions of one thread (a slow graph pins one core at most), then the sessions the app uses
     probe(OnnxVAE(config, *(_session(ort, name, graph, probing=True) for name, graph in graphs.items())))
     encoder, decoder = (_session(ort, name, graph) for name, graph in graphs.items())
-    model = OnnxVAE(config, encoder, decoder, sigma=sigma)
+    model = OnnxVAE(config, encoder, decoder, sigma=sigma, decoder_onnx=graphs["decoder.onnx"])
     return model, _meta(folder, description, config)
+
+
+# --- the decoder in the browser -----------------------------------------------------------------------------
+
+MAX_BROWSER_BYTES = 64 * 2**20  # the page downloads it and WebAssembly holds it (with its buffers) in a tab's memory
+BROWSER_CACHE_VERSION = 1  # part of the cached file's name: a change to export_decoder makes new ones
+
+
+def browser_decoder(model, checkpoint) -> bytes:
+    """The ONNX bytes of the model's decoder for the page to run (onnxruntime-web): an imported folder's checked
+    decoder.onnx as the server runs it, or else this engine's export_decoder, kept in the cache folder under the
+    checkpoint's content hash (the export takes a second; the checkpoints folder stays the user's). OnnxModelError
+    saying why when there is none to send: onnx missing, an export that fails, or one over MAX_BROWSER_BYTES."""
+    if isinstance(model, OnnxVAE):
+        data = model.decoder_onnx
+    else:
+        key = f"{file_sha256(Path(checkpoint))[:32]}-v{BROWSER_CACHE_VERSION}"
+        path = cache_dir() / "browser-decoders" / f"{key}.onnx"
+        try:
+            data = path.read_bytes() if path.is_file() and path.stat().st_size <= MAX_BROWSER_BYTES else b""
+        except OSError:
+            data = b""
+        if not data:
+            try:
+                data = export_decoder(model)
+            except OnnxModelError:
+                raise
+            except Exception as err:  # an architecture the exporter cannot write: the server decodes it
+                raise OnnxModelError(f"its decoder cannot be written as ONNX ({_first_line(err)}).") from None
+            try:
+                write_atomic(path, data)
+            except OSError:  # a read-only or full cache folder costs the next load its export, nothing else
+                pass
+    if not data:
+        raise OnnxModelError("the model folder's decoder was not kept.")
+    if len(data) > MAX_BROWSER_BYTES:
+        raise OnnxModelError(
+            f"its decoder is {len(data) / 2**20:.0f} MB, over the {MAX_BROWSER_BYTES // 2**20} MB a page is sent."
+        )
+    return data
 
 
 def _session(ort, name: str, graph: bytes, probing: bool = False):

@@ -1,0 +1,67 @@
+"""The server's side of decoding in the browser (ui/explore/browser_decode.py), through AppTest: what the page is sent,
+and what the server draws itself depending on what the page reported (no JavaScript runs here; the browser's side
+is tests/test_browser_decode.py)."""
+
+import base64
+import json
+from pathlib import Path
+
+from conftest import ROOT, shown
+from test_app_explore import click, image_captions, start
+from vae_core import load_checkpoint
+from vae_core.model.onnx_io import browser_decoder
+from vae_core.store.files import model_mtime
+
+CHECKPOINT = ROOT / "checkpoints" / "digits-2d.pt"
+KEY = f"{CHECKPOINT}:{model_mtime(CHECKPOINT)}"
+FREE = click("digits-2d", 3.5, 3.5)  # beyond every point of the map: a free click
+
+
+def component(at, name: str) -> dict | None:
+    found = [c for c in at.get("bidi_component") if c.proto.component_name == name]
+    return json.loads(found[0].proto.json) if found else None
+
+
+def captions(at) -> str:
+    return " ".join(shown(c.value) for c in at.caption)
+
+
+def test_the_page_is_sent_the_engines_export_once_and_the_server_decodes_until_the_page_holds_it():
+    at = start(**FREE)
+    assert not at.exception
+    sent = component(at, "vae_explorer_decoder")
+    assert sent["key"] == KEY and sent["view"] == f"{KEY}|pca|None|mean"
+    assert sent["runtime"]["wasm"].endswith("/ort-wasm-simd-threaded.wasm")
+    assert base64.b64decode(sent["model"]) == browser_decoder(load_checkpoint(CHECKPOINT)[0], CHECKPOINT)
+    assert sent["info"]["latent_dim"] == 2 and sent["info"]["projection"] is None  # the map is the latent space
+    assert component(at, "vae_explorer_decoded")["point"] is None  # the page has not said it holds the decoder
+    assert "decoded image" in image_captions(at)  # so the server drew the click's image
+
+
+def test_once_the_page_holds_the_decoder_the_server_leaves_a_free_click_to_it():
+    at = start(**FREE, explore_decoder={"status": {"key": KEY, "ok": True, "n": 1}})
+    assert not at.exception
+    assert component(at, "vae_explorer_decoder")["model"] is None  # not sent again
+    assert component(at, "vae_explorer_decoded")["point"] == [3.5, 3.5]
+    assert "decoded image" not in image_captions(at) and "Decoded at" in " ".join(m.value for m in at.markdown)
+    assert "decode on the server" not in captions(at)
+
+
+def test_a_failure_in_the_page_sends_the_model_back_to_the_server_with_one_caption():
+    at = start(**FREE, explore_decoder={"status": {"key": KEY, "ok": False, "reason": "no WebAssembly <b>", "n": 1}})
+    assert not at.exception
+    assert "Clicks and the hover preview decode on the server: the page could not run the decoder (no WebAssembly <b>)" in (
+        captions(at)
+    )
+    assert captions(at).count("decode on the server") == 1
+    assert component(at, "vae_explorer_decoder") is None and component(at, "vae_explorer_decoded") is None
+    assert "decoded image" in image_captions(at)
+
+
+def test_without_the_runtime_the_server_decodes_and_says_why(monkeypatch, tmp_path):
+    monkeypatch.setenv("VAE_EXPLORER_ORT_DIR", str(Path(tmp_path)))
+    at = start(**FREE)
+    assert not at.exception
+    assert "not installed here; make run fetches it" in captions(at).replace("`", "")
+    assert component(at, "vae_explorer_decoder") is None and component(at, "vae_explorer_decoded") is None
+    assert "decoded image" in image_captions(at)
