@@ -1,7 +1,6 @@
 """The notebook front end (vae_explorer): Explorer and Monitor's Python side, their messages to the page, bad input,
 and the example notebook run headless through nbclient."""
 
-import json
 import math
 import os
 
@@ -221,7 +220,7 @@ def test_the_app_opens_a_monitored_run_on_images_it_does_not_know_with_its_repla
     assert at.select_slider(key="explore_replay_mine_epoch").value == 2
 
 
-def test_a_monitor_saves_another_model_as_an_onnx_folder_with_its_history_beside_it(digits, tmp_path):
+def test_a_monitor_saves_another_model_as_an_onnx_folder_with_its_history_beside_it(digits, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     torch.manual_seed(0)
     model = TinyVAE(latent_dim=2)
@@ -233,10 +232,19 @@ def test_a_monitor_saves_another_model_as_an_onnx_folder_with_its_history_beside
     assert model.training  # the export's eval mode is undone: the loop may train on
     loaded, meta = load_checkpoint(folder)
     assert meta.vae_config.latent_dim == 2 and meta.image_shape == (1, 8, 8)
-    history = json.loads((folder / "history.json").read_text())
-    assert [e["type"] for e in history].count("epoch") == 1
-    replay = from_history(torch.load(folder / "replay.pt", weights_only=True), image_shape=(1, 8, 8))
+    assert [e.get("type") for e in meta.history].count("epoch") == 1  # the app reads the curves with the folder
+    replay = from_history(meta.history, image_shape=(1, 8, 8))
     assert len(replay.frames) == 1
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.selectbox(key="checkpoint").set_value("mine").run()
+    at.toggle(key="explore_replay").set_value(True).run()  # the app replays how the folder's model trained
+    assert not at.exception
+    assert "**Epoch 1** · β 0.5" in [
+        m.value for m in at.markdown
+    ]  # its one epoch (β as _train logged it), as the app shows a checkpoint's
 
 
 @pytest.mark.parametrize(

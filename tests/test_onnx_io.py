@@ -591,3 +591,24 @@ def test_an_exported_model_of_an_upload_names_the_zip_for_people_and_keeps_the_f
     assert description["dataset"] == "icons.zip (uploaded)"  # not the server's upload folder
     assert description["data_options"]["name"] == str(upload)  # which this server reads the images from
     assert load_checkpoint(tmp_path / "model")[1].dataset == str(upload)
+
+
+def test_a_folders_history_is_read_with_it_and_one_not_to_trust_costs_only_the_curves(tmp_path):
+    checkpoint = trained(tmp_path, "bernoulli")
+    folder = tmp_path / "model"
+    cli("export", checkpoint, "--onnx", str(folder))
+    assert load_checkpoint(folder)[1].history == []  # none beside it
+    history = [{"type": "step", "step": 1, "loss": 2.0}, {"type": "epoch", "epoch": 1, "step": 1}]
+    torch.save({"history": history}, folder / onnx_io.HISTORY_FILE)
+    assert load_checkpoint(folder)[1].history == history
+    outside = tmp_path / "elsewhere.pt"
+    for hostile in (b"not a torch file", {"history": "not a list"}, {"history": [1, 2]}, ["no", "dict"]):
+        if isinstance(hostile, bytes):
+            (folder / onnx_io.HISTORY_FILE).write_bytes(hostile)
+        else:
+            torch.save(hostile, folder / onnx_io.HISTORY_FILE)
+        assert load_checkpoint(folder)[1].history == []
+    torch.save({"history": history}, outside)
+    (folder / onnx_io.HISTORY_FILE).unlink()
+    (folder / onnx_io.HISTORY_FILE).symlink_to(outside)  # a link to a file elsewhere on the server: not read
+    assert load_checkpoint(folder)[1].history == []

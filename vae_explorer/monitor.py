@@ -15,7 +15,6 @@ The history is the engine's: step and epoch events (vae_core.training.loop), and
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from vae_core.config import DataOptions
 from vae_core.data.datasets import Dataset
 from vae_core.maps.projection import LABEL_COLORS
 from vae_core.model.checkpoint import save_checkpoint
-from vae_core.model.onnx_io import export_onnx
+from vae_core.model.onnx_io import HISTORY_FILE, export_onnx
 from vae_core.model.vae import VAE
 from vae_core.store.meta import CheckpointMeta
 from vae_core.training.loop import evaluate
@@ -117,7 +116,7 @@ class Monitor(anywidget.AnyWidget):
 
     def save(self, path, overwrite: bool = False) -> Path:
         """A checkpoint (.pt) of a vae_core VAE, with its curves and replay; for another model, an ONNX model folder
-        at `path` (the onnx extra), with the history beside its files as history.json (curves) and replay.pt."""
+        at `path` (the onnx extra), with the history (curves and replay) beside its files in history.pt."""
         history = [*self.history, to_history(self.recorder.replay)] if self.recorder.replay.frames else list(self.history)
         options = dict(dataset=self.dataset.name, class_names=list(self.dataset.class_names), data_options=self.dataset.options)
         if isinstance(self.model, VAE):
@@ -130,8 +129,7 @@ class Monitor(anywidget.AnyWidget):
         was_training = module.training  # the export puts the model in eval mode; the user's loop may go on training
         folder = export_onnx(self.model, CheckpointMeta(vae_config=self.model.config, train=None, **options), path)
         module.train(was_training)
-        (folder / "history.json").write_text(json.dumps(self.history))
-        torch.save(history[len(self.history) :], folder / "replay.pt")
+        torch.save({"history": history}, folder / HISTORY_FILE)  # read back by the app with the folder (onnx_io)
         return folder
 
     def _push(self) -> None:

@@ -1,11 +1,14 @@
 """The replay of a saved model's training, epoch by epoch, as the Train page showed it."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import catalogue
 from ui.navigation import guarded
 from ui.text import plain
 from vae_core.config import IMPORTED
+from vae_core.store.files import HISTORY_FILE
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # one shared copy: st.cache_data would copy it per view
@@ -32,10 +35,10 @@ def replay_section(row) -> None:
     from ui.replay import replay_panel, run_every  # first paint: torch comes after the map
 
     key = f"explore_replay_{row.name}"
-    if row.arch == IMPORTED:
+    if row.arch == IMPORTED and not (Path(row.path) / HISTORY_FILE).is_file():  # vae_explorer's Monitor writes one
         st.info(
-            "This is an imported model (ONNX): it comes without its training history, so there is no replay "
-            "or training curve to show.",
+            "This is an imported model (ONNX) without its training history, so there is no replay or training "
+            f"curve to show. A notebook's Monitor saves one beside it ({HISTORY_FILE}).",
             icon=":material/info:",
         )
         return

@@ -43,7 +43,7 @@ from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig, setti
 from vae_core.model.likelihood import SIGMA_MIN, Gaussian, make_likelihood
 from vae_core.model.vae import reparameterize
 from vae_core.store.atomic import write_atomic
-from vae_core.store.files import MODEL_FOLDER_FILES, cache_dir, dataset_title, write_failure
+from vae_core.store.files import HISTORY_FILE, MODEL_FOLDER_FILES, cache_dir, dataset_title, write_failure
 from vae_core.store.machine import free_memory_bytes
 from vae_core.store.map_cache import file_sha256
 from vae_core.store.meta import CheckpointMeta, MetadataError
@@ -631,8 +631,27 @@ def _is_external(tensor) -> bool:
     return tensor.data_location == 1 or len(tensor.external_data) > 0  # onnx.TensorProto.EXTERNAL
 
 
+MAX_HISTORY_BYTES = 256 * 2**20  # a long run's curves and its replay, thinned, are a few MB
+
+
+def read_history(folder: Path) -> list:
+    """A folder's history.pt as a checkpoint's history (step and epoch events, and the replay), read with torch's
+    weights_only loader; [] when there is none, or none to trust: a link, a file over MAX_HISTORY_BYTES, anything
+    but a list of records. A damaged replay in it is the replay's own reader's to refuse, as in a checkpoint."""
+    path = folder / HISTORY_FILE
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
+            return []
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 (an unreadable history costs the curves, never the model)
+        return []
+    history = stored.get("history") if isinstance(stored, dict) else None
+    return history if isinstance(history, list) and all(isinstance(e, dict) for e in history) else []
+
+
 def _meta(folder: Path, description: dict, config: VAEConfig) -> CheckpointMeta:
-    """model.json's description as a checkpoint's metadata record (its test metrics: the numeric ones only)."""
+    """model.json's description as a checkpoint's metadata record (its test metrics: the numeric ones only), with
+    the history beside it if there is one."""
     dataset = str(description.get("dataset") or "")
     numeric = lambda v: isinstance(v, (int, float)) or (isinstance(v, list) and all(isinstance(x, (int, float)) for x in v))
     try:
@@ -646,6 +665,7 @@ def _meta(folder: Path, description: dict, config: VAEConfig) -> CheckpointMeta:
                 metrics={k: v for k, v in (description.get("metrics") or {}).items() if numeric(v)},
                 class_names=[str(n) for n in description.get("class_names") or []],
                 data_options=options.to_dict(),
+                history=read_history(folder),
             ),
             str(folder),
         )

@@ -216,6 +216,7 @@ class ListedCheckpoint:
 
 
 MODEL_FOLDER_FILES = ("encoder.onnx", "decoder.onnx", "model.json")  # an ONNX model folder (vae_core.model.onnx_io)
+HISTORY_FILE = "history.pt"  # beside them, optional: how the model trained elsewhere (vae_explorer.Monitor writes it)
 
 
 def checkpoint_files(folder: Path) -> list[Path]:
