@@ -24,7 +24,11 @@ pytestmark = pytest.mark.browser
 def your_runs(page) -> int:
     """How many runs the Train page lists as this browser's ("Your runs (n)"), once its token has reached the server."""
     page.get_by_role("button", name="Start training").wait_for(timeout=SERVER_WAIT_MS)
-    page.wait_for_function("() => localStorage.getItem('vae-explorer-owner')")  # the component ran
+    # the server has this browser's token and drew the page with it (ui/js/owner.js)
+    page.wait_for_function(
+        "() => document.documentElement.dataset.vaeOwnerKnown === localStorage.getItem('vae-explorer-owner')",
+        timeout=SERVER_WAIT_MS,
+    )
     wait_for_app_idle(page)
     found = page.get_by_text(re.compile(r"^Your runs \(\d+\)$"))
     return int(re.search(r"\d+", found.inner_text()).group()) if found.count() else 0

@@ -108,7 +108,7 @@ def test_an_unexpected_error_on_a_page_is_a_message_not_a_traceback(monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("the figure could not be drawn")
 
-    monkeypatch.setattr(ui.explore.map, "latent_map", broken)  # where the page's map section calls it
+    monkeypatch.setattr(ui.explore.map, "map_figure", broken)  # the map section calls it at every run (its result is cached)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert any(e.value.startswith("Something went wrong on this page (RuntimeError, reference ") for e in at.main.error)

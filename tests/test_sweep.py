@@ -151,8 +151,8 @@ def test_a_local_ray_cluster_listens_on_loopback_only(tmp_path):
             "local",
         ],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(log := open(tmp_path / "sweep.log", "w")),  # closed once the sweep has ended
+        stderr=subprocess.STDOUT,
     )
     seen, deadline = set(), time.monotonic() + 600
     while not ended(proc, within_s=0.2):  # look until the sweep is over: Ray's servers and workers come and go
@@ -160,9 +160,10 @@ def test_a_local_ray_cluster_listens_on_loopback_only(tmp_path):
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail("the sweep did not end within 10 minutes")
+    log.close()
     names = {name for name, _ in seen}
     assert {"gcs_server", "raylet"} <= names, f"Ray's servers were never seen listening: {sorted(names)}"
-    assert proc.returncode == 0
+    assert proc.returncode == 0, (tmp_path / "sweep.log").read_text()[-2000:]  # what the sweep said, if it failed
     exposed = sorted(f"{name} on {address}" for name, address in seen if not is_loopback(address))
     assert not exposed, f"listening beyond loopback: {exposed}"
 

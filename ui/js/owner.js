@@ -10,4 +10,6 @@ export default function (component) {
     localStorage.setItem(KEY, token);
   }
   if ((component.data || {}).known !== token) component.setStateValue("token", token);
+  // the page is drawn for this browser's runs: tests wait for it rather than for the token's rerun, which may come late
+  else document.documentElement.dataset.vaeOwnerKnown = token;
 }
