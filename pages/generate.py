@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.generate.arithmetic import arithmetic_section
+from ui.generate.in_page import page_view, send_decoder
 from ui.generate.interpolation import interpolation_section
 from ui.generate.sampling import prior_section
 from ui.generate.style import style_section
@@ -40,16 +41,20 @@ def main() -> None:
     if md.missing_data:
         st.warning(f"This model's dataset is not available here, so test images are not offered. {plain(md.missing_data)}")
     tabs = ["Prior samples", "Interpolation", "Traversal", "Latent arithmetic", "Your own image"]
+    label = None
     if model.config.conditional:
-        model = model.with_label(label_choice(md))
+        label = label_choice(md)
+        model = model.with_label(label)
         tabs.append("One style, every class")
+    view = page_view(row, label, session.image_shown())  # the page decodes the sliders' images, or None: the server
+    send_decoder(row, label, session.image_shown(), view)
     prior_tab, interp_tab, traverse_tab, arithmetic_tab, upload_tab, *style_tab = st.tabs(tabs)
     with prior_tab:
         prior_section(model, row.name, md.class_names)
     with interp_tab:
-        interpolation_section(model, md, data, row.name)
+        interpolation_section(model, md, data, row.name, view)
     with traverse_tab:
-        traversal_section(model, md, data, meta, row)
+        traversal_section(model, md, data, meta, row, view)
     with arithmetic_tab:
         arithmetic_section(model, md, data, row.name)
     with upload_tab:

@@ -42,8 +42,12 @@ def test_once_the_page_holds_the_decoder_the_server_leaves_a_free_click_to_it():
     at = start(**FREE, explore_decoder={"status": {"key": KEY, "ok": True, "n": 1}})
     assert not at.exception
     assert component(at, "vae_explorer_decoder")["model"] is None  # not sent again
-    assert component(at, "vae_explorer_decoded")["point"] == [3.5, 3.5]
-    assert "decoded image" not in image_captions(at) and "Decoded at" in " ".join(m.value for m in at.markdown)
+    decoded = component(at, "vae_explorer_decoded")
+    assert decoded["point"] == [3.5, 3.5] and decoded["z_prefix"] == "z = "  # the page writes the point, z and buttons
+    assert "decoded image" not in image_captions(at) and "Decoded at" not in " ".join(m.value for m in at.markdown)
+    assert not [b for b in at.button if b.label.startswith("Use as")]  # the page's buttons (decoded.js), not these
+    # the panel shows a free point drawn by the page: the page may keep the next free clicks to itself (selection.js)
+    assert component(at, "vae_explorer_selection")["local"]["view"] == f"{KEY}|pca|None|mean"
     assert "decode on the server" not in captions(at)
 
 

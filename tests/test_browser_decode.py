@@ -4,6 +4,8 @@ files, with them blocked, or after a NaN in the page, the server decodes as befo
 
 The runtime's files must be in static/onnxruntime-web (tools/fetch_onnxruntime_web.py; `make test` fetches them)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -217,3 +219,61 @@ def test_the_html_view_decodes_exactly_from_disk_with_no_network(tmp_path):
         assert last["point"] == point
         np.testing.assert_allclose([last["image"]], server_decodes("digits-16d", [point]), atol=1e-4)
     assert all(url.startswith(("file:", "data:", "blob:")) for url in asked), asked
+
+
+def test_free_clicks_after_a_free_click_stay_in_the_page_until_a_button_asks_for_the_point():
+    """While the panel shows a free point the page decoded, the next free clicks never reach the server: the page
+    writes the point, its z, the ring and the address itself; "Use as B" then hands the page's point to the server."""
+    assert runtime_problem() is None, f"{runtime_problem()}: run python tools/fetch_onnxruntime_web.py"
+    with streamlit_server() as url, chromium_page() as page:
+        open_explore(page, url, "digits-2d")
+        point, _ = click_empty_spot(page)  # the first goes to the server: its panel showed nothing yet
+        page.get_by_text("Decoded at").wait_for(timeout=SERVER_WAIT_MS)
+        wait_for_app_idle(page)
+        wait_for_map_clicks(page)
+        sent = page.evaluate("() => window.__vaeClickNumber")
+        x, y = emptiest_spot(page)
+        for dx in (-25, 25):
+            page.mouse.click(x + dx, y)
+            page.wait_for_function(
+                "x => { const c = document.querySelector('figure[data-vae-figure] canvas[data-vae-decoded]');"
+                " return c && JSON.parse(c.getAttribute('data-vae-decoded'))[0] !== x; }",
+                arg=point[0],
+                timeout=SERVER_WAIT_MS,
+            )
+            point = page.evaluate(f"() => JSON.parse(document.querySelector('{DECODED}').getAttribute('data-vae-decoded'))")
+            assert page.evaluate("() => window.__vaeClickNumber") == sent  # the server was not told
+            assert page.locator("[data-vae-where]").inner_text() == f"Decoded at ({point[0]:.2f}, {point[1]:.2f})"
+            assert page.locator("[data-vae-z]").inner_text() == f"z = [{point[0]:.2f}, {point[1]:.2f}]"
+            assert page.evaluate("() => window.__vaeSelection[0].xanchor") == point[0]  # the ring moved
+            x_param = float(re.search(r"[?&]x=([^&]+)", page.url).group(1))  # the address follows, to 4 digits
+            assert abs(x_param - point[0]) <= 1e-3 * max(1.0, abs(point[0]))
+        page.get_by_role("button", name="Use as B").click()
+        page.get_by_text(f"Map point ({point[0]:.2f}, {point[1]:.2f}) is now B").wait_for(timeout=SERVER_WAIT_MS)
+        wait_for_app_idle(page)
+        assert page.get_by_text("Decoded at").count() == 1
+
+
+def test_the_manifold_is_decoded_in_the_page_as_the_server_does():
+    """Once the page holds the decoder, the decoded manifold is drawn by the page from the grid's codes (the server
+    computes only those), and its floats are the server's decode of them, to 1e-4."""
+    assert runtime_problem() is None, f"{runtime_problem()}: run python tools/fetch_onnxruntime_web.py"
+    model, _ = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
+    with streamlit_server() as url, chromium_page(height=1200) as page:
+        open_explore(page, url, "digits-2d")
+        slider = page.locator('[data-testid="stSlider"]', has_text="Manifold grid").get_by_role("slider")
+        slider.focus()
+        page.keyboard.press("ArrowLeft")  # a run of the page: the manifold of 14 x 14, by the page now
+        wait_for_app_idle(page)
+        page.get_by_text("Decoded manifold: 14×14 grid").wait_for(timeout=SERVER_WAIT_MS)
+        tag = page.wait_for_function(
+            "() => { const c = [...document.querySelectorAll('canvas[data-vae-decoded]')]"
+            ".find(c => !c.closest('figure[data-vae-figure]')); return c && c.getAttribute('data-vae-decoded'); }",
+            timeout=SERVER_WAIT_MS,
+        ).json_value()
+        grid = page.evaluate("tag => window.__vaeGrids[tag]", tag)
+        codes = np.array(grid["codes"], np.float32).reshape(-1, 2)
+        assert len(codes) == 14 * 14
+        server = decode_points(model, codes, "mean").reshape(len(codes), -1).numpy()
+        np.testing.assert_allclose(np.array(grid["images"]).reshape(len(codes), -1), server, atol=1e-4)
+        assert page.locator('[data-testid="stImage"]', has_text="Decoded manifold").count() == 0

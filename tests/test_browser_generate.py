@@ -57,7 +57,8 @@ def test_all_sections_work_in_chromium(server, name, tmp_path):
         page.screenshot(path=str(ARTIFACTS / f"generate-prior-{name}.png"))
 
         open_tab(page, "Interpolation")
-        wait_for_image(page, "Top row: linear. Bottom row: spherical (slerp).")
+        page.get_by_text("Top row: linear. Bottom row: spherical (slerp).").wait_for()  # the page's or the server's
+        page.locator('canvas[data-vae-decoded]:visible, [data-testid="stImage"]:visible img').first.wait_for()
         for trace in ("linear", "slerp", "A, B"):
             page.locator(".js-plotly-plot .legendtext", has_text=trace).first.wait_for()
         page.screenshot(path=str(ARTIFACTS / f"generate-interpolation-{name}.png"))

@@ -15,6 +15,7 @@ server has taken it. Box and lasso selections still come from the chart.
 import streamlit as st
 
 from ui.figures import selection_shape
+from ui.geometry import Selection
 from ui.scripts import component_script
 
 SHOW_SELECTION_JS = component_script("selection.js", constants=dict(SETTLE_MS=300, CLICK_SLOP_PX=4, RESEND_MS=1500))
@@ -28,9 +29,10 @@ def new_click_key(view: str) -> str:
     return f"map-click:{view}"
 
 
-def show_selection(selection, view: str, key: str) -> None:
+def show_selection(selection, view: str, key: str, local: dict | None = None) -> None:
     """Draw this selection (a ui.geometry.Selection, or None for none) on the page's map, and pass each of the
-    map's clicks on, once, to the next run under new_click_key(view)."""
+    map's clicks on, once, to the next run under new_click_key(view). local: {"view": the page decoder's view,
+    "radius": click_radius}, where the page may keep a free click to itself (selection.js keptInPage)."""
 
     def take_click() -> None:
         click = st.session_state[key].get("click")
@@ -39,4 +41,10 @@ def show_selection(selection, view: str, key: str) -> None:
             st.session_state[new_click_key(view)] = dict(x=float(click["x"]), y=float(click["y"]))
 
     shapes = [] if selection is None else [selection_shape(selection)]
-    _show_selection(data={"shapes": shapes, "seen": st.session_state.get(CLICKS_SEEN, 0)}, key=key, on_click_change=take_click)
+    if local is not None:  # the ring the page draws at its own clicks: the server's, moved
+        local = {**local, "ring": selection_shape(Selection("free", x=0.0, y=0.0))}
+    _show_selection(
+        data={"shapes": shapes, "seen": st.session_state.get(CLICKS_SEEN, 0), "local": local},
+        key=key,
+        on_click_change=take_click,
+    )

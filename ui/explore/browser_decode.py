@@ -1,5 +1,7 @@
-"""Decoding in the browser: the Explore map's clicks and hover preview decoded in the page, by the model's own
-decoder as ONNX, run by onnxruntime-web on WebAssembly (one thread).
+"""Decoding in the browser: the Explore map's clicks, hover preview and manifold, and Generate's interpolation and
+traversal (ui/generate/in_page.py), decoded in the page by the model's own decoder as ONNX, run by onnxruntime-web
+on WebAssembly (one thread). While the click's panel shows a free point the page drew, the page keeps the next free
+clicks to itself (ui/js/selection.js): the server hears of a click only when it must (a dot, a button).
 
 A server decode costs a round trip, a script run and a core per click for every visitor (BENCHMARKS.md: 142-210 ms
 on a quiet machine, over 600 ms on a loaded one); in the page it costs a millisecond. The decoder is the engine's own
@@ -17,10 +19,16 @@ committed in tools/onnxruntime_web.sha256.
 from __future__ import annotations
 
 import base64
+import hashlib
+import math
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
+from ui import session
+from ui.explore.map_state import remember_selection
+from ui.geometry import click_selection
 from ui.scripts import component_script
 from ui.text import plain
 from vae_core.store import web_runtime
@@ -34,6 +42,9 @@ DECODED_JS = component_script("decoding.js", "decoded.js")
 _decoder = st.components.v2.component("vae_explorer_decoder", js=DECODER_JS)
 # in the page's own DOM: tests and benchmarks find data-vae-decoded with a plain querySelector
 _decoded = st.components.v2.component("vae_explorer_decoded", js=DECODED_JS, isolate_styles=False)
+_grid = st.components.v2.component(
+    "vae_explorer_decoded_grid", js=component_script("decoding.js", "decoded_grid.js"), isolate_styles=False
+)
 
 
 def runtime_problem() -> str | None:
@@ -97,56 +108,122 @@ def decoder_problem(row, md, label: int | None) -> str | None:
     return quick_problem(row, md, label) or _encoded(row.path, row.mtime)[1]
 
 
-def _status(row) -> dict:
-    status = (st.session_state.get(KEY) or {}).get("status")
+def _status(row, key: str = KEY) -> dict:
+    status = (st.session_state.get(key) or {}).get("status")
     return status if isinstance(status, dict) and status.get("key") == model_key(row) else {}
 
 
-def page_decodes(row) -> bool:
-    """Whether the page has said that it holds this model's decoder and it works (then the server need not decode
-    a click's image)."""
-    return _status(row).get("ok") is True and model_key(row) not in st.session_state.get(FAILED, {})
+def page_decodes(row, key: str = KEY) -> bool:
+    """Whether the page has said (to the decoder component under `key`) that it holds this model's decoder and it
+    works (then the server need not decode a click's image)."""
+    return _status(row, key).get("ok") is True and model_key(row) not in st.session_state.get(FAILED, {})
+
+
+def generate_problem(row, label: int | None) -> str | None:
+    """Why Generate's views decode on the server (one line), or None when the page may decode them."""
+    if row.num_classes and label is None:
+        return "no label is chosen"
+    failed = st.session_state.get(FAILED, {}).get(model_key(row))
+    return runtime_problem() or failed or _encoded(row.path, row.mtime)[1]
 
 
 def send_decoder(row, md, projection: str, label: int | None, shown: str) -> None:
     """The decoder component (once the map is drawn: the export needs torch), or one caption saying why the server
     decodes. A failure the page reports is kept for the session: that model then stays on the server."""
-    status = _status(row)
+    problem = decoder_problem(row, md, label)
+    projection_data = (
+        dict(mean=md.projection.mean.tolist(), components=md.projection.components.tolist()) if md.projection.is_pca else None
+    )
+    view = view_of(row, projection, label, shown)
+    send_model(row, KEY, problem, view, md.projection.latent_dim, label, shown, projection_data, "Clicks and the hover preview")
+
+
+def send_model(row, key: str, problem, view: str, latent_dim: int, label, shown: str, projection, what: str) -> None:
+    """The decoder component under `key` (one per page: its state "status" is the page's report), holding `view`;
+    or, with a problem, one caption saying that `what` decode on the server. projection: the PCA map's way back to
+    z, or None where the page is given codes (Generate) or the map is the latent space."""
+    status = _status(row, key)
     failed = st.session_state.setdefault(FAILED, {})
     if status.get("ok") is False and not status.get("missing") and model_key(row) not in failed:
         reason = str(status.get("reason") or "an error")[:200]
         failed[model_key(row)] = f"the page could not run the decoder ({reason})"
-        st.rerun()  # the whole page: the panel of the last click decodes on the server now
-    problem = decoder_problem(row, md, label)
+        st.rerun()  # the whole page: what the page drew is drawn by the server now
     if problem:
-        st.caption(f"Clicks and the hover preview decode on the server: {plain(problem)}.")
+        st.caption(f"{what} decode on the server: {plain(problem)}.")
         return
-    projection_data = (
-        dict(mean=md.projection.mean.tolist(), components=md.projection.components.tolist()) if md.projection.is_pca else None
-    )
     _decoder(
         data=dict(
             key=model_key(row),
-            view=view_of(row, projection, label, shown),
+            view=view,
             runtime=dict(module=STATIC_URL + web_runtime.MODULE, wasm=STATIC_URL + web_runtime.WASM),
             model=None if status.get("ok") else _encoded(row.path, row.mtime)[0],  # sent until the page holds it
             status=status or None,
             info=dict(
-                latent_dim=md.projection.latent_dim,
+                latent_dim=latent_dim,
                 image_shape=list(row.image_shape),
                 num_classes=row.num_classes,
                 label=label,
                 likelihood=row.likelihood,
                 shown=shown,
-                projection=projection_data,
+                projection=projection,
             ),
         ),
-        key=KEY,
+        key=key,
     )
 
 
-def decoded_image(view: str | None, point: tuple[float, float] | None) -> None:
+def free_label(x: float, y: float) -> str:
+    return f"map point ({x:.2f}, {y:.2f})"
+
+
+def decoded_image(view: str | None, point: tuple[float, float] | None, md, map_view: str) -> None:
     """The click's image drawn in the page (ui/js/decoded.js): first in the panel, so the element stays the same from
-    run to run and a click draws into it at once. point: the free click the panel shows, or None."""
-    if view is not None:
-        _decoded(data=dict(view=view, point=None if point is None else list(point)), key="explore_decoded")
+    run to run and a click draws into it at once. point: the free click the panel shows, or None. With a point the
+    page also writes its z and the "Use as A/B" buttons; a button names the point it is under (the page may have
+    moved it without the server: selection.js), which becomes the selection and the pick."""
+    if view is None:
+        return
+
+    name = session.checkpoint_name()
+
+    def take_pick() -> None:
+        pick = (st.session_state.get("explore_decoded") or {}).get("pick")
+        if not pick or pick.get("slot") not in ("A", "B"):
+            return
+        try:  # from the page: two finite numbers, or nothing
+            x, y = float(pick["x"]), float(pick["y"])
+        except (TypeError, ValueError):
+            return
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return
+        remember_selection(map_view, click_selection(md.xy, x, y, md.x_range, md.y_range))
+        session.pick_latent(name, pick["slot"], md.projection.inverse([[x, y]])[0], free_label(x, y))
+
+    picked = {slot: p["label"] for slot, p in session.picked_latents(name).items()}  # a title: plain text
+    _decoded(
+        data=dict(
+            view=view,
+            point=None if point is None else list(point),
+            z_prefix="z = PCA⁻¹(x, y) = " if md.projection.is_pca else "z = ",
+            picked=picked,
+        ),
+        key="explore_decoded",
+        on_pick_change=take_pick,
+    )
+
+
+def decoded_grid(
+    view: str, codes: np.ndarray, nrow: int, width: int, key: str, alt: str, between: float | None = None, little: float = 0.0
+) -> None:
+    """The codes (N, latent_dim) decoded in the page (ui/js/decoded_grid.js), nrow a row, drawn at least `width`
+    pixels wide: Generate's interpolation and traversal rows, Explore's manifold. between, little: a traversal row's
+    yardstick (sample_spread) and the ratio under which it "changes little" (vae_core.analysis.effects.LITTLE: not
+    imported here, as it brings torch)."""
+    codes = np.asarray(codes, np.float32)
+    tag = f"{view}|{nrow}|" + hashlib.sha256(codes.tobytes()).hexdigest()[:16]  # these positions, to the bit
+    _grid(
+        data=dict(
+            view=view, codes=codes.ravel().tolist(), nrow=nrow, width=width, tag=tag, alt=alt, between=between, little=little
+        ),
+        key=key,
+    )

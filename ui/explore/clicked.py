@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ui import catalogue, session
-from ui.explore.map_state import clear_selection
+from ui.explore.map_state import clear_by_button
 from ui.geometry import Selection
 from ui.images import crisp, grid
 from ui.text import plain
@@ -17,13 +17,16 @@ def selection_panel(row, md, view: str, selection: Selection | None, label: int 
     if selection is None:
         st.info("Click anywhere on the map to decode that point into an image.")
         return
-    st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=clear_selection, args=(view,))
+    st.button("Clear selection", key="explore_clear", icon=":material/close:", on_click=clear_by_button, args=(view,))
+    if selection.kind == "free" and in_page:  # the page shows the point, its z and the buttons (decoded.js)
+        session.show_pick_note()
+        return
     model, meta = catalogue.load_model(row.path, row.mtime)
     model = model.with_label(label)
     if selection.kind == "point":
         show_point(model, md, catalogue.dataset_for(meta)[0], selection.index)
     elif selection.kind == "free":
-        show_free(model, md, selection.x, selection.y, in_page)
+        show_free(model, md, selection.x, selection.y)
     else:
         show_region(model, md, selection.indices)
 
@@ -58,13 +61,13 @@ def factor_text(md, name: str, i: int) -> str:
     return md.factor_categories[name][int(value)] if name in md.factor_categories else f"{value:.3g}"
 
 
-def show_free(model, md, x: float, y: float, in_page: bool = False) -> None:
+def show_free(model, md, x: float, y: float) -> None:
+    """A free click the server decodes (where the page decodes, ui/js/decoded.js shows all of this itself)."""
     from vae_core.analysis.latent import decode_points  # first paint: torch comes after the map
 
     z = md.projection.inverse([[x, y]])
     st.markdown(f"**Decoded at** ({x:.2f}, {y:.2f})")
-    if not in_page:  # else the page has drawn it already, above (ui/js/decoded.js)
-        st.image(crisp(decode_points(model, z, session.image_shown())[0], width=256), caption="decoded image", width=256)
+    st.image(crisp(decode_points(model, z, session.image_shown())[0], width=256), caption="decoded image", width=256)
     if hasattr(md.projection, "round_trip_error"):  # a nonlinear map: say how far to trust its inverse
         error = float(md.projection.round_trip_error([[x, y]])[0])
         width = md.x_range[1] - md.x_range[0]

@@ -7,13 +7,15 @@ import streamlit as st
 
 from ui import catalogue, session
 from ui.explore.address import write_link
-from ui.explore.browser_decode import decoded_image, page_decodes
+from ui.explore.browser_decode import decoded_grid, decoded_image, page_decodes
 from ui.explore.clicked import selection_panel
 from ui.explore.controls import ELLIPSE_SAMPLE
 from ui.explore.details import estimates_panel
-from ui.explore.map_state import current_selection, map_chart_key
+from ui.explore.map_state import CLEARED, current_selection, map_chart_key
 from ui.figures import aggregate_posterior_traces, latent_map, round_trip_shading
+from ui.geometry import click_radius
 from ui.images import grid
+from ui.navigation import guarded
 from ui.selection import show_selection
 from ui.text import plain
 from vae_core.stats.estimators import density_grid
@@ -71,9 +73,8 @@ def map_figure(path: str, mtime: int, projection: str, digest: str, ellipses: bo
 
 
 def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
-    """The map and what a click on it shows. A fragment: a click reruns only this, not the page around it."""
-    selection = current_selection(view, md)
-    write_link(row.name, projection, selection)
+    """The map and what a click on it shows. A fragment: a box or lasso selection reruns only this, not the page
+    around it; a click reruns less still (click_panel)."""
     map_col, side_col = st.columns([4, 3], gap="medium")
     with map_col:
         underlay = "aggregate" if choices.get("aggregate") else "errors" if choices.get("errors") else ""
@@ -86,17 +87,44 @@ def map_and_panel(row, md, view: str, projection: str, choices: dict) -> None:
             selection_mode=("box", "lasso"),  # clicks come from ui.selection, never dropped
             config={"displaylogo": False, "scrollZoom": False},
         )  # the wheel scrolls the page, not the axes
-        show_selection(selection, view, key="explore_selection")
     with side_col:
-        with st.container(border=True):
-            in_page = choices["page_view"] is not None and page_decodes(row)
-            free = selection is not None and selection.kind == "free" and in_page
-            decoded_image(choices["page_view"], (selection.x, selection.y) if free else None)  # first: it stays put
-            selection_panel(row, md, view, selection, choices["label"], in_page)
+        st.fragment(guarded(click_panel))(row, md, view, projection, choices)
         if choices["manifold"]:
-            under = "" if choices["label"] is None else f", under the label {plain(md.label_name(choices['label']))}"
-            st.image(
-                manifold_image(row.path, row.mtime, choices["grid_n"], projection, session.image_shown(), choices["label"], md),
-                caption=f"Decoded manifold: {choices['grid_n']}×{choices['grid_n']} grid over the map's region{under}",
-            )
+            manifold(row, md, projection, choices)
         estimates_panel(row)
+
+
+def manifold(row, md, projection: str, choices: dict) -> None:
+    """The decoded grid over the map: by the page where it holds the decoder (the server computes only the grid's
+    codes), else by the server (cached)."""
+    n, label = choices["grid_n"], choices["label"]
+    under = "" if label is None else f", under the label {plain(md.label_name(label))}"
+    caption = f"Decoded manifold: {n}×{n} grid over the map's region{under}"
+    if choices["page_view"] is not None and page_decodes(row):
+        from vae_core.analysis.latent import grid_points  # first paint: torch comes after the map
+
+        codes = md.projection.inverse(grid_points(md.x_range, md.y_range, n))
+        decoded_grid(choices["page_view"], codes, n, max(520, 24 * n), "explore_manifold_grid", "the decoded manifold")
+        st.caption(caption)
+    else:
+        st.image(manifold_image(row.path, row.mtime, n, projection, session.image_shown(), label, md), caption=caption)
+
+
+def click_panel(row, md, view: str, projection: str, choices: dict) -> None:
+    """What a click shows, and the map's click listener (ui.selection), in a fragment of their own inside the map's:
+    a click reruns only this. The map's figure is not sent again (st.plotly_chart serializes it at every run), nor
+    the manifold or the estimates; where the page decodes a free click, this loads no model and decodes nothing, so
+    the server's part of a click is the coordinates, z and the "Use as A/B" buttons (BENCHMARKS.md, section 15)."""
+    if st.session_state.pop(CLEARED, False):  # the chart's own box or lasso is emptied by a new key: the map's run
+        st.rerun()
+    selection = current_selection(view, md)
+    write_link(row.name, projection, selection)
+    in_page = choices["page_view"] is not None and page_decodes(row)
+    free = selection is not None and selection.kind == "free" and in_page
+    # while the panel shows a free point drawn by the page, the page keeps the next free clicks to itself
+    local = dict(view=choices["page_view"], radius=click_radius(md.x_range, md.y_range)) if free else None
+    show_selection(selection, view, key="explore_selection", local=local)  # draws the ring on the map: no layout
+    with st.container(border=True):
+        point = (selection.x, selection.y) if free else None
+        decoded_image(choices["page_view"], point, md, view)  # first: it stays put
+        selection_panel(row, md, view, selection, choices["label"], in_page)

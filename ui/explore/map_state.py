@@ -20,9 +20,19 @@ def map_chart_key(view: str) -> str:
     return f"map:{view}" + (f":{clears}" if clears else "")
 
 
+CLEARED = "_map_cleared"  # set by Clear selection: the click's panel then reruns the whole page (ui/explore/map.py)
+
+
 def clear_selection(view: str) -> None:
     remember_selection(view, None)
     st.session_state[f"map-clears:{view}"] = st.session_state.get(f"map-clears:{view}", 0) + 1
+
+
+def clear_by_button(view: str) -> None:
+    """Clear selection, pressed in the click's panel: the map's chart needs its new key, which only a run of the map
+    gives it (the button reruns just the panel's fragment)."""
+    clear_selection(view)
+    st.session_state[CLEARED] = True
 
 
 def map_event(view: str):

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ui import session
+from ui.explore.browser_decode import decoded_grid
 from ui.export import points_csv
 from ui.figures import overlay_map, path_trace, point_trace
 from ui.generate.downloads import downloads
@@ -15,7 +16,8 @@ from vae_core.analysis.latent import decode_points, interpolate
 PATH_COLORS = {"linear": "black", "slerp": "#d4007a"}
 
 
-def interpolation_section(model, md, data, name: str) -> None:
+def interpolation_section(model, md, data, name: str, view: str | None = None) -> None:
+    """view: the page decoder's view (ui/generate/in_page.py), or None where the server decodes."""
     st.caption(
         "The decoded path between two latent points. Linear goes straight; spherical (slerp) keeps "
         "to the shell where a Gaussian prior's mass lies in many dimensions (White 2016). "
@@ -36,13 +38,17 @@ def interpolation_section(model, md, data, name: str) -> None:
     steps = options.slider("Steps", 3, 20, 10, key="gen_steps")
     paths = {method: interpolate(a[0], b[0], steps, method) for method in PATH_COLORS}
     z = np.concatenate(list(paths.values()))
-    images = decode_points(model, z, session.image_shown())
     xy = md.projection.transform(z)
     grid_col, map_col = st.columns([3, 2])
-    grid_col.image(
-        grid(images, nrow=steps, width=max(640, 56 * steps)),
-        caption=f"From A ({plain(a[1])}) to B ({plain(b[1])}). Top row: linear. Bottom row: spherical (slerp).",
-    )
+    caption = f"From A ({plain(a[1])}) to B ({plain(b[1])}). Top row: linear. Bottom row: spherical (slerp)."
+    if view is not None:  # the page decodes; the server only for the PNG, when it is asked for
+        with grid_col:
+            decoded_grid(view, z, steps, max(640, 56 * steps), "gen_interp_grid", "the interpolation")
+            st.caption(caption)
+        images = lambda: decode_points(model, z, session.image_shown())  # noqa: E731
+    else:
+        images = decode_points(model, z, session.image_shown())
+        grid_col.image(grid(images, nrow=steps, width=max(640, 56 * steps)), caption=caption)
     ends = np.stack([xy[0], xy[steps - 1]])
     overlays = [
         path_trace(m, xy[i * steps : (i + 1) * steps], c, text=[f"t = {t:.2f}" for t in np.linspace(0, 1, steps)])

@@ -7,6 +7,7 @@ import torch
 from ui import session
 from ui.export import points_csv
 from ui.generate.downloads import downloads
+from ui.generate.in_page import traversal_row
 from ui.generate.latent_choice import choose_latent, valid_picks
 from ui.images import grid
 from ui.text import plain
@@ -36,6 +37,13 @@ def factor_of_each_dimension(path: str, mtime: int, _md) -> list[tuple[str, floa
     return [(_md.factor_names[k], share) for k, share in best_factors(_md.mu, _md.factors)]
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def prior_spread(path: str, mtime: int, view: str, _model) -> float:
+    """sample_spread, once per model, label and image shown (`view` holds both): a traversal row's yardstick, which
+    the page needs to say that a row changes little (ui/js/decoded_grid.js)."""
+    return sample_spread(_model, view.rsplit("|", 1)[1])
+
+
 CAPTURES = 0.1  # a share of a factor's entropy below this is not worth naming: noise in the estimate
 
 
@@ -48,7 +56,8 @@ def dimension_label(d: int, kl: list[float] | None, factors: list[tuple[str, flo
     return text
 
 
-def traversal_section(model, md, data, meta: CheckpointMeta, row) -> None:
+def traversal_section(model, md, data, meta: CheckpointMeta, row, view: str | None = None) -> None:
+    """view: the page decoder's view (ui/generate/in_page.py), or None where the server decodes."""
     name = row.name
     factors = factor_of_each_dimension(row.path, row.mtime, md)
     st.caption(
@@ -75,18 +84,29 @@ def traversal_section(model, md, data, meta: CheckpointMeta, row) -> None:
     if latent_dim > 2:
         rows = order[: range_col.slider("Dimensions shown", 1, latent_dim, min(latent_dim, 10), key="gen_dims")]
     z = traverse(chosen[0], rows, span, steps)
-    images = decode_points(model, z, session.image_shown())
-    effects = row_effects(images, steps, sample_spread(model, session.image_shown()))
-    for r, d in enumerate(rows):
-        label_col, image_col = st.columns([1, 7], vertical_alignment="center")
-        label_col.markdown(dimension_label(d, kl, factors) + ("  \n*changes little*" if effects[r] < LITTLE else ""))
-        image_col.image(grid(images[r * steps : (r + 1) * steps], nrow=steps, width=620))
+    if view is not None:  # the page decodes, and says which rows change little; the server decodes only for the PNG
+        between = prior_spread(row.path, row.mtime, view, model)
+        for r, d in enumerate(rows):
+            label_col, image_col = st.columns([1, 7], vertical_alignment="center")
+            label_col.markdown(dimension_label(d, kl, factors))
+            with image_col:
+                traversal_row(view, z[r * steps : (r + 1) * steps], steps, f"gen_traverse_row_{r}", f"z{d + 1} swept", between)
+        images = lambda: decode_points(model, z, session.image_shown())  # noqa: E731
+        effects = None  # the page marks the rows (under them) and cannot tell the server which
+    else:
+        images = decode_points(model, z, session.image_shown())
+        effects = row_effects(images, steps, sample_spread(model, session.image_shown()))
+        for r, d in enumerate(rows):
+            label_col, image_col = st.columns([1, 7], vertical_alignment="center")
+            label_col.markdown(dimension_label(d, kl, factors) + ("  \n*changes little*" if effects[r] < LITTLE else ""))
+            image_col.image(grid(images[r * steps : (r + 1) * steps], nrow=steps, width=620))
     st.caption(
         f"Through {chosen[1]}; columns from −{span:g} to {span:g}."
         + (
-            f" *Changes little*: the row moves the image by under {LITTLE:.0%} of what separates two prior samples, "
+            f" *Changes little*{' (under a row)' if effects is None else ''}: the row moves the image by under "
+            f"{LITTLE:.0%} of what separates two prior samples, "
             "so the decoder ignores that dimension here."
-            if min(effects) < LITTLE
+            if effects is None or min(effects) < LITTLE
             else ""
         )
         + ("" if kl is not None else " No KL per dimension is known for this model: natural order.")

@@ -70,11 +70,14 @@ async function makeDecoder(urls, key, bytes) {
     decoder.failed = String((err && err.message) || err).slice(0, 200);
     if (decoder.onFail) decoder.onFail(decoder.failed);
   };
-  decoder.decode = (points) => {
+  // points: map positions (turned into codes by the map's projection); or with codes, the latent codes themselves,
+  // flat (n * latent_dim), as Generate's views give them
+  decoder.decode = (points, codes = null) => {
     const info = decoder.info;
     const run = async () => {
       if (!decoder.ready) throw new Error(decoder.failed || "the decoder is not ready");
-      const n = points.length, feeds = {z: new ort.Tensor("float32", toLatent(info, points), [n, info.latent_dim])};
+      const n = codes ? codes.length / info.latent_dim : points.length;
+      const feeds = {z: new ort.Tensor("float32", codes || toLatent(info, points), [n, info.latent_dim])};
       if (info.num_classes) {  // a conditional model: the label chosen beside the map, one-hot
         const y = new Float32Array(n * info.num_classes);
         for (let i = 0; i < n; i++) y[i * info.num_classes + info.label] = 1;
@@ -82,8 +85,9 @@ async function makeDecoder(urls, key, bytes) {
       }
       try {
         const images = toImages(info, await session.run(feeds));
-        // for tests and benchmarks: the floats behind the last image drawn, and what they were decoded under
-        decoder.last = {points, images: Array.from(images), shape: info.image_shape, label: info.label, shown: info.shown};
+        // for tests and benchmarks: the floats behind the last point's image, and what they were decoded under (a
+        // grid of codes keeps its own: decoded_grid.js)
+        if (points) decoder.last = {points, images: Array.from(images), shape: info.image_shape, label: info.label, shown: info.shown};
         return images;
       } catch (err) {
         decoder.fail(err);

@@ -46,6 +46,41 @@ function mapPosition(gd, e) {
   return {x: gd._fullLayout.xaxis.p2c(px), y: gd._fullLayout.yaxis.p2c(py)};
 }
 
+// A free click the page decodes, while the server's panel already shows a free point, stays in the page: the panel's
+// image, point, z and buttons are the page's own (decoded.js), so the server need not run at all (a rerun of even
+// the smallest fragment costs it tens of ms of CPU). The page draws the ring and writes the address itself; the
+// server hears of the point when a button asks for it, or reads it from the address at its next run of the page.
+// A click on a dot (its test image and reconstruction are the server's), or anything unsure, goes to the server.
+// local: {view, radius, ring} from the server (ui/selection.py), or null.
+function keptInPage(local, at) {
+  const decoder = window.__vaeDecoder, gd = mapChart();
+  if (!decoder || !decoder.ready || decoder.view !== local.view || nearDot(gd, at, local.radius)) return false;
+  // the ring: drawn by syncShapes' timer within 100 ms, after the image (a relayout holds the page for ~20 ms)
+  window.__vaeSelection = [{...local.ring, xanchor: at.x, yanchor: at.y}];
+  const params = new URLSearchParams(window.location.search);
+  params.delete("point");
+  params.set("x", at.x.toPrecision(4));
+  params.set("y", at.y.toPrecision(4));
+  window.history.replaceState(window.history.state, "", `${window.location.pathname}?${params}`);
+  return true;
+}
+
+// Whether a data point lies within radius of the click, as ui.geometry.click_selection decides: the map's points are
+// the traces that carry customdata (a test image's index). True when the chart cannot tell: then the server decides.
+function nearDot(gd, at, radius) {
+  const traces = gd && gd._fullData;
+  if (!traces) return true;
+  for (const trace of traces) {
+    if (!trace.customdata) continue;
+    const xs = trace.x, ys = trace.y;
+    if (!xs || !ys || typeof xs.length !== "number") return true;
+    for (let i = 0; i < xs.length; i++) {
+      if ((xs[i] - at.x) ** 2 + (ys[i] - at.y) ** 2 <= radius * radius) return true;
+    }
+  }
+  return false;
+}
+
 // Each click is numbered, and sent again every RESEND_MS until the server says it has it (data.seen): Streamlit can
 // lose a widget's update that arrives while the page's script is still running. The server takes each number once.
 function installClicks() {
@@ -65,9 +100,12 @@ function installClicks() {
     if (Math.hypot(e.clientX - down.x, e.clientY - down.y) > CLICK_SLOP_PX) return;  // a drag
     const at = mapPosition(mapChart(), e);
     if (!at) return;
+    const local = !!clicks.local && keptInPage(clicks.local, at);
+    clicks.localRing = local ? window.__vaeSelection : null;
+    // the page's own decoder (decoded.js) draws the spot at once
+    window.dispatchEvent(new CustomEvent("vae-map-click", {detail: {x: at.x, y: at.y, local}}));
+    if (local) return;
     window.__vaeClickNumber = (window.__vaeClickNumber || 0) + 1;  // per page, as the session is
-    // the page's own decoder (decoded.js) draws the spot at once; the server still hears of the click
-    window.dispatchEvent(new CustomEvent("vae-map-click", {detail: {x: at.x, y: at.y}}));
     clicks.pending = {x: at.x, y: at.y, n: window.__vaeClickNumber, attempt: 0};
     send();
   };
@@ -90,9 +128,14 @@ function installClicks() {
 // last cleanup it was given when the element goes (another page).
 export default function (component) {
   const data = component.data || {};
-  window.__vaeSelection = data.shapes || [];
   const clicks = window.__vaeClicks || (window.__vaeClicks = installClicks());
+  // the server's selection as it last said it; while it says the same, a ring the page moved since stays where it is
+  const said = JSON.stringify(data.shapes || []);
+  if (said !== clicks.said) clicks.localRing = null;
+  clicks.said = said;
+  window.__vaeSelection = clicks.localRing || data.shapes || [];
   clicks.send = component.setStateValue;
+  clicks.local = data.local || null;
   clicks.seen(data.seen || 0);
   syncShapes();
   if (!window.__vaeSelectionTimer) window.__vaeSelectionTimer = setInterval(syncShapes, 100);
