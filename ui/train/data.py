@@ -117,8 +117,8 @@ def sprite_controls(choice: dict) -> None:
         step=500,
         key="train_sprites_n",
         persist_state="session",
-        help=f"Factor combinations drawn at random; {sprites.DEFAULT_N:,} train the "
-        "default model's 30 epochs in about a minute on two cores.",
+        help=f"Factor combinations drawn at random; {sprites.DEFAULT_N:,} train the default model's 30 epochs in "
+        "minutes on two cores (7 min 20 s on a busy 2-core Xeon, BENCHMARKS.md); fewer train faster.",
     )
 
 

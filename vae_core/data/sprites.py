@@ -21,7 +21,7 @@ POSITIONS = np.linspace(0.0, 1.0, 32)
 FACTOR_NAMES = ("shape", "scale", "orientation", "pos_x", "pos_y")
 FACTOR_VALUES = (np.arange(len(SHAPES), dtype=float), SCALES, ORIENTATIONS, POSITIONS, POSITIONS)
 
-DEFAULT_N = 2500  # trains the default conv model's 30 epochs in about a minute on 2 cores (BENCHMARKS.md)
+DEFAULT_N = 2500  # the default conv model's 30 epochs on them take minutes on 2 cores (BENCHMARKS.md, section 17)
 DEFAULT_SIZE = 64
 MAX_N = 200_000
 HALF_SIZE = 0.16  # a shape's half-width at scale 1, as a share of the image side
