@@ -6,10 +6,12 @@ from __future__ import annotations
 import gzip
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,6 +47,42 @@ def warn_if_busy(limit: float = 0.5) -> None:
             file=sys.stderr,
             flush=True,
         )
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds the whole machine spent busy, CPU seconds of this process and its waited-for children)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    ours = sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"), ours
+
+
+@contextmanager
+def others_cpu(result: dict):
+    """Sets result["others_cpu"]: the share of the machine's CPUs that other processes used while the block ran
+    (0: it had the machine to itself, 1: others kept every core busy). On a shared machine it says which runs
+    were measured beside someone else's work."""
+    t0, (busy0, ours0) = time.perf_counter(), _cpu_seconds()
+    yield
+    busy, ours = _cpu_seconds()
+    capacity = (time.perf_counter() - t0) * (os.cpu_count() or 1)
+    result["others_cpu"] = max(0.0, (busy - busy0) - (ours - ours0)) / capacity
+
+
+def wait_until_quiet(max_share: float, sample_s: float = 2.0, max_wait_s: float = 600) -> dict:
+    """Wait until other processes use at most max_share of the machine's CPUs over sample_s seconds (or max_wait_s
+    passed): a run on a shared machine then starts on a quiet machine, though someone may start work during it.
+    -> {"waited_s", "others_cpu_before"} for the record."""
+    t0, seen = time.perf_counter(), {}
+    while True:
+        with others_cpu(seen):
+            time.sleep(sample_s)
+        if seen["others_cpu"] <= max_share or time.perf_counter() - t0 > max_wait_s:
+            return dict(waited_s=time.perf_counter() - t0, others_cpu_before=seen["others_cpu"])
 
 
 def source_images() -> tuple[np.ndarray, np.ndarray, str]:

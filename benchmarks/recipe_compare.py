@@ -1,7 +1,7 @@
 """vae_core against the pytorch/examples VAE recipe: training speed and model quality, same data, same epochs.
 
     .venv/bin/python benchmarks/recipe_compare.py [--epochs 10] [--rounds 3] [--iwae-k 100] [--json out.json]
-        [--contenders mlp,recipe,conv,recipe-memory] [--vary-seed]
+        [--contenders mlp,recipe,conv,recipe-memory] [--vary-seed] [--speed-only] [--wait-quiet SHARE]
 
 Data: the real MNIST test split (10,000 images; sklearn digits when it is missing), written once as PNGs
 in class sub-folders. vae_core loads the folder with its own loader and seeded split (8,000 train /
@@ -13,7 +13,15 @@ Contenders, each a separate process, seed 0 (--vary-seed: seed = round), CPU, ba
   recipe         the recipe: DataLoader over ImageFolder, per-sample ToTensor, PNGs decoded every epoch
   conv           python -m vae_core train --arch conv --latent-dim 20 (default channels)
   recipe-memory  the recipe over images decoded once, converted per sample like datasets.MNIST
-Rounds rotate the order so machine noise hits every contender alike; the table gives medians.
+Rounds rotate the order so machine noise hits every contender alike; the table gives medians. With two
+contenders the rounds alternate them (A B, B A, A B, ...), so each whole-process ratio is also taken per
+round, the two runs next to each other: on a shared machine that paired ratio is the steadier figure.
+"others' CPU" is the share of the CPUs other processes used during a run (median per contender); on a shared
+machine --wait-quiet SHARE starts each run only once others use at most that share, and runs again (up to 5
+tries) a run during which they used more; a last line gives the whole process over the quiet runs alone
+(others' CPU at most 10% while it ran).
+vae_core's folder cache lives in the temporary folder (VAE_EXPLORER_CACHE), filled once before the rounds:
+every vae_core run loads the folder as a user's second run does, and nothing is left in the user's cache.
 
 Speed: whole-process wall time (launch to exit: imports, data loading, training, a test pass per epoch,
 saving) and training samples/s = training images / train-loop seconds of an epoch (test pass
@@ -22,13 +30,15 @@ checkpoint history, the recipe's from a clock around its train(epoch).
 Quality: every model is scored by the same code, `python -m vae_core eval --json --iwae-k K` on the
 2,000 test images; the recipe's weights are copied into the identical vae_core MLP first (sigmoid +
 BCE there, BCE-with-logits here: the same function, checked on a batch). "own final test loss" is what
-each engine itself reported after its last epoch (a different noise draw, same quantity).
+each engine itself reported after its last epoch (a different noise draw, same quantity). --speed-only
+skips the scoring (the timings do not depend on it; it only makes a round longer).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -42,7 +52,16 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from bench_common import ROOT, epoch_train_seconds, machine_line, source_images, warn_if_busy, write_png_folder  # noqa: E402
+from bench_common import (  # noqa: E402
+    ROOT,
+    epoch_train_seconds,
+    machine_line,
+    others_cpu,
+    source_images,
+    wait_until_quiet,
+    warn_if_busy,
+    write_png_folder,
+)
 from recipe_pytorch_examples import VAE as RecipeVAE  # noqa: E402
 from recipe_pytorch_examples import loss_function  # noqa: E402
 
@@ -61,7 +80,7 @@ def prepare(work: Path):
     files = sorted(p for p in folder.rglob("*.png"))  # the order vae_core's folder loader reads them in
     # vae_core's own split code applied to file numbers instead of images gives the split's files
     o = data.options
-    idx = _split("files", torch.arange(len(files)), torch.arange(len(files)), [], o["test_fraction"], o["split_seed"], {})
+    idx = _split("files", torch.arange(len(files)), torch.arange(len(files)), [], o.test_fraction, o.split_seed, o)
     split = {
         part: [str(files[i].relative_to(folder)) for i in ids.tolist()]
         for part, ids in (("train", idx.train_x), ("test", idx.test_x))
@@ -79,11 +98,14 @@ def check_same_images(folder: Path, files: list[str], x: torch.Tensor) -> None:
         raise RuntimeError("the recipe's split files do not hold vae_core's split images")
 
 
-def timed(cmd: list[str], log: Path) -> float:
-    t0 = time.perf_counter()
-    with open(log, "w") as f:
+def timed(cmd: list[str], log: Path) -> tuple[float, float]:
+    """Whole-process seconds of a command, and the share of the CPUs that other processes used meanwhile."""
+    seen: dict = {}
+    with others_cpu(seen), open(log, "w") as f:
+        t0 = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, check=True)
-    return time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+    return wall, seen["others_cpu"]
 
 
 def run_vae_core(arch: str, folder: Path, out: Path, epochs: int, seed: int, n_train: int) -> dict:
@@ -114,10 +136,11 @@ def run_vae_core(arch: str, folder: Path, out: Path, epochs: int, seed: int, n_t
     ]
     if arch == "mlp":
         cmd += ["--hidden", "400"]
-    wall = timed(cmd, out / "log.txt")
+    wall, others = timed(cmd, out / "log.txt")
     _, meta = load_checkpoint(out / "model.pt")
     return dict(
         wall_s=wall,
+        others_cpu=others,
         epoch_train_s=epoch_train_seconds(meta.history, n_train, BATCH),
         own_test_loss=meta.metrics["test_loss"],
         checkpoint=str(out / "model.pt"),
@@ -141,11 +164,15 @@ def run_recipe(source: str, folder: Path, split_file: Path, out: Path, epochs: i
         "--source",
         source,
     ]
-    wall = timed(cmd, out.with_suffix(".log"))
+    wall, others = timed(cmd, out.with_suffix(".log"))
     metrics = json.loads((out / "metrics.json").read_text())
     checkpoint = recipe_as_vae_core(out / "model.pt", data, out / "as-vae-core.pt")
     return dict(
-        wall_s=wall, epoch_train_s=metrics["epoch_train_s"], own_test_loss=metrics["test_loss"][-1], checkpoint=str(checkpoint)
+        wall_s=wall,
+        others_cpu=others,
+        epoch_train_s=metrics["epoch_train_s"],
+        own_test_loss=metrics["test_loss"][-1],
+        checkpoint=str(checkpoint),
     )
 
 
@@ -208,48 +235,100 @@ def run_one(name: str, work: Path, args, seed: int, folder, data, split_file) ->
         source = "memory" if name == "recipe-memory" else "folder"
         result = run_recipe(source, folder, split_file, out, args.epochs, seed, data)
     result["samples_per_s"] = statistics.median(len(data.train_x) / s for s in result["epoch_train_s"])
-    result["eval"] = evaluate(result.pop("checkpoint"), args.iwae_k)  # the file goes with the temp folder
+    checkpoint = result.pop("checkpoint")
+    if not args.speed_only:
+        result["eval"] = evaluate(checkpoint, args.iwae_k)  # the file goes with the temp folder
     return result
 
 
+QUIET = 0.1  # a run during which other processes used at most this share of the CPUs counts as a quiet one
+
+
+TRIES = 5  # --wait-quiet: how many times a run that others disturbed is run, the last one kept either way
+
+
+def run_quietly(name: str, r: int, work: Path, args, seed: int, folder, data, split_file) -> dict:
+    """run_one; with --wait-quiet SHARE, started once other processes use at most SHARE of the CPUs, and run again
+    when they used more than that while it ran (a shared machine's other work slows both engines, by up to tens
+    of times). The result says how many tries it took."""
+    for tries in range(1, TRIES + 1):
+        gate = wait_until_quiet(args.wait_quiet) if args.wait_quiet is not None else {}
+        result = run_one(name, work / f"round{r}-try{tries}", args, seed, folder, data, split_file)
+        if args.wait_quiet is None or result["others_cpu"] <= args.wait_quiet or tries == TRIES:
+            return dict(tries=tries, **gate, **result)
+        print(
+            f"round {r} {name}: {result['wall_s']:.1f} s, others used {result['others_cpu']:.0%} of the CPUs: run again",
+            file=sys.stderr,
+            flush=True,
+        )
+    raise AssertionError("unreachable")
+
+
 def summarize(runs: list[dict], contenders: list[str]) -> dict:
-    """Medians per contender (quality also as [min, max]), and speed ratios against each recipe variant run."""
+    """Medians per contender (whole process and quality also as [min, max]), and speed ratios against each
+    recipe variant run: of the medians, and the median of the per-round ratios (the runs of a round side by side).
+    The whole process also over the quiet runs alone (others' CPU at most QUIET), where there are any."""
+    scored = all("eval" in r for r in runs)
+    speed, quality = ("wall_s", "samples_per_s", "others_cpu"), ("test_loss", "iwae_nll", "own_test_loss", "active_units")
     summary = {}
     for name in contenders:
-        mine = [dict(r, **r["eval"]) for r in runs if r["contender"] == name]
-        s = {
-            k: statistics.median(r[k] for r in mine)
-            for k in ("wall_s", "samples_per_s", "test_loss", "iwae_nll", "own_test_loss", "active_units")
-        }
-        s.update({f"{k}_range": [min(r[k] for r in mine), max(r[k] for r in mine)] for k in ("test_loss", "iwae_nll")})
+        mine = [dict(r, **r.get("eval", {})) for r in runs if r["contender"] == name]
+        s = {k: statistics.median(r[k] for r in mine) for k in speed + (quality if scored else ())}
+        ranged = ("wall_s",) + (("test_loss", "iwae_nll") if scored else ())
+        s.update({f"{k}_range": [min(r[k] for r in mine), max(r[k] for r in mine)] for k in ranged})
+        quiet = [r["wall_s"] for r in mine if r["others_cpu"] <= QUIET]
+        s.update(quiet_runs=len(quiet), wall_s_quiet=statistics.median(quiet) if quiet else None)
         summary[name] = s
+    wall = {(r["round"], r["contender"]): r["wall_s"] for r in runs}
     for base in ("recipe", "recipe-memory"):
-        for s in summary.values() if base in summary else ():
+        for name, s in summary.items() if base in summary else ():
             s[f"x_{base}_samples_per_s"] = s["samples_per_s"] / summary[base]["samples_per_s"]
             s[f"x_{base}_wall"] = summary[base]["wall_s"] / s["wall_s"]
+            paired = [wall[r, base] / wall[r, name] for r, c in wall if c == name and (r, base) in wall]
+            s[f"x_{base}_wall_per_round"] = paired
+            s[f"x_{base}_wall_paired"] = statistics.median(paired)
+            if s["wall_s_quiet"] and summary[base]["wall_s_quiet"]:
+                s[f"x_{base}_wall_quiet"] = summary[base]["wall_s_quiet"] / s["wall_s_quiet"]
     return summary
 
 
 def table(summary: dict, iwae_k: int) -> str:
     """Ratios against the folder recipe (it reads the same files as vae_core); a line each against recipe-memory."""
     base = "recipe" if "recipe" in summary else "recipe-memory"
-    rows = [
+    scored = all("test_loss" in s for s in summary.values())
+    header = (
         f"| contender | whole process (s) | train samples/s | x {base} (samples/s) | x {base} (wall) "
-        f"| test -ELBO | IWAE-{iwae_k} NLL | own final test loss | active units |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
+        f"| x {base} (wall, per round) | others' CPU |"
+    )
+    if scored:
+        header += f" test -ELBO | IWAE-{iwae_k} NLL | own final test loss | active units |"
+    rows = [header, "| --- " * (header.count(" | ") + 1) + "|"]
     for name, s in summary.items():
         cells = [
-            f"{s['wall_s']:.1f}",
+            _with_range(s["wall_s"], s["wall_s_range"], 1),
             f"{s['samples_per_s']:,.0f}",
             f"{s.get(f'x_{base}_samples_per_s', 0):.2f}",
             f"{s.get(f'x_{base}_wall', 0):.2f}",
-            _with_range(s["test_loss"], s["test_loss_range"]),
-            _with_range(s["iwae_nll"], s["iwae_nll_range"]),
-            f"{s['own_test_loss']:.2f}",
-            f"{s['active_units']:.0f}",
+            f"{s.get(f'x_{base}_wall_paired', 0):.2f}",
+            f"{s['others_cpu']:.0%}",
         ]
+        if scored:
+            cells += [
+                _with_range(s["test_loss"], s["test_loss_range"]),
+                _with_range(s["iwae_nll"], s["iwae_nll_range"]),
+                f"{s['own_test_loss']:.2f}",
+                f"{s['active_units']:.0f}",
+            ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    rows.append(
+        f"\nQuiet runs only (others' CPU at most {QUIET:.0%} during the run): "
+        + ", ".join(
+            f"{name} {s['quiet_runs']} run(s)"
+            + (f", median {s['wall_s_quiet']:.1f} s" if s["quiet_runs"] else "")
+            + (f", x{s[f'x_{base}_wall_quiet']:.2f} {base} (wall)" if f"x_{base}_wall_quiet" in s and name != base else "")
+            for name, s in summary.items()
+        )
+    )
     if base == "recipe" and "recipe-memory" in summary:
         rows.append(
             "\nAgainst recipe-memory (the recipe's in-memory path, as torchvision.datasets.MNIST): "
@@ -262,8 +341,9 @@ def table(summary: dict, iwae_k: int) -> str:
     return "\n".join(rows)
 
 
-def _with_range(median: float, span: list[float]) -> str:
-    return f"{median:.2f}" if span[0] == span[1] else f"{median:.2f} [{span[0]:.2f}, {span[1]:.2f}]"
+def _with_range(median: float, span: list[float], digits: int = 2) -> str:
+    m, lo, hi = (f"{v:.{digits}f}" for v in (median, *span))
+    return m if lo == hi else f"{m} [{lo}, {hi}]"
 
 
 def main() -> None:
@@ -278,6 +358,14 @@ def main() -> None:
     )
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated, from the default")
     parser.add_argument("--json", help="write the raw numbers here")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        metavar="SHARE",
+        help="on a shared machine: start each run only once other processes use at most this share of the CPUs "
+        f"(e.g. 0.15; at most 10 minutes' wait), and run it again (up to {TRIES} tries) when they used more meanwhile",
+    )
+    parser.add_argument("--speed-only", action="store_true", help="time only: do not score the models with vae_core eval")
     args = parser.parse_args()
     machine = machine_line()  # the load average before this script adds its own
     warn_if_busy()
@@ -286,16 +374,19 @@ def main() -> None:
         parser.error(f"unknown contenders: {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory(prefix="recipe-compare-") as tmp:
         work = Path(tmp)
+        os.environ["VAE_EXPLORER_CACHE"] = str(work / "cache")  # read by prepare's load and every vae_core run
         folder, data, split_file, description = prepare(work)
         runs = []
         for r in range(args.rounds):
             for name in contenders[r % len(contenders) :] + contenders[: r % len(contenders)]:
                 seed = r if args.vary_seed else 0
-                result = run_one(name, work / f"round{r}", args, seed, folder, data, split_file)
+                result = run_quietly(name, r, work, args, seed, folder, data, split_file)
                 runs.append(dict(round=r, seed=seed, contender=name, **result))
+                scores = result.get("eval")
                 print(
                     f"round {r} {name}: {result['wall_s']:.1f} s, {result['samples_per_s']:,.0f} samples/s, "
-                    f"test -ELBO {result['eval']['test_loss']:.2f}, IWAE NLL {result['eval']['iwae_nll']:.2f}",
+                    f"others' CPU {result['others_cpu']:.0%}"
+                    + (f", test -ELBO {scores['test_loss']:.2f}, IWAE NLL {scores['iwae_nll']:.2f}" if scores else ""),
                     file=sys.stderr,
                     flush=True,
                 )
@@ -304,8 +395,9 @@ def main() -> None:
     header = (
         f"{machine}\n\nData: {description}; {len(data.train_x):,} train / {len(data.test_x):,} test "
         f"{'x'.join(map(str, data.image_shape))} images. Epochs: {args.epochs}, {seeds}, CPU; medians over "
-        f"rounds: {args.rounds} [min, max where they differ]. Losses: nats per image on the test split, "
-        "scored by `vae_core eval`.\n"
+        f"rounds: {args.rounds} [min, max where they differ]."
+        + ("" if args.speed_only else " Losses: nats per image on the test split, scored by `vae_core eval`.")
+        + "\n"
     )
     print(header)
     print(table(summary, args.iwae_k))
@@ -318,7 +410,7 @@ def main() -> None:
             epochs=args.epochs,
             rounds=args.rounds,
             vary_seed=args.vary_seed,
-            iwae_k=args.iwae_k,
+            iwae_k=None if args.speed_only else args.iwae_k,
             summary=summary,
             runs=runs,
         )
