@@ -76,12 +76,20 @@ def streamlit_process(
         "--server.fileWatcherType",
         "none",
     ]
+    with served(cmd, port, "/_stcore/health", "streamlit", timeout, cwd=root, env={**os.environ, **(env or {})}) as served_at:
+        yield served_at
+
+
+@contextmanager
+def served(cmd: list, port: int, health: str, name: str, timeout: float, cwd=None, env=None):
+    """Start a server (the app, JupyterLab, marimo) whose output goes to test-artifacts/NAME-PORT.log; yield its base
+    URL and its process once `health` (a path) answers; stop it afterwards."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    log = open(ARTIFACTS / f"{name}-{port}.log", "w")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url, proc, timeout, log.name)
+        wait_until_serving(url + health, proc, timeout, name, log.name)
         yield url, proc
     finally:
         proc.terminate()
@@ -97,18 +105,32 @@ def server_log(url: str) -> str:
     return (ARTIFACTS / f"streamlit-{url.rsplit(':', 1)[1]}.log").read_text()
 
 
-def wait_until_serving(url: str, proc, timeout: float, log_name: str) -> None:
+def wait_until_serving(health_url: str, proc, timeout: float, name: str, log_name: str) -> None:
     """Until the server answers its health check; RuntimeError if it exits or takes longer than timeout."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return
+            urllib.request.urlopen(health_url, timeout=1)  # an HTTP error is an OSError too
+            return
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit did not start; see {log_name}")
+            raise RuntimeError(f"{name} did not start; see {log_name}")
         time.sleep(0.2)
+
+
+def offline(page, schemes: tuple) -> list:
+    """Let the page load only URLs of these schemes (file:, data:, ...), abort every other; -> the list of every URL
+    it asks for, filled as it asks."""
+    asked: list = []
+    page.route(
+        "**/*",
+        lambda route: (
+            asked.append(route.request.url),
+            route.continue_() if route.request.url.startswith(schemes) else route.abort(),
+        ),
+    )
+    return asked
 
 
 @contextmanager

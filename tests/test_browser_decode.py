@@ -9,7 +9,15 @@ import re
 import numpy as np
 import pytest
 
-from browser import SERVER_WAIT_MS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle, wait_for_map_clicks
+from browser import (
+    SERVER_WAIT_MS,
+    chromium_page,
+    offline,
+    select_checkpoint,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_map_clicks,
+)
 from conftest import ROOT
 from test_browser_explore import POINTS, emptiest_spot, wait_for_image
 from test_browser_factors import choose
@@ -182,26 +190,11 @@ def test_a_conditional_model_and_an_onnx_folder_decode_in_the_page_as_on_the_ser
 
 
 def test_the_html_view_decodes_exactly_from_disk_with_no_network(tmp_path):
-    import subprocess
-    import sys
+    from test_browser_export import export
 
-    out = tmp_path / "view.html"
-    subprocess.run(
-        [sys.executable, "-m", "vae_core", "export", str(ROOT / "checkpoints" / "digits-16d.pt"), "--html", str(out)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    asked = []
+    out = export(tmp_path, "digits-16d.pt")
     with chromium_page(height=1300) as page:
-        page.route(
-            "**/*",
-            lambda route: (
-                asked.append(route.request.url),
-                route.continue_() if route.request.url.startswith(("file:", "data:", "blob:")) else route.abort(),
-            ),
-        )
+        asked = offline(page, ("file:", "data:", "blob:"))
         page.goto(out.as_uri())
         page.wait_for_function("() => document.body.dataset.decoder", timeout=SERVER_WAIT_MS)
         assert page.evaluate("() => document.body.dataset.decoder") == "ready"

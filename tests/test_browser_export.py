@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, select_checkpoint, streamlit_server, wait_for_app_idle
+from browser import ARTIFACTS, chromium_page, offline, select_checkpoint, streamlit_server, wait_for_app_idle
 from conftest import ROOT
 from test_browser_explore import wait_for_image
 from test_onnx_io import export_outside_vae
@@ -42,15 +42,8 @@ def dot_position(page, trace: int = 0, point: int = 0) -> tuple[float, float]:
 def test_the_html_view_works_from_disk_with_no_network(tmp_path):
     out = export(tmp_path, "digits-16d.pt", "--grid-only")  # the grid of decodes (the decoder inside: test_browser_decode)
     assert out.stat().st_size < 8 * 2**20
-    asked = []
     with chromium_page(height=1300) as page:
-        page.route(
-            "**/*",
-            lambda route: (
-                asked.append(route.request.url),
-                route.abort() if not route.request.url.startswith(("file:", "data:")) else route.continue_(),
-            ),
-        )
+        asked = offline(page, ("file:", "data:"))
         page.goto(out.as_uri())
         page.locator("#map .main-svg").first.wait_for()
         assert page.locator("#map .legendtext").count() == 10  # a trace per label, as in the app

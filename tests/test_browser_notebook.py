@@ -6,15 +6,12 @@ unchanged, in its marimo example; a click decodes in the kernel, and a box selec
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 
 import pytest
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, free_port
+from browser import SERVER_WAIT_MS, chromium_page, free_port, served
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -28,30 +25,10 @@ SETTINGS = {
 
 @contextmanager
 def serving(cmd: list, env: dict, health: str, name: str):
-    """A notebook server started by cmd; yields its base URL once `health` (a path) answers; stopped afterwards."""
+    """A notebook server started by cmd ("{port}" in it replaced); yields its base URL once `health` answers."""
     port = free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"{name}-{port}.log", "w")
-    proc = subprocess.Popen([a.replace("{port}", str(port)) for a in cmd], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url + health, timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start; see {log.name}") from None
-                time.sleep(0.3)
+    with served([a.replace("{port}", str(port)) for a in cmd], port, health, name, 90, env=env) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def kernel_env(**more) -> dict:

@@ -357,6 +357,12 @@ def _line(name, x, y, color, panel):
 MARKED_EPOCHS = 40  # beyond this the per-epoch test values are a dotted line: each marker is an SVG node the
 # browser repaints twice a second, on the CPU the training needs
 
+# what the curves' canvas (ui/js/live_curves.js: the Train page's, and the notebook Monitor's) draws with, so that it
+# and training_curves draw alike
+CURVES_JS_CONSTANTS = dict(
+    BETA_COLOR=BETA_COLOR, CURVE_COLORS=CURVE_COLORS, MARKED_EPOCHS=MARKED_EPOCHS, MAX_BETA_LABELS=MAX_BETA_LABELS
+)
+
 
 def _epoch_markers(name, x, y, color, panel):
     marked = len(x) <= MARKED_EPOCHS

@@ -12,7 +12,7 @@ If the page ever lacks points the server thinks it sent (it reports what it has)
 
 import streamlit as st
 
-from ui.figures import BETA_COLOR, CURVE_COLORS, MARKED_EPOCHS, MAX_BETA_LABELS
+from ui.figures import CURVES_JS_CONSTANTS
 from ui.scripts import component_script
 
 HEIGHT = 380  # px, as the Plotly figure
@@ -21,13 +21,7 @@ HEIGHT = 380  # px, as the Plotly figure
 LIVE_CURVES_JS = component_script(
     "canvas.js",
     "live_curves.js",
-    constants=dict(
-        BETA_COLOR=BETA_COLOR,
-        CURVE_COLORS=CURVE_COLORS,
-        MARKED_EPOCHS=MARKED_EPOCHS,
-        MAX_BETA_LABELS=MAX_BETA_LABELS,
-        HEIGHT=HEIGHT,
-    ),
+    constants=dict(CURVES_JS_CONSTANTS, HEIGHT=HEIGHT),
 )
 
 _mount = st.components.v2.component("vae_explorer_live_curves", js=LIVE_CURVES_JS, isolate_styles=False)

@@ -23,7 +23,7 @@ import anywidget
 import torch
 import traitlets
 
-from ui.figures import BETA_COLOR, CURVE_COLORS, MARKED_EPOCHS, MAX_BETA_LABELS
+from ui.figures import CURVES_JS_CONSTANTS
 from vae_core.analysis.replay import REPLAY_POINTS, ReplayRecorder, to_history
 from vae_core.config import DataOptions
 from vae_core.data.datasets import Dataset
@@ -49,13 +49,7 @@ class Monitor(anywidget.AnyWidget):
     _esm = widget_script(
         ("canvas.js", "charts.js", "live_curves.js"),
         "monitor.js",
-        constants=dict(
-            BETA_COLOR=BETA_COLOR,
-            CURVE_COLORS=CURVE_COLORS,
-            MARKED_EPOCHS=MARKED_EPOCHS,
-            MAX_BETA_LABELS=MAX_BETA_LABELS,
-            HEIGHT=CURVES_HEIGHT,
-        ),
+        constants=dict(CURVES_JS_CONSTANTS, HEIGHT=CURVES_HEIGHT),
     )
 
     steps = traitlets.List().tag(sync=True)  # [step, recon, loss, KL, beta] rows (ui/live_curves.py's)

@@ -14,9 +14,7 @@ function element(parent) {
     figure = document.createElement("figure");
     figure.setAttribute("data-vae-figure", "");
     figure.style.cssText = "margin:0 0 0.5rem 0;display:none";
-    const canvas = document.createElement("canvas");
-    canvas.setAttribute("role", "img");
-    canvas.style.cssText = "display:block;image-rendering:pixelated;max-width:100%";
+    const canvas = pixelCanvas();
     const caption = document.createElement("figcaption");
     caption.style.cssText = "font-size:14px;opacity:0.6;margin-top:0.25rem";
     const where = document.createElement("p");  // "Decoded at (x, y)", as the server's panel writes it

@@ -48,9 +48,7 @@ export default function (component) {
   const parent = component.parentElement;
   let canvas = parent.querySelector("canvas");
   if (!canvas) {
-    canvas = document.createElement("canvas");
-    canvas.setAttribute("role", "img");
-    canvas.style.cssText = "display:block;image-rendering:pixelated;max-width:100%";
+    canvas = pixelCanvas();
     const note = document.createElement("p");
     note.style.cssText = "font-size:14px;opacity:0.6;margin:0.25rem 0 0 0";
     parent.append(canvas, note);

@@ -126,6 +126,14 @@ function drawImage(canvas, images, shape, offset, scale) {
   ctx.drawImage(tile, 0, 0, canvas.width, canvas.height);
 }
 
+// A canvas for decoded images: an image to screen readers, its pixels kept sharp when scaled.
+function pixelCanvas() {
+  const canvas = document.createElement("canvas");
+  canvas.setAttribute("role", "img");
+  canvas.style.cssText = "display:block;image-rendering:pixelated;max-width:100%";
+  return canvas;
+}
+
 // The decoder of the view on the page, or null where it is not ready for it (another model, projection or label).
 function decoderFor(view) {
   const decoder = window.__vaeDecoder;
