@@ -243,12 +243,33 @@ def test_an_upload_is_framed_as_the_models_data_are():
     assert content_fraction(mnist_like) == pytest.approx(20 / 28)
 
 
+def test_image_files_lists_what_sorted_rglob_lists_in_its_order(tmp_path):
+    """One sorted walk gives the images of sorted(folder.rglob("*")) in the same order (the order of a dataset's
+    images, which its cache and seeded split depend on): names that sort differently as paths than as strings,
+    nested folders, upper-case suffixes, hidden files, a linked file (kept), a linked folder (not entered), a
+    folder named like an image (not a file)."""
+    from vae_core.store.files import IMAGE_SUFFIXES, image_files
+
+    folder = tmp_path / "imgs"
+    for rel in ("a.png", "a b/1.png", "a-b/2.PNG", "a/b/3.png", "a/c.jpg", "a0/4.png", ".hidden.png"):
+        save_png(folder / rel, np.zeros((4, 4)))
+    (folder / "b").mkdir()
+    (folder / "b" / "notes.txt").write_text("not an image")
+    (folder / "dir.png").mkdir()
+    save_png(tmp_path / "outside" / "5.png", np.zeros((4, 4)))
+    (folder / "linked-folder").symlink_to(tmp_path / "outside")
+    (folder / "b" / "linked.png").symlink_to(tmp_path / "outside" / "5.png")
+    expected = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    assert image_files(folder) == expected
+    assert folder / "b" / "linked.png" in expected and not any("linked-folder" in str(p) for p in expected)
+    assert image_files(tmp_path / "missing") == []
+
+
 def test_relative_files_say_what_per_file_relative_to_says_and_refuse_files_outside(tmp_path):
     """The folder loader and its cache check take each file's path below the folder and its class from one
     relative_to per directory: the same answers as relative_to on every file, and the same ValueError for a
     file outside the folder, a sibling whose name starts with the folder's among them."""
-    from vae_core.data.datasets import _relative_files
-    from vae_core.store.files import image_files
+    from vae_core.store.files import image_files, relative_files
 
     folder = tmp_path / "imgs"
     for rel in ("top.png", "cats/1.png", "cats/2.png", "dogs/old/3.png", "dogs/4.png", "a b/é.png"):
@@ -257,14 +278,14 @@ def test_relative_files_say_what_per_file_relative_to_says_and_refuse_files_outs
     (folder / "cats" / "link.png").symlink_to(tmp_path / "elsewhere.png")  # inside by its path, as relative_to says
     files = image_files(folder)
     per_file = [p.relative_to(folder) for p in files]
-    assert _relative_files(folder, files) == (
+    assert relative_files(folder, files) == (
         [str(r) for r in per_file],
         [r.parts[0] if len(r.parts) > 1 else folder.name for r in per_file],
     )
     save_png(tmp_path / "imgs2" / "5.png", np.zeros((4, 4)))
     for outside in (tmp_path / "imgs2" / "5.png", tmp_path / "elsewhere.png"):
         with pytest.raises(ValueError):
-            _relative_files(folder, files + [outside])
+            relative_files(folder, files + [outside])
 
 
 def test_a_decoded_folder_is_cached_and_decoded_again_only_when_it_changes(tmp_path, monkeypatch):

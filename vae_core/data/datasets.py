@@ -25,7 +25,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from vae_core.config import BUILTIN, DataOptions
 from vae_core.data import sprites
 from vae_core.store.atomic import atomic_path
-from vae_core.store.files import IMAGE_SUFFIXES, cache_dir, file_listing, image_files, remember_typed_folder
+from vae_core.store.files import (
+    IMAGE_SUFFIXES,
+    cache_dir,
+    file_listing,
+    image_files,
+    relative_files,
+    remember_typed_folder,
+)
 
 DEFAULT_ROOT = "data"
 MAX_FOLDER_SIDE = 64  # folders of large images are resized down to this by default
@@ -369,7 +376,7 @@ def _holds_folder(
     if x.shape[1] not in colours or x.shape[2:] != (side, side):
         return False
     first = _decode_small(files[0], "L" if x.shape[1] == 1 else "RGB", side, background)
-    rel_files, classes = _relative_files(folder, files)  # ValueError (decoded again) for a file outside the folder
+    rel_files, classes = relative_files(folder, files)  # ValueError (decoded again) for a file outside the folder
     names = sorted(set(classes))
     index = {name: i for i, name in enumerate(names)}
     return (
@@ -397,7 +404,7 @@ def _folder(folder: Path, image_size: int | None, channels: str, background: str
     headers = _read_headers(folder, files)
     mode = _pick_mode(channels, [m for _, m, _ in headers])
     size = image_size or min(max(headers[0][0]), MAX_FOLDER_SIDE)
-    rel_files, classes = _relative_files(folder, files)
+    rel_files, classes = relative_files(folder, files)
     class_names = sorted(set(classes))
     arrays = [_decode_small(path, mode, size, background) for path in files]
     x = torch.from_numpy(np.stack(arrays))  # uint8
@@ -427,7 +434,7 @@ def describe_folder(folder, n_samples: int = 16) -> FolderSummary:
     if not files:
         raise DatasetError(f"{folder.name}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
     headers = _read_headers(folder, files)
-    classes = Counter(_relative_files(folder, files)[1])
+    classes = Counter(relative_files(folder, files)[1])
     step = max(1, len(files) // n_samples)
     return FolderSummary(
         len(files),
@@ -524,28 +531,6 @@ def _eight_bit(im):
     if im.mode.startswith("I;16") or levels.max(initial=0) > 255:
         levels = levels / 257.0
     return Image.fromarray(levels.clip(0, 255).round().astype(np.uint8), "L")
-
-
-def _relative_files(folder: Path, files: list[Path]) -> tuple[list[str], list[str]]:
-    """Each file's path below `folder` as str(path.relative_to(folder)) gives it, and its class: the name of
-    its top sub-folder, or the folder's own name for a file directly in it. A file outside the folder raises
-    ValueError, as relative_to does.
-
-    The containment is checked once per directory instead of once per file (Path.relative_to on every file cost
-    0.4 s of a cached load of 10k images). It is the same lexical check, symlinks not resolved: a file's path is
-    its directory's path plus a name that holds no separator, so the file is below the folder exactly when its
-    directory is."""
-    below: dict[str, tuple[str, str]] = {}  # a directory's path -> (its path below the folder, its files' class)
-    rel_files, classes = [], []
-    for path in files:
-        directory, name = os.path.split(path)
-        if directory not in below:
-            rel_dir = Path(directory).relative_to(folder)  # raises ValueError when outside, as relative_to did
-            below[directory] = (str(rel_dir), rel_dir.parts[0] if rel_dir.parts else folder.name)
-        rel_dir_str, cls = below[directory]
-        rel_files.append(name if rel_dir_str == "." else rel_dir_str + os.sep + name)
-        classes.append(cls)
-    return rel_files, classes
 
 
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}  # PIL modes of grey images

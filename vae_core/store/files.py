@@ -50,8 +50,27 @@ def write_failure(err: OSError, what: str, folder) -> str:
 
 
 def image_files(folder: Path) -> list[Path]:
-    """The image files anywhere below `folder`, in a stable order (the order of the dataset's images)."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """The image files anywhere below `folder`, in a stable order (the order of the dataset's images): the order
+    of sorted(folder.rglob("*")), from one walk that visits each directory's entries sorted by name (sorting Paths
+    and asking each one is_file() took 0.2 s of a cached load of 10k images, the walk 0.06 s). As rglob does, it
+    does not descend into linked directories, and keeps linked files; a directory it may not read is skipped."""
+    found: list[Path] = []
+
+    def visit(directory: str) -> None:
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except PermissionError:
+            return
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                visit(entry.path)
+            elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
+                found.append(Path(entry.path))
+
+    if folder.is_dir():
+        visit(str(folder))
+    return found
 
 
 def cache_dir() -> Path:
@@ -63,7 +82,30 @@ def cache_dir() -> Path:
 def file_listing(folder: Path, files: list[Path] | None = None) -> list[tuple]:
     """(relative path, size, mtime) of each file: what tells that a folder's contents changed."""
     files = image_files(folder) if files is None else files
-    return [(str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    stats = [p.stat() for p in files]
+    return [(rel, st.st_size, st.st_mtime_ns) for rel, st in zip(relative_files(folder, files)[0], stats)]
+
+
+def relative_files(folder: Path, files: list[Path]) -> tuple[list[str], list[str]]:
+    """Each file's path below `folder` as str(path.relative_to(folder)) gives it, and its class: the name of
+    its top sub-folder, or the folder's own name for a file directly in it. A file outside the folder raises
+    ValueError, as relative_to does.
+
+    The containment is checked once per directory instead of once per file (Path.relative_to on every file cost
+    0.4 s of a cached load of 10k images). It is the same lexical check, symlinks not resolved: a file's path is
+    its directory's path plus a name that holds no separator, so the file is below the folder exactly when its
+    directory is."""
+    below: dict[str, tuple[str, str]] = {}  # a directory's path -> (its path below the folder, its files' class)
+    rel_files, classes = [], []
+    for path in files:
+        directory, name = os.path.split(path)
+        if directory not in below:
+            rel_dir = Path(directory).relative_to(folder)  # raises ValueError when outside, as relative_to did
+            below[directory] = (str(rel_dir), rel_dir.parts[0] if rel_dir.parts else folder.name)
+        rel_dir_str, cls = below[directory]
+        rel_files.append(name if rel_dir_str == "." else rel_dir_str + os.sep + name)
+        classes.append(cls)
+    return rel_files, classes
 
 
 def dataset_signature(options: DataOptions) -> str:
