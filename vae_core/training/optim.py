@@ -11,7 +11,6 @@ pass over each parameter instead of seven, which made the step 4-5x faster on an
 
 from __future__ import annotations
 
-
 import torch
 
 
