@@ -92,6 +92,24 @@ def test_diverging_run_raises_and_keeps_finite_weights(digits, small_model):
     assert torch.isfinite(torch.tensor(evaluate(small_model, digits.test_x)["test_loss"]))
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_weight_that_stops_being_finite_is_caught_though_the_loss_is_finite_and_the_last_good_ones_return(bad):
+    from vae_core.training.loop import _Snapshot
+
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,)))
+    snapshot = _Snapshot(model)
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)  # training moved on: a good state, checked and kept at step 5
+    snapshot.check(100.0, step=5)
+    kept = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        list(model.parameters())[-1][0] = bad  # one weight of the last layer
+    with pytest.raises(NonFiniteLossError, match="weights from step 5"):
+        snapshot.check(99.0, step=6)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, kept[name]), name
+
+
 def test_shape_mismatch_is_refused(digits):
     model = VAE(VAEConfig(image_shape=(1, 28, 28)))
     with pytest.raises(ValueError, match="expects images"):
