@@ -421,7 +421,7 @@ class _Snapshot:
         # every weight is finite when the largest and the smallest are (max propagates NaN); two fused passes
         # instead of a check per tensor, and a copy into the same buffers instead of a deep copy of the state:
         # the two cost 2% of a run of the recipe's MLP
-        weights = list(self.model.parameters())
+        weights: list[torch.Tensor] = list(self.model.parameters())
         extremes = torch.stack(torch._foreach_max(weights) + torch._foreach_max(torch._foreach_neg(weights)))
         finite = math.isfinite(loss) and bool(extremes.isfinite().all())
         exploded = finite and loss > self.best + EXPLOSION * max(abs(self.best), self.scale)
