@@ -66,8 +66,7 @@ def main() -> None:
     options = view_options(projection, latent_dim, md, row.num_classes > 0)
     options["page_view"] = page_view(row, md, projection, options["label"], session.image_shown())
     st.fragment(guarded(map_and_panel))(row, md, view, projection, options)
-    # outside the map's fragment: sent once, not again with every click; after the map: torch
-    st.fragment(guarded(send_decoder))(row, md, projection, options["label"], session.image_shown())
+    send_decoder(row, md, projection, options["label"], session.image_shown())  # after the map: torch
     if options["hover"]:
         show_hover(row, md, projection, key="explore_hover_grid", label=options["label"], view=options["page_view"])
     html_download(row, md, projection, options["colour"], options["label"])

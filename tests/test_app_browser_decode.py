@@ -26,6 +26,11 @@ def captions(at) -> str:
     return " ".join(shown(c.value) for c in at.caption)
 
 
+def sidebar_captions(at) -> str:
+    """Where the page says that the server decodes, and why (issue: the reason in the sidebar)."""
+    return " ".join(shown(c.value) for c in at.sidebar.caption)
+
+
 def test_the_page_is_sent_the_engines_export_once_and_the_server_decodes_until_the_page_holds_it():
     at = start(**FREE)
     assert not at.exception
@@ -55,9 +60,9 @@ def test_a_failure_in_the_page_sends_the_model_back_to_the_server_with_one_capti
     at = start(**FREE, explore_decoder={"status": {"key": KEY, "ok": False, "reason": "no WebAssembly <b>", "n": 1}})
     assert not at.exception
     assert "Clicks and the hover preview decode on the server: the page could not run the decoder (no WebAssembly <b>)" in (
-        captions(at)
+        sidebar_captions(at)
     )
-    assert captions(at).count("decode on the server") == 1
+    assert captions(at).count("decode on the server") == 1  # said once, in the sidebar
     assert component(at, "vae_explorer_decoder") is None and component(at, "vae_explorer_decoded") is None
     assert "decoded image" in image_captions(at)
 
@@ -66,6 +71,6 @@ def test_without_the_runtime_the_server_decodes_and_says_why(monkeypatch, tmp_pa
     monkeypatch.setenv("VAE_EXPLORER_ORT_DIR", str(Path(tmp_path)))
     at = start(**FREE)
     assert not at.exception
-    assert "not installed here; make run fetches it" in captions(at).replace("`", "")
+    assert "not installed here; make run fetches it" in sidebar_captions(at).replace("`", "")
     assert component(at, "vae_explorer_decoder") is None and component(at, "vae_explorer_decoded") is None
     assert "decoded image" in image_captions(at)

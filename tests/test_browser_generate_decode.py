@@ -91,6 +91,7 @@ def test_without_the_runtime_the_server_draws_them_and_says_so_once(tmp_path):
         page.get_by_text("digits-2d: mlp VAE").wait_for(timeout=60_000)
         page.get_by_text("Interpolation and traversals decode on the server").wait_for(timeout=SERVER_WAIT_MS)
         assert page.get_by_text("decode on the server").count() == 1
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("decode on the server").count() == 1
         open_tab(page, "Interpolation")
         wait_for_image(page, "Top row: linear. Bottom row: spherical (slerp).")
         assert page.locator("canvas[data-vae-decoded]").count() == 0

@@ -1,6 +1,8 @@
 """What a failure says: this app's own words, never Python's or a library's text (it names internals and can quote
 whatever a file holds) and never a server path, in `eval`, Side by side, resume, the sidebar and the page guard."""
 
+import contextlib
+import io
 import logging
 import subprocess
 import sys
@@ -69,6 +71,96 @@ def test_eval_of_a_damaged_file_or_malformed_settings_says_what_without_pythons_
     err = eval_cli(damaged(tmp_path, payload, vae_config=settings))
     assert "settings are not usable (a setting is missing or of the wrong kind)" in err
     assert not any(word in err for word in PYTHON_WORDS), err
+
+
+GARBAGE = {  # what a hand-edited or hostile file can hold where a value belongs
+    "none": None,
+    "negative": -1,
+    "huge": 1e308,
+    "markup": "<b>x</b>",
+    "tensor": torch.zeros(3),
+    "nested": [[1, [2]]],
+}
+
+
+def stored_fields(value, where=()):
+    """Where each value of a saved run lives: every key of its dicts, the items of short lists (a shape, the hidden
+    sizes), and the history's first event of each kind."""
+    if where:
+        yield where
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in ("format", "model_state"):  # the marker and the weights have tests of their own above
+                yield from stored_fields(item, (*where, key))
+    elif where == ("history",):  # its first step event and its first epoch event
+        for kind in ("step", "epoch"):
+            i = next(i for i, event in enumerate(value) if event.get("type") == kind)
+            yield from stored_fields(value[i], (*where, i))
+    elif isinstance(value, (list, tuple)) and len(value) <= 4:
+        for i, item in enumerate(value):
+            yield from stored_fields(item, (*where, i))
+
+
+def replaced(value, where, new):
+    if not where:
+        return new
+    if isinstance(value, dict):
+        return {k: replaced(v, where[1:], new) if k == where[0] else v for k, v in value.items()}
+    items = list(value)
+    items[where[0]] = replaced(items[where[0]], where[1:], new)
+    return items
+
+
+def resume_reads(where: tuple) -> bool:
+    """Whether training further reads this value: all but the stored test metrics (it measures its own) and the
+    events' terms (it adds its own after them; the curves that draw them have tests of their own), of which it
+    reads only an epoch's and a step's count. This keeps the audit under a minute: each resume trains an epoch."""
+    if where[0] == "metrics":
+        return False
+    return where[0] != "history" or (len(where) == 3 and where[2] in ("epoch", "step"))
+
+
+def cli_in_process(*args) -> tuple[int, str]:
+    from vae_core.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(list(args))
+    return code, err.getvalue()
+
+
+def test_every_stored_value_garbled_is_refused_in_this_apps_words_by_eval_resume_and_side_by_side(tmp_path, resumable):
+    """The audit of eval, resume and Side by side's reading: each value of a saved run (its settings, data options,
+    resume state, history, metadata), replaced by each kind of garbage, either still works or fails with one line
+    of this app's own (a refusal that names the file, or says what the data or settings lack), never an
+    unexpected failure and never Python's or a library's text. Side by side reads a model, then an image with it."""
+    from vae_core.analysis.estimates import read_image
+    from vae_core.model.checkpoint import load_checkpoint
+
+    _, payload = resumable
+    image = load_dataset("digits").test_x[0]
+    path, out = tmp_path / "garbled.pt", tmp_path / "resumed.pt"
+    where_all = list(stored_fields(payload))
+    assert ("vae_config", "image_shape", 0) in where_all and ("resume_state", "optimizer", "steps") in where_all
+    unexpected = []
+    for where in where_all:
+        for kind, new in GARBAGE.items():
+            torch.save(replaced(payload, where, new), path)
+            commands = [("eval", str(path), "--iwae-k", "0")]
+            if resume_reads(where):
+                commands.append(("train", "--resume", str(path), "--epochs", "2", "--out", str(out), "--force", "--quiet"))
+            for command in commands:
+                code, err = cli_in_process(*command)
+                said = err.strip().splitlines()[-1] if err.strip() else ""
+                if code not in (0, 1) or "unexpectedly" in said or any(word in err for word in PYTHON_WORDS):
+                    unexpected.append((command[0], where, kind, said[:120]))
+            try:
+                read_image(load_checkpoint(path)[0], image, samples=4)
+            except CheckpointError as err:
+                assert not any(word in str(err) for word in PYTHON_WORDS), err
+            except Exception as err:  # the page would show only "something went wrong"
+                unexpected.append(("side by side", where, kind, type(err).__name__))
+    assert not unexpected, "\n".join(map(str, unexpected))
 
 
 def test_setting_problems_keep_the_apps_own_refusals_and_name_a_missing_key():

@@ -85,7 +85,7 @@ def test_vae_explorer_starts_the_app(installed, tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url, server, 60, str(tmp_path / "server.log"))
+        wait_until_serving(url + "/_stcore/health", server, 60, "the installed app", str(tmp_path / "server.log"))
         # it serves the installed copy of the app, with the installed models
         assert Path(f"/proc/{server.pid}/cwd").resolve() == installed / "share" / "vae-latent-explorer"
         with chromium_page() as page:

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from vae_core import DatasetError, load_checkpoint
-from vae_core.config import ConfigError, DataOptions
+from vae_core.config import DataOptions, InputError
 from vae_core.data.datasets import decode_for_preview, describe_folder, image_to_tensor, load_data
 
 APP = str(ROOT / "app.py")
@@ -86,7 +86,7 @@ def test_your_own_image_is_composited_on_the_models_background(background):
 
 
 def test_only_white_or_black_is_a_background():
-    with pytest.raises(ConfigError, match="background must be one of white, black"):
+    with pytest.raises(InputError, match="background must be one of white, black"):
         DataOptions("x", background="magenta")
 
 

@@ -16,7 +16,7 @@ from ui.navigation import guarded
 from ui.owner import OWNER
 from ui.text import plain
 from vae_core.analysis.doctor import COLLAPSED_KL, collapsed_dimensions, comparison_row, remedies
-from vae_core.config import RunSpec
+from vae_core.config import InputError, RunSpec
 from vae_core.data.datasets import DatasetError
 
 DOCTOR_RUNS = "_doctor_runs"  # {original: [(remedy key, what it changes, run id), ...]}, this session's retrains
@@ -79,7 +79,7 @@ def start_clicked(original: str, spec: RunSpec, load_data: Callable) -> None:
             run = registry.start(
                 replace(spec, train=train), data, owner=owner, label=f"retrain of {Path(original).stem}: {change}"
             )
-        except ValueError as err:
+        except InputError as err:
             errors.append(str(err))
         else:
             record.append((noted[0], change, run.id))

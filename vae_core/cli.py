@@ -26,6 +26,7 @@ from vae_core.config import (
     OBJECTIVES,
     SCHEDULES,
     DataOptions,
+    InputError,
     ModelChoice,
     RunSpec,
     TrainConfig,
@@ -62,7 +63,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 def _hidden_sizes(text: str) -> tuple[int, ...]:
     try:
         return parse_hidden(text)
-    except ValueError as err:
+    except InputError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
@@ -563,7 +564,7 @@ def _figure(value, spec: str) -> str:
 
 def cmd_export(args) -> int:
     if not (args.onnx or args.html):
-        raise ValueError("say what to write: --onnx DIR, --html FILE, or both")
+        raise InputError("say what to write: --onnx DIR, --html FILE, or both")
     model, meta = load_checkpoint(args.checkpoint)
     if args.onnx:
         _export_onnx(model, meta, Path(args.onnx), args.force)
@@ -579,7 +580,7 @@ def _label_index(label: str | None, class_names: list) -> int:
         return 0
     if label in names:
         return names.index(label)
-    raise ValueError(f"--label must be one of the model's classes ({', '.join(names)}), not {label!r}")
+    raise InputError(f"--label must be one of the model's classes ({', '.join(names)}), not {label!r}")
 
 
 def _export_onnx(model, meta, folder: Path, force: bool) -> None:
@@ -615,7 +616,7 @@ def _export_html(model, meta, out: Path, args) -> None:
     else:
         md, test_x = build_map(model, data.test_x, data.test_y, data.class_names, data.factors), data.test_x
     if args.colour != "label" and args.colour not in md.factor_names:
-        raise ValueError(f"--colour must be label{''.join(', ' + n for n in md.factor_names)}, not {args.colour!r}")
+        raise InputError(f"--colour must be label{''.join(', ' + n for n in md.factor_names)}, not {args.colour!r}")
     projection = args.map if model.config.latent_dim > 2 and len(md.mu) else "pca"  # 2-D: the map is the space
     if projection != "pca":
         md = nonlinear_map(md, projection)
@@ -634,7 +635,7 @@ def main(argv=None) -> int:
     try:
         commands = {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval, "metrics": cmd_metrics, "export": cmd_export}
         return commands[args.command](args)
-    except (DatasetError, CheckpointError, NonFiniteLossError, ValueError, SweepError) as err:
+    except (DatasetError, CheckpointError, NonFiniteLossError, InputError, SweepError) as err:  # said for people
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

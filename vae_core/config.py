@@ -9,6 +9,7 @@ Torch-free, so the app can read checkpoint summaries (vae_core.store.meta) befor
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields, replace
 
 ARCHS = ("mlp", "conv")
@@ -24,19 +25,61 @@ BACKGROUNDS = ("white", "black")  # what transparent pixels of folder images bec
 SMALL_IMAGE_SIDE = 16  # below this (the 8x8 digits) a 2-D MLP; from here on a conv net with 20 latent dims
 
 
-class ConfigError(ValueError):
-    """A setting this module refuses, in its own words (a ValueError, for callers that catch those)."""
+class InputError(ValueError):
+    """A value, setting or file this app refuses, said in its own words for a person (a ValueError, for callers
+    that catch those). Only this kind of ValueError has its text shown (the CLI, the pages): another one's text,
+    a library's, names internals and can quote whatever a file held."""
 
 
 def setting_problem(err: Exception) -> str:
     """What is wrong with stored settings, said in this app's words: a refusal of its own checks as it is, a missing
     key by name, anything else (a list where a number belongs) as such. Python's own text (`'int' object is not
     iterable`) never reaches a page: it names internals, and it can quote whatever the file holds."""
-    if isinstance(err, ConfigError):
+    if isinstance(err, InputError):
         return str(err)
     if isinstance(err, KeyError) and isinstance(err.args[0], str):
         return f"the setting {err.args[0][:40]!r} is missing"
     return "a setting is missing or of the wrong kind"
+
+
+MAX_WHOLE = 2**31 - 1  # the largest count or size a setting may hold (a file can hold 1e308 where a count belongs)
+MAX_SEED = 2**32 - 1  # numpy's largest seed
+_KINDS = {  # a field's annotation -> whether a value is of that kind, and how to say the kind
+    "int": (lambda v: _whole(v), "a whole number"),
+    "float": (lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), "a number"),
+    "str": (lambda v: isinstance(v, str), "text"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int | None": (lambda v: v is None or _whole(v), "a whole number or none"),
+    "tuple[int, int, int]": (lambda v: isinstance(v, (tuple, list)) and all(map(_whole, v)), "whole numbers"),
+    "tuple[int, ...]": (lambda v: isinstance(v, (tuple, list)) and all(map(_whole, v)), "whole numbers"),
+}
+
+
+def _whole(value) -> bool:
+    """An int (numpy's too), not a bool (True is no count), of a size a setting can mean."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(int(value)) <= MAX_WHOLE
+
+
+def _plain(value) -> bool:
+    return (
+        value is None
+        or isinstance(value, (numbers.Number, str))
+        or (isinstance(value, (tuple, list)) and all(x is None or isinstance(x, (numbers.Number, str)) for x in value))
+    )
+
+
+def check_kinds(record) -> None:
+    """Each field of a settings record holds the kind of value its annotation names, and a seed one numpy takes:
+    an InputError names the first that does not. Stored settings come from files, which can hold anything (a
+    tensor, a list, 1e308); checked here, they fail with this app's words, not deep inside torch or numpy."""
+    for f in fields(record):
+        value = getattr(record, f.name)
+        fits, kind = _KINDS[str(f.type)]
+        if f.name.endswith("seed"):
+            fits, kind = (lambda v: _whole(v) and 0 <= v <= MAX_SEED), f"a whole number from 0 to {MAX_SEED}"
+        if not fits(value):
+            shown = repr(value) if _plain(value) else f"a {type(value).__name__}"
+            raise InputError(f"{f.name} must be {kind}, got {shown:.40}")
 
 
 @dataclass(frozen=True)
@@ -50,19 +93,20 @@ class VAEConfig:
     num_classes: int = 0  # a conditional VAE's number of labels (the encoder sees x and y, the decoder z and y); 0: none
 
     def __post_init__(self):
+        check_kinds(self)
         if self.num_classes < 0 or self.num_classes == 1:
-            raise ConfigError(f"num_classes must be 0 (not conditional) or at least 2, got {self.num_classes}")
+            raise InputError(f"num_classes must be 0 (not conditional) or at least 2, got {self.num_classes}")
         if self.likelihood not in LIKELIHOODS:
-            raise ConfigError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
+            raise InputError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
         if self.arch not in (*ARCHS, IMPORTED):
-            raise ConfigError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+            raise InputError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ConfigError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
+            raise InputError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
         if self.latent_dim < 1:
-            raise ConfigError(f"latent_dim must be at least 1, got {self.latent_dim}")
+            raise InputError(f"latent_dim must be at least 1, got {self.latent_dim}")
         hidden = tuple(int(h) for h in self.hidden) or DEFAULT_HIDDEN.get(self.arch, ())
         if hidden and min(hidden) < 1:
-            raise ConfigError(f"hidden sizes must be positive, got {hidden}")
+            raise InputError(f"hidden sizes must be positive, got {hidden}")
         # frozen dataclass: normalise lists (e.g. from a checkpoint dict) to tuples
         object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
@@ -79,11 +123,11 @@ class VAEConfig:
         """From a stored dict; one saved before conditional models is unconditional."""
         return cls(
             image_shape=tuple(d["image_shape"]),
-            latent_dim=int(d["latent_dim"]),
+            latent_dim=d["latent_dim"],
             hidden=tuple(d["hidden"]),
             arch=d["arch"],
             likelihood=d["likelihood"],
-            num_classes=int(d.get("num_classes", 0)),
+            num_classes=d.get("num_classes", 0),
         )
 
 
@@ -105,20 +149,21 @@ class TrainConfig:
     # et al. 2016); 0: off
 
     def __post_init__(self):
+        check_kinds(self)
         if self.beta_schedule not in SCHEDULES:
-            raise ConfigError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
+            raise InputError(f"beta_schedule must be one of {SCHEDULES}, got {self.beta_schedule!r}")
         if self.objective not in OBJECTIVES:
-            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+            raise InputError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.iwae_k < 1 or not self.free_bits >= 0 or not self.tc_weight >= 0:
-            raise ConfigError(
+            raise InputError(
                 f"iwae_k must be at least 1, free_bits and tc_weight non-negative, got {self.iwae_k}, "
                 f"{self.free_bits} and {self.tc_weight}"
             )
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.lr < math.inf or not 0 <= self.beta < math.inf or not 0 < self.warmup_epochs < math.inf:
-            raise ConfigError(
+            raise InputError(
                 f"lr and warmup_epochs must be positive and beta non-negative, all finite numbers: got lr {self.lr}, "
                 f"warmup_epochs {self.warmup_epochs}, beta {self.beta}"
             )
@@ -148,8 +193,9 @@ class DataOptions:
     # image of this data is read (training, the preview, Generate's own image, the CLI); see BACKGROUNDS
 
     def __post_init__(self):
+        check_kinds(self)
         if self.background not in BACKGROUNDS:
-            raise ConfigError(f"background must be one of {', '.join(BACKGROUNDS)}, got {self.background!r:.40}")
+            raise InputError(f"background must be one of {', '.join(BACKGROUNDS)}, got {self.background!r:.40}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,15 +217,16 @@ class ModelChoice:
     conditional: bool = False  # condition encoder and decoder on the image's label (a conditional VAE)
 
     def __post_init__(self):
+        check_kinds(self)
         if self.latent_dim is not None and self.latent_dim < 1:
-            raise ConfigError(f"latent_dim must be at least 1 (or None: suggested for the images), got {self.latent_dim}")
+            raise InputError(f"latent_dim must be at least 1 (or None: suggested for the images), got {self.latent_dim}")
 
     def config_for(self, image_shape, class_names=()) -> VAEConfig:
         """The VAEConfig for images of this shape; a conditional one takes one label per class name, and data
         without labels (fewer than two classes) is refused with a message that says so."""
         arch, latent_dim = suggest_architecture(image_shape)
         if self.conditional and len(class_names) < 2:
-            raise ConfigError(
+            raise InputError(
                 "A conditional VAE needs labelled images, and these have no labels (one class only): put a folder's "
                 "images in one sub-folder per class (cat/, dog/, ...), or train without --conditional."
             )
@@ -228,7 +275,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
-        raise ConfigError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.") from None
+        raise InputError(f"Hidden sizes must be comma-separated whole numbers such as 512,256, not {text!r}.") from None
     if any(size < 1 for size in sizes):
-        raise ConfigError(f"Hidden sizes must be positive, not {text!r}.")
+        raise InputError(f"Hidden sizes must be positive, not {text!r}.")
     return sizes

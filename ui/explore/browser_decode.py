@@ -29,6 +29,7 @@ import streamlit as st
 from ui import session
 from ui.explore.map_state import remember_selection
 from ui.geometry import click_selection
+from ui.navigation import guarded
 from ui.scripts import component_script
 from ui.text import plain
 from vae_core.store import web_runtime
@@ -128,20 +129,33 @@ def generate_problem(row, label: int | None) -> str | None:
 
 
 def send_decoder(row, md, projection: str, label: int | None, shown: str) -> None:
-    """The decoder component (once the map is drawn: the export needs torch), or one caption saying why the server
-    decodes. A failure the page reports is kept for the session: that model then stays on the server."""
+    """The decoder component (in a fragment of its own, once the map is drawn: the export needs torch), or one line
+    in the sidebar saying why the server decodes. A failure the page reports is kept for the session: that model
+    then stays on the server."""
     problem = decoder_problem(row, md, label)
+    say_where_decoded(problem, CLICKS)
     projection_data = (
         dict(mean=md.projection.mean.tolist(), components=md.projection.components.tolist()) if md.projection.is_pca else None
     )
     view = view_of(row, projection, label, shown)
-    send_model(row, KEY, problem, view, md.projection.latent_dim, label, shown, projection_data, "Clicks and the hover preview")
+    # outside the map's fragment: sent once, not again with every click
+    st.fragment(guarded(send_model))(row, KEY, problem, view, md.projection.latent_dim, label, shown, projection_data)
 
 
-def send_model(row, key: str, problem, view: str, latent_dim: int, label, shown: str, projection, what: str) -> None:
+CLICKS = "Clicks and the hover preview"
+
+
+def say_where_decoded(problem: str | None, what: str) -> None:
+    """Where the server decodes `what` on this page, the sidebar says so once, with the reason (nothing when the
+    page decodes). Called outside fragments: a fragment may not write to the sidebar."""
+    if problem:
+        st.sidebar.caption(f"{what} decode on the server: {plain(problem)}.")
+
+
+def send_model(row, key: str, problem, view: str, latent_dim: int, label, shown: str, projection) -> None:
     """The decoder component under `key` (one per page: its state "status" is the page's report), holding `view`;
-    or, with a problem, one caption saying that `what` decode on the server. projection: the PCA map's way back to
-    z, or None where the page is given codes (Generate) or the map is the latent space."""
+    nothing with a problem (say_where_decoded says it). projection: the PCA map's way back to z, or None where the
+    page is given codes (Generate) or the map is the latent space."""
     status = _status(row, key)
     failed = st.session_state.setdefault(FAILED, {})
     if status.get("ok") is False and not status.get("missing") and model_key(row) not in failed:
@@ -149,7 +163,6 @@ def send_model(row, key: str, problem, view: str, latent_dim: int, label, shown:
         failed[model_key(row)] = f"the page could not run the decoder ({reason})"
         st.rerun()  # the whole page: what the page drew is drawn by the server now
     if problem:
-        st.caption(f"{what} decode on the server: {plain(problem)}.")
         return
     _decoder(
         data=dict(

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import catalogue
 from vae_core.analysis.doctor import original_spec
+from vae_core.config import InputError
 from vae_core.stats.estimators import DEFINITIONS
 
 
@@ -50,7 +51,7 @@ def doctor_section(row, md) -> None:
     meta = catalogue.load_model(row.path, row.mtime)[1]
     try:
         spec, why_not = original_spec(meta), ""
-    except ValueError as err:
+    except InputError as err:
         spec, why_not = None, str(err)
 
     def load_data():

@@ -8,7 +8,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.explore.browser_decode import decoded_grid, generate_problem, model_key, page_decodes, send_model
+from ui.explore.browser_decode import (
+    decoded_grid,
+    generate_problem,
+    model_key,
+    page_decodes,
+    say_where_decoded,
+    send_model,
+)
 from ui.navigation import guarded
 from vae_core.analysis.effects import LITTLE
 
@@ -24,7 +31,7 @@ def page_view(row, label: int | None, shown: str) -> str | None:
 
 
 def send_decoder(row, label: int | None, shown: str, view: str | None) -> None:
-    """The decoder component (in a fragment: the page's report reruns only it), or the one caption that says the
+    """The decoder component (in a fragment: the page's report reruns only it), or the sidebar's one line that says the
     server decodes. view: what this run of the page drew with (page_view); when the page reports that it holds the
     decoder after the server drew the grids, the page is run once more, and the page draws them from then on."""
 
@@ -32,8 +39,9 @@ def send_decoder(row, label: int | None, shown: str, view: str | None) -> None:
         if view is None and page_decodes(row, KEY) and not generate_problem(row, label):
             st.rerun()
         problem = generate_problem(row, label)
-        send_model(row, KEY, problem, f"{model_key(row)}|generate|{label}|{shown}", row.latent_dim, label, shown, None, WHAT)
+        send_model(row, KEY, problem, f"{model_key(row)}|generate|{label}|{shown}", row.latent_dim, label, shown, None)
 
+    say_where_decoded(generate_problem(row, label), WHAT)
     st.fragment(guarded(component))()
 
 

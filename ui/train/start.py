@@ -10,7 +10,7 @@ from ui.text import plain
 from ui.train.data import UPLOAD
 from ui.uploads import held_uploads, hold_upload, remove_unused_uploads
 from vae_core import CheckpointError, DatasetError
-from vae_core.config import DataOptions, ModelChoice, RunSpec, TrainConfig, parse_hidden
+from vae_core.config import DataOptions, InputError, ModelChoice, RunSpec, TrainConfig, parse_hidden
 from vae_core.data.datasets import load_data
 from vae_core.model.checkpoint import read_resume_state
 
@@ -60,7 +60,7 @@ def start_run(choice: dict, model_opts: dict, train_opts: dict, owner: str = "")
             data = load_training_data(choice)
         spec = run_spec(data.options, model_opts, train_opts)
         run = catalogue.run_registry().start(spec, data, owner=owner)
-    except (DatasetError, ValueError) as err:
+    except (DatasetError, InputError) as err:  # said for people; another error's text is not shown
         st.error(plain(catalogue.shown_reason(err)))
         return
     session.add_session_run(run.id)

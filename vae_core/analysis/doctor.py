@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from vae_core.config import ModelChoice, RunSpec, TrainConfig
+from vae_core.config import InputError, ModelChoice, RunSpec, TrainConfig
 
 COLLAPSED_KL = 0.01  # nats: below this a dimension's posterior is the prior (the active-units threshold's scale)
 FREE_BITS = 0.5  # nats per dimension a free-bits retrain grants
@@ -65,7 +65,7 @@ def original_spec(meta, beta: float | None = None) -> RunSpec:
     """The run that trained a model, from its checkpoint metadata (vae_core.store.meta.CheckpointMeta): its data, model and
     training settings; β its last value (a β changed by hand while it trained ends where it was left), unless given."""
     if meta.train is None:
-        raise ValueError(
+        raise InputError(
             "This model was not trained here (no training settings are stored with it), so it cannot be retrained."
         )
     return spec_of(meta.vae_config, meta.train, meta.data_options, meta.final_beta if beta is None else beta)

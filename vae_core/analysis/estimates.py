@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from vae_core.analysis.latent import decode_points
+from vae_core.config import InputError
 from vae_core.data.datasets import as_float
 from vae_core.model.bounds import ImageTerms, image_terms
 
@@ -33,5 +34,5 @@ def read_with_each(models, x: torch.Tensor, samples: int = 500, seed: int = 0) -
     by the models (read_image)."""
     shapes = {tuple(m.config.image_shape) for m in models}
     if shapes != {tuple(x.shape)}:
-        raise ValueError(f"the image is {tuple(x.shape)}, the models take {sorted(shapes)}: one image cannot go through all")
+        raise InputError(f"the image is {tuple(x.shape)}, the models take {sorted(shapes)}: one image cannot go through all")
     return [read_image(model, x, samples, seed) for model in models]

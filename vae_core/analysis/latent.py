@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from vae_core.config import InputError
 from vae_core.data.datasets import as_float
 from vae_core.maps.projection import MapData, Projection
 from vae_core.maps.ranges import padded_range
@@ -127,7 +128,7 @@ def interpolate(z_a, z_b, steps: int = 10, method: str = "linear") -> np.ndarray
     if method == "linear":
         return ((1 - t) * z_a + t * z_b).astype(np.float32)
     if method != "slerp":
-        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+        raise InputError(f"method must be 'linear' or 'slerp', got {method!r}")
     cos = np.dot(z_a, z_b) / max(np.linalg.norm(z_a) * np.linalg.norm(z_b), 1e-12)
     omega = np.arccos(np.clip(cos, -1.0, 1.0))
     if omega < 1e-6:  # nearly parallel: slerp degenerates to lerp
@@ -168,7 +169,7 @@ def decode_with_each(models, z, shown: str = "mean") -> list[torch.Tensor]:
     another latent size cannot take the same z: a ValueError says so."""
     dims = {m.config.latent_dim for m in models}
     if dims != {np.shape(z)[-1]}:
-        raise ValueError(
+        raise InputError(
             f"z has {np.shape(z)[-1]} dimensions, the models' codes {sorted(dims)}: the same z cannot go through all of them"
         )
     return [decode_points(model, z, shown) for model in models]
@@ -191,7 +192,7 @@ def attribute_vector(mu, group_a, group_b) -> np.ndarray:
     mu = np.asarray(mu, dtype=np.float64)
     a, b = mu[_group(group_a)], mu[_group(group_b)]
     if len(a) == 0 or len(b) == 0:
-        raise ValueError(f"each group needs at least one point, got {len(a)} in A and {len(b)} in B")
+        raise InputError(f"each group needs at least one point, got {len(a)} in A and {len(b)} in B")
     return (b.mean(0) - a.mean(0)).astype(np.float32)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from vae_core.analysis.latent import decode_points, map_points
+from vae_core.config import InputError
 from vae_core.data.datasets import Dataset, as_float
 from vae_core.maps.projection import Projection
 from vae_core.maps.ranges import padded_range
@@ -150,7 +151,7 @@ def thin(frames: list, max_frames: int) -> list:
     return [frames[i] for i in keep]
 
 
-class ReplayError(ValueError):
+class ReplayError(InputError):
     """A checkpoint's stored replay cannot be shown; the message says why."""
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae_core.config import InputError
 from vae_core.maps.ranges import padded_range
 
 NONLINEAR = ("umap", "tsne")
@@ -157,7 +158,7 @@ def _fit(kind: str, latents: np.ndarray, seed: int, progress=lambda message, fra
             callbacks_every_iters=TSNE_REPORT_EVERY,
         ).fit(latents)
         return np.asarray(embedding), lambda z: np.asarray(embedding.transform(z))
-    raise ValueError(f"unknown projection {kind!r}: choose one of {', '.join(NONLINEAR)}")
+    raise InputError(f"unknown projection {kind!r}: choose one of {', '.join(NONLINEAR)}")
 
 
 def fit_nonlinear(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from vae_core.config import DataOptions, TrainConfig
+from vae_core.config import DataOptions, InputError, TrainConfig
 from vae_core.model.onnx_io import OnnxModelError, OnnxVAE, load_onnx_folder
 from vae_core.model.vae import VAE
 from vae_core.store.atomic import write_atomic
@@ -119,7 +119,7 @@ def read_resume_state(path) -> ResumeState:
         if state.epochs_done:  # its moments must fit the model's parameters, or training would fail on its first step
             model, _ = load_checkpoint(path)
             state.check_fits(model)
-    except ValueError as err:
+    except InputError as err:
         raise CheckpointError(f"{path}: its optimizer state is damaged ({err}).") from err
     return state
 
@@ -169,12 +169,13 @@ def read_payload(path) -> dict:
         ) from err
     except Exception as err:  # truncated/corrupt zip, not a torch file: torch's own text names its internals
         raise CheckpointError(f"{path}: not a readable checkpoint (it is truncated, damaged or not a PyTorch file).") from err
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    # compared only when of the right kind: a tensor compared with a string or int is a tensor, with no truth value
+    if not isinstance(payload, dict) or not (isinstance(payload.get("format"), str) and payload["format"] == FORMAT):
         raise CheckpointError(f"{path}: not a checkpoint of this app (no '{FORMAT}' format marker).")
-    if payload.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint format version {payload.get('version')!r}, this app reads version {VERSION}."
-        )
+    version = payload.get("version")
+    if not (type(version) is int and version == VERSION):
+        said = f"{version!r:.20}" if type(version) in (int, str) else "unknown"
+        raise CheckpointError(f"{path}: checkpoint format version {said}, this app reads version {VERSION}.")
     missing = {"model_state", "vae_config", "dataset"} - payload.keys()
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {', '.join(sorted(missing))}.")
@@ -245,12 +246,12 @@ class ResumeState:
 
     @classmethod
     def from_payload(cls, payload: dict) -> ResumeState:
-        """The stored state, checked for the shapes training on relies on; a ValueError says what is wrong."""
+        """The stored state, checked for the shapes training on relies on; an InputError says what is wrong."""
         missing = [key for key in RESUME_KEYS if key not in payload]
         if missing:
-            raise ValueError(f"it lacks {', '.join(missing)}")
+            raise InputError(f"it lacks {', '.join(missing)}")
         if not all(type(payload[key]) is int for key in RESUME_KEYS[:2]):
-            raise ValueError("its epoch and step counts are not whole numbers")
+            raise InputError("its epoch and step counts are not whole numbers")
         state = cls(
             int(payload["epochs_done"]),
             int(payload["steps_done"]),
@@ -259,24 +260,25 @@ class ResumeState:
             payload["torch_rng"],
         )
         if state.epochs_done < 0 or state.steps_done < 0:
-            raise ValueError(f"it counts {state.epochs_done} epochs and {state.steps_done} steps done")
+            raise InputError(f"it counts {state.epochs_done} epochs and {state.steps_done} steps done")
         if not state.epochs_done:  # nothing to go on from yet: the optimizer and generators start afresh
             return state
         optimizer = state.optimizer
         moments = [] if not isinstance(optimizer, dict) else [optimizer.get("exp_avg"), optimizer.get("exp_avg_sq")]
         if not (
             isinstance(optimizer, dict)
-            and isinstance(optimizer.get("steps"), int)
+            and type(optimizer.get("steps")) is int
+            and optimizer["steps"] >= 0  # a negative count makes the first update divide by zero
             and all(isinstance(m, list) and all(isinstance(x, torch.Tensor) for x in m) for m in moments)
         ):
-            raise ValueError("its optimizer state is not the steps and moment tensors training stores")
+            raise InputError("its optimizer state is not the steps and moment tensors training stores")
         if not all(isinstance(g, torch.Tensor) and g.dtype == torch.uint8 for g in (state.shuffle_rng, state.torch_rng)):
-            raise ValueError("its random generators' states are not the byte tensors training stores")
+            raise InputError("its random generators' states are not the byte tensors training stores")
         return state
 
     def check_fits(self, model: torch.nn.Module) -> None:
-        """A ValueError unless the optimizer's moments have the shapes of `model`'s parameters, in order."""
+        """An InputError unless the optimizer's moments have the shapes of `model`'s parameters, in order."""
         shapes = [tuple(p.shape) for p in model.parameters()]
         optimizer = self.optimizer or {}
         if any([tuple(t.shape) for t in optimizer.get(key, [])] != shapes for key in ("exp_avg", "exp_avg_sq")):
-            raise ValueError("its optimizer's moments are for parameters of other shapes than the model's")
+            raise InputError("its optimizer's moments are for parameters of other shapes than the model's")

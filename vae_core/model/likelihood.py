@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_core.config import IMAGES, LIKELIHOODS
+from vae_core.config import IMAGES, LIKELIHOODS, InputError
 
 SIGMA_MIN = 0.01  # the Gaussian's smallest sigma: 1% of the pixel range, so the variance cannot collapse
 SIGMA_START = 0.1  # its sigma before training
@@ -48,7 +48,7 @@ class Likelihood(nn.Module):
     def image(self, out: torch.Tensor, shown: str = "mean") -> torch.Tensor:
         """The image to show: "mean" E[x|z] or "mode", the most likely x."""
         if shown not in IMAGES:
-            raise ValueError(f"shown must be one of {', '.join(IMAGES)}, got {shown!r}")
+            raise InputError(f"shown must be one of {', '.join(IMAGES)}, got {shown!r}")
         return self.mean(out) if shown == "mean" else self.mode(out)
 
 
@@ -132,7 +132,7 @@ class Gaussian(Likelihood):
 def make_likelihood(name: str) -> Likelihood:
     classes = {c.name: c for c in (Bernoulli, ContinuousBernoulli, Gaussian)}
     if name not in classes:
-        raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {name!r}")
+        raise InputError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {name!r}")
     return classes[name]()
 
 

@@ -39,7 +39,7 @@ from typing import cast
 import torch
 from torch import nn
 
-from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, VAEConfig, setting_problem
+from vae_core.config import IMPORTED, LIKELIHOODS, DataOptions, InputError, VAEConfig, setting_problem
 from vae_core.model.likelihood import SIGMA_MIN, Gaussian, make_likelihood
 from vae_core.model.vae import reparameterize
 from vae_core.store.atomic import write_atomic
@@ -104,7 +104,7 @@ SHAPE_INPUTS: dict[str, tuple[int, ...]] = {
 }
 
 
-class OnnxModelError(ValueError):
+class OnnxModelError(InputError):
     """A model folder that cannot be used; the message is one line saying why."""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_core.config import VAEConfig
+from vae_core.config import InputError, VAEConfig
 from vae_core.model.likelihood import make_likelihood
 from vae_core.store.machine import free_memory_bytes
 
@@ -52,7 +52,7 @@ def check_model_fits(config: VAEConfig) -> None:
     needed = parameter_count(config) * 4 * TRAINING_COPIES
     free = free_memory_bytes()
     if needed > free / 2:
-        raise ValueError(
+        raise InputError(
             f"This model is too large for this machine: {parameter_count(config) / 1e6:,.0f} million weights "
             f"(hidden sizes {','.join(map(str, config.hidden))}), about {needed / 2**30:.1f} GB to train, with "
             f"{free / 2**30:.1f} GB of memory free. Choose smaller hidden sizes."
@@ -153,13 +153,13 @@ class VAE(nn.Module):
         refuses to run without them."""
         k = self.config.num_classes
         if y is None:
-            raise ValueError("This is a conditional VAE: it encodes and decodes under a label, and none was given.")
+            raise InputError("This is a conditional VAE: it encodes and decodes under a label, and none was given.")
         y = torch.as_tensor(y, dtype=torch.int64, device=self.device)
         if y.dim() == 0:
             y = y.expand(batch)
         # the range is checked on the CPU only: on a GPU it would wait for the device at every step
         if len(y) != batch or (y.device.type == "cpu" and len(y) and not 0 <= int(y.min()) <= int(y.max()) < k):
-            raise ValueError(f"labels must be {batch} class numbers in 0..{k - 1}, got {y.tolist()[:8]}")
+            raise InputError(f"labels must be {batch} class numbers in 0..{k - 1}, got {y.tolist()[:8]}")
         return nn.functional.one_hot(y, k).float()
 
     def with_label(self, label: int | None) -> VAE | LabelledVAE:

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae_core.config import InputError
+
 CODE_BINS = 20  # histogram bins per latent dimension (disentanglement_lib's default)
 MAX_CLASSES = 20  # a factor with at most this many values is used as it is; one with more (dSprites' positions
 # and angles) is binned as the codes are, else even a perfect code could not reach MIG 1
@@ -77,11 +79,11 @@ def mutual_info(a: np.ndarray, b: np.ndarray) -> float:
 def _checked(codes, factors) -> tuple[np.ndarray, np.ndarray]:
     codes, factors = np.asarray(codes, dtype=np.float64), np.asarray(factors, dtype=np.float64)
     if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors) or len(codes) < 2:
-        raise ValueError(
+        raise InputError(
             f"codes (N, D) and factors (N, K) of the same N images are needed, got {codes.shape} and {factors.shape}"
         )
     if not (np.isfinite(codes).all() and np.isfinite(factors).all()):
-        raise ValueError("codes and factors must be finite")
+        raise InputError("codes and factors must be finite")
     return codes, _rescaled(factors)
 
 
@@ -244,7 +246,7 @@ def factorvae_score(
     rng = np.random.default_rng(seed)
     spread = codes.std(0)
     if not np.isfinite(spread).all():
-        raise ValueError("the codes' spread overflows: their values are too large to compare")
+        raise InputError("the codes' spread overflows: their values are too large to compare")
     active = np.flatnonzero(spread**2 > COLLAPSED_VARIANCE)
     if len(active) == 0:
         return 0.0

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_core.config import InputError
 from vae_core.maps.projection import MapData, Projection
 from vae_core.store.atomic import atomic_path
 from vae_core.store.files import cache_dir, model_files, model_mtime
@@ -150,7 +151,7 @@ def read_map(checkpoint: Path, data_signature: str) -> MapData | None:
 def _range(values) -> tuple[float, float]:
     low, high = (float(v) for v in values)
     if not (np.isfinite([low, high]).all() and low < high):
-        raise ValueError(f"not an axis range: {values}")
+        raise InputError(f"not an axis range: {values}")
     return low, high
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vae_core.config import LIKELIHOODS, DataOptions, TrainConfig, VAEConfig, setting_problem
+from vae_core.config import LIKELIHOODS, DataOptions, InputError, TrainConfig, VAEConfig, setting_problem
 
 
-class MetadataError(ValueError):
+class MetadataError(InputError):
     """The stored metadata is missing something or holds the wrong kind of value; the message says what."""
 
 
@@ -111,10 +111,10 @@ class CheckpointMeta:
             train=train,
             beta_changes=changes,
             metrics=_metrics(_typed(payload, "metrics", dict, {})),
-            history=_typed(payload, "history", list, []),
+            history=_history(_typed(payload, "history", list, [])),
             class_names=class_names,
             data_options=data_options,
-            created=str(payload.get("created") or ""),
+            created=_typed(payload, "created", str, ""),
             path=str(path),
         )
 
@@ -126,10 +126,18 @@ def _train_config(stored: dict) -> tuple[TrainConfig | None, tuple]:
     if "beta_start" in stored:  # the Train page's older dialect: "beta" was the last value
         stored["beta"] = stored.pop("beta_start")
     try:
-        changes = tuple((int(step), float(beta)) for step, beta in stored.pop("beta_changes", None) or ())
+        changes = tuple((int(step), float(beta)) for step, beta in _typed(stored, "beta_changes", (list, tuple), ()))
+        stored.pop("beta_changes", None)
         return TrainConfig.from_dict(stored), changes
     except (TypeError, ValueError) as err:
         raise MetadataError(f"the stored training settings are not usable ({setting_problem(err)})") from err
+
+
+def _history(stored: list) -> list:
+    """Events are dicts (what each holds is read where it is used, vae_core.analysis.replay among them)."""
+    if not all(isinstance(event, dict) for event in stored):
+        raise MetadataError("its training history holds something other than events")
+    return stored
 
 
 def _metrics(stored: dict) -> dict:
@@ -141,12 +149,13 @@ def _metrics(stored: dict) -> dict:
     return stored
 
 
-def _typed(payload: dict, key: str, kind: type, default=None):
+def _typed(payload: dict, key: str, kind: type | tuple[type, ...], default=None):
     """payload[key], which must be a `kind`; a missing key gives `default`, or fails when there is none."""
     if key not in payload or payload[key] is None:
         if default is None:
             raise MetadataError(f"it lacks {key}")
         return default
     if not isinstance(payload[key], kind):
-        raise MetadataError(f"its {key} is a {type(payload[key]).__name__}, not a {kind.__name__}")
+        kinds = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise MetadataError(f"its {key} is a {type(payload[key]).__name__}, not a {kinds}")
     return payload[key]

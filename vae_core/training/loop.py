@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from vae_core.analysis.scores import score_model
-from vae_core.config import TrainConfig
+from vae_core.config import InputError, TrainConfig
 from vae_core.data.datasets import Dataset, as_float
 from vae_core.model.bounds import active_units, kl_per_dim, recon_per_image, training_terms
 from vae_core.model.checkpoint import ResumeState
@@ -121,7 +121,7 @@ class BetaControl:
 
     def set(self, value: float) -> None:
         if not value >= 0:
-            raise ValueError(f"beta must be non-negative, got {value}")
+            raise InputError(f"beta must be non-negative, got {value}")
         self.shared.value = float(value)
 
     def __call__(self) -> float:
@@ -275,7 +275,7 @@ def train(
     weights to train further later.
     """
     if tuple(data.image_shape) != tuple(model.config.image_shape):
-        raise ValueError(f"model expects images {model.config.image_shape}, data has {data.image_shape}")
+        raise InputError(f"model expects images {model.config.image_shape}, data has {data.image_shape}")
     read_beta = beta if beta is not None else (lambda: config.beta)
     device = pick_device(config.device)
     seed_everything(config.seed)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from vae_core.config import InputError
+
 
 class Adam:
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
@@ -33,7 +35,7 @@ class Adam:
     def load_state_dict(self, state: dict) -> None:
         shapes = [tuple(p.shape) for p in self.params]
         if [tuple(t.shape) for t in state["exp_avg"]] != shapes or [tuple(t.shape) for t in state["exp_avg_sq"]] != shapes:
-            raise ValueError("the optimizer state is for parameters of other shapes")
+            raise InputError("the optimizer state is for parameters of other shapes")
         self.steps = int(state["steps"])
         self.exp_avg = [t.to(p.device, p.dtype).clone() for t, p in zip(state["exp_avg"], self.params)]
         self.exp_avg_sq = [t.to(p.device, p.dtype).clone() for t, p in zip(state["exp_avg_sq"], self.params)]

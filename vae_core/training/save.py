@@ -30,7 +30,8 @@ def save_run(
     metrics: dict = dict(evaluate(model, data.test_x, seed=config.seed, y=data.test_y))  # scores and the epoch join them
     if data.factors is not None:  # what Compare sets against beta: MIG, DCI, SAP, the FactorVAE score
         metrics.update(_numbers_only(score_model(model, data, seed=config.seed)))
-    metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch"), default=0)
+    # the epochs as its events count them (a whole number each; an event a file garbled does not count)
+    metrics["epoch"] = max((e["epoch"] for e in history if e.get("type") == "epoch" and type(e.get("epoch")) is int), default=0)
     path = save_checkpoint(
         path,
         model,
