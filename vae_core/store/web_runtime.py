@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: tools/ and static/ are beside vae_core/
 SUMS = ROOT / "tools" / "onnxruntime_web.sha256"
 MODULE, WASM = "ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"  # the JS loader, and the WebAssembly it runs
-MISSING = "the in-browser runtime (onnxruntime-web) is not installed here; `make run` fetches it"
-CHANGED = "the in-browser runtime's files do not match their committed sums; `make run` fetches them again"
+MISSING = "the in-browser runtime (onnxruntime-web) is not installed here; make run fetches it"
+CHANGED = "the in-browser runtime's files do not match their committed sums; make run fetches them again"
 
 
 class RuntimeMissing(Exception):
