@@ -44,20 +44,26 @@ def setting_problem(err: Exception) -> str:
 
 MAX_WHOLE = 2**31 - 1  # the largest count or size a setting may hold (a file can hold 1e308 where a count belongs)
 MAX_SEED = 2**32 - 1  # numpy's largest seed
-_KINDS = {  # a field's annotation -> whether a value is of that kind, and how to say the kind
-    "int": (lambda v: _whole(v), "a whole number"),
-    "float": (lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), "a number"),
-    "str": (lambda v: isinstance(v, str), "text"),
-    "bool": (lambda v: isinstance(v, bool), "true or false"),
-    "int | None": (lambda v: v is None or _whole(v), "a whole number or none"),
-    "tuple[int, int, int]": (lambda v: isinstance(v, (tuple, list)) and all(map(_whole, v)), "whole numbers"),
-    "tuple[int, ...]": (lambda v: isinstance(v, (tuple, list)) and all(map(_whole, v)), "whole numbers"),
-}
 
 
 def _whole(value) -> bool:
     """An int (numpy's too), not a bool (True is no count), of a size a setting can mean."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(int(value)) <= MAX_WHOLE
+
+
+def _wholes(value) -> bool:
+    return isinstance(value, (tuple, list)) and all(map(_whole, value))
+
+
+_KINDS = {  # a field's annotation -> whether a value is of that kind, and how to say the kind
+    "int": (_whole, "a whole number"),
+    "float": (lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), "a number"),
+    "str": (lambda v: isinstance(v, str), "text"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int | None": (lambda v: v is None or _whole(v), "a whole number or none"),
+    "tuple[int, int, int]": (_wholes, "whole numbers"),
+    "tuple[int, ...]": (_wholes, "whole numbers"),
+}
 
 
 def _plain(value) -> bool:
