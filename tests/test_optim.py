@@ -12,11 +12,9 @@ from vae_core.training.optim import Adam
 
 
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])  # gaussian: its learned sigma is a parameter too
-def test_the_same_updates_as_torch_adam(digits, likelihood):
+def test_the_same_updates_as_torch_adam(digits, likelihood, one_thread):
     # float64 and one thread: both sides run the same kernel on the same gradients, so they agree to rounding
     torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     ours = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,), likelihood=likelihood)).double()
     theirs = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(32,), likelihood=likelihood)).double()
     theirs.load_state_dict(ours.state_dict())
@@ -31,7 +29,6 @@ def test_the_same_updates_as_torch_adam(digits, likelihood):
             opt.zero_grad(set_to_none=True)
             elbo(x, out, mu, logvar, likelihood=model.likelihood).loss.backward()
             opt.step()
-    torch.set_num_threads(threads)
     for (name, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12, msg=name)
     assert all(not torch.equal(ours.state_dict()[k], start[k]) for k in start if "weight" in k)  # they did train
