@@ -101,6 +101,24 @@ def test_save_run_stores_dataset_metrics_and_history(tmp_path, digits):
         save_run(path, model, digits, config, history)
 
 
+@pytest.mark.parametrize("name", ["digits", "sprites"])
+def test_save_run_takes_the_last_epochs_measurements_as_measuring_again_gives_them(tmp_path, name):
+    """The CLI hands save_run the last epoch's event of a run that ended with it, instead of a test pass and
+    scores again: they are exactly what measuring the same weights with the same seed gives, the
+    disentanglement scores of data with known factors among them."""
+    from vae_core import load_dataset, save_run, train
+
+    data = load_dataset(name, sprites_n=300, image_size=16) if name == "sprites" else load_dataset(name)
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=data.image_shape, latent_dim=3, hidden=(32,)))
+    config = TrainConfig(epochs=1, seed=0)
+    history = [e for e in train(model, data, config) if e["type"] in ("step", "epoch")]
+    _, measured_again = save_run(tmp_path / "again.pt", model, data, config, history)
+    _, taken = save_run(tmp_path / "taken.pt", model, data, config, history, measured=history[-1])
+    assert taken == measured_again
+    assert ("mig" in taken) == (name == "sprites")
+
+
 def test_metadata_is_one_typed_record_and_older_files_read_the_same(tmp_path, small_model):
     """On disk: the train config with beta at its start and one list of changes. A file the Train page saved
     before that (beta its last value, beta_start its first) and one without data options read the same."""

@@ -248,7 +248,7 @@ def test_image_files_lists_what_sorted_rglob_lists_in_its_order(tmp_path):
     images, which its cache and seeded split depend on): names that sort differently as paths than as strings,
     nested folders, upper-case suffixes, hidden files, a linked file (kept), a linked folder (not entered), a
     folder named like an image (not a file)."""
-    from vae_core.store.files import IMAGE_SUFFIXES, image_files
+    from vae_core.store.files import IMAGE_SUFFIXES, image_files, image_paths
 
     folder = tmp_path / "imgs"
     for rel in ("a.png", "a b/1.png", "a-b/2.PNG", "a/b/3.png", "a/c.jpg", "a0/4.png", ".hidden.png"):
@@ -261,6 +261,7 @@ def test_image_files_lists_what_sorted_rglob_lists_in_its_order(tmp_path):
     (folder / "b" / "linked.png").symlink_to(tmp_path / "outside" / "5.png")
     expected = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     assert image_files(folder) == expected
+    assert image_paths(folder) == [str(p) for p in expected]  # what a cached load keeps
     assert folder / "b" / "linked.png" in expected and not any("linked-folder" in str(p) for p in expected)
     assert image_files(tmp_path / "missing") == []
 
@@ -282,6 +283,7 @@ def test_relative_files_say_what_per_file_relative_to_says_and_refuse_files_outs
         [str(r) for r in per_file],
         [r.parts[0] if len(r.parts) > 1 else folder.name for r in per_file],
     )
+    assert relative_files(folder, [str(p) for p in files]) == relative_files(folder, files)  # a cached load's strings
     save_png(tmp_path / "imgs2" / "5.png", np.zeros((4, 4)))
     for outside in (tmp_path / "imgs2" / "5.png", tmp_path / "elsewhere.png"):
         with pytest.raises(ValueError):

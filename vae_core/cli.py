@@ -328,7 +328,9 @@ def cmd_train(args) -> int:
     model = build_model(spec, data)
     state = ResumeState()
     history = _run_with_progress(model, data, spec.train, quiet=args.quiet, resume=state)
-    _, m = save_run(out, model, data, spec.train, history, overwrite=args.force, resume_state=state)
+    _, m = save_run(
+        out, model, data, spec.train, history, overwrite=args.force, resume_state=state, measured=_last_epoch(history)
+    )
     _saved(out, model.config.likelihood, m)
     return 0
 
@@ -352,10 +354,24 @@ def _train_further(args, out: Path) -> int:
         model, data, config, quiet=args.quiet, resume=state, replay=replay, beta=lambda: meta.final_beta
     )  # where β ended, changed while it trained or not
     _, m = save_run(
-        out, model, data, config, earlier + history, beta_changes=meta.beta_changes, overwrite=args.force, resume_state=state
+        out,
+        model,
+        data,
+        config,
+        earlier + history,
+        beta_changes=meta.beta_changes,
+        overwrite=args.force,
+        resume_state=state,
+        measured=_last_epoch(history),
     )
     _saved(out, model.config.likelihood, m, f" after {state.epochs_done} epochs in all")
     return 0
+
+
+def _last_epoch(history: list):
+    """The last epoch's event of a run trained to its end (the CLI never stops one early; an error stops it
+    before anything is saved): train() ends with that epoch, so the model is as the event measured it."""
+    return next((event for event in reversed(history) if event.get("type") == "epoch"), None)
 
 
 def _saved(out: Path, likelihood: str, m: dict, note: str = "") -> None:

@@ -28,8 +28,9 @@ from vae_core.store.atomic import atomic_path
 from vae_core.store.files import (
     IMAGE_SUFFIXES,
     cache_dir,
-    file_listing,
     image_files,
+    image_paths,
+    listing_of,
     relative_files,
     remember_typed_folder,
 )
@@ -335,17 +336,18 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str, backgrou
     """_folder, decoded once: the tensors are kept in the cache, keyed by every file's path, size and mtime and
     by the options, so a changed folder is decoded again; a cache file that cannot be read is ignored."""
 
-    files = image_files(folder)
-    listing = file_listing(folder, files)
+    paths = image_paths(folder)
+    rel_files, classes = relative_files(folder, paths)
+    listing = listing_of(paths, rel_files)
     key = hashlib.sha256(repr((str(folder), listing, image_size, channels, background)).encode()).hexdigest()[:24]
     path = cache_dir() / f"folder-{key}.pt"
     try:
         cached = torch.load(path, map_location="cpu", weights_only=True)
-        if _holds_folder(cached, folder, files, image_size, channels, background):
+        if _holds_folder(cached, folder, paths, rel_files, classes, image_size, channels, background):
             return cached["x"], cached["y"], cached["class_names"], cached["files"]
     except Exception:  # not there yet, or damaged: decode the folder again
         pass
-    x, y, names, rel_files = _folder(folder, image_size, channels, background, files)
+    x, y, names, rel_files = _folder(folder, image_size, channels, background, [Path(p) for p in paths])
     try:
         with atomic_path(path) as tmp:
             torch.save(dict(x=x, y=y, class_names=names, files=rel_files), tmp)
@@ -355,28 +357,35 @@ def _cached_folder(folder: Path, image_size: int | None, channels: str, backgrou
 
 
 def _holds_folder(
-    cached: dict, folder: Path, files: list[Path], image_size: int | None, channels: str, background: str
+    cached: dict,
+    folder: Path,
+    paths: list[str],
+    rel_files: list[str],
+    classes: list[str],
+    image_size: int | None,
+    channels: str,
+    background: str,
 ) -> bool:
     """Whether a decoded-folder cache holds these files' images as _folder makes them: one uint8 image per file,
     in their order, of the size and colour asked for (the first one decoded again to compare), with the labels
-    and classes their folders give. A cache that holds anything else (written by hand, or by a broken run) is
-    decoded again."""
+    and classes their folders give (rel_files and classes: relative_files of the paths). A cache that holds
+    anything else (written by hand, or by a broken run) is decoded again."""
     x, y = cached["x"], cached["y"]
     if not (
         isinstance(x, torch.Tensor)
         and x.dtype == torch.uint8
         and x.ndim == 4
         and isinstance(y, torch.Tensor)
-        and len(x) == len(files) > 0
+        and len(x) == len(paths) > 0
     ):
         return False
-    ((first_size, first_mode, _),) = _read_headers(folder, files[:1])
+    first_file = Path(paths[0])
+    ((first_size, first_mode, _),) = _read_headers(folder, [first_file])
     side = image_size or min(max(first_size), MAX_FOLDER_SIDE)
     colours = {"grayscale": (1,), "rgb": (3,)}.get(channels, (1, 3) if first_mode in GRAY_MODES else (3,))
     if x.shape[1] not in colours or x.shape[2:] != (side, side):
         return False
-    first = _decode_small(files[0], "L" if x.shape[1] == 1 else "RGB", side, background)
-    rel_files, classes = relative_files(folder, files)  # ValueError (decoded again) for a file outside the folder
+    first = _decode_small(first_file, "L" if x.shape[1] == 1 else "RGB", side, background)
     names = sorted(set(classes))
     index = {name: i for i, name in enumerate(names)}
     return (
