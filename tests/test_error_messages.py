@@ -129,11 +129,15 @@ def cli_in_process(*args) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-def test_every_stored_value_garbled_is_refused_in_this_apps_words_by_eval_resume_and_side_by_side(tmp_path, resumable):
+def test_every_stored_value_garbled_is_refused_in_this_apps_words_by_eval_resume_and_side_by_side(
+    tmp_path, resumable, one_thread
+):
     """The audit of eval, resume and Side by side's reading: each value of a saved run (its settings, data options,
     resume state, history, metadata), replaced by each kind of garbage, either still works or fails with one line
     of this app's own (a refusal that names the file, or says what the data or settings lack), never an
-    unexpected failure and never Python's or a library's text. Side by side reads a model, then an image with it."""
+    unexpected failure and never Python's or a library's text. Side by side reads a model, then an image with it.
+    On one torch thread: its 900 commands run tiny tensor operations, whose hand-offs between two threads stalled
+    for minutes on a busy machine."""
     from vae_core.analysis.estimates import read_image
     from vae_core.model.checkpoint import load_checkpoint
 

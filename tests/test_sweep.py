@@ -71,15 +71,6 @@ def test_a_worker_that_dies_fails_only_its_own_run(tmp_path):
     assert by_seed[0]["status"] == by_seed[2]["status"] == "trained"
 
 
-def test_a_sweep_runs_on_a_local_ray_instance(tmp_path):
-    proc = sweep("--betas", "0.5,1e30", "--out-dir", str(tmp_path), "--ray", "local", "--json")
-    rows = json.loads(proc.stdout)
-    assert proc.returncode == 1 and [r["status"] for r in rows] == ["trained", "failed"]  # one diverges, one does not
-    assert "diverged" in rows[1]["error"] and load_checkpoint(rows[0]["path"])[1].train.beta == 0.5
-    again = json.loads(sweep("--betas", "0.5", "--out-dir", str(tmp_path), "--ray", "local", "--json").stdout)
-    assert again[0]["status"] == "done before"
-
-
 def descendants(pid: int) -> set[int]:
     """pid and every process below it, from /proc (Ray's servers are the sweep's children, its workers the
     raylet's)."""
@@ -133,39 +124,32 @@ def ended(proc: subprocess.Popen, within_s: float) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the sockets from Linux's /proc")
-def test_a_local_ray_cluster_listens_on_loopback_only(tmp_path):
-    """Ray runs any run it is sent: during a `--ray local` sweep no process of it may listen beyond 127.0.0.1."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vae_core",
-            "sweep",
-            *OPTIONS,
-            "--quiet",
-            "--betas",
-            "1,2",
-            "--out-dir",
-            str(tmp_path),
-            "--ray",
-            "local",
-        ],
-        cwd=ROOT,
-        stdout=(log := open(tmp_path / "sweep.log", "w")),  # closed once the sweep has ended
-        stderr=subprocess.STDOUT,
-    )
+def test_a_sweep_on_a_local_ray_instance_trains_listens_on_loopback_only_and_resumes(tmp_path):
+    """A `--ray local` sweep trains each run as a Ray task (one diverges, one does not). Ray runs any run it is sent,
+    so while it runs, no process of it may listen beyond 127.0.0.1. Run again, every run is done before: the sweep
+    says so without reaching any cluster (the address given has none). One Ray start: each costs tens of seconds."""
+    stdout, log = open(tmp_path / "rows.json", "w"), open(tmp_path / "sweep.log", "w")  # closed once it has ended
+    command = ["sweep", *OPTIONS, "--quiet", "--betas", "0.5,1e30", "--out-dir", str(tmp_path), "--ray", "local", "--json"]
+    proc = subprocess.Popen([sys.executable, "-m", "vae_core", *command], cwd=ROOT, stdout=stdout, stderr=log)
     seen, deadline = set(), time.monotonic() + 600
     while not ended(proc, within_s=0.2):  # look until the sweep is over: Ray's servers and workers come and go
         seen.update(listening_sockets(descendants(proc.pid) - {proc.pid}))
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail("the sweep did not end within 10 minutes")
+    stdout.close()
     log.close()
     names = {name for name, _ in seen}
     assert {"gcs_server", "raylet"} <= names, f"Ray's servers were never seen listening: {sorted(names)}"
-    assert proc.returncode == 0, (tmp_path / "sweep.log").read_text()[-2000:]  # what the sweep said, if it failed
     exposed = sorted(f"{name} on {address}" for name, address in seen if not is_loopback(address))
     assert not exposed, f"listening beyond loopback: {exposed}"
+    assert proc.returncode == 1, (tmp_path / "sweep.log").read_text()[-2000:]  # not every run succeeded
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert [r["status"] for r in rows] == ["trained", "failed"] and "diverged" in rows[1]["error"]
+    assert load_checkpoint(rows[0]["path"])[1].train.beta == 0.5
+    again = sweep("--betas", "0.5", "--out-dir", str(tmp_path), "--ray", "127.0.0.1:9", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)[0]["status"] == "done before"
 
 
 def test_ray_missing_is_a_message_with_the_install_command(tmp_path):

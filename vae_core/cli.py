@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -183,6 +184,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+@functools.cache  # the same every time; parsing leaves it as it was, and main() runs in-process in tests and tools
 def build_parser() -> argparse.ArgumentParser:
     fmt = _HelpFormatter
     parser = argparse.ArgumentParser(prog="python -m vae_core", description="Train and evaluate VAEs.")

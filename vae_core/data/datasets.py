@@ -9,6 +9,7 @@ The digits (levels 0..16) are float32.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -120,7 +121,7 @@ def load_dataset(
     )
     if key == "digits":
         x, y, names = _digits()
-        return _split(str(name_or_path), x, y, names, test_fraction, split_seed, options)
+        return _split(str(name_or_path), x, y, list(names), test_fraction, split_seed, options)
     if key == "sprites":
         return _sprites(options)
     if key in ("mnist", "fashion-mnist"):
@@ -298,6 +299,7 @@ def _numbers(cells: list[str]) -> list[float] | None:
         return None
 
 
+@functools.cache  # read once per process (sklearn parses its CSV each time); _split copies what it keeps
 def _digits():
     from sklearn.datasets import load_digits
 

@@ -125,6 +125,8 @@ def sweep(
         for beta, seed in grid
         if (beta, seed) not in rows
     ]
+    if not todo:  # every run was done before: no worker to start, and no Ray cluster (tens of seconds)
+        return [rows[key] for key in grid]
     runner = run_on_ray if ray_address else run_local
     extra = dict(address=ray_address) if ray_address else dict(workers=workers or default_workers(len(todo)))
 
