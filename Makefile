@@ -26,7 +26,7 @@ run: $(BIN)/.installed-run onnxruntime-web
 	$(BIN)/streamlit run app.py
 
 # Two test processes, each given whole files (their module fixtures are made once): on 2 cores the suite took
-# 19 minutes against 25 one file at a time, and three processes were no faster (22 minutes).
+# 19 minutes against 25 in one process, and three processes were no faster (22 minutes).
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test: $(BIN)/.installed chromium lint onnxruntime-web

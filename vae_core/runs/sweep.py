@@ -125,8 +125,6 @@ def sweep(
         for beta, seed in grid
         if (beta, seed) not in rows
     ]
-    if not todo:  # every run was done before: no worker to start, and no Ray cluster (tens of seconds)
-        return [rows[key] for key in grid]
     runner = run_on_ray if ray_address else run_local
     extra = dict(address=ray_address) if ray_address else dict(workers=workers or default_workers(len(todo)))
 
@@ -134,7 +132,8 @@ def sweep(
         rows[row["beta"], row["seed"]] = row
         on_done(row)
 
-    runner(todo, on_start=on_start, on_done=done, **extra)
+    if todo:  # with every run done before, no worker starts, nor a Ray cluster (which takes tens of seconds)
+        runner(todo, on_start=on_start, on_done=done, **extra)
     return [rows[key] for key in grid]
 
 
