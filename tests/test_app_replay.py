@@ -82,3 +82,24 @@ def test_a_model_saved_without_a_replay_says_so(ckpt_dir, monkeypatch):
     at.toggle(key="explore_replay").set_value(True).run()
     assert not at.exception and not replay_sliders(at)
     assert any("saved without a replay" in c.value for c in at.caption)
+
+
+def test_play_and_pause_do_what_they_say_when_streamlit_delivers_a_click_twice(monkeypatch):
+    """Under load Streamlit can run a button's callback twice for one click (the click's run asks for an app rerun,
+    which ran it again): Pause must still pause, and Play restart from the first epoch only once."""
+    import ui.replay as replay
+
+    state: dict = {}
+    monkeypatch.setattr(replay.st, "session_state", state)
+    key, n = "replay", 10
+    playing, frame = replay._playing_key(key), replay._frame_key(key)
+    state[frame] = n  # paused on the last epoch, as the replay opens
+    for _ in range(2):  # Play
+        replay._set_playing(key, n, True)
+    assert state[playing] is True and state[frame] == 1
+    state[frame] = 5  # it played on to the fifth epoch
+    for _ in range(2):  # Pause
+        replay._set_playing(key, n, False)
+    assert state[playing] is False and state[frame] == 5
+    replay._set_playing(key, n, True)  # Play again from where it stopped
+    assert state[playing] is True and state[frame] == 5

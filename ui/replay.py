@@ -68,10 +68,12 @@ def _follow_play(key: str) -> None:
         st.rerun(scope="app")
 
 
-def _toggle_play(key: str, n: int) -> None:
-    playing = not st.session_state.get(_playing_key(key))
-    if playing and st.session_state.get(_frame_key(key), n) >= n:  # at the end: play from the start
-        st.session_state[_frame_key(key)] = 1
+def _set_playing(key: str, n: int, playing: bool) -> None:
+    """Play's or Pause's callback: what the button said, not a flip of the state. Streamlit can deliver one click
+    to its callback twice, in the click's own run and again in the app rerun that run asks for (_follow_play); seen
+    under load, a flip then undid the Pause and the replay played on."""
+    if playing and not st.session_state.get(_playing_key(key)) and st.session_state.get(_frame_key(key), n) >= n:
+        st.session_state[_frame_key(key)] = 1  # at the end: play from the start
     st.session_state[_playing_key(key)] = playing
 
 
@@ -126,8 +128,8 @@ def controls(replay: Replay, key: str, n: int) -> None:
     play_col.button(
         "Pause" if playing else "Play",
         key=f"{key}_play",
-        on_click=_toggle_play,
-        args=(key, n),
+        on_click=_set_playing,
+        args=(key, n, not playing),
         icon=":material/pause:" if playing else ":material/play_arrow:",
         width="stretch",
     )
