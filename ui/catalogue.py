@@ -21,6 +21,7 @@ import streamlit as st
 
 from ui.uploads import display_name, short_name
 from vae_core.config import BUILTIN, DataOptions
+from vae_core.maps.nonlinear import import_pandas_here
 from vae_core.maps.projection import MapData
 from vae_core.store import map_cache
 from vae_core.store.files import (
@@ -165,6 +166,7 @@ def prefetch_dataset(name: str) -> None:
 
     with _PREFETCH_LOCK:
         if name not in _PREFETCH:
+            import_pandas_here()  # the digits import scikit-learn, and it pandas: whole before the thread starts
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
             _PREFETCH[name] = pool.submit(load_dataset, name, root=data_root(), download=False)  # never download here
             pool.shutdown(wait=False)

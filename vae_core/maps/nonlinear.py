@@ -210,8 +210,20 @@ def start_umap_warm_up() -> None:
     global _warm_up_thread
     with _warm_up_lock:
         if _warm_up_thread is None:
+            import_pandas_here()
             _warm_up_thread = threading.Thread(target=_warm_up_umap, name="umap-warm-up", daemon=True)
             _warm_up_thread.start()
+
+
+def import_pandas_here() -> None:
+    """Import pandas in this thread, before starting one that imports umap-learn or scikit-learn (both import it).
+
+    While a thread imports a module, sys.modules already holds it half made, and other threads look there: plotly
+    (drawing any chart) and scikit-learn take pandas from sys.modules if it is there. A page drawn while a
+    background thread was importing pandas failed with "partially initialized module 'pandas' has no attribute
+    'Series'". Imported here first, pandas is whole before any other thread can see it (0.3-0.5 s, once per
+    process)."""
+    import pandas  # noqa: F401
 
 
 def _warm_up_umap() -> None:
