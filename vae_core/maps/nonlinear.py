@@ -218,11 +218,11 @@ def start_umap_warm_up() -> None:
 def import_pandas_here() -> None:
     """Import pandas in this thread, before starting one that imports umap-learn or scikit-learn (both import it).
 
-    While a thread imports a module, sys.modules already holds it half made, and other threads look there: plotly
-    (drawing any chart) and scikit-learn take pandas from sys.modules if it is there. A page drawn while a
-    background thread was importing pandas failed with "partially initialized module 'pandas' has no attribute
-    'Series'". Imported here first, pandas is whole before any other thread can see it (0.3-0.5 s, once per
-    process)."""
+    While a thread imports a module, sys.modules already holds it half made, and other threads look there: plotly,
+    serializing any chart, takes pandas from sys.modules if it is there (ui.figures.figure_builder waits only while
+    a figure is built). A page drawn while a background thread was importing pandas failed with "partially
+    initialized module 'pandas' has no attribute 'Series'". Imported here first, pandas is whole before any other
+    thread can see it (0.3-0.5 s, once per process)."""
     import pandas  # noqa: F401
 
 

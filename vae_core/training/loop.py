@@ -315,8 +315,8 @@ def train(
                 return
             b = read_beta() * schedule_factor(config.beta_schedule, step / steps_per_epoch, config.warmup_epochs)
             batch = order[i : i + config.batch_size]
-            # index_select, not x_train[batch]: the same rows, gathered 5x faster on the CPU (advanced indexing's
-            # general path costs a tenth of a small model's step)
+            # index_select, not x_train[batch]: the same rows, gathered 5x faster on the CPU (about 1% of the
+            # recipe-sized MLP's step, BENCHMARKS.md section 1)
             xb = as_float(x_train.index_select(0, batch))
             terms = training_terms(model, xb, b, config, None if y_train is None else y_train.index_select(0, batch))
             if good.best == math.inf:  # the first loss: what an explosion is measured against from the start
