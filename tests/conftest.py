@@ -16,6 +16,12 @@ from ui.text import WORD_JOINER  # noqa: E402
 from vae_core import VAE, VAEConfig, load_dataset  # noqa: E402
 
 
+def scrubber(at, key: str):
+    """The replay's epoch scrubber under `key` in an AppTest (its key ends in a generation: ui.replay._scrubber_key)."""
+    (found,) = [s for s in at.select_slider if s.key.startswith(f"{key}_epoch_")]
+    return found
+
+
 def shown(markdown: str) -> str:
     """What a page shows of Markdown that ui.text.plain() wrote: the text without its escapes and joiners."""
     return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")

@@ -74,3 +74,30 @@ def test_without_the_runtime_the_server_decodes_and_says_why(monkeypatch, tmp_pa
     assert "not installed here; make run fetches it" in sidebar_captions(at).replace("`", "")
     assert component(at, "vae_explorer_decoder") is None and component(at, "vae_explorer_decoded") is None
     assert "decoded image" in image_captions(at)
+
+
+def test_a_report_that_reran_only_the_decoders_fragment_reruns_the_whole_page(monkeypatch):
+    """Streamlit's page sends the changes of one moment in one message, scoped to the first fragment among them: a
+    toggle switched on as the decoder reported went out as the decoder fragment's rerun, and the page was not drawn
+    for it. A new report, met in that fragment's run, asks for a run of the whole page; met again, or met in a run
+    of the whole page, it asks for nothing more."""
+    from types import SimpleNamespace
+
+    import ui.explore.browser_decode as browser_decode
+
+    state, reruns = {}, []
+    this_run = SimpleNamespace(fragment_ids_this_run=["the decoder's fragment"])
+    monkeypatch.setattr(browser_decode.st, "session_state", state)
+    monkeypatch.setattr(browser_decode.st, "rerun", lambda scope: reruns.append(scope))
+    monkeypatch.setattr(browser_decode, "get_script_run_ctx", lambda: this_run)
+    browser_decode._page_reruns_on_a_report("decoder")  # no report yet
+    assert reruns == []
+    state["decoder"] = {"status": {"key": KEY, "ok": True, "n": 1}}
+    browser_decode._page_reruns_on_a_report("decoder")
+    assert reruns == ["app"]
+    browser_decode._page_reruns_on_a_report("decoder")  # the same report, in the run it asked for
+    assert reruns == ["app"]
+    state["decoder"] = {"status": {"key": KEY, "ok": True, "n": 2}}
+    this_run.fragment_ids_this_run = []  # a run of the whole page
+    browser_decode._page_reruns_on_a_report("decoder")
+    assert reruns == ["app"]

@@ -7,9 +7,10 @@ import sys
 import pytest
 import torch
 from PIL import Image
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, scrubber
 from vae_core import VAE, TrainConfig, VAEConfig, load_dataset, save_run
 
 APP = str(ROOT / "app.py")
@@ -53,7 +54,7 @@ def explore(ckpt_dir, monkeypatch, name: str) -> AppTest:
 
 
 def replay_sliders(at) -> list:
-    return [s for s in at.select_slider if s.key.endswith("_epoch")]
+    return [s for s in at.select_slider if "_epoch_" in s.key]
 
 
 def test_explore_replays_a_saved_models_training(ckpt_dir, monkeypatch):
@@ -62,8 +63,8 @@ def test_explore_replays_a_saved_models_training(ckpt_dir, monkeypatch):
     at.toggle(key="explore_replay").set_value(True).run()
     assert not at.exception
     key = "explore_replay_replayed"
-    assert at.select_slider(key=f"{key}_epoch").value == 4 and any(m.value.startswith("**Epoch 4**") for m in at.markdown)
-    at.select_slider(key=f"{key}_epoch").set_value(2).run()
+    assert scrubber(at, key).value == 4 and any(m.value.startswith("**Epoch 4**") for m in at.markdown)
+    scrubber(at, key).set_value(2).run()
     assert any(m.value.startswith("**Epoch 2**") for m in at.markdown)
     assert "GIF" in [b.proto.label for b in at.get("download_button")]  # beside the page's HTML download
 
@@ -84,22 +85,49 @@ def test_a_model_saved_without_a_replay_says_so(ckpt_dir, monkeypatch):
     assert any("saved without a replay" in c.value for c in at.caption)
 
 
-def test_play_and_pause_do_what_they_say_when_streamlit_delivers_a_click_twice(monkeypatch):
-    """Under load Streamlit can run a button's callback twice for one click (the click's run asks for an app rerun,
-    which ran it again): Pause must still pause, and Play restart from the first epoch only once."""
-    import ui.replay as replay
+def resend(at, state: WidgetState) -> None:
+    """Run the app with the page's widget states plus a widget's state sent earlier, as a page does whose message
+    left before it saw the server's last answer."""
+    states = at._tree.get_widget_states()
+    states.widgets.append(state)
+    at._run(states)
 
-    state: dict = {}
-    monkeypatch.setattr(replay.st, "session_state", state)
-    key, n = "replay", 10
-    playing, frame = replay._playing_key(key), replay._frame_key(key)
-    state[frame] = n  # paused on the last epoch, as the replay opens
-    for _ in range(2):  # Play
-        replay._set_playing(key, n, True)
-    assert state[playing] is True and state[frame] == 1
-    state[frame] = 5  # it played on to the fifth epoch
-    for _ in range(2):  # Pause
-        replay._set_playing(key, n, False)
-    assert state[playing] is False and state[frame] == 5
-    replay._set_playing(key, n, True)  # Play again from where it stopped
-    assert state[playing] is True and state[frame] == 5
+
+def button(at, label: str):
+    (found,) = [b for b in at.button if b.label == label]
+    return found
+
+
+def epoch_scrubber(at):
+    (found,) = [s for s in at.select_slider if s.label == "Epoch of the replay"]
+    return found
+
+
+def test_a_second_copy_of_a_pause_click_does_not_play_again(ckpt_dir, monkeypatch):
+    """Streamlit's page can send one click twice (a fragment's timed rerun that fires between the click and the
+    click's own message carries it too). By the second copy the page has redrawn with Play: the copy must not
+    reach it. Before Play and Pause were two widgets, it did, and the replay played on."""
+    at = explore(ckpt_dir, monkeypatch, "replayed")
+    at.toggle(key="explore_replay").set_value(True).run()
+    button(at, "Play").click().run()
+    pause = button(at, "Pause")
+    pause.click().run()
+    assert button(at, "Play")
+    resend(at, WidgetState(id=pause.id, trigger_value=True))
+    assert not at.exception and button(at, "Play")  # still paused
+
+
+def test_a_stale_scrubber_value_does_not_move_the_replay(ckpt_dir, monkeypatch):
+    """A message the page sent before it saw the server move the scrubber carries the scrubber's older value. It
+    must not read as a move by hand: it held the Train page's replay on an old frame under load."""
+    at = explore(ckpt_dir, monkeypatch, "replayed")
+    at.toggle(key="explore_replay").set_value(True).run()
+    button(at, "Play").click().run()  # from the first epoch, a tick at each run
+    stale = epoch_scrubber(at)._widget_state  # epoch 2, as a page sends it that has not seen the next ticks
+    at.run().run()  # epochs 3 and 4, the last: playing stops there
+    assert button(at, "Play") and epoch_scrubber(at).value == 4
+    resend(at, stale)
+    assert not at.exception and epoch_scrubber(at).value == 4
+    assert any(m.value.startswith("**Epoch 4**") for m in at.markdown)
+    epoch_scrubber(at).set_value(1).run()  # a move by hand still moves it
+    assert any(m.value.startswith("**Epoch 1**") for m in at.markdown)

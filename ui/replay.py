@@ -29,22 +29,29 @@ def _playing_key(key: str) -> str:
     return f"{key}_playing"
 
 
-def _epoch_key(key: str) -> str:
-    """The scrubber's widget key."""
-    return f"{key}_epoch"
+def _scrubber_key(key: str) -> str:
+    """The scrubber's widget key, `{key}_epoch_{generation}`. The server never writes the scrubber's value: a value
+    it wrote raced the browser's copy. A message the browser sent before it saw the write (a fragment's poll,
+    another click) carried the older value back, which read as a move by hand and held the replay on an old
+    frame (seen on the Train page under load: Pause's message moved it back, and One epoch then showed nothing
+    new). To move the scrubber itself, the server draws a new one; a value sent for an older one is dropped."""
+    return f"{key}_epoch_{st.session_state.get(_generation_key(key), 0)}"
+
+
+def _generation_key(key: str) -> str:
+    return f"{key}_scrubbers"
 
 
 def _frame_key(key: str) -> str:
-    """The frame shown (1-based), kept apart from the scrubber: while playing, a rerun the browser asked for before
-    it saw the last tick's position carries the scrubber's older value, which must not read as a move by hand."""
+    """The frame shown (1-based), kept apart from the scrubber, which only the user moves."""
     return f"{key}_frame"
 
 
-def _moved_by_hand(key: str) -> None:
-    """The scrubber's callback: a move while paused shows that frame. While playing the scrubber is disabled, so a
-    change can only be such a stale value; the play loop puts the scrubber back."""
-    if not st.session_state.get(_playing_key(key)):
-        st.session_state[_frame_key(key)] = st.session_state[_epoch_key(key)]
+def _moved_by_hand(key: str, widget_key: str) -> None:
+    """The scrubber's callback: a move shows that frame, unless it came for a scrubber the server has since
+    replaced (a stale value: see _scrubber_key)."""
+    if widget_key == _scrubber_key(key):
+        st.session_state[_frame_key(key)] = st.session_state[widget_key]
 
 
 def run_every(key: str, idle: float | None) -> float | None:
@@ -68,33 +75,42 @@ def _follow_play(key: str) -> None:
         st.rerun(scope="app")
 
 
+def _button_key(key: str, playing: bool) -> str:
+    """Play and Pause are two widgets, not one button relabelled. Streamlit's page can send one click twice: a
+    fragment's timed rerun (run_every) that fires between the click and the click's own message carries the click
+    too. A Pause sent twice reran the page in between (_follow_play), and the second copy went to the button drawn
+    by then: Play, whose callback played on. As two widgets, the copy reaches a Pause that is no longer drawn, and
+    Streamlit drops it."""
+    return f"{key}_pause" if playing else f"{key}_play"
+
+
 def _set_playing(key: str, n: int, playing: bool) -> None:
-    """Play's or Pause's callback: what the button said, not a flip of the state. Streamlit can deliver one click
-    to its callback twice, in the click's own run and again in the app rerun that run asks for (_follow_play); seen
-    under load, a flip then undid the Pause and the replay played on."""
+    """Play's or Pause's callback: what that button means (a second copy of the click changes nothing)."""
     if playing and not st.session_state.get(_playing_key(key)) and st.session_state.get(_frame_key(key), n) >= n:
         st.session_state[_frame_key(key)] = 1  # at the end: play from the start
     st.session_state[_playing_key(key)] = playing
 
 
 def _current_epoch(key: str, n: int) -> int:
-    """The scrubber's position (1-based frame): moved on while playing, kept on the newest frame (a live run's
-    new epochs, the last of a run just finished) while the user has not moved it back."""
-    epoch_key, last_key = _frame_key(key), f"{key}_last"
-    shown = st.session_state.get(epoch_key)
+    """The frame shown (1-based): moved on while playing, kept on the newest frame (a live run's new epochs, the
+    last of a run just finished) while the user has not moved the scrubber back."""
+    frame_key, last_key = _frame_key(key), f"{key}_last"
+    shown = st.session_state.get(frame_key)
     last_shown, last_n = st.session_state.get(last_key, (None, None))
     if st.session_state.get(_playing_key(key)):
         shown = (shown or 0) + 1
         if shown >= n:
             shown = n
             st.session_state[_playing_key(key)] = False
-            st.session_state[epoch_key] = shown
+            st.session_state[frame_key] = shown
             st.rerun(scope="app")  # the fragment goes back to the page's own pace
     elif shown is None or (shown == last_shown == last_n):  # on the newest frame and not moved since
         shown = n
     shown = min(max(int(shown), 1), n)
-    st.session_state[epoch_key] = st.session_state[_epoch_key(key)] = shown  # the frame, and the scrubber on it
+    st.session_state[frame_key] = shown
     st.session_state[last_key] = (shown, n)
+    if st.session_state.get(_scrubber_key(key)) != shown:  # the server moves it: a new scrubber, on that frame
+        st.session_state[_generation_key(key)] = st.session_state.get(_generation_key(key), 0) + 1
     return shown
 
 
@@ -111,7 +127,7 @@ def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES, l
     _follow_play(key)
     n = len(replay.frames)
     shown = _current_epoch(key, n)
-    controls(replay, key, n)
+    controls(replay, key, n, shown)
     frame_view(replay, shown - 1, key, live)
     live_or_figure(
         live, f"{key}_heatmap", lambda: kl_heatmap_data(replay, shown - 1), lambda: kl_heatmap(replay, shown - 1), height=240
@@ -122,12 +138,12 @@ def replay_panel(replay: Replay | None, key: str, empty_note: str = NO_FRAMES, l
     )
 
 
-def controls(replay: Replay, key: str, n: int) -> None:
+def controls(replay: Replay, key: str, n: int, shown: int) -> None:
     play_col, slider_col, gif_col = st.columns([1.5, 5, 1.2], vertical_alignment="bottom")
     playing = st.session_state.get(_playing_key(key), False)
     play_col.button(
         "Pause" if playing else "Play",
-        key=f"{key}_play",
+        key=_button_key(key, playing),
         on_click=_set_playing,
         args=(key, n, not playing),
         icon=":material/pause:" if playing else ":material/play_arrow:",
@@ -137,11 +153,12 @@ def controls(replay: Replay, key: str, n: int) -> None:
         slider_col.select_slider(
             "Epoch of the replay",
             range(1, n + 1),
-            key=_epoch_key(key),
+            value=shown,  # a new scrubber's position; one the user has moved keeps its own
+            key=_scrubber_key(key),
             format_func=lambda i: f"epoch {replay.frames[i - 1].epoch}",
             disabled=playing,
             on_change=_moved_by_hand,
-            args=(key,),
+            args=(key, _scrubber_key(key)),
             help="Pause to move it.",
         )
     # made when clicked (Streamlit runs a callable then), not at every poll of a live run or tick of Play

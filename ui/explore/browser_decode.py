@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import session
 from ui.explore.map_state import remember_selection
@@ -152,10 +153,26 @@ def say_where_decoded(problem: str | None, what: str) -> None:
         st.sidebar.caption(f"{what} decode on the server: {plain(problem)}.")
 
 
+def _page_reruns_on_a_report(key: str) -> None:
+    """A new report from the page reruns the whole page, not only the decoder's fragment. Streamlit's page sends the
+    widget changes of one moment in one message, scoped to the first fragment among them: a click on the page made
+    just as the decoder reported (a toggle, a select box) went out as this fragment's rerun, and the page was not
+    drawn again for it (seen in Chromium under load: "Replay its training" switched on, and no replay). A report
+    comes once per model the page loads, so this costs one run of the page each time."""
+    report = (st.session_state.get(key) or {}).get("status")
+    number = report.get("n") if isinstance(report, dict) else None
+    if number == st.session_state.get(f"{key}_report"):
+        return
+    st.session_state[f"{key}_report"] = number
+    if get_script_run_ctx().fragment_ids_this_run:  # a run of the whole page draws everything anyway
+        st.rerun(scope="app")
+
+
 def send_model(row, key: str, problem, view: str, latent_dim: int, label, shown: str, projection) -> None:
     """The decoder component under `key` (one per page: its state "status" is the page's report), holding `view`;
     nothing with a problem (say_where_decoded says it). projection: the PCA map's way back to z, or None where the
     page is given codes (Generate) or the map is the latent space."""
+    _page_reruns_on_a_report(key)
     status = _status(row, key)
     failed = st.session_state.setdefault(FAILED, {})
     if status.get("ok") is False and not status.get("missing") and model_key(row) not in failed:
