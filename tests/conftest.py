@@ -16,9 +16,9 @@ from ui.text import WORD_JOINER  # noqa: E402
 from vae_core import VAE, VAEConfig, load_dataset  # noqa: E402
 
 
-def scrubber(at, key: str):
-    """The replay's epoch scrubber under `key` in an AppTest (its key ends in a generation: ui.replay._scrubber_key)."""
-    (found,) = [s for s in at.select_slider if s.key.startswith(f"{key}_epoch_")]
+def scrubber(at):
+    """The replay's epoch scrubber in an AppTest, found by its label (its key changes: ui.replay._scrubber_key)."""
+    (found,) = [s for s in at.select_slider if s.label == "Epoch of the replay"]
     return found
 
 

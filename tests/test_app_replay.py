@@ -54,7 +54,7 @@ def explore(ckpt_dir, monkeypatch, name: str) -> AppTest:
 
 
 def replay_sliders(at) -> list:
-    return [s for s in at.select_slider if "_epoch_" in s.key]
+    return [s for s in at.select_slider if s.label == "Epoch of the replay"]
 
 
 def test_explore_replays_a_saved_models_training(ckpt_dir, monkeypatch):
@@ -62,9 +62,8 @@ def test_explore_replays_a_saved_models_training(ckpt_dir, monkeypatch):
     assert not at.exception and not replay_sliders(at)  # off until asked for: Explore's first paint does not pay
     at.toggle(key="explore_replay").set_value(True).run()
     assert not at.exception
-    key = "explore_replay_replayed"
-    assert scrubber(at, key).value == 4 and any(m.value.startswith("**Epoch 4**") for m in at.markdown)
-    scrubber(at, key).set_value(2).run()
+    assert scrubber(at).value == 4 and any(m.value.startswith("**Epoch 4**") for m in at.markdown)
+    scrubber(at).set_value(2).run()
     assert any(m.value.startswith("**Epoch 2**") for m in at.markdown)
     assert "GIF" in [b.proto.label for b in at.get("download_button")]  # beside the page's HTML download
 
@@ -98,11 +97,6 @@ def button(at, label: str):
     return found
 
 
-def epoch_scrubber(at):
-    (found,) = [s for s in at.select_slider if s.label == "Epoch of the replay"]
-    return found
-
-
 def test_a_second_copy_of_a_pause_click_does_not_play_again(ckpt_dir, monkeypatch):
     """Streamlit's page can send one click twice (a fragment's timed rerun that fires between the click and the
     click's own message carries it too). By the second copy the page has redrawn with Play: the copy must not
@@ -123,11 +117,11 @@ def test_a_stale_scrubber_value_does_not_move_the_replay(ckpt_dir, monkeypatch):
     at = explore(ckpt_dir, monkeypatch, "replayed")
     at.toggle(key="explore_replay").set_value(True).run()
     button(at, "Play").click().run()  # from the first epoch, a tick at each run
-    stale = epoch_scrubber(at)._widget_state  # epoch 2, as a page sends it that has not seen the next ticks
+    stale = scrubber(at)._widget_state  # epoch 2, as a page sends it that has not seen the next ticks
     at.run().run()  # epochs 3 and 4, the last: playing stops there
-    assert button(at, "Play") and epoch_scrubber(at).value == 4
+    assert button(at, "Play") and scrubber(at).value == 4
     resend(at, stale)
-    assert not at.exception and epoch_scrubber(at).value == 4
+    assert not at.exception and scrubber(at).value == 4
     assert any(m.value.startswith("**Epoch 4**") for m in at.markdown)
-    epoch_scrubber(at).set_value(1).run()  # a move by hand still moves it
+    scrubber(at).set_value(1).run()  # a move by hand still moves it
     assert any(m.value.startswith("**Epoch 1**") for m in at.markdown)

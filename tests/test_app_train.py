@@ -112,16 +112,16 @@ def test_a_short_run_draws_curves_and_saves_a_checkpoint(ckpt_dir):
     assert any("\\log \\hat x_i" in f.body for f in at.latex) and any("\\mu_j^2" in f.body for f in at.latex)
     # the replay: one frame per epoch, the newest shown; the KL heatmap has every epoch
     key = f"replay_{run_id}"
-    assert scrubber(at, key).value == 3 and any(m.value.startswith("**Epoch 3**") for m in at.markdown)
+    assert scrubber(at).value == 3 and any(m.value.startswith("**Epoch 3**") for m in at.markdown)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     heatmap = next(c for c in charts if c["data"][0].get("type") == "heatmap")
     assert heatmap["data"][0]["x"] == [1, 2, 3] and len(heatmap["data"][0]["y"]) == 3  # 3 latent dimensions
-    scrubber(at, key).set_value(1).run()
+    scrubber(at).set_value(1).run()
     assert any(m.value.startswith("**Epoch 1**") for m in at.markdown)
     at.button(key=f"{key}_play").click().run()  # plays on from epoch 1: the fragment moves the scrubber on
-    assert at.button(key=f"{key}_pause").label == "Pause" and scrubber(at, key).value == 2
+    assert at.button(key=f"{key}_pause").label == "Pause" and scrubber(at).value == 2
     at.run()  # the next tick reaches the last epoch, where playing stops
-    assert at.button(key=f"{key}_play").label == "Play" and scrubber(at, key).value == 3
+    assert at.button(key=f"{key}_play").label == "Play" and scrubber(at).value == 3
     # the KL term split up, one point per epoch
     split = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "I(x; z)" in c.proto.spec)
     assert [t["name"] for t in split["data"]] == ["I(x; z)", "total correlation", "dimension-wise KL"]
