@@ -49,6 +49,23 @@ def move_slider(page, label: str, key: str, presses: int) -> None:
     wait_for_app_idle(page)
 
 
+def wait_for_new_grids(page, sizes: list[int], latent_dim: int, old: list[str]) -> list[str]:
+    """Until the open tab shows grids of these numbers of images, none of them one of `old`; their tags.
+
+    Presses of a key can reach the server in more than one run of the page (under load, one per press), so a
+    grid that is merely new may still be of an earlier slider position: the number of images tells the last."""
+    page.wait_for_function(
+        f"""([sizes, dim, old]) => {{
+            const tags = {TAGS};
+            return tags.length === sizes.length && tags.every((tag, i) => !old.includes(tag)
+                && window.__vaeGrids[tag] && window.__vaeGrids[tag].codes.length === sizes[i] * dim);
+        }}""",
+        arg=[sizes, latent_dim, old],
+        timeout=SERVER_WAIT_MS,
+    )
+    return shown_tags(page)
+
+
 @pytest.mark.skipif(runtime_problem() is not None, reason="onnxruntime-web's files are not fetched")
 def test_interpolation_and_traversal_decode_in_the_page_as_the_server_does():
     model, _ = load_checkpoint(ROOT / "checkpoints" / "digits-2d.pt")
@@ -63,12 +80,7 @@ def test_interpolation_and_traversal_decode_in_the_page_as_the_server_does():
         [first] = shown_tags(page)
         assert agree_with_server(page, model, first) == 2 * 10  # two paths of 10 steps
         move_slider(page, "Steps", "ArrowRight", 3)
-        page.wait_for_function(
-            f"first => {{ const tags = {TAGS}; return tags.length === 1 && tags[0] !== first; }}",
-            arg=first,
-            timeout=SERVER_WAIT_MS,
-        )
-        [moved] = shown_tags(page)
+        [moved] = wait_for_new_grids(page, [2 * 13], model.config.latent_dim, old=[first])
         assert agree_with_server(page, model, moved) == 2 * 13
 
         open_tab(page, "Traversal")
@@ -76,12 +88,8 @@ def test_interpolation_and_traversal_decode_in_the_page_as_the_server_does():
         before = shown_tags(page)
         assert [agree_with_server(page, model, tag) for tag in before] == [9, 9]  # z1 and z2, 9 steps each
         move_slider(page, "Range r", "ArrowLeft", 2)
-        page.wait_for_function(
-            f"old => {{ const tags = {TAGS}; return tags.length === 2 && tags.every((t) => !old.includes(t)); }}",
-            arg=before,
-            timeout=SERVER_WAIT_MS,
-        )
-        assert [agree_with_server(page, model, tag) for tag in shown_tags(page)] == [9, 9]
+        moved = wait_for_new_grids(page, [9, 9], model.config.latent_dim, old=before)
+        assert [agree_with_server(page, model, tag) for tag in moved] == [9, 9]
         assert page.get_by_text("decode on the server").count() == 0
 
 
