@@ -195,6 +195,27 @@ def requests_elsewhere(page, url: str) -> list[str]:
     return elsewhere
 
 
+def wait_for_decoder_report(page, name: str, after: int = 0) -> None:
+    """Until the page's decoder has reported on the model `name` (more than `after` reports in all), then until no
+    script runs. The report reruns the whole page, and Streamlit's buttons and switches drop a press whose target
+    moves between mouse down and up (react-aria), as they do for a person: a click waits for it. Without
+    onnxruntime-web's files no decoder is sent, and nothing reports."""
+    from ui.explore.browser_decode import runtime_problem
+
+    if runtime_problem() is None:
+        page.wait_for_function(
+            """([name, after]) => window.__vaeDecoderReports > after
+            && !!window.__vaeDecoder && window.__vaeDecoder.key.includes(name)""",
+            arg=[name, after],
+            timeout=SERVER_WAIT_MS,
+        )
+    wait_for_app_idle(page)
+
+
+def decoder_reports(page) -> int:
+    return page.evaluate("() => window.__vaeDecoderReports || 0")
+
+
 def wait_for_map_clicks(page) -> None:
     """Until the map's click listener (ui/js/selection.js) is in the page: a click before it would go unseen, as
     it would for a person who clicks before the page has finished loading (seen on a loaded machine)."""

@@ -7,9 +7,11 @@ from browser import (
     ARTIFACTS,
     SERVER_WAIT_MS,
     chromium_page,
+    decoder_reports,
     select_checkpoint,
     streamlit_server,
     wait_for_app_idle,
+    wait_for_decoder_report,
     wait_for_map_clicks,
 )
 from conftest import ROOT
@@ -66,8 +68,11 @@ def test_the_collapse_doctor_retrains_at_a_click_in_chromium(server):
     with chromium_page(height=1400) as page:
         page.goto(server)
         page.get_by_text("digits-2d: mlp VAE").wait_for(timeout=60_000)
+        wait_for_decoder_report(page, "digits-2d")
+        reports = decoder_reports(page)
         select_checkpoint(page, "collapsed")
         page.get_by_text("latent dimensions of collapsed have collapsed").wait_for(timeout=SERVER_WAIT_MS)
+        wait_for_decoder_report(page, "collapsed", after=reports)  # the remedies' buttons stay where they are
         for name in REMEDIES:  # each click, once, must take: its button is disabled once its retrain is queued
             button = page.get_by_role("button", name=name)
             button.click()

@@ -260,14 +260,15 @@ def test_the_manifold_is_decoded_in_the_page_as_the_server_does():
         page.keyboard.press("ArrowLeft")  # a run of the page: the manifold of 14 x 14, by the page now
         wait_for_app_idle(page)
         page.get_by_text("Decoded manifold: 14×14 grid").wait_for(timeout=SERVER_WAIT_MS)
+        # the manifold's canvas is drawn again in place: it keeps the 15 x 15 grid's tag until the new one is drawn
         tag = page.wait_for_function(
             "() => { const c = [...document.querySelectorAll('canvas[data-vae-decoded]')]"
-            ".find(c => !c.closest('figure[data-vae-figure]')); return c && c.getAttribute('data-vae-decoded'); }",
+            ".find(c => !c.closest('figure[data-vae-figure]')); const tag = c && c.getAttribute('data-vae-decoded');"
+            " return tag && window.__vaeGrids[tag].codes.length === 14 * 14 * 2 && tag; }",
             timeout=SERVER_WAIT_MS,
         ).json_value()
         grid = page.evaluate("tag => window.__vaeGrids[tag]", tag)
         codes = np.array(grid["codes"], np.float32).reshape(-1, 2)
-        assert len(codes) == 14 * 14
         server = decode_points(model, codes, "mean").reshape(len(codes), -1).numpy()
         np.testing.assert_allclose(np.array(grid["images"]).reshape(len(codes), -1), server, atol=1e-4)
         assert page.locator('[data-testid="stImage"]', has_text="Decoded manifold").count() == 0

@@ -130,7 +130,11 @@ def test_a_box_selection_after_a_click_shows_its_points_not_a_black_blob_in_chro
         inside = (x0 + 4, y0 + 4, x1 - x0 - 8, y1 - y0 - 8)
         page.screenshot(path=str(ARTIFACTS / "explore-box-select.png"))
         assert dark_share(page, inside) < 0.05  # the points in their colours, not the click grid painted black
-        page.get_by_text("1σ posterior ellipses").click()  # the map is drawn again
+        page.get_by_text("1σ posterior ellipses").click()  # the map is drawn again, with the ellipses
+        page.wait_for_function(
+            "() => document.querySelector('.js-plotly-plot').data.some(t => t.name === '1σ of q(z|x)')",
+            timeout=SERVER_WAIT_MS,
+        )
         wait_for_app_idle(page)
         assert page.get_by_text("points selected").count() == 1  # the panel still matches the drawn outline
         # drawn again onto the new chart by ui/selection.py

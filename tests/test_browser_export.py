@@ -5,7 +5,16 @@ import sys
 
 import pytest
 
-from browser import ARTIFACTS, chromium_page, offline, select_checkpoint, streamlit_server, wait_for_app_idle
+from browser import (
+    ARTIFACTS,
+    chromium_page,
+    offline,
+    select_checkpoint,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_decoder_report,
+    wait_for_map_clicks,
+)
 from conftest import ROOT
 from test_browser_explore import wait_for_image
 from test_onnx_io import export_outside_vae
@@ -71,6 +80,8 @@ def test_a_vae_from_outside_vae_core_is_explored_in_chromium(tmp_path):
         page.goto(url)
         page.get_by_text("theirs: onnx VAE").wait_for(timeout=60_000)
         select_checkpoint(page, "theirs")
+        wait_for_decoder_report(page, "theirs")
+        wait_for_map_clicks(page)
         gd = page.locator('[data-testid="stMain"] .js-plotly-plot').first
         box = gd.locator(".nsewdrag").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.04, box["y"] + box["height"] * 0.04)  # a corner: no dot there
@@ -83,6 +94,7 @@ def test_explore_downloads_the_view_it_shows_as_html(tmp_path):
     with streamlit_server() as url, chromium_page(height=1100) as page:
         page.goto(url)
         page.get_by_role("button", name="Download this view as HTML").wait_for(timeout=60_000)
+        wait_for_decoder_report(page, "digits-2d")
         with page.expect_download(timeout=60_000) as info:
             page.get_by_role("button", name="Download this view as HTML").click()
         text, name = info.value.path().read_text(), info.value.suggested_filename

@@ -18,6 +18,7 @@ from browser import (
     wait_for_app_idle,
 )
 from conftest import ROOT
+from test_browser_explore import wait_for_image
 from vae_core.store.map_cache import cache_path
 
 pytestmark = pytest.mark.browser
@@ -107,6 +108,7 @@ def choose_upload(page, url: str, zip_bytes: bytes, name: str, count: str = "12 
         files=[{"name": name, "mimeType": "application/zip", "buffer": zip_bytes}]
     )
     page.get_by_text(count, exact=True).wait_for(timeout=60_000)
+    wait_for_image(page, "a sample of the upload")  # loaded: nothing above the form moves under a click any more
     wait_for_app_idle(page)
 
 
@@ -122,8 +124,10 @@ def test_an_upload_shown_in_one_session_survives_another_sessions_start(tmp_path
         choose_upload(b, url, zip_of_images(100), "second.zip")
         b.get_by_role("button", name="Start training").click()
         b.get_by_text("Status:").wait_for(timeout=60_000)  # its start cleaned up the uploads nobody uses
-        fill_input(a, "Epochs", "5")  # session A carries on with its form
+        fill_input(a, "Epochs", "2")  # session A carries on with its form, and trains on its own upload
         a.screenshot(path=str(ARTIFACTS / "hostile-uploads.png"))
         assert a.get_by_text("12 images").count() == 1 and a.locator('[data-testid="stImage"]').count() >= 1
+        a.get_by_role("button", name="Start training").click()
+        a.get_by_text("Status: finished").wait_for(timeout=SERVER_WAIT_MS)
         assert a.locator('[data-testid="stException"]').count() == 0
         assert a.get_by_text("Something went wrong").count() == 0

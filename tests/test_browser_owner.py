@@ -21,6 +21,9 @@ from conftest import ROOT
 pytestmark = pytest.mark.browser
 
 
+RUN_OPEN = '[class*="st-key-open_"] button'  # a listed run's Open (ui.train.runs.run_row)
+
+
 def your_runs(page) -> int:
     """How many runs the Train page lists as this browser's ("Your runs (n)"), once its token has reached the server."""
     page.get_by_role("button", name="Start training").wait_for(timeout=SERVER_WAIT_MS)
@@ -55,16 +58,18 @@ def test_a_run_is_listed_in_every_tab_of_its_browser_and_in_no_other(tmp_path):
                 second = mine.new_page()
                 second.goto(f"{url}/train")
                 assert your_runs(second) == 1  # found again from a new tab of the same browser
+                assert second.locator(RUN_OPEN).count() == 1
                 second.screenshot(path=str(ARTIFACTS / "owner-new-tab.png"))
                 other = theirs.new_page()
                 other.goto(f"{url}/train")
+                assert your_runs(other) == 0
                 other.screenshot(path=str(ARTIFACTS / "owner-other-browser.png"), full_page=True)
-                opens = other.get_by_role("button", name="Open", exact=True)
+                opens = other.locator(RUN_OPEN)
                 rows = [
                     opens.nth(i).locator("xpath=ancestor::div[@data-testid='stHorizontalBlock'][1]").inner_text()
                     for i in range(opens.count())
                 ]
-                assert your_runs(other) == 0 and not rows, rows
+                assert not rows, rows
             with streamlit_server(env=env, port=port) as url:  # the server restarted: the unsaved run is restored
                 again = mine.new_page()
                 again.goto(f"{url}/train")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser import SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle, wait_for_decoder_report
 
 pytestmark = pytest.mark.browser
 
@@ -13,10 +13,7 @@ SHOWN_EPOCH = """() => { const m = [...document.querySelectorAll('[data-testid="
 def test_play_runs_the_replay_forward_and_pause_stops_it():
     with streamlit_server() as url, chromium_page(1400, 1000) as page:
         page.goto(f"{url}/?model=digits-2d")
-        # the page has finished loading: the decoder's report reruns the page, and a press on a switch that moves
-        # under the pointer between mouse down and up is no click (Streamlit's switch drops it, as for a person)
-        page.wait_for_function("() => window.__vaeDecoderReports > 0", timeout=SERVER_WAIT_MS)
-        wait_for_app_idle(page)
+        wait_for_decoder_report(page, "digits-2d")  # the page has finished loading
         page.get_by_text("Replay its training").click()
         page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
         wait_for_app_idle(page)

@@ -20,6 +20,14 @@ ACTIVE_MAP_TYPE = '[role="radiogroup"][aria-label="Map"] [role="radio"][aria-che
 def go_to(page, title: str) -> None:
     """Open a page through the app's own navigation, as a person does (a new address would be a new session)."""
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
+    # the server has opened the page (its link is marked once the server says so): until then the old page looks
+    # idle. A link's text is its icon's name, then its title.
+    page.wait_for_function(
+        """title => [...document.querySelectorAll('[data-testid="stSidebarNav"] a[aria-current="page"]')]
+        .some(a => a.innerText.trim().split(/\\s*\\n\\s*/).pop() === title)""",
+        arg=title,
+        timeout=60_000,
+    )
     wait_for_app_idle(page, timeout=60_000)
 
 
@@ -62,7 +70,8 @@ def test_a_tour_across_every_page_loses_neither_the_upload_nor_the_run_nor_the_m
 
         go_to(page, "Train")
         page.get_by_text(f"Run {run_id}").wait_for(timeout=SERVER_WAIT_MS)  # the run, reopened
-        assert page.get_by_text("Status: finished").count() == 1
+        page.get_by_text("Status: finished").wait_for(timeout=SERVER_WAIT_MS)
+        wait_for_app_idle(page)
         assert page.get_by_role("combobox", name="Dataset").input_value() == "a zip of images (upload)"
         kept = page.get_by_text("uploaded earlier in this session")  # the upload, still chosen
         kept.wait_for(timeout=SERVER_WAIT_MS)

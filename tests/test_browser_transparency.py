@@ -11,13 +11,14 @@ from PIL import Image
 
 from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, fill_input, streamlit_server, wait_for_app_idle
 from conftest import ROOT
+from test_browser_explore import wait_for_image
 from test_browser_hostile import choose_upload
 from test_transparency import icon, png
 
 pytestmark = pytest.mark.browser
 
 PREVIEW = '[data-testid="stImage"]:has-text("a sample of the upload") img'
-SAMPLES = '[data-testid="stImage"] img'
+SAMPLES = '[data-testid="stImage"]:has-text(" samples · T = ") img'  # Generate's samples from the prior
 
 
 def icons_zip() -> bytes:
@@ -67,7 +68,7 @@ def test_transparent_icons_are_previewed_trained_and_decoded_on_the_background_c
         page.get_by_text("It is selected in the sidebar").wait_for(timeout=SERVER_WAIT_MS)
 
         page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Generate", exact=True).click()
-        wait_for_app_idle(page, timeout=60_000)
+        wait_for_image(page, " samples · T = ")
         samples = colour_of(page, SAMPLES)  # samples from the prior, decoded: on black, as trained
         page.screenshot(path=str(ARTIFACTS / "transparency-generate.png"), full_page=True)
         assert samples.max() < 60, samples  # neither white nor the magenta hidden under the transparency
