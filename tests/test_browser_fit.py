@@ -48,6 +48,8 @@ def test_numbers_in_the_thousands_and_the_longest_formula_fit_their_boxes(tmp_pa
         number(page, "Images", "200")
         number(page, "Epochs", "1")
         choose(page, "Objective", "TCVAE")
+        page.get_by_role("spinbutton", name="TC weight W").wait_for(timeout=SERVER_WAIT_MS)  # its rerun has drawn it
+        wait_for_app_idle(page)
         number(page, "Free bits (nats per dimension)", "0.5")
         page.get_by_role("button", name="Start training").click()
         page.get_by_text("IWAE-100 NLL").wait_for(timeout=300_000)  # the last of the finished run's numbers

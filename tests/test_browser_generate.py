@@ -88,6 +88,9 @@ def test_points_clicked_on_explore_are_the_endpoints_on_generate(server):
         wait_for_map_clicks(page)
         page.mouse.click(*point_centers(page)[100])
         page.get_by_text("Test image #").wait_for(timeout=SERVER_WAIT_MS)
+        for caption in ("original", "decoded mean"):  # loaded: the button below them stays where it is
+            wait_for_image(page, caption)
+        wait_for_app_idle(page)
         page.get_by_role("button", name="Use as A").click()
         page.get_by_text("is now A on the Generate page").wait_for(timeout=SERVER_WAIT_MS)
         wait_for_app_idle(page)
