@@ -128,17 +128,15 @@ def test_a_sweep_on_a_local_ray_instance_trains_listens_on_loopback_only_and_res
     """A `--ray local` sweep trains each run as a Ray task (one diverges, one does not). Ray runs any run it is sent,
     so while it runs, no process of it may listen beyond 127.0.0.1. Run again, every run is done before: the sweep
     says so without reaching any cluster (the address given has none). One Ray start: each costs tens of seconds."""
-    stdout, log = open(tmp_path / "rows.json", "w"), open(tmp_path / "sweep.log", "w")  # closed once it has ended
     command = ["sweep", *OPTIONS, "--quiet", "--betas", "0.5,1e30", "--out-dir", str(tmp_path), "--ray", "local", "--json"]
-    proc = subprocess.Popen([sys.executable, "-m", "vae_core", *command], cwd=ROOT, stdout=stdout, stderr=log)
-    seen, deadline = set(), time.monotonic() + 600
-    while not ended(proc, within_s=0.2):  # look until the sweep is over: Ray's servers and workers come and go
-        seen.update(listening_sockets(descendants(proc.pid) - {proc.pid}))
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("the sweep did not end within 10 minutes")
-    stdout.close()
-    log.close()
+    with open(tmp_path / "rows.json", "w") as stdout, open(tmp_path / "sweep.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "vae_core", *command], cwd=ROOT, stdout=stdout, stderr=log)
+        seen, deadline = set(), time.monotonic() + 600
+        while not ended(proc, within_s=0.2):  # look until the sweep is over: Ray's servers and workers come and go
+            seen.update(listening_sockets(descendants(proc.pid) - {proc.pid}))
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the sweep did not end within 10 minutes")
     names = {name for name, _ in seen}
     assert {"gcs_server", "raylet"} <= names, f"Ray's servers were never seen listening: {sorted(names)}"
     exposed = sorted(f"{name} on {address}" for name, address in seen if not is_loopback(address))

@@ -107,7 +107,8 @@ def read_resume_state(path) -> ResumeState:
             f"{path} is an imported model (ONNX): it has no training history or optimizer state "
             "here, so it cannot be trained further; it can be explored, sampled and compared."
         )
-    stored = read_payload(path).get("resume_state")
+    payload = read_payload(path)
+    stored = payload.get("resume_state")
     if not isinstance(stored, dict):
         raise CheckpointError(
             f"{path} was saved without its optimizer state (checkpoints saved before this version, "
@@ -117,8 +118,7 @@ def read_resume_state(path) -> ResumeState:
     try:
         state = ResumeState.from_payload(stored)
         if state.epochs_done:  # its moments must fit the model's parameters, or training would fail on its first step
-            model, _ = load_checkpoint(path)
-            state.check_fits(model)
+            state.check_fits(_model_of(path, payload)[0])  # from the payload read above: the file is read once
     except InputError as err:
         raise CheckpointError(f"{path}: its optimizer state is damaged ({err}).") from err
     return state
@@ -132,7 +132,13 @@ def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE | Onn
             return load_onnx_folder(path)
         except OnnxModelError as err:
             raise CheckpointError(f"{path}: {err}") from None
-    payload = read_payload(path)
+    model, meta = _model_of(path, read_payload(path))
+    return model.to(device).eval(), meta
+
+
+def _model_of(path, payload: dict) -> tuple[VAE, CheckpointMeta]:
+    """The checkpoint's model, on the CPU, and its metadata; a CheckpointError for weights that do not fit or are not
+    finite."""
     meta = read_meta(path, payload)
     model = VAE(meta.vae_config)
     if problem := weights_problem(model.state_dict(), payload["model_state"]):
@@ -143,7 +149,7 @@ def load_checkpoint(path, device: str | torch.device = "cpu") -> tuple[VAE | Onn
             f"{path}: the model holds non-finite weights (NaN or infinite), so it cannot encode "
             "or decode anything; retrain it, or use a checkpoint saved before it diverged."
         )
-    return model.to(device).eval(), meta
+    return model, meta
 
 
 def read_meta(path, payload: dict) -> CheckpointMeta:
