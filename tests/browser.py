@@ -213,6 +213,7 @@ def wait_for_decoder_report(page, name: str, after: int = 0) -> None:
 
 
 def decoder_reports(page) -> int:
+    """How many reports the page's decoder has sent so far (ui/js/decoder.js counts them)."""
     return page.evaluate("() => window.__vaeDecoderReports || 0")
 
 
