@@ -156,6 +156,19 @@ def wait_for_app_idle(page, timeout: float = SERVER_WAIT_MS) -> None:
     )
 
 
+def wait_for_first_run(page, timeout: float = SERVER_WAIT_MS) -> None:
+    """Until the first run of a page just opened has ended, then until it is idle: early in that run nothing is
+    stale yet and the status widget waits half a second to show, so the page looks idle before it is drawn.
+    Streamlit marks its root with the state of the session's script. For pages that poll no fragment: a poll
+    keeps a page's script running more than half of the time on a loaded machine."""
+    page.wait_for_function(
+        """() => (document.querySelector('[data-testid="stApp"]') || {dataset: {}}).dataset.testScriptState
+        === 'notRunning'""",
+        timeout=timeout,
+    )
+    wait_for_app_idle(page, timeout)
+
+
 def fill_input(page, label: str, value: str) -> None:
     """Type into a Streamlit text or number input and commit it (Enter), then wait for the rerun."""
     box = page.get_by_label(label)

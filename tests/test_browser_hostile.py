@@ -16,6 +16,7 @@ from browser import (
     requests_elsewhere,
     streamlit_server,
     wait_for_app_idle,
+    wait_for_first_run,
 )
 from conftest import ROOT
 from test_browser_explore import wait_for_image
@@ -45,7 +46,7 @@ def test_a_malformed_checkpoint_and_a_malformed_cache_break_no_page(tmp_path):
             page.goto(f"{url}/{name}")
             page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
             page.get_by_text("bad is unusable").wait_for(timeout=60_000)
-            wait_for_app_idle(page)
+            wait_for_first_run(page)
             page.screenshot(path=str(ARTIFACTS / f"hostile-{name or 'explore'}.png"))
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.get_by_text("Something went wrong").count() == 0, name
@@ -69,7 +70,7 @@ def test_a_url_parameter_is_never_markdown_and_no_page_requests_another_host():
         for query in params:
             page.goto(f"{url}/?{query}")
             page.locator('[data-testid="stAlertContentWarning"]').first.wait_for(timeout=60_000)
-            wait_for_app_idle(page)
+            wait_for_first_run(page)
             warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
             assert any("evil.example" in text for text in warnings), (query, warnings)  # shown as text
             assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0, query
@@ -93,7 +94,7 @@ def test_a_model_with_nan_weights_is_named_unusable_with_no_script_error(tmp_pat
         page.goto(f"{url}/?model=nan")
         page.get_by_text("non-finite weights").wait_for(timeout=60_000)
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the good model's map instead
-        wait_for_app_idle(page)
+        wait_for_first_run(page)
         page.screenshot(path=str(ARTIFACTS / "hostile-nan.png"))
         assert page.locator('[data-testid="stException"]').count() == 0
         assert not [e for e in script_errors if "SyntaxError" in e], script_errors

@@ -10,7 +10,14 @@ import pytest
 import torch
 from PIL import Image
 
-from browser import ARTIFACTS, chromium_page, requests_elsewhere, streamlit_server, wait_for_app_idle
+from browser import (
+    ARTIFACTS,
+    chromium_page,
+    requests_elsewhere,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_first_run,
+)
 from conftest import ROOT
 from ui.text import WORD_JOINER
 
@@ -63,7 +70,7 @@ def test_names_from_files_are_plain_text_and_no_page_requests_another_host(tmp_p
                 page.goto(f"{url}/{name}")
             page.get_by_role("heading", name=title).first.wait_for()
             page.get_by_text("evil.example", exact=False).first.wait_for()  # the hostile model is on the page
-            wait_for_app_idle(page)
+            wait_for_first_run(page)
             page.screenshot(path=str(ARTIFACTS / f"names-{name or 'explore'}.png"), full_page=True)
             assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0, name
             assert page.locator('[data-testid="stMain"] b, .legend a').count() == 0, name

@@ -6,7 +6,14 @@ navigation from file names, no sidebar model picker) unless the app steps in (ui
 
 import pytest
 
-from browser import ARTIFACTS, SERVER_WAIT_MS, chromium_page, streamlit_server, wait_for_app_idle
+from browser import (
+    ARTIFACTS,
+    SERVER_WAIT_MS,
+    chromium_page,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_first_run,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +57,6 @@ def test_no_page_asks_anything_of_another_host():
         ):
             page.goto(url + path)
             page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
-            wait_for_app_idle(page)
+            wait_for_first_run(page)
         elsewhere = [u for u in requests if not u.startswith((url, "data:", "blob:"))]
         assert requests and not elsewhere, elsewhere
