@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.catalogue import warm_up_training
 from ui.navigation import guarded, leave_pages_folder_mode
-from ui.session import checkpoint_picker
+from ui.session import checkpoint_picker, repeat_link_warnings, start_page_run
 
 leave_pages_folder_mode()
 st.set_page_config(page_title="VAE latent space explorer", page_icon="🧭", layout="wide")
@@ -20,5 +20,7 @@ navigation = st.navigation(
 )
 if navigation.title != "Explore":  # Explore starts it once its map is drawn, not to slow its first paint
     warm_up_training()
+start_page_run(navigation.title)
 guarded(checkpoint_picker)()  # a failure here is a message in the page, which still runs
+repeat_link_warnings()
 navigation.run()

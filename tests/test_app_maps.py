@@ -73,6 +73,21 @@ def test_a_bad_link_says_what_is_wrong_and_shows_the_default():
     assert any("Click anywhere" in i.value for i in at.info)
 
 
+def test_a_bad_links_warnings_stay_while_its_page_shows_its_model():
+    """The page reruns on its own once the browser holds the decoder; the address is by then the one this session
+    wrote, and the warnings must still be there to be read. Another model leaves the link behind."""
+    at = open_link(model="nope", point="99999")
+    said = [w.value for w in at.warning]
+    assert any("no usable model named “nope”" in w for w in said) and any("no test image #99999" in w for w in said)
+    at.run()  # as the decoder's report reruns the page
+    assert not at.exception and [w.value for w in at.warning] == said
+    assert dict(at.query_params) == {"model": "digits-2d", "proj": "pca"}  # not a link followed again
+    at.selectbox(key="checkpoint").set_value("digits-16d").run()
+    assert not at.exception and not [w.value for w in at.warning if "nope" in w or "99999" in w]
+    at.selectbox(key="checkpoint").set_value("digits-2d").run()
+    assert not [w.value for w in at.warning if "nope" in w or "99999" in w]  # left behind for good
+
+
 def test_a_2d_model_has_no_other_projection_to_link_to():
     at = open_link(model="digits-2d", proj="umap", x="0.5", y="-0.25")
     assert not at.exception

@@ -16,6 +16,7 @@ from browser import (
     requests_elsewhere,
     streamlit_server,
     wait_for_app_idle,
+    wait_for_decoder_report,
     wait_for_first_run,
 )
 from conftest import ROOT
@@ -70,7 +71,7 @@ def test_a_url_parameter_is_never_markdown_and_no_page_requests_another_host():
         for query in params:
             page.goto(f"{url}/?{query}")
             page.locator('[data-testid="stAlertContentWarning"]').first.wait_for(timeout=60_000)
-            wait_for_first_run(page)
+            wait_for_decoder_report(page, "digits-2d")  # its report reruns the page: the warning stays to be read
             warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
             assert any("evil.example" in text for text in warnings), (query, warnings)  # shown as text
             assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0, query

@@ -23,6 +23,8 @@ CHECKPOINT = "checkpoint"  # the sidebar's selectbox: the selected checkpoint's 
 NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next run (its widget is drawn already)
 EXPLORE_LINK = "_explore_link"  # the query parameters Explore last wrote (ui.links)
 PICK_NOTE = "_pick_note"  # what the last "Use as A/B" did, said by the run it causes
+LINK_WARNINGS = "_link_warnings"  # what was wrong with the link opened, said again while its page and model are shown
+PAGE_RUN = "_page_run"  # (the number of this session's page runs, the page's title): set by app.py at each
 SESSION_RUNS = "_runs"  # ids of the training runs this session started or opened, oldest first
 
 
@@ -55,12 +57,45 @@ def follow_model_link(usable: dict) -> None:
     if linked in usable:
         st.session_state[CHECKPOINT] = linked
     else:
-        st.warning(
+        link_warning(
             f"There is no usable model named “{plain(linked)}” here; showing "
-            f"{st.session_state.get(CHECKPOINT) or DEFAULT_CHECKPOINT} instead.",
-            icon=":material/link_off:",
+            f"{st.session_state.get(CHECKPOINT) or DEFAULT_CHECKPOINT} instead."
         )
     remember_written_link({**written_link(), "model": linked})
+
+
+def start_page_run(title: str) -> None:
+    """Count this run of the whole page (app.py, at each; a fragment's run is not one), on the page `title`."""
+    runs = st.session_state.get(PAGE_RUN, (0, ""))[0]
+    st.session_state[PAGE_RUN] = (runs + 1, title)
+
+
+def link_warning(text: str) -> None:
+    """Say what is wrong with a link someone opened, and keep it: repeat_link_warnings says it again at every run
+    while the same page shows the same model. The page reruns on its own (once the browser holds the decoder,
+    ui.explore.browser_decode), and by then the address is the one this session wrote: a warning said only when
+    the link is followed went before it could be read."""
+    st.warning(text, icon=":material/link_off:")
+    run = st.session_state.get(PAGE_RUN, (0, ""))
+    kept = st.session_state.get(LINK_WARNINGS)
+    if kept is None or kept["run"] != run:  # a link opened in another run: its warnings are gone
+        kept = st.session_state[LINK_WARNINGS] = {"run": run, "model": None, "texts": []}
+    kept["texts"].append(text)
+
+
+def repeat_link_warnings() -> None:
+    """The warnings of the link opened in an earlier run, while its page shows the model it showed then."""
+    kept = st.session_state.get(LINK_WARNINGS)
+    run = st.session_state.get(PAGE_RUN, (0, ""))
+    if kept is None or kept["run"] == run:
+        return
+    if kept["model"] is None:  # the first run after: the model the link's run ended on
+        kept["model"] = checkpoint_name()
+    if kept["run"][1] != run[1] or kept["model"] != checkpoint_name():
+        del st.session_state[LINK_WARNINGS]  # another page or model: the link is left behind
+        return
+    for text in kept["texts"]:
+        st.warning(text, icon=":material/link_off:")
 
 
 def written_link() -> dict:

@@ -23,12 +23,11 @@ def new_link() -> dict | None:
 def follow_projection_link(params: dict, latent_dim: int) -> None:
     projection, problem = read_projection(params)
     if problem:
-        st.warning(problem, icon=":material/link_off:")
+        session.link_warning(problem)
     if projection not in (None, "pca") and latent_dim <= 2:
-        st.warning(
+        session.link_warning(
             f"This model's latent space has {latent_dim} dimensions: the map is the latent space itself, "
-            "so it has no other projection.",
-            icon=":material/link_off:",
+            "so it has no other projection."
         )
     elif latent_dim > 2:
         st.session_state[PROJECTION] = projection or "pca"
@@ -37,7 +36,7 @@ def follow_projection_link(params: dict, latent_dim: int) -> None:
 def follow_selection_link(params: dict, view: str, md) -> None:
     selection, problem = read_selection_params(params, md.xy, md.x_range, md.y_range)
     if problem:
-        st.warning(problem + ("" if selection else " Nothing is selected."), icon=":material/link_off:")
+        session.link_warning(problem + ("" if selection else " Nothing is selected."))
     if map_event(view):
         clear_selection(view)  # a fresh chart: its old selection must not win over the link's
     remember_selection(view, selection)
