@@ -24,7 +24,8 @@ NEXT_CHECKPOINT = "_pick_checkpoint"  # preselected in the sidebar on the next r
 EXPLORE_LINK = "_explore_link"  # the query parameters Explore last wrote (ui.links)
 PICK_NOTE = "_pick_note"  # what the last "Use as A/B" did, said by the run it causes
 LINK_WARNINGS = "_link_warnings"  # what was wrong with the link opened, said again while its page and model are shown
-PAGE_RUN = "_page_run"  # (the number of this session's page runs, the page's title): set by app.py at each
+PAGE_RUN = "_page_run"  # (how many runs of the whole page this session has had, the page's title): app.py
+LINK_ICON = ":material/link_off:"
 SESSION_RUNS = "_runs"  # ids of the training runs this session started or opened, oldest first
 
 
@@ -75,7 +76,7 @@ def link_warning(text: str) -> None:
     while the same page shows the same model. The page reruns on its own (once the browser holds the decoder,
     ui.explore.browser_decode), and by then the address is the one this session wrote: a warning said only when
     the link is followed went before it could be read."""
-    st.warning(text, icon=":material/link_off:")
+    st.warning(text, icon=LINK_ICON)
     run = st.session_state.get(PAGE_RUN, (0, ""))
     kept = st.session_state.get(LINK_WARNINGS)
     if kept is None or kept["run"] != run:  # a link opened in another run: its warnings are gone
@@ -91,11 +92,12 @@ def repeat_link_warnings() -> None:
         return
     if kept["model"] is None:  # the first run after: the model the link's run ended on
         kept["model"] = checkpoint_name()
-    if kept["run"][1] != run[1] or kept["model"] != checkpoint_name():
+    (_, page_then), (_, page_now) = kept["run"], run
+    if page_then != page_now or kept["model"] != checkpoint_name():
         del st.session_state[LINK_WARNINGS]  # another page or model: the link is left behind
         return
     for text in kept["texts"]:
-        st.warning(text, icon=":material/link_off:")
+        st.warning(text, icon=LINK_ICON)
 
 
 def written_link() -> dict:
